@@ -28,6 +28,7 @@ struct sim_native_master_cfg {
     int32_t drawing_ma;    /* measured current at or above which a car counts as drawing */
     int32_t headroom_ma;   /* a car drawing this far below its offer is capped at draw + this */
     uint32_t saturated_ms; /* ... once it has drawn that little for this long */
+    uint32_t probe_ms;     /* ... and the cap is lifted after this, to look for more */
     uint32_t hb_period_ms; /* one heartbeat per second to each slave (§6.3) */
     uint32_t hb_gap_ms;    /* minimum gap between two frames sent */
     uint32_t slave_timeout_ms; /* drop a slave silent this long (§6.4: about 26 s) */
@@ -51,6 +52,8 @@ struct sim_nm_slave {
     uint64_t last_rx_ms;     /* last frame from it */
     uint64_t next_hb_ms;     /* next heartbeat due */
     uint64_t short_since_ms; /* drawing well below its offer since; 0 = not */
+    int32_t cap_ma;          /* measured-current cap after a long shortfall; 0 = none */
+    uint64_t cap_until_ms;   /* the cap is lifted then, to probe for more */
     bool hb_outstanding;     /* sent a heartbeat, no reply yet */
 };
 
@@ -68,13 +71,16 @@ struct sim_native_master {
     struct twc_deframer df;
     struct sim_nm_slave slave[SIM_NM_SLAVES_MAX];
     uint32_t announced;  /* announce frames sent so far */
+    bool reject_pending; /* a 4th slave gets error 02, bit 1: "more than 3 slaves" (§5.1) */
+    uint16_t reject_id;
     uint64_t next_tx_ms; /* earliest time for the next frame (hb_gap_ms) */
     uint64_t now_ms;
     struct sim_native_master_stats stats;
 };
 
 /* Defaults: ID 7E57, sign 3A, 40 A circuit, 6 A reserve (5 A on v1), 1 A "drawing", 2 A
- * headroom after 10 s, 1 s per slave, 26 s timeout, 5 + 5 announcements 200 ms apart, trailer FE.
+ * headroom after 10 s (lifted after 60 s), 1 s per slave, 26 s timeout, 5 + 5 announcements 200 ms
+ * apart, trailer FE.
  */
 void sim_native_master_cfg_default(struct sim_native_master_cfg *cfg);
 

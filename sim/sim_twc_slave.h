@@ -70,19 +70,20 @@ struct sim_twc_slave {
     uint16_t id; /* may change after an ID clash (§6.6) */
     uint8_t sign;
 
-    bool linked;              /* heartbeats are flowing: no linkready */
-    bool error_latched;       /* cmd 02 received: one state 02 reply, then silent (§5.1) */
-    bool error_reported;      /* the one state 02 reply has been queued */
-    bool car_stopped;         /* car_stop_ms passed without heartbeats */
-    bool resume_08;           /* comms came back after a car stop: state 08 until a limit (§6.4) */
-    bool limit_set;           /* the master set a limit since the car was plugged in */
-    bool contactor_open;      /* FC B2 (§7.1) until FC B1 */
-    uint16_t master_id;       /* who heartbeats us */
-    uint16_t limit_ca;        /* last limit set, echoed in d1-d2 (§5.2) */
-    uint8_t adjust_state;     /* 06 / 07 echo while an adjustment runs, 0A after, else 0 */
-    uint64_t adjust_until_ms; /* end of the 06/07 window */
-    uint64_t adjust_done_until; /* end of the 0A report */
-    uint64_t last_hb_ms;        /* last heartbeat addressed to us */
+    bool linked;           /* heartbeats are flowing: no linkready */
+    bool error_latched;    /* cmd 02 received: one state 02 reply, then silent (§5.1) */
+    bool error_reported;   /* the one state 02 reply has been queued */
+    bool car_stopped;      /* car_stop_ms passed without heartbeats */
+    bool resume_08;        /* comms came back after a car stop: state 08 until a limit (§6.4) */
+    bool limit_set;        /* the master set a limit since the car was plugged in */
+    bool contactor_open;   /* FC B2 (§7.1) until FC B1 */
+    uint16_t master_id;    /* who heartbeats us */
+    uint16_t limit_ca;     /* last limit set, echoed in d1-d2 (§5.2) */
+    uint8_t adjust_cmd;    /* 06 or 07 while an adjustment runs (§5.1), else 0 */
+    bool adjust_restored;  /* cmd 07: the 2 A have come back */
+    uint64_t adjust_t0_ms; /* when the 06/07 arrived */
+    bool ever_linked;      /* a heartbeat has been heard since init */
+    uint64_t last_hb_ms;   /* last heartbeat addressed to us */
     uint64_t next_linkready_ms;
     uint64_t now_ms; /* last time seen */
     uint64_t energy_base_mw_ms;
