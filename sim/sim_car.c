@@ -62,11 +62,11 @@ int sim_car_cfg_preset(struct sim_car_cfg *cfg, const char *name)
 
 static int32_t ramp_value(const struct sim_car *car, uint64_t t)
 {
-    if (t <= car->ramp_t0) {
-        return car->ramp_from_ma;
-    }
     if (t >= car->ramp_t1) {
         return car->ramp_to_ma;
+    }
+    if (t <= car->ramp_t0) {
+        return car->ramp_from_ma;
     }
     int64_t span = (int64_t)(car->ramp_t1 - car->ramp_t0);
     int64_t d = (int64_t)car->ramp_to_ma - car->ramp_from_ma;
