@@ -142,6 +142,14 @@ struct twc_msg {
     /* The whole unescaped body as received (decode) or built (encode): unknown kinds and
      * round trips keep every byte. */
     uint8_t body[TWC_BODY_MAX];
+
+    /* Set by twc_decode (and twc_encode_body, which always builds a good one). */
+    bool checksum_ok;
+    /* Decode only: a byte that the kind's layout defines as zero (padding after the fields, or a
+     * text field after its first zero) is not zero. Fields cannot hold such bytes: they stay in
+     * body[], and twc_encode_body() would write zeros there. Every known-kind body without this
+     * flag re-encodes byte-exact from its fields. */
+    bool pad_nonzero;
 };
 
 /* Returns the checksum of an unescaped body of len bytes: the low byte of body[1..len-2] (§3). */
@@ -157,8 +165,22 @@ uint16_t twc_code_of_kind(enum twc_kind kind);
 const char *twc_kind_name(enum twc_kind kind);
 
 /*
+ * Returns true when a body of len bytes is a valid length for kind: 14 or 16 for linkreadies and
+ * heartbeats (§4.1), 14 for the idle frame, 16 or 20 for FD EB (§9 #4), any of 13..20 that holds
+ * the fields for the other kinds (requests come at 13..16 bytes, §2.3 and §9 #13). False for
+ * TWC_KIND_UNKNOWN.
+ */
+bool twc_kind_len_ok(enum twc_kind kind, size_t len);
+
+/* Returns the protocol version a body length implies: 1 for 14, 2 for 16 and 20, else 0 (§4.1). */
+uint8_t twc_proto_of_len(size_t len);
+
+/*
  * Decodes one unescaped body (checksum included) into msg. Returns 0, -EBADMSG for a bad checksum
- * (msg is still filled so callers can show the frame), -EMSGSIZE for a length outside 13..20.
+ * (msg is still filled so callers can show the frame), -EMSGSIZE for a length outside 13..20,
+ * -EPROTO (checksum good) for a known code at a length twc_kind_len_ok() refuses; a bad checksum
+ * wins over -EPROTO. A frame whose code is unknown, or known at a refused length, is kept raw:
+ * kind TWC_KIND_UNKNOWN, code, body and body_len set, no IDs. -EINVAL for NULL arguments.
  */
 int twc_decode(const uint8_t *body, size_t len, struct twc_msg *msg);
 
@@ -176,18 +198,23 @@ int twc_encode_body(struct twc_msg *msg, uint8_t *out, size_t cap);
  */
 int twc_frame_wrap(const uint8_t *body, size_t len, int trailer, uint8_t *out, size_t cap);
 
-/* What the deframer hands out: a body, or a note about bytes it threw away. */
+/*
+ * What the deframer hands out: a body, or a note about bytes it threw away. For every type but
+ * TWC_DF_FRAME, len counts wire bytes: the bytes before the first C0 of the stream, or the bytes
+ * between two delimiters (both C0 excluded).
+ */
 enum twc_df_event_type {
     TWC_DF_FRAME = 1,   /* body[0..len) is an unescaped body of 13..20 bytes (checksum unchecked) */
-    TWC_DF_GARBAGE = 2, /* len bytes outside any frame were skipped (trailers are not reported) */
+    TWC_DF_GARBAGE = 2, /* len bytes outside any frame were skipped: before the first C0, or
+                           2..12 unescaped bytes between two C0 (a lone trailer is not reported) */
     TWC_DF_BAD_ESCAPE = 3, /* a frame held DB followed by neither DC nor DD: dropped */
     TWC_DF_OVERLONG = 4,   /* a frame exceeded TWC_BODY_MAX unescaped bytes: dropped */
 };
 
 struct twc_df_event {
     enum twc_df_event_type type;
-    uint64_t
-        offset; /* stream offset of the opening C0 (frames, bad frames) or first skipped byte */
+    /* Stream offset of the opening C0 (frames, bad frames) or of the first skipped byte. */
+    uint64_t offset;
     size_t len; /* body length (frame) or skipped byte count */
     uint8_t body[TWC_BODY_MAX];
 };
@@ -210,6 +237,7 @@ struct twc_deframer {
     uint8_t buf[TWC_BODY_MAX];
     size_t len;
     bool in_frame, escaped, overflow, bad_escape;
+    size_t raw_len;        /* wire bytes since the opening C0 of the frame being read */
     uint64_t byte_offset;  /* bytes consumed so far */
     uint64_t frame_offset; /* offset of the opening C0 of the frame being read */
     uint64_t garbage_offset;
@@ -222,14 +250,23 @@ void twc_deframer_init(struct twc_deframer *d);
 /*
  * Consumes bytes from data[0..len) until one event is ready or the input is used up. Returns 1 with
  * *ev filled, or -EAGAIN ("need more") once every byte is consumed without an event. *consumed is
- * always set to the bytes eaten; call again with data + *consumed until -EAGAIN. A lone trailer
- * byte (FC..FF) after a frame is not reported as garbage (§2.2).
+ * always set to the bytes eaten; call again with data + *consumed until -EAGAIN. A lone byte
+ * between two delimiters (the trailer of §2.2: FE, FC, F8, FA, FF ...) is counted, not reported.
+ * -EINVAL for NULL arguments.
  */
 int twc_deframer_push(struct twc_deframer *d,
                       const uint8_t *data,
                       size_t len,
                       size_t *consumed,
                       struct twc_df_event *ev);
+
+/*
+ * End of input: reports what is left (garbage before any C0, or a frame without its closing C0)
+ * as one TWC_DF_GARBAGE event and returns 1; returns 0 when nothing is pending. A single byte
+ * after the last C0 is a trailer and is not reported. The deframer then waits for a C0 again;
+ * offsets and stats carry on.
+ */
+int twc_deframer_finish(struct twc_deframer *d, struct twc_df_event *ev);
 
 /*
  * Decode helpers in the controller's units: centi-amps to milliamps and back (§5.3). The
