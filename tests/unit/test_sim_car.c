@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/* The simulated car: draws, ramps and phases against hand-calculated figures (twc-gen2.md §5.3,
+ * §7.1, §7.2). Defaults: start delay 2 s, 08 ramp 3 s to 1.3 A, raise hold 1 s + 5 s, cut 1 s,
+ * draw = offer - 0.8 A. */
+#include <errno.h>
+
+#include <check.h>
+
+#include "sim/sim_car.h"
+#include "tests/support/check_main.h"
+
+static struct sim_car tesla_at(uint64_t now)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, now), 0);
+    return car;
+}
+
+static int32_t draw_at(struct sim_car *car, uint64_t t)
+{
+    sim_car_step(car, t);
+    return sim_car_draw_ma(car);
+}
+
+START_TEST(test_car_start_runs_through_08_ramp_then_follows_offer)
+{
+    struct sim_car car = tesla_at(0);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAITING);
+    sim_car_set_offer(&car, 0, 32000);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+    ck_assert_int_eq(draw_at(&car, 1999), 0);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+    /* 08 from 2000 ms: 0 -> 1300 mA over 3000 ms; halfway is 650 mA. */
+    ck_assert_int_eq(draw_at(&car, 3500), 650);
+    ck_assert_int_eq(car.phase, SIM_CAR_STARTING);
+    /* 01 from 5000 ms: 1300 -> 31200 mA over 5000 ms; halfway is 16250 mA. */
+    ck_assert_int_eq(draw_at(&car, 7500), 16250);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+    ck_assert_int_eq(draw_at(&car, 10000), 31200);
+    ck_assert_int_eq(draw_at(&car, 15000), 31200);
+}
+
+END_TEST
+
+START_TEST(test_car_follows_cut_within_a_second_and_raise_after_delay)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 32000);
+    ck_assert_int_eq(draw_at(&car, 20000), 31200);
+    sim_car_set_offer(&car, 20000, 16000);
+    ck_assert_int_eq(draw_at(&car, 20500), 23200);
+    ck_assert_int_eq(draw_at(&car, 21000), 15200);
+    sim_car_set_offer(&car, 30000, 40000);
+    ck_assert_int_eq(draw_at(&car, 31000), 15200);
+    ck_assert_int_eq(draw_at(&car, 33500), 27200);
+    ck_assert_int_eq(draw_at(&car, 36000), 39200);
+}
+
+END_TEST
+
+START_TEST(test_car_never_draws_above_its_charger)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 65535);
+    ck_assert_int_eq(draw_at(&car, 60000), 48000);
+}
+
+END_TEST
+
+START_TEST(test_car_stops_when_offer_falls_below_5a)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 20000);
+    ck_assert_int_eq(draw_at(&car, 20000), 19200);
+    sim_car_set_offer(&car, 20000, 4990);
+    ck_assert_int_eq(car.phase, SIM_CAR_STOPPED);
+    ck_assert_int_eq(draw_at(&car, 20500), 9600);
+    ck_assert_int_eq(draw_at(&car, 21000), 0);
+    /* 5.00 A is usable again: the car restarts and draws 4.2 A (§5.3: 5 A -> about 4.2 A). */
+    sim_car_set_offer(&car, 30000, 5000);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+    ck_assert_int_eq(draw_at(&car, 60000), 4200);
+}
+
+END_TEST
+
+START_TEST(test_idle_i3_stays_full_and_draws_nothing)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "bmw-i3-idle"), 0);
+    ck_assert_int_eq(cfg.kind, SIM_CAR_OTHER);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    sim_car_set_offer(&car, 1000, 6000);
+    ck_assert_int_eq(draw_at(&car, 60000), 0);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+}
+
+END_TEST
+
+START_TEST(test_car_turns_full_when_energy_is_delivered)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    cfg.energy_wanted_wh = 10;
+    cfg.start_delay_ms = 0;
+    cfg.start_ramp_ms = 0;
+    cfg.raise_ms = 0;
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_set_offer(&car, 0, 10800);
+    ck_assert_int_eq(sim_car_draw_ma(&car), 10000);
+    /* 10.0 A x 230 V = 2300 W: 15 s give 9.58 Wh, 16 s give 10.22 Wh. */
+    sim_car_step(&car, 15000);
+    ck_assert_int_eq(sim_car_delivered_wh(&car), 9);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+    sim_car_step(&car, 16000);
+    ck_assert_int_eq(sim_car_delivered_wh(&car), 10);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    ck_assert_int_eq(draw_at(&car, 17000), 0);
+}
+
+END_TEST
+
+START_TEST(test_asleep_car_takes_wake_time)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    cfg.asleep = true;
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_set_offer(&car, 0, 16000);
+    sim_car_step(&car, 29999);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+    sim_car_step(&car, 30000);
+    ck_assert_int_eq(car.phase, SIM_CAR_STARTING);
+}
+
+END_TEST
+
+START_TEST(test_full_tesla_is_awake_for_a_while_after_an_offer)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla-idle"), 0);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    ck_assert(!sim_car_is_awake_full(&car, 0));
+    sim_car_set_offer(&car, 1000, 6000);
+    ck_assert(sim_car_is_awake_full(&car, 60999));
+    ck_assert(!sim_car_is_awake_full(&car, 61000));
+}
+
+END_TEST
+
+START_TEST(test_tesla_refuses_after_third_comm_loss_until_replugged)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 16000);
+    sim_car_comm_lost(&car, 20000);
+    ck_assert_int_eq(car.phase, SIM_CAR_STOPPED);
+    sim_car_comm_lost(&car, 40000);
+    ck_assert_int_eq(car.phase, SIM_CAR_STOPPED);
+    sim_car_comm_lost(&car, 60000);
+    ck_assert_int_eq(car.phase, SIM_CAR_FAULTED);
+    sim_car_set_offer(&car, 70000, 16000);
+    ck_assert_int_eq(car.phase, SIM_CAR_FAULTED);
+    ck_assert_int_eq(draw_at(&car, 90000), 0);
+    sim_car_unplug(&car, 91000);
+    ck_assert_int_eq(car.phase, SIM_CAR_UNPLUGGED);
+    sim_car_plug(&car, 92000);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAITING);
+}
+
+END_TEST
+
+START_TEST(test_contactor_open_faults_a_charging_tesla_not_an_i3)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 16000);
+    sim_car_step(&car, 20000);
+    sim_car_contactor_opened(&car, 20000);
+    ck_assert_int_eq(car.phase, SIM_CAR_FAULTED);
+    ck_assert_int_eq(sim_car_draw_ma(&car), 0);
+
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "bmw-i3"), 0);
+    struct sim_car i3;
+    ck_assert_int_eq(sim_car_init(&i3, &cfg, 0), 0);
+    sim_car_set_offer(&i3, 0, 16000);
+    sim_car_step(&i3, 20000);
+    ck_assert_int_eq(sim_car_draw_ma(&i3), 15200);
+    sim_car_contactor_opened(&i3, 20000);
+    ck_assert_int_eq(i3.phase, SIM_CAR_STOPPED);
+    sim_car_set_offer(&i3, 21000, 16000);
+    ck_assert_int_eq(i3.phase, SIM_CAR_WAKING);
+}
+
+END_TEST
+
+START_TEST(test_jitter_is_bounded_and_reproducible)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    cfg.noise_ma = 100;
+    cfg.seed = 42;
+    struct sim_car a, b;
+    ck_assert_int_eq(sim_car_init(&a, &cfg, 0), 0);
+    ck_assert_int_eq(sim_car_init(&b, &cfg, 0), 0);
+    sim_car_set_offer(&a, 0, 32000);
+    sim_car_set_offer(&b, 0, 32000);
+    int differs = 0;
+    for (uint64_t t = 20000; t < 30000; t += 100) {
+        int32_t da = draw_at(&a, t), db = draw_at(&b, t);
+        ck_assert_int_eq(da, db);
+        ck_assert_int_ge(da, 31100);
+        ck_assert_int_le(da, 31300);
+        differs += da != 31200;
+    }
+    ck_assert_int_gt(differs, 0);
+}
+
+END_TEST
+
+START_TEST(test_unknown_preset_and_bad_cfg_are_refused)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "zoe"), -ENOENT);
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "none"), 0);
+    ck_assert_int_eq(cfg.kind, 0);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), -EINVAL);
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    cfg.max_ma = 0;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), -EINVAL);
+}
+
+END_TEST
+
+static Suite *sim_car_suite(void)
+{
+    Suite *s = suite_create("sim_car");
+    TCase *tc = tcase_create("car");
+    tcase_add_test(tc, test_car_start_runs_through_08_ramp_then_follows_offer);
+    tcase_add_test(tc, test_car_follows_cut_within_a_second_and_raise_after_delay);
+    tcase_add_test(tc, test_car_never_draws_above_its_charger);
+    tcase_add_test(tc, test_car_stops_when_offer_falls_below_5a);
+    tcase_add_test(tc, test_idle_i3_stays_full_and_draws_nothing);
+    tcase_add_test(tc, test_car_turns_full_when_energy_is_delivered);
+    tcase_add_test(tc, test_asleep_car_takes_wake_time);
+    tcase_add_test(tc, test_full_tesla_is_awake_for_a_while_after_an_offer);
+    tcase_add_test(tc, test_tesla_refuses_after_third_comm_loss_until_replugged);
+    tcase_add_test(tc, test_contactor_open_faults_a_charging_tesla_not_an_i3);
+    tcase_add_test(tc, test_jitter_is_bounded_and_reproducible);
+    tcase_add_test(tc, test_unknown_preset_and_bad_cfg_are_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AMP_CHECK_MAIN(sim_car_suite)
