@@ -158,7 +158,7 @@ static void flush_tx(struct twc_bus *bus, uint64_t now)
     bus->tx_len = bus->tx_off = 0;
 }
 
-static void log_event(const struct twc_master_event *ev)
+static void log_event(const struct twc_bus *bus, const struct twc_master_event *ev)
 {
     switch (ev->type) {
     case TWC_MEV_SLAVE_LINKED:
@@ -167,8 +167,8 @@ static void log_event(const struct twc_master_event *ev)
                  ev->u.link.max_ma, ev->u.link.sign);
         break;
     case TWC_MEV_SLAVE_DROPPED:
-        log_warn(MOD, "slave %04x dropped: no reply for %u s", ev->slave_id,
-                 TWC_MASTER_SLAVE_TIMEOUT_MS / 1000);
+        log_warn(MOD, "slave %04x dropped: no reply for %" PRIu32 " ms", ev->slave_id,
+                 bus->master.cfg.slave_timeout_ms);
         break;
     case TWC_MEV_STATE_CHANGED:
         log_info(MOD, "slave %04x state %02x -> %02x", ev->slave_id, ev->u.state.old_state,
@@ -223,7 +223,7 @@ static void deliver_events(struct twc_bus *bus)
 {
     struct twc_master_event ev;
     while (twc_master_next_event(&bus->master, &ev) == 1) {
-        log_event(&ev);
+        log_event(bus, &ev);
         if (bus->on_event) {
             bus->on_event(bus->on_event_ctx, &ev);
         }
