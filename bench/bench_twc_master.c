@@ -18,7 +18,7 @@
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_master.h"
 
-#define MID 0xA1B2
+#define MID      0xA1B2
 #define N_SLAVES 3
 
 static const uint16_t ids[N_SLAVES] = {0x2019, 0x4085, 0x8725};
@@ -59,8 +59,8 @@ static size_t slave_wire(uint16_t id, bool linkready, uint8_t *wire)
     return (size_t)w;
 }
 
-static void feed(struct twc_master *m, struct twc_deframer *df, uint64_t now, const uint8_t *b,
-                 size_t len)
+static void
+feed(struct twc_master *m, struct twc_deframer *df, uint64_t now, const uint8_t *b, size_t len)
 {
     size_t off = 0;
     while (off < len) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The master's bus driver: bytes to frames to the pure master, and its frames back (twc_bus.h). */
+#include "drivers/twc/twc_bus.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,7 +9,6 @@
 
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
-#include "drivers/twc/twc_bus.h"
 
 #define MOD "twc"
 
@@ -53,8 +54,8 @@ static void hex_of(const uint8_t *b, size_t n, char *out, size_t cap)
     }
 }
 
-static void note_bad(struct twc_bus *bus, uint64_t now, const char *what, const uint8_t *b,
-                     size_t n)
+static void
+note_bad(struct twc_bus *bus, uint64_t now, const char *what, const uint8_t *b, size_t n)
 {
     /* §6.6: collisions and noise corrupt frames now and then; heartbeats repeat, so a bad
      * frame is a warning, logged once per minute with a count of the rest. */
@@ -163,8 +164,8 @@ static void log_event(const struct twc_bus *bus, const struct twc_master_event *
     switch (ev->type) {
     case TWC_MEV_SLAVE_LINKED:
         log_info(MOD, "slave %04x %s: v%u, max %" PRId32 " mA, sign %02x", ev->slave_id,
-                 ev->u.link.relink ? "linked again" : "linked", ev->u.link.proto,
-                 ev->u.link.max_ma, ev->u.link.sign);
+                 ev->u.link.relink ? "linked again" : "linked", ev->u.link.proto, ev->u.link.max_ma,
+                 ev->u.link.sign);
         break;
     case TWC_MEV_SLAVE_DROPPED:
         log_warn(MOD, "slave %04x dropped: no reply for %" PRIu32 " ms", ev->slave_id,

@@ -344,6 +344,7 @@ START_TEST(test_three_slaves_over_a_socat_pty_link_charge_unplug_and_return)
     rmdir(so.dir);
     log_set_sink(NULL, NULL, LOG_LEVEL_INFO);
 }
+
 END_TEST
 
 /* --- TCP loopback ------------------------------------------------------------------------ */
@@ -383,6 +384,7 @@ START_TEST(test_three_slaves_over_tcp_loopback_listener_gone_and_back)
     tp_free(listener);
     log_set_sink(NULL, NULL, LOG_LEVEL_INFO);
 }
+
 END_TEST
 
 static Suite *master_pty_suite(void)

@@ -21,10 +21,10 @@
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
-#define MID       0xA1B2
-#define MAX_SIMS  5
-#define MAX_EVS   1024
-#define MAX_WIRE  20000
+#define MID      0xA1B2
+#define MAX_SIMS 5
+#define MAX_EVS  1024
+#define MAX_WIRE 20000
 
 struct sim_ep {
     struct sim_twc_slave s;
@@ -122,8 +122,8 @@ static void rig_fini(struct rig *r)
     log_set_sink(NULL, NULL, LOG_LEVEL_INFO);
 }
 
-static struct sim_twc_slave *add_slave(struct rig *r, uint16_t id, enum sim_twc_proto proto,
-                                       const char *car, uint32_t first_ms)
+static struct sim_twc_slave *
+add_slave(struct rig *r, uint16_t id, enum sim_twc_proto proto, const char *car, uint32_t first_ms)
 {
     ck_assert_uint_lt(r->nsim, MAX_SIMS);
     struct sim_ep *e = &r->sim[r->nsim++];
@@ -294,6 +294,7 @@ START_TEST(test_three_v2_slaves_link_charge_and_report)
     ck_assert_uint_eq(r.tap_bad, 0);
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_v1_and_mixed_slaves_get_their_own_lengths_and_commands)
@@ -335,6 +336,7 @@ START_TEST(test_v1_and_mixed_slaves_get_their_own_lengths_and_commands)
     ck_assert_uint_gt(to_v2, 60);
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_cadence_is_one_heartbeat_per_second_and_one_exchange_at_a_time)
@@ -377,6 +379,7 @@ START_TEST(test_cadence_is_one_heartbeat_per_second_and_one_exchange_at_a_time)
     }
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_limit_changes_reach_the_slave_and_cuts_go_out_at_once)
@@ -426,6 +429,7 @@ START_TEST(test_limit_changes_reach_the_slave_and_cuts_go_out_at_once)
     ck_assert_uint_lt(v.actual_ca, 100);
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_spike_with_headroom_then_the_target)
@@ -460,6 +464,7 @@ START_TEST(test_spike_with_headroom_then_the_target)
     ck_assert_uint_lt(first16, first8);
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_silent_slave_is_dropped_and_relinked_when_it_returns)
@@ -498,6 +503,7 @@ START_TEST(test_silent_slave_is_dropped_and_relinked_when_it_returns)
     ck_assert_uint_eq(v.limit_ca, 1600);
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_a_fourth_slave_is_refused)
@@ -519,6 +525,7 @@ START_TEST(test_a_fourth_slave_is_refused)
     }
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_a_second_master_appearing_silences_ampshare)
@@ -551,6 +558,7 @@ START_TEST(test_a_second_master_appearing_silences_ampshare)
     }
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_garbage_and_corruption_on_the_bus_are_survived)
@@ -596,6 +604,7 @@ START_TEST(test_garbage_and_corruption_on_the_bus_are_survived)
     }
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(test_adapter_echo_is_ignored)
@@ -625,6 +634,7 @@ START_TEST(test_adapter_echo_is_ignored)
     ck_assert_uint_gt(twc_master_get_stats(twc_bus_master(&r.bus))->echoes, 20);
     rig_fini(&r);
 }
+
 END_TEST
 
 static Suite *master_sim_suite(void)
