@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -196,27 +197,39 @@ struct socat {
     int err_fd; /* socat's stderr: tells us when it is ready, and EOF when it has gone */
 };
 
-static char dir[64];
+/* One directory for the whole run (removed at the end even after a failed test), one inside it
+   per test for the socat links and pty links. */
+static char top[64];
+static char dir[96];
 static char path_a[128];
 static char path_b[128];
 
+static void top_setup(void)
+{
+    strcpy(top, "/tmp/amp-tp-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(top));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void top_teardown(void)
+{
+    nftw(top, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 static void dir_setup(void)
 {
-    strcpy(dir, "/tmp/amp-tp-XXXXXX");
+    snprintf(dir, sizeof(dir), "%s/t-XXXXXX", top);
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path_a, sizeof(path_a), "%s/a", dir);
     snprintf(path_b, sizeof(path_b), "%s/b", dir);
-}
-
-static void dir_teardown(void)
-{
-    char p[160];
-    static const char *const names[] = {"a", "b", "bus", "stale", "file"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 static void socat_start(struct socat *s)
@@ -693,7 +706,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-    dir_teardown();
     log_teardown();
 }
 
@@ -702,6 +714,7 @@ static Suite *tp_serial_suite(void)
     Suite *s = suite_create("tp_serial");
     TCase *tc = tcase_create("real");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, top_setup, top_teardown);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_serial_termios_path_carries_bytes_and_reports_unplug);
     tcase_add_test(tc, test_serial_link_comes_back_when_socat_restarts);
