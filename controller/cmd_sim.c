@@ -12,6 +12,8 @@ struct sim_cmd {
 };
 
 static const struct sim_cmd sim_cmds[] = {
+    {"seed", cmd_sim_seed, "the seed's 34 A of 40 A, native master vs ampshare's"},
+    {"slaves", cmd_sim_slaves, "simulated Wall Connector slaves on a TCP port or a pty"},
     {NULL, NULL, NULL},
 };
 

@@ -120,6 +120,9 @@ static void on_reply(struct sim_native_master *m, uint64_t now, const struct twc
     sl->state = msg->u.shb.state;
     sl->echo_ma = twc_ca_to_ma(msg->u.shb.limit_ca);
     sl->actual_ma = twc_ca_to_ma(msg->u.shb.actual_ca);
+    if (!car_connected(sl)) {
+        sl->sent_ma = sl->echo_ma; /* §5.2: no car, no limit; a new car asks afresh */
+    }
     bool drawing = car_connected(sl) && sl->actual_ma >= m->cfg.drawing_ma;
     if (drawing && sl->actual_ma + m->cfg.headroom_ma < sl->echo_ma) {
         if (sl->short_since_ms == 0) {
@@ -219,8 +222,10 @@ static int32_t safe_offer(const struct sim_native_master *m, size_t i, int32_t t
         if (j == i || !o->used) {
             continue;
         }
+        /* A car may draw up to what it echoes or what it was last sent, whichever is more; a
+         * slave without a car draws what it measures (nothing much). */
         int32_t committed = o->echo_ma > o->sent_ma ? o->echo_ma : o->sent_ma;
-        others += committed;
+        others += car_connected(o) ? committed : o->actual_ma;
     }
     int32_t room = (m->cfg.circuit_ma - others) / AMP_MA * AMP_MA;
     const struct sim_nm_slave *sl = &m->slave[i];
@@ -268,8 +273,9 @@ heartbeat(struct sim_native_master *m, size_t i, uint64_t now, uint8_t *out, siz
     msg.has_dst = true;
     msg.dst = sl->id;
     /* §5.2 P1: once the slave echoes the limit the master says 00; otherwise it sets it,
-     * 09 on v2 and 05 on v1 (§9 #8). */
-    bool set = !sl->replied || offer != sl->echo_ma;
+     * 09 on v2 and 05 on v1 (§9 #8). The first heartbeat, before any report, is a plain 00
+     * (§6.2: it only links the slave). */
+    bool set = sl->replied && offer != sl->echo_ma;
     if (set) {
         msg.u.mhb.cmd = sl->proto == 1 ? TWC_CMD_SET_LIMIT_V1 : TWC_CMD_SET_LIMIT_V2;
         msg.u.mhb.amps_ca = twc_ma_to_ca(offer);

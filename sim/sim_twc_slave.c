@@ -495,35 +495,40 @@ static void advance(struct sim_twc_slave *s, uint64_t now)
         now = s->now_ms;
     }
     s->now_ms = now;
-    if (s->has_car) {
-        sim_car_step(&s->car, now);
-    }
-    if (s->adjust_cmd == TWC_CMD_LOWER_2A && !s->adjust_restored &&
-        now - s->adjust_t0_ms >= s->cfg.adjust_down_ms) {
+    /* Timed events run at their own time, so the car sees them when they happened. */
+    uint64_t restore_at = s->adjust_t0_ms + s->cfg.adjust_down_ms;
+    if (s->adjust_cmd == TWC_CMD_LOWER_2A && !s->adjust_restored && now >= restore_at) {
         uint32_t ca = (uint32_t)s->limit_ca + ADJUST_STEP_CA;
         s->limit_ca = (uint16_t)(ca > 0xFFFF ? 0xFFFF : ca);
         s->adjust_restored = true;
-        offer_car(s, now);
+        offer_car(s, restore_at);
     }
-    if (s->linked && now - s->last_hb_ms >= s->cfg.hb_loss_ms) {
-        /* §6.4: back to linkready every 10 s. */
-        s->linked = false;
-        s->next_linkready_ms = now;
-    }
-    if (s->ever_linked && !s->car_stopped && now - s->last_hb_ms >= s->cfg.car_stop_ms) {
+    uint64_t stop_at = s->last_hb_ms + s->cfg.car_stop_ms;
+    if (s->ever_linked && !s->car_stopped && now >= stop_at) {
         /* §6.4: the car stops; it resumes through 08 once a limit is sent again. */
         s->car_stopped = true;
         s->limit_set = false;
         s->limit_ca = 0;
         s->adjust_cmd = 0;
         if (car_present(s)) {
-            sim_car_comm_lost(&s->car, now);
+            sim_car_comm_lost(&s->car, stop_at);
         }
+    }
+    if (s->has_car) {
+        sim_car_step(&s->car, now);
+    }
+    if (s->linked && now - s->last_hb_ms >= s->cfg.hb_loss_ms) {
+        /* §6.4: back to linkready every 10 s, from the moment the loss is due. */
+        s->linked = false;
+        s->next_linkready_ms = s->last_hb_ms + s->cfg.hb_loss_ms;
     }
     bool silent = s->error_latched && s->error_reported;
     if (!s->linked && !silent && now >= s->next_linkready_ms) {
         queue_linkready(s, now);
-        s->next_linkready_ms = now + s->cfg.linkready_interval_ms;
+        s->next_linkready_ms += s->cfg.linkready_interval_ms;
+        if (s->next_linkready_ms <= now) {
+            s->next_linkready_ms = now + s->cfg.linkready_interval_ms;
+        }
     }
 }
 

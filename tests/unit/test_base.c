@@ -18,6 +18,7 @@ START_TEST(test_strerror_names_errno_project_and_modbus_codes)
                      "another master is transmitting on the bus");
     ck_assert_str_eq(amp_strerror(-EMBXILFUN), modbus_strerror(EMBXILFUN));
 }
+
 END_TEST
 
 struct captured {
@@ -45,6 +46,7 @@ START_TEST(test_log_sink_receives_lines_at_or_above_level)
     ck_assert_int_eq(c.lvl, LOG_LEVEL_INFO);
     ck_assert_str_eq(c.line, "twc: slave 2019 linked");
 }
+
 END_TEST
 
 START_TEST(test_hex_helper_parses_spaced_and_packed_text)
@@ -55,6 +57,7 @@ START_TEST(test_hex_helper_parses_spaced_and_packed_text)
     ck_assert_int_eq(amp_test_hex("c0fbe", b, sizeof(b)), -EINVAL);
     ck_assert_int_eq(amp_test_hex("c0c0c0c0c0c0c0c0c0", b, sizeof(b)), -EMSGSIZE);
 }
+
 END_TEST
 
 static Suite *base_suite(void)
