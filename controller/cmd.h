@@ -20,6 +20,7 @@ int cmd_ports(int argc, char **argv);
 /* `ampshare sim <what>` simulators (rows of the table in cmd_sim.c). */
 int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
+int cmd_sim_master(int argc, char **argv);
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);

@@ -158,6 +158,7 @@ info_due(const struct twc_master *m, const struct twc_master_slave *s, uint64_t 
         TWC_KIND_VIN_QUERY_2,
         TWC_KIND_VIN_QUERY_3,
     };
+
     if (m->cfg.query_info) {
         if (!s->fw_known && s->version_tries < TWC_MASTER_INFO_TRIES) {
             if (now >= s->next_version_ms) {
@@ -222,46 +223,75 @@ static int send_info(struct twc_master *m,
     return rc;
 }
 
-static int
-pick_slave_frame(struct twc_master *m, uint64_t now, struct twc_master_out *out, uint64_t *wake)
+/* Builds the next frame when the bus is free: linkready answers, the burst, cuts, due
+ * heartbeats, then one info query. Returns 1 with a frame, 0 for none, or a guard error. */
+static int pick_frame(struct twc_master *m, uint64_t now, struct twc_master_out *out)
 {
+    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
+        struct twc_master_slave *s = &m->slaves[i];
+        if (s->used && s->answer_now) {
+            return send_heartbeat(m, now, out, s, true);
+        }
+    }
+    if (m->burst_sent < m->cfg.burst_fc_e1 + m->cfg.burst_fb_e2) {
+        return now >= m->burst_next_ms ? send_burst(m, now, out) : 0;
+    }
     struct twc_master_slave *due = NULL;
     for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
         struct twc_master_slave *s = &m->slaves[i];
         if (s->used && s->urgent) {
             return send_heartbeat(m, now, out, s, false);
         }
-    }
-    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
-        struct twc_master_slave *s = &m->slaves[i];
-        if (!s->used) {
-            continue;
-        }
-        if (s->next_hb_ms <= now && (!due || s->next_hb_ms < due->next_hb_ms)) {
+        if (s->used && s->next_hb_ms <= now && (!due || s->next_hb_ms < due->next_hb_ms)) {
             due = s;
         }
-        twc_master_wake_at(wake, s->next_hb_ms);
     }
     if (due) {
         return send_heartbeat(m, now, out, due, false);
     }
     if (now < m->info_next_ms) {
-        twc_master_wake_at(wake, m->info_next_ms);
         return 0;
     }
     for (size_t k = 0; k < TWC_MASTER_SLAVES_MAX; k++) {
         size_t i = (m->info_rr + k) % TWC_MASTER_SLAVES_MAX;
         struct twc_master_slave *s = &m->slaves[i];
-        if (!s->used) {
-            continue;
-        }
-        enum twc_kind kind = info_due(m, s, now, wake);
+        uint64_t ignored = UINT64_MAX;
+        enum twc_kind kind = s->used ? info_due(m, s, now, &ignored) : TWC_KIND_UNKNOWN;
         if (kind != TWC_KIND_UNKNOWN) {
             m->info_rr = i + 1;
             return send_info(m, now, out, s, kind);
         }
     }
     return 0;
+}
+
+/* The earliest time some frame wants the bus (now if one is due already), UINT64_MAX if none. */
+static uint64_t tx_due_at(const struct twc_master *m, uint64_t now)
+{
+    uint64_t due = UINT64_MAX;
+    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
+        if (m->slaves[i].used && m->slaves[i].answer_now) {
+            return now;
+        }
+    }
+    if (m->burst_sent < m->cfg.burst_fc_e1 + m->cfg.burst_fb_e2) {
+        return m->burst_next_ms > now ? m->burst_next_ms : now;
+    }
+    uint64_t info = UINT64_MAX;
+    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
+        const struct twc_master_slave *s = &m->slaves[i];
+        if (!s->used) {
+            continue;
+        }
+        twc_master_wake_at(&due, s->urgent ? now : s->next_hb_ms);
+        if (info_due(m, s, now, &info) != TWC_KIND_UNKNOWN) {
+            info = now;
+        }
+    }
+    if (info != UINT64_MAX) {
+        twc_master_wake_at(&due, info > m->info_next_ms ? info : m->info_next_ms);
+    }
+    return due;
 }
 
 int twc_master_poll(struct twc_master *m, uint64_t now_ms, struct twc_master_out *out)
@@ -271,44 +301,28 @@ int twc_master_poll(struct twc_master *m, uint64_t now_ms, struct twc_master_out
     m->last_now_ms = now;
     out->has_frame = false;
     out->wire_len = 0;
-    int rc = 0;
+    /* timers that act whatever the bus does: reply timeout, silence drop, pacing */
     expire(m, now, &wake);
     if (m->clash) {
         /* §6.6: silent for good once another master was heard. */
         out->next_ms = UINT64_MAX;
         return 0;
     }
-    if (m->exch_active) {
-        twc_master_wake_at(&wake, m->exch_deadline_ms);
-        goto done;
+    int rc = 0;
+    if (!m->exch_active && now >= m->bus_free_ms) {
+        rc = pick_frame(m, now, out);
     }
-    if (now < m->bus_free_ms) {
-        twc_master_wake_at(&wake, m->bus_free_ms);
-        goto done;
-    }
-    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
-        struct twc_master_slave *s = &m->slaves[i];
-        if (s->used && s->answer_now) {
-            rc = send_heartbeat(m, now, out, s, true);
-            goto done;
-        }
-    }
-    if (m->burst_sent < m->cfg.burst_fc_e1 + m->cfg.burst_fb_e2) {
-        if (now >= m->burst_next_ms) {
-            rc = send_burst(m, now, out);
-        } else {
-            twc_master_wake_at(&wake, m->burst_next_ms);
-        }
-        goto done;
-    }
-    rc = pick_slave_frame(m, now, out, &wake);
-done:
+    /* When the bus is next ours: at the reply timeout (a reply comes with a frame, and the
+     * caller polls after every frame), or after the gap. Nothing wakes the caller earlier. */
+    uint64_t avail = m->exch_active ? m->exch_deadline_ms : m->bus_free_ms;
     if (m->exch_active) {
         twc_master_wake_at(&wake, m->exch_deadline_ms);
     }
-    if (out->has_frame && !m->exch_active && m->bus_free_ms > now) {
-        twc_master_wake_at(&wake, m->bus_free_ms);
+    uint64_t due = tx_due_at(m, now);
+    if (due != UINT64_MAX) {
+        twc_master_wake_at(&wake, due > avail ? due : avail);
     }
-    out->next_ms = wake;
+    /* Something due now on a free bus was just sent, so this only guards against a spin. */
+    out->next_ms = wake > now ? wake : now + 1;
     return rc;
 }

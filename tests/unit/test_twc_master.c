@@ -57,12 +57,15 @@ static void expect_wire(const struct twc_master_out *out, const char *hex)
 static uint64_t skip_burst(struct twc_master *m)
 {
     struct twc_master_out out;
-    uint64_t now = 0;
+    uint64_t now = 0, last = 0;
     for (int i = 0; i < 10; i++) {
         ck_assert_int_eq(twc_master_poll(m, now, &out), 1);
+        last = now;
         now = out.next_ms;
     }
-    return now;
+    /* nothing is due after the burst: no wake-up at all */
+    ck_assert_uint_eq(out.next_ms, UINT64_MAX);
+    return last + 100;
 }
 
 static void feed_body(struct twc_master *m, uint64_t now, const uint8_t *b, size_t len)
@@ -371,6 +374,8 @@ START_TEST(test_one_exchange_at_a_time_reply_timeout_and_gap)
     ck_assert_int_eq(twc_master_poll(&m, t, &out), 1);
     decode_out(&out, &msg);
     ck_assert_uint_eq(msg.dst, 0x1001);
+    /* the other two are due too, but the next wake-up is the reply timeout, not "now" */
+    ck_assert_uint_eq(out.next_ms, t + 300);
     /* nothing while the reply is awaited: 300 ms (TWC_MASTER_REPLY_TIMEOUT_MS) */
     ck_assert_int_eq(twc_master_poll(&m, t + 299, &out), 0);
     ck_assert_uint_eq(out.next_ms, t + 300);
@@ -1055,6 +1060,8 @@ START_TEST(test_random_traffic_never_makes_the_master_send_a_forbidden_or_unsafe
             }
             int rc = twc_master_poll(&m, t, &out);
             ck_assert_msg(rc >= 0, "seed %llu run %d", (unsigned long long)seed, run);
+            /* never a wake-up in the past: the bus driver would spin */
+            ck_assert_uint_gt(out.next_ms, t);
             if (rc == 1) {
                 struct twc_msg sent;
                 decode_out(&out, &sent);
