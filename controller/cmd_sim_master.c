@@ -326,8 +326,8 @@ int cmd_sim_master(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
     fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
             o.limit_a, o.bus);
     rc = run(r, link);

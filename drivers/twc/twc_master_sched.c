@@ -98,19 +98,15 @@ static int send_heartbeat(struct twc_master *m,
     struct twc_msg msg;
     msg_to(m, &msg, TWC_KIND_MASTER_HEARTBEAT, s);
     uint16_t offer_ca = (uint16_t)(s->offered_a * 100);
-    if (link_answer) {
-        /* twcmanager-peer.md: TWCManager links with a command-00 heartbeat, proven on real
-         * slaves; the limit follows on the next one. */
-        msg.u.mhb.cmd = TWC_CMD_NONE;
-    } else if (s->offered_a == 0 || !s->replied || s->limit_ca != offer_ca) {
-        /* §5.1, §9 #8: 05 sets the limit on v1, 09 on v2. §7.1 Stopping: a zero limit is sent
-         * on every heartbeat (falling back to 00 makes the relay chatter between 01 and 03). */
-        msg.u.mhb.cmd = s->proto == 1 ? TWC_CMD_SET_LIMIT_V1 : TWC_CMD_SET_LIMIT_V2;
-        msg.u.mhb.amps_ca = offer_ca;
-    } else {
-        /* §5.1: a native master sends 00 once the slave echoes the limit. */
-        msg.u.mhb.cmd = TWC_CMD_NONE;
-    }
+    /* Command 00 (keep-alive, limit unchanged) in two cases: the answer to a linkready, the
+     * form TWCManager links with on real slaves (twcmanager-peer.md), the limit following on
+     * the next heartbeat; and once the slave echoes a non-zero limit, as a native master does
+     * (§5.1). Otherwise 05 sets the limit on v1, 09 on v2 (§9 #8); a zero limit goes out on
+     * every heartbeat (§7.1 Stopping: falling back to 00 makes the relay chatter). */
+    bool keep = link_answer || (s->offered_a > 0 && s->replied && s->limit_ca == offer_ca);
+    msg.u.mhb.cmd =
+        keep ? TWC_CMD_NONE : (s->proto == 1 ? TWC_CMD_SET_LIMIT_V1 : TWC_CMD_SET_LIMIT_V2);
+    msg.u.mhb.amps_ca = keep ? 0 : offer_ca;
     int rc = transmit(m, now, out, &msg, s);
     if (rc < 0) {
         return rc;

@@ -285,7 +285,7 @@ START_TEST(test_v2_limit_uses_cmd_09_then_keepalive_once_echoed)
     /* §8: TWCManager's cmd 09, 32 A, captured */
     expect_wire(&out, "c0 fb e0 77 77 40 85 09 0c 80 00 00 00 00 00 00 28 c0");
     feed_hb(&m, t + 20, 0x4085, 0x01, 3200, 3120, 16);
-    t = next_frame(&m, t + 20, t + 1100, &out);
+    (void)next_frame(&m, t + 20, t + 1100, &out);
     /* cmd 00: e0+77+77+40+85 = 0x293 -> 93 */
     expect_wire(&out, "c0 fb e0 77 77 40 85 00 00 00 00 00 00 00 00 00 93 c0");
 }
@@ -617,7 +617,7 @@ START_TEST(test_spike_is_held_5_s_only_when_the_ceiling_allows_it)
     ck_assert_int_eq(twc_master_slave_find(&m, 0x4085, &info), 0);
     ck_assert_int_eq(info.offered_ma, 16000);
     uint64_t s = t;
-    t = next_frame(&m, t, t + 1100, &out);
+    (void)next_frame(&m, t, t + 1100, &out);
     /* 16 A = 06 40: e0+77+77+40+85+09+06+40 = 0x3e2 -> e2 */
     expect_wire(&out, "c0 fb e0 77 77 40 85 09 06 40 00 00 00 00 00 00 e2 c0");
     (void)twc_master_poll(&m, s + 4999, &out);
@@ -777,7 +777,6 @@ START_TEST(test_info_queries_version_serial_meter_and_vin)
     /* first: the version query, 16 bytes: ec+77+77+20+19 = 0x213 -> 13 */
     t = next_frame(&m, t, t + 1100, &out);
     expect_wire(&out, "c0 fb ec 77 77 20 19 00 00 00 00 00 00 00 00 00 13 c0");
-    t -= 0;
     {
         uint8_t b[16] = {0xFD, 0xEC, 0x20, 0x19, 4, 5, 3, 2};
         seal(b, 16);
