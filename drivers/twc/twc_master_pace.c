@@ -44,11 +44,8 @@ int32_t twc_master_amps_for(const struct twc_master_slave *s, int32_t ma)
 void twc_master_reclamp(struct twc_master_slave *s, int32_t target_ma, int32_t ceiling_ma)
 {
     s->target_a = twc_master_amps_for(s, target_ma);
-    int32_t c = ceiling_ma / 1000;
-    int32_t max = twc_master_max_a(s);
-    if (c > max) {
-        c = max;
-    }
+    /* The ceiling follows the same rules: no offer may lie between 0 and the minimum. */
+    int32_t c = twc_master_amps_for(s, ceiling_ma);
     s->ceiling_a = c > s->target_a ? c : s->target_a;
 }
 

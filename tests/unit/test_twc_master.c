@@ -554,6 +554,13 @@ START_TEST(test_targets_round_down_respect_minimum_and_maximum)
                       info.offered_ma);
         ck_assert_int_eq(info.target_ma, cases[i].want);
     }
+    /* a ceiling under the minimum allows nothing: 5.999 A on v2 is no headroom at all */
+    ck_assert_int_eq(twc_master_set_target_ceiling(&m, t, 0x4085, 0, 5999), 0);
+    ck_assert_int_eq(twc_master_slave_find(&m, 0x4085, &info), 0);
+    ck_assert_int_eq(info.ceiling_ma, 0);
+    ck_assert_int_eq(twc_master_set_target_ceiling(&m, t, 0x4085, 6000, 40000), 0);
+    ck_assert_int_eq(twc_master_slave_find(&m, 0x4085, &info), 0);
+    ck_assert_int_eq(info.ceiling_ma, 32000);
     ck_assert_int_eq(twc_master_set_target(&m, t, 0x4085, -1), -ERANGE);
     ck_assert_int_eq(twc_master_set_target(&m, t, 0x9999, 6000), -ENOENT);
 }
