@@ -6,6 +6,7 @@
 #ifndef TWC_CODEC_H
 #define TWC_CODEC_H
 
+#include <errno.h> /* the return codes below are negative errno values */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
