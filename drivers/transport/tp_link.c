@@ -96,7 +96,7 @@ static void open_failed(struct tp_link *l, uint64_t now_ms, int rc)
         log_err("tp", "%s: cannot open: %s; retrying with back-off", l->tp->label,
                 amp_strerror(rc));
         l->reported = true;
-        l->down_since_ms = now_ms;
+        l->down_since_ms = l->state == TP_LINK_OPENING ? l->opening_since_ms : now_ms;
     }
     schedule_retry(l, now_ms);
 }
@@ -104,8 +104,8 @@ static void open_failed(struct tp_link *l, uint64_t now_ms, int rc)
 static void went_up(struct tp_link *l, uint64_t now_ms)
 {
     if (l->reported) {
-        log_info("tp", "%s: back after %" PRIu64 " ms (%" PRIu32 " failed attempts)", l->tp->label,
-                 now_ms - l->down_since_ms, l->attempts);
+        log_info("tp", "%s: back after %" PRIu64 " ms (attempt %" PRIu32 ")", l->tp->label,
+                 now_ms - l->down_since_ms, l->attempts + 1);
     }
     l->state = TP_LINK_UP;
     l->reported = false;
