@@ -124,10 +124,8 @@ static uint64_t advance(struct twc_master *m, uint64_t now)
     return now;
 }
 
-static void ev_init(struct twc_master_event *ev,
-                    enum twc_master_event_type type,
-                    uint64_t now,
-                    uint16_t id)
+static void
+ev_init(struct twc_master_event *ev, enum twc_master_event_type type, uint64_t now, uint16_t id)
 {
     memset(ev, 0, sizeof(*ev));
     ev->type = type;
@@ -225,7 +223,9 @@ void twc_master_vin_start(struct twc_master *m, struct twc_master_slave *s, uint
     s->next_vin_ms = now;
 }
 
-static void on_heartbeat(struct twc_master *m, uint64_t now, struct twc_master_slave *s,
+static void on_heartbeat(struct twc_master *m,
+                         uint64_t now,
+                         struct twc_master_slave *s,
                          const struct twc_msg *msg)
 {
     struct twc_master_event ev;
@@ -275,7 +275,10 @@ static void copy_text(char *dst, size_t cap, const struct twc_text *t)
     dst[n] = '\0';
 }
 
-static void on_vin_part(struct twc_master *m, uint64_t now, struct twc_master_slave *s, int part,
+static void on_vin_part(struct twc_master *m,
+                        uint64_t now,
+                        struct twc_master_slave *s,
+                        int part,
                         const struct twc_msg *msg)
 {
     /* §4.2: parts hold VIN characters 1-7, 8-14 and 15-17, zero padded. */
@@ -301,8 +304,8 @@ static void on_vin_part(struct twc_master *m, uint64_t now, struct twc_master_sl
     twc_master_emit(m, &ev);
 }
 
-static void on_info(struct twc_master *m, uint64_t now, struct twc_master_slave *s,
-                    const struct twc_msg *msg)
+static void
+on_info(struct twc_master *m, uint64_t now, struct twc_master_slave *s, const struct twc_msg *msg)
 {
     struct twc_master_event ev;
     s->last_heard_ms = now;
@@ -409,11 +412,8 @@ int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_
     return 0;
 }
 
-int twc_master_set_target_ceiling(struct twc_master *m,
-                                  uint64_t now_ms,
-                                  uint16_t slave_id,
-                                  int32_t target_ma,
-                                  int32_t ceiling_ma)
+int twc_master_set_target_ceiling(
+    struct twc_master *m, uint64_t now_ms, uint16_t slave_id, int32_t target_ma, int32_t ceiling_ma)
 {
     if (!m || target_ma < 0 || ceiling_ma < 0) {
         return m ? -ERANGE : -EINVAL;

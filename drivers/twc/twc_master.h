@@ -23,23 +23,23 @@
 
 /* §6.1: TWCManager's start-up burst is 5 x FC E1 then 5 x FB E2, 100 ms apart (native masters
  * send 5-7 FC E1 then exactly 5 FB E2). */
-#define TWC_MASTER_BURST_FC_E1   5
-#define TWC_MASTER_BURST_FB_E2   5
-#define TWC_MASTER_BURST_GAP_MS  100
+#define TWC_MASTER_BURST_FC_E1  5
+#define TWC_MASTER_BURST_FB_E2  5
+#define TWC_MASTER_BURST_GAP_MS 100
 /* §6.3: a native master heartbeats each slave about once a second. */
-#define TWC_MASTER_HB_PERIOD_MS  1000
+#define TWC_MASTER_HB_PERIOD_MS 1000
 /* §6.2: slaves answered after about 0.2 s in a TWCManager log, 6-25 ms on a pty; §1: TWCManager
  * waits 100 ms. 300 ms covers the slow case and still fits three silent slaves in a period. */
 #define TWC_MASTER_REPLY_TIMEOUT_MS 300
 /* §1 half duplex, §6.6: a short pause after each exchange lets the slave release the line. */
-#define TWC_MASTER_TX_GAP_MS     50
+#define TWC_MASTER_TX_GAP_MS 50
 /* §6.4: a master drops a slave after about 26 s without replies (TWCManager slaveTimeout). */
 #define TWC_MASTER_SLAVE_TIMEOUT_MS 26000
 /* §6.3, §7.4: TWCManager polls FB EB about once a minute. */
 #define TWC_MASTER_METER_PERIOD_MS 60000
 /* §6.3 starvation (ngardiner #453): at least this long between two info queries, and an info
  * query is sent only when no heartbeat is due (Wired-Square: 500 ms after a heartbeat). */
-#define TWC_MASTER_INFO_GAP_MS   500
+#define TWC_MASTER_INFO_GAP_MS 500
 /* §6.3: VIN queries start when the car draws >= 1 A, retried every 60 s, at most 5 times
  * (§7.4: PR #434 capped TWCManager's endless retries). */
 #define TWC_MASTER_VIN_TRIGGER_MA 1000
@@ -47,16 +47,16 @@
 #define TWC_MASTER_VIN_TRIES      5
 /* Ours: FB EC / FB ED are asked at most this often and this many times (pre-4.5.3 firmware
  * never answers them, §4.2). */
-#define TWC_MASTER_INFO_RETRY_MS  60000
-#define TWC_MASTER_INFO_TRIES     3
+#define TWC_MASTER_INFO_RETRY_MS 60000
+#define TWC_MASTER_INFO_TRIES    3
 /* §4.1, §5.3, §9 #15: the least limit a slave accepts; below it means 0 (stop). */
-#define TWC_MASTER_MIN_A_V1      5
-#define TWC_MASTER_MIN_A_V2      6
+#define TWC_MASTER_MIN_A_V1 5
+#define TWC_MASTER_MIN_A_V2 6
 /* §7.1, §9 #16: the spike that cancels the car's "6 A lock": 21 A for 80 A (US) slaves, 16 A
  * for others; §4.3: TWCManager picks by the linkready maximum (>= 80.00 A). */
-#define TWC_MASTER_SPIKE_A       16
-#define TWC_MASTER_SPIKE_A_80    21
-#define TWC_MASTER_SPIKE_MAX_CA  8000
+#define TWC_MASTER_SPIKE_A      16
+#define TWC_MASTER_SPIKE_A_80   21
+#define TWC_MASTER_SPIKE_MAX_CA 8000
 /* §7.1: hold the spike >= 5 s (3 s was not enough); at most one reduction per 5 s. */
 #define TWC_MASTER_CUT_INTERVAL_MS 5000
 /* §7.1: keep a started charge on >= 60 s and a stopped one off >= 60 s (startStopDelay). */
@@ -64,10 +64,10 @@
 /* Ours: repeat the too-many-slaves warning for one ID at most once a minute. */
 #define TWC_MASTER_WARN_REPEAT_MS 60000
 /* Fixed event queue (oldest events are kept; overflow is counted). */
-#define TWC_MASTER_EVENTS_MAX    32
+#define TWC_MASTER_EVENTS_MAX 32
 
 struct twc_master_config {
-    uint16_t id;  /* our TWCID; never 0000 (§7.5) nor TWCManager's 7777 */
+    uint16_t id;  /* our TWCID; never 0000 (§7.5); twc_master_pick_id also avoids 7777 */
     uint8_t sign; /* our sign byte (§4.1), opaque */
     int trailer;  /* byte sent after the closing C0, or -1 for none (§2.2, §9 #1) */
     uint32_t burst_fc_e1, burst_fb_e2, burst_gap_ms;
@@ -77,7 +77,7 @@ struct twc_master_config {
     uint32_t slave_timeout_ms;
     uint32_t meter_period_ms; /* 0 disables FB EB */
     uint32_t info_gap_ms;
-    bool query_info;          /* FB EC / FB ED / VIN queries */
+    bool query_info; /* FB EC / FB ED / VIN queries */
     int32_t spike_a, spike_a_80;
     uint32_t cut_interval_ms;
     uint32_t start_stop_hold_ms;
@@ -111,6 +111,7 @@ struct twc_master_event {
     enum twc_master_event_type type;
     uint64_t at_ms;
     uint16_t slave_id;
+
     union {
         struct {
             uint8_t proto; /* 1 or 2, from the linkready length (§4.1) */
@@ -118,22 +119,27 @@ struct twc_master_event {
             int32_t max_ma;
             bool relink; /* the slave was already in the table */
         } link;
+
         struct {
             uint8_t old_state, new_state;
             bool first;
         } state;
+
         struct {
             int32_t limit_ma;
         } limit;
+
         struct {
             int32_t old_ma, new_ma;
             enum twc_offer_reason reason;
         } offer;
         struct twc_version version;
         struct twc_meter meter;
+
         struct {
             char text[18];
         } text;
+
         struct {
             uint16_t code; /* the foreign master's frame code */
         } clash;
@@ -144,14 +150,14 @@ struct twc_master_event {
 struct twc_master_slave_info {
     uint16_t id;
     uint8_t sign;
-    uint8_t proto;   /* 1 or 2 */
-    int32_t max_ma;  /* linkready hardware maximum (§4.3) */
-    bool replied;    /* at least one heartbeat answered since linking */
-    uint8_t state;   /* last heartbeat state code (§5.2), valid when replied */
-    int32_t limit_ma;  /* the limit the slave echoes (§5.2) */
-    int32_t actual_ma; /* measured current it reports */
+    uint8_t proto;                 /* 1 or 2 */
+    int32_t max_ma;                /* linkready hardware maximum (§4.3) */
+    bool replied;                  /* at least one heartbeat answered since linking */
+    uint8_t state;                 /* last heartbeat state code (§5.2), valid when replied */
+    int32_t limit_ma;              /* the limit the slave echoes (§5.2) */
+    int32_t actual_ma;             /* measured current it reports */
     int32_t target_ma, ceiling_ma; /* as last set by the controller, after rounding/clamping */
-    int32_t offered_ma; /* what we command now (§7.1 pacing applied) */
+    int32_t offered_ma;            /* what we command now (§7.1 pacing applied) */
     uint64_t linked_ms, last_heard_ms;
     bool fw_known;
     struct twc_version fw;
@@ -282,7 +288,8 @@ int twc_master_set_target(struct twc_master *m,
 /* Pops the oldest event into *ev. Returns 1, or 0 when the queue is empty. */
 int twc_master_next_event(struct twc_master *m, struct twc_master_event *ev);
 
-/* Number of linked slaves, and a copy of the idx-th (0-based, table order). -ENOENT past the end. */
+/* Number of linked slaves, and a copy of the idx-th (0-based, table order). -ENOENT past the end.
+ */
 size_t twc_master_slave_count(const struct twc_master *m);
 int twc_master_slave_at(const struct twc_master *m, size_t idx, struct twc_master_slave_info *out);
 int twc_master_slave_find(const struct twc_master *m,

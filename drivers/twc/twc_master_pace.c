@@ -92,11 +92,8 @@ static int32_t spike_for(const struct twc_master *m, const struct twc_master_sla
     return s->max_ca >= TWC_MASTER_SPIKE_MAX_CA ? m->cfg.spike_a_80 : m->cfg.spike_a;
 }
 
-static void pace_down(struct twc_master *m,
-                      struct twc_master_slave *s,
-                      int32_t t,
-                      uint64_t now,
-                      uint64_t *wake)
+static void
+pace_down(struct twc_master *m, struct twc_master_slave *s, int32_t t, uint64_t now, uint64_t *wake)
 {
     const struct twc_master_config *c = &m->cfg;
     if (t == 0 && now < s->started_ms + c->start_stop_hold_ms) {
@@ -117,10 +114,7 @@ static void pace_down(struct twc_master *m,
     set_offer(m, s, t, now, TWC_OFFER_PACED);
 }
 
-void twc_master_pace(struct twc_master *m,
-                     struct twc_master_slave *s,
-                     uint64_t now,
-                     uint64_t *wake)
+void twc_master_pace(struct twc_master *m, struct twc_master_slave *s, uint64_t now, uint64_t *wake)
 {
     const struct twc_master_config *c = &m->cfg;
     int32_t t = s->target_a;

@@ -58,8 +58,7 @@ static int transmit(struct twc_master *m,
                     struct twc_msg *msg,
                     struct twc_master_slave *s)
 {
-    int n = twc_tx_encode(msg, s ? s->fw_453 : false, m->cfg.trailer, out->wire,
-                          sizeof(out->wire));
+    int n = twc_tx_encode(msg, s ? s->fw_453 : false, m->cfg.trailer, out->wire, sizeof(out->wire));
     if (n < 0) {
         m->stats.guard_refusals++;
         return n;
@@ -146,21 +145,19 @@ static int send_burst(struct twc_master *m, uint64_t now, struct twc_master_out 
 }
 
 /* The info query due for s now, or TWC_KIND_UNKNOWN; lowers *wake to when one falls due. */
-static enum twc_kind info_due(const struct twc_master *m,
-                              const struct twc_master_slave *s,
-                              uint64_t now,
-                              uint64_t *wake)
+static enum twc_kind
+info_due(const struct twc_master *m, const struct twc_master_slave *s, uint64_t now, uint64_t *wake)
 {
     /* §4.2: v1 firmware predates every query; wait for the first reply before asking. */
     if (!s->replied || s->proto != 2) {
         return TWC_KIND_UNKNOWN;
     }
+
     static const enum twc_kind vin_kinds[3] = {
         TWC_KIND_VIN_QUERY_1,
         TWC_KIND_VIN_QUERY_2,
         TWC_KIND_VIN_QUERY_3,
     };
-    enum twc_kind best = TWC_KIND_UNKNOWN;
     if (m->cfg.query_info) {
         if (!s->fw_known && s->version_tries < TWC_MASTER_INFO_TRIES) {
             if (now >= s->next_version_ms) {
@@ -174,8 +171,7 @@ static enum twc_kind info_due(const struct twc_master *m,
             }
             twc_master_wake_at(wake, s->next_serial_ms);
         }
-        if (s->ext && s->vin_part >= 1 && s->vin_part <= 3 &&
-            s->vin_fails < TWC_MASTER_VIN_TRIES) {
+        if (s->ext && s->vin_part >= 1 && s->vin_part <= 3 && s->vin_fails < TWC_MASTER_VIN_TRIES) {
             if (now >= s->next_vin_ms) {
                 return vin_kinds[s->vin_part - 1];
             }
@@ -188,7 +184,7 @@ static enum twc_kind info_due(const struct twc_master *m,
         }
         twc_master_wake_at(wake, s->next_meter_ms);
     }
-    return best;
+    return TWC_KIND_UNKNOWN;
 }
 
 static int send_info(struct twc_master *m,
@@ -226,10 +222,8 @@ static int send_info(struct twc_master *m,
     return rc;
 }
 
-static int pick_slave_frame(struct twc_master *m,
-                            uint64_t now,
-                            struct twc_master_out *out,
-                            uint64_t *wake)
+static int
+pick_slave_frame(struct twc_master *m, uint64_t now, struct twc_master_out *out, uint64_t *wake)
 {
     struct twc_master_slave *due = NULL;
     for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The transmit allow-list of twc-gen2.md §4.2: every outgoing frame is encoded here. */
+#include "drivers/twc/twc_tx_guard.h"
+
 #include <errno.h>
 
 #include "drivers/base/amp_err.h"
-#include "drivers/twc/twc_tx_guard.h"
 
 /*
  * twc-gen2.md §4.2 "ampshare rule (safety)": an allow-list, not a blocklist. cdragon's scan of
@@ -47,11 +48,8 @@ bool twc_tx_code_allowed(uint16_t code, bool fw_453_confirmed)
     return false;
 }
 
-int twc_tx_encode(struct twc_msg *msg,
-                  bool fw_453_confirmed,
-                  int trailer,
-                  uint8_t *wire,
-                  size_t cap)
+int twc_tx_encode(
+    struct twc_msg *msg, bool fw_453_confirmed, int trailer, uint8_t *wire, size_t cap)
 {
     if (!msg || !wire) {
         return -EINVAL;

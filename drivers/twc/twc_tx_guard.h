@@ -34,10 +34,7 @@ bool twc_tx_code_allowed(uint16_t code, bool fw_453_confirmed);
  *         the kind must also agree), -EINVAL for a bad length or trailer, -EMSGSIZE when cap is
  *         too small. Allocates nothing.
  */
-int twc_tx_encode(struct twc_msg *msg,
-                  bool fw_453_confirmed,
-                  int trailer,
-                  uint8_t *wire,
-                  size_t cap);
+int twc_tx_encode(
+    struct twc_msg *msg, bool fw_453_confirmed, int trailer, uint8_t *wire, size_t cap);
 
 #endif

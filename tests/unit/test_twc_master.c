@@ -90,27 +90,40 @@ static void seal(uint8_t *b, size_t len)
     b[len - 1] = (uint8_t)sum;
 }
 
-static void feed_linkready(struct twc_master *m, uint64_t now, uint16_t id, uint16_t max_ca,
-                           size_t len)
+static void
+feed_linkready(struct twc_master *m, uint64_t now, uint16_t id, uint16_t max_ca, size_t len)
 {
-    uint8_t b[20] = {0xFD, 0xE2, (uint8_t)(id >> 8), (uint8_t)id, 0x5A, (uint8_t)(max_ca >> 8),
-                     (uint8_t)max_ca};
+    uint8_t b[20] = {
+        0xFD, 0xE2, (uint8_t)(id >> 8), (uint8_t)id, 0x5A, (uint8_t)(max_ca >> 8), (uint8_t)max_ca};
     seal(b, len);
     feed_body(m, now, b, len);
 }
 
-static void feed_hb(struct twc_master *m, uint64_t now, uint16_t id, uint8_t state,
-                    uint16_t limit_ca, uint16_t actual_ca, size_t len)
+static void feed_hb(struct twc_master *m,
+                    uint64_t now,
+                    uint16_t id,
+                    uint8_t state,
+                    uint16_t limit_ca,
+                    uint16_t actual_ca,
+                    size_t len)
 {
-    uint8_t b[20] = {0xFD, 0xE0, (uint8_t)(id >> 8), (uint8_t)id, MID >> 8, MID & 0xFF, state,
-                     (uint8_t)(limit_ca >> 8), (uint8_t)limit_ca, (uint8_t)(actual_ca >> 8),
+    uint8_t b[20] = {0xFD,
+                     0xE0,
+                     (uint8_t)(id >> 8),
+                     (uint8_t)id,
+                     MID >> 8,
+                     MID & 0xFF,
+                     state,
+                     (uint8_t)(limit_ca >> 8),
+                     (uint8_t)limit_ca,
+                     (uint8_t)(actual_ca >> 8),
                      (uint8_t)actual_ca};
     seal(b, len);
     feed_body(m, now, b, len);
 }
 
-static void feed_text(struct twc_master *m, uint64_t now, uint8_t cmd, uint16_t id,
-                      const char *text)
+static void
+feed_text(struct twc_master *m, uint64_t now, uint8_t cmd, uint16_t id, const char *text)
 {
     uint8_t b[20] = {0xFD, cmd, (uint8_t)(id >> 8), (uint8_t)id};
     memcpy(b + 4, text, strlen(text));
@@ -131,8 +144,8 @@ static void decode_out(const struct twc_master_out *out, struct twc_msg *msg)
     ck_assert_int_eq(twc_decode(ev.body, ev.len, msg), 0);
 }
 
-static bool find_event(struct twc_master *m, enum twc_master_event_type type,
-                       struct twc_master_event *ev)
+static bool
+find_event(struct twc_master *m, enum twc_master_event_type type, struct twc_master_event *ev)
 {
     while (twc_master_next_event(m, ev) == 1) {
         if (ev->type == type) {
@@ -149,13 +162,13 @@ static void drain(struct twc_master *m)
     }
 }
 
-static uint64_t next_frame(struct twc_master *m, uint64_t now, uint64_t limit,
-                           struct twc_master_out *out);
+static uint64_t
+next_frame(struct twc_master *m, uint64_t now, uint64_t limit, struct twc_master_out *out);
 
 /* Links a slave at now: linkready, our answer (a command-00 heartbeat at the first free slot),
  * its first reply 20 ms later. Returns the time of that reply. */
-static uint64_t link_slave(struct twc_master *m, uint64_t now, uint16_t id, uint16_t max_ca,
-                           size_t len)
+static uint64_t
+link_slave(struct twc_master *m, uint64_t now, uint16_t id, uint16_t max_ca, size_t len)
 {
     struct twc_master_out out;
     feed_linkready(m, now, id, max_ca, len);
@@ -170,8 +183,8 @@ static uint64_t link_slave(struct twc_master *m, uint64_t now, uint16_t id, uint
 }
 
 /* Polls until a frame comes out (following next_ms, up to limit); returns its time. */
-static uint64_t next_frame(struct twc_master *m, uint64_t now, uint64_t limit,
-                           struct twc_master_out *out)
+static uint64_t
+next_frame(struct twc_master *m, uint64_t now, uint64_t limit, struct twc_master_out *out)
 {
     for (int i = 0; i < 1000 && now <= limit; i++) {
         int rc = twc_master_poll(m, now, out);
@@ -207,6 +220,7 @@ START_TEST(test_startup_burst_is_five_fc_e1_then_five_fb_e2_100ms_apart)
     ck_assert_int_eq(twc_master_poll(&m, 5000, &out), 0);
     ck_assert_uint_eq(out.next_ms, UINT64_MAX);
 }
+
 END_TEST
 
 START_TEST(test_trailer_option_appends_fe)
@@ -220,6 +234,7 @@ START_TEST(test_trailer_option_appends_fe)
     ck_assert_int_eq(twc_master_poll(&m, 0, &out), 1);
     expect_wire(&out, "c0 fc e1 77 77 77 00 00 00 00 00 00 00 00 46 c0 fe");
 }
+
 END_TEST
 
 START_TEST(test_linkready_is_answered_at_once_with_the_captured_keepalive)
@@ -240,6 +255,7 @@ START_TEST(test_linkready_is_answered_at_once_with_the_captured_keepalive)
     ck_assert_int_eq(ev.u.link.max_ma, 32000);
     ck_assert(!ev.u.link.relink);
 }
+
 END_TEST
 
 START_TEST(test_linkready_during_the_burst_is_answered_before_the_next_announcement)
@@ -252,6 +268,7 @@ START_TEST(test_linkready_during_the_burst_is_answered_before_the_next_announcem
     ck_assert_int_eq(twc_master_poll(&m, 100, &out), 1);
     expect_wire(&out, "c0 fb e0 77 77 24 31 00 00 00 00 00 00 00 00 00 23 c0");
 }
+
 END_TEST
 
 START_TEST(test_v2_limit_uses_cmd_09_then_keepalive_once_echoed)
@@ -269,6 +286,7 @@ START_TEST(test_v2_limit_uses_cmd_09_then_keepalive_once_echoed)
     /* cmd 00: e0+77+77+40+85 = 0x293 -> 93 */
     expect_wire(&out, "c0 fb e0 77 77 40 85 00 00 00 00 00 00 00 00 00 93 c0");
 }
+
 END_TEST
 
 START_TEST(test_v1_slave_gets_14_byte_heartbeats_with_cmd_05)
@@ -297,6 +315,7 @@ START_TEST(test_v1_slave_gets_14_byte_heartbeats_with_cmd_05)
     next_frame(&m, t + 1500, t + 2600, &out);
     expect_wire(&out, "c0 fb e0 77 77 02 2c 05 01 f4 00 00 00 00 f6 c0");
 }
+
 END_TEST
 
 START_TEST(test_heartbeat_cadence_is_one_per_second_per_slave)
@@ -335,6 +354,7 @@ START_TEST(test_heartbeat_cadence_is_one_per_second_per_slave)
     ck_assert_int_ge(count[0], 19);
     ck_assert_int_ge(count[1], 19);
 }
+
 END_TEST
 
 START_TEST(test_one_exchange_at_a_time_reply_timeout_and_gap)
@@ -366,6 +386,7 @@ START_TEST(test_one_exchange_at_a_time_reply_timeout_and_gap)
     decode_out(&out, &msg);
     ck_assert_uint_eq(msg.dst, 0x1003);
 }
+
 END_TEST
 
 START_TEST(test_own_echo_is_dropped_and_does_not_end_the_exchange)
@@ -391,6 +412,7 @@ START_TEST(test_own_echo_is_dropped_and_does_not_end_the_exchange)
     ck_assert(!twc_master_clashed(&m));
     ck_assert_uint_eq(twc_master_get_stats(&m)->echoes, 2);
 }
+
 END_TEST
 
 static const char *const clash_frames[] = {
@@ -427,6 +449,7 @@ START_TEST(test_another_master_silences_us_for_good)
     ck_assert(!find_event(&m, TWC_MEV_MASTER_CLASH, &ev));
     ck_assert_uint_eq(twc_master_get_stats(&m)->clash_frames, 2);
 }
+
 END_TEST
 
 START_TEST(test_fourth_slave_is_refused_and_reported_once_a_minute)
@@ -463,6 +486,7 @@ START_TEST(test_fourth_slave_is_refused_and_reported_once_a_minute)
     feed_linkready(&m, t + 60000, 0x1004, 0x0C80, 16);
     ck_assert(find_event(&m, TWC_MEV_TOO_MANY_SLAVES, &ev));
 }
+
 END_TEST
 
 START_TEST(test_silent_slave_is_dropped_after_26_s_and_relinked)
@@ -495,6 +519,7 @@ START_TEST(test_silent_slave_is_dropped_after_26_s_and_relinked)
     ck_assert(find_event(&m, TWC_MEV_SLAVE_LINKED, &ev));
     ck_assert(!ev.u.link.relink);
 }
+
 END_TEST
 
 START_TEST(test_targets_round_down_respect_minimum_and_maximum)
@@ -503,16 +528,17 @@ START_TEST(test_targets_round_down_respect_minimum_and_maximum)
     struct twc_master_slave_info info;
     start_quiet(&m);
     uint64_t t = link_slave(&m, skip_burst(&m), 0x4085, 0x0C80, 16);
+
     static const struct {
         int32_t ma, want;
     } cases[] = {
-        {16999, 16000}, /* whole amps, rounded down (§5.3) */
-        {6000, 6000},   /* the v2 minimum */
-        {5999, 0},      /* below it: stop, never a fraction (§5.3, §9 #15) */
-        {1, 0},
-        {40000, 32000}, /* the slave's maximum (§5.2: it clamps nothing) */
+        {16999, 16000},                 /* whole amps, rounded down (§5.3) */
+        {6000, 6000},                   /* the v2 minimum */
+        {5999, 0},                      /* below it: stop, never a fraction (§5.3, §9 #15) */
+        {1, 0},         {40000, 32000}, /* the slave's maximum (§5.2: it clamps nothing) */
         {0, 0},
     };
+
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         /* far apart, so the §7.1 holds are over */
         t += 120000;
@@ -526,6 +552,7 @@ START_TEST(test_targets_round_down_respect_minimum_and_maximum)
     ck_assert_int_eq(twc_master_set_target(&m, t, 0x4085, -1), -ERANGE);
     ck_assert_int_eq(twc_master_set_target(&m, t, 0x9999, 6000), -ENOENT);
 }
+
 END_TEST
 
 START_TEST(test_stop_sends_a_zero_limit_on_every_heartbeat)
@@ -542,6 +569,7 @@ START_TEST(test_stop_sends_a_zero_limit_on_every_heartbeat)
         t += 20;
     }
 }
+
 END_TEST
 
 START_TEST(test_safety_cut_goes_out_at_once)
@@ -569,6 +597,7 @@ START_TEST(test_safety_cut_goes_out_at_once)
     ck_assert_int_eq(twc_master_poll(&m, cut, &out), 1);
     expect_wire(&out, "c0 fb e0 77 77 40 85 09 03 e8 00 00 00 00 00 00 87 c0");
 }
+
 END_TEST
 
 START_TEST(test_spike_is_held_5_s_only_when_the_ceiling_allows_it)
@@ -604,6 +633,7 @@ START_TEST(test_spike_is_held_5_s_only_when_the_ceiling_allows_it)
     ck_assert_int_eq(twc_master_slave_find(&m2, 0x4085, &info), 0);
     ck_assert_int_eq(info.offered_ma, 10000);
 }
+
 END_TEST
 
 START_TEST(test_80_amp_slave_spikes_at_21_amps)
@@ -617,6 +647,7 @@ START_TEST(test_80_amp_slave_spikes_at_21_amps)
     ck_assert_int_eq(twc_master_slave_find(&m, 0x2019, &info), 0);
     ck_assert_int_eq(info.offered_ma, 21000);
 }
+
 END_TEST
 
 START_TEST(test_comfort_cut_waits_5_s_but_a_lowered_ceiling_does_not)
@@ -642,6 +673,7 @@ START_TEST(test_comfort_cut_waits_5_s_but_a_lowered_ceiling_does_not)
     ck_assert_int_eq(twc_master_slave_find(&m, 0x4085, &info), 0);
     ck_assert_int_eq(info.offered_ma, 12000);
 }
+
 END_TEST
 
 START_TEST(test_start_stop_holds_60_s)
@@ -677,11 +709,11 @@ START_TEST(test_start_stop_holds_60_s)
     ck_assert_int_eq(twc_master_slave_find(&m, 0x4085, &info), 0);
     ck_assert_int_eq(info.offered_ma, 0);
 }
+
 END_TEST
 
 /* Answers whatever the master sends like a 4.5.3 slave would; returns the kind it sent. */
-static enum twc_kind exchange(struct twc_master *m, uint64_t *t, uint16_t id,
-                              uint16_t actual_ca)
+static enum twc_kind exchange(struct twc_master *m, uint64_t *t, uint16_t id, uint16_t actual_ca)
 {
     struct twc_master_out out;
     struct twc_msg msg;
@@ -706,8 +738,9 @@ static enum twc_kind exchange(struct twc_master *m, uint64_t *t, uint16_t id,
         break;
     case TWC_KIND_METER_QUERY: {
         /* §8 row 12 layout: 924 kWh, 246/240/246 V, 20 bytes */
-        uint8_t b[20] = {0xFD, 0xEB, (uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0x03, 0x9c, 0, 0xf6,
-                         0, 0xf0, 0, 0xf6};
+        uint8_t b[20] = {
+            0xFD, 0xEB, (uint8_t)(id >> 8), (uint8_t)id, 0, 0, 0x03, 0x9c, 0, 0xf6, 0, 0xf0,
+            0,    0xf6};
         seal(b, 20);
         feed_body(m, r, b, 20);
         break;
@@ -785,6 +818,7 @@ START_TEST(test_info_queries_version_serial_meter_and_vin)
     }
     ck_assert(vin && serial && meter);
 }
+
 END_TEST
 
 START_TEST(test_heartbeats_go_before_info_queries)
@@ -813,6 +847,7 @@ START_TEST(test_heartbeats_go_before_info_queries)
     ck_assert_int_eq(twc_master_poll(&m, t + 70, &out), 0);
     ck_assert_uint_eq(out.next_ms, t + 500);
 }
+
 END_TEST
 
 START_TEST(test_v1_and_pre_453_slaves_get_no_ext_queries)
@@ -825,6 +860,7 @@ START_TEST(test_v1_and_pre_453_slaves_get_no_ext_queries)
         ck_assert_int_eq(exchange(&m, &t, 0x022C, 1600), TWC_KIND_MASTER_HEARTBEAT);
     }
 }
+
 END_TEST
 
 START_TEST(test_slave_using_our_id_restarts_the_burst)
@@ -840,6 +876,7 @@ START_TEST(test_slave_using_our_id_restarts_the_burst)
     expect_wire(&out, "c0 fc e1 77 77 77 00 00 00 00 00 00 00 00 46 c0");
     ck_assert_uint_eq(twc_master_slave_count(&m), 0);
 }
+
 END_TEST
 
 START_TEST(test_replies_to_another_master_are_ignored)
@@ -856,6 +893,7 @@ START_TEST(test_replies_to_another_master_are_ignored)
     ck_assert_int_eq(info.actual_ma, 0);
     ck_assert_uint_eq(twc_master_get_stats(&m)->foreign_dst, 1);
 }
+
 END_TEST
 
 START_TEST(test_state_and_echo_events_and_getters)
@@ -883,6 +921,7 @@ START_TEST(test_state_and_echo_events_and_getters)
     ck_assert_uint_eq(info.id, 0x2019);
     ck_assert_int_eq(twc_master_slave_at(&m, 1, &info), -ENOENT);
 }
+
 END_TEST
 
 START_TEST(test_init_validates_and_pick_id_avoids_reserved_ids)
@@ -913,6 +952,7 @@ START_TEST(test_init_validates_and_pick_id_avoids_reserved_ids)
         ck_assert_uint_ne(sign, 0xDB);
     }
 }
+
 END_TEST
 
 START_TEST(test_clock_stepping_back_is_harmless)
@@ -924,6 +964,7 @@ START_TEST(test_clock_stepping_back_is_harmless)
     ck_assert_int_eq(twc_master_poll(&m, 1000, &out), 0);
     ck_assert_uint_eq(out.next_ms, 5100);
 }
+
 END_TEST
 
 START_TEST(test_event_queue_overflow_is_counted)
@@ -936,6 +977,7 @@ START_TEST(test_event_queue_overflow_is_counted)
     }
     ck_assert_uint_gt(twc_master_get_stats(&m)->events_lost, 0);
 }
+
 END_TEST
 
 /* §4.2, independently written: the only codes we may ever put on the wire. */
@@ -1047,6 +1089,7 @@ START_TEST(test_random_traffic_never_makes_the_master_send_a_forbidden_or_unsafe
     ck_assert_uint_gt(total_set, 100);
     ck_assert_uint_gt(total_q, 50);
 }
+
 END_TEST
 
 static Suite *master_suite(void)
@@ -1083,8 +1126,7 @@ static Suite *master_suite(void)
     tcase_add_test(tc, test_init_validates_and_pick_id_avoids_reserved_ids);
     tcase_add_test(tc, test_clock_stepping_back_is_harmless);
     tcase_add_test(tc, test_event_queue_overflow_is_counted);
-    tcase_add_test(tc,
-                   test_random_traffic_never_makes_the_master_send_a_forbidden_or_unsafe_frame);
+    tcase_add_test(tc, test_random_traffic_never_makes_the_master_send_a_forbidden_or_unsafe_frame);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -43,6 +43,7 @@ START_TEST(test_code_allowed_matches_the_reference_list_for_all_65536_codes)
     ck_assert_uint_eq(n_plain, 9);
     ck_assert_uint_eq(n_fw, 11);
 }
+
 END_TEST
 
 /* Builds a message for code at every length 13..20 and checks that nothing outside the list
@@ -86,6 +87,7 @@ START_TEST(test_encoder_refuses_every_code_outside_the_list)
         check_code_through_encoder((uint16_t)c, true);
     }
 }
+
 END_TEST
 
 START_TEST(test_encoder_refuses_every_kind_outside_the_list_whatever_the_code_says)
@@ -106,6 +108,7 @@ START_TEST(test_encoder_refuses_every_kind_outside_the_list_whatever_the_code_sa
         }
     }
 }
+
 END_TEST
 
 START_TEST(test_the_dangerous_codes_of_the_scan_are_refused)
@@ -124,6 +127,7 @@ START_TEST(test_the_dangerous_codes_of_the_scan_are_refused)
         ck_assert_int_eq(twc_tx_encode(&msg, true, -1, wire, sizeof(wire)), AMP_ERR_FORBIDDEN);
     }
 }
+
 END_TEST
 
 static void expect_bytes(const uint8_t *got, int n, const char *hex)
@@ -153,6 +157,7 @@ START_TEST(test_heartbeat_encodes_to_the_captured_bytes)
     n = twc_tx_encode(&msg, false, 0xFE, wire, sizeof(wire));
     expect_bytes(wire, n, "c0 fb e0 77 77 40 85 09 0c 80 00 00 00 00 00 00 28 c0 fe");
 }
+
 END_TEST
 
 START_TEST(test_stop_charging_needs_confirmed_firmware)
@@ -169,6 +174,7 @@ START_TEST(test_stop_charging_needs_confirmed_firmware)
     /* b2+77+77+58+50 = 0x248 -> 48 */
     expect_bytes(wire, n, "c0 fc b2 77 77 58 50 00 00 00 00 00 00 00 00 00 48 c0");
 }
+
 END_TEST
 
 START_TEST(test_bad_trailer_and_small_buffer_are_refused)
@@ -187,6 +193,7 @@ START_TEST(test_bad_trailer_and_small_buffer_are_refused)
     /* §8 capture: TWCManager's linkready "c0 fc e1 77 77 77 00x8 46 c0" */
     expect_bytes(wire, n, "c0 fc e1 77 77 77 00 00 00 00 00 00 00 00 46 c0");
 }
+
 END_TEST
 
 static Suite *tx_guard_suite(void)
