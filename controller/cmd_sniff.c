@@ -44,6 +44,7 @@ struct sniff {
     struct twc_summary sum;
     unsigned long frames, bad_frames, errors;
     unsigned long line; /* replay: the input line being fed */
+    bool has_t;         /* the time is known: always live, per line in a replay */
 };
 
 static void usage(FILE *out)
@@ -95,8 +96,8 @@ static void drain_capture(struct sniff *s, uint64_t now, bool final)
 static void print_summary(struct sniff *s, uint64_t t_ms)
 {
     char line[TWC_FMT_LINE_MAX];
-    int n = s->json ? twc_summary_json(&s->sum, true, t_ms, line, sizeof(line))
-                    : twc_summary_text(&s->sum, true, t_ms, line, sizeof(line));
+    int n = s->json ? twc_summary_json(&s->sum, s->has_t, t_ms, line, sizeof(line))
+                    : twc_summary_text(&s->sum, s->has_t, t_ms, line, sizeof(line));
     if (n >= 0) {
         puts(line);
     }
@@ -106,7 +107,7 @@ static void emit(struct sniff *s, const struct twc_df_event *ev, bool at_end, ui
 {
     char line[TWC_FMT_LINE_MAX];
     struct twc_fmt_where w = {
-        .offset = ev->offset, .line = s->line, .has_t_ms = true, .t_ms = t_ms};
+        .offset = ev->offset, .line = s->line, .has_t_ms = s->has_t, .t_ms = t_ms};
     int n;
     if (ev->type == TWC_DF_FRAME && !at_end) {
         struct twc_msg msg;
@@ -181,6 +182,7 @@ static int sniff_live(struct sniff *s, const char *addr)
     }
     fprintf(stderr, "ampshare sniff: listening on %s (never transmits)\n", tp_link_tp(link)->label);
     uint64_t t0 = mono_ms(), now = 0;
+    s->has_t = true;
     uint8_t buf[SNIFF_READ_MAX];
     while (!done(s)) {
         now = mono_ms() - t0;
@@ -231,6 +233,7 @@ static int sniff_replay(struct sniff *s, const char *path)
             continue;
         }
         t = hl.has_t_ms ? hl.t_ms : t;
+        s->has_t = hl.has_t_ms;
         if (hl.type == TWC_HEXLINE_WIRE) {
             feed(s, t, bytes, hl.len);
         } else {
