@@ -60,8 +60,12 @@ static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg)
         printf("ampshare master (drivers/twc/twc_master; demo allocation in sim/sim_seed.c: a\n"
                "car in state 03 gets nothing, the cars that want current share the circuit):\n");
     }
-    printf("  %6s  %-29s  %-29s\n", "t", "Tesla (2019): state limit actual",
-           "i3 (2431): state limit actual");
+    printf("  %5s  %-34s  %s\n", "t", "Tesla (slave 2019)", "BMW i3 (slave 2431)");
+    printf("  %5s", "");
+    for (int u = 0; u < 2; u++) {
+        printf("  %-18s %7s %7s", "state", "limit", "actual");
+    }
+    printf("\n");
     for (size_t i = 0; i < res->n; i++) {
         printf("  %4llus", (unsigned long long)(res->sample[i].t_ms / 1000));
         print_unit(&res->sample[i].tesla);

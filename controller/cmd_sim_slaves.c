@@ -329,10 +329,11 @@ int cmd_sim_slaves(int argc, char **argv)
         return CMD_EXIT_FAIL;
     }
     struct sim_twc_slaves *set = calloc(1, sizeof(*set));
-    if (!set || build_slaves(&o, set, 0) < 0) {
+    int exit_code = !set ? CMD_EXIT_FAIL : (build_slaves(&o, set, 0) < 0 ? CMD_EXIT_USAGE : 0);
+    if (exit_code != 0) {
         free(set);
         tp_free(t);
-        return set ? CMD_EXIT_USAGE : CMD_EXIT_FAIL;
+        return exit_code;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

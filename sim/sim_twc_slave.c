@@ -585,6 +585,10 @@ size_t sim_twc_slave_poll(
 
 int sim_twc_slave_plug(struct sim_twc_slave *s, uint64_t now_ms, const struct sim_car_cfg *car)
 {
+    if (car == NULL || car->kind == 0) {
+        sim_twc_slave_unplug(s, now_ms); /* the "none" preset */
+        return 0;
+    }
     advance(s, now_ms);
     if (s->has_car) {
         s->energy_base_mw_ms += s->car.delivered_mw_ms;

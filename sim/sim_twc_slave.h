@@ -136,7 +136,8 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
 size_t sim_twc_slave_poll(
     struct sim_twc_slave *s, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms);
 
-/* Plugs a car in (replacing any) or unplugs it. */
+/* Plugs a car in (replacing any; a NULL or "none" car unplugs) or unplugs it. plug returns 0 or
+ * -EINVAL for a bad car config (then no car is plugged in). */
 int sim_twc_slave_plug(struct sim_twc_slave *s, uint64_t now_ms, const struct sim_car_cfg *car);
 void sim_twc_slave_unplug(struct sim_twc_slave *s, uint64_t now_ms);
 

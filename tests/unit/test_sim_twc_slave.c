@@ -219,6 +219,7 @@ START_TEST(test_limit_reads_0_while_no_car_is_connected)
     feed(&s, 1000, HB_4085_32A);
     expect(&s, 1050, RE_00);
 }
+
 END_TEST
 
 START_TEST(test_unplug_reports_00_and_a_new_car_asks_with_04_limit_0)
@@ -236,6 +237,11 @@ START_TEST(test_unplug_reports_00_and_a_new_car_asks_with_04_limit_0)
     ck_assert_int_eq(sim_twc_slave_plug(&s, 21000, &cc), 0);
     feed(&s, 21000, HB_4085_00);
     expect(&s, 21050, RE_04_0A);
+    /* Plugging "none" in unplugs. */
+    ck_assert_int_eq(sim_car_cfg_preset(&cc, "none"), 0);
+    ck_assert_int_eq(sim_twc_slave_plug(&s, 22000, &cc), 0);
+    feed(&s, 22000, HB_4085_00);
+    expect(&s, 22050, RE_00);
 }
 
 END_TEST
