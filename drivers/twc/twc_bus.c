@@ -182,10 +182,7 @@ static void log_event(const struct twc_bus *bus, const struct twc_master_event *
     case TWC_MEV_OFFER_CHANGED:
         log_info(MOD, "slave %04x limit %" PRId32 " -> %" PRId32 " mA (%s)", ev->slave_id,
                  ev->u.offer.old_ma, ev->u.offer.new_ma,
-                 ev->u.offer.reason == TWC_OFFER_SAFETY  ? "safety cut"
-                 : ev->u.offer.reason == TWC_OFFER_SPIKE ? "spike"
-                 : ev->u.offer.reason == TWC_OFFER_PACED ? "paced"
-                                                         : "target");
+                 twc_master_offer_reason_name(ev->u.offer.reason));
         break;
     case TWC_MEV_VERSION:
         log_info(MOD, "slave %04x firmware %u.%u.%u.%u", ev->slave_id, ev->u.version.v[0],

@@ -543,3 +543,20 @@ const char *twc_master_event_name(enum twc_master_event_type type)
     }
     return "unknown";
 }
+
+const char *twc_master_offer_reason_name(enum twc_offer_reason reason)
+{
+    switch (reason) {
+    case TWC_OFFER_TARGET:
+        return "target";
+    case TWC_OFFER_SAFETY:
+        return "safety cut";
+    case TWC_OFFER_SPIKE:
+        return "spike";
+    case TWC_OFFER_PACED:
+        return "paced";
+    case TWC_OFFER_DROPPED:
+        return "slave dropped";
+    }
+    return "unknown";
+}

@@ -305,4 +305,7 @@ const struct twc_master_stats *twc_master_get_stats(const struct twc_master *m);
 /* Returns a static name for an event type ("slave_linked"). */
 const char *twc_master_event_name(enum twc_master_event_type type);
 
+/* Returns a static name for an offer change reason ("safety cut"). */
+const char *twc_master_offer_reason_name(enum twc_offer_reason reason);
+
 #endif

@@ -17,12 +17,21 @@
 
 static void drop_slave(struct twc_master *m, struct twc_master_slave *s, uint64_t now)
 {
-    /* §6.4: TWCManager deletes a slave silent for 26 s and re-adds it on its next linkready. */
+    /* §6.4: TWCManager deletes a slave silent for 26 s and re-adds it on its next linkready.
+     * Whatever it was offered is gone with it: it starts from 0 when it links again. */
     struct twc_master_event ev = {
-        .type = TWC_MEV_SLAVE_DROPPED,
+        .type = TWC_MEV_OFFER_CHANGED,
         .at_ms = now,
         .slave_id = s->id,
     };
+    if (s->offered_a > 0) {
+        ev.u.offer.old_ma = s->offered_a * 1000;
+        ev.u.offer.new_ma = 0;
+        ev.u.offer.reason = TWC_OFFER_DROPPED;
+        twc_master_emit(m, &ev);
+    }
+    memset(&ev.u, 0, sizeof(ev.u));
+    ev.type = TWC_MEV_SLAVE_DROPPED;
     twc_master_emit(m, &ev);
     if (m->exch_active && m->exch_slave == (int)(s - m->slaves)) {
         m->exch_active = false;
