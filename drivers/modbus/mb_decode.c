@@ -13,7 +13,7 @@ static const int64_t pow10_i64[MB_EXP10_MAX + 1] = {
 };
 
 static const char *const type_names[MB_TYPE_COUNT] = {
-    [MB_TYPE_INT16] = "int16",   [MB_TYPE_UINT16] = "uint16", [MB_TYPE_INT32] = "int32",
+    [MB_TYPE_INT16] = "int16",   [MB_TYPE_UINT16] = "uint16",   [MB_TYPE_INT32] = "int32",
     [MB_TYPE_UINT32] = "uint32", [MB_TYPE_FLOAT32] = "float32", [MB_TYPE_INT64] = "int64",
     [MB_TYPE_UINT64] = "uint64",
 };
@@ -112,12 +112,13 @@ static int scale_i64(int64_t x, int exp10, int64_t *out)
 }
 
 /*
- * float32 -> integer, the only float conversion in ampshare. The float is widened to double (exact),
- * multiplied or divided by an exact power of ten, and rounded to the nearest integer, halves away
- * from zero. Nearest, not down: a float32 cannot hold most decimal readings exactly (15.9 A is
- * stored as 15.8999996 A), so truncating would turn a meter's 15.9 A into 15899 mA. Measured values
- * are facts, not limits; limits are rounded down where they are made (mb_evse.c). The error is at
- * most half a unit of the target (0.5 mA, 0.05 V, 0.5 W, 0.5 Wh), far inside any meter's accuracy.
+ * float32 -> integer, the only float conversion in ampshare. The float is widened to double
+ * (exact), multiplied or divided by an exact power of ten, and rounded to the nearest integer,
+ * halves away from zero. Nearest, not down: a float32 cannot hold most decimal readings exactly
+ * (15.9 A is stored as 15.8999996 A), so truncating would turn a meter's 15.9 A into 15899 mA.
+ * Measured values are facts, not limits; limits are rounded down where they are made (mb_evse.c).
+ * The error is at most half a unit of the target (0.5 mA, 0.05 V, 0.5 W, 0.5 Wh), far inside any
+ * meter's accuracy.
  */
 static int scale_float(float f, int exp10, int64_t *out)
 {

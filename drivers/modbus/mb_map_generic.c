@@ -126,8 +126,13 @@ static int find_qty(const char *key, const char *suffix, enum mb_qty *out)
     return -ENOENT;
 }
 
-static int set_list(struct mb_map_custom *c, enum mb_field_id first, enum mb_qty q,
-                    const char *key, const char *value, char *err, size_t errlen)
+static int set_list(struct mb_map_custom *c,
+                    enum mb_field_id first,
+                    enum mb_qty q,
+                    const char *key,
+                    const char *value,
+                    char *err,
+                    size_t errlen)
 {
     int32_t regs[3];
     int n = parse_reg_list(value, regs, 3);
@@ -143,8 +148,8 @@ static int set_list(struct mb_map_custom *c, enum mb_field_id first, enum mb_qty
     return 0;
 }
 
-static int set_order(struct mb_map_custom *c, const char *key, const char *value, char *err,
-                     size_t errlen)
+static int
+set_order(struct mb_map_custom *c, const char *key, const char *value, char *err, size_t errlen)
 {
     static const char *const high[] = {"high-first", "msw-first", "be", "big"};
     static const char *const low[] = {"low-first", "lsw-first", "le", "little"};
@@ -161,8 +166,8 @@ static int set_order(struct mb_map_custom *c, const char *key, const char *value
     return gen_fail(err, errlen, "%s: '%s' is not high-first or low-first", key, value);
 }
 
-static int set_number_key(struct mb_map_custom *c, const char *key, const char *value, char *err,
-                          size_t errlen)
+static int set_number_key(
+    struct mb_map_custom *c, const char *key, const char *value, char *err, size_t errlen)
 {
     long v;
     if (strcmp(key, "fc") == 0 || strcmp(key, "function") == 0) {
@@ -199,8 +204,8 @@ static int set_number_key(struct mb_map_custom *c, const char *key, const char *
     return -ENOENT;
 }
 
-int mb_map_generic_set(struct mb_map_custom *c, const char *key, const char *value, char *err,
-                       size_t errlen)
+int mb_map_generic_set(
+    struct mb_map_custom *c, const char *key, const char *value, char *err, size_t errlen)
 {
     enum mb_qty q;
     enum mb_type t;

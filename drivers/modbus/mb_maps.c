@@ -14,11 +14,26 @@
 
 /* Field builders: the datasheet's unit and scale on the left, ampshare's unit in the result.
  * s is the power of ten of one raw step in the named unit (0.01 A -> s = -2). */
-#define MAP_I(addr, t, s)     {(addr), (t), (s) + 3} /* A x 10^s -> mA */
-#define MAP_U(addr, t, s)     {(addr), (t), (s) + 1} /* V x 10^s -> dV */
-#define MAP_P(addr, t, s)     {(addr), (t), (s)}     /* W x 10^s -> W */
-#define MAP_E_KWH(addr, t, s) {(addr), (t), (s) + 3} /* kWh x 10^s -> Wh */
-#define MAP_E_WH(addr, t, s)  {(addr), (t), (s)}     /* Wh x 10^s -> Wh */
+#define MAP_I(addr, t, s)    \
+    {                        \
+        (addr), (t), (s) + 3 \
+    } /* A x 10^s -> mA */
+#define MAP_U(addr, t, s)    \
+    {                        \
+        (addr), (t), (s) + 1 \
+    } /* V x 10^s -> dV */
+#define MAP_P(addr, t, s) \
+    {                     \
+        (addr), (t), (s)  \
+    } /* W x 10^s -> W */
+#define MAP_E_KWH(addr, t, s) \
+    {                         \
+        (addr), (t), (s) + 3  \
+    } /* kWh x 10^s -> Wh */
+#define MAP_E_WH(addr, t, s) \
+    {                        \
+        (addr), (t), (s)     \
+    } /* Wh x 10^s -> Wh */
 
 #define F32 MB_TYPE_FLOAT32
 #define U16 MB_TYPE_UINT16
@@ -215,10 +230,11 @@ static const struct {
     {"et340", "carlo-gavazzi-em340"},
     {"heidelberg", "heidelberg-ec"},
 };
+
 // clang-format on
 
 static const char *const field_names[MB_FIELD_COUNT] = {
-    "current_l1", "current_l2", "current_l3", "voltage_l1",   "voltage_l2",    "voltage_l3",
+    "current_l1", "current_l2", "current_l3", "voltage_l1",  "voltage_l2",    "voltage_l3",
     "power_l1",   "power_l2",   "power_l3",   "power_total", "import_energy",
 };
 

@@ -23,8 +23,9 @@ struct mb_field {
 };
 
 /* Map flags. */
-#define MB_MAP_SIGN_CURRENT_BY_POWER 0x01u /* currents are magnitudes: give each its phase power's sign */
-#define MB_MAP_TOTAL_ONLY            0x02u /* no per-phase values: usable as a total-power meter only */
+#define MB_MAP_SIGN_CURRENT_BY_POWER \
+    0x01u                       /* currents are magnitudes: give each its phase power's sign */
+#define MB_MAP_TOTAL_ONLY 0x02u /* no per-phase values: usable as a total-power meter only */
 
 struct mb_map {
     const char *name;   /* stable, used in config: "eastron-sdm630" */
@@ -103,8 +104,11 @@ int mb_map_plan(const struct mb_map *map, struct mb_plan *plan);
  * @return 0 when valid; AMP_ERR_NOT_AVAILABLE (or -ERANGE) when a needed field was not available
  *         (out is still filled with what did decode); -EINVAL when n_words does not match plan.
  */
-int mb_map_decode(const struct mb_map *map, const struct mb_plan *plan, const uint16_t *words,
-                  size_t n_words, struct mb_reading *out);
+int mb_map_decode(const struct mb_map *map,
+                  const struct mb_plan *plan,
+                  const uint16_t *words,
+                  size_t n_words,
+                  struct mb_reading *out);
 
 /*
  * Encodes one field's value (in its ampshare unit) into the registers of map->field[f], written
@@ -113,8 +117,13 @@ int mb_map_decode(const struct mb_map *map, const struct mb_plan *plan, const ui
  * With not_available set, writes the type's "not available" pattern instead of value. A map with
  * MB_MAP_SIGN_CURRENT_BY_POWER gets a current's magnitude, as the device would send it.
  */
-int mb_map_encode_field(const struct mb_map *map, enum mb_field_id f, int64_t value,
-                        bool not_available, uint16_t *regs, uint16_t base, size_t cap);
+int mb_map_encode_field(const struct mb_map *map,
+                        enum mb_field_id f,
+                        int64_t value,
+                        bool not_available,
+                        uint16_t *regs,
+                        uint16_t base,
+                        size_t cap);
 
 /* The lowest register and the register count that cover every field of map (for a server's
  * register table). Returns 0 or -EINVAL. */
@@ -126,11 +135,11 @@ struct mb_map_custom {
     struct mb_map map; /* valid after mb_map_generic_finish() */
     char name[48];
     /* settings as given; resolved into map by mb_map_generic_finish() */
-    int32_t reg[MB_FIELD_COUNT];     /* -1 = not set */
-    uint8_t n_regs[MB_QTY_COUNT];    /* how many registers each list key gave */
-    uint8_t qty_type[MB_QTY_COUNT];  /* MB_TYPE_NONE = use .type */
-    int8_t qty_scale[MB_QTY_COUNT];  /* power of ten to A, V, W, kWh */
-    uint8_t type;                    /* default type */
+    int32_t reg[MB_FIELD_COUNT];    /* -1 = not set */
+    uint8_t n_regs[MB_QTY_COUNT];   /* how many registers each list key gave */
+    uint8_t qty_type[MB_QTY_COUNT]; /* MB_TYPE_NONE = use .type */
+    int8_t qty_scale[MB_QTY_COUNT]; /* power of ten to A, V, W, kWh */
+    uint8_t type;                   /* default type */
     uint8_t fc, order;
     bool sign_by_power;
     uint16_t max_regs, max_hole, gap_ms;
@@ -144,8 +153,8 @@ void mb_map_generic_init(struct mb_map_custom *c, const char *name);
  * Applies one INI key (docs/modbus.md lists them). Returns 0; -ENOENT for an unknown key; -EINVAL
  * for a bad value. The message in err names the key and the value (the caller adds file:line).
  */
-int mb_map_generic_set(struct mb_map_custom *c, const char *key, const char *value, char *err,
-                       size_t errlen);
+int mb_map_generic_set(
+    struct mb_map_custom *c, const char *key, const char *value, char *err, size_t errlen);
 
 /* Resolves the settings into c->map and validates it. Returns 0 or -EINVAL with a message. */
 int mb_map_generic_finish(struct mb_map_custom *c, char *err, size_t errlen);

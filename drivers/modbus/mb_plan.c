@@ -86,8 +86,11 @@ static void store_field(struct mb_reading *out, int f, int64_t v)
     }
 }
 
-int mb_map_decode(const struct mb_map *map, const struct mb_plan *plan, const uint16_t *words,
-                  size_t n_words, struct mb_reading *out)
+int mb_map_decode(const struct mb_map *map,
+                  const struct mb_plan *plan,
+                  const uint16_t *words,
+                  size_t n_words,
+                  struct mb_reading *out)
 {
     if (n_words != plan->n_words || plan->n_block > MB_PLAN_BLOCKS_MAX) {
         return -EINVAL;
@@ -163,8 +166,13 @@ int mb_map_span(const struct mb_map *map, uint16_t *first, uint16_t *count)
     return 0;
 }
 
-int mb_map_encode_field(const struct mb_map *map, enum mb_field_id f, int64_t value,
-                        bool not_available, uint16_t *regs, uint16_t base, size_t cap)
+int mb_map_encode_field(const struct mb_map *map,
+                        enum mb_field_id f,
+                        int64_t value,
+                        bool not_available,
+                        uint16_t *regs,
+                        uint16_t base,
+                        size_t cap)
 {
     if ((int)f < 0 || f >= MB_FIELD_COUNT) {
         return -EINVAL;
@@ -186,6 +194,5 @@ int mb_map_encode_field(const struct mb_map *map, enum mb_field_id f, int64_t va
     if (not_available) {
         return mb_encode_not_available((enum mb_type)fd->type, (enum mb_order)map->order, w);
     }
-    return mb_encode_scaled(value, (enum mb_type)fd->type, (enum mb_order)map->order, fd->exp10,
-                            w);
+    return mb_encode_scaled(value, (enum mb_type)fd->type, (enum mb_order)map->order, fd->exp10, w);
 }

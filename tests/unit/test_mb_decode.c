@@ -92,6 +92,7 @@ START_TEST(test_decode_vector_gives_literal_value)
         ck_assert_msg(got == 0x5A5A5A5A, "%s: output written on failure", v->what);
     }
 }
+
 END_TEST
 
 START_TEST(test_encode_vector_gives_literal_words)
@@ -104,6 +105,7 @@ START_TEST(test_encode_vector_gives_literal_words)
     ck_assert_int_eq(mb_encode_scaled(v->want, v->type, v->order, v->exp10, w), 0);
     ck_assert_msg(memcmp(w, v->w, mb_type_words(v->type) * 2) == 0, "%s: words differ", v->what);
 }
+
 END_TEST
 
 START_TEST(test_not_available_pattern_decodes_as_not_available)
@@ -116,6 +118,7 @@ START_TEST(test_not_available_pattern_decodes_as_not_available)
         ck_assert_int_eq(mb_decode_scaled(w, t, (enum mb_order)o, 0, &got), NA);
     }
 }
+
 END_TEST
 
 START_TEST(test_encode_refuses_values_the_type_cannot_carry)
@@ -128,6 +131,7 @@ START_TEST(test_encode_refuses_values_the_type_cannot_carry)
     ck_assert_int_eq(mb_encode_scaled(70000, MB_TYPE_INT16, HI, 0, w), -ERANGE);
     ck_assert_int_eq(mb_encode_scaled(INT64_MAX, MB_TYPE_INT64, HI, -1, w), -ERANGE);
 }
+
 END_TEST
 
 START_TEST(test_type_names_round_trip_and_word_counts)
@@ -145,6 +149,7 @@ START_TEST(test_type_names_round_trip_and_word_counts)
     ck_assert_ptr_null(mb_type_name(MB_TYPE_NONE));
     ck_assert_str_eq(mb_type_name(MB_TYPE_FLOAT32), "float32");
 }
+
 END_TEST
 
 static Suite *mb_decode_suite(void)

@@ -166,8 +166,11 @@ static size_t words_at(const struct mb_map *map, uint16_t addr)
 }
 
 /* Places each literal register into the words the plan reads; registers not given read 0. */
-static void build_image(const struct mb_map *map, const struct mb_plan *plan,
-                        const struct regw *regs, size_t n, uint16_t *words)
+static void build_image(const struct mb_map *map,
+                        const struct mb_plan *plan,
+                        const struct regw *regs,
+                        size_t n,
+                        uint16_t *words)
 {
     memset(words, 0, plan->n_words * sizeof(uint16_t));
     for (size_t r = 0; r < n; r++) {
@@ -186,8 +189,10 @@ static void build_image(const struct mb_map *map, const struct mb_plan *plan,
     }
 }
 
-static void assert_reading_eq(const char *what, const struct mb_reading *got,
-                              const struct mb_reading *want, bool values_too)
+static void assert_reading_eq(const char *what,
+                              const struct mb_reading *got,
+                              const struct mb_reading *want,
+                              bool values_too)
 {
     ck_assert_msg(got->have == want->have, "%s: have 0x%x want 0x%x", what, got->have, want->have);
     ck_assert_msg(got->valid == want->valid, "%s: valid %d", what, got->valid);
@@ -196,12 +201,12 @@ static void assert_reading_eq(const char *what, const struct mb_reading *got,
         return;
     }
     for (int p = 0; p < 3; p++) {
-        ck_assert_msg(got->current_ma[p] == want->current_ma[p], "%s: current L%d %d want %d",
-                      what, p + 1, got->current_ma[p], want->current_ma[p]);
-        ck_assert_msg(got->voltage_dv[p] == want->voltage_dv[p], "%s: voltage L%d %d want %d",
-                      what, p + 1, got->voltage_dv[p], want->voltage_dv[p]);
-        ck_assert_msg(got->power_w[p] == want->power_w[p], "%s: power L%d %d want %d", what,
-                      p + 1, got->power_w[p], want->power_w[p]);
+        ck_assert_msg(got->current_ma[p] == want->current_ma[p], "%s: current L%d %d want %d", what,
+                      p + 1, got->current_ma[p], want->current_ma[p]);
+        ck_assert_msg(got->voltage_dv[p] == want->voltage_dv[p], "%s: voltage L%d %d want %d", what,
+                      p + 1, got->voltage_dv[p], want->voltage_dv[p]);
+        ck_assert_msg(got->power_w[p] == want->power_w[p], "%s: power L%d %d want %d", what, p + 1,
+                      got->power_w[p], want->power_w[p]);
     }
     ck_assert_int_eq(got->power_total_w, want->power_total_w);
     ck_assert_int_eq(got->import_wh, want->import_wh);
@@ -223,6 +228,7 @@ START_TEST(test_map_vector_decodes_to_literal_reading)
     bool full = v->n_regs >= 8 || v->roundtrip || strcmp(v->map, "eastron-sdm72d-m") == 0;
     assert_reading_eq(v->what, &got, &v->want, full);
 }
+
 END_TEST
 
 START_TEST(test_map_vector_encodes_to_literal_words)
@@ -237,14 +243,13 @@ START_TEST(test_map_vector_encodes_to_literal_words)
     static uint16_t image[65536];
     memset(image, 0, sizeof(image));
     const int64_t values[MB_FIELD_COUNT] = {
-        v->want.current_ma[0], v->want.current_ma[1], v->want.current_ma[2],
-        v->want.voltage_dv[0], v->want.voltage_dv[1], v->want.voltage_dv[2],
-        v->want.power_w[0],    v->want.power_w[1],    v->want.power_w[2],
-        v->want.power_total_w, v->want.import_wh,
+        v->want.current_ma[0], v->want.current_ma[1], v->want.current_ma[2], v->want.voltage_dv[0],
+        v->want.voltage_dv[1], v->want.voltage_dv[2], v->want.power_w[0],    v->want.power_w[1],
+        v->want.power_w[2],    v->want.power_total_w, v->want.import_wh,
     };
     for (int f = 0; f < MB_FIELD_COUNT; f++) {
-        int rc = mb_map_encode_field(map, (enum mb_field_id)f, values[f], false, image, first,
-                                     count);
+        int rc =
+            mb_map_encode_field(map, (enum mb_field_id)f, values[f], false, image, first, count);
         ck_assert_int_eq(rc, (v->want.have & MB_HAVE(f)) ? 0 : -ENOENT);
     }
     for (size_t r = 0; r < v->n_regs; r++) {
@@ -259,6 +264,7 @@ START_TEST(test_map_vector_encodes_to_literal_words)
         }
     }
 }
+
 END_TEST
 
 START_TEST(test_every_builtin_map_is_valid_cited_and_plannable)
@@ -284,6 +290,7 @@ START_TEST(test_every_builtin_map_is_valid_cited_and_plannable)
         }
     }
 }
+
 END_TEST
 
 struct plan_case {
@@ -303,6 +310,7 @@ static const struct plan_case plans[] = {
     {"carlo-gavazzi-em340", 2, {{0x0000, 0x18}, {0x0028, 0x0E}}},
     {"heidelberg-ec", 1, {{6, 13}}},
 };
+
 // clang-format on
 
 START_TEST(test_plan_groups_registers_into_literal_blocks)
@@ -312,12 +320,12 @@ START_TEST(test_plan_groups_registers_into_literal_blocks)
     ck_assert_int_eq(mb_map_plan(mb_map_find(c->map), &plan), 0);
     ck_assert_msg(plan.n_block == c->n_block, "%s: %zu blocks", c->map, plan.n_block);
     for (size_t b = 0; b < c->n_block; b++) {
-        ck_assert_msg(plan.block[b].addr == c->block[b].addr &&
-                          plan.block[b].count == c->block[b].count,
-                      "%s block %zu: 0x%04x+%u", c->map, b, plan.block[b].addr,
-                      plan.block[b].count);
+        ck_assert_msg(
+            plan.block[b].addr == c->block[b].addr && plan.block[b].count == c->block[b].count,
+            "%s block %zu: 0x%04x+%u", c->map, b, plan.block[b].addr, plan.block[b].count);
     }
 }
+
 END_TEST
 
 START_TEST(test_aliases_resolve_to_stable_names)
@@ -335,6 +343,7 @@ START_TEST(test_aliases_resolve_to_stable_names)
         ck_assert_str_eq(mb_map_find(alias)->name, target);
     }
 }
+
 END_TEST
 
 START_TEST(test_sdm72d_m_v1_is_refused_for_per_phase_use)
@@ -349,6 +358,7 @@ START_TEST(test_sdm72d_m_v1_is_refused_for_per_phase_use)
         mb_map_check_use(mb_map_find("eastron-sdm72d-m-v2"), MB_USE_PER_PHASE, err, sizeof(err)),
         0);
 }
+
 END_TEST
 
 START_TEST(test_decode_refuses_a_word_count_that_does_not_match_the_plan)
@@ -360,10 +370,11 @@ START_TEST(test_decode_refuses_a_word_count_that_does_not_match_the_plan)
     struct mb_reading r;
     ck_assert_int_eq(mb_map_decode(map, &plan, words, plan.n_words - 1, &r), -EINVAL);
 }
+
 END_TEST
 
-static int set_all(struct mb_map_custom *c, const char *const (*kv)[2], size_t n, char *err,
-                   size_t errlen)
+static int
+set_all(struct mb_map_custom *c, const char *const (*kv)[2], size_t n, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = mb_map_generic_set(c, kv[i][0], kv[i][1], err, errlen);
@@ -404,16 +415,17 @@ START_TEST(test_generic_map_from_keys_reads_like_the_sdm630)
     ck_assert_int_eq(mb_map_decode(&c.map, &plan, words, plan.n_words, &got), 0);
     assert_reading_eq("generic sdm630", &got, &vecs[0].want, true);
 }
+
 END_TEST
 
 START_TEST(test_generic_map_with_integer_types_and_scales)
 {
     /* An EM24-like meter described by keys: INT32 low word first, mA, 0.1 V, 0.1 W, 0.1 kWh. */
     static const char *const kv[][2] = {
-        {"current_regs", "0x0C"},     {"voltage_regs", "0x00"},     {"power_regs", "0x12"},
-        {"import_energy_reg", "0x42"}, {"type", "int32"},           {"word_order", "lsw-first"},
-        {"current_scale", "-3"},      {"voltage_scale", "-1"},      {"power_scale", "-1"},
-        {"energy_scale", "-1"},       {"energy_type", "uint32"},    {"function", "4"},
+        {"current_regs", "0x0C"},      {"voltage_regs", "0x00"},  {"power_regs", "0x12"},
+        {"import_energy_reg", "0x42"}, {"type", "int32"},         {"word_order", "lsw-first"},
+        {"current_scale", "-3"},       {"voltage_scale", "-1"},   {"power_scale", "-1"},
+        {"energy_scale", "-1"},        {"energy_type", "uint32"}, {"function", "4"},
     };
     struct mb_map_custom c;
     char err[256] = "";
@@ -424,7 +436,9 @@ START_TEST(test_generic_map_with_integer_types_and_scales)
     ck_assert_int_eq(mb_map_plan(&c.map, &plan), 0);
     ck_assert_uint_eq(plan.n_block, 4); /* max_unused_registers defaults to 0 */
     const struct regw regs[] = {
-        {0x00, {0x08FC, 0x0000}}, {0x0C, {0xEC78, 0xFFFF}}, {0x12, {0xD314, 0xFFFF}},
+        {0x00, {0x08FC, 0x0000}},
+        {0x0C, {0xEC78, 0xFFFF}},
+        {0x12, {0xD314, 0xFFFF}},
         {0x42, {0xE240, 0x0001}},
     };
     uint16_t words[MB_PLAN_WORDS_MAX];
@@ -436,6 +450,7 @@ START_TEST(test_generic_map_with_integer_types_and_scales)
     ck_assert_int_eq(got.power_w[0], -1150);
     ck_assert_int_eq(got.import_wh, 12345600);
 }
+
 END_TEST
 
 struct bad_key {
@@ -466,6 +481,7 @@ START_TEST(test_generic_bad_key_or_value_names_it)
     ck_assert_int_eq(mb_map_generic_set(&c, b->key, b->value, err, sizeof(err)), b->want_rc);
     ck_assert_msg(strstr(err, b->want_text) != NULL, "message '%s'", err);
 }
+
 END_TEST
 
 START_TEST(test_generic_inconsistent_maps_are_refused_at_finish)
@@ -499,6 +515,7 @@ START_TEST(test_generic_inconsistent_maps_are_refused_at_finish)
     ck_assert_int_eq(mb_map_generic_finish(&c, err, sizeof(err)), 0);
     ck_assert_int_eq(mb_map_check_use(&c.map, MB_USE_PER_PHASE, err, sizeof(err)), -EINVAL);
 }
+
 END_TEST
 
 static Suite *mb_maps_suite(void)
