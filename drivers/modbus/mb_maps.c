@@ -12,28 +12,14 @@
 
 #include "drivers/base/amp_err.h"
 
+// clang-format off
 /* Field builders: the datasheet's unit and scale on the left, ampshare's unit in the result.
  * s is the power of ten of one raw step in the named unit (0.01 A -> s = -2). */
-#define MAP_I(addr, t, s)    \
-    {                        \
-        (addr), (t), (s) + 3 \
-    } /* A x 10^s -> mA */
-#define MAP_U(addr, t, s)    \
-    {                        \
-        (addr), (t), (s) + 1 \
-    } /* V x 10^s -> dV */
-#define MAP_P(addr, t, s) \
-    {                     \
-        (addr), (t), (s)  \
-    } /* W x 10^s -> W */
-#define MAP_E_KWH(addr, t, s) \
-    {                         \
-        (addr), (t), (s) + 3  \
-    } /* kWh x 10^s -> Wh */
-#define MAP_E_WH(addr, t, s) \
-    {                        \
-        (addr), (t), (s)     \
-    } /* Wh x 10^s -> Wh */
+#define MAP_I(addr, t, s)     {(addr), (t), (s) + 3} /* A x 10^s -> mA */
+#define MAP_U(addr, t, s)     {(addr), (t), (s) + 1} /* V x 10^s -> dV */
+#define MAP_P(addr, t, s)     {(addr), (t), (s)}     /* W x 10^s -> W */
+#define MAP_E_KWH(addr, t, s) {(addr), (t), (s) + 3} /* kWh x 10^s -> Wh */
+#define MAP_E_WH(addr, t, s)  {(addr), (t), (s)}     /* Wh x 10^s -> Wh */
 
 #define F32 MB_TYPE_FLOAT32
 #define U16 MB_TYPE_UINT16
@@ -41,7 +27,6 @@
 #define U32 MB_TYPE_UINT32
 #define U64 MB_TYPE_UINT64
 
-// clang-format off
 static const struct mb_map maps[] = {
     {
         .name = "eastron-sdm630",
