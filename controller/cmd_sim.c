@@ -12,6 +12,7 @@ struct sim_cmd {
 };
 
 static const struct sim_cmd sim_cmds[] = {
+    {"meter", cmd_sim_meter, "a Modbus energy meter (any map) over TCP or a pty"},
     {NULL, NULL, NULL},
 };
 
