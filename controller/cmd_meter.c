@@ -286,10 +286,11 @@ static void explain(char *buf,
 {
     const char *table = map->fc == 3 ? "holding" : "input";
     if (rc == -ETIMEDOUT) {
-        snprintf(buf, cap,
-                 "no answer from unit %ld on %s within %ld ms: check the unit id, the wiring "
-                 "(A/B), the baud rate and parity",
-                 a->unit, label, a->timeout_ms);
+        bool tcp = strncmp(label, "tcp://", 6) == 0;
+        snprintf(buf, cap, "no answer from unit %ld on %s within %ld ms: check the unit id%s",
+                 a->unit, label, a->timeout_ms,
+                 tcp ? " and that the address is the meter or its gateway"
+                     : ", the wiring (A/B), the baud rate and parity");
     } else if (-rc >= EMBXILFUN && -rc <= EMBXGTAR) {
         int code = -rc - MODBUS_ENOBASE;
         const char *hint =
