@@ -151,6 +151,7 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg)
     d->map = cfg->map;
     d->evse = cfg->evse;
     d->interval_ms = cfg->interval_ms ? cfg->interval_ms : MB_POLLER_INTERVAL_DEFAULT;
+    d->latest_rc = -EAGAIN; /* no read yet */
     if (d->map) {
         if (mb_map_plan(d->map, &d->plan) != 0) {
             return -EINVAL;

@@ -77,8 +77,8 @@ void mb_poller_free(struct mb_poller *p);
 /*
  * Copies the latest reading of device dev (invalid, with no values, when the latest read failed;
  * all zero with at_ms 0 before the first read). Never waits for I/O.
- * @return the latest read's code (0 when valid), or -EINVAL for a bad index / a device without
- *         a map
+ * @return the latest read's code (0 when valid; -EAGAIN before the first read), or -EINVAL for a
+ *         bad index / a device without a map
  */
 int mb_poller_latest(struct mb_poller *p, int dev, struct mb_reading *out);
 

@@ -17,7 +17,7 @@
 #include "tests/support/check_main.h"
 #include "tests/support/mb_test.h"
 
-#define TIMEOUT_MS 150
+#define TIMEOUT_MS 250
 
 struct rig {
     struct sim_mbsrv *srv;
