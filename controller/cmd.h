@@ -16,6 +16,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_sim_meter(int argc, char **argv); /* `ampshare sim meter` */
 int cmd_meter(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);

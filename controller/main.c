@@ -22,6 +22,7 @@ static const struct cmd_entry commands[] = {
     {"sim", cmd_sim, "simulated Wall Connectors, meters and sites"},
     {"meter", cmd_meter, "read a Modbus energy meter once (commissioning)"},
     {"check-config", cmd_check_config, "validate a site config and print the site tree"},
+    {"ports", cmd_ports, "list serial adapters with their USB details"},
 };
 
 static void usage(FILE *out)

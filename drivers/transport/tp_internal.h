@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the transport implementations; not part of the public API. */
+#ifndef TP_INTERNAL_H
+#define TP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "drivers/transport/tp.h"
+
+/* From a pointer to the embedded struct tp back to the concrete transport. */
+#define TP_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define TP_CONTAINER_OF_CONST(ptr, type, member) \
+    ((const type *)(const void *)((const char *)(ptr)-offsetof(type, member)))
+
+/* Writes a printf-style label into t->label (truncated to fit). */
+void tp_set_label(struct tp *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * read() on a non-blocking fd with the transport conventions: EAGAIN and EINTR give 0, end of file
+ * gives eof_rc (a tty hang-up or a TCP peer that closed), other failures give -errno.
+ */
+ssize_t tp_fd_read(int fd, uint8_t *buf, size_t cap, int eof_rc);
+
+/* write() (send() with MSG_NOSIGNAL for a socket) on a non-blocking fd: EAGAIN gives 0. */
+ssize_t tp_fd_write(int fd, const uint8_t *buf, size_t len, int is_socket);
+
+/* Closes *fd if open and sets it to -1. */
+void tp_fd_close(int *fd);
+
+/*
+ * Puts a tty fd in raw mode: cfmakeraw, the given speed and frame, receiver on, modem lines and
+ * flow control off, VMIN 1 / VTIME 0 (so that with O_NONBLOCK a read of 0 means hang-up, never
+ * "no data"). Returns 0 or a negative code (-EINVAL for a baud rate termios has no constant for).
+ */
+int tp_termios_raw(int fd, uint32_t baud, uint8_t data_bits, char parity, uint8_t stop_bits);
+
+/*
+ * Sets TCP_NODELAY, keep-alive (idle, interval, count) and TCP_USER_TIMEOUT on a connected or
+ * connecting TCP socket. Returns 0 or -errno.
+ */
+int tp_tcp_tune_socket(int fd);
+
+#endif
