@@ -57,7 +57,7 @@ struct read_args {
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) {
+    if (!argv[*i] || strncmp(argv[*i], name, n) != 0) {
         return NULL;
     }
     if (argv[*i][n] == '=') {
@@ -85,7 +85,7 @@ static int parse_read_args(int argc, char **argv, struct read_args *a)
     memset(a, 0, sizeof(*a));
     a->unit = -1;
     a->timeout_ms = CMD_METER_TIMEOUT_MS;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc && argv[i]; i++) {
         const char *v;
         if ((v = opt_value(argc, argv, &i, "--transport"))) {
             a->transport = v;

@@ -135,7 +135,7 @@ struct sim_args {
 static const char *arg_value(int argc, char **argv, int *i, const char *name)
 {
     size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) {
+    if (!argv[*i] || strncmp(argv[*i], name, n) != 0) {
         return NULL;
     }
     if (argv[*i][n] == '=') {
@@ -156,8 +156,8 @@ static int parse_sim_args(int argc, char **argv, struct sim_args *a)
     }
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
-        const char *v;
-        int64_t x;
+        const char *v = NULL;
+        int64_t x = 0;
         bool ok = true;
         if ((v = arg_value(argc, argv, &i, "--map"))) {
             a->map = v;
