@@ -13,6 +13,7 @@
 int cmd_decode(int argc, char **argv);
 int cmd_sniff(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_sim_meter(int argc, char **argv); /* `ampshare sim meter` */
 int cmd_meter(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_ports(int argc, char **argv);

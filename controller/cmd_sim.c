@@ -15,6 +15,7 @@ static const struct sim_cmd sim_cmds[] = {
     {"seed", cmd_sim_seed, "the seed's 34 A of 40 A, native master vs ampshare's"},
     {"slaves", cmd_sim_slaves, "simulated Wall Connector slaves on a TCP port or a pty"},
     {"master", cmd_sim_master, "ampshare's real master on a bus, one fixed limit per slave"},
+    {"meter", cmd_sim_meter, "a Modbus energy meter (any map) over TCP or a pty"},
     {NULL, NULL, NULL},
 };
 

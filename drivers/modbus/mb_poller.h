@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Modbus polling off the controller's loop: one thread per bus behind one mutex-protected
+ * hand-off struct. The thread polls every meter and EVSE on its bus, keeps watchdogs alive and
+ * writes queued setpoints; the controller only copies readings out and queues setpoints, which
+ * never wait for I/O. A dead meter therefore delays nothing but its own bus (docs/modbus.md
+ * gives the measured worst case).
+ *
+ * Readings carry the time the read started (from the injected clock) and a validity flag; a
+ * failed read publishes an invalid reading with no values. Staleness is the controller's call.
+ */
+#ifndef MB_POLLER_H
+#define MB_POLLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drivers/modbus/mb_clock.h"
+#include "drivers/modbus/mb_evse.h"
+#include "drivers/modbus/mb_maps.h"
+#include "drivers/transport/tp_addr.h"
+
+#define MB_POLLER_DEVS_MAX          16
+#define MB_POLLER_INTERVAL_DEFAULT  1000u /* ms between two reads of one device */
+#define MB_POLLER_BACKOFF_DEFAULT   5000u /* ms between tries of a device that keeps failing */
+#define MB_POLLER_FAILS_FOR_BACKOFF 3
+
+struct mb_poller_opts {
+    struct tp_addr addr;
+    uint32_t timeout_ms;          /* per transaction; 0 = MB_BUS_TIMEOUT_DEFAULT_MS */
+    uint32_t gap_ms;              /* quiet time between transactions (devices may raise it) */
+    uint32_t backoff_ms;          /* 0 = MB_POLLER_BACKOFF_DEFAULT */
+    const struct mb_clock *clock; /* timestamps; NULL = mb_clock_monotonic. Borrowed. */
+};
+
+struct mb_poller_dev_cfg {
+    const char *name; /* for log lines; copied */
+    uint8_t unit;
+    const struct mb_map *map;         /* NULL: not metered. Borrowed, must outlive the poller */
+    const struct mb_evse_model *evse; /* NULL: not controllable. Borrowed, likewise */
+    uint32_t interval_ms;             /* 0 = MB_POLLER_INTERVAL_DEFAULT */
+    int32_t failsafe_ma;              /* current the EVSE falls back to if ampshare falls
+                                         silent (models with a watchdog); -1 = model default */
+};
+
+/* What the controller can see of a controllable EVSE. */
+struct mb_evse_status {
+    enum mb_evse_state state; /* last state read (UNKNOWN when none or the read failed) */
+    uint64_t state_at_ms;
+    int32_t requested_ma; /* last setpoint queued, -1 before any */
+    int32_t applied_ma;   /* last setpoint the EVSE acknowledged, -1 before any */
+    uint64_t applied_at_ms;
+    bool pending; /* requested_ma not yet acknowledged */
+    int last_rc;  /* result of the last EVSE transaction */
+};
+
+struct mb_poller;
+
+/* Creates a poller for one bus (not started). Allocates. Returns 0, -EINVAL, -ENOMEM. */
+int mb_poller_new(const struct mb_poller_opts *opts, struct mb_poller **out);
+
+/*
+ * Adds a device before mb_poller_start(). Returns its index (>= 0), or -EINVAL (no map and no
+ * model, bad unit, invalid map/model, fail-safe current out of range), -ENOSPC, -EBUSY (started).
+ */
+int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg);
+
+/* Starts the thread. Returns 0 or a negative code. */
+int mb_poller_start(struct mb_poller *p);
+
+/*
+ * Stops the thread and frees; accepts NULL. Setpoints still queued are written first (each
+ * bounded by the transaction timeout), so a caller can queue safe limits and then free.
+ */
+void mb_poller_free(struct mb_poller *p);
+
+/*
+ * Copies the latest reading of device dev (invalid, with no values, when the latest read failed;
+ * all zero with at_ms 0 before the first read). Never waits for I/O.
+ * @return the latest read's code (0 when valid; -EAGAIN before the first read), or -EINVAL for a
+ *         bad index / a device without a map
+ */
+int mb_poller_latest(struct mb_poller *p, int dev, struct mb_reading *out);
+
+/*
+ * Queues a setpoint (mA; 0 = pause) for device dev; a newer one replaces one not yet written.
+ * Never waits for I/O. Returns 0; -ERANGE outside the model's range (nothing is queued);
+ * -ENOTSUP when the device is not controllable; -EINVAL for a bad index.
+ */
+int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma);
+
+/* Copies the EVSE status of dev. Returns 0, -ENOTSUP (not controllable) or -EINVAL. */
+int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *out);
+
+#endif

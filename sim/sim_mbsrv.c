@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated Modbus line. libmodbus builds every answer (modbus_reply); this file only moves
+ * requests to it: accept() and modbus_receive() on TCP, and on the pty a small request framer,
+ * because libmodbus's RTU receive drops requests for any unit but one and a simulated bus carries
+ * several meters.
+ */
+#include "sim/sim_mbsrv.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "drivers/base/amp_err.h"
+#include "drivers/base/log.h"
+
+#define SIM_CLIENTS_MAX 8
+#define RTU_BUF_MAX     512
+#define RTU_PARTIAL_MS  50 /* a partial request older than this is line noise: dropped */
+
+struct sim_unit {
+    uint8_t unit;
+    modbus_mapping_t *map;
+};
+
+struct sim_mbsrv {
+    struct tp_addr addr;
+    bool rtu;
+    modbus_t *ctx; /* frames replies; its socket is set to the fd being served */
+    pthread_t thread;
+    bool running;
+    int stop_pipe[2];
+    int listen_fd;
+    int client_fd[SIM_CLIENTS_MAX];
+    int master_fd, slave_fd;
+    char client_addr[300];
+    uint8_t rtu_buf[RTU_BUF_MAX];
+    size_t rtu_len;
+
+    pthread_mutex_t lock; /* guards everything below */
+    struct sim_unit units[SIM_MBSRV_UNITS_MAX];
+    size_t n_units;
+    enum sim_mb_fault fault;
+    int fault_arg;
+    uint64_t requests;
+    uint64_t replies;
+    sim_mbsrv_write_fn *on_write;
+    void *on_write_ctx;
+};
+
+static int srv_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int srv_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < errlen) {
+            snprintf(err + n, errlen - (size_t)n, ": %s", amp_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* ---- endpoints ---- */
+
+static int open_tcp(struct sim_mbsrv *srv, char *err, size_t errlen)
+{
+    char port[8];
+    snprintf(port, sizeof(port), "%u", srv->addr.port);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC,
+        .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(srv->addr.host[0] ? srv->addr.host : NULL, port, &hints, &res);
+    if (gai != 0) {
+        if (err && errlen) {
+            snprintf(err, errlen, "listen %s: %s", srv->addr.host, gai_strerror(gai));
+        }
+        return -EINVAL;
+    }
+    int rc = -EADDRNOTAVAIL;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            rc = -errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) != 0 || listen(s, SIM_CLIENTS_MAX) != 0) {
+            rc = -errno;
+            close(s);
+            continue;
+        }
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        if (getsockname(s, (struct sockaddr *)&ss, &len) == 0) {
+            char h[NI_MAXHOST], p[NI_MAXSERV];
+            if (getnameinfo((struct sockaddr *)&ss, len, h, sizeof(h), p, sizeof(p),
+                            NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+                srv->addr.port = (uint16_t)atoi(p);
+            }
+        }
+        srv->listen_fd = s;
+        rc = 0;
+        break;
+    }
+    freeaddrinfo(res);
+    if (rc < 0) {
+        return srv_fail(err, errlen, rc, "listen on %s port %s", srv->addr.host, port);
+    }
+    tp_addr_format(&srv->addr, srv->client_addr, sizeof(srv->client_addr));
+    return 0;
+}
+
+static int open_pty(struct sim_mbsrv *srv, char *err, size_t errlen)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) {
+        return srv_fail(err, errlen, -errno, "posix_openpt");
+    }
+    char name[128];
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+        int rc = -errno;
+        close(m);
+        return srv_fail(err, errlen, rc, "pty set-up");
+    }
+    /* Holding the slave open keeps the master readable while clients come and go (otherwise
+     * the master reads EIO between two clients). Raw mode: no echo of our own replies. */
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios tio;
+    if (s < 0 || tcgetattr(s, &tio) != 0) {
+        int rc = -errno;
+        close(m);
+        if (s >= 0) {
+            close(s);
+        }
+        return srv_fail(err, errlen, rc, "open %s", name);
+    }
+    cfmakeraw(&tio);
+    tcsetattr(s, TCSANOW, &tio);
+    unlink(srv->addr.path);
+    if (symlink(name, srv->addr.path) != 0) {
+        int rc = -errno;
+        close(m);
+        close(s);
+        return srv_fail(err, errlen, rc, "link %s -> %s", srv->addr.path, name);
+    }
+    srv->master_fd = m;
+    srv->slave_fd = s;
+    srv->rtu_len = 0;
+    snprintf(srv->client_addr, sizeof(srv->client_addr), "serial:%s,9600,8N1", srv->addr.path);
+    return 0;
+}
+
+static int open_endpoint(struct sim_mbsrv *srv, char *err, size_t errlen)
+{
+    return srv->rtu ? open_pty(srv, err, errlen) : open_tcp(srv, err, errlen);
+}
+
+static void close_endpoint(struct sim_mbsrv *srv)
+{
+    close_fd(&srv->listen_fd);
+    for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
+        close_fd(&srv->client_fd[i]);
+    }
+    if (srv->master_fd >= 0) {
+        unlink(srv->addr.path);
+    }
+    close_fd(&srv->master_fd);
+    close_fd(&srv->slave_fd);
+}
+
+/* ---- requests ---- */
+
+/* Modbus over serial line v1.02, §6.2.2: CRC-16, polynomial 0xA001 reflected, init 0xFFFF, sent
+ * low byte first. */
+static uint16_t crc16(const uint8_t *p, size_t n)
+{
+    uint16_t crc = 0xFFFF;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++) {
+            crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+        }
+    }
+    return crc;
+}
+
+static struct sim_unit *find_unit(struct sim_mbsrv *srv, uint8_t unit)
+{
+    for (size_t i = 0; i < srv->n_units; i++) {
+        if (srv->units[i].unit == unit) {
+            return &srv->units[i];
+        }
+    }
+    return NULL;
+}
+
+static void send_raw(struct sim_mbsrv *srv, int fd, const uint8_t *p, size_t n)
+{
+    ssize_t w = srv->rtu ? write(fd, p, n) : send(fd, p, n, MSG_NOSIGNAL);
+    (void)w; /* a client that left is noticed on its next read */
+}
+
+/* A reply no client may accept as an answer. */
+static void send_garbage(struct sim_mbsrv *srv, int fd, const uint8_t *req, int hl)
+{
+    uint8_t rsp[260];
+    size_t n = 0;
+    uint8_t fc = req[hl];
+    if (!srv->rtu) {
+        /* Right transaction id, wrong function code and a one-byte body: "invalid data" for any
+         * client (a reader that waits for a byte count gets it). */
+        const uint8_t t[] = {req[0], req[1], 0, 0, 0, 3, req[6], (uint8_t)(fc ^ 0x40), 0};
+        send_raw(srv, fd, t, sizeof(t));
+        return;
+    }
+    rsp[n++] = req[0];
+    rsp[n++] = fc;
+    uint16_t count = (uint16_t)((req[4] << 8) | req[5]);
+    if (fc == 3 || fc == 4 || fc == 1 || fc == 2) {
+        uint16_t bytes = fc <= 2 ? (uint16_t)((count + 7) / 8) : (uint16_t)(count * 2);
+        if (bytes > 250) {
+            bytes = 250;
+        }
+        rsp[n++] = (uint8_t)bytes;
+        memset(rsp + n, 0xA5, bytes);
+        n += bytes;
+    } else {
+        memcpy(rsp + n, req + 2, 4);
+        n += 4;
+    }
+    uint16_t crc = (uint16_t)~crc16(rsp, n); /* the right length, the wrong checksum */
+    rsp[n++] = (uint8_t)(crc & 0xFF);
+    rsp[n++] = (uint8_t)(crc >> 8);
+    send_raw(srv, fd, rsp, n);
+}
+
+/* Waits ms, or less when a stop is requested. */
+static void wait_or_stop(struct sim_mbsrv *srv, int ms)
+{
+    struct pollfd p = {.fd = srv->stop_pipe[0], .events = POLLIN};
+    poll(&p, 1, ms);
+}
+
+static void
+reply_normally(struct sim_mbsrv *srv, struct sim_unit *u, const uint8_t *req, int len, int hl)
+{
+    uint8_t fc = req[hl];
+    if (modbus_reply(srv->ctx, req, len, u->map) <= 0) {
+        return;
+    }
+    srv->replies++;
+    if (srv->on_write && (fc == 5 || fc == 6 || fc == 15 || fc == 16)) {
+        uint16_t addr = (uint16_t)((req[hl + 1] << 8) | req[hl + 2]);
+        uint16_t n = fc <= 6 ? 1 : (uint16_t)((req[hl + 3] << 8) | req[hl + 4]);
+        srv->on_write(srv->on_write_ctx, u->unit, fc, addr, n);
+    }
+}
+
+static void handle_request(struct sim_mbsrv *srv, int fd, const uint8_t *req, int len)
+{
+    int hl = modbus_get_header_length(srv->ctx);
+    uint8_t unit = req[hl - 1];
+
+    modbus_set_socket(srv->ctx, fd);
+    pthread_mutex_lock(&srv->lock);
+    srv->requests++;
+    struct sim_unit *u = find_unit(srv, unit);
+    if (!u) {
+        /* A TCP gateway answers for a missing unit with exception 0x0B; on a serial line
+         * nobody answers. */
+        if (!srv->rtu) {
+            modbus_reply_exception(srv->ctx, req, MODBUS_EXCEPTION_GATEWAY_TARGET);
+        }
+        pthread_mutex_unlock(&srv->lock);
+        return;
+    }
+    enum sim_mb_fault fault = srv->fault;
+    int arg = srv->fault_arg;
+    switch (fault) {
+    case SIM_MB_FAULT_SILENT:
+        break;
+    case SIM_MB_FAULT_EXCEPTION:
+        modbus_reply_exception(srv->ctx, req, (unsigned)arg);
+        break;
+    case SIM_MB_FAULT_GARBAGE:
+        send_garbage(srv, fd, req, hl);
+        break;
+    case SIM_MB_FAULT_LATE:
+        pthread_mutex_unlock(&srv->lock);
+        wait_or_stop(srv, arg);
+        pthread_mutex_lock(&srv->lock);
+        reply_normally(srv, u, req, len, hl);
+        break;
+    default:
+        reply_normally(srv, u, req, len, hl);
+        break;
+    }
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* Length of the request at the start of buf: > 0 complete, 0 need more, -1 not a request. */
+static int rtu_request_len(const uint8_t *buf, size_t n)
+{
+    size_t need;
+    if (n < 2) {
+        return 0;
+    }
+    switch (buf[1]) {
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+    case 6:
+        need = 8;
+        break;
+    case 15:
+    case 16:
+        if (n < 7) {
+            return 0;
+        }
+        need = 9u + buf[6];
+        break;
+    default:
+        return -1;
+    }
+    if (n < need) {
+        return 0;
+    }
+    uint16_t crc = crc16(buf, need - 2);
+    if (buf[need - 2] != (crc & 0xFF) || buf[need - 1] != (crc >> 8)) {
+        return -1;
+    }
+    return (int)need;
+}
+
+static void serve_rtu(struct sim_mbsrv *srv)
+{
+    ssize_t r = read(srv->master_fd, srv->rtu_buf + srv->rtu_len, RTU_BUF_MAX - srv->rtu_len);
+    if (r <= 0) {
+        return;
+    }
+    srv->rtu_len += (size_t)r;
+    for (;;) {
+        int len = rtu_request_len(srv->rtu_buf, srv->rtu_len);
+        if (len == 0) {
+            if (srv->rtu_len == RTU_BUF_MAX) {
+                srv->rtu_len = 0;
+            }
+            return;
+        }
+        if (len > 0) {
+            handle_request(srv, srv->master_fd, srv->rtu_buf, len);
+        }
+        size_t drop = len > 0 ? (size_t)len : 1; /* resynchronise one byte at a time */
+        memmove(srv->rtu_buf, srv->rtu_buf + drop, srv->rtu_len - drop);
+        srv->rtu_len -= drop;
+    }
+}
+
+static void accept_client(struct sim_mbsrv *srv)
+{
+    int c = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) {
+        return;
+    }
+    for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
+        if (srv->client_fd[i] < 0) {
+            srv->client_fd[i] = c;
+            return;
+        }
+    }
+    close(c);
+}
+
+static void serve_tcp_client(struct sim_mbsrv *srv, int i)
+{
+    uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
+    modbus_set_socket(srv->ctx, srv->client_fd[i]);
+    int len = modbus_receive(srv->ctx, req);
+    if (len < 0) {
+        close_fd(&srv->client_fd[i]); /* the client left, or sent something unreadable */
+        return;
+    }
+    if (len > 0) {
+        handle_request(srv, srv->client_fd[i], req, len);
+    }
+}
+
+static void *serve(void *arg)
+{
+    struct sim_mbsrv *srv = arg;
+    for (;;) {
+        struct pollfd pfd[2 + SIM_CLIENTS_MAX];
+        int owner[2 + SIM_CLIENTS_MAX];
+        nfds_t n = 0;
+        pfd[n] = (struct pollfd){.fd = srv->stop_pipe[0], .events = POLLIN};
+        owner[n++] = -2;
+        pfd[n] =
+            (struct pollfd){.fd = srv->rtu ? srv->master_fd : srv->listen_fd, .events = POLLIN};
+        owner[n++] = -1;
+        for (int i = 0; !srv->rtu && i < SIM_CLIENTS_MAX; i++) {
+            if (srv->client_fd[i] >= 0) {
+                pfd[n] = (struct pollfd){.fd = srv->client_fd[i], .events = POLLIN};
+                owner[n++] = i;
+            }
+        }
+        int timeout = srv->rtu && srv->rtu_len > 0 ? RTU_PARTIAL_MS : -1;
+        int r = poll(pfd, n, timeout);
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        if (pfd[0].revents) {
+            break;
+        }
+        if (r == 0) {
+            srv->rtu_len = 0;
+            continue;
+        }
+        for (nfds_t k = 1; k < n; k++) {
+            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR))) {
+                continue;
+            }
+            if (owner[k] == -1) {
+                if (srv->rtu) {
+                    serve_rtu(srv);
+                } else {
+                    accept_client(srv);
+                }
+            } else {
+                serve_tcp_client(srv, owner[k]);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- public ---- */
+
+int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (addr->kind != TP_ADDR_TCP && addr->kind != TP_ADDR_PTY) {
+        return srv_fail(err, errlen, -EINVAL, "a simulated meter listens on tcp:// or pty:");
+    }
+    struct sim_mbsrv *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        return -ENOMEM;
+    }
+    srv->addr = *addr;
+    srv->rtu = addr->kind == TP_ADDR_PTY;
+    srv->listen_fd = srv->master_fd = srv->slave_fd = -1;
+    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
+    for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
+        srv->client_fd[i] = -1;
+    }
+    pthread_mutex_init(&srv->lock, NULL);
+    int rc;
+    /* The framing context is never connected: only its reply builder is used. */
+    srv->ctx = srv->rtu ? modbus_new_rtu("/dev/null", 9600, 'N', 8, 1)
+                        : modbus_new_tcp_pi("127.0.0.1", "502");
+    if (!srv->ctx) {
+        rc = srv_fail(err, errlen, -ENOMEM, "libmodbus context");
+        goto fail;
+    }
+    if (pipe2(srv->stop_pipe, O_CLOEXEC) != 0) {
+        rc = srv_fail(err, errlen, -errno, "pipe");
+        goto fail;
+    }
+    rc = open_endpoint(srv, err, errlen);
+    if (rc < 0) {
+        goto fail;
+    }
+    *out = srv;
+    return 0;
+fail:
+    sim_mbsrv_free(srv);
+    return rc;
+}
+
+int sim_mbsrv_start(struct sim_mbsrv *srv)
+{
+    if (srv->running) {
+        return 0;
+    }
+    bool open = srv->rtu ? srv->master_fd >= 0 : srv->listen_fd >= 0;
+    if (!open) {
+        int rc = open_endpoint(srv, NULL, 0);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    int rc = pthread_create(&srv->thread, NULL, serve, srv);
+    if (rc != 0) {
+        return -rc;
+    }
+    srv->running = true;
+    return 0;
+}
+
+void sim_mbsrv_stop(struct sim_mbsrv *srv)
+{
+    if (srv->running) {
+        uint8_t b = 1;
+        ssize_t w = write(srv->stop_pipe[1], &b, 1);
+        (void)w;
+        pthread_join(srv->thread, NULL);
+        ssize_t r = read(srv->stop_pipe[0], &b, 1);
+        (void)r;
+        srv->running = false;
+    }
+    close_endpoint(srv);
+}
+
+void sim_mbsrv_free(struct sim_mbsrv *srv)
+{
+    if (!srv) {
+        return;
+    }
+    sim_mbsrv_stop(srv);
+    close_fd(&srv->stop_pipe[0]);
+    close_fd(&srv->stop_pipe[1]);
+    if (srv->ctx) {
+        modbus_set_socket(srv->ctx, -1);
+        modbus_free(srv->ctx);
+    }
+    for (size_t i = 0; i < srv->n_units; i++) {
+        modbus_mapping_free(srv->units[i].map);
+    }
+    pthread_mutex_destroy(&srv->lock);
+    free(srv);
+}
+
+int sim_mbsrv_add_unit(struct sim_mbsrv *srv, uint8_t unit, modbus_mapping_t *mapping)
+{
+    int rc = 0;
+    pthread_mutex_lock(&srv->lock);
+    if (!mapping) {
+        rc = -EINVAL;
+    } else if (find_unit(srv, unit)) {
+        rc = -EEXIST;
+    } else if (srv->n_units >= SIM_MBSRV_UNITS_MAX) {
+        rc = -ENOSPC;
+    } else {
+        srv->units[srv->n_units].unit = unit;
+        srv->units[srv->n_units].map = mapping;
+        srv->n_units++;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    if (rc < 0 && mapping) {
+        modbus_mapping_free(mapping);
+    }
+    return rc;
+}
+
+uint16_t sim_mbsrv_port(const struct sim_mbsrv *srv)
+{
+    return srv->rtu ? 0 : srv->addr.port;
+}
+
+const char *sim_mbsrv_client_addr(const struct sim_mbsrv *srv)
+{
+    return srv->client_addr;
+}
+
+void sim_mbsrv_lock(struct sim_mbsrv *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+}
+
+void sim_mbsrv_unlock(struct sim_mbsrv *srv)
+{
+    pthread_mutex_unlock(&srv->lock);
+}
+
+modbus_mapping_t *sim_mbsrv_mapping(struct sim_mbsrv *srv, uint8_t unit)
+{
+    struct sim_unit *u = find_unit(srv, unit);
+    return u ? u->map : NULL;
+}
+
+void sim_mbsrv_set_fault(struct sim_mbsrv *srv, enum sim_mb_fault fault, int arg)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->fault = fault;
+    srv->fault_arg = arg;
+    pthread_mutex_unlock(&srv->lock);
+}
+
+uint64_t sim_mbsrv_requests(struct sim_mbsrv *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    uint64_t n = srv->requests;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
+uint64_t sim_mbsrv_replies(struct sim_mbsrv *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    uint64_t n = srv->replies;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
+void sim_mbsrv_on_write(struct sim_mbsrv *srv, sim_mbsrv_write_fn *fn, void *ctx)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->on_write = fn;
+    srv->on_write_ctx = ctx;
+    pthread_mutex_unlock(&srv->lock);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A simulated Modbus line: a libmodbus server in its own thread, listening on TCP or on a
+ * pseudo-terminal it creates (RTU), answering for one or more unit ids from register tables the
+ * caller fills. Faults can be switched on at any time: silence, an exception, garbage, late
+ * replies; stop() and start() make the device disappear and come back.
+ */
+#ifndef SIM_MBSRV_H
+#define SIM_MBSRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <modbus.h>
+
+#include "drivers/transport/tp_addr.h"
+
+#define SIM_MBSRV_UNITS_MAX 8
+
+enum sim_mb_fault {
+    SIM_MB_FAULT_NONE = 0,
+    SIM_MB_FAULT_SILENT = 1,    /* requests are read and never answered */
+    SIM_MB_FAULT_EXCEPTION = 2, /* every request gets exception code arg */
+    SIM_MB_FAULT_GARBAGE = 3,   /* a reply that cannot be a valid answer (TCP: wrong function;
+                                   RTU: right length, broken CRC) */
+    SIM_MB_FAULT_LATE = 4,      /* the correct reply, arg ms late */
+};
+
+/* Called with the server lock held after a write request (fc 5, 6, 15, 16) was applied. */
+typedef void sim_mbsrv_write_fn(void *ctx, uint8_t unit, uint8_t fc, uint16_t addr, uint16_t n);
+
+struct sim_mbsrv;
+
+/*
+ * Creates a server for addr: TP_ADDR_TCP (port 0 picks a free port; see sim_mbsrv_port()) or
+ * TP_ADDR_PTY (a pty whose slave side is linked at addr->path; clients open that path).
+ * Binds or creates the pty now, so clients can connect once this returns; serving starts with
+ * sim_mbsrv_start(). Allocates. Returns 0, or a negative code with a message in err.
+ */
+int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err, size_t errlen);
+
+/* Stops the thread, closes everything, frees the tables; accepts NULL. */
+void sim_mbsrv_free(struct sim_mbsrv *srv);
+
+/*
+ * Answers for unit from mapping (ownership passes to the server, also on failure).
+ * Returns 0, -EEXIST, -ENOSPC (more than SIM_MBSRV_UNITS_MAX units), -EINVAL.
+ */
+int sim_mbsrv_add_unit(struct sim_mbsrv *srv, uint8_t unit, modbus_mapping_t *mapping);
+
+/* Starts serving in a new thread (again after sim_mbsrv_stop(): same port, or a new pty at the
+ * same link path). Returns 0 or a negative code. */
+int sim_mbsrv_start(struct sim_mbsrv *srv);
+
+/* Stops serving and closes the listening socket, every connection and the pty: the device
+ * disappears. Safe to call when stopped. */
+void sim_mbsrv_stop(struct sim_mbsrv *srv);
+
+/* The bound TCP port (0 for a pty). */
+uint16_t sim_mbsrv_port(const struct sim_mbsrv *srv);
+
+/* The address clients use: "tcp://127.0.0.1:PORT" or "serial:LINK,BAUD,8N1". */
+const char *sim_mbsrv_client_addr(const struct sim_mbsrv *srv);
+
+/* Register tables may only be touched between lock() and unlock(). */
+void sim_mbsrv_lock(struct sim_mbsrv *srv);
+void sim_mbsrv_unlock(struct sim_mbsrv *srv);
+
+/* The table of unit, or NULL. Borrowed; use under the lock. */
+modbus_mapping_t *sim_mbsrv_mapping(struct sim_mbsrv *srv, uint8_t unit);
+
+/* Switches the fault mode (arg: the exception code, or the delay in ms). Any time. */
+void sim_mbsrv_set_fault(struct sim_mbsrv *srv, enum sim_mb_fault fault, int arg);
+
+/* Requests received so far (answered or not), for tests that wait for traffic. */
+uint64_t sim_mbsrv_requests(struct sim_mbsrv *srv);
+
+/* Normal replies sent so far (late ones included, exceptions and garbage not). */
+uint64_t sim_mbsrv_replies(struct sim_mbsrv *srv);
+
+/* Sets the hook called after every applied write (NULL to remove). */
+void sim_mbsrv_on_write(struct sim_mbsrv *srv, sim_mbsrv_write_fn *fn, void *ctx);
+
+#endif

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The poller thread against simulated lines: readings reach the hand-off struct with the injected
+ * clock's timestamps; failures publish invalid readings and recover; a dead unit on a shared bus
+ * does not stop the others; setpoints, enables, watchdog set-up and keep-alives reach simulated
+ * EVSE registers (Heidelberg on a pty, Phoenix EV-ETH and a generic EVSE over TCP); queued
+ * setpoints are written before the poller exits.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <check.h>
+#include <modbus.h>
+
+#include "drivers/base/amp_err.h"
+#include "drivers/modbus/mb_poller.h"
+#include "sim/sim_meter.h"
+#include "tests/support/check_main.h"
+#include "tests/support/mb_test.h"
+
+#define WAIT_MS 10000
+
+/* The injected clock: a fixed, recognisable time the test moves by hand. */
+static uint64_t fake_now_ms(void *ctx)
+{
+    return __atomic_load_n((uint64_t *)ctx, __ATOMIC_SEQ_CST);
+}
+
+static void fake_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx;
+    (void)ms;
+}
+
+static struct mb_poller *poller_for(struct sim_mbsrv *srv, const struct mb_clock *clock)
+{
+    struct mb_poller_opts o = {.timeout_ms = 250, .backoff_ms = 500, .clock = clock};
+    char err[200];
+    ck_assert_int_eq(tp_addr_parse(sim_mbsrv_client_addr(srv), &o.addr, err, sizeof(err)), 0);
+    struct mb_poller *p;
+    ck_assert_int_eq(mb_poller_new(&o, &p), 0);
+    return p;
+}
+
+struct want_reading {
+    struct mb_poller *p;
+    int dev;
+    int32_t current_l1_ma; /* wanted current, or INT32_MIN for "an invalid reading" */
+    uint64_t at_ms;        /* wanted timestamp, 0 = any */
+    struct mb_reading last;
+};
+
+static bool reading_is(void *ctx)
+{
+    struct want_reading *w = ctx;
+    int rc = mb_poller_latest(w->p, w->dev, &w->last);
+    if (w->current_l1_ma == INT32_MIN) {
+        return rc < 0 && !w->last.valid && w->last.have == 0 && w->last.at_ms != 0;
+    }
+    return rc == 0 && w->last.valid && w->last.current_ma[0] == w->current_l1_ma &&
+           (w->at_ms == 0 || w->last.at_ms == w->at_ms);
+}
+
+START_TEST(test_readings_reach_the_hand_off_with_injected_timestamps_and_recover)
+{
+    struct sim_mbsrv *srv = mb_test_line_new((enum mb_test_line)_i);
+    struct sim_meter *m;
+    const struct mb_map *map = mb_map_find("sdm630");
+    ck_assert_int_eq(sim_meter_new(srv, 1, map, &m), 0);
+    const int32_t a[3] = {7000, 8000, 9000};
+    ck_assert_int_eq(sim_meter_set_currents(m, a), 0);
+
+    uint64_t fake = 424242;
+    struct mb_clock clock = {.now_ms = fake_now_ms, .sleep_ms = fake_sleep, .ctx = &fake};
+    struct mb_poller *p = poller_for(srv, &clock);
+    struct mb_poller_dev_cfg cfg = {.name = "grid", .unit = 1, .map = map, .interval_ms = 20};
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_eq(dev, 0);
+
+    struct mb_reading r;
+    ck_assert_int_eq(mb_poller_latest(p, dev, &r), -EAGAIN); /* before the first read */
+    ck_assert(!r.valid);
+    ck_assert_uint_eq(r.at_ms, 0);
+
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    struct want_reading w = {.p = p, .dev = dev, .current_l1_ma = 7000, .at_ms = 424242};
+    ck_assert(mb_test_wait_for(reading_is, &w, WAIT_MS));
+    ck_assert_int_eq(w.last.current_ma[2], 9000);
+
+    /* New values and a new time both show up. */
+    __atomic_store_n(&fake, 500000, __ATOMIC_SEQ_CST);
+    const int32_t b[3] = {12000, 8000, 9000};
+    ck_assert_int_eq(sim_meter_set_currents(m, b), 0);
+    w.current_l1_ma = 12000;
+    w.at_ms = 500000;
+    ck_assert(mb_test_wait_for(reading_is, &w, WAIT_MS));
+
+    /* The meter disappears: the hand-off holds an invalid reading with no values. */
+    sim_mbsrv_stop(srv);
+    w.current_l1_ma = INT32_MIN;
+    ck_assert(mb_test_wait_for(reading_is, &w, WAIT_MS));
+    ck_assert_int_eq(w.last.current_ma[0], 0);
+
+    /* ... and comes back with other values. */
+    const int32_t c[3] = {3000, 8000, 9000};
+    ck_assert_int_eq(sim_meter_set_currents(m, c), 0);
+    ck_assert_int_eq(sim_mbsrv_start(srv), 0);
+    w.current_l1_ma = 3000;
+    w.at_ms = 0;
+    ck_assert(mb_test_wait_for(reading_is, &w, WAIT_MS));
+
+    mb_poller_free(p);
+    sim_meter_free(m);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+START_TEST(test_dead_unit_on_a_shared_bus_does_not_stop_the_others)
+{
+    struct sim_mbsrv *srv = mb_test_line_new((enum mb_test_line)_i);
+    struct sim_meter *m;
+    const struct mb_map *map = mb_map_find("sdm630");
+    ck_assert_int_eq(sim_meter_new(srv, 1, map, &m), 0);
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg live = {.name = "live", .unit = 1, .map = map, .interval_ms = 20};
+    struct mb_poller_dev_cfg dead = {.name = "dead", .unit = 9, .map = map, .interval_ms = 20};
+    int d_dead = mb_poller_add(p, &dead);
+    int d_live = mb_poller_add(p, &live);
+    ck_assert_int_ge(d_dead, 0);
+    ck_assert_int_ge(d_live, 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+
+    struct want_reading wd = {.p = p, .dev = d_dead, .current_l1_ma = INT32_MIN, .at_ms = 0};
+    ck_assert(mb_test_wait_for(reading_is, &wd, WAIT_MS));
+    /* The live meter keeps following its currents while the dead one keeps failing. */
+    for (int32_t ma = 1000; ma <= 3000; ma += 1000) {
+        const int32_t cur[3] = {ma, 0, 0};
+        ck_assert_int_eq(sim_meter_set_currents(m, cur), 0);
+        struct want_reading wl = {.p = p, .dev = d_live, .current_l1_ma = ma, .at_ms = 0};
+        ck_assert(mb_test_wait_for(reading_is, &wl, WAIT_MS));
+    }
+    struct mb_reading r;
+    ck_assert_int_lt(mb_poller_latest(p, d_dead, &r), 0);
+    ck_assert(!r.valid);
+    mb_poller_free(p);
+    sim_meter_free(m);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+/* ---- EVSEs ---- */
+
+struct reg_want {
+    struct sim_mbsrv *srv;
+    uint8_t unit;
+    int table; /* 0 holding, 1 coil */
+    uint16_t addr;
+    uint16_t value;
+};
+
+static bool reg_is(void *ctx)
+{
+    struct reg_want *w = ctx;
+    sim_mbsrv_lock(w->srv);
+    modbus_mapping_t *mm = sim_mbsrv_mapping(w->srv, w->unit);
+    uint16_t v = w->table == 0 ? mm->tab_registers[w->addr - mm->start_registers]
+                               : mm->tab_bits[w->addr - mm->start_bits];
+    sim_mbsrv_unlock(w->srv);
+    return v == w->value;
+}
+
+static void set_input(struct sim_mbsrv *srv, uint8_t unit, uint16_t addr, uint16_t v)
+{
+    sim_mbsrv_lock(srv);
+    modbus_mapping_t *mm = sim_mbsrv_mapping(srv, unit);
+    mm->tab_input_registers[addr - mm->start_input_registers] = v;
+    sim_mbsrv_unlock(srv);
+}
+
+struct status_want {
+    struct mb_poller *p;
+    int dev;
+    int32_t applied_ma;
+    enum mb_evse_state state;
+};
+
+static bool status_is(void *ctx)
+{
+    struct status_want *w = ctx;
+    struct mb_evse_status st;
+    mb_poller_evse_status(w->p, w->dev, &st);
+    return st.applied_ma == w->applied_ma && !st.pending &&
+           (w->state == MB_EVSE_STATE_UNKNOWN || st.state == w->state);
+}
+
+START_TEST(test_heidelberg_setup_setpoints_state_and_meter_on_rtu)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_RTU);
+    /* Heidelberg registers (modbus-maps.md §3.8): holding 257-262, input 5-18. */
+    ck_assert_int_eq(
+        sim_mbsrv_add_unit(srv, 1, modbus_mapping_new_start_address(0, 0, 0, 0, 257, 6, 5, 14)), 0);
+    set_input(srv, 1, 5, 4);   /* B: vehicle connected */
+    set_input(srv, 1, 6, 160); /* 16.0 A on L1 */
+    set_input(srv, 1, 10, 230);
+
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg cfg = {
+        .name = "bay1",
+        .unit = 1,
+        .map = mb_map_find("heidelberg-ec"),
+        .evse = mb_evse_find("heidelberg-ec"),
+        .interval_ms = 20,
+        .failsafe_ma = -1,
+    };
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_ge(dev, 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 5000), -ERANGE);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 15990), 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+
+    struct reg_want standby = {srv, 1, 0, 258, 4}, watchdog = {srv, 1, 0, 257, 15000},
+                    failsafe = {srv, 1, 0, 262, 0}, amps = {srv, 1, 0, 261, 159};
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    ck_assert(reg_is(&standby));
+    ck_assert(reg_is(&watchdog));
+    ck_assert(reg_is(&failsafe));
+    struct status_want sw = {p, dev, 15990, MB_EVSE_STATE_B};
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+
+    struct want_reading wr = {.p = p, .dev = dev, .current_l1_ma = 16000, .at_ms = 0};
+    ck_assert(mb_test_wait_for(reading_is, &wr, WAIT_MS));
+
+    set_input(srv, 1, 5, 7); /* C2: charging */
+    sw.state = MB_EVSE_STATE_C;
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 0), 0); /* pause: zero on this box */
+    amps.value = 0;
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+
+    /* A setpoint queued just before the poller is freed is still written. */
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 10000), 0);
+    mb_poller_free(p);
+    amps.value = 100;
+    ck_assert(reg_is(&amps));
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    /* coil 400, holding 528, input 100 (modbus-maps.md §3.8) */
+    ck_assert_int_eq(sim_mbsrv_add_unit(
+                         srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
+                     0);
+    set_input(srv, 255, 100, 'B');
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg cfg = {
+        .name = "wallbox",
+        .unit = 255,
+        .evse = mb_evse_find("phoenix-ev-eth"),
+        .interval_ms = 20,
+        .failsafe_ma = -1,
+    };
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_ge(dev, 0);
+    struct mb_reading r;
+    ck_assert_int_eq(mb_poller_latest(p, dev, &r), -EINVAL); /* not metered */
+    ck_assert_int_eq(mb_poller_start(p), 0);
+
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 16500), 0);
+    struct reg_want amps = {srv, 255, 0, 528, 16}, coil = {srv, 255, 1, 400, 1};
+    struct status_want sw = {p, dev, 16500, MB_EVSE_STATE_B};
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+    ck_assert(reg_is(&amps));
+    ck_assert(reg_is(&coil));
+
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 0), 0); /* pause: coil off, amps kept */
+    coil.value = 0;
+    ck_assert(mb_test_wait_for(reg_is, &coil, WAIT_MS));
+    ck_assert(reg_is(&amps));
+    sw.applied_ma = 0;
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 6000), 0); /* resume: amps, then coil on */
+    amps.value = 6;
+    coil.value = 1;
+    ck_assert(mb_test_wait_for(reg_is, &coil, WAIT_MS));
+    ck_assert(reg_is(&amps));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    ck_assert_int_eq(
+        sim_mbsrv_add_unit(srv, 3, modbus_mapping_new_start_address(0, 0, 0, 0, 1000, 20, 0, 0)),
+        0);
+    struct mb_evse_custom c;
+    char err[200] = "";
+    mb_evse_generic_init(&c, "generic");
+    static const char *const kv[][2] = {
+        {"current_reg", "1000"}, {"current_unit", "0.1A"},  {"zero_pauses", "yes"},
+        {"keepalive", "write"},  {"keepalive_reg", "1010"}, {"keepalive_value", "4660"},
+        {"keepalive_ms", "30"},
+    };
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        ck_assert_int_eq(mb_evse_generic_set(&c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+    }
+    ck_assert_msg(mb_evse_generic_finish(&c, err, sizeof(err)) == 0, "%s", err);
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg cfg = {.name = "g", .unit = 3, .evse = &c.model, .failsafe_ma = -1};
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_ge(dev, 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    struct reg_want ka = {srv, 3, 0, 1010, 4660};
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS));
+    /* The server clears it; the keep-alive writes it again. */
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 3)->tab_registers[10] = 0;
+    sim_mbsrv_unlock(srv);
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS));
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 12300), 0);
+    struct reg_want amps = {srv, 3, 0, 1000, 123};
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+START_TEST(test_add_refuses_bad_devices)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_RTU);
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg none = {.name = "x", .unit = 1};
+    ck_assert_int_eq(mb_poller_add(p, &none), -EINVAL);
+    struct mb_poller_dev_cfg badunit = {.name = "x", .unit = 0, .map = mb_map_find("sdm630")};
+    ck_assert_int_eq(mb_poller_add(p, &badunit), -EINVAL);
+    struct mb_poller_dev_cfg badfs = {
+        .name = "x", .unit = 1, .evse = mb_evse_find("heidelberg-ec"), .failsafe_ma = 20000};
+    ck_assert_int_eq(mb_poller_add(p, &badfs), -EINVAL);
+    struct mb_poller_dev_cfg ok = {.name = "x", .unit = 1, .map = mb_map_find("sdm630")};
+    int dev = mb_poller_add(p, &ok);
+    ck_assert_int_eq(dev, 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 6000), -ENOTSUP);
+    ck_assert_int_eq(mb_poller_set_current(p, 5, 6000), -EINVAL);
+    struct mb_evse_status st;
+    ck_assert_int_eq(mb_poller_evse_status(p, dev, &st), -ENOTSUP);
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+static Suite *mb_poller_suite(void)
+{
+    Suite *s = suite_create("mb_poller");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, test_readings_reach_the_hand_off_with_injected_timestamps_and_recover,
+                        0, 2);
+    tcase_add_loop_test(tc, test_dead_unit_on_a_shared_bus_does_not_stop_the_others, 0, 2);
+    tcase_add_test(tc, test_heidelberg_setup_setpoints_state_and_meter_on_rtu);
+    tcase_add_test(tc, test_phoenix_ev_eth_enables_by_coil_over_tcp);
+    tcase_add_test(tc, test_generic_evse_keepalive_write_reaches_the_register);
+    tcase_add_test(tc, test_add_refuses_bad_devices);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AMP_CHECK_MAIN(mb_poller_suite)
