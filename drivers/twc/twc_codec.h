@@ -117,7 +117,7 @@ struct twc_version {
 };
 
 struct twc_text {
-    char text[18]; /* ASCII, NUL-terminated; VIN part, TSN or model */
+    char text[18]; /* bytes as sent (ASCII in practice), NUL-terminated; VIN part, TSN or model */
     uint8_t len;   /* characters before the zero padding */
 };
 
@@ -126,7 +126,7 @@ struct twc_msg {
     enum twc_kind kind;
     uint16_t code;    /* type << 8 | command, e.g. 0xFBE0 */
     uint8_t body_len; /* unescaped body length, 13..20 */
-    uint8_t proto;    /* 1 (14 B), 2 (16 or 20 B), 0 when the length says nothing (13, 15) */
+    uint8_t proto;    /* 1 (14 B), 2 (16 or 20 B), 0 when the length says nothing (13, 15, 17-19) */
     bool has_src, has_dst;
     uint16_t src, dst; /* big-endian on the wire (§4.1) */
 
@@ -188,8 +188,12 @@ int twc_decode(const uint8_t *body, size_t len, struct twc_msg *msg);
 /*
  * Builds the unescaped body of msg from its kind, IDs and fields, zero-padded to msg->body_len
  * (TWC_BODY_V1/V2/EXT, or 13/15 for the request lengths of §2.3), and computes the checksum.
- * Writes the body to msg->body and to out. Returns the body length, -EINVAL for a bad kind or
- * length, AMP_ERR_FORBIDDEN for TWC_KIND_UNKNOWN (raw bytes are never re-encoded from fields).
+ * Writes the body to msg->body and to out (out may be NULL), and sets msg->code, proto, has_src,
+ * has_dst (zeroing IDs the kind does not carry) and checksum_ok. Returns the body length; -EINVAL
+ * for a bad kind, a length twc_kind_len_ok() refuses, or fields the length cannot hold (currents
+ * in a 16-byte FD EB, text longer than its field or holding a zero, a build number in FD 1B);
+ * -EMSGSIZE when cap < body_len; AMP_ERR_FORBIDDEN for TWC_KIND_UNKNOWN (raw bytes are never
+ * re-encoded from fields). The transmit allow-list (§4.2) is the caller's job.
  */
 int twc_encode_body(struct twc_msg *msg, uint8_t *out, size_t cap);
 
