@@ -28,6 +28,8 @@ static void preset_common(struct sim_car_cfg *cfg)
     cfg->follow_delay_ms = 1000; /* §7.2: a raise shows after 5-10 s in all */
     cfg->raise_ms = 5000;        /* §7.2: ngardiner #644, 6.64 -> 18.89 A within about 6 s */
     cfg->cut_ms = 1000;          /* §7.2: a cut is followed faster */
+    /* A zero limit repeated for 3 s (three heartbeats, §6.3) is a stop; one zero is not. */
+    cfg->stop_confirm_ms = 3000;
     cfg->awake_ms = 60000;
     cfg->sleep_after_ms = 600000;
     cfg->seed = 1;
@@ -194,7 +196,13 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
     while (has_timer(car) && car->phase_until_ms <= now_ms) {
         run_transition(car, now_ms);
     }
+    if (car->pausing && now_ms >= car->pause_until_ms) {
+        car->pausing = false;
+        car->phase = SIM_CAR_STOPPED;
+        car->idle_since_ms = car->pause_until_ms;
+    }
     if ((car->phase == SIM_CAR_CHARGING || car->phase == SIM_CAR_STARTING) && !wants_more(car)) {
+        car->pausing = false;
         car->phase = SIM_CAR_FULL;
         car->phase_until_ms = 0;
         car->idle_since_ms = now_ms;
@@ -239,10 +247,17 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
     case SIM_CAR_STARTING:
     case SIM_CAR_CHARGING:
         if (!usable) {
-            /* §7.1 P1: a zero limit stops the car cleanly; the relay opens. */
-            car->phase = SIM_CAR_STOPPED;
-            car->idle_since_ms = now_ms;
+            /* §7.1 P1: a zero limit, repeated on every heartbeat, stops the car cleanly. A single
+             * zero must not (twcmanager-peer.md: TWCManager sends one 09 00 00 right after its
+             * first offer), so the car stops drawing and only stops for good if it lasts. */
             ramp_to(car, now_ms, 0, 0, car->cfg.cut_ms);
+            if (!car->pausing) {
+                car->pausing = true;
+                car->pause_until_ms = now_ms + car->cfg.stop_confirm_ms;
+            }
+        } else if (car->pausing) {
+            car->pausing = false;
+            ramp_to(car, now_ms, settled_draw(car), car->cfg.follow_delay_ms, car->cfg.raise_ms);
         } else if (car->phase == SIM_CAR_STARTING) {
             int32_t first = settled_draw(car);
             if (first < car->ramp_to_ma) {
@@ -276,6 +291,7 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
 void sim_car_plug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    car->pausing = false;
     car->phase = car->cfg.energy_wanted_wh == 0 ? SIM_CAR_FULL : SIM_CAR_WAITING;
     car->asleep = car->cfg.asleep;
     car->offer_ma = 0;
@@ -289,6 +305,7 @@ void sim_car_plug(struct sim_car *car, uint64_t now_ms)
 void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    car->pausing = false;
     car->phase = SIM_CAR_UNPLUGGED;
     car->offer_ma = 0;
     ramp_stop_now(car, now_ms);
@@ -302,6 +319,7 @@ void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
     }
     car->comm_drops++;
     car->offer_ma = 0;
+    car->pausing = false;
     if (car->cfg.kind == SIM_CAR_TESLA && car->cfg.max_comm_drops &&
         car->comm_drops >= car->cfg.max_comm_drops) {
         car->phase = SIM_CAR_FAULTED;
@@ -321,6 +339,7 @@ void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
     }
     /* §7.1: opening under load without a CAN message leaves a Tesla refusing until re-plugged. */
     bool was_on = car->phase == SIM_CAR_STARTING || car->phase == SIM_CAR_CHARGING;
+    car->pausing = false;
     if (car->cfg.kind == SIM_CAR_TESLA && was_on) {
         car->phase = SIM_CAR_FAULTED;
     } else if (car->phase != SIM_CAR_FULL && car->phase != SIM_CAR_FAULTED) {
@@ -349,7 +368,7 @@ int64_t sim_car_delivered_wh(const struct sim_car *car)
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
     uint64_t next = UINT64_MAX;
-    uint64_t cand[4] = {car->ramp_t0, car->ramp_t1, 0, 0};
+    uint64_t cand[5] = {car->ramp_t0, car->ramp_t1, 0, 0, car->pausing ? car->pause_until_ms : 0};
     if (has_timer(car) || car->phase == SIM_CAR_FULL) {
         cand[2] = car->phase_until_ms;
     }
@@ -358,7 +377,7 @@ uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
     if (idle && !car->asleep && car->cfg.sleep_after_ms) {
         cand[3] = car->idle_since_ms + car->cfg.sleep_after_ms;
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         if (cand[i] > now_ms && cand[i] < next) {
             next = cand[i];
         }

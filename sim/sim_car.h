@@ -48,11 +48,13 @@ struct sim_car_cfg {
     uint32_t follow_delay_ms; /* a raise starts to show after this (§7.2) */
     uint32_t raise_ms;        /* then ramps to the new draw over this: 5-10 s in all (§7.2) */
     uint32_t cut_ms;          /* a cut is followed within this (§7.2 "faster") */
-    uint32_t awake_ms;        /* a full Tesla woken by an offer shows 00 this long (§5.2) */
-    uint32_t sleep_after_ms;  /* a car idle this long falls asleep; 0 = never */
-    bool asleep;              /* asleep when plugged in */
-    uint32_t max_comm_drops;  /* Teslas refuse to resume after this many comm losses (§6.4) */
-    uint64_t seed;            /* PRNG seed for the jitter */
+    uint32_t
+        stop_confirm_ms; /* a zero offer stops the car only if it lasts this long; 0 = at once */
+    uint32_t awake_ms;   /* a full Tesla woken by an offer shows 00 this long (§5.2) */
+    uint32_t sleep_after_ms; /* a car idle this long falls asleep; 0 = never */
+    bool asleep;             /* asleep when plugged in */
+    uint32_t max_comm_drops; /* Teslas refuse to resume after this many comm losses (§6.4) */
+    uint64_t seed;           /* PRNG seed for the jitter */
 };
 
 struct sim_car {
@@ -65,6 +67,8 @@ struct sim_car {
     int32_t ramp_to_ma;   /* ... to ramp_to_ma at ramp_t1 (jitter excluded) */
     uint64_t ramp_t0, ramp_t1;
     uint64_t phase_until_ms; /* end of WAKING / STARTING, and of the "awake" window when FULL */
+    bool pausing;            /* charging, offer below minimum, not yet confirmed as a stop */
+    uint64_t pause_until_ms; /* when a pause becomes a stop */
     uint64_t idle_since_ms;  /* for sleep_after_ms */
     uint64_t last_ms;
     uint64_t delivered_mw_ms; /* energy delivered since plug-in, milliwatt-milliseconds */

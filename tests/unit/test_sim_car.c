@@ -75,13 +75,36 @@ START_TEST(test_car_stops_when_offer_falls_below_5a)
     sim_car_set_offer(&car, 0, 20000);
     ck_assert_int_eq(draw_at(&car, 20000), 19200);
     sim_car_set_offer(&car, 20000, 4990);
-    ck_assert_int_eq(car.phase, SIM_CAR_STOPPED);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
     ck_assert_int_eq(draw_at(&car, 20500), 9600);
     ck_assert_int_eq(draw_at(&car, 21000), 0);
+    /* Held below the minimum for 3 s (stop_confirm_ms): a clean stop, state 03 (§7.1 P1). */
+    sim_car_step(&car, 22999);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+    sim_car_step(&car, 23000);
+    ck_assert_int_eq(car.phase, SIM_CAR_STOPPED);
     /* 5.00 A is usable again: the car restarts and draws 4.2 A (§5.3: 5 A -> about 4.2 A). */
     sim_car_set_offer(&car, 30000, 5000);
     ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
     ck_assert_int_eq(draw_at(&car, 60000), 4200);
+}
+
+END_TEST
+
+START_TEST(test_one_off_zero_offer_pauses_but_does_not_stop)
+{
+    /* twcmanager-peer.md: TWCManager sends 09 00 00 once right after its first offer; the
+     * simulated car must come back when the offer returns within stop_confirm_ms. */
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 20000);
+    ck_assert_int_eq(draw_at(&car, 20000), 19200);
+    sim_car_set_offer(&car, 20000, 0);
+    ck_assert_int_eq(draw_at(&car, 21000), 0);
+    sim_car_set_offer(&car, 21000, 20000);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+    sim_car_step(&car, 30000);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+    ck_assert_int_eq(draw_at(&car, 30000), 19200);
 }
 
 END_TEST
@@ -247,6 +270,7 @@ static Suite *sim_car_suite(void)
     tcase_add_test(tc, test_car_follows_cut_within_a_second_and_raise_after_delay);
     tcase_add_test(tc, test_car_never_draws_above_its_charger);
     tcase_add_test(tc, test_car_stops_when_offer_falls_below_5a);
+    tcase_add_test(tc, test_one_off_zero_offer_pauses_but_does_not_stop);
     tcase_add_test(tc, test_idle_i3_stays_full_and_draws_nothing);
     tcase_add_test(tc, test_car_turns_full_when_energy_is_delivered);
     tcase_add_test(tc, test_asleep_car_takes_wake_time);

@@ -27,7 +27,6 @@
 /* Replies of 4085 to master 7777. */
 #define RE_04_32A   "c0 fd e0 40 85 77 77 04 0c 80 00 00 00 00 00 00 23 c0 fe"
 #define RE_01_32A   "c0 fd e0 40 85 77 77 01 0c 80 0c 30 00 00 00 00 5c c0 fe"
-#define RE_03_0A_ON "c0 fd e0 40 85 77 77 03 00 00 0c 30 00 00 00 00 d2 c0 fe"
 #define RE_03_0A    "c0 fd e0 40 85 77 77 03 00 00 00 00 00 00 00 00 96 c0 fe"
 #define RE_03_6A    "c0 fd e0 40 85 77 77 03 02 58 00 00 00 00 00 00 f0 c0 fe"
 #define RE_04_0A    "c0 fd e0 40 85 77 77 04 00 00 00 00 00 00 00 00 97 c0 fe"
@@ -175,9 +174,11 @@ START_TEST(test_zero_limit_is_echoed_and_the_car_stops)
     expect(&s, 0, LR_4085);
     feed(&s, 1000, HB_4085_32A);
     keep_alive(&s, 2000, 30000);
-    /* §5.2: 0 is echoed as 0 (unlike TWCManager's fake slave); the car stops (§7.1 P1). */
+    /* §5.2: 0 is echoed as 0 (unlike TWCManager's fake slave). The car ramps down at once but
+     * reports 01 until the zero has lasted 3 s (one zero is no stop, twcmanager-peer.md); then
+     * it has stopped (§7.1 P1). Checksum: e0+40+85+77+77+01+0c+30 = 0x2d0. */
     feed(&s, 30000, HB_4085_0A);
-    expect(&s, 30050, RE_03_0A_ON);
+    expect(&s, 30050, "c0 fd e0 40 85 77 77 01 00 00 0c 30 00 00 00 00 d0 c0 fe");
     keep_alive(&s, 31000, 33000);
     feed(&s, 33000, HB_4085_00);
     expect(&s, 33050, RE_03_0A);
