@@ -269,7 +269,8 @@ int cmd_sim_master(int argc, char **argv)
         .status_ms = 5000,
         .slave_timeout_ms = TWC_MASTER_SLAVE_TIMEOUT_MS,
     };
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes one value. */
+    for (int i = 1; i < argc; i += 2) {
         int rc = i + 1 < argc ? parse_opt(&o, argv[i], argv[i + 1]) : -ENOENT;
         if (rc < 0) {
             fprintf(stderr, "ampshare sim master: %s '%s'%s%s\n",
@@ -278,7 +279,6 @@ int cmd_sim_master(int argc, char **argv)
             usage(stderr);
             return CMD_EXIT_USAGE;
         }
-        i++;
     }
     if (!o.bus) {
         fprintf(stderr, "ampshare sim master: --bus ADDR is required\n");

@@ -106,7 +106,8 @@ int cmd_sim_seed(int argc, char **argv)
     struct sim_seed_cfg cfg;
     sim_seed_cfg_default(&cfg);
     bool native = true, ampshare = true;
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes one value. */
+    for (int i = 1; i < argc; i += 2) {
         long v = 0;
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--circuit-a") == 0 && val && parse_uint(val, 655, &v) == 0) {
@@ -125,7 +126,6 @@ int cmd_sim_seed(int argc, char **argv)
             usage(stderr);
             return CMD_EXIT_USAGE;
         }
-        i++;
     }
     printf("seed scenario: Tesla (wants 48 A) + idle BMW i3 (J1772 adapter) on a %ld A circuit,\n"
            "two simulated slaves, %llu s of virtual time\n\n",

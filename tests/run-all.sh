@@ -15,3 +15,6 @@ cmake -S . -B build-asan -DAMPSHARE_WERROR=ON -DAMPSHARE_SANITIZE="address;undef
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+# libFuzzer smoke run: every fuzz target for a bounded time, clang + ASan/UBSan.
+bash tests/fuzz-smoke.sh 20
