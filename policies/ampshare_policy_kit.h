@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ampshare_policy_kit.h: optional header-only helpers for policy authors, built on the ABI
+ * header alone. It keeps the host's accounting (ampshare_policy.h, rules (1) and (2)) while a
+ * policy hands out current, so a policy built with it never needs the host's clamp:
+ *
+ *   apk_begin()       start a tick: check sizes, zero the sums
+ *   apk_room()        how much more an EVSE may be given without breaking any limit
+ *   apk_admit()       give an EVSE its minimum if it fits (the "who charges at all" step)
+ *   apk_raise()       raise one EVSE as far as its ceiling and the limits allow
+ *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
+ *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
+ *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
+ *   apk_options()     parse and check integer / amp options, logging unknown ones
+ *
+ * Everything is static inline: each policy (built-in or plugin) gets its own copy, so nothing is
+ * shared between instances or exported from a plugin. Scratch memory is allocated once, in
+ * apk_init() (call it from your init), and released with apk_fini().
+ */
+#ifndef AMPSHARE_POLICY_KIT_H
+#define AMPSHARE_POLICY_KIT_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampshare_policy.h"
+
+/* The largest room a single EVSE can ever be given: more than any current we handle. */
+#define APK_ROOM_INF 0x3fffffff
+
+/* Rounds of equal increments before the remainder pass (each round saturates an EVSE or a
+ * constraint, so real sites finish in a handful). */
+#define APK_FILL_ROUNDS 24
+
+struct apk_key {
+    uint64_t key;
+    uint32_t idx;
+};
+
+struct apk {
+    uint32_t max_evse;
+    uint32_t max_circuit;
+    bool idle_full;      /* count idle cars' offers in full, as if overcommit were 0 everywhere */
+    int32_t (*used)[3];  /* per circuit and phase: counted current, host rule (1) */
+    int32_t (*pil)[3];   /* per circuit and phase: sum of targets, host rule (2) */
+    int32_t (*share)[3]; /* apk_fill_equal scratch */
+    uint32_t (*cnt)[3];  /* apk_fill_equal scratch */
+    int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
+    struct apk_key *key; /* apk_sort scratch, max_evse long */
+    uint32_t *set;       /* a list of EVSE indices, max_evse long, for the policy's use */
+};
+
+static inline void apk_fini(struct apk *k)
+{
+    if (!k) {
+        return;
+    }
+    free(k->used);
+    free(k->pil);
+    free(k->share);
+    free(k->cnt);
+    free(k->want);
+    free(k->key);
+    free(k->set);
+    memset(k, 0, sizeof(*k));
+}
+
+/* Allocates scratch for host->max_evse EVSEs and host->max_circuit circuits. 0 or -ENOMEM. */
+static inline int apk_init(struct apk *k, const struct ampshare_policy_host *host)
+{
+    memset(k, 0, sizeof(*k));
+    uint32_t ne = host && host->max_evse ? host->max_evse : 1;
+    uint32_t nc = host && host->max_circuit ? host->max_circuit : 1;
+    k->max_evse = ne;
+    k->max_circuit = nc;
+    k->used = calloc(nc, sizeof(*k->used));
+    k->pil = calloc(nc, sizeof(*k->pil));
+    k->share = calloc(nc, sizeof(*k->share));
+    k->cnt = calloc(nc, sizeof(*k->cnt));
+    k->want = calloc(ne, sizeof(*k->want));
+    k->key = calloc(ne, sizeof(*k->key));
+    k->set = calloc(ne, sizeof(*k->set));
+    if (!k->used || !k->pil || !k->share || !k->cnt || !k->want || !k->key || !k->set) {
+        apk_fini(k);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static inline int32_t apk_min32(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline int32_t apk_max32(int32_t a, int32_t b)
+{
+    return a > b ? a : b;
+}
+
+static inline int32_t apk_step(const struct ampshare_policy_evse *ev)
+{
+    return ev->step_ma > 0 ? ev->step_ma : 1;
+}
+
+/* t rounded down to the EVSE's step. */
+static inline int32_t apk_floor_step(const struct ampshare_policy_evse *ev, int32_t t)
+{
+    return t <= 0 ? 0 : t - t % apk_step(ev);
+}
+
+/* The smallest valid non-zero target: the minimum rounded up to the step; > max_ma if none. */
+static inline int32_t apk_min_target(const struct ampshare_policy_evse *ev)
+{
+    int32_t s = apk_step(ev);
+    int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
+    return (m + s - 1) / s * s;
+}
+
+/* The largest valid target: max_ma rounded down to the step. */
+static inline int32_t apk_max_target(const struct ampshare_policy_evse *ev)
+{
+    return apk_floor_step(ev, ev->max_ma);
+}
+
+/* True when the EVSE can be given any current at all. */
+static inline bool apk_can_charge(const struct ampshare_policy_evse *ev)
+{
+    return ev->state != AMPSHARE_EVSE_UNPLUGGED && apk_min_target(ev) <= apk_max_target(ev);
+}
+
+/* The largest measured current over the EVSE's phases. */
+static inline int32_t apk_draw_max(const struct ampshare_policy_evse *ev)
+{
+    int32_t d = 0;
+    for (int p = 0; p < 3; p++) {
+        if ((ev->phases >> p) & 1u) {
+            d = apk_max32(d, ev->draw_ma[p]);
+        }
+    }
+    return d;
+}
+
+static inline bool apk_counts_by_draw(const struct apk *k, const struct ampshare_policy_evse *ev)
+{
+    return !k->idle_full && ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
+}
+
+/* What an EVSE at target t counts on phase p under host rule (1). */
+static inline int32_t apk_counted(const struct apk *k, const struct ampshare_policy_evse *ev,
+                                  int32_t t, int p)
+{
+    if (apk_counts_by_draw(k, ev)) {
+        int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+        return t < d ? t : d;
+    }
+    return t;
+}
+
+/* Starts a tick: checks the input fits the scratch and that parents come before children,
+ * zeroes the sums and the output. Returns 0, -EMSGSIZE or -EINVAL. */
+static inline int apk_begin(struct apk *k, const struct ampshare_policy_input *in,
+                            struct ampshare_policy_output *out)
+{
+    if (in->n_evse > k->max_evse || in->n_circuit > k->max_circuit || in->n_circuit == 0) {
+        return -EMSGSIZE;
+    }
+    for (size_t c = 0; c < in->n_circuit; c++) {
+        int32_t parent = ampshare_policy_circuit_at(in, c)->parent;
+        if (c == 0 ? parent != -1 : (parent < 0 || (size_t)parent >= c)) {
+            return -EINVAL;
+        }
+        for (int p = 0; p < 3; p++) {
+            k->used[c][p] = 0;
+            k->pil[c][p] = 0;
+        }
+    }
+    for (size_t e = 0; e < in->n_evse; e++) {
+        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+        if (ev->circuit < 0 || (size_t)ev->circuit >= in->n_circuit) {
+            return -EINVAL;
+        }
+        out->target_ma[e] = 0;
+        out->why[e] = AMPSHARE_WHY_POLICY;
+        k->want[e] = 0;
+    }
+    return 0;
+}
+
+/* Sets EVSE e's target to t and updates the sums of every circuit above it. The caller keeps t
+ * valid (0, or a step multiple in [min, max]) and within apk_room(). */
+static inline void apk_set(struct apk *k, const struct ampshare_policy_input *in,
+                           struct ampshare_policy_output *out, size_t e, int32_t t)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t old = out->target_ma[e];
+    int32_t dc[3], dp = t - old;
+    for (int p = 0; p < 3; p++) {
+        dc[p] = apk_counted(k, ev, t, p) - apk_counted(k, ev, old, p);
+    }
+    for (int32_t c = ev->circuit; c >= 0; c = ampshare_policy_circuit_at(in, (size_t)c)->parent) {
+        for (int p = 0; p < 3; p++) {
+            if ((ev->phases >> p) & 1u) {
+                k->used[c][p] += dc[p];
+                k->pil[c][p] += dp;
+            }
+        }
+    }
+    out->target_ma[e] = t;
+}
+
+/* How much more (mA) EVSE e may be given, from its current target, before some circuit above it
+ * breaks host rule (1) or (2) on some phase. Ignores its own max and step. */
+static inline int32_t apk_room(const struct apk *k, const struct ampshare_policy_input *in,
+                               const struct ampshare_policy_output *out, size_t e)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t t = out->target_ma[e];
+    int64_t room = APK_ROOM_INF;
+    bool by_draw = apk_counts_by_draw(k, ev);
+    for (int32_t c = ev->circuit; c >= 0; c = ampshare_policy_circuit_at(in, (size_t)c)->parent) {
+        const struct ampshare_policy_circuit *ci = ampshare_policy_circuit_at(in, (size_t)c);
+        for (int p = 0; p < 3; p++) {
+            if (!((ev->phases >> p) & 1u)) {
+                continue;
+            }
+            int64_t r2 = (int64_t)ci->limit_ma[p] + ci->overcommit_ma - k->pil[c][p];
+            int64_t r1 = (int64_t)ci->limit_ma[p] - k->used[c][p];
+            if (r2 < room) {
+                room = r2;
+            }
+            if (by_draw) {
+                /* counted = min(t, draw): once t passes the draw, more offer counts nothing */
+                int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+                int64_t still = (int64_t)d - apk_counted(k, ev, t, p);
+                if (still > r1 && r1 < room) {
+                    room = r1;
+                }
+            } else if (r1 < room) {
+                room = r1;
+            }
+        }
+    }
+    return room < 0 ? 0 : (int32_t)room;
+}
+
+/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */
+static inline bool apk_admit(struct apk *k, const struct ampshare_policy_input *in,
+                             struct ampshare_policy_output *out, size_t e)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    if (out->target_ma[e] != 0 || !apk_can_charge(ev)) {
+        return false;
+    }
+    int32_t m = apk_min_target(ev);
+    if (apk_room(k, in, out, e) < m) {
+        return false;
+    }
+    apk_set(k, in, out, e, m);
+    return true;
+}
+
+/* Raises EVSE e towards ceiling (clipped to its max) as far as the limits allow; an EVSE at 0
+ * stays at 0 unless it can reach its minimum. Returns the new target. */
+static inline int32_t apk_raise(struct apk *k, const struct ampshare_policy_input *in,
+                                struct ampshare_policy_output *out, size_t e, int32_t ceiling)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t t = out->target_ma[e];
+    if (!apk_can_charge(ev)) {
+        return t;
+    }
+    int32_t top = apk_floor_step(ev, apk_min32(ceiling, apk_max_target(ev)));
+    int64_t reach = (int64_t)t + apk_room(k, in, out, e);
+    int32_t nt = apk_floor_step(ev, (int32_t)(reach < top ? reach : top));
+    if (nt > t && nt >= apk_min_target(ev)) {
+        apk_set(k, in, out, e, nt);
+        return nt;
+    }
+    return t;
+}
+
+/*
+ * Water-fills the n EVSEs listed in set (each already admitted, target > 0) towards k->want[e]:
+ * every round each unsaturated EVSE gets the same increment, the largest that every circuit
+ * above it can give all its unsaturated EVSEs. Leftovers smaller than a step per EVSE go, in set
+ * order, to the first that can take them. O(rounds x (n + circuits)).
+ */
+static inline void apk_fill_equal(struct apk *k, const struct ampshare_policy_input *in,
+                                  struct ampshare_policy_output *out, const uint32_t *set, size_t n)
+{
+    size_t nc = in->n_circuit;
+    for (int round = 0; round < APK_FILL_ROUNDS; round++) {
+        memset(k->cnt, 0, nc * sizeof(*k->cnt));
+        size_t active = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t e = set[i];
+            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            if (out->target_ma[e] <= 0 ||
+                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], apk_max_target(ev))) {
+                continue;
+            }
+            active++;
+            for (int p = 0; p < 3; p++) {
+                k->cnt[ev->circuit][p] += (ev->phases >> p) & 1u;
+            }
+        }
+        if (active == 0) {
+            break;
+        }
+        for (size_t c = nc - 1; c > 0; c--) {
+            int32_t parent = ampshare_policy_circuit_at(in, c)->parent;
+            for (int p = 0; p < 3; p++) {
+                k->cnt[parent][p] += k->cnt[c][p];
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            const struct ampshare_policy_circuit *ci = ampshare_policy_circuit_at(in, c);
+            for (int p = 0; p < 3; p++) {
+                int64_t r2 = (int64_t)ci->limit_ma[p] + ci->overcommit_ma - k->pil[c][p];
+                int64_t r1 = (int64_t)ci->limit_ma[p] - k->used[c][p];
+                int64_t r = r1 < r2 ? r1 : r2;
+                int32_t s = k->cnt[c][p] ? (int32_t)(r <= 0 ? 0 : r / k->cnt[c][p]) : APK_ROOM_INF;
+                if (c > 0) {
+                    s = apk_min32(s, k->share[ci->parent][p]);
+                }
+                k->share[c][p] = s;
+            }
+        }
+        bool progress = false;
+        for (size_t i = 0; i < n; i++) {
+            size_t e = set[i];
+            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            int32_t t = out->target_ma[e];
+            int32_t top = apk_min32(k->want[e], apk_max_target(ev));
+            if (t <= 0 || t + apk_step(ev) > top) {
+                continue;
+            }
+            int32_t inc = APK_ROOM_INF;
+            for (int p = 0; p < 3; p++) {
+                if ((ev->phases >> p) & 1u) {
+                    inc = apk_min32(inc, k->share[ev->circuit][p]);
+                }
+            }
+            int32_t nt = apk_floor_step(ev, apk_min32(top, t + apk_floor_step(ev, inc)));
+            if (nt > t) {
+                apk_set(k, in, out, e, nt);
+                progress = true;
+            }
+        }
+        if (!progress) {
+            break;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out->target_ma[set[i]] > 0) {
+            apk_raise(k, in, out, set[i], k->want[set[i]]);
+        }
+    }
+}
+
+/*
+ * A ceiling from measured demand. A car that draws within take_margin_ma of its offer takes all
+ * it is given, so its ceiling is its max; one that draws less (its own limit, a full battery
+ * tapering) is given its draw plus headroom_ma. headroom > take_margin keeps this stable: at
+ * offer = draw + headroom the car is still "taking less".
+ */
+static inline int32_t apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma,
+                                 int32_t headroom_ma)
+{
+    int32_t top = apk_max_target(ev);
+    int32_t d = apk_draw_max(ev);
+    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
+        d + take_margin_ma >= ev->offered_ma) {
+        return top;
+    }
+    int32_t s = apk_step(ev);
+    int32_t w = d + headroom_ma;
+    w = (w + s - 1) / s * s;
+    return apk_max32(apk_min_target(ev), apk_min32(w, top));
+}
+
+static inline bool apk_key_less(const struct apk_key *a, const struct apk_key *b)
+{
+    return a->key < b->key || (a->key == b->key && a->idx < b->idx);
+}
+
+static inline void apk_sift(struct apk_key *a, size_t root, size_t end)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= end) {
+            return;
+        }
+        if (child + 1 < end && apk_key_less(&a[child], &a[child + 1])) {
+            child++;
+        }
+        if (!apk_key_less(&a[root], &a[child])) {
+            return;
+        }
+        struct apk_key tmp = a[root];
+        a[root] = a[child];
+        a[child] = tmp;
+        root = child;
+    }
+}
+
+/* Sorts a[0..n) by (key, idx), ascending. Heap sort: O(n log n), in place, deterministic. */
+static inline void apk_sort(struct apk_key *a, size_t n)
+{
+    for (size_t s = n / 2; s-- > 0;) {
+        apk_sift(a, s, n);
+    }
+    for (size_t end = n; end > 1; end--) {
+        struct apk_key tmp = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = tmp;
+        apk_sift(a, 0, end - 1);
+    }
+}
+
+/* ---- options ---- */
+
+enum apk_opt_kind {
+    APK_OPT_INT = 1,  /* a decimal integer */
+    APK_OPT_AMPS = 2, /* amps with up to 3 decimals, stored as mA */
+};
+
+struct apk_optdef {
+    const char *key;
+    enum apk_opt_kind kind;
+    int64_t min, max; /* in the stored unit */
+    int64_t *dst;     /* written when the option is present and valid */
+};
+
+static inline bool apk_parse_int(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    bool neg = false;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    if (!*s) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 1000000000000LL) {
+            return false;
+        }
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+static inline bool apk_parse_amps(const char *s, int64_t *out_ma)
+{
+    int64_t whole = 0, frac = 0;
+    int digits = 0, decimals = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        if (whole > 1000000) {
+            return false;
+        }
+        whole = whole * 10 + (*s - '0');
+    }
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, decimals++) {
+            if (decimals == 3) {
+                return false;
+            }
+            frac = frac * 10 + (*s - '0');
+        }
+    }
+    if (*s || (digits == 0 && decimals == 0)) {
+        return false;
+    }
+    for (; decimals < 3; decimals++) {
+        frac *= 10;
+    }
+    *out_ma = whole * 1000 + frac;
+    return true;
+}
+
+/* Parses opt[] against defs[]; logs and refuses unknown keys and bad values. 0 or -EINVAL. */
+static inline int apk_options(const struct ampshare_policy_host *host, const char *policy,
+                              const struct ampshare_policy_option *opt, size_t n_opt,
+                              const struct apk_optdef *defs, size_t n_defs)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n_opt; i++) {
+        const struct apk_optdef *d = NULL;
+        for (size_t j = 0; j < n_defs; j++) {
+            if (opt[i].key && strcmp(opt[i].key, defs[j].key) == 0) {
+                d = &defs[j];
+            }
+        }
+        if (!d) {
+            if (host && host->log) {
+                host->log(host->ctx, AMPSHARE_LOG_ERR, "%s: unknown option '%s'", policy,
+                          opt[i].key ? opt[i].key : "(null)");
+            }
+            rc = -EINVAL;
+            continue;
+        }
+        int64_t v = 0;
+        const char *val = opt[i].value ? opt[i].value : "";
+        bool ok = d->kind == APK_OPT_AMPS ? apk_parse_amps(val, &v) : apk_parse_int(val, &v);
+        if (!ok || v < d->min || v > d->max) {
+            if (host && host->log) {
+                host->log(host->ctx, AMPSHARE_LOG_ERR, "%s: option %s: '%s' is not %s in %lld..%lld",
+                          policy, d->key, val, d->kind == APK_OPT_AMPS ? "an amp value" : "a number",
+                          (long long)(d->kind == APK_OPT_AMPS ? d->min / 1000 : d->min),
+                          (long long)(d->kind == APK_OPT_AMPS ? d->max / 1000 : d->max));
+            }
+            rc = -EINVAL;
+            continue;
+        }
+        *d->dst = v;
+    }
+    return rc;
+}
+
+/* ---- built-in versus plugin build (ampshare's own policies) ----
+ * Each built-in policy file ends with APK_POLICY(ident, descriptor). Compiled into the ampshare
+ * core it defines ampshare_builtin_<ident>(), which the built-in table calls; compiled with
+ * -DAMPSHARE_POLICY_MODULE it defines the exported ampshare_policy_entry() instead. */
+#ifdef AMPSHARE_POLICY_MODULE
+#define APK_POLICY(ident, desc)                                                                    \
+    AMPSHARE_POLICY_EXPORT const struct ampshare_policy *ampshare_policy_entry(                    \
+        uint16_t host_abi_major, uint16_t host_abi_minor)                                          \
+    {                                                                                              \
+        (void)host_abi_minor;                                                                      \
+        return host_abi_major == AMPSHARE_POLICY_ABI_MAJOR ? &(desc) : NULL;                       \
+    }
+#else
+#define APK_POLICY(ident, desc)                                                                    \
+    const struct ampshare_policy *ampshare_builtin_##ident(void);                                  \
+    const struct ampshare_policy *ampshare_builtin_##ident(void)                                   \
+    {                                                                                              \
+        return &(desc);                                                                            \
+    }
+#endif
+
+#endif
