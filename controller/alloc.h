@@ -72,8 +72,9 @@ void alloc_clamp_scratch_fini(struct alloc_clamp_scratch *s);
  *   - out = 0, or step_ma | out and min_ma <= out <= max_ma; 0 when UNPLUGGED;
  *   - the two rules of struct ampshare_policy_circuit (counted current <= limit_ma; sum of
  *     targets <= limit_ma + overcommit_ma).
- * Targets only ever go down. fix[i] / fix_circuit[i] (either may be NULL) receive the first
- * correction made to EVSE i and, for ALLOC_FIX_CIRCUIT, the circuit. Returns the number of EVSEs
+ * Targets only ever go down. fix[i] / fix_circuit[i] (either may be NULL) receive the last
+ * correction made to EVSE i (the one that set its final target) and, for ALLOC_FIX_CIRCUIT,
+ * the circuit. Returns the number of EVSEs
  * corrected, or -EINVAL for a malformed view (then every out[i] is 0), -EMSGSIZE when the
  * scratch is too small (likewise). Pure; O((n + circuits) x depth) when nothing needs cutting.
  */

@@ -113,13 +113,14 @@ static bool is_below(const struct ampshare_policy_input *in, int32_t c, int32_t 
     return false;
 }
 
+/* The last correction wins: it is the one that set the final target. */
 static void note_fix(uint8_t *fix, int32_t *fix_circuit, size_t i, enum alloc_fix f, int32_t c)
 {
-    if (fix && fix[i] == ALLOC_FIX_NONE) {
+    if (fix) {
         fix[i] = (uint8_t)f;
-        if (fix_circuit) {
-            fix_circuit[i] = c;
-        }
+    }
+    if (fix_circuit) {
+        fix_circuit[i] = c;
     }
 }
 

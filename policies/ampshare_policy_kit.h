@@ -7,6 +7,7 @@
  *   apk_begin()       start a tick: check sizes, zero the sums
  *   apk_room()        how much more an EVSE may be given without breaking any limit
  *   apk_admit()       give an EVSE its minimum if it fits (the "who charges at all" step)
+ *   apk_reserve_draw() set aside an idle car's counted draw before a fill, to admit it after
  *   apk_raise()       raise one EVSE as far as its ceiling and the limits allow
  *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
  *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
@@ -242,6 +243,26 @@ static inline int32_t apk_room(const struct apk *k, const struct ampshare_policy
         }
     }
     return room < 0 ? 0 : (int32_t)room;
+}
+
+/*
+ * Sets aside (sign +1) or gives back (sign -1) the current an idle EVSE at 0 would count at its
+ * minimum (its draw, under host rule (1)), so that a fill leaves room for it; give it back
+ * just before apk_admit()ing the EVSE. Pilots (rule (2)) are not touched: the EVSE then gets in
+ * only where the offers still fit.
+ */
+static inline void apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in,
+                                    size_t e, int sign)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t m = apk_min_target(ev);
+    for (int32_t c = ev->circuit; c >= 0; c = ampshare_policy_circuit_at(in, (size_t)c)->parent) {
+        for (int p = 0; p < 3; p++) {
+            if ((ev->phases >> p) & 1u) {
+                k->used[c][p] += sign * apk_counted(k, ev, m, p);
+            }
+        }
+    }
 }
 
 /* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */

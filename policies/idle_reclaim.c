@@ -151,9 +151,17 @@ static int ir_allocate(void *state, const struct ampshare_policy_input *in,
             out->why[e] = AMPSHARE_WHY_PROBE;
         }
     }
+    /* Kept cars come after the fill, so that only the overcommit (not the charging cars'
+     * share) pays for their offers; what they count (their draw) is set aside first. */
+    for (size_t e = 0; e < in->n_evse; e++) {
+        if (s->cls[e] == IR_KEEP) {
+            apk_reserve_draw(k, in, e, +1);
+        }
+    }
     apk_fill_equal(k, in, out, k->set, n);
     for (size_t e = 0; e < in->n_evse; e++) {
         if (s->cls[e] == IR_KEEP) {
+            apk_reserve_draw(k, in, e, -1);
             apk_admit(k, in, out, e);
         }
         if (s->cls[e] == IR_KEEP || s->cls[e] == IR_PAUSE) {
