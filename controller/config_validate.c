@@ -264,8 +264,9 @@ static void check_circuits(struct vctx *v)
             continue;
         }
         if (v->parent[i] == -2) {
-            verr(v, c->parent.line, "[circuit %s] parent: '%s' leads back to %s (a loop)", c->name,
-                 c->parent.s, c->name);
+            verr(v, c->parent.line,
+                 "[circuit %s] parent: the chain through '%s' never reaches the supply (a loop)",
+                 c->name, c->parent.s);
             continue;
         }
         uint8_t pm = cfg_circuit_mask(cfg, v->mask, pidx);
