@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ampshare check-config FILE [--json]: the same loader and validator the daemon runs. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +30,39 @@ static void usage(FILE *out)
 
 struct capture {
     struct cfg_diag *diag;
-    const char *file;
+    const struct config *cfg;
     int line;
 };
 
-/* Policy init messages become errors at the [policy] line. */
+static bool is_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* The line of the [policy] option a message names, or the [policy] name line. */
+static int option_line(const struct capture *c, const char *msg)
+{
+    const struct cfg_kvlist *opts = &c->cfg->policy.options;
+    for (size_t i = 0; i < opts->n; i++) {
+        const char *key = opts->kv[i].key;
+        size_t n = strlen(key);
+        for (const char *p = strstr(msg, key); n && p; p = strstr(p + 1, key)) {
+            if ((p == msg || !is_word(p[-1])) && !is_word(p[n])) {
+                return opts->kv[i].line;
+            }
+        }
+    }
+    return c->line;
+}
+
+/* Policy init messages become errors at the line of the option they name. */
 static void capture_sink(void *ctx, enum log_level lvl, const char *mod, const char *line)
 {
     struct capture *c = ctx;
+    (void)mod; /* the policy names itself in its messages */
     if (lvl <= LOG_LEVEL_WARN) {
-        cfg_diag_add(c->diag, lvl == LOG_LEVEL_WARN, c->file, c->line, "[policy] %s: %s", mod, line);
+        cfg_diag_add(c->diag, lvl == LOG_LEVEL_WARN, c->cfg->file, option_line(c, line),
+                     "[policy] %s", line);
     }
 }
 
@@ -53,7 +78,7 @@ static void check_policy(const struct config *cfg, const struct site *site, stru
         return;
     }
     snprintf(source, cap, "%s", h.source);
-    struct capture c = {.diag = diag, .file = cfg->file, .line = line};
+    struct capture c = {.diag = diag, .cfg = cfg, .line = line};
     enum log_level restore = log_enabled(LOG_LEVEL_DEBUG) ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
     size_t before = diag->errors;
     log_set_sink(capture_sink, &c, LOG_LEVEL_WARN);
@@ -62,8 +87,6 @@ static void check_policy(const struct config *cfg, const struct site *site, stru
     log_set_sink(NULL, NULL, restore);
     if (rc != 0 && diag->errors == before) {
         cfg_diag_add(diag, false, cfg->file, line, "%s", err);
-    } else if (rc != 0) {
-        cfg_diag_add(diag, false, cfg->file, line, "[policy] %s: options refused", site->policy);
     }
     alloc_free(a);
     policy_close(&h);
@@ -104,9 +127,10 @@ int cmd_check_config(int argc, char **argv)
     cfg_init(&cfg);
     struct site *site = NULL;
     char source[256] = "";
-    /* validation runs on a config that parsed cleanly: otherwise every bad value would also be
-     * reported again as a missing key */
-    if (cfg_parse_file(path, &cfg, diag) == 0 && cfg_validate(&cfg, diag) == 0) {
+    /* Validation also runs after parse errors, so every error shows at once; values that did
+     * not parse are skipped by it (config.h: negative lines), not reported twice. */
+    int rc = cfg_parse_file(path, &cfg, diag);
+    if ((rc == 0 || rc == -EINVAL) && cfg_validate(&cfg, diag) == 0 && rc == 0) {
         char err[512];
         if (site_new(&cfg, &site, err, sizeof(err)) != 0) {
             cfg_diag_add(diag, false, path, 0, "%s", err);
@@ -118,8 +142,17 @@ int cmd_check_config(int argc, char **argv)
     if (json) {
         site_print_json(stdout, path, diag, ok ? site : NULL, source);
     } else {
-        for (size_t i = 0; i < diag->n; i++) {
-            fprintf(stderr, "%s\n", diag->item[i].text);
+        /* in file order: parse and validation messages interleave by line */
+        for (int line = 0, next = 0; next != INT_MAX; line = next) {
+            next = INT_MAX;
+            for (size_t i = 0; i < diag->n; i++) {
+                int l = diag->item[i].line;
+                if (l == line) {
+                    fprintf(stderr, "%s\n", diag->item[i].text);
+                } else if (l > line && l < next) {
+                    next = l;
+                }
+            }
         }
         if (diag->dropped) {
             fprintf(stderr, "%s: ... and %zu more\n", path, diag->dropped);

@@ -182,6 +182,9 @@ void cfg_diag_init(struct cfg_diag *diag)
 void cfg_diag_add(struct cfg_diag *diag, bool warning, const char *file, int line,
                   const char *fmt, ...)
 {
+    if (line < 0) {
+        return; /* about a value already reported as unparsable */
+    }
     if (warning) {
         diag->warnings++;
     } else {
@@ -615,7 +618,7 @@ static void amps_error(struct parse_ctx *x, const char *key, const char *v, int 
     }
 }
 
-static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *field, const char *v)
+static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *field, const char *v)
 {
     const char *key = kd->key;
     switch (kd->type) {
@@ -623,11 +626,11 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         struct cfg_name *f = field;
         if (!name_is_valid(v)) {
             perr(x, "%s %s: '%s' is not a section name", x->label, key, v);
-            return;
+            return false;
         }
         snprintf(f->s, sizeof(f->s), "%s", v);
         f->line = x->line;
-        return;
+        return true;
     }
     case K_TEXT:
     case K_TRANSPORT: {
@@ -637,22 +640,22 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
             char msg[160];
             if (tp_addr_parse(v, &a, msg, sizeof(msg)) != 0) {
                 perr(x, "%s %s: %s", x->label, key, msg);
-                return;
+                return false;
             }
         }
         copy_text(f->s, sizeof(f->s), v, x, key);
         f->line = x->line;
-        return;
+        return true;
     }
     case K_MA: {
         struct cfg_ma *f = field;
         int rc = cfg_parse_amps(v, &f->ma);
         if (rc) {
             amps_error(x, key, v, rc);
-            return;
+            return false;
         }
         f->line = x->line;
-        return;
+        return true;
     }
     case K_MA3: {
         struct cfg_ma3 *f = field;
@@ -661,7 +664,7 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         int n = split3(v, item, len);
         if (n != 1 && n != 3) {
             perr(x, "%s %s: '%s' must be one current or three (L1,L2,L3)", x->label, key, v);
-            return;
+            return false;
         }
         for (int i = 0; i < n; i++) {
             char one[32];
@@ -669,7 +672,7 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
             int rc = len[i] > 31 ? -EINVAL : cfg_parse_amps(one, &f->ma[i]);
             if (rc) {
                 amps_error(x, key, v, rc);
-                return;
+                return false;
             }
         }
         if (n == 1) {
@@ -677,23 +680,23 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         }
         f->n = (uint8_t)n;
         f->line = x->line;
-        return;
+        return true;
     }
     case K_U32: {
         struct cfg_u32 *f = field;
         uint64_t u;
         if (!parse_u64(v, UINT32_MAX, &u)) {
             perr(x, "%s %s: '%s' is not a whole number", x->label, key, v);
-            return;
+            return false;
         }
         if ((int64_t)u < kd->min || (int64_t)u > kd->max) {
             perr(x, "%s %s: %s is out of range %lld..%lld", x->label, key, v, (long long)kd->min,
                  (long long)kd->max);
-            return;
+            return false;
         }
         f->v = (uint32_t)u;
         f->line = x->line;
-        return;
+        return true;
     }
     case K_I32: {
         struct cfg_i32 *f = field;
@@ -701,17 +704,17 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         bool neg = v[0] == '-';
         if (!parse_u64(v + neg, 1u << 30, &u)) {
             perr(x, "%s %s: '%s' is not a whole number", x->label, key, v);
-            return;
+            return false;
         }
         int64_t s = neg ? -(int64_t)u : (int64_t)u;
         if (s < kd->min || s > kd->max) {
             perr(x, "%s %s: %s is out of range %lld..%lld", x->label, key, v, (long long)kd->min,
                  (long long)kd->max);
-            return;
+            return false;
         }
         f->v = (int32_t)s;
         f->line = x->line;
-        return;
+        return true;
     }
     case K_PMAP: {
         struct cfg_pmap *f = field;
@@ -729,11 +732,11 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         if (n < 1) {
             perr(x, "%s %s: '%s' is not a phase list like L1 or L2,L3,L1 (each phase once)",
                  x->label, key, v);
-            return;
+            return false;
         }
         f->n = (uint8_t)n;
         f->line = x->line;
-        return;
+        return true;
     }
     case K_ADDR:
     case K_ADDR_AUTO: {
@@ -741,7 +744,7 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         if (kd->type == K_ADDR_AUTO && strcmp(v, "auto") == 0) {
             f->is_auto = true;
             f->line = x->line;
-            return;
+            return false;
         }
         const char *h = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
         size_t n = strlen(h);
@@ -752,11 +755,11 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         if (a > 0xffff) {
             perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits%s)", x->label, key, v,
                  kd->type == K_ADDR_AUTO ? " or auto" : "");
-            return;
+            return false;
         }
         f->v = (uint16_t)a;
         f->line = x->line;
-        return;
+        return true;
     }
     case K_MEASURES: {
         struct cfg_meter *m = &x->cfg->meter[x->index];
@@ -773,15 +776,16 @@ static void parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         }
         if (kind == CFG_MEASURES_NONE) {
             perr(x, "%s %s: '%s' is not grid, circuit:NAME, evse or evse:NAME", x->label, key, v);
-            return;
+            return false;
         }
         m->measures_kind = kind;
         snprintf(m->measures_target, sizeof(m->measures_target), "%s", target);
         snprintf(m->measures.s, sizeof(m->measures.s), "%s", v);
         m->measures.line = x->line;
-        return;
+        return true;
     }
     }
+    return false;
 }
 
 static void add_kv(struct parse_ctx *x, struct cfg_kvlist *l, const char *key, const char *v)
@@ -803,6 +807,33 @@ static void add_kv(struct parse_ctx *x, struct cfg_kvlist *l, const char *key, c
     snprintf(kv->key, sizeof(kv->key), "%s", key);
     copy_text(kv->value, sizeof(kv->value), v, x, key);
     kv->line = x->line;
+}
+
+/* Where the line of a value of type t is kept. */
+static int *line_of(enum key_type t, void *field)
+{
+    switch (t) {
+    case K_NAME:
+        return &((struct cfg_name *)field)->line;
+    case K_TEXT:
+    case K_TRANSPORT:
+    case K_MEASURES:
+        return &((struct cfg_text *)field)->line;
+    case K_MA:
+        return &((struct cfg_ma *)field)->line;
+    case K_MA3:
+        return &((struct cfg_ma3 *)field)->line;
+    case K_U32:
+        return &((struct cfg_u32 *)field)->line;
+    case K_I32:
+        return &((struct cfg_i32 *)field)->line;
+    case K_PMAP:
+        return &((struct cfg_pmap *)field)->line;
+    case K_ADDR:
+    case K_ADDR_AUTO:
+        return &((struct cfg_addr *)field)->line;
+    }
+    return &((struct cfg_name *)field)->line;
 }
 
 /* inih's callback: returns 1 always, so parsing goes on and every error is collected. */
@@ -850,42 +881,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
         return 1;
     }
     char *field = (char *)section_base(x) + kd->off;
-    /* Each value struct holds its line; the offset of it differs by type, so ask the type. */
-    int prev = 0;
-    switch (kd->type) {
-    case K_NAME:
-        prev = ((struct cfg_name *)(void *)field)->line;
-        break;
-    case K_TEXT:
-    case K_TRANSPORT:
-    case K_MEASURES:
-        prev = ((struct cfg_text *)(void *)field)->line;
-        break;
-    case K_MA:
-        prev = ((struct cfg_ma *)(void *)field)->line;
-        break;
-    case K_MA3:
-        prev = ((struct cfg_ma3 *)(void *)field)->line;
-        break;
-    case K_U32:
-        prev = ((struct cfg_u32 *)(void *)field)->line;
-        break;
-    case K_I32:
-        prev = ((struct cfg_i32 *)(void *)field)->line;
-        break;
-    case K_PMAP:
-        prev = ((struct cfg_pmap *)(void *)field)->line;
-        break;
-    case K_ADDR:
-    case K_ADDR_AUTO:
-        prev = ((struct cfg_addr *)(void *)field)->line;
-        break;
-    }
-    if (prev) {
-        perr(x, "%s %s: given twice (first at line %d)", x->label, key, prev);
+    int *line = line_of(kd->type, field);
+    if (*line) {
+        perr(x, "%s %s: given twice (first at line %d)", x->label, key, *line < 0 ? -*line : *line);
         return 1;
     }
-    parse_typed(x, kd, field, value);
+    if (!parse_typed(x, kd, field, value)) {
+        /* present but unusable: validation neither calls it missing nor checks its value */
+        *line = -x->line;
+    }
     return 1;
 }
 

@@ -31,7 +31,8 @@
 #define CFG_BUS_MAX     512
 #define CFG_WC_PER_BUS  3 /* a Gen 2 master serves at most 3 slaves: twc-gen2.md §6.3 */
 
-/* Every value carries the line of its key; line 0 means the key was not given. */
+/* Every value carries the line of its key; line 0 means the key was not given, a negative line
+ * -N that the key on line N was given but could not be parsed (already reported). */
 struct cfg_u32 {
     uint32_t v;
     int line;
@@ -251,8 +252,9 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag);
  */
 int cfg_load(const char *path, struct config *cfg, char *err, size_t errlen);
 
-/* Records a message "file:line: text" (line 0: "file: text"). Used by the parser, the
- * validator and the site builder. */
+/* Records a message "file:line: text" (line 0: "file: text"; a negative line, which names a
+ * value already reported as unparsable, drops the message). Used by the parser, the validator
+ * and the site builder. */
 void cfg_diag_add(struct cfg_diag *diag, bool warning, const char *file, int line,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

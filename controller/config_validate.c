@@ -258,6 +258,9 @@ static void check_circuits(struct vctx *v)
     }
     for (size_t i = 0; i < cfg->n_circuit; i++) {
         const struct cfg_circuit *c = &cfg->circuit[i];
+        if (!c->limit.line) {
+            verr(v, c->line, "[circuit %s] limit_a is missing", c->name);
+        }
         int pidx = c->parent.line ? cfg_find_circuit(cfg, c->parent.s) : -1;
         if (pidx == -2) {
             verr(v, c->parent.line, "[circuit %s] parent: no circuit '%s'", c->name, c->parent.s);
@@ -270,9 +273,6 @@ static void check_circuits(struct vctx *v)
             continue;
         }
         uint8_t pm = cfg_circuit_mask(cfg, v->mask, pidx);
-        if (!c->limit.line) {
-            verr(v, c->line, "[circuit %s] limit_a is missing", c->name);
-        }
         if (!pm) {
             continue; /* the parent's own error is enough */
         }
