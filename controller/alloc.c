@@ -58,6 +58,7 @@ void alloc_free(struct alloc *a)
     free(a->sub_draw);
     free(a->pil);
     free(a->cnt);
+    free(a->deep);
     free(a);
 }
 
@@ -86,9 +87,11 @@ int alloc_new(const struct site *site, const struct ampshare_policy *policy, str
     a->sub_draw = calloc(nc, sizeof(*a->sub_draw));
     a->pil = calloc(nc, sizeof(*a->pil));
     a->cnt = calloc(nc, sizeof(*a->cnt));
+    a->deep = calloc(nc, sizeof(*a->deep));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
         !a->final || !a->held || !a->hist || !a->unc || !a->sub_draw || !a->pil || !a->cnt ||
-        alloc_clamp_scratch_init(&a->scratch, nc) != 0) {
+        !a->deep ||
+        alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -198,7 +201,8 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
 
 static int32_t floor_step(int32_t t, int32_t step)
 {
-    return t <= 0 ? 0 : t - t % (step > 0 ? step : 1);
+    step = step > 0 ? step : 1;
+    return t <= 0 ? 0 : t - (step == 1000 ? t % 1000 : t % step);
 }
 
 /* One EVSE: its measurement, state and, if controllable, its view entry. */
@@ -277,7 +281,9 @@ static void view_evse(struct alloc *a, const struct site_state *st, uint64_t now
     r->state = state;
     r->offered_ma = offered;
     r->since_ms = h->since_ms;
-    memcpy(r->draw_ma, ve->draw_ma, sizeof(r->draw_ma));
+    for (int p = 0; p < 3; p++) {
+        r->draw_ma[p] = ((e->phases >> p) & 1u) ? (stale ? offered : sup[p]) : 0;
+    }
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
@@ -383,12 +389,22 @@ int alloc_tick(struct alloc *a, const struct site_state *st, uint64_t now_ms,
         return fixed; /* cannot happen with a view built from a site */
     }
     out->corrections = (uint32_t)fixed;
-    for (size_t v = 0; v < a->in.n_evse; v++) {
-        a->stats.fixes[a->fix[v]]++;
+    for (size_t v = 0; fixed > 0 && v < a->in.n_evse; v++) {
+        if (a->fix[v] != ALLOC_FIX_NONE) {
+            a->stats.fixes[a->fix[v]]++;
+        }
     }
     memcpy(a->final, a->clamped, a->in.n_evse * sizeof(*a->final));
     out->held = (uint32_t)alloc_hold(a, a->final, a->held, dt);
-    alloc_explain(a, out);
+    /* Nothing cut and nothing held: the clamp's sums are those of the final targets. */
+    bool sums_valid = fixed == 0 && out->held == 0;
+    for (size_t c = 0; sums_valid && c < site->n_circuit; c++) {
+        for (int p = 0; p < 3; p++) {
+            a->pil[c][p] = a->scratch.pil[c][p];
+            a->cnt[c][p] = a->scratch.nid[c][p] + a->scratch.idl[c][p];
+        }
+    }
+    alloc_explain(a, out, sums_valid);
     for (size_t v = 0; v < a->in.n_evse; v++) {
         a->hist[site->controllable[v]].target_ma = a->final[v];
     }

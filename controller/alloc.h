@@ -54,16 +54,22 @@ enum alloc_fix {
 
 /* ---- the clamp (alloc_clamp.c) ---- */
 
-/* Scratch for alloc_clamp: three per-circuit, per-phase sums. */
+/* Scratch for alloc_clamp: per-circuit sums and the tree order. */
 struct alloc_clamp_scratch {
-    size_t cap;        /* circuits it can hold */
-    int32_t (*pil)[3]; /* sum of targets */
-    int32_t (*nid)[3]; /* sum of targets of EVSEs that count in full */
-    int32_t (*idl)[3]; /* sum of what idle EVSEs count (their draw, at most their target) */
+    size_t cap_circuit;  /* circuits it can hold */
+    size_t cap_evse;     /* EVSEs it can hold */
+    int64_t (*pil)[3];   /* sum of targets below each circuit */
+    int64_t (*nid)[3];   /* ... of EVSEs that count in full */
+    int64_t (*idl)[3];   /* ... of what idle EVSEs count (their draw, at most their target) */
+    uint32_t *size;      /* circuits in each subtree */
+    uint32_t *pre;       /* depth-first position of each circuit */
+    uint32_t *cursor;    /* scratch, cap_circuit + 1 */
+    uint32_t *first;     /* by depth-first position: where its EVSEs start in order[] */
+    uint32_t *order;     /* EVSE indices, by the depth-first position of their circuit */
 };
 
-/* Allocates scratch for max_circuit circuits. 0 or -ENOMEM. */
-int alloc_clamp_scratch_init(struct alloc_clamp_scratch *s, size_t max_circuit);
+/* Allocates scratch for max_circuit circuits and max_evse EVSEs. 0 or -ENOMEM. */
+int alloc_clamp_scratch_init(struct alloc_clamp_scratch *s, size_t max_circuit, size_t max_evse);
 void alloc_clamp_scratch_fini(struct alloc_clamp_scratch *s);
 
 /*
@@ -76,7 +82,8 @@ void alloc_clamp_scratch_fini(struct alloc_clamp_scratch *s);
  * correction made to EVSE i (the one that set its final target) and, for ALLOC_FIX_CIRCUIT,
  * the circuit. Returns the number of EVSEs
  * corrected, or -EINVAL for a malformed view (then every out[i] is 0), -EMSGSIZE when the
- * scratch is too small (likewise). Pure; O((n + circuits) x depth) when nothing needs cutting.
+ * scratch is too small (likewise). Pure; O(n + circuits) when nothing needs cutting, plus the
+ * EVSEs below each cut circuit (so at most O(n x depth)).
  */
 int alloc_clamp(const struct ampshare_policy_input *in, const int32_t *raw, int32_t *out,
                 uint8_t *fix, int32_t *fix_circuit, struct alloc_clamp_scratch *s);
@@ -118,7 +125,7 @@ struct alloc_result {
 struct alloc_stats {
     uint64_t ticks;
     uint64_t policy_errors;
-    uint64_t fixes[ALLOC_FIX_COUNT];
+    uint64_t fixes[ALLOC_FIX_COUNT]; /* EVSE-ticks corrected, by cause (fixes[0] stays 0) */
 };
 
 struct alloc;

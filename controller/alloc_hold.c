@@ -50,7 +50,7 @@ static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
     if (t <= 0) {
         return 0;
     }
-    t -= t % step;
+    t -= step == 1000 ? t % 1000 : t % step;
     return t >= ev->min_ma ? t : 0;
 }
 
@@ -83,6 +83,13 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
             held[i] = ALLOC_WHY_RAMP;
             n_held++;
         }
+    }
+    bool raising = false;
+    for (size_t i = 0; i < in->n_evse && !raising; i++) {
+        raising = t[i] > ampshare_policy_evse_at(in, i)->offered_ma;
+    }
+    if (!raising) {
+        return n_held;
     }
     /* Everyone at max(target, offer in force): the worst the chargers may see this tick. */
     int32_t *hi = a->clamped; /* the clamp's output is no longer needed as such */

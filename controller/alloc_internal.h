@@ -43,6 +43,7 @@ struct alloc {
     int32_t (*sub_draw)[3];   /* [n_circuit]: fresh draws of controllable EVSEs at or below */
     int64_t (*pil)[3];        /* [n_circuit]: hold / reason sums */
     int64_t (*cnt)[3];
+    int32_t (*deep)[3];       /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
 
     bool ticked;
     uint64_t last_now_ms;
@@ -62,7 +63,8 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms);
 void alloc_sums(const struct ampshare_policy_input *in, const int32_t *t, int64_t (*pil)[3],
                 int64_t (*cnt)[3]);
 
-/* Fills the reasons and circuit totals of out from the engine's arrays. */
-void alloc_explain(struct alloc *a, struct alloc_result *out);
+/* Fills the reasons and circuit totals of out from the engine's arrays; sums_valid says a->pil
+ * and a->cnt already hold the final targets' sums. */
+void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid);
 
 #endif

@@ -33,25 +33,49 @@ const char *alloc_fix_name(enum alloc_fix fix)
     return (unsigned)fix < ALLOC_FIX_COUNT ? fix_names[fix] : "?";
 }
 
-/* The deepest circuit above EVSE i with no room left for one more step on one of its phases. */
+static bool no_room(const struct alloc *a, int32_t c, int p, int64_t step)
+{
+    int64_t cap1 = a->vc[c].limit_ma[p];
+    int64_t cap2 = cap1 + a->vc[c].overcommit_ma;
+    return cap1 - a->cnt[c][p] < step || cap2 - a->pil[c][p] < step;
+}
+
+/* deep[c][p]: the deepest circuit from c up with less than a whole amp of room on p, or -1.
+ * Parents come first, so each circuit extends its parent's answer. */
+static void find_full(struct alloc *a)
+{
+    for (size_t c = 0; c < a->in.n_circuit; c++) {
+        for (int p = 0; p < 3; p++) {
+            a->deep[c][p] = no_room(a, (int32_t)c, p, 1000) ? (int32_t)c
+                            : c > 0                          ? a->deep[a->vc[c].parent][p]
+                                                             : -1;
+        }
+    }
+}
+
+/* The deepest circuit above EVSE i with no room left for one more step on one of its phases.
+ * Circuits are numbered parents first, so the deepest on one path has the largest index. */
 static int32_t full_circuit(const struct alloc *a, size_t i)
 {
     const struct ampshare_policy_evse *ev = &a->ve[i];
-    int64_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    for (int32_t c = ev->circuit; c >= 0; c = a->vc[c].parent) {
-        const struct ampshare_policy_circuit *ci = &a->vc[c];
+    int32_t found = -1;
+    if (ev->step_ma == 1000) {
         for (int p = 0; p < 3; p++) {
-            if (!((ev->phases >> p) & 1u)) {
-                continue;
+            if (((ev->phases >> p) & 1u) && a->deep[ev->circuit][p] > found) {
+                found = a->deep[ev->circuit][p];
             }
-            int64_t cap1 = ci->limit_ma[p];
-            int64_t cap2 = cap1 + ci->overcommit_ma;
-            if (cap1 - a->cnt[c][p] < step || cap2 - a->pil[c][p] < step) {
-                return c;
+        }
+        return found;
+    }
+    int64_t step = ev->step_ma > 0 ? ev->step_ma : 1;
+    for (int32_t c = ev->circuit; c >= 0 && found < 0; c = a->vc[c].parent) {
+        for (int p = 0; p < 3; p++) {
+            if (((ev->phases >> p) & 1u) && no_room(a, c, p, step)) {
+                found = c;
             }
         }
     }
-    return -1;
+    return found;
 }
 
 static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *why_circuit)
@@ -92,10 +116,13 @@ static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *w
     return hint;
 }
 
-void alloc_explain(struct alloc *a, struct alloc_result *out)
+void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
 {
     const struct site *site = a->site;
-    alloc_sums(&a->in, a->final, a->pil, a->cnt);
+    if (!sums_valid) {
+        alloc_sums(&a->in, a->final, a->pil, a->cnt);
+    }
+    find_full(a);
     for (size_t c = 0; c < site->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             out->circuit[c].offered_ma[p] = (int32_t)a->pil[c][p];

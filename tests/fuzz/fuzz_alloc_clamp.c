@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .n_evse = ne,
     };
     struct alloc_clamp_scratch s;
-    if (alloc_clamp_scratch_init(&s, 8) != 0) {
+    if (alloc_clamp_scratch_init(&s, 8, 32) != 0) {
         return 0;
     }
     uint8_t fix[32];

@@ -127,7 +127,7 @@ START_TEST(test_random_fleets_keep_every_limit)
     collect();
     uint64_t seed = amp_test_seed();
     struct alloc_clamp_scratch sc;
-    ck_assert_int_eq(alloc_clamp_scratch_init(&sc, AMP_FLEET_CIRCUITS_MAX), 0);
+    ck_assert_int_eq(alloc_clamp_scratch_init(&sc, AMP_FLEET_CIRCUITS_MAX, AMP_FLEET_EVSE_MAX), 0);
     for (size_t i = 0; i < n_subjects; i++) {
         const struct ampshare_policy *p = subjects[i].h.policy;
         void *st = NULL;

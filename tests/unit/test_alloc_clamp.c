@@ -189,7 +189,7 @@ START_TEST(test_clamp_case_gives_hand_computed_targets)
     struct built b;
     build(k, &b);
     struct alloc_clamp_scratch s;
-    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 4), 0);
+    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 4, 4), 0);
     int32_t out[4];
     uint8_t fix[4];
     int32_t fixc[4];
@@ -216,7 +216,7 @@ START_TEST(test_clamp_malformed_view_gives_all_zero_and_einval)
     struct built b;
     build(&cases[6], &b); /* two circuits, two EVSEs */
     struct alloc_clamp_scratch s;
-    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 4), 0);
+    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 4, 4), 0);
     int32_t out[4] = {1, 1, 1, 1};
     b.c[1].parent = 1; /* a parent must come before its child */
     ck_assert_int_eq(alloc_clamp(&b.in, b.raw, out, NULL, NULL, &s), -EINVAL);
@@ -229,7 +229,7 @@ START_TEST(test_clamp_malformed_view_gives_all_zero_and_einval)
     ck_assert_int_eq(out[0], 0);
     ck_assert_int_eq(out[1], 0);
     alloc_clamp_scratch_fini(&s);
-    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 1), 0);
+    ck_assert_int_eq(alloc_clamp_scratch_init(&s, 1, 4), 0);
     build(&cases[6], &b);
     ck_assert_int_eq(alloc_clamp(&b.in, b.raw, out, NULL, NULL, &s), -EMSGSIZE);
     alloc_clamp_scratch_fini(&s);
@@ -242,7 +242,7 @@ START_TEST(test_clamp_random_answers_never_break_a_limit)
     uint64_t rng = amp_test_seed() ^ 0xc1a3;
     struct amp_fleet f;
     struct alloc_clamp_scratch s;
-    ck_assert_int_eq(alloc_clamp_scratch_init(&s, AMP_FLEET_CIRCUITS_MAX), 0);
+    ck_assert_int_eq(alloc_clamp_scratch_init(&s, AMP_FLEET_CIRCUITS_MAX, AMP_FLEET_EVSE_MAX), 0);
     for (int round = 0; round < 2000; round++) {
         amp_fleet_random(&f, &rng, 24, 6, 1000000);
         int32_t raw[AMP_FLEET_EVSE_MAX], out[AMP_FLEET_EVSE_MAX];
