@@ -241,7 +241,9 @@ static void build_meters(const struct config *cfg, struct site *s, const int32_t
         }
         m->regs = s->kv + *kv_used;
         m->n_regs = c->regs.n;
-        memcpy(s->kv + *kv_used, c->regs.kv, c->regs.n * sizeof(*c->regs.kv));
+        if (c->regs.n) {
+            memcpy(s->kv + *kv_used, c->regs.kv, c->regs.n * sizeof(*c->regs.kv));
+        }
         *kv_used += c->regs.n;
     }
 }
