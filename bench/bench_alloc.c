@@ -22,7 +22,7 @@
 
 #define PER_LEAF  10 /* EVSEs per leaf circuit */
 #define PER_PANEL 10 /* leaf circuits per panel */
-#define REPS   7  /* timed batches per figure */
+#define REPS      7  /* timed batches per figure */
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -58,7 +58,8 @@ static char *site_text(size_t n, const char *policy)
     for (int p = 0; p < panels; p++) {
         OUT("[circuit p%d]\nlimit_a = 400\n", p);
         OUT("[meter pm%d]\ntransport = tcp://127.0.0.1:502\nunit_id = %d\nmap = eastron-sdm630\n"
-            "measures = circuit:p%d\n", p, p % 247 + 1, p);
+            "measures = circuit:p%d\n",
+            p, p % 247 + 1, p);
     }
     for (int l = 0; l < leaves; l++) {
         OUT("[circuit l%d]\nparent = p%d\nlimit_a = 100\n", l, l / PER_PANEL);
@@ -72,10 +73,12 @@ static char *site_text(size_t n, const char *policy)
                 OUT("[bus b%zu]\ntransport = serial:/dev/ttyUSB%zu\n", wc / 3, wc / 3);
             }
             OUT("[wallconnector e%zu]\nbus = b%zu\naddress = %04zx\ncircuit = l%d\n"
-                "max_current_a = 32\n", i, wc / 3, 0x1000 + i, leaf);
+                "max_current_a = 32\n",
+                i, wc / 3, 0x1000 + i, leaf);
         } else {
             OUT("[evse e%zu]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:502\n"
-                "circuit = l%d\nmax_current_a = 16\n", i, leaf);
+                "circuit = l%d\nmax_current_a = 16\n",
+                i, leaf);
         }
         OUT("phases = %d\n", three ? 3 : 1);
         if (!three) {
@@ -97,7 +100,8 @@ static struct site *build(size_t n, const char *policy)
     cfg_init(&cfg);
     if (cfg_parse_string(text, "bench.ini", &cfg, diag) != 0 ||
         site_new(&cfg, &site, err, sizeof(err)) != 0) {
-        fprintf(stderr, "bench_alloc: site does not load: %s\n", diag->n ? diag->item[0].text : err);
+        fprintf(stderr, "bench_alloc: site does not load: %s\n",
+                diag->n ? diag->item[0].text : err);
         exit(1);
     }
     cfg_free(&cfg);
@@ -107,7 +111,10 @@ static struct site *build(size_t n, const char *policy)
 }
 
 /* Cars: 70 % charging, 20 % idle, 10 % unplugged; draws move a little every tick. */
-static void readings(const struct site *site, struct site_state *st, uint64_t now, uint64_t *rng,
+static void readings(const struct site *site,
+                     struct site_state *st,
+                     uint64_t now,
+                     uint64_t *rng,
                      const struct alloc_result *r)
 {
     for (size_t i = 0; i < site->n_evse; i++) {
@@ -215,7 +222,8 @@ int main(int argc, char **argv)
     }
     static const size_t sizes[] = {10, 100, 1000};
     printf("bench_alloc: alloc_tick (view + policy + clamp + hold + reasons), us per tick,\n"
-           "median of %d batches of %d ticks\n", REPS, ticks / REPS);
+           "median of %d batches of %d ticks\n",
+           REPS, ticks / REPS);
     printf("tree: supply 1000 A -> metered panels of 400 A -> leaves of 100 A, %d EVSEs a leaf,\n"
            "%d leaves a panel (10 EVSEs: 1 panel, 1 leaf; 1000: 10 panels, 100 leaves)\n",
            PER_LEAF, PER_PANEL);

@@ -17,8 +17,8 @@ static void host_log(void *ctx, int level, const char *fmt, ...)
 static void host_log(void *ctx, int level, const char *fmt, ...)
 {
     const struct ampshare_policy *p = ctx;
-    enum log_level lvl = level <= AMPSHARE_LOG_ERR    ? LOG_LEVEL_ERR
-                         : level == AMPSHARE_LOG_WARN ? LOG_LEVEL_WARN
+    enum log_level lvl = level <= AMPSHARE_LOG_ERR     ? LOG_LEVEL_ERR
+                         : level == AMPSHARE_LOG_WARN  ? LOG_LEVEL_WARN
                          : level >= AMPSHARE_LOG_DEBUG ? LOG_LEVEL_DEBUG
                                                        : LOG_LEVEL_INFO;
     if (!log_enabled(lvl)) {
@@ -62,8 +62,11 @@ void alloc_free(struct alloc *a)
     free(a);
 }
 
-int alloc_new(const struct site *site, const struct ampshare_policy *policy, struct alloc **out,
-              char *err, size_t errlen)
+int alloc_new(const struct site *site,
+              const struct ampshare_policy *policy,
+              struct alloc **out,
+              char *err,
+              size_t errlen)
 {
     *out = NULL;
     struct alloc *a = calloc(1, sizeof(*a));
@@ -90,8 +93,7 @@ int alloc_new(const struct site *site, const struct ampshare_policy *policy, str
     a->deep = calloc(nc, sizeof(*a->deep));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
         !a->final || !a->held || !a->hist || !a->unc || !a->sub_draw || !a->pil || !a->cnt ||
-        !a->deep ||
-        alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -206,7 +208,10 @@ static int32_t floor_step(int32_t t, int32_t step)
 }
 
 /* One EVSE: its measurement, state and, if controllable, its view entry. */
-static void view_evse(struct alloc *a, const struct site_state *st, uint64_t now, size_t i,
+static void view_evse(struct alloc *a,
+                      const struct site_state *st,
+                      uint64_t now,
+                      size_t i,
                       struct alloc_evse_result *r)
 {
     const struct site *site = a->site;
@@ -245,7 +250,7 @@ static void view_evse(struct alloc *a, const struct site_state *st, uint64_t now
         return;
     }
     int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
-    uint8_t state = !ein->connected ? AMPSHARE_EVSE_UNPLUGGED
+    uint8_t state = !ein->connected                                ? AMPSHARE_EVSE_UNPLUGGED
                     : stale || dmax >= site->charging_threshold_ma ? AMPSHARE_EVSE_CHARGING
                                                                    : AMPSHARE_EVSE_IDLE;
     if (!h->seen || state != h->state) {
@@ -259,7 +264,8 @@ static void view_evse(struct alloc *a, const struct site_state *st, uint64_t now
     h->connected = ein->connected;
     struct ampshare_policy_evse *ve = &a->ve[e->view];
     ve->state = state;
-    ve->flags = (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
+    ve->flags =
+        (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
     ve->offered_ma = offered;
     ve->max_ma = e->max_ma;
     for (int p = 0; p < 3; p++) {
@@ -287,8 +293,8 @@ static void view_evse(struct alloc *a, const struct site_state *st, uint64_t now
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
-static void view_circuits(struct alloc *a, const struct site_state *st, uint64_t now,
-                          struct alloc_result *out)
+static void
+view_circuits(struct alloc *a, const struct site_state *st, uint64_t now, struct alloc_result *out)
 {
     const struct site *site = a->site;
     for (size_t c = site->n_circuit; c-- > 1;) {
@@ -364,15 +370,17 @@ static int run_policy(struct alloc *a)
     return rc < 0 ? rc : -EINVAL;
 }
 
-int alloc_tick(struct alloc *a, const struct site_state *st, uint64_t now_ms,
+int alloc_tick(struct alloc *a,
+               const struct site_state *st,
+               uint64_t now_ms,
                struct alloc_result *out)
 {
     const struct site *site = a->site;
-    if (st->n_evse != site->n_evse || st->n_meter != site->n_meter ||
-        out->n_evse != site->n_evse || out->n_circuit != site->n_circuit) {
+    if (st->n_evse != site->n_evse || st->n_meter != site->n_meter || out->n_evse != site->n_evse ||
+        out->n_circuit != site->n_circuit) {
         return -EINVAL;
     }
-    uint64_t dt = !a->ticked ? site->control_interval_ms
+    uint64_t dt = !a->ticked                ? site->control_interval_ms
                   : now_ms > a->last_now_ms ? now_ms - a->last_now_ms
                                             : 0;
     memset(a->unc, 0, site->n_circuit * sizeof(*a->unc));

@@ -23,19 +23,19 @@
 
 /* Why an EVSE has its target. The first six equal the policy ABI's AMPSHARE_WHY_*. */
 enum alloc_why {
-    ALLOC_WHY_POLICY = 0,    /* "policy" */
-    ALLOC_WHY_DEMAND = 1,    /* "following its measured demand" */
-    ALLOC_WHY_IDLE = 2,      /* "idle since 12:03" */
-    ALLOC_WHY_PROBE = 3,     /* "probing: idle since 12:03" */
-    ALLOC_WHY_SHED = 4,      /* "shed: not enough current" */
-    ALLOC_WHY_WAIT = 5,      /* "waiting for its turn" */
-    ALLOC_WHY_UNPLUGGED = 6, /* "no car" */
-    ALLOC_WHY_MAX = 7,       /* "at its maximum" */
-    ALLOC_WHY_CIRCUIT = 8,   /* "limited by circuit garage-L2" */
-    ALLOC_WHY_STALE = 9,     /* "meter stale" */
-    ALLOC_WHY_HOLD = 10,     /* "raise held until cuts elsewhere are in force" */
-    ALLOC_WHY_RAMP = 11,     /* "raise rate-limited" */
-    ALLOC_WHY_FALLBACK = 12, /* "policy failed: equal share" */
+    ALLOC_WHY_POLICY = 0,        /* "policy" */
+    ALLOC_WHY_DEMAND = 1,        /* "following its measured demand" */
+    ALLOC_WHY_IDLE = 2,          /* "idle since 12:03" */
+    ALLOC_WHY_PROBE = 3,         /* "probing: idle since 12:03" */
+    ALLOC_WHY_SHED = 4,          /* "shed: not enough current" */
+    ALLOC_WHY_WAIT = 5,          /* "waiting for its turn" */
+    ALLOC_WHY_UNPLUGGED = 6,     /* "no car" */
+    ALLOC_WHY_MAX = 7,           /* "at its maximum" */
+    ALLOC_WHY_CIRCUIT = 8,       /* "limited by circuit garage-L2" */
+    ALLOC_WHY_STALE = 9,         /* "meter stale" */
+    ALLOC_WHY_HOLD = 10,         /* "raise held until cuts elsewhere are in force" */
+    ALLOC_WHY_RAMP = 11,         /* "raise rate-limited" */
+    ALLOC_WHY_FALLBACK = 12,     /* "policy failed: equal share" */
     ALLOC_WHY_UNCONTROLLED = 13, /* "metered only" */
     ALLOC_WHY_COUNT
 };
@@ -56,16 +56,16 @@ enum alloc_fix {
 
 /* Scratch for alloc_clamp: per-circuit sums and the tree order. */
 struct alloc_clamp_scratch {
-    size_t cap_circuit;  /* circuits it can hold */
-    size_t cap_evse;     /* EVSEs it can hold */
-    int64_t (*pil)[3];   /* sum of targets below each circuit */
-    int64_t (*nid)[3];   /* ... of EVSEs that count in full */
-    int64_t (*idl)[3];   /* ... of what idle EVSEs count (their draw, at most their target) */
-    uint32_t *size;      /* circuits in each subtree */
-    uint32_t *pre;       /* depth-first position of each circuit */
-    uint32_t *cursor;    /* scratch, cap_circuit + 1 */
-    uint32_t *first;     /* by depth-first position: where its EVSEs start in order[] */
-    uint32_t *order;     /* EVSE indices, by the depth-first position of their circuit */
+    size_t cap_circuit; /* circuits it can hold */
+    size_t cap_evse;    /* EVSEs it can hold */
+    int64_t (*pil)[3];  /* sum of targets below each circuit */
+    int64_t (*nid)[3];  /* ... of EVSEs that count in full */
+    int64_t (*idl)[3];  /* ... of what idle EVSEs count (their draw, at most their target) */
+    uint32_t *size;     /* circuits in each subtree */
+    uint32_t *pre;      /* depth-first position of each circuit */
+    uint32_t *cursor;   /* scratch, cap_circuit + 1 */
+    uint32_t *first;    /* by depth-first position: where its EVSEs start in order[] */
+    uint32_t *order;    /* EVSE indices, by the depth-first position of their circuit */
 };
 
 /* Allocates scratch for max_circuit circuits and max_evse EVSEs. 0 or -ENOMEM. */
@@ -85,19 +85,23 @@ void alloc_clamp_scratch_fini(struct alloc_clamp_scratch *s);
  * scratch is too small (likewise). Pure; O(n + circuits) when nothing needs cutting, plus the
  * EVSEs below each cut circuit (so at most O(n x depth)).
  */
-int alloc_clamp(const struct ampshare_policy_input *in, const int32_t *raw, int32_t *out,
-                uint8_t *fix, int32_t *fix_circuit, struct alloc_clamp_scratch *s);
+int alloc_clamp(const struct ampshare_policy_input *in,
+                const int32_t *raw,
+                int32_t *out,
+                uint8_t *fix,
+                int32_t *fix_circuit,
+                struct alloc_clamp_scratch *s);
 
 /* ---- the engine ---- */
 
 struct alloc_evse_result {
-    int32_t target_ma;   /* the offer to send now (0 for an uncontrolled EVSE) */
-    int32_t policy_ma;   /* what the policy asked */
-    int32_t offered_ma;  /* the offer in force before this tick */
-    int32_t draw_ma[3];  /* per supply phase, as used (assumed when stale) */
-    uint8_t state;       /* enum ampshare_evse_state */
-    uint8_t why;         /* enum alloc_why */
-    uint8_t fix;         /* enum alloc_fix: what the clamp corrected */
+    int32_t target_ma;  /* the offer to send now (0 for an uncontrolled EVSE) */
+    int32_t policy_ma;  /* what the policy asked */
+    int32_t offered_ma; /* the offer in force before this tick */
+    int32_t draw_ma[3]; /* per supply phase, as used (assumed when stale) */
+    uint8_t state;      /* enum ampshare_evse_state */
+    uint8_t why;        /* enum alloc_why */
+    uint8_t fix;        /* enum alloc_fix: what the clamp corrected */
     bool stale;
     int32_t why_circuit; /* the circuit for ALLOC_WHY_CIRCUIT, else -1 */
     uint64_t since_ms;   /* when the state began */
@@ -112,9 +116,9 @@ struct alloc_circuit_result {
 };
 
 struct alloc_result {
-    size_t n_evse;                       /* = site->n_evse */
-    struct alloc_evse_result *evse;      /* site order */
-    size_t n_circuit;                    /* = site->n_circuit */
+    size_t n_evse;                  /* = site->n_evse */
+    struct alloc_evse_result *evse; /* site order */
+    size_t n_circuit;               /* = site->n_circuit */
     struct alloc_circuit_result *circuit;
     uint32_t corrections; /* EVSEs the clamp corrected this tick (policy faults) */
     uint32_t held;        /* raises held back this tick (hold or ramp) */
@@ -135,8 +139,11 @@ struct alloc;
  * from policy_open) with the site's [policy] options. Allocates everything a tick needs. Returns
  * 0, -ENOMEM, or the policy's init error with a message in err.
  */
-int alloc_new(const struct site *site, const struct ampshare_policy *policy, struct alloc **out,
-              char *err, size_t errlen);
+int alloc_new(const struct site *site,
+              const struct ampshare_policy *policy,
+              struct alloc **out,
+              char *err,
+              size_t errlen);
 
 /* Destroys the policy instance and frees the engine; NULL is allowed. */
 void alloc_free(struct alloc *a);
@@ -150,7 +157,9 @@ void alloc_result_free(struct alloc_result *r);
  * Writes every EVSE's target and reason into out. Returns 0, or -EINVAL when st or out does not
  * match the site. No allocation, no I/O.
  */
-int alloc_tick(struct alloc *a, const struct site_state *st, uint64_t now_ms,
+int alloc_tick(struct alloc *a,
+               const struct site_state *st,
+               uint64_t now_ms,
                struct alloc_result *out);
 
 /* The view the policy saw on the last tick (borrowed; valid until the next alloc_tick). */
@@ -168,7 +177,11 @@ const char *alloc_fix_name(enum alloc_fix fix);
  * monotonic ms) is not 0, else as a duration ("idle for 4 min"). Returns the length or
  * -EMSGSIZE.
  */
-int alloc_why_format(const struct site *site, const struct alloc_evse_result *r, uint64_t now_ms,
-                     int64_t wall_offset_ms, char *buf, size_t cap);
+int alloc_why_format(const struct site *site,
+                     const struct alloc_evse_result *r,
+                     uint64_t now_ms,
+                     int64_t wall_offset_ms,
+                     char *buf,
+                     size_t cap);
 
 #endif

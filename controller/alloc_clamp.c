@@ -60,8 +60,7 @@ static const struct ampshare_policy_evse *ev_at(const struct ampshare_policy_inp
     return ampshare_policy_evse_at(in, i);
 }
 
-static const struct ampshare_policy_circuit *ci_at(const struct ampshare_policy_input *in,
-                                                   size_t c)
+static const struct ampshare_policy_circuit *ci_at(const struct ampshare_policy_input *in, size_t c)
 {
     return ampshare_policy_circuit_at(in, c);
 }
@@ -111,8 +110,10 @@ static void note_fix(uint8_t *fix, int32_t *fix_circuit, size_t i, enum alloc_fi
 }
 
 /* Adds EVSE i at target t to the direct sums of its own circuit. */
-static void add_direct(const struct ampshare_policy_input *in, struct alloc_clamp_scratch *s,
-                       size_t i, int32_t t)
+static void add_direct(const struct ampshare_policy_input *in,
+                       struct alloc_clamp_scratch *s,
+                       size_t i,
+                       int32_t t)
 {
     const struct ampshare_policy_evse *ev = ev_at(in, i);
     int32_t c = ev->circuit;
@@ -138,8 +139,15 @@ struct delta {
  * restricts it to EVSEs that count in full; num == 0 makes them 0. Then adds the change to the
  * sums of c and of every circuit above it.
  */
-static void cut(const struct ampshare_policy_input *in, struct alloc_clamp_scratch *s, int32_t *out,
-                uint8_t *fix, int32_t *fix_circuit, int32_t c, int p, int64_t num, int64_t den,
+static void cut(const struct ampshare_policy_input *in,
+                struct alloc_clamp_scratch *s,
+                int32_t *out,
+                uint8_t *fix,
+                int32_t *fix_circuit,
+                int32_t c,
+                int p,
+                int64_t num,
+                int64_t den,
                 bool only_full)
 {
     struct delta d = {0};
@@ -203,8 +211,11 @@ static bool evse_is_valid(const struct ampshare_policy_input *in,
            (ev->phases & AMPSHARE_PHASE_ALL) != 0 && (ev->phases & ~AMPSHARE_PHASE_ALL) == 0;
 }
 
-static int refuse(const struct ampshare_policy_input *in, int32_t *out, uint8_t *fix,
-                  int32_t *fix_circuit, int rc)
+static int refuse(const struct ampshare_policy_input *in,
+                  int32_t *out,
+                  uint8_t *fix,
+                  int32_t *fix_circuit,
+                  int rc)
 {
     for (size_t i = 0; i < in->n_evse; i++) {
         out[i] = 0;
@@ -252,8 +263,12 @@ static void tree_order(const struct ampshare_policy_input *in, struct alloc_clam
     }
 }
 
-int alloc_clamp(const struct ampshare_policy_input *in, const int32_t *raw, int32_t *out,
-                uint8_t *fix, int32_t *fix_circuit, struct alloc_clamp_scratch *s)
+int alloc_clamp(const struct ampshare_policy_input *in,
+                const int32_t *raw,
+                int32_t *out,
+                uint8_t *fix,
+                int32_t *fix_circuit,
+                struct alloc_clamp_scratch *s)
 {
     int rc = check_view(in, s);
     if (rc != 0) {

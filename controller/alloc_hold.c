@@ -14,7 +14,9 @@ static bool counts_by_draw(const struct ampshare_policy_evse *ev)
     return ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
 }
 
-void alloc_sums(const struct ampshare_policy_input *in, const int32_t *t, int64_t (*pil)[3],
+void alloc_sums(const struct ampshare_policy_input *in,
+                const int32_t *t,
+                int64_t (*pil)[3],
                 int64_t (*cnt)[3])
 {
     for (size_t c = 0; c < in->n_circuit; c++) {

@@ -29,21 +29,21 @@ struct alloc {
     struct ampshare_policy_input in;
 
     /* per controllable EVSE (view order) */
-    int32_t *raw;         /* the policy's answer */
-    uint8_t *hint;        /* the policy's why */
-    int32_t *clamped;     /* after alloc_clamp */
+    int32_t *raw;     /* the policy's answer */
+    uint8_t *hint;    /* the policy's why */
+    int32_t *clamped; /* after alloc_clamp */
     uint8_t *fix;
     int32_t *fix_circuit;
-    int32_t *final;       /* after the hold and the ramp */
-    uint8_t *held;        /* 0, ALLOC_WHY_HOLD or ALLOC_WHY_RAMP */
+    int32_t *final; /* after the hold and the ramp */
+    uint8_t *held;  /* 0, ALLOC_WHY_HOLD or ALLOC_WHY_RAMP */
 
     struct alloc_clamp_scratch scratch;
-    struct alloc_hist *hist;  /* [n_evse] */
-    int32_t (*unc)[3];        /* [n_circuit]: uncontrolled load at or below */
-    int32_t (*sub_draw)[3];   /* [n_circuit]: fresh draws of controllable EVSEs at or below */
-    int64_t (*pil)[3];        /* [n_circuit]: hold / reason sums */
+    struct alloc_hist *hist; /* [n_evse] */
+    int32_t (*unc)[3];       /* [n_circuit]: uncontrolled load at or below */
+    int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */
+    int64_t (*pil)[3];       /* [n_circuit]: hold / reason sums */
     int64_t (*cnt)[3];
-    int32_t (*deep)[3];       /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
+    int32_t (*deep)[3]; /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
 
     bool ticked;
     uint64_t last_now_ms;
@@ -60,7 +60,9 @@ struct alloc {
 int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms);
 
 /* Sums of targets (pil) and counted current (cnt) per circuit and phase for targets t. */
-void alloc_sums(const struct ampshare_policy_input *in, const int32_t *t, int64_t (*pil)[3],
+void alloc_sums(const struct ampshare_policy_input *in,
+                const int32_t *t,
+                int64_t (*pil)[3],
                 int64_t (*cnt)[3]);
 
 /* Fills the reasons and circuit totals of out from the engine's arrays; sums_valid says a->pil

@@ -17,9 +17,9 @@ static const char *const why_names[ALLOC_WHY_COUNT] = {
 };
 
 static const char *const fix_names[ALLOC_FIX_COUNT] = {
-    [ALLOC_FIX_NONE] = "none",       [ALLOC_FIX_UNPLUGGED] = "unplugged",
+    [ALLOC_FIX_NONE] = "none",         [ALLOC_FIX_UNPLUGGED] = "unplugged",
     [ALLOC_FIX_NEGATIVE] = "negative", [ALLOC_FIX_MAX] = "max",
-    [ALLOC_FIX_STEP] = "step",       [ALLOC_FIX_MIN] = "min",
+    [ALLOC_FIX_STEP] = "step",         [ALLOC_FIX_MIN] = "min",
     [ALLOC_FIX_CIRCUIT] = "circuit",
 };
 
@@ -47,8 +47,8 @@ static void find_full(struct alloc *a)
     for (size_t c = 0; c < a->in.n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             a->deep[c][p] = no_room(a, (int32_t)c, p, 1000) ? (int32_t)c
-                            : c > 0                          ? a->deep[a->vc[c].parent][p]
-                                                             : -1;
+                            : c > 0                         ? a->deep[a->vc[c].parent][p]
+                                                            : -1;
         }
     }
 }
@@ -138,7 +138,8 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
     }
 }
 
-static void fmt_since(char *buf, size_t cap, uint64_t since_ms, uint64_t now_ms, int64_t wall_offset_ms)
+static void
+fmt_since(char *buf, size_t cap, uint64_t since_ms, uint64_t now_ms, int64_t wall_offset_ms)
 {
     if (wall_offset_ms != 0) {
         time_t t = (time_t)(((int64_t)since_ms + wall_offset_ms) / 1000);
@@ -158,8 +159,12 @@ static void fmt_since(char *buf, size_t cap, uint64_t since_ms, uint64_t now_ms,
     }
 }
 
-int alloc_why_format(const struct site *site, const struct alloc_evse_result *r, uint64_t now_ms,
-                     int64_t wall_offset_ms, char *buf, size_t cap)
+int alloc_why_format(const struct site *site,
+                     const struct alloc_evse_result *r,
+                     uint64_t now_ms,
+                     int64_t wall_offset_ms,
+                     char *buf,
+                     size_t cap)
 {
     char since[40];
     int n;

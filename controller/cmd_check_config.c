@@ -67,8 +67,11 @@ static void capture_sink(void *ctx, enum log_level lvl, const char *mod, const c
 }
 
 /* Opens the site's policy and starts an engine with it, exactly as the daemon will. */
-static void check_policy(const struct config *cfg, const struct site *site, struct cfg_diag *diag,
-                         char *source, size_t cap)
+static void check_policy(const struct config *cfg,
+                         const struct site *site,
+                         struct cfg_diag *diag,
+                         char *source,
+                         size_t cap)
 {
     int line = cfg->policy.name.line ? cfg->policy.name.line : cfg->policy.line;
     struct policy_handle h;

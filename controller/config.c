@@ -50,7 +50,10 @@ struct key_def {
     int64_t min, max; /* K_U32 / K_I32 */
 };
 
-#define KD(k, t, s, f, lo, hi) {k, t, offsetof(struct s, f), lo, hi}
+#define KD(k, t, s, f, lo, hi)              \
+    {                                       \
+        k, t, offsetof(struct s, f), lo, hi \
+    }
 
 /* clang-format off */
 static const struct key_def site_keys[] = {
@@ -137,13 +140,13 @@ static const struct sect_def sect_defs[] = {
 struct parse_ctx {
     const char *text;
     size_t pos, len;
-    int line;       /* number of the line last handed to inih */
-    int max_line;   /* the buffer inih reads into */
+    int line;     /* number of the line last handed to inih */
+    int max_line; /* the buffer inih reads into */
     struct config *cfg;
     struct cfg_diag *diag;
     enum sect_kind kind;
     const struct sect_def *def;
-    size_t index;   /* into the kind's array */
+    size_t index;                  /* into the kind's array */
     char label[CFG_NAME_MAX + 24]; /* "[circuit garage]" */
     size_t n_sections;
     bool nomem;
@@ -179,8 +182,8 @@ void cfg_diag_init(struct cfg_diag *diag)
     memset(diag, 0, sizeof(*diag));
 }
 
-void cfg_diag_add(struct cfg_diag *diag, bool warning, const char *file, int line,
-                  const char *fmt, ...)
+void cfg_diag_add(
+    struct cfg_diag *diag, bool warning, const char *file, int line, const char *fmt, ...)
 {
     if (line < 0) {
         return; /* about a value already reported as unparsable */
@@ -321,11 +324,11 @@ static void perr(struct parse_ctx *x, const char *fmt, ...)
 /* Returns the name of an existing section of this kind, to refuse duplicates; -1 if none. */
 static int find_section_line(const struct config *cfg, enum sect_kind kind, const char *name)
 {
-#define FIND(arr, n)                                                                               \
-    for (size_t i = 0; i < (n); i++) {                                                             \
-        if (strcmp((arr)[i].name, name) == 0) {                                                    \
-            return (arr)[i].line;                                                                  \
-        }                                                                                          \
+#define FIND(arr, n)                            \
+    for (size_t i = 0; i < (n); i++) {          \
+        if (strcmp((arr)[i].name, name) == 0) { \
+            return (arr)[i].line;               \
+        }                                       \
     }
     switch (kind) {
     case SECT_CIRCUIT:
@@ -441,8 +444,9 @@ static void open_section(struct parse_ctx *x, const char *body)
         }
     }
     if (!def) {
-        perr(x, "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
-                "or evse)",
+        perr(x,
+             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
+             "or evse)",
              body);
         return;
     }

@@ -17,11 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_NAME_MAX   32  /* section names: [circuit garage] */
-#define CFG_TEXT_MAX   256 /* free text values: transports, paths */
-#define CFG_KEY_MAX    48
-#define CFG_DIAG_MAX   64  /* messages kept; more are counted in cfg_diag.dropped */
-#define CFG_DIAG_TEXT  256
+#define CFG_NAME_MAX     32  /* section names: [circuit garage] */
+#define CFG_TEXT_MAX     256 /* free text values: transports, paths */
+#define CFG_KEY_MAX      48
+#define CFG_DIAG_MAX     64 /* messages kept; more are counted in cfg_diag.dropped */
+#define CFG_DIAG_TEXT    256
 #define CFG_SECTIONS_MAX 4096 /* sections of all kinds in one file */
 
 /* Capacity of one site (the model is allocated once to these bounds). */
@@ -90,24 +90,24 @@ struct cfg_kvlist {
 struct cfg_site {
     int line; /* of the [site] header; 0 when absent */
     struct cfg_name name;
-    struct cfg_ma3 supply_limit;        /* supply_limit_a */
-    struct cfg_u32 phases;              /* 1 or 3 (default 3) */
-    struct cfg_u32 voltage;             /* voltage_v, nominal, phase to neutral */
-    struct cfg_ma min_current;          /* min_current_a: default EVSE minimum (6 A) */
-    struct cfg_ma charging_threshold;   /* charging_threshold_a: below it a car is idle (1 A) */
-    struct cfg_ma overcommit;           /* overcommit_a on the supply itself (0) */
-    struct cfg_ma ramp_up;              /* ramp_up_a_per_s: increase limit (0 = none) */
-    struct cfg_u32 control_interval;    /* control_interval_ms: one allocation tick (1000) */
+    struct cfg_ma3 supply_limit;      /* supply_limit_a */
+    struct cfg_u32 phases;            /* 1 or 3 (default 3) */
+    struct cfg_u32 voltage;           /* voltage_v, nominal, phase to neutral */
+    struct cfg_ma min_current;        /* min_current_a: default EVSE minimum (6 A) */
+    struct cfg_ma charging_threshold; /* charging_threshold_a: below it a car is idle (1 A) */
+    struct cfg_ma overcommit;         /* overcommit_a on the supply itself (0) */
+    struct cfg_ma ramp_up;            /* ramp_up_a_per_s: increase limit (0 = none) */
+    struct cfg_u32 control_interval;  /* control_interval_ms: one allocation tick (1000) */
 };
 
 struct cfg_circuit {
     int line;
     char name[CFG_NAME_MAX];
-    struct cfg_name parent;     /* default: the supply */
-    struct cfg_ma3 limit;       /* limit_a */
-    struct cfg_u32 phases;      /* 1 or 3; default: the parent's */
-    struct cfg_pmap phase;      /* phase = L2: which phase a 1-phase circuit is on */
-    struct cfg_ma overcommit;   /* overcommit_a (0) */
+    struct cfg_name parent;   /* default: the supply */
+    struct cfg_ma3 limit;     /* limit_a */
+    struct cfg_u32 phases;    /* 1 or 3; default: the parent's */
+    struct cfg_pmap phase;    /* phase = L2: which phase a 1-phase circuit is on */
+    struct cfg_ma overcommit; /* overcommit_a (0) */
 };
 
 struct cfg_bus {
@@ -145,28 +145,28 @@ struct cfg_meter {
     struct cfg_text transport;
     struct cfg_u32 unit_id;
     struct cfg_text map;
-    struct cfg_text measures;      /* as written; parsed into the two fields below */
+    struct cfg_text measures; /* as written; parsed into the two fields below */
     enum cfg_measures measures_kind;
     char measures_target[CFG_NAME_MAX];
-    struct cfg_pmap phase_map;     /* grid and circuit meters: input i is supply phase ph[i] */
-    struct cfg_u32 poll_interval;  /* poll_interval_ms (1000) */
-    struct cfg_u32 stale_timeout;  /* stale_timeout_ms (10000) */
-    struct cfg_ma stale_current;   /* stale_current_a: assumed load while stale */
-    struct cfg_kvlist regs;        /* reg_* keys, for map = generic */
+    struct cfg_pmap phase_map;    /* grid and circuit meters: input i is supply phase ph[i] */
+    struct cfg_u32 poll_interval; /* poll_interval_ms (1000) */
+    struct cfg_u32 stale_timeout; /* stale_timeout_ms (10000) */
+    struct cfg_ma stale_current;  /* stale_current_a: assumed load while stale */
+    struct cfg_kvlist regs;       /* reg_* keys, for map = generic */
 };
 
 struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     int line;
     char name[CFG_NAME_MAX];
     struct cfg_name meter;
-    struct cfg_text control;           /* none | modbus */
+    struct cfg_text control; /* none | modbus */
     struct cfg_text control_transport;
     struct cfg_u32 control_unit_id;
     struct cfg_text control_map;
     struct cfg_name circuit;
     struct cfg_ma max_current;
     struct cfg_ma min_current;
-    struct cfg_ma step;                /* step_a (1) */
+    struct cfg_ma step; /* step_a (1) */
     struct cfg_u32 phases;
     struct cfg_pmap phase_map;
     struct cfg_i32 priority;
@@ -211,14 +211,14 @@ struct cfg_diag {
 };
 
 /* Defaults that validation and the site builder share. */
-#define CFG_DEFAULT_MIN_MA            6000  /* IEC 61851 / J1772 minimum; twc-gen2.md §5.3 (v2) */
-#define CFG_DEFAULT_THRESHOLD_MA      1000  /* below 1 A a car counts as idle (anchors.md 2.4) */
-#define CFG_DEFAULT_INTERVAL_MS       1000
-#define CFG_DEFAULT_STALE_MS          10000
-#define CFG_DEFAULT_POLL_MS           1000
-#define CFG_DEFAULT_VOLTAGE_V         230
-#define CFG_DEFAULT_MASTER_ADDRESS    0x7777 /* TWCManager's fake-master ID, twc-gen2.md §4.3 */
-#define CFG_DEFAULT_POLICY            "idle_reclaim"
+#define CFG_DEFAULT_MIN_MA         6000 /* IEC 61851 / J1772 minimum; twc-gen2.md §5.3 (v2) */
+#define CFG_DEFAULT_THRESHOLD_MA   1000 /* below 1 A a car counts as idle (anchors.md 2.4) */
+#define CFG_DEFAULT_INTERVAL_MS    1000
+#define CFG_DEFAULT_STALE_MS       10000
+#define CFG_DEFAULT_POLL_MS        1000
+#define CFG_DEFAULT_VOLTAGE_V      230
+#define CFG_DEFAULT_MASTER_ADDRESS 0x7777 /* TWCManager's fake-master ID, twc-gen2.md §4.3 */
+#define CFG_DEFAULT_POLICY         "idle_reclaim"
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);
@@ -255,8 +255,9 @@ int cfg_load(const char *path, struct config *cfg, char *err, size_t errlen);
 /* Records a message "file:line: text" (line 0: "file: text"; a negative line, which names a
  * value already reported as unparsable, drops the message). Used by the parser, the validator
  * and the site builder. */
-void cfg_diag_add(struct cfg_diag *diag, bool warning, const char *file, int line,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void cfg_diag_add(
+    struct cfg_diag *diag, bool warning, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Parses amps ("32", "6.5", "0.125") into mA. 0, or -EINVAL (not a number, more than 3
  * decimals), -ERANGE (above 1000 A). Pure. */
@@ -285,7 +286,9 @@ uint8_t cfg_circuit_mask(const struct config *cfg, const uint8_t *mask, int idx)
  * otherwise the circuit's phases in order (L1,L2,L3 for a 3-phase circuit). Returns the phase
  * mask the EVSE loads, 0 when the map does not fit the circuit.
  */
-uint8_t cfg_evse_phases(const struct cfg_pmap *given, uint32_t phases, uint8_t circuit_mask,
+uint8_t cfg_evse_phases(const struct cfg_pmap *given,
+                        uint32_t phases,
+                        uint8_t circuit_mask,
                         uint8_t map[3]);
 
 /* Finds a value in a key/value list; NULL when absent. */

@@ -20,7 +20,8 @@ struct vctx {
     uint8_t *mask;
 };
 
-static void verr(struct vctx *v, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void verr(struct vctx *v, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void vwarn(struct vctx *v, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -150,8 +151,8 @@ void cfg_circuit_tree(const struct config *cfg, int32_t *parent, uint8_t *mask)
     }
 }
 
-uint8_t cfg_evse_phases(const struct cfg_pmap *given, uint32_t phases, uint8_t circuit_mask,
-                        uint8_t map[3])
+uint8_t
+cfg_evse_phases(const struct cfg_pmap *given, uint32_t phases, uint8_t circuit_mask, uint8_t map[3])
 {
     if (phases == 0) {
         phases = circuit_mask == 0x7 ? 3 : 1;
@@ -196,8 +197,7 @@ static int32_t mask_min_limit(const int32_t lim[3], uint8_t mask)
 
 static void circuit_limits(const struct vctx *v, int idx, int32_t out[3])
 {
-    const struct cfg_ma3 *l =
-        idx == -1 ? &v->cfg->site.supply_limit : &v->cfg->circuit[idx].limit;
+    const struct cfg_ma3 *l = idx == -1 ? &v->cfg->site.supply_limit : &v->cfg->circuit[idx].limit;
     for (int p = 0; p < 3; p++) {
         out[p] = l->line ? l->ma[p] : 0;
     }
@@ -385,7 +385,7 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
         verr(v, e->circuit->line, "[%s %s] circuit: no circuit '%s'", e->kind, e->name,
              e->circuit->s);
     }
-    int32_t min = e->min->line ? e->min->ma
+    int32_t min = e->min->line                 ? e->min->ma
                   : cfg->site.min_current.line ? cfg->site.min_current.ma
                                                : CFG_DEFAULT_MIN_MA;
     if (!e->max->line) {
@@ -397,12 +397,16 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
         /* twc-gen2.md §5.3: Wall Connectors take whole amps; 5 A is the v1 minimum, 80 A the
          * largest rotary setting */
         if (max % 1000 || max < 6000 || max > 80000) {
-            verr(v, e->max->line, "[%s %s] max_current_a: %s A is not a whole number of amps in "
-                 "6..80 (twc-gen2.md §5.3)", e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)));
+            verr(v, e->max->line,
+                 "[%s %s] max_current_a: %s A is not a whole number of amps in "
+                 "6..80 (twc-gen2.md §5.3)",
+                 e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)));
         }
         if (e->min->line && (min % 1000 || min < 5000)) {
-            verr(v, e->min->line, "[%s %s] min_current_a: %s A is not a whole number of amps of "
-                 "at least 5 (twc-gen2.md §5.3)", e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)));
+            verr(v, e->min->line,
+                 "[%s %s] min_current_a: %s A is not a whole number of amps of "
+                 "at least 5 (twc-gen2.md §5.3)",
+                 e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)));
         }
     } else {
         if (max <= 0) {
@@ -426,9 +430,9 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
              cfg_fmt_amps(min, a, sizeof(a)), cfg_fmt_amps(max, b, sizeof(b)));
     }
     if (e->stale->line && e->stale->ma != 0 && (e->stale->ma < min || e->stale->ma > max)) {
-        verr(v, e->stale->line, "[%s %s] stale_current_a: %s A is outside 0 or %s..%s A",
-             e->kind, e->name, cfg_fmt_amps(e->stale->ma, a, sizeof(a)),
-             cfg_fmt_amps(min, b, sizeof(b)), cfg_fmt_amps(max, a, sizeof(a)));
+        verr(v, e->stale->line, "[%s %s] stale_current_a: %s A is outside 0 or %s..%s A", e->kind,
+             e->name, cfg_fmt_amps(e->stale->ma, a, sizeof(a)), cfg_fmt_amps(min, b, sizeof(b)),
+             cfg_fmt_amps(max, a, sizeof(a)));
     }
     if (ci == -2) {
         return;
@@ -451,8 +455,8 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
     uint8_t em = cfg_evse_phases(e->map, phases, cm, map);
     if (!em) {
         verr(v, e->map->line ? e->map->line : e->line,
-             "[%s %s] phase_map: needs one phase per EVSE phase, all on phases %s carries",
-             e->kind, e->name, circuit_name(cfg, ci));
+             "[%s %s] phase_map: needs one phase per EVSE phase, all on phases %s carries", e->kind,
+             e->name, circuit_name(cfg, ci));
         return;
     }
     int32_t lim[3];
@@ -464,8 +468,10 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
              e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), circuit_name(cfg, ci),
              cfg_fmt_amps(cmin, b, sizeof(b)));
     } else if (cmin > 0 && max > cmin) {
-        vwarn(v, e->max->line, "[%s %s] max_current_a %s A is above circuit %s's %s A; clamped to "
-              "%s A", e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, ci),
+        vwarn(v, e->max->line,
+              "[%s %s] max_current_a %s A is above circuit %s's %s A; clamped to "
+              "%s A",
+              e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, ci),
               cfg_fmt_amps(cmin, b, sizeof(b)), b);
     }
 }
@@ -558,7 +564,7 @@ static void check_evses(struct vctx *v)
                  e->control.s);
         }
         if (none) {
-            int line = e->control_transport.line   ? e->control_transport.line
+            int line = e->control_transport.line ? e->control_transport.line
                        : e->control_unit_id.line ? e->control_unit_id.line
                                                  : e->control_map.line;
             if (line) {
@@ -575,8 +581,10 @@ static void check_evses(struct vctx *v)
             if (m < 0) {
                 verr(v, e->meter.line, "[evse %s] meter: no meter '%s'", e->name, e->meter.s);
             } else if (cfg->meter[m].measures_kind != CFG_MEASURES_EVSE) {
-                verr(v, e->meter.line, "[evse %s] meter: %s does not measure an EVSE (measures = "
-                     "%s)", e->name, e->meter.s, cfg->meter[m].measures.s);
+                verr(v, e->meter.line,
+                     "[evse %s] meter: %s does not measure an EVSE (measures = "
+                     "%s)",
+                     e->name, e->meter.s, cfg->meter[m].measures.s);
             }
             for (size_t j = 0; j < i; j++) {
                 if (cfg->evse[j].meter.line && strcmp(cfg->evse[j].meter.s, e->meter.s) == 0) {
@@ -626,8 +634,8 @@ static void check_meters(struct vctx *v)
             if (generic && m->regs.n == 0) {
                 verr(v, m->map.line, "[meter %s] map = generic needs reg_* keys", m->name);
             } else if (!generic && m->regs.n > 0) {
-                verr(v, m->regs.kv[0].line, "[meter %s] %s: reg_* keys need map = generic",
-                     m->name, m->regs.kv[0].key);
+                verr(v, m->regs.kv[0].line, "[meter %s] %s: reg_* keys need map = generic", m->name,
+                     m->regs.kv[0].key);
             }
         }
         if (!m->measures.line) {
@@ -639,8 +647,10 @@ static void check_meters(struct vctx *v)
         switch (m->measures_kind) {
         case CFG_MEASURES_GRID:
             if (grid_line) {
-                verr(v, m->measures.line, "[meter %s] measures: a grid meter is already given at "
-                     "line %d", m->name, grid_line);
+                verr(v, m->measures.line,
+                     "[meter %s] measures: a grid meter is already given at "
+                     "line %d",
+                     m->name, grid_line);
             }
             grid_line = m->measures.line;
             target_mask = cfg_site_phase_mask(cfg);
@@ -656,8 +666,10 @@ static void check_meters(struct vctx *v)
             for (size_t j = 0; j < i; j++) {
                 if (cfg->meter[j].measures_kind == CFG_MEASURES_CIRCUIT &&
                     strcmp(cfg->meter[j].measures_target, m->measures_target) == 0) {
-                    verr(v, m->measures.line, "[meter %s] measures: circuit %s is already "
-                         "measured by [meter %s]", m->name, m->measures_target, cfg->meter[j].name);
+                    verr(v, m->measures.line,
+                         "[meter %s] measures: circuit %s is already "
+                         "measured by [meter %s]",
+                         m->name, m->measures_target, cfg->meter[j].name);
                 }
             }
             break;
@@ -670,16 +682,22 @@ static void check_meters(struct vctx *v)
                 }
             }
             if (owner < 0) {
-                verr(v, m->measures.line, "[meter %s] measures: evse, but no [evse] names this "
-                     "meter", m->name);
+                verr(v, m->measures.line,
+                     "[meter %s] measures: evse, but no [evse] names this "
+                     "meter",
+                     m->name);
             } else if (m->measures_target[0] &&
                        strcmp(m->measures_target, cfg->evse[owner].name) != 0) {
-                verr(v, m->measures.line, "[meter %s] measures: evse:%s, but it is [evse %s] "
-                     "that names this meter", m->name, m->measures_target, cfg->evse[owner].name);
+                verr(v, m->measures.line,
+                     "[meter %s] measures: evse:%s, but it is [evse %s] "
+                     "that names this meter",
+                     m->name, m->measures_target, cfg->evse[owner].name);
             }
             if (m->phase_map.line) {
-                verr(v, m->phase_map.line, "[meter %s] phase_map: an EVSE meter follows its "
-                     "EVSE's phase_map", m->name);
+                verr(v, m->phase_map.line,
+                     "[meter %s] phase_map: an EVSE meter follows its "
+                     "EVSE's phase_map",
+                     m->name);
             }
             break;
         }
@@ -689,8 +707,10 @@ static void check_meters(struct vctx *v)
         if (target_mask && m->phase_map.line) {
             for (uint8_t p = 0; p < m->phase_map.n; p++) {
                 if (!((target_mask >> m->phase_map.ph[p]) & 1u)) {
-                    verr(v, m->phase_map.line, "[meter %s] phase_map: L%d is not a phase of what "
-                         "it measures", m->name, m->phase_map.ph[p] + 1);
+                    verr(v, m->phase_map.line,
+                         "[meter %s] phase_map: L%d is not a phase of what "
+                         "it measures",
+                         m->name, m->phase_map.ph[p] + 1);
                     break;
                 }
             }

@@ -114,8 +114,9 @@ int policy_open(const char *name, struct policy_handle *h, char *err, size_t err
         if (!p) {
             char list[160];
             policy_builtin_list(list, sizeof(list));
-            snprintf(err, errlen, "policy '%s': no such built-in (%s); a plugin is named by its path",
-                     name, list);
+            snprintf(err, errlen,
+                     "policy '%s': no such built-in (%s); a plugin is named by its path", name,
+                     list);
             return -ENOENT;
         }
         snprintf(h->source, sizeof(h->source), "built-in");

@@ -12,8 +12,7 @@
 #include "policies/ampshare_policy.h"
 
 /* The size of struct ampshare_policy at ABI 1.0: the least a plugin may report. */
-#define POLICY_V1_STRUCT_SIZE                                                                      \
-    (offsetof(struct ampshare_policy, destroy) + sizeof(void (*)(void *)))
+#define POLICY_V1_STRUCT_SIZE (offsetof(struct ampshare_policy, destroy) + sizeof(void (*)(void *)))
 
 struct policy_handle {
     const struct ampshare_policy *policy; /* borrowed: valid until policy_close() */

@@ -20,8 +20,8 @@ static int32_t min_over(const int32_t v[3], uint8_t mask)
 
 /* Depth-first order of the circuit tree, children in file order. order[k] = cfg index (-1 is
  * the supply). Returns the count. */
-static size_t circuit_order(const struct config *cfg, const int32_t *parent, int32_t *order,
-                            int32_t *stack)
+static size_t
+circuit_order(const struct config *cfg, const int32_t *parent, int32_t *order, int32_t *stack)
 {
     size_t n = 0, top = 0;
     stack[top++] = -1;
@@ -114,16 +114,22 @@ static int find_cfg_meter(const struct config *cfg, const char *name)
 }
 
 /* Fills the fields both EVSE kinds share. */
-static void evse_common(const struct config *cfg, struct site *s, const int32_t *cmap,
-                        struct site_evse *e, const char *circuit, const struct cfg_ma *min,
-                        const struct cfg_ma *max, const struct cfg_u32 *phases,
-                        const struct cfg_pmap *pm, const struct cfg_i32 *prio)
+static void evse_common(const struct config *cfg,
+                        struct site *s,
+                        const int32_t *cmap,
+                        struct site_evse *e,
+                        const char *circuit,
+                        const struct cfg_ma *min,
+                        const struct cfg_ma *max,
+                        const struct cfg_u32 *phases,
+                        const struct cfg_pmap *pm,
+                        const struct cfg_i32 *prio)
 {
     const struct site_circuit *sc = &s->circuit[cmap[cfg_find_circuit(cfg, circuit) + 1]];
     e->circuit = (int32_t)(sc - s->circuit);
     e->phases = cfg_evse_phases(pm, phases->line ? phases->v : 0, sc->phases, e->phase_map);
     e->n_phases = (uint8_t)__builtin_popcount(e->phases);
-    e->min_ma = min->line                   ? min->ma
+    e->min_ma = min->line                    ? min->ma
                 : cfg->site.min_current.line ? cfg->site.min_current.ma
                                              : CFG_DEFAULT_MIN_MA;
     e->configured_max_ma = max->ma;
@@ -137,7 +143,8 @@ static void build_evses(const struct config *cfg, struct site *s, const int32_t 
 {
     size_t iw = 0, ie = 0, k = 0;
     while (iw < cfg->n_wc || ie < cfg->n_evse) {
-        bool take_wc = ie >= cfg->n_evse || (iw < cfg->n_wc && cfg->wc[iw].line < cfg->evse[ie].line);
+        bool take_wc =
+            ie >= cfg->n_evse || (iw < cfg->n_wc && cfg->wc[iw].line < cfg->evse[ie].line);
         struct site_evse *e = &s->evse[k++];
         e->meter = -1;
         e->bus = -1;
@@ -148,8 +155,8 @@ static void build_evses(const struct config *cfg, struct site *s, const int32_t 
             e->kind = SITE_EVSE_WALL_CONNECTOR;
             e->controllable = true;
             e->step_ma = 1000; /* twc-gen2.md §5.3: whole amps only */
-            evse_common(cfg, s, cmap, e, w->circuit.s, &w->min_current, &w->max_current,
-                        &w->phases, &w->phase_map, &w->priority);
+            evse_common(cfg, s, cmap, e, w->circuit.s, &w->min_current, &w->max_current, &w->phases,
+                        &w->phase_map, &w->priority);
             e->stale_current_ma = w->stale_current.line ? w->stale_current.ma : -1;
             e->bus = find_bus(cfg, w->bus.s);
             e->address = w->address.v;
@@ -173,7 +180,8 @@ static void build_evses(const struct config *cfg, struct site *s, const int32_t 
             int m = find_cfg_meter(cfg, c->meter.s);
             const struct cfg_meter *cm = &cfg->meter[m];
             e->meter = m;
-            e->stale_timeout_ms = cm->stale_timeout.line ? cm->stale_timeout.v : CFG_DEFAULT_STALE_MS;
+            e->stale_timeout_ms =
+                cm->stale_timeout.line ? cm->stale_timeout.v : CFG_DEFAULT_STALE_MS;
             if (!c->stale_current.line && cm->stale_current.line) {
                 e->stale_current_ma = cm->stale_current.ma;
             }
@@ -193,8 +201,8 @@ static void build_evses(const struct config *cfg, struct site *s, const int32_t 
     }
 }
 
-static void build_meters(const struct config *cfg, struct site *s, const int32_t *cmap,
-                         size_t *kv_used)
+static void
+build_meters(const struct config *cfg, struct site *s, const int32_t *cmap, size_t *kv_used)
 {
     for (size_t i = 0; i < cfg->n_meter; i++) {
         const struct cfg_meter *c = &cfg->meter[i];
@@ -284,8 +292,8 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
     s->meter = calloc(cfg->n_meter ? cfg->n_meter : 1, sizeof(*s->meter));
     s->bus = calloc(cfg->n_bus ? cfg->n_bus : 1, sizeof(*s->bus));
     s->kv = calloc(nkv ? nkv : 1, sizeof(*s->kv));
-    s->policy_opt = calloc(cfg->policy.options.n ? cfg->policy.options.n : 1,
-                           sizeof(*s->policy_opt));
+    s->policy_opt =
+        calloc(cfg->policy.options.n ? cfg->policy.options.n : 1, sizeof(*s->policy_opt));
     if (!s->circuit || !s->evse || !s->controllable || !s->meter || !s->bus || !s->kv ||
         !s->policy_opt) {
         goto fail;

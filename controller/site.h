@@ -32,31 +32,31 @@ struct site_circuit {
     uint8_t depth;        /* 0 for the supply */
     int32_t rating_ma[3]; /* per supply phase; 0 on phases it does not carry */
     int32_t overcommit_ma;
-    int32_t meter;        /* the meter measuring it, or -1 */
+    int32_t meter; /* the meter measuring it, or -1 */
     int cfg_line;
 };
 
 struct site_evse {
     char name[SITE_NAME_MAX];
     enum site_evse_kind kind;
-    bool controllable;          /* false for [evse] control = none: a metered load only */
+    bool controllable; /* false for [evse] control = none: a metered load only */
     int32_t circuit;
-    uint8_t phases;             /* mask of supply phases it loads */
-    uint8_t n_phases;           /* 1 or 3 */
-    uint8_t phase_map[3];       /* supply phase (0..2) of conductor i; 0xff when unused */
+    uint8_t phases;       /* mask of supply phases it loads */
+    uint8_t n_phases;     /* 1 or 3 */
+    uint8_t phase_map[3]; /* supply phase (0..2) of conductor i; 0xff when unused */
     int32_t min_ma;
-    int32_t max_ma;             /* after clamping to its circuit */
-    int32_t configured_max_ma;  /* as written */
-    int32_t step_ma;            /* 1000 for Wall Connectors (twc-gen2.md §5.3) */
+    int32_t max_ma;            /* after clamping to its circuit */
+    int32_t configured_max_ma; /* as written */
+    int32_t step_ma;           /* 1000 for Wall Connectors (twc-gen2.md §5.3) */
     int32_t priority;
-    int32_t stale_current_ma;   /* offer while its measurement is stale; -1: keep its offer */
-    uint32_t stale_timeout_ms;  /* from its meter, its bus, or the default */
-    int32_t meter;              /* the meter measuring it, or -1 (then the EVSE reports) */
-    int32_t bus;                /* Wall Connectors: its bus */
-    uint16_t address;           /* Wall Connectors: TWC ID */
+    int32_t stale_current_ma;  /* offer while its measurement is stale; -1: keep its offer */
+    uint32_t stale_timeout_ms; /* from its meter, its bus, or the default */
+    int32_t meter;             /* the meter measuring it, or -1 (then the EVSE reports) */
+    int32_t bus;               /* Wall Connectors: its bus */
+    uint16_t address;          /* Wall Connectors: TWC ID */
     bool address_auto;
-    int32_t view;               /* index among the controllable EVSEs, -1 if not controllable */
-    char control[16];           /* "modbus" / "none" / "twc" */
+    int32_t view;     /* index among the controllable EVSEs, -1 if not controllable */
+    char control[16]; /* "modbus" / "none" / "twc" */
     char control_transport[CFG_TEXT_MAX];
     uint32_t control_unit_id;
     char control_map[CFG_TEXT_MAX];
@@ -66,12 +66,12 @@ struct site_evse {
 struct site_meter {
     char name[SITE_NAME_MAX];
     enum cfg_measures measures;
-    int32_t target;            /* circuit index (0 = grid), or EVSE index */
-    uint8_t n_inputs;          /* phases it reports */
-    uint8_t phase_map[3];      /* supply phase of input i */
+    int32_t target;       /* circuit index (0 = grid), or EVSE index */
+    uint8_t n_inputs;     /* phases it reports */
+    uint8_t phase_map[3]; /* supply phase of input i */
     uint32_t poll_interval_ms;
     uint32_t stale_timeout_ms;
-    int32_t stale_current_ma;  /* assumed load while stale; -1: the default (see alloc.h) */
+    int32_t stale_current_ma; /* assumed load while stale; -1: the default (see alloc.h) */
     char transport[CFG_TEXT_MAX];
     uint32_t unit_id;
     char map[CFG_TEXT_MAX];

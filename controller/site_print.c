@@ -45,8 +45,8 @@ static void limits(char *buf, size_t cap, const int32_t ma[3], uint8_t mask)
     }
 }
 
-static void print_evse(FILE *out, const struct site *s, const struct site_evse *e,
-                       const char *prefix, bool last)
+static void print_evse(
+    FILE *out, const struct site *s, const struct site_evse *e, const char *prefix, bool last)
 {
     char lo[24], hi[24], cfgmax[24], map[24];
     map_list(map, sizeof(map), e->phase_map, e->n_phases);
@@ -76,8 +76,7 @@ static void print_evse(FILE *out, const struct site *s, const struct site_evse *
     fprintf(out, "\n");
 }
 
-static void print_circuit(FILE *out, const struct site *s, int32_t c, const char *prefix,
-                          bool last)
+static void print_circuit(FILE *out, const struct site *s, int32_t c, const char *prefix, bool last)
 {
     const struct site_circuit *sc = &s->circuit[c];
     char lim[96], ph[16], oc[24], sub[512];
@@ -117,8 +116,8 @@ static void print_circuit(FILE *out, const struct site *s, int32_t c, const char
     }
 }
 
-static const char *measures_text(const struct site *s, const struct site_meter *m, char *buf,
-                                 size_t cap)
+static const char *
+measures_text(const struct site *s, const struct site_meter *m, char *buf, size_t cap)
 {
     switch (m->measures) {
     case CFG_MEASURES_GRID:
@@ -296,8 +295,11 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
     fprintf(out, "}}}");
 }
 
-void site_print_json(FILE *out, const char *file, const struct cfg_diag *diag,
-                     const struct site *site, const char *policy_source)
+void site_print_json(FILE *out,
+                     const char *file,
+                     const struct cfg_diag *diag,
+                     const struct site *site,
+                     const char *policy_source)
 {
     fprintf(out, "{\"file\":");
     site_json_string(out, file);

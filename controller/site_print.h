@@ -14,8 +14,11 @@ void site_print_tree(FILE *out, const struct site *site, const char *policy_sour
 
 /* Prints {"file", "valid", "errors", "warnings", "site"} as one JSON object. site may be NULL
  * (an invalid config). */
-void site_print_json(FILE *out, const char *file, const struct cfg_diag *diag,
-                     const struct site *site, const char *policy_source);
+void site_print_json(FILE *out,
+                     const char *file,
+                     const struct cfg_diag *diag,
+                     const struct site *site,
+                     const char *policy_source);
 
 /* Writes s as a JSON string, quotes included. */
 void site_json_string(FILE *out, const char *s);

@@ -47,7 +47,7 @@ extern "C" {
 #define AMPSHARE_POLICY_ABI_MINOR 0
 
 #if defined(__GNUC__) || defined(__clang__)
-#define AMPSHARE_POLICY_EXPORT __attribute__((visibility("default")))
+#define AMPSHARE_POLICY_EXPORT       __attribute__((visibility("default")))
 #define AMPSHARE_POLICY_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define AMPSHARE_POLICY_EXPORT
@@ -55,7 +55,7 @@ extern "C" {
 #endif
 
 /* True when a struct of size `size` (as the other side reports it) contains `field`. */
-#define AMPSHARE_POLICY_HAS_FIELD(size, type, field)                                               \
+#define AMPSHARE_POLICY_HAS_FIELD(size, type, field) \
     ((size) >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* Supply phase bits, for phase masks. */
@@ -201,13 +201,16 @@ struct ampshare_policy {
      * errno value (-EINVAL for a bad or unknown option, logged through host->log naming it;
      * -ENOMEM). On failure *state is not used and destroy is not called.
      */
-    int (*init)(const struct ampshare_policy_host *host, const struct ampshare_policy_option *opt,
-                size_t n_opt, void **state);
+    int (*init)(const struct ampshare_policy_host *host,
+                const struct ampshare_policy_option *opt,
+                size_t n_opt,
+                void **state);
     /*
      * Decides this tick's targets: out->target_ma[i] for in->evse[i]. Returns 0, or a negative
      * errno value, in which case the host uses its fallback (equal share) for this tick.
      */
-    int (*allocate)(void *state, const struct ampshare_policy_input *in,
+    int (*allocate)(void *state,
+                    const struct ampshare_policy_input *in,
                     struct ampshare_policy_output *out);
     /* Frees the instance ("free" semantics; NULL is allowed). */
     void (*destroy)(void *state);

@@ -176,8 +176,8 @@ static inline bool apk_counts_by_draw(const struct apk *k, const struct ampshare
 }
 
 /* What an EVSE at target t counts on phase p under host rule (1). */
-static inline int32_t apk_counted(const struct apk *k, const struct ampshare_policy_evse *ev,
-                                  int32_t t, int p)
+static inline int32_t
+apk_counted(const struct apk *k, const struct ampshare_policy_evse *ev, int32_t t, int p)
 {
     if (apk_counts_by_draw(k, ev)) {
         int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
@@ -194,8 +194,8 @@ static inline int32_t apk_clamp32(int64_t v)
 /* Starts a tick: checks the input fits the scratch and that parents come before children,
  * sets every circuit's room to its limits (as the host counts them) and zeroes the output.
  * Returns 0, -EMSGSIZE or -EINVAL. */
-static inline int apk_begin(struct apk *k, const struct ampshare_policy_input *in,
-                            struct ampshare_policy_output *out)
+static inline int
+apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     if (in->n_evse > k->max_evse || in->n_circuit > k->max_circuit || in->n_circuit == 0) {
         return -EMSGSIZE;
@@ -227,8 +227,11 @@ static inline int apk_begin(struct apk *k, const struct ampshare_policy_input *i
 
 /* Sets EVSE e's target to t and takes the change off the room of every circuit above it. The
  * caller keeps t valid (0, or a step multiple in [min, max]) and within apk_room(). */
-static inline void apk_set(struct apk *k, const struct ampshare_policy_input *in,
-                           struct ampshare_policy_output *out, size_t e, int32_t t)
+static inline void apk_set(struct apk *k,
+                           const struct ampshare_policy_input *in,
+                           struct ampshare_policy_output *out,
+                           size_t e,
+                           int32_t t)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     int32_t old = out->target_ma[e];
@@ -269,7 +272,8 @@ static inline void apk_bound_refresh(struct apk *k, const struct ampshare_policy
 }
 
 /* An upper bound of apk_room() for EVSE e, without walking the tree. */
-static inline int32_t apk_room_bound(struct apk *k, const struct ampshare_policy_input *in,
+static inline int32_t apk_room_bound(struct apk *k,
+                                     const struct ampshare_policy_input *in,
                                      const struct ampshare_policy_evse *ev)
 {
     if (!k->bound_ok) {
@@ -287,8 +291,10 @@ static inline int32_t apk_room_bound(struct apk *k, const struct ampshare_policy
 
 /* How much more (mA) EVSE e may be given, from its current target, before some circuit above it
  * breaks host rule (1) or (2) on some phase. Ignores its own max and step. */
-static inline int32_t apk_room(const struct apk *k, const struct ampshare_policy_input *in,
-                               const struct ampshare_policy_output *out, size_t e)
+static inline int32_t apk_room(const struct apk *k,
+                               const struct ampshare_policy_input *in,
+                               const struct ampshare_policy_output *out,
+                               size_t e)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     int32_t t = out->target_ma[e];
@@ -318,8 +324,8 @@ static inline int32_t apk_room(const struct apk *k, const struct ampshare_policy
  * just before apk_admit()ing the EVSE. Pilots (rule (2)) are not touched: the EVSE then gets in
  * only where the offers still fit.
  */
-static inline void apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in,
-                                    size_t e, int sign)
+static inline void
+apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e, int sign)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     int32_t m = apk_min_target(ev);
@@ -336,8 +342,10 @@ static inline void apk_reserve_draw(struct apk *k, const struct ampshare_policy_
 }
 
 /* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */
-static inline bool apk_admit(struct apk *k, const struct ampshare_policy_input *in,
-                             struct ampshare_policy_output *out, size_t e)
+static inline bool apk_admit(struct apk *k,
+                             const struct ampshare_policy_input *in,
+                             struct ampshare_policy_output *out,
+                             size_t e)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     if (out->target_ma[e] != 0 || !apk_can_charge(ev)) {
@@ -372,8 +380,11 @@ static inline bool apk_admit(struct apk *k, const struct ampshare_policy_input *
 
 /* Raises EVSE e towards ceiling (clipped to its max) as far as the limits allow; an EVSE at 0
  * stays at 0 unless it can reach its minimum. Returns the new target. */
-static inline int32_t apk_raise(struct apk *k, const struct ampshare_policy_input *in,
-                                struct ampshare_policy_output *out, size_t e, int32_t ceiling)
+static inline int32_t apk_raise(struct apk *k,
+                                const struct ampshare_policy_input *in,
+                                struct ampshare_policy_output *out,
+                                size_t e,
+                                int32_t ceiling)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     int32_t t = out->target_ma[e];
@@ -399,8 +410,11 @@ static inline int32_t apk_raise(struct apk *k, const struct ampshare_policy_inpu
  * above it can give all its unsaturated EVSEs. Leftovers smaller than a step per EVSE go, in set
  * order, to the first that can take them. O(rounds x (n + circuits)).
  */
-static inline void apk_fill_equal(struct apk *k, const struct ampshare_policy_input *in,
-                                  struct ampshare_policy_output *out, const uint32_t *set, size_t n)
+static inline void apk_fill_equal(struct apk *k,
+                                  const struct ampshare_policy_input *in,
+                                  struct ampshare_policy_output *out,
+                                  const uint32_t *set,
+                                  size_t n)
 {
     size_t nc = in->n_circuit;
     for (int round = 0; round < APK_FILL_ROUNDS; round++) {
@@ -455,7 +469,8 @@ static inline void apk_fill_equal(struct apk *k, const struct ampshare_policy_in
                 /* the circuits above learn of it once, after the round */
                 for (int p = 0; p < 3; p++) {
                     if ((ev->phases >> p) & 1u) {
-                        k->d1[ev->circuit][p] += apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
+                        k->d1[ev->circuit][p] +=
+                            apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
                         k->d2[ev->circuit][p] += nt - t;
                     }
                 }
@@ -490,8 +505,8 @@ static inline void apk_fill_equal(struct apk *k, const struct ampshare_policy_in
  * tapering) is given its draw plus headroom_ma. headroom > take_margin keeps this stable: at
  * offer = draw + headroom the car is still "taking less".
  */
-static inline int32_t apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma,
-                                 int32_t headroom_ma)
+static inline int32_t
+apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma, int32_t headroom_ma)
 {
     int32_t top = apk_max_target(ev);
     int32_t d = apk_draw_max(ev);
@@ -609,9 +624,12 @@ static inline bool apk_parse_amps(const char *s, int64_t *out_ma)
 }
 
 /* Parses opt[] against defs[]; logs and refuses unknown keys and bad values. 0 or -EINVAL. */
-static inline int apk_options(const struct ampshare_policy_host *host, const char *policy,
-                              const struct ampshare_policy_option *opt, size_t n_opt,
-                              const struct apk_optdef *defs, size_t n_defs)
+static inline int apk_options(const struct ampshare_policy_host *host,
+                              const char *policy,
+                              const struct ampshare_policy_option *opt,
+                              size_t n_opt,
+                              const struct apk_optdef *defs,
+                              size_t n_defs)
 {
     int rc = 0;
     for (size_t i = 0; i < n_opt; i++) {
@@ -634,8 +652,9 @@ static inline int apk_options(const struct ampshare_policy_host *host, const cha
         bool ok = d->kind == APK_OPT_AMPS ? apk_parse_amps(val, &v) : apk_parse_int(val, &v);
         if (!ok || v < d->min || v > d->max) {
             if (host && host->log) {
-                host->log(host->ctx, AMPSHARE_LOG_ERR, "%s: option %s: '%s' is not %s in %lld..%lld",
-                          policy, d->key, val, d->kind == APK_OPT_AMPS ? "an amp value" : "a number",
+                host->log(host->ctx, AMPSHARE_LOG_ERR,
+                          "%s: option %s: '%s' is not %s in %lld..%lld", policy, d->key, val,
+                          d->kind == APK_OPT_AMPS ? "an amp value" : "a number",
                           (long long)(d->kind == APK_OPT_AMPS ? d->min / 1000 : d->min),
                           (long long)(d->kind == APK_OPT_AMPS ? d->max / 1000 : d->max));
             }
@@ -652,19 +671,19 @@ static inline int apk_options(const struct ampshare_policy_host *host, const cha
  * core it defines ampshare_builtin_<ident>(), which the built-in table calls; compiled with
  * -DAMPSHARE_POLICY_MODULE it defines the exported ampshare_policy_entry() instead. */
 #ifdef AMPSHARE_POLICY_MODULE
-#define APK_POLICY(ident, desc)                                                                    \
-    AMPSHARE_POLICY_EXPORT const struct ampshare_policy *ampshare_policy_entry(                    \
-        uint16_t host_abi_major, uint16_t host_abi_minor)                                          \
-    {                                                                                              \
-        (void)host_abi_minor;                                                                      \
-        return host_abi_major == AMPSHARE_POLICY_ABI_MAJOR ? &(desc) : NULL;                       \
+#define APK_POLICY(ident, desc)                                                 \
+    AMPSHARE_POLICY_EXPORT const struct ampshare_policy *ampshare_policy_entry( \
+        uint16_t host_abi_major, uint16_t host_abi_minor)                       \
+    {                                                                           \
+        (void)host_abi_minor;                                                   \
+        return host_abi_major == AMPSHARE_POLICY_ABI_MAJOR ? &(desc) : NULL;    \
     }
 #else
-#define APK_POLICY(ident, desc)                                                                    \
-    const struct ampshare_policy *ampshare_builtin_##ident(void);                                  \
-    const struct ampshare_policy *ampshare_builtin_##ident(void)                                   \
-    {                                                                                              \
-        return &(desc);                                                                            \
+#define APK_POLICY(ident, desc)                                   \
+    const struct ampshare_policy *ampshare_builtin_##ident(void); \
+    const struct ampshare_policy *ampshare_builtin_##ident(void)  \
+    {                                                             \
+        return &(desc);                                           \
     }
 #endif
 

@@ -12,8 +12,10 @@ struct equal_share {
     struct apk k;
 };
 
-static int eq_init(const struct ampshare_policy_host *host, const struct ampshare_policy_option *opt,
-                   size_t n_opt, void **state)
+static int eq_init(const struct ampshare_policy_host *host,
+                   const struct ampshare_policy_option *opt,
+                   size_t n_opt,
+                   void **state)
 {
     int rc = apk_options(host, "equal_share", opt, n_opt, NULL, 0);
     if (rc != 0) {
@@ -32,8 +34,8 @@ static int eq_init(const struct ampshare_policy_host *host, const struct ampshar
     return 0;
 }
 
-static int eq_allocate(void *state, const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+eq_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct equal_share *s = state;
     struct apk *k = &s->k;

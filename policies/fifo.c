@@ -12,7 +12,9 @@ struct fifo {
 };
 
 static int fifo_init(const struct ampshare_policy_host *host,
-                     const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                     const struct ampshare_policy_option *opt,
+                     size_t n_opt,
+                     void **state)
 {
     int rc = apk_options(host, "fifo", opt, n_opt, NULL, 0);
     if (rc != 0) {
@@ -31,7 +33,8 @@ static int fifo_init(const struct ampshare_policy_host *host,
     return 0;
 }
 
-static int fifo_allocate(void *state, const struct ampshare_policy_input *in,
+static int fifo_allocate(void *state,
+                         const struct ampshare_policy_input *in,
                          struct ampshare_policy_output *out)
 {
     struct fifo *s = state;

@@ -20,11 +20,11 @@
 #include "policies/ampshare_policy_kit.h"
 
 enum ir_class {
-    IR_NONE = 0,  /* unplugged or cannot charge */
-    IR_ACTIVE,    /* charging: ceiling by demand */
-    IR_PROBE,     /* idle but offered its minimum before the others are filled */
-    IR_KEEP,      /* idle, kept at its minimum if the pilots still fit after the fill */
-    IR_PAUSE,     /* idle, paused */
+    IR_NONE = 0, /* unplugged or cannot charge */
+    IR_ACTIVE,   /* charging: ceiling by demand */
+    IR_PROBE,    /* idle but offered its minimum before the others are filled */
+    IR_KEEP,     /* idle, kept at its minimum if the pilots still fit after the fill */
+    IR_PAUSE,    /* idle, paused */
 };
 
 struct idle_reclaim {
@@ -43,8 +43,10 @@ static void ir_destroy(void *state)
     }
 }
 
-static int ir_init(const struct ampshare_policy_host *host, const struct ampshare_policy_option *opt,
-                   size_t n_opt, void **state)
+static int ir_init(const struct ampshare_policy_host *host,
+                   const struct ampshare_policy_option *opt,
+                   size_t n_opt,
+                   void **state)
 {
     struct idle_reclaim *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -65,14 +67,16 @@ static int ir_init(const struct ampshare_policy_host *host, const struct ampshar
     int rc = apk_options(host, "idle_reclaim", opt, n_opt, defs, sizeof(defs) / sizeof(defs[0]));
     if (rc == 0 && s->probe_every_ms <= s->probe_ms) {
         if (host && host->log) {
-            host->log(host->ctx, AMPSHARE_LOG_ERR, "idle_reclaim: probe_every_ms must exceed probe_ms");
+            host->log(host->ctx, AMPSHARE_LOG_ERR,
+                      "idle_reclaim: probe_every_ms must exceed probe_ms");
         }
         rc = -EINVAL;
     }
     if (rc == 0 && s->take_margin_ma >= s->headroom_ma) {
         if (host && host->log) {
-            host->log(host->ctx, AMPSHARE_LOG_ERR,
-                      "idle_reclaim: take_margin_a must be below headroom_a (or demand oscillates)");
+            host->log(
+                host->ctx, AMPSHARE_LOG_ERR,
+                "idle_reclaim: take_margin_a must be below headroom_a (or demand oscillates)");
         }
         rc = -EINVAL;
     }
@@ -92,8 +96,10 @@ static int ir_init(const struct ampshare_policy_host *host, const struct ampshar
 }
 
 /* Where an idle car stands in its schedule. */
-static enum ir_class idle_class(const struct idle_reclaim *s, const struct ampshare_policy_evse *ev,
-                                uint64_t now, bool keep)
+static enum ir_class idle_class(const struct idle_reclaim *s,
+                                const struct ampshare_policy_evse *ev,
+                                uint64_t now,
+                                bool keep)
 {
     uint64_t idle = now > ev->state_since_ms ? now - ev->state_since_ms : 0;
     bool fresh = ev->state_since_ms <= ev->connected_since_ms; /* has not drawn since plug-in */
@@ -108,8 +114,8 @@ static enum ir_class idle_class(const struct idle_reclaim *s, const struct ampsh
     return keep ? IR_KEEP : IR_PAUSE;
 }
 
-static int ir_allocate(void *state, const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+ir_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct idle_reclaim *s = state;
     struct apk *k = &s->k;
@@ -137,9 +143,9 @@ static int ir_allocate(void *state, const struct ampshare_policy_input *in,
         }
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
         if (apk_admit(k, in, out, e)) {
-            k->want[e] =
-                apk_demand(ev, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
-            out->why[e] = k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
+            k->want[e] = apk_demand(ev, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
+            out->why[e] =
+                k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
             k->set[n++] = (uint32_t)e;
         } else {
             out->why[e] = AMPSHARE_WHY_SHED;

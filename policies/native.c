@@ -17,7 +17,9 @@ struct native {
 };
 
 static int native_init(const struct ampshare_policy_host *host,
-                       const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                       const struct ampshare_policy_option *opt,
+                       size_t n_opt,
+                       void **state)
 {
     int rc = apk_options(host, "native", opt, n_opt, NULL, 0);
     if (rc != 0) {
@@ -37,7 +39,8 @@ static int native_init(const struct ampshare_policy_host *host,
     return 0;
 }
 
-static int native_allocate(void *state, const struct ampshare_policy_input *in,
+static int native_allocate(void *state,
+                           const struct ampshare_policy_input *in,
                            struct ampshare_policy_output *out)
 {
     struct native *s = state;

@@ -14,7 +14,9 @@ struct priority {
 };
 
 static int prio_init(const struct ampshare_policy_host *host,
-                     const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                     const struct ampshare_policy_option *opt,
+                     size_t n_opt,
+                     void **state)
 {
     int rc = apk_options(host, "priority", opt, n_opt, NULL, 0);
     if (rc != 0) {
@@ -36,7 +38,7 @@ static int prio_init(const struct ampshare_policy_host *host,
 /* Sort key: tier (higher first), charging before idle, earliest connection, then index. */
 static uint64_t prio_key(const struct ampshare_policy_evse *ev)
 {
-    uint64_t tier = (uint64_t)(0x7fff - (ev->priority < -0x7fff   ? -0x7fff
+    uint64_t tier = (uint64_t)(0x7fff - (ev->priority < -0x7fff  ? -0x7fff
                                          : ev->priority > 0x7fff ? 0x7fff
                                                                  : ev->priority));
     uint64_t idle = ev->state == AMPSHARE_EVSE_CHARGING ? 0 : 1;
@@ -44,7 +46,8 @@ static uint64_t prio_key(const struct ampshare_policy_evse *ev)
     return tier << 47 | idle << 46 | since;
 }
 
-static int prio_allocate(void *state, const struct ampshare_policy_input *in,
+static int prio_allocate(void *state,
+                         const struct ampshare_policy_input *in,
                          struct ampshare_policy_output *out)
 {
     struct priority *s = state;

@@ -16,8 +16,8 @@
 struct round_robin {
     struct apk k;
     int64_t hold_ms;
-    uint32_t start;      /* EVSE index the rotation starts at */
-    uint64_t since_ms;   /* when the current turn began */
+    uint32_t start;    /* EVSE index the rotation starts at */
+    uint64_t since_ms; /* when the current turn began */
     bool started;
 };
 
@@ -31,7 +31,9 @@ static void rr_destroy(void *state)
 }
 
 static int rr_init(const struct ampshare_policy_host *host,
-                   const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                   const struct ampshare_policy_option *opt,
+                   size_t n_opt,
+                   void **state)
 {
     struct round_robin *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -64,8 +66,10 @@ static bool rr_candidate(const struct ampshare_policy_evse *ev)
 
 /* Admits the candidates from start on, cyclically. Returns the EVSE index of the first car that
  * did not fit (or in->n_evse when all did); n_set gets the admitted count. */
-static size_t rr_admit(struct round_robin *s, const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out, size_t *n_set)
+static size_t rr_admit(struct round_robin *s,
+                       const struct ampshare_policy_input *in,
+                       struct ampshare_policy_output *out,
+                       size_t *n_set)
 {
     struct apk *k = &s->k;
     size_t first_out = in->n_evse, n = 0;
@@ -76,7 +80,8 @@ static size_t rr_admit(struct round_robin *s, const struct ampshare_policy_input
             continue;
         }
         if (apk_admit(k, in, out, e)) {
-            k->want[e] = ev->state == AMPSHARE_EVSE_CHARGING ? apk_max_target(ev) : apk_min_target(ev);
+            k->want[e] =
+                ev->state == AMPSHARE_EVSE_CHARGING ? apk_max_target(ev) : apk_min_target(ev);
             out->why[e] = AMPSHARE_WHY_POLICY;
             k->set[n++] = (uint32_t)e;
         } else {
@@ -90,8 +95,8 @@ static size_t rr_admit(struct round_robin *s, const struct ampshare_policy_input
     return first_out;
 }
 
-static int rr_allocate(void *state, const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+rr_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct round_robin *s = state;
     struct apk *k = &s->k;

@@ -10,10 +10,8 @@
  * cars). Simple and safe, though it leaves current unused when some cars cannot take their
  * share (the built-in equal_share redistributes it).
  *
- * Build: cc -shared -fPIC -fvisibility=hidden -I<dir of ampshare_policy.h> fair_cap.c -o fair_cap.so
- * Use:   [policy]
- *        name = /usr/local/lib/ampshare/fair_cap.so
- *        cap_a = 40
+ * Build: cc -shared -fPIC -fvisibility=hidden -I<dir of ampshare_policy.h> fair_cap.c -o
+ * fair_cap.so Use:   [policy] name = /usr/local/lib/ampshare/fair_cap.so cap_a = 40
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,7 +22,7 @@
 
 /* Everything an instance needs lives here: no globals, so instances never interfere. */
 struct fair_cap {
-    int32_t cap_ma;     /* the option cap_a */
+    int32_t cap_ma; /* the option cap_a */
     uint32_t max_circuit;
     uint32_t (*count)[3]; /* per circuit and phase: charging cars at or below it */
     int32_t (*share)[3];  /* per circuit and phase: the share it allows */
@@ -66,8 +64,10 @@ static int32_t parse_amps(const char *v)
     return (int32_t)(whole * 1000 + frac * 1000 / div);
 }
 
-static int fc_init(const struct ampshare_policy_host *host, const struct ampshare_policy_option *opt,
-                   size_t n_opt, void **state)
+static int fc_init(const struct ampshare_policy_host *host,
+                   const struct ampshare_policy_option *opt,
+                   size_t n_opt,
+                   void **state)
 {
     struct fair_cap *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -98,8 +98,8 @@ static int fc_init(const struct ampshare_policy_host *host, const struct ampshar
     return 0;
 }
 
-static int fc_allocate(void *state, const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+fc_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct fair_cap *s = state;
     if (in->n_circuit > s->max_circuit || in->n_circuit == 0) {
@@ -147,9 +147,9 @@ static int fc_allocate(void *state, const struct ampshare_policy_input *in,
                 }
             }
             int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-            t -= t % step;      /* round down to what the charger can take */
+            t -= t % step; /* round down to what the charger can take */
             if (t < ev->min_ma) {
-                t = 0;          /* below the minimum a car must get nothing */
+                t = 0; /* below the minimum a car must get nothing */
             }
         }
         out->target_ma[i] = t;

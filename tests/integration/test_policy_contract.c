@@ -120,6 +120,7 @@ START_TEST(test_init_with_no_and_junk_options_succeeds_or_returns_a_code)
     }
     release();
 }
+
 END_TEST
 
 START_TEST(test_random_fleets_keep_every_limit)
@@ -163,6 +164,7 @@ START_TEST(test_random_fleets_keep_every_limit)
     alloc_clamp_scratch_fini(&sc);
     release();
 }
+
 END_TEST
 
 START_TEST(test_identical_input_gives_identical_output)
@@ -194,6 +196,7 @@ START_TEST(test_identical_input_gives_identical_output)
     }
     release();
 }
+
 END_TEST
 
 /* Two instances fed two different streams, interleaved, answer as each would alone. */
@@ -201,7 +204,11 @@ START_TEST(test_two_instances_do_not_interfere)
 {
     collect();
     uint64_t seed = amp_test_seed();
-    enum { N = 300 };
+
+    enum {
+        N = 300
+    };
+
     static int32_t alone[2][N][AMP_FLEET_EVSE_MAX];
     for (size_t i = 0; i < n_subjects; i++) {
         const struct ampshare_policy *p = subjects[i].h.policy;
@@ -237,6 +244,7 @@ START_TEST(test_two_instances_do_not_interfere)
     }
     release();
 }
+
 END_TEST
 
 /* Each built-in and the plugin built from the same source give the same answers. */
@@ -268,6 +276,7 @@ START_TEST(test_builtin_and_its_plugin_agree)
         policy_close(&h);
     }
 }
+
 END_TEST
 
 struct refusal {
@@ -299,6 +308,7 @@ START_TEST(test_loader_refuses_a_bad_plugin_with_a_clear_message)
     ck_assert_ptr_null(h.policy);
     ck_assert_ptr_null(h.dl);
 }
+
 END_TEST
 
 START_TEST(test_loader_checks_struct_size_and_functions)
@@ -318,6 +328,7 @@ START_TEST(test_loader_checks_struct_size_and_functions)
     ck_assert_int_eq(policy_check(&p, "x", err, sizeof(err)), -EINVAL);
     ck_assert_ptr_nonnull(policy_builtin_find("equal-share")); /* '-' and '_' are one */
 }
+
 END_TEST
 
 static Suite *policy_contract_suite(void)

@@ -5,13 +5,16 @@
 #include "policies/ampshare_policy.h"
 
 static int bad_init(const struct ampshare_policy_host *host,
-                    const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                    const struct ampshare_policy_option *opt,
+                    size_t n_opt,
+                    void **state)
 {
     (void)host, (void)opt, (void)n_opt, (void)state;
     return -EINVAL;
 }
 
-static int bad_allocate(void *state, const struct ampshare_policy_input *in,
+static int bad_allocate(void *state,
+                        const struct ampshare_policy_input *in,
                         struct ampshare_policy_output *out)
 {
     (void)state, (void)in, (void)out;

@@ -13,8 +13,10 @@ struct hostile {
     uint64_t rng;
 };
 
-static int h_init(const struct ampshare_policy_host *host, const struct ampshare_policy_option *opt,
-                  size_t n_opt, void **state)
+static int h_init(const struct ampshare_policy_host *host,
+                  const struct ampshare_policy_option *opt,
+                  size_t n_opt,
+                  void **state)
 {
     (void)host, (void)opt, (void)n_opt;
     struct hostile *s = calloc(1, sizeof(*s));
@@ -26,8 +28,8 @@ static int h_init(const struct ampshare_policy_host *host, const struct ampshare
     return 0;
 }
 
-static int h_allocate(void *state, const struct ampshare_policy_input *in,
-                      struct ampshare_policy_output *out)
+static int
+h_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct hostile *s = state;
     s->rng = 0x9e3779b97f4a7c15ull ^ in->now_ms; /* deterministic for a given input */

@@ -5,7 +5,9 @@
 #include "policies/ampshare_policy.h"
 
 static int noop_init(const struct ampshare_policy_host *host,
-                     const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                     const struct ampshare_policy_option *opt,
+                     size_t n_opt,
+                     void **state)
 {
     (void)host, (void)opt, (void)n_opt;
     *state = 0;

@@ -16,8 +16,8 @@ static uint32_t pick(uint64_t *rng, uint32_t n)
     return n ? (uint32_t)(amp_test_rand(rng) % n) : 0;
 }
 
-void amp_fleet_random(struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_t max_circuit,
-                      uint64_t now_ms)
+void amp_fleet_random(
+    struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_t max_circuit, uint64_t now_ms)
 {
     memset(f, 0, sizeof(*f));
     if (max_circuit > AMP_FLEET_CIRCUITS_MAX) {
@@ -72,7 +72,8 @@ void amp_fleet_random(struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_
         ev->step_ma = wc ? 1000 : (pick(rng, 2) ? 1000 : 100);
         ev->flags = wc ? AMPSHARE_EVSE_F_WALL_CONNECTOR : 0;
         ev->min_ma = wc ? (pick(rng, 4) == 0 ? 5000 : 6000) : (int32_t)(6000 + pick(rng, 3) * 1000);
-        ev->max_ma = (int32_t)(pick(rng, 6) == 0 ? pick(rng, 8) * 1000 : 6000 + pick(rng, 75) * 1000);
+        ev->max_ma =
+            (int32_t)(pick(rng, 6) == 0 ? pick(rng, 8) * 1000 : 6000 + pick(rng, 75) * 1000);
         if (!wc && pick(rng, 3) == 0) {
             ev->max_ma += (int32_t)pick(rng, 10) * 100;
         }
@@ -125,18 +126,20 @@ static bool below(const struct ampshare_policy_input *in, int32_t c, int32_t anc
     return false;
 }
 
-int amp_check_limits(const struct ampshare_policy_input *in, const int32_t *t, char *msg,
+int amp_check_limits(const struct ampshare_policy_input *in,
+                     const int32_t *t,
+                     char *msg,
                      size_t cap)
 {
     int bad = 0;
     if (msg && cap) {
         msg[0] = '\0';
     }
-#define BAD(...)                                                                                   \
-    do {                                                                                           \
-        if (bad++ == 0 && msg) {                                                                   \
-            snprintf(msg, cap, __VA_ARGS__);                                                       \
-        }                                                                                          \
+#define BAD(...)                             \
+    do {                                     \
+        if (bad++ == 0 && msg) {             \
+            snprintf(msg, cap, __VA_ARGS__); \
+        }                                    \
     } while (0)
     for (size_t i = 0; i < in->n_evse; i++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, i);
@@ -170,8 +173,8 @@ int amp_check_limits(const struct ampshare_policy_input *in, const int32_t *t, c
             int64_t oc = ci->overcommit_ma > 0 ? ci->overcommit_ma : 0;
             int64_t lim2 = (int64_t)ci->limit_ma[p] + oc > 0 ? (int64_t)ci->limit_ma[p] + oc : 0;
             if (counted > lim) {
-                BAD("circuit %zu L%d: counted %lld mA > limit %lld mA", c, p + 1, (long long)counted,
-                    (long long)lim);
+                BAD("circuit %zu L%d: counted %lld mA > limit %lld mA", c, p + 1,
+                    (long long)counted, (long long)lim);
             }
             if (sum > lim2) {
                 BAD("circuit %zu L%d: offers %lld mA > limit + overcommit %lld mA", c, p + 1,

@@ -29,8 +29,8 @@ struct amp_fleet {
  * Connectors and others, 1- and 3-phase with random phase maps, unplugged, idle or charging,
  * some stale, draws and offers), all from rng.
  */
-void amp_fleet_random(struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_t max_circuit,
-                      uint64_t now_ms);
+void amp_fleet_random(
+    struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_t max_circuit, uint64_t now_ms);
 
 /*
  * Counts every broken rule for targets t[in->n_evse]: a target that is not 0 or a step multiple
@@ -38,7 +38,9 @@ void amp_fleet_random(struct amp_fleet *f, uint64_t *rng, size_t max_evse, size_
  * above max(0, limit), or the sum of targets above max(0, limit + overcommit). Writes the first
  * problem into msg (may be NULL). Returns the count.
  */
-int amp_check_limits(const struct ampshare_policy_input *in, const int32_t *t, char *msg,
+int amp_check_limits(const struct ampshare_policy_input *in,
+                     const int32_t *t,
+                     char *msg,
                      size_t cap);
 
 struct site;

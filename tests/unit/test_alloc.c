@@ -73,8 +73,8 @@ static void car(struct rig *g, const char *name, bool connected, int32_t draw_ma
     in->draw_at_ms = at_ms;
 }
 
-static void meter(struct rig *g, const char *name, int32_t l1, int32_t l2, int32_t l3,
-                  uint64_t at_ms)
+static void
+meter(struct rig *g, const char *name, int32_t l1, int32_t l2, int32_t l3, uint64_t at_ms)
 {
     int m = site_find_meter(g->site, name);
     ck_assert_int_ge(m, 0);
@@ -108,9 +108,8 @@ static int32_t target(const struct rig *g, const char *name)
 static const char *why(const struct rig *g, const char *name, uint64_t now, int64_t wall)
 {
     static char buf[96]; /* test-only convenience */
-    ck_assert_int_gt(alloc_why_format(g->site, &g->r->evse[idx(g, name)], now, wall, buf,
-                                      sizeof(buf)),
-                     0);
+    ck_assert_int_gt(
+        alloc_why_format(g->site, &g->r->evse[idx(g, name)], now, wall, buf, sizeof(buf)), 0);
     return buf;
 }
 
@@ -149,6 +148,7 @@ START_TEST(test_native_seed_tesla_gets_34_of_40_with_an_idle_i3)
     ck_assert_uint_eq(g.r->corrections, 0);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_seed_tesla_gets_40_once_the_i3_is_paused)
@@ -178,6 +178,7 @@ START_TEST(test_idle_reclaim_seed_tesla_gets_40_once_the_i3_is_paused)
     ck_assert_str_eq(why(&g, "tesla", 32000, 0), "at its maximum");
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_seed_with_overcommit_tesla_gets_39_i3_kept_at_6)
@@ -197,6 +198,7 @@ START_TEST(test_idle_reclaim_seed_with_overcommit_tesla_gets_39_i3_kept_at_6)
     ck_assert_str_eq(why(&g, "i3", 40000, 0), "idle for 39 s");
     rig_stop(&g);
 }
+
 END_TEST
 
 /*
@@ -233,6 +235,7 @@ START_TEST(test_waking_car_is_cut_back_on_the_tick_that_measures_it)
     ck_assert_int_eq(target(&g, "i3"), 20000);
     rig_stop(&g);
 }
+
 END_TEST
 
 /* No overcommit: a paused car is only offered current again after the others' cut is in force,
@@ -261,6 +264,7 @@ START_TEST(test_no_overcommit_probe_never_exceeds_the_limit)
     ck_assert_int_eq(probes, 3);
     rig_stop(&g);
 }
+
 END_TEST
 
 static const char meter_ini[] =
@@ -304,6 +308,7 @@ START_TEST(test_circuit_meter_load_beyond_our_chargers_lowers_the_budget)
     ck_assert_int_eq(target(&g, "w3"), 0);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_uncontrolled_evse_is_a_load_and_its_stale_meter_a_fixed_one)
@@ -325,6 +330,7 @@ START_TEST(test_uncontrolled_evse_is_a_load_and_its_stale_meter_a_fixed_one)
     ck_assert_int_eq(target(&g, "wc"), 10000);
     rig_stop(&g);
 }
+
 END_TEST
 
 static const char stale_ini[] =
@@ -355,6 +361,7 @@ START_TEST(test_stale_evse_meter_keeps_its_offer_and_says_so)
     ck_assert_str_eq(why(&g, "bay", 7000, 0), "meter stale");
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_stale_grid_meter_uses_its_configured_budget)
@@ -370,6 +377,7 @@ START_TEST(test_stale_grid_meter_uses_its_configured_budget)
     ck_assert_int_eq(target(&g, "bay"), 10000);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_ramp_limits_raises_but_allows_a_start)
@@ -392,17 +400,21 @@ START_TEST(test_ramp_limits_raises_but_allows_a_start)
     ck_assert_uint_eq(g.r->held, 1);
     rig_stop(&g);
 }
+
 END_TEST
 
 static int failing_init(const struct ampshare_policy_host *host,
-                        const struct ampshare_policy_option *opt, size_t n_opt, void **state)
+                        const struct ampshare_policy_option *opt,
+                        size_t n_opt,
+                        void **state)
 {
     (void)host, (void)opt, (void)n_opt;
     *state = NULL;
     return 0;
 }
 
-static int failing_allocate(void *state, const struct ampshare_policy_input *in,
+static int failing_allocate(void *state,
+                            const struct ampshare_policy_input *in,
                             struct ampshare_policy_output *out)
 {
     (void)state, (void)in;
@@ -410,7 +422,8 @@ static int failing_allocate(void *state, const struct ampshare_policy_input *in,
     return -EIO;
 }
 
-static int greedy_allocate(void *state, const struct ampshare_policy_input *in,
+static int greedy_allocate(void *state,
+                           const struct ampshare_policy_input *in,
                            struct ampshare_policy_output *out)
 {
     (void)state;
@@ -454,6 +467,7 @@ START_TEST(test_failing_policy_falls_back_to_equal_share)
     ck_assert_uint_eq(alloc_get_stats(g.a)->policy_errors, 1);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_greedy_policy_is_clamped_and_counted)
@@ -495,6 +509,7 @@ START_TEST(test_greedy_policy_is_clamped_and_counted)
     ck_assert_uint_eq(alloc_get_stats(g.a)->fixes[ALLOC_FIX_CIRCUIT], 4);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_tick_refuses_a_state_of_another_site)
@@ -506,6 +521,7 @@ START_TEST(test_tick_refuses_a_state_of_another_site)
     ck_assert_int_eq(alloc_tick(g.a, g.st, 1000, g.r), 0);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_state_and_since_follow_the_measurements)
@@ -530,6 +546,7 @@ START_TEST(test_state_and_since_follow_the_measurements)
     ck_assert_uint_eq(in->evse[0].state_since_ms, 3000);
     rig_stop(&g);
 }
+
 END_TEST
 
 static Suite *alloc_suite(void)

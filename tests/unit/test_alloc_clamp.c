@@ -48,9 +48,15 @@ struct clamp_case {
     struct cc_evse e[4];
 };
 
-#define WC(circ, ph, st, draw, raw, want, fix, fc) {circ, ph, st, false, 6000, 32000, 1000, draw, raw, want, fix, fc}
+#define WC(circ, ph, st, draw, raw, want, fix, fc)                       \
+    {                                                                    \
+        circ, ph, st, false, 6000, 32000, 1000, draw, raw, want, fix, fc \
+    }
 /* a 48 A (North American) Wall Connector, for the 40 A circuit of twc-gen2.md §7.3 */
-#define WC48(circ, ph, st, draw, raw, want, fix, fc) {circ, ph, st, false, 6000, 48000, 1000, draw, raw, want, fix, fc}
+#define WC48(circ, ph, st, draw, raw, want, fix, fc)                     \
+    {                                                                    \
+        circ, ph, st, false, 6000, 48000, 1000, draw, raw, want, fix, fc \
+    }
 
 /* clang-format off */
 static const struct clamp_case cases[] = {
@@ -209,6 +215,7 @@ START_TEST(test_clamp_case_gives_hand_computed_targets)
     ck_assert_msg(amp_check_limits(&b.in, out, msg, sizeof(msg)) == 0, "%s: %s", k->name, msg);
     alloc_clamp_scratch_fini(&s);
 }
+
 END_TEST
 
 START_TEST(test_clamp_malformed_view_gives_all_zero_and_einval)
@@ -234,6 +241,7 @@ START_TEST(test_clamp_malformed_view_gives_all_zero_and_einval)
     ck_assert_int_eq(alloc_clamp(&b.in, b.raw, out, NULL, NULL, &s), -EMSGSIZE);
     alloc_clamp_scratch_fini(&s);
 }
+
 END_TEST
 
 /* Random fleets with random answers (any int32): the independent checker must find nothing. */
@@ -260,6 +268,7 @@ START_TEST(test_clamp_random_answers_never_break_a_limit)
     }
     alloc_clamp_scratch_fini(&s);
 }
+
 END_TEST
 
 static Suite *alloc_clamp_suite(void)

@@ -111,6 +111,7 @@ START_TEST(test_parse_error_names_file_line_and_fault)
     ck_assert_str_eq(diag.item[0].text, errors[_i].first);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_parse_reports_every_error_not_just_the_first)
@@ -129,6 +130,7 @@ START_TEST(test_parse_reports_every_error_not_just_the_first)
     ck_assert_int_eq(diag.item[3].line, 7);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_parse_accepts_comments_indentation_crlf_and_lists)
@@ -170,6 +172,7 @@ START_TEST(test_parse_accepts_comments_indentation_crlf_and_lists)
     ck_assert_int_eq(cfg.policy.options.kv[0].line, 14);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_amps_parse_exactly_without_floats)
@@ -194,6 +197,7 @@ START_TEST(test_amps_parse_exactly_without_floats)
     ck_assert_str_eq(cfg_fmt_amps(250, buf, sizeof(buf)), "0.25");
     ck_assert_str_eq(cfg_fmt_amps(125, buf, sizeof(buf)), "0.125");
 }
+
 END_TEST
 
 START_TEST(test_missing_file_is_reported_with_its_path)
@@ -210,6 +214,7 @@ START_TEST(test_missing_file_is_reported_with_its_path)
     ck_assert_str_eq(err, "/nonexistent/ampshare.ini: cannot read: No such file or directory");
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_example_config_loads_and_builds_a_site)
@@ -239,6 +244,7 @@ START_TEST(test_example_config_loads_and_builds_a_site)
     site_free(site);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 static Suite *config_suite(void)

@@ -14,15 +14,17 @@
 #include "tests/support/check_main.h"
 
 /* Lines 1..6; every case's own text starts at line 7. */
-#define BASE                                                                                       \
-    "[site]\n"                                                                                     \
-    "supply_limit_a = 63\n"                                                                        \
-    "[bus b]\n"                                                                                    \
-    "transport = serial:/dev/ttyUSB0\n"                                                            \
-    "[circuit garage]\n"                                                                           \
+#define BASE                            \
+    "[site]\n"                          \
+    "supply_limit_a = 63\n"             \
+    "[bus b]\n"                         \
+    "transport = serial:/dev/ttyUSB0\n" \
+    "[circuit garage]\n"                \
     "limit_a = 40\n"
 
-#define WC_OK(name, addr) "[wallconnector " name "]\nbus = b\naddress = " addr "\ncircuit = garage\nmax_current_a = 32\n"
+#define WC_OK(name, addr)                                                                       \
+    "[wallconnector " name "]\nbus = b\naddress = " addr "\ncircuit = garage\nmax_current_a = " \
+                                                         "32\n"
 
 struct vcase {
     const char *text;
@@ -190,6 +192,7 @@ START_TEST(test_validate_case_names_file_line_and_fault)
     ck_assert_int_eq(rc, k->warning_only ? 0 : -EINVAL);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_validate_clean_base_site_has_no_message)
@@ -203,6 +206,7 @@ START_TEST(test_validate_clean_base_site_has_no_message)
     ck_assert_uint_eq(diag.n, 0);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_site_clamps_a_charger_above_its_circuit)
@@ -211,9 +215,10 @@ START_TEST(test_site_clamps_a_charger_above_its_circuit)
     struct config cfg;
     cfg_diag_init(&diag);
     cfg_init(&cfg);
-    const char *text = BASE "[circuit sub]\nparent = garage\nphases = 1\nphase = L3\nlimit_a = 16.5\n"
-                            "[wallconnector w]\nbus = b\naddress = auto\ncircuit = sub\n"
-                            "max_current_a = 32\n";
+    const char *text =
+        BASE "[circuit sub]\nparent = garage\nphases = 1\nphase = L3\nlimit_a = 16.5\n"
+             "[wallconnector w]\nbus = b\naddress = auto\ncircuit = sub\n"
+             "max_current_a = 32\n";
     ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, &diag), 0);
     struct site *site = NULL;
     char err[256];
@@ -228,6 +233,7 @@ START_TEST(test_site_clamps_a_charger_above_its_circuit)
     site_free(site);
     cfg_free(&cfg);
 }
+
 END_TEST
 
 START_TEST(test_site_refuses_an_invalid_config_with_its_first_error)
@@ -244,6 +250,7 @@ START_TEST(test_site_refuses_an_invalid_config_with_its_first_error)
     ck_assert_str_eq(err, "t.ini:1: [site] supply_limit_a is missing");
     cfg_free(&cfg);
 }
+
 END_TEST
 
 static Suite *config_validate_suite(void)

@@ -51,9 +51,13 @@ static void fleet_init(struct fleet *f, uint64_t now_ms, int32_t supply_ma, int3
 }
 
 /* Adds a 1-phase EVSE on L1 of circuit 0 (6 A minimum, whole amps). */
-static struct ampshare_policy_evse *add(struct fleet *f, uint8_t state, int32_t max_ma,
-                                        int32_t offered_ma, int32_t draw_ma,
-                                        uint64_t connected_ms, uint64_t since_ms)
+static struct ampshare_policy_evse *add(struct fleet *f,
+                                        uint8_t state,
+                                        int32_t max_ma,
+                                        int32_t offered_ma,
+                                        int32_t draw_ma,
+                                        uint64_t connected_ms,
+                                        uint64_t since_ms)
 {
     struct ampshare_policy_evse *e = &f->e[f->in.n_evse++];
     *e = (struct ampshare_policy_evse){
@@ -79,8 +83,8 @@ struct instance {
     void *state;
 };
 
-static void start(struct instance *x, const char *name, const struct ampshare_policy_option *opt,
-                  size_t n_opt)
+static void
+start(struct instance *x, const char *name, const struct ampshare_policy_option *opt, size_t n_opt)
 {
     x->p = policy_builtin_find(name);
     ck_assert_ptr_nonnull(x->p);
@@ -133,6 +137,7 @@ START_TEST(test_native_keeps_6a_for_the_idle_i3_tesla_gets_34a)
     }
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_pauses_the_idle_i3_tesla_gets_40a)
@@ -147,6 +152,7 @@ START_TEST(test_idle_reclaim_pauses_the_idle_i3_tesla_gets_40a)
     ck_assert_uint_eq(f.why[1], AMPSHARE_WHY_IDLE);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_keeps_the_i3_at_6a_with_overcommit_tesla_gets_39a)
@@ -161,6 +167,7 @@ START_TEST(test_idle_reclaim_keeps_the_i3_at_6a_with_overcommit_tesla_gets_39a)
     ck_assert_uint_eq(f.why[1], AMPSHARE_WHY_IDLE);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_probes_a_paused_car_on_schedule)
@@ -188,6 +195,7 @@ START_TEST(test_idle_reclaim_probes_a_paused_car_on_schedule)
     }
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_new_car_gets_its_minimum_to_start)
@@ -204,6 +212,7 @@ START_TEST(test_idle_reclaim_new_car_gets_its_minimum_to_start)
     ck_assert_uint_eq(f.why[1], AMPSHARE_WHY_PROBE);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_idle_reclaim_hands_a_self_limited_cars_spare_to_the_other)
@@ -212,14 +221,15 @@ START_TEST(test_idle_reclaim_hands_a_self_limited_cars_spare_to_the_other)
     struct fleet f;
     start(&x, "idle_reclaim", NULL, 0);
     fleet_init(&f, 60000, 40000, 0);
-    add(&f, CHG, 32000, 20000, 16000, 1000, 2000);  /* takes 16 of 20: ceiling 16 + 3 = 19 */
-    add(&f, CHG, 32000, 20000, 19200, 1000, 2000);  /* takes all it gets: ceiling 32 */
+    add(&f, CHG, 32000, 20000, 16000, 1000, 2000); /* takes 16 of 20: ceiling 16 + 3 = 19 */
+    add(&f, CHG, 32000, 20000, 19200, 1000, 2000); /* takes all it gets: ceiling 32 */
     run(&x, &f);
     ck_assert_int_eq(f.out[0], 19000);
     ck_assert_int_eq(f.out[1], 21000); /* 40 - 19 */
     ck_assert_uint_eq(f.why[0], AMPSHARE_WHY_DEMAND);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_equal_share_water_fills_past_a_small_charger)
@@ -238,6 +248,7 @@ START_TEST(test_equal_share_water_fills_past_a_small_charger)
     ck_assert_int_eq(f.out[2], 15000);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_equal_share_seed_counts_the_idle_reserve_by_overcommit)
@@ -255,6 +266,7 @@ START_TEST(test_equal_share_seed_counts_the_idle_reserve_by_overcommit)
     ck_assert_int_eq(f.out[1], 6000);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_priority_sheds_the_lowest_tier_first_never_everyone)
@@ -280,6 +292,7 @@ START_TEST(test_priority_sheds_the_lowest_tier_first_never_everyone)
     ck_assert_int_eq(f.out[1], 7000);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_fifo_serves_the_first_plugged_in_first)
@@ -304,6 +317,7 @@ START_TEST(test_fifo_serves_the_first_plugged_in_first)
     ck_assert_uint_eq(f.why[0], AMPSHARE_WHY_WAIT);
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_round_robin_rotates_after_the_hold)
@@ -335,11 +349,13 @@ START_TEST(test_round_robin_rotates_after_the_hold)
     }
     stop(&x);
 }
+
 END_TEST
 
 START_TEST(test_policies_refuse_unknown_and_bad_options)
 {
-    struct ampshare_policy_host host = {.struct_size = sizeof(host), .max_evse = 4, .max_circuit = 2};
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = 4, .max_circuit = 2};
     const struct ampshare_policy_option junk[] = {{"no_such_option", "1"}};
     const struct ampshare_policy_option bad[] = {{"probe_ms", "soon"}};
     for (size_t i = 0; i < policy_builtin_count(); i++) {
@@ -350,6 +366,7 @@ START_TEST(test_policies_refuse_unknown_and_bad_options)
     void *st = NULL;
     ck_assert_int_eq(policy_builtin_find("idle_reclaim")->init(&host, bad, 1, &st), -EINVAL);
 }
+
 END_TEST
 
 /* A phase-aware case: 3-phase supply with a weak L3; a 3-phase car and a 1-phase car on L3. */
@@ -377,6 +394,7 @@ START_TEST(test_equal_share_respects_each_phase)
     ck_assert_int_eq(f.out[1], 10000);
     stop(&x);
 }
+
 END_TEST
 
 static Suite *policies_suite(void)
