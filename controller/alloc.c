@@ -204,7 +204,7 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
 static int32_t floor_step(int32_t t, int32_t step)
 {
     step = step > 0 ? step : 1;
-    return t <= 0 ? 0 : t - (step == 1000 ? t % 1000 : t % step);
+    return t <= 0 ? 0 : t - alloc_mod_step(t, step);
 }
 
 /* One EVSE: its measurement, state and, if controllable, its view entry. */
@@ -268,17 +268,23 @@ static void view_evse(struct alloc *a,
         (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
     ve->offered_ma = offered;
     ve->max_ma = e->max_ma;
-    for (int p = 0; p < 3; p++) {
-        /* a stale EVSE is assumed to draw its whole offer; its fresh draw feeds the meters */
-        ve->draw_ma[p] = ((e->phases >> p) & 1u) ? (stale ? offered : sup[p]) : 0;
-        if (!stale) {
-            a->sub_draw[e->circuit][p] += sup[p];
-        }
-    }
     if (stale) {
+        /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
+        for (int p = 0; p < 3; p++) {
+            ve->draw_ma[p] = ((e->phases >> p) & 1u) ? offered : 0;
+        }
         int32_t cap = e->stale_current_ma >= 0 ? e->stale_current_ma : offered;
         cap = floor_step(cap, e->step_ma);
         ve->max_ma = cap < ve->max_ma ? cap : ve->max_ma;
+    } else {
+        /* sup[] is 0 on the phases it does not load; its fresh draw feeds the meters */
+        ve->draw_ma[0] = sup[0];
+        ve->draw_ma[1] = sup[1];
+        ve->draw_ma[2] = sup[2];
+        for (uint32_t pm = e->phases & 7u; pm; pm &= pm - 1) {
+            int p = alloc_low_phase(pm);
+            a->sub_draw[e->circuit][p] += sup[p];
+        }
     }
     ve->state_since_ms = h->since_ms;
     ve->connected_since_ms = ein->connected ? h->connected_since_ms : 0;
@@ -287,9 +293,9 @@ static void view_evse(struct alloc *a,
     r->state = state;
     r->offered_ma = offered;
     r->since_ms = h->since_ms;
-    for (int p = 0; p < 3; p++) {
-        r->draw_ma[p] = ((e->phases >> p) & 1u) ? (stale ? offered : sup[p]) : 0;
-    }
+    r->draw_ma[0] = ve->draw_ma[0];
+    r->draw_ma[1] = ve->draw_ma[1];
+    r->draw_ma[2] = ve->draw_ma[2];
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
@@ -412,10 +418,7 @@ int alloc_tick(struct alloc *a,
             a->cnt[c][p] = a->scratch.nid[c][p] + a->scratch.idl[c][p];
         }
     }
-    alloc_explain(a, out, sums_valid);
-    for (size_t v = 0; v < a->in.n_evse; v++) {
-        a->hist[site->controllable[v]].target_ma = a->final[v];
-    }
+    alloc_explain(a, out, sums_valid); /* and remembers each target in a->hist */
     a->ticked = true;
     a->last_now_ms = now_ms;
     a->stats.ticks++;

@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "controller/alloc.h"
+#include "controller/alloc_internal.h"
 
 int alloc_clamp_scratch_init(struct alloc_clamp_scratch *s, size_t max_circuit, size_t max_evse)
 {
@@ -78,12 +78,6 @@ static int64_t counted(const struct ampshare_policy_evse *ev, int32_t t, int p)
     return t < d ? t : d;
 }
 
-/* t modulo step for t >= 0, with whole amps (the common step) as a constant divisor. */
-static int32_t mod_step(int32_t t, int32_t step)
-{
-    return step == 1000 ? t % 1000 : t % step;
-}
-
 /* 0, or a multiple of the step within [min, max]: only ever lowers t. */
 static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
 {
@@ -94,7 +88,7 @@ static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
     if (t > ev->max_ma) {
         t = ev->max_ma > 0 ? ev->max_ma : 0;
     }
-    t -= mod_step(t, step);
+    t -= alloc_mod_step(t, step);
     return t > 0 && t >= ev->min_ma ? t : 0;
 }
 
@@ -118,14 +112,13 @@ static void add_direct(const struct ampshare_policy_input *in,
     const struct ampshare_policy_evse *ev = ev_at(in, i);
     int32_t c = ev->circuit;
     bool by_draw = counts_by_draw(ev);
-    for (int p = 0; p < 3; p++) {
-        if ((ev->phases >> p) & 1u) {
-            s->pil[c][p] += t;
-            if (by_draw) {
-                s->idl[c][p] += counted(ev, t, p);
-            } else {
-                s->nid[c][p] += t;
-            }
+    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+        int p = alloc_low_phase(pm);
+        s->pil[c][p] += t;
+        if (by_draw) {
+            s->idl[c][p] += counted(ev, t, p);
+        } else {
+            s->nid[c][p] += t;
         }
     }
 }
@@ -141,7 +134,9 @@ struct delta {
  */
 static void cut(const struct ampshare_policy_input *in,
                 struct alloc_clamp_scratch *s,
+                const int32_t *raw,
                 int32_t *out,
+                int *corrected,
                 uint8_t *fix,
                 int32_t *fix_circuit,
                 int32_t c,
@@ -164,6 +159,7 @@ static void cut(const struct ampshare_policy_input *in,
         if (nt == t) {
             continue;
         }
+        *corrected += t == raw[i];
         out[i] = nt;
         note_fix(fix, fix_circuit, i, ALLOC_FIX_CIRCUIT, c);
         for (int q = 0; q < 3; q++) {
@@ -275,6 +271,7 @@ int alloc_clamp(const struct ampshare_policy_input *in,
         return refuse(in, out, fix, fix_circuit, rc);
     }
     bool ordered = false;
+    int corrected = 0; /* EVSEs whose target differs from what the policy asked */
     for (size_t c = 0; c < in->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             s->pil[c][p] = s->nid[c][p] = s->idl[c][p] = 0;
@@ -306,7 +303,7 @@ int alloc_clamp(const struct ampshare_policy_input *in,
             t = ev->max_ma > 0 ? ev->max_ma : 0;
         }
         int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-        int32_t rest = mod_step(t, step);
+        int32_t rest = alloc_mod_step(t, step);
         if (rest) {
             note_fix(fix, fix_circuit, i, ALLOC_FIX_STEP, -1);
             t -= rest;
@@ -316,6 +313,7 @@ int alloc_clamp(const struct ampshare_policy_input *in,
             t = 0;
         }
         out[i] = t;
+        corrected += t != raw[i];
         if (t) {
             add_direct(in, s, i, t);
         }
@@ -343,21 +341,17 @@ int alloc_clamp(const struct ampshare_policy_input *in,
                 ordered = true;
             }
             if (s->pil[c][p] > cap2) {
-                cut(in, s, out, fix, fix_circuit, c, p, cap2, s->pil[c][p], false);
+                cut(in, s, raw, out, &corrected, fix, fix_circuit, c, p, cap2, s->pil[c][p], false);
             }
             if (s->nid[c][p] + s->idl[c][p] > cap1) {
                 if (s->idl[c][p] > cap1) {
-                    cut(in, s, out, fix, fix_circuit, c, p, 0, 1, false);
+                    cut(in, s, raw, out, &corrected, fix, fix_circuit, c, p, 0, 1, false);
                 } else {
-                    cut(in, s, out, fix, fix_circuit, c, p, cap1 - s->idl[c][p], s->nid[c][p],
-                        true);
+                    cut(in, s, raw, out, &corrected, fix, fix_circuit, c, p, cap1 - s->idl[c][p],
+                        s->nid[c][p], true);
                 }
             }
         }
-    }
-    int corrected = 0;
-    for (size_t i = 0; i < in->n_evse; i++) {
-        corrected += out[i] != raw[i];
     }
     return corrected;
 }

@@ -27,13 +27,12 @@ void alloc_sums(const struct ampshare_policy_input *in,
     for (size_t i = 0; i < in->n_evse; i++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, i);
         int32_t c = ev->circuit;
-        for (int p = 0; p < 3; p++) {
-            if (!((ev->phases >> p) & 1u)) {
-                continue;
-            }
+        bool by_draw = counts_by_draw(ev);
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = alloc_low_phase(pm);
             int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
             pil[c][p] += t[i];
-            cnt[c][p] += counts_by_draw(ev) && d < t[i] ? d : t[i];
+            cnt[c][p] += by_draw && d < t[i] ? d : t[i];
         }
     }
     /* children hold larger indices than their parents: add each into its parent once */
@@ -52,7 +51,7 @@ static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
     if (t <= 0) {
         return 0;
     }
-    t -= step == 1000 ? t % 1000 : t % step;
+    t -= alloc_mod_step(t, step);
     return t >= ev->min_ma ? t : 0;
 }
 

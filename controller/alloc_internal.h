@@ -5,6 +5,29 @@
 
 #include "controller/alloc.h"
 
+/* The lowest phase in mask m (m != 0): "for (m = phases; m; m &= m - 1)" visits only the
+ * phases an EVSE loads (most load one), which keeps the per-EVSE loops short. */
+static inline int alloc_low_phase(uint32_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(m);
+#else
+    return (m & 1u) ? 0 : (m & 2u) ? 1 : 2;
+#endif
+}
+
+/* t modulo step for t >= 0. Whole amps (the common step) divide by a multiply and a shift,
+ * exact for every 32-bit value: a hardware division per EVSE adds up at 1000 EVSEs a tick (and
+ * the compiler would fold "step == 1000 ? t % 1000 : t % step" back into one division). */
+static inline int32_t alloc_mod_step(int32_t t, int32_t step)
+{
+    if (step == 1000 && t >= 0) {
+        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
+        return t - (int32_t)(q * 1000u);
+    }
+    return t % step;
+}
+
 /* What the engine remembers of each EVSE between ticks (site order). */
 struct alloc_hist {
     bool seen;
@@ -65,8 +88,8 @@ void alloc_sums(const struct ampshare_policy_input *in,
                 int64_t (*pil)[3],
                 int64_t (*cnt)[3]);
 
-/* Fills the reasons and circuit totals of out from the engine's arrays; sums_valid says a->pil
- * and a->cnt already hold the final targets' sums. */
+/* Fills the reasons and circuit totals of out from the engine's arrays, and records each final
+ * target in a->hist; sums_valid says a->pil and a->cnt already hold the final targets' sums. */
 void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid);
 
 #endif

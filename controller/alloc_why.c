@@ -60,10 +60,9 @@ static int32_t full_circuit(const struct alloc *a, size_t i)
     const struct ampshare_policy_evse *ev = &a->ve[i];
     int32_t found = -1;
     if (ev->step_ma == 1000) {
-        for (int p = 0; p < 3; p++) {
-            if (((ev->phases >> p) & 1u) && a->deep[ev->circuit][p] > found) {
-                found = a->deep[ev->circuit][p];
-            }
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int32_t d = a->deep[ev->circuit][alloc_low_phase(pm)];
+            found = d > found ? d : found;
         }
         return found;
     }
@@ -82,7 +81,7 @@ static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *w
 {
     const struct ampshare_policy_evse *ev = &a->ve[i];
     int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    int32_t top = ev->max_ma - ev->max_ma % step;
+    int32_t top = ev->max_ma > 0 ? ev->max_ma - alloc_mod_step(ev->max_ma, step) : 0;
     uint8_t hint = a->hint[i] < AMPSHARE_WHY_COUNT ? a->hint[i] : AMPSHARE_WHY_POLICY;
     *why_circuit = -1;
     if (ev->state == AMPSHARE_EVSE_UNPLUGGED) {
@@ -131,6 +130,7 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
     }
     for (size_t v = 0; v < a->in.n_evse; v++) {
         struct alloc_evse_result *r = &out->evse[site->controllable[v]];
+        a->hist[site->controllable[v]].target_ma = a->final[v];
         r->target_ma = a->final[v];
         r->policy_ma = a->raw[v];
         r->fix = a->fix[v];

@@ -37,7 +37,7 @@ struct site_circuit {
 };
 
 struct site_evse {
-    char name[SITE_NAME_MAX];
+    /* what every tick reads comes first, in one cache line; names and addresses after */
     enum site_evse_kind kind;
     bool controllable; /* false for [evse] control = none: a metered load only */
     int32_t circuit;
@@ -55,7 +55,8 @@ struct site_evse {
     int32_t bus;               /* Wall Connectors: its bus */
     uint16_t address;          /* Wall Connectors: TWC ID */
     bool address_auto;
-    int32_t view;     /* index among the controllable EVSEs, -1 if not controllable */
+    int32_t view; /* index among the controllable EVSEs, -1 if not controllable */
+    char name[SITE_NAME_MAX];
     char control[16]; /* "modbus" / "none" / "twc" */
     char control_transport[CFG_TEXT_MAX];
     uint32_t control_unit_id;

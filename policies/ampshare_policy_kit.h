@@ -57,6 +57,7 @@ struct apk {
     int32_t (*bound12)[3];
     bool bound_ok;
     int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
+    int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
     uint32_t *set;       /* a list of EVSE indices, max_evse long, for the policy's use */
 };
@@ -76,6 +77,8 @@ static inline void apk_fini(struct apk *k)
     free(k->bound2);
     free(k->bound12);
     free(k->want);
+    free(k->lo);
+    free(k->hi);
     free(k->key);
     free(k->set);
     memset(k, 0, sizeof(*k));
@@ -99,14 +102,27 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->bound2 = calloc(nc, sizeof(*k->bound2));
     k->bound12 = calloc(nc, sizeof(*k->bound12));
     k->want = calloc(ne, sizeof(*k->want));
+    k->lo = calloc(ne, sizeof(*k->lo));
+    k->hi = calloc(ne, sizeof(*k->hi));
     k->key = calloc(ne, sizeof(*k->key));
     k->set = calloc(ne, sizeof(*k->set));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
-        !k->bound12 || !k->want || !k->key || !k->set) {
+        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set) {
         apk_fini(k);
         return -ENOMEM;
     }
     return 0;
+}
+
+/* The lowest phase in mask m (m != 0). Loops over "for (m = phases; m; m &= m - 1)" visit only
+ * the phases an EVSE loads: most are 1-phase, and the walks up the tree are the hot path. */
+static inline int apk_low_phase(uint32_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(m);
+#else
+    return (m & 1u) ? 0 : (m & 2u) ? 1 : 2;
+#endif
 }
 
 static inline int32_t apk_min32(int32_t a, int32_t b)
@@ -124,11 +140,17 @@ static inline int32_t apk_step(const struct ampshare_policy_evse *ev)
     return ev->step_ma > 0 ? ev->step_ma : 1;
 }
 
-/* t modulo step, t >= 0. Whole amps (1000 mA) are by far the most common step: a constant
- * divisor lets the compiler multiply instead of divide, which matters at 1000 EVSEs a tick. */
+/* t modulo step, t >= 0. Whole amps (1000 mA) are by far the most common step, and a hardware
+ * division costs tens of cycles, which adds up at 1000 EVSEs a tick: for 1000 the quotient is
+ * a multiply and a shift (exact for every 32-bit value; the compiler would otherwise fold the
+ * two cases back into one division). */
 static inline int32_t apk_mod(int32_t t, int32_t step)
 {
-    return step == 1000 ? t % 1000 : t % step;
+    if (step == 1000 && t >= 0) {
+        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
+        return t - (int32_t)(q * 1000u);
+    }
+    return t % step;
 }
 
 /* t rounded down to the EVSE's step. */
@@ -162,10 +184,9 @@ static inline bool apk_can_charge(const struct ampshare_policy_evse *ev)
 static inline int32_t apk_draw_max(const struct ampshare_policy_evse *ev)
 {
     int32_t d = 0;
-    for (int p = 0; p < 3; p++) {
-        if ((ev->phases >> p) & 1u) {
-            d = apk_max32(d, ev->draw_ma[p]);
-        }
+    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+        int p = apk_low_phase(pm);
+        d = apk_max32(d, ev->draw_ma[p]);
     }
     return d;
 }
@@ -221,6 +242,8 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         out->target_ma[e] = 0;
         out->why[e] = AMPSHARE_WHY_POLICY;
         k->want[e] = 0;
+        k->lo[e] = apk_min_target(ev);
+        k->hi[e] = apk_max_target(ev);
     }
     return 0;
 }
@@ -243,11 +266,10 @@ static inline void apk_set(struct apk *k,
         dc[p] = apk_counted(k, ev, t, p) - apk_counted(k, ev, old, p);
     }
     for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (int p = 0; p < 3; p++) {
-            if ((ev->phases >> p) & 1u) {
-                k->r1[c][p] -= dc[p];
-                k->r2[c][p] -= dp;
-            }
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= dc[p];
+            k->r2[c][p] -= dp;
         }
     }
     out->target_ma[e] = t;
@@ -281,10 +303,9 @@ static inline int32_t apk_room_bound(struct apk *k,
     }
     int32_t(*b)[3] = apk_counts_by_draw(k, ev) ? k->bound2 : k->bound12;
     int32_t r = APK_ROOM_INF;
-    for (int p = 0; p < 3; p++) {
-        if ((ev->phases >> p) & 1u) {
-            r = apk_min32(r, b[ev->circuit][p]);
-        }
+    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+        int p = apk_low_phase(pm);
+        r = apk_min32(r, b[ev->circuit][p]);
     }
     return r;
 }
@@ -301,10 +322,8 @@ static inline int32_t apk_room(const struct apk *k,
     int32_t room = APK_ROOM_INF;
     bool by_draw = apk_counts_by_draw(k, ev);
     for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (int p = 0; p < 3; p++) {
-            if (!((ev->phases >> p) & 1u)) {
-                continue;
-            }
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
             room = apk_min32(room, k->r2[c][p]);
             /* an idle car counts min(t, draw): once t passes the draw, more counts nothing */
             if (!by_draw || apk_max32(ev->draw_ma[p], 0) - apk_counted(k, ev, t, p) > k->r1[c][p]) {
@@ -333,10 +352,9 @@ apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e
         k->bound_ok = false;
     }
     for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (int p = 0; p < 3; p++) {
-            if ((ev->phases >> p) & 1u) {
-                k->r1[c][p] -= sign * apk_counted(k, ev, m, p);
-            }
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= sign * apk_counted(k, ev, m, p);
         }
     }
 }
@@ -348,10 +366,10 @@ static inline bool apk_admit(struct apk *k,
                              size_t e)
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-    if (out->target_ma[e] != 0 || !apk_can_charge(ev)) {
+    int32_t m = k->lo[e];
+    if (out->target_ma[e] != 0 || ev->state == AMPSHARE_EVSE_UNPLUGGED || m > k->hi[e]) {
         return false;
     }
-    int32_t m = apk_min_target(ev);
     if (apk_room_bound(k, in, ev) < m) {
         return false;
     }
@@ -360,18 +378,18 @@ static inline bool apk_admit(struct apk *k,
         cm[p] = apk_counted(k, ev, m, p);
     }
     for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (int p = 0; p < 3; p++) {
-            if (((ev->phases >> p) & 1u) && (k->r2[c][p] < m || k->r1[c][p] < cm[p])) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
                 return false;
             }
         }
     }
     for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (int p = 0; p < 3; p++) {
-            if ((ev->phases >> p) & 1u) {
-                k->r1[c][p] -= cm[p];
-                k->r2[c][p] -= m;
-            }
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= cm[p];
+            k->r2[c][p] -= m;
         }
     }
     out->target_ma[e] = m;
@@ -388,16 +406,16 @@ static inline int32_t apk_raise(struct apk *k,
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     int32_t t = out->target_ma[e];
-    if (!apk_can_charge(ev)) {
+    if (ev->state == AMPSHARE_EVSE_UNPLUGGED || k->lo[e] > k->hi[e]) {
         return t;
     }
-    int32_t top = apk_floor_step(ev, apk_min32(ceiling, apk_max_target(ev)));
-    if (top <= t || apk_room_bound(k, in, ev) < (t > 0 ? apk_step(ev) : apk_min_target(ev))) {
+    int32_t top = ceiling < k->hi[e] ? apk_floor_step(ev, ceiling) : k->hi[e];
+    if (top <= t || apk_room_bound(k, in, ev) < (t > 0 ? apk_step(ev) : k->lo[e])) {
         return t;
     }
     int64_t reach = (int64_t)t + apk_room(k, in, out, e);
     int32_t nt = apk_floor_step(ev, (int32_t)(reach < top ? reach : top));
-    if (nt > t && nt >= apk_min_target(ev)) {
+    if (nt > t && nt >= k->lo[e]) {
         apk_set(k, in, out, e, nt);
         return nt;
     }
@@ -424,12 +442,12 @@ static inline void apk_fill_equal(struct apk *k,
             size_t e = set[i];
             const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
             if (out->target_ma[e] <= 0 ||
-                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], apk_max_target(ev))) {
+                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], k->hi[e])) {
                 continue;
             }
             active++;
-            for (int p = 0; p < 3; p++) {
-                k->cnt[ev->circuit][p] += (ev->phases >> p) & 1u;
+            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                k->cnt[ev->circuit][apk_low_phase(pm)]++;
             }
         }
         if (active == 0) {
@@ -454,25 +472,22 @@ static inline void apk_fill_equal(struct apk *k,
             size_t e = set[i];
             const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
             int32_t t = out->target_ma[e];
-            int32_t top = apk_min32(k->want[e], apk_max_target(ev));
+            int32_t top = apk_min32(k->want[e], k->hi[e]);
             if (t <= 0 || t + apk_step(ev) > top) {
                 continue;
             }
             int32_t inc = APK_ROOM_INF;
-            for (int p = 0; p < 3; p++) {
-                if ((ev->phases >> p) & 1u) {
-                    inc = apk_min32(inc, k->share[ev->circuit][p]);
-                }
+            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                int p = apk_low_phase(pm);
+                inc = apk_min32(inc, k->share[ev->circuit][p]);
             }
             int32_t nt = apk_floor_step(ev, apk_min32(top, t + apk_floor_step(ev, inc)));
             if (nt > t) {
                 /* the circuits above learn of it once, after the round */
-                for (int p = 0; p < 3; p++) {
-                    if ((ev->phases >> p) & 1u) {
-                        k->d1[ev->circuit][p] +=
-                            apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
-                        k->d2[ev->circuit][p] += nt - t;
-                    }
+                for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                    int p = apk_low_phase(pm);
+                    k->d1[ev->circuit][p] += apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
+                    k->d2[ev->circuit][p] += nt - t;
                 }
                 out->target_ma[e] = nt;
                 progress = true;

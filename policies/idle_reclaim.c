@@ -19,18 +19,18 @@
  */
 #include "policies/ampshare_policy_kit.h"
 
+/* Where an idle car stands (charging cars need no class). */
 enum ir_class {
-    IR_NONE = 0, /* unplugged or cannot charge */
-    IR_ACTIVE,   /* charging: ceiling by demand */
-    IR_PROBE,    /* idle but offered its minimum before the others are filled */
-    IR_KEEP,     /* idle, kept at its minimum if the pilots still fit after the fill */
-    IR_PAUSE,    /* idle, paused */
+    IR_PROBE = 1, /* offered its minimum before the others are filled */
+    IR_KEEP,      /* kept at its minimum if the offers still fit after the fill */
+    IR_PAUSE,     /* paused */
 };
 
 struct idle_reclaim {
     struct apk k;
     int64_t idle_after_ms, probe_ms, probe_every_ms, headroom_ma, take_margin_ma;
-    uint8_t *cls; /* per EVSE: enum ir_class */
+    uint32_t *probe; /* this tick's idle cars to probe, by EVSE index */
+    uint32_t *keep;  /* ... and to keep at their minimum */
 };
 
 static void ir_destroy(void *state)
@@ -38,7 +38,8 @@ static void ir_destroy(void *state)
     struct idle_reclaim *s = state;
     if (s) {
         apk_fini(&s->k);
-        free(s->cls);
+        free(s->probe);
+        free(s->keep);
         free(s);
     }
 }
@@ -84,8 +85,9 @@ static int ir_init(const struct ampshare_policy_host *host,
         rc = apk_init(&s->k, host);
     }
     if (rc == 0) {
-        s->cls = calloc(s->k.max_evse, sizeof(*s->cls));
-        rc = s->cls ? 0 : -ENOMEM;
+        s->probe = calloc(s->k.max_evse, sizeof(*s->probe));
+        s->keep = calloc(s->k.max_evse, sizeof(*s->keep));
+        rc = s->probe && s->keep ? 0 : -ENOMEM;
     }
     if (rc != 0) {
         ir_destroy(s);
@@ -123,56 +125,52 @@ ir_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare
     if (rc != 0) {
         return rc;
     }
+    /* Charging cars get their minimum first, in EVSE order, as they are met; idle ones are
+     * listed: probes get theirs next, then the fill, then the kept ones. */
+    size_t n = 0, np = 0, nk = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
         if (!apk_can_charge(ev)) {
-            s->cls[e] = IR_NONE;
-        } else if (ev->state == AMPSHARE_EVSE_CHARGING) {
-            s->cls[e] = IR_ACTIVE;
-        } else {
-            bool keep = ampshare_policy_circuit_at(in, (size_t)ev->circuit)->overcommit_ma >=
-                        apk_min_target(ev);
-            s->cls[e] = (uint8_t)idle_class(s, ev, in->now_ms, keep);
-        }
-    }
-    /* minimums: charging cars, then probes; then the fill; then kept idle cars */
-    size_t n = 0;
-    for (size_t e = 0; e < in->n_evse; e++) {
-        if (s->cls[e] != IR_ACTIVE) {
             continue;
         }
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (apk_admit(k, in, out, e)) {
-            k->want[e] = apk_demand(ev, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
-            out->why[e] =
-                k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
-            k->set[n++] = (uint32_t)e;
+        if (ev->state == AMPSHARE_EVSE_CHARGING) {
+            if (apk_admit(k, in, out, e)) {
+                k->want[e] = apk_demand(ev, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
+                out->why[e] =
+                    k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
+                k->set[n++] = (uint32_t)e;
+            } else {
+                out->why[e] = AMPSHARE_WHY_SHED;
+            }
+            continue;
+        }
+        bool keep = ampshare_policy_circuit_at(in, (size_t)ev->circuit)->overcommit_ma >=
+                    apk_min_target(ev);
+        enum ir_class cls = idle_class(s, ev, in->now_ms, keep);
+        if (cls == IR_PROBE) {
+            s->probe[np++] = (uint32_t)e;
+            out->why[e] = AMPSHARE_WHY_PROBE;
         } else {
-            out->why[e] = AMPSHARE_WHY_SHED;
+            if (cls == IR_KEEP) {
+                s->keep[nk++] = (uint32_t)e;
+            }
+            out->why[e] = AMPSHARE_WHY_IDLE;
         }
     }
-    for (size_t e = 0; e < in->n_evse; e++) {
-        if (s->cls[e] == IR_PROBE) {
-            apk_admit(k, in, out, e);
-            out->why[e] = AMPSHARE_WHY_PROBE;
-        }
+    for (size_t i = 0; i < np; i++) {
+        apk_admit(k, in, out, s->probe[i]);
     }
     /* Kept cars come after the fill, so that only the overcommit (not the charging cars'
      * share) pays for their offers; what they count (their draw) is set aside first. */
-    for (size_t e = 0; e < in->n_evse; e++) {
-        if (s->cls[e] == IR_KEEP) {
-            apk_reserve_draw(k, in, e, +1);
-        }
+    for (size_t i = 0; i < nk; i++) {
+        apk_reserve_draw(k, in, s->keep[i], +1);
     }
     apk_fill_equal(k, in, out, k->set, n);
-    for (size_t e = 0; e < in->n_evse; e++) {
-        if (s->cls[e] == IR_KEEP) {
-            apk_reserve_draw(k, in, e, -1);
-            apk_admit(k, in, out, e);
-        }
-        if (s->cls[e] == IR_KEEP || s->cls[e] == IR_PAUSE) {
-            out->why[e] = AMPSHARE_WHY_IDLE;
-        }
+    for (size_t i = 0; i < nk; i++) {
+        apk_reserve_draw(k, in, s->keep[i], -1);
+    }
+    for (size_t i = 0; i < nk; i++) {
+        apk_admit(k, in, out, s->keep[i]);
     }
     return 0;
 }
