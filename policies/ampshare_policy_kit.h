@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ampshare_policy_kit.h: optional header-only helpers for policy authors, built on the ABI
+ * header alone. It keeps the host's accounting (ampshare_policy.h, rules (1) and (2)) while a
+ * policy hands out current, so a policy built with it never needs the host's clamp:
+ *
+ *   apk_begin()       start a tick: check sizes, zero the sums
+ *   apk_room()        how much more an EVSE may be given without breaking any limit
+ *   apk_admit()       give an EVSE its minimum if it fits (the "who charges at all" step)
+ *   apk_reserve_draw() set aside an idle car's counted draw before a fill, to admit it after
+ *   apk_raise()       raise one EVSE as far as its ceiling and the limits allow
+ *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
+ *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
+ *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
+ *   apk_options()     parse and check integer / amp options, logging unknown ones
+ *
+ * Everything is static inline: each policy (built-in or plugin) gets its own copy, so nothing is
+ * shared between instances or exported from a plugin. Scratch memory is allocated once, in
+ * apk_init() (call it from your init), and released with apk_fini().
+ */
+#ifndef AMPSHARE_POLICY_KIT_H
+#define AMPSHARE_POLICY_KIT_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ampshare_policy.h"
+
+/* The largest room a single EVSE can ever be given: more than any current we handle. */
+#define APK_ROOM_INF 0x3fffffff
+
+/* Rounds of equal increments before the remainder pass (each round saturates an EVSE or a
+ * constraint, so real sites finish in a handful). */
+#define APK_FILL_ROUNDS 24
+
+struct apk_key {
+    uint64_t key;
+    uint32_t idx;
+};
+
+struct apk {
+    uint32_t max_evse;
+    uint32_t max_circuit;
+    bool idle_full;      /* count idle cars' offers in full, as if overcommit were 0 everywhere */
+    int32_t *par;        /* per circuit: its parent (a compact copy for the walks up the tree) */
+    int32_t (*r1)[3];    /* per circuit and phase: room left under host rule (1) */
+    int32_t (*r2)[3];    /* ... and under rule (2) */
+    int32_t (*share)[3]; /* apk_fill_equal scratch */
+    uint32_t (*cnt)[3];  /* apk_fill_equal scratch */
+    int32_t (*d1)[3];    /* apk_fill_equal scratch: a round's changes, per circuit */
+    int32_t (*d2)[3];
+    /* Upper bounds of the room on the way up from each circuit, per phase: under rule (2)
+     * alone, and under both rules. Room only shrinks while they are valid, so a bound that says
+     * "no room" is right without walking the tree; anything that frees room drops them. */
+    int32_t (*bound2)[3];
+    int32_t (*bound12)[3];
+    bool bound_ok;
+    int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
+    int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
+    struct apk_key *key; /* apk_sort scratch, max_evse long */
+    uint32_t *set;       /* a list of EVSE indices, max_evse long, for the policy's use */
+};
+
+static inline void apk_fini(struct apk *k)
+{
+    if (!k) {
+        return;
+    }
+    free(k->par);
+    free(k->r1);
+    free(k->r2);
+    free(k->share);
+    free(k->cnt);
+    free(k->d1);
+    free(k->d2);
+    free(k->bound2);
+    free(k->bound12);
+    free(k->want);
+    free(k->lo);
+    free(k->hi);
+    free(k->key);
+    free(k->set);
+    memset(k, 0, sizeof(*k));
+}
+
+/* Allocates scratch for host->max_evse EVSEs and host->max_circuit circuits. 0 or -ENOMEM. */
+static inline int apk_init(struct apk *k, const struct ampshare_policy_host *host)
+{
+    memset(k, 0, sizeof(*k));
+    uint32_t ne = host && host->max_evse ? host->max_evse : 1;
+    uint32_t nc = host && host->max_circuit ? host->max_circuit : 1;
+    k->max_evse = ne;
+    k->max_circuit = nc;
+    k->par = calloc(nc, sizeof(*k->par));
+    k->r1 = calloc(nc, sizeof(*k->r1));
+    k->r2 = calloc(nc, sizeof(*k->r2));
+    k->share = calloc(nc, sizeof(*k->share));
+    k->cnt = calloc(nc, sizeof(*k->cnt));
+    k->d1 = calloc(nc, sizeof(*k->d1));
+    k->d2 = calloc(nc, sizeof(*k->d2));
+    k->bound2 = calloc(nc, sizeof(*k->bound2));
+    k->bound12 = calloc(nc, sizeof(*k->bound12));
+    k->want = calloc(ne, sizeof(*k->want));
+    k->lo = calloc(ne, sizeof(*k->lo));
+    k->hi = calloc(ne, sizeof(*k->hi));
+    k->key = calloc(ne, sizeof(*k->key));
+    k->set = calloc(ne, sizeof(*k->set));
+    if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
+        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set) {
+        apk_fini(k);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The lowest phase in mask m (m != 0). Loops over "for (m = phases; m; m &= m - 1)" visit only
+ * the phases an EVSE loads: most are 1-phase, and the walks up the tree are the hot path. */
+static inline int apk_low_phase(uint32_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(m);
+#else
+    return (m & 1u) ? 0 : (m & 2u) ? 1 : 2;
+#endif
+}
+
+static inline int32_t apk_min32(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline int32_t apk_max32(int32_t a, int32_t b)
+{
+    return a > b ? a : b;
+}
+
+static inline int32_t apk_step(const struct ampshare_policy_evse *ev)
+{
+    return ev->step_ma > 0 ? ev->step_ma : 1;
+}
+
+/* t modulo step, t >= 0. Whole amps (1000 mA) are by far the most common step, and a hardware
+ * division costs tens of cycles, which adds up at 1000 EVSEs a tick: for 1000 the quotient is
+ * a multiply and a shift (exact for every 32-bit value; the compiler would otherwise fold the
+ * two cases back into one division). */
+static inline int32_t apk_mod(int32_t t, int32_t step)
+{
+    if (step == 1000 && t >= 0) {
+        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
+        return t - (int32_t)(q * 1000u);
+    }
+    return t % step;
+}
+
+/* t rounded down to the EVSE's step. */
+static inline int32_t apk_floor_step(const struct ampshare_policy_evse *ev, int32_t t)
+{
+    return t <= 0 ? 0 : t - apk_mod(t, apk_step(ev));
+}
+
+/* The smallest valid non-zero target: the minimum rounded up to the step; > max_ma if none. */
+static inline int32_t apk_min_target(const struct ampshare_policy_evse *ev)
+{
+    int32_t s = apk_step(ev);
+    int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
+    int32_t r = apk_mod(m, s);
+    return r ? m - r + s : m;
+}
+
+/* The largest valid target: max_ma rounded down to the step. */
+static inline int32_t apk_max_target(const struct ampshare_policy_evse *ev)
+{
+    return apk_floor_step(ev, ev->max_ma);
+}
+
+/* True when the EVSE can be given any current at all. */
+static inline bool apk_can_charge(const struct ampshare_policy_evse *ev)
+{
+    return ev->state != AMPSHARE_EVSE_UNPLUGGED && apk_min_target(ev) <= apk_max_target(ev);
+}
+
+/* The largest measured current over the EVSE's phases. */
+static inline int32_t apk_draw_max(const struct ampshare_policy_evse *ev)
+{
+    int32_t d = 0;
+    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+        int p = apk_low_phase(pm);
+        d = apk_max32(d, ev->draw_ma[p]);
+    }
+    return d;
+}
+
+static inline bool apk_counts_by_draw(const struct apk *k, const struct ampshare_policy_evse *ev)
+{
+    return !k->idle_full && ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
+}
+
+/* What an EVSE at target t counts on phase p under host rule (1). */
+static inline int32_t
+apk_counted(const struct apk *k, const struct ampshare_policy_evse *ev, int32_t t, int p)
+{
+    if (apk_counts_by_draw(k, ev)) {
+        int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+        return t < d ? t : d;
+    }
+    return t;
+}
+
+static inline int32_t apk_clamp32(int64_t v)
+{
+    return v < 0 ? 0 : v > APK_ROOM_INF ? APK_ROOM_INF : (int32_t)v;
+}
+
+/* Starts a tick: checks the input fits the scratch and that parents come before children,
+ * sets every circuit's room to its limits (as the host counts them) and zeroes the output.
+ * Returns 0, -EMSGSIZE or -EINVAL. */
+static inline int
+apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
+{
+    if (in->n_evse > k->max_evse || in->n_circuit > k->max_circuit || in->n_circuit == 0) {
+        return -EMSGSIZE;
+    }
+    for (size_t c = 0; c < in->n_circuit; c++) {
+        const struct ampshare_policy_circuit *ci = ampshare_policy_circuit_at(in, c);
+        if (c == 0 ? ci->parent != -1 : (ci->parent < 0 || (size_t)ci->parent >= c)) {
+            return -EINVAL;
+        }
+        k->par[c] = ci->parent;
+        int64_t oc = ci->overcommit_ma > 0 ? ci->overcommit_ma : 0;
+        for (int p = 0; p < 3; p++) {
+            k->r1[c][p] = apk_clamp32(ci->limit_ma[p]);
+            k->r2[c][p] = apk_clamp32((int64_t)ci->limit_ma[p] + oc);
+        }
+    }
+    k->bound_ok = false;
+    for (size_t e = 0; e < in->n_evse; e++) {
+        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+        if (ev->circuit < 0 || (size_t)ev->circuit >= in->n_circuit) {
+            return -EINVAL;
+        }
+        out->target_ma[e] = 0;
+        out->why[e] = AMPSHARE_WHY_POLICY;
+        k->want[e] = 0;
+        k->lo[e] = apk_min_target(ev);
+        k->hi[e] = apk_max_target(ev);
+    }
+    return 0;
+}
+
+/* Sets EVSE e's target to t and takes the change off the room of every circuit above it. The
+ * caller keeps t valid (0, or a step multiple in [min, max]) and within apk_room(). */
+static inline void apk_set(struct apk *k,
+                           const struct ampshare_policy_input *in,
+                           struct ampshare_policy_output *out,
+                           size_t e,
+                           int32_t t)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t old = out->target_ma[e];
+    int32_t dc[3], dp = t - old;
+    if (t < old) {
+        k->bound_ok = false;
+    }
+    for (int p = 0; p < 3; p++) {
+        dc[p] = apk_counted(k, ev, t, p) - apk_counted(k, ev, old, p);
+    }
+    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= dc[p];
+            k->r2[c][p] -= dp;
+        }
+    }
+    out->target_ma[e] = t;
+}
+
+/* Recomputes the room bounds from the room left: O(circuits). */
+static inline void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
+{
+    for (size_t c = 0; c < in->n_circuit; c++) {
+        for (int p = 0; p < 3; p++) {
+            int32_t b2 = apk_max32(k->r2[c][p], 0);
+            int32_t b12 = apk_min32(b2, apk_max32(k->r1[c][p], 0));
+            if (c > 0) {
+                b2 = apk_min32(b2, k->bound2[k->par[c]][p]);
+                b12 = apk_min32(b12, k->bound12[k->par[c]][p]);
+            }
+            k->bound2[c][p] = b2;
+            k->bound12[c][p] = b12;
+        }
+    }
+    k->bound_ok = true;
+}
+
+/* An upper bound of apk_room() for EVSE e, without walking the tree. */
+static inline int32_t apk_room_bound(struct apk *k,
+                                     const struct ampshare_policy_input *in,
+                                     const struct ampshare_policy_evse *ev)
+{
+    if (!k->bound_ok) {
+        apk_bound_refresh(k, in);
+    }
+    int32_t(*b)[3] = apk_counts_by_draw(k, ev) ? k->bound2 : k->bound12;
+    int32_t r = APK_ROOM_INF;
+    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+        int p = apk_low_phase(pm);
+        r = apk_min32(r, b[ev->circuit][p]);
+    }
+    return r;
+}
+
+/* How much more (mA) EVSE e may be given, from its current target, before some circuit above it
+ * breaks host rule (1) or (2) on some phase. Ignores its own max and step. */
+static inline int32_t apk_room(const struct apk *k,
+                               const struct ampshare_policy_input *in,
+                               const struct ampshare_policy_output *out,
+                               size_t e)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t t = out->target_ma[e];
+    int32_t room = APK_ROOM_INF;
+    bool by_draw = apk_counts_by_draw(k, ev);
+    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            room = apk_min32(room, k->r2[c][p]);
+            /* an idle car counts min(t, draw): once t passes the draw, more counts nothing */
+            if (!by_draw || apk_max32(ev->draw_ma[p], 0) - apk_counted(k, ev, t, p) > k->r1[c][p]) {
+                room = apk_min32(room, k->r1[c][p]);
+            }
+        }
+        if (room <= 0) {
+            return 0; /* full here: no need to look further up */
+        }
+    }
+    return room;
+}
+
+/*
+ * Sets aside (sign +1) or gives back (sign -1) the current an idle EVSE at 0 would count at its
+ * minimum (its draw, under host rule (1)), so that a fill leaves room for it; give it back
+ * just before apk_admit()ing the EVSE. Pilots (rule (2)) are not touched: the EVSE then gets in
+ * only where the offers still fit.
+ */
+static inline void
+apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e, int sign)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t m = apk_min_target(ev);
+    if (sign < 0) {
+        k->bound_ok = false;
+    }
+    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= sign * apk_counted(k, ev, m, p);
+        }
+    }
+}
+
+/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */
+static inline bool apk_admit(struct apk *k,
+                             const struct ampshare_policy_input *in,
+                             struct ampshare_policy_output *out,
+                             size_t e)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t m = k->lo[e];
+    if (out->target_ma[e] != 0 || ev->state == AMPSHARE_EVSE_UNPLUGGED || m > k->hi[e]) {
+        return false;
+    }
+    if (apk_room_bound(k, in, ev) < m) {
+        return false;
+    }
+    int32_t cm[3];
+    for (int p = 0; p < 3; p++) {
+        cm[p] = apk_counted(k, ev, m, p);
+    }
+    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
+                return false;
+            }
+        }
+    }
+    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            int p = apk_low_phase(pm);
+            k->r1[c][p] -= cm[p];
+            k->r2[c][p] -= m;
+        }
+    }
+    out->target_ma[e] = m;
+    return true;
+}
+
+/* Raises EVSE e towards ceiling (clipped to its max) as far as the limits allow; an EVSE at 0
+ * stays at 0 unless it can reach its minimum. Returns the new target. */
+static inline int32_t apk_raise(struct apk *k,
+                                const struct ampshare_policy_input *in,
+                                struct ampshare_policy_output *out,
+                                size_t e,
+                                int32_t ceiling)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    int32_t t = out->target_ma[e];
+    if (ev->state == AMPSHARE_EVSE_UNPLUGGED || k->lo[e] > k->hi[e]) {
+        return t;
+    }
+    int32_t top = ceiling < k->hi[e] ? apk_floor_step(ev, ceiling) : k->hi[e];
+    if (top <= t || apk_room_bound(k, in, ev) < (t > 0 ? apk_step(ev) : k->lo[e])) {
+        return t;
+    }
+    int64_t reach = (int64_t)t + apk_room(k, in, out, e);
+    int32_t nt = apk_floor_step(ev, (int32_t)(reach < top ? reach : top));
+    if (nt > t && nt >= k->lo[e]) {
+        apk_set(k, in, out, e, nt);
+        return nt;
+    }
+    return t;
+}
+
+/*
+ * Water-fills the n EVSEs listed in set (each already admitted, target > 0) towards k->want[e]:
+ * every round each unsaturated EVSE gets the same increment, the largest that every circuit
+ * above it can give all its unsaturated EVSEs. Leftovers smaller than a step per EVSE go, in set
+ * order, to the first that can take them. O(rounds x (n + circuits)).
+ */
+static inline void apk_fill_equal(struct apk *k,
+                                  const struct ampshare_policy_input *in,
+                                  struct ampshare_policy_output *out,
+                                  const uint32_t *set,
+                                  size_t n)
+{
+    size_t nc = in->n_circuit;
+    for (int round = 0; round < APK_FILL_ROUNDS; round++) {
+        memset(k->cnt, 0, nc * sizeof(*k->cnt));
+        size_t active = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t e = set[i];
+            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            if (out->target_ma[e] <= 0 ||
+                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], k->hi[e])) {
+                continue;
+            }
+            active++;
+            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                k->cnt[ev->circuit][apk_low_phase(pm)]++;
+            }
+        }
+        if (active == 0) {
+            break;
+        }
+        for (size_t c = nc - 1; c > 0; c--) {
+            for (int p = 0; p < 3; p++) {
+                k->cnt[k->par[c]][p] += k->cnt[c][p];
+            }
+        }
+        for (size_t c = 0; c < nc; c++) {
+            for (int p = 0; p < 3; p++) {
+                int32_t r = apk_min32(k->r1[c][p], k->r2[c][p]);
+                int32_t s = k->cnt[c][p] ? (r <= 0 ? 0 : r / (int32_t)k->cnt[c][p]) : APK_ROOM_INF;
+                k->share[c][p] = c > 0 ? apk_min32(s, k->share[k->par[c]][p]) : s;
+            }
+        }
+        bool progress = false;
+        memset(k->d1, 0, nc * sizeof(*k->d1));
+        memset(k->d2, 0, nc * sizeof(*k->d2));
+        for (size_t i = 0; i < n; i++) {
+            size_t e = set[i];
+            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            int32_t t = out->target_ma[e];
+            int32_t top = apk_min32(k->want[e], k->hi[e]);
+            if (t <= 0 || t + apk_step(ev) > top) {
+                continue;
+            }
+            int32_t inc = APK_ROOM_INF;
+            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                int p = apk_low_phase(pm);
+                inc = apk_min32(inc, k->share[ev->circuit][p]);
+            }
+            int32_t nt = apk_floor_step(ev, apk_min32(top, t + apk_floor_step(ev, inc)));
+            if (nt > t) {
+                /* the circuits above learn of it once, after the round */
+                for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                    int p = apk_low_phase(pm);
+                    k->d1[ev->circuit][p] += apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
+                    k->d2[ev->circuit][p] += nt - t;
+                }
+                out->target_ma[e] = nt;
+                progress = true;
+            }
+        }
+        if (!progress) {
+            break;
+        }
+        for (size_t c = nc; c-- > 0;) {
+            for (int p = 0; p < 3; p++) {
+                if (c > 0) {
+                    k->d1[k->par[c]][p] += k->d1[c][p];
+                    k->d2[k->par[c]][p] += k->d2[c][p];
+                }
+                k->r1[c][p] -= k->d1[c][p];
+                k->r2[c][p] -= k->d2[c][p];
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out->target_ma[set[i]] > 0) {
+            apk_raise(k, in, out, set[i], k->want[set[i]]);
+        }
+    }
+}
+
+/*
+ * A ceiling from measured demand. A car that draws within take_margin_ma of its offer takes all
+ * it is given, so its ceiling is its max; one that draws less (its own limit, a full battery
+ * tapering) is given its draw plus headroom_ma. headroom > take_margin keeps this stable: at
+ * offer = draw + headroom the car is still "taking less".
+ */
+static inline int32_t
+apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma, int32_t headroom_ma)
+{
+    int32_t top = apk_max_target(ev);
+    int32_t d = apk_draw_max(ev);
+    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
+        d + take_margin_ma >= ev->offered_ma) {
+        return top;
+    }
+    int32_t s = apk_step(ev);
+    int32_t w = d + headroom_ma;
+    int32_t r = apk_mod(w, s);
+    w = r ? w - r + s : w;
+    return apk_max32(apk_min_target(ev), apk_min32(w, top));
+}
+
+static inline bool apk_key_less(const struct apk_key *a, const struct apk_key *b)
+{
+    return a->key < b->key || (a->key == b->key && a->idx < b->idx);
+}
+
+static inline void apk_sift(struct apk_key *a, size_t root, size_t end)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= end) {
+            return;
+        }
+        if (child + 1 < end && apk_key_less(&a[child], &a[child + 1])) {
+            child++;
+        }
+        if (!apk_key_less(&a[root], &a[child])) {
+            return;
+        }
+        struct apk_key tmp = a[root];
+        a[root] = a[child];
+        a[child] = tmp;
+        root = child;
+    }
+}
+
+/* Sorts a[0..n) by (key, idx), ascending. Heap sort: O(n log n), in place, deterministic. */
+static inline void apk_sort(struct apk_key *a, size_t n)
+{
+    for (size_t s = n / 2; s-- > 0;) {
+        apk_sift(a, s, n);
+    }
+    for (size_t end = n; end > 1; end--) {
+        struct apk_key tmp = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = tmp;
+        apk_sift(a, 0, end - 1);
+    }
+}
+
+/* ---- options ---- */
+
+enum apk_opt_kind {
+    APK_OPT_INT = 1,  /* a decimal integer */
+    APK_OPT_AMPS = 2, /* amps with up to 3 decimals, stored as mA */
+};
+
+struct apk_optdef {
+    const char *key;
+    enum apk_opt_kind kind;
+    int64_t min, max; /* in the stored unit */
+    int64_t *dst;     /* written when the option is present and valid */
+};
+
+static inline bool apk_parse_int(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    bool neg = false;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    if (!*s) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 1000000000000LL) {
+            return false;
+        }
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+static inline bool apk_parse_amps(const char *s, int64_t *out_ma)
+{
+    int64_t whole = 0, frac = 0;
+    int digits = 0, decimals = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        if (whole > 1000000) {
+            return false;
+        }
+        whole = whole * 10 + (*s - '0');
+    }
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, decimals++) {
+            if (decimals == 3) {
+                return false;
+            }
+            frac = frac * 10 + (*s - '0');
+        }
+    }
+    if (*s || (digits == 0 && decimals == 0)) {
+        return false;
+    }
+    for (; decimals < 3; decimals++) {
+        frac *= 10;
+    }
+    *out_ma = whole * 1000 + frac;
+    return true;
+}
+
+/* Parses opt[] against defs[]; logs and refuses unknown keys and bad values. 0 or -EINVAL. */
+static inline int apk_options(const struct ampshare_policy_host *host,
+                              const char *policy,
+                              const struct ampshare_policy_option *opt,
+                              size_t n_opt,
+                              const struct apk_optdef *defs,
+                              size_t n_defs)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n_opt; i++) {
+        const struct apk_optdef *d = NULL;
+        for (size_t j = 0; j < n_defs; j++) {
+            if (opt[i].key && strcmp(opt[i].key, defs[j].key) == 0) {
+                d = &defs[j];
+            }
+        }
+        if (!d) {
+            if (host && host->log) {
+                host->log(host->ctx, AMPSHARE_LOG_ERR, "%s: unknown option '%s'", policy,
+                          opt[i].key ? opt[i].key : "(null)");
+            }
+            rc = -EINVAL;
+            continue;
+        }
+        int64_t v = 0;
+        const char *val = opt[i].value ? opt[i].value : "";
+        bool ok = d->kind == APK_OPT_AMPS ? apk_parse_amps(val, &v) : apk_parse_int(val, &v);
+        if (!ok || v < d->min || v > d->max) {
+            if (host && host->log) {
+                host->log(host->ctx, AMPSHARE_LOG_ERR,
+                          "%s: option %s: '%s' is not %s in %lld..%lld", policy, d->key, val,
+                          d->kind == APK_OPT_AMPS ? "an amp value" : "a number",
+                          (long long)(d->kind == APK_OPT_AMPS ? d->min / 1000 : d->min),
+                          (long long)(d->kind == APK_OPT_AMPS ? d->max / 1000 : d->max));
+            }
+            rc = -EINVAL;
+            continue;
+        }
+        *d->dst = v;
+    }
+    return rc;
+}
+
+/* ---- built-in versus plugin build (ampshare's own policies) ----
+ * Each built-in policy file ends with APK_POLICY(ident, descriptor). Compiled into the ampshare
+ * core it defines ampshare_builtin_<ident>(), which the built-in table calls; compiled with
+ * -DAMPSHARE_POLICY_MODULE it defines the exported ampshare_policy_entry() instead. */
+#ifdef AMPSHARE_POLICY_MODULE
+#define APK_POLICY(ident, desc)                                                 \
+    AMPSHARE_POLICY_EXPORT const struct ampshare_policy *ampshare_policy_entry( \
+        uint16_t host_abi_major, uint16_t host_abi_minor)                       \
+    {                                                                           \
+        (void)host_abi_minor;                                                   \
+        return host_abi_major == AMPSHARE_POLICY_ABI_MAJOR ? &(desc) : NULL;    \
+    }
+#else
+#define APK_POLICY(ident, desc)                                   \
+    const struct ampshare_policy *ampshare_builtin_##ident(void); \
+    const struct ampshare_policy *ampshare_builtin_##ident(void)  \
+    {                                                             \
+        return &(desc);                                           \
+    }
+#endif
+
+#endif

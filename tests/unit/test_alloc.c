@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The allocation engine, end to end from an INI site: view building (states, uncontrolled
+ * loads, stale meters), the policy call and its fallback, the hold and the ramp, the reasons,
+ * and the waking idle car. Expected values are worked out by hand beside each assertion.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <check.h>
+
+#include "controller/alloc.h"
+#include "controller/policy_loader.h"
+#include "tests/support/amp_fleet.h"
+#include "tests/support/check_main.h"
+
+struct rig {
+    struct site *site;
+    struct policy_handle h;
+    struct alloc *a;
+    struct site_state *st;
+    struct alloc_result *r;
+    bool echo; /* each EVSE reports the last target as in force on the next tick */
+};
+
+static void rig_start_with(struct rig *g, const char *ini, const struct ampshare_policy *p)
+{
+    memset(g, 0, sizeof(*g));
+    g->site = amp_test_site(ini);
+    char err[256];
+    if (!p) {
+        ck_assert_msg(policy_open(g->site->policy, &g->h, err, sizeof(err)) == 0, "%s", err);
+        p = g->h.policy;
+    }
+    ck_assert_msg(alloc_new(g->site, p, &g->a, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(site_state_new(g->site, &g->st), 0);
+    ck_assert_int_eq(alloc_result_new(g->site, &g->r), 0);
+    g->echo = true;
+}
+
+static void rig_start(struct rig *g, const char *ini)
+{
+    rig_start_with(g, ini, NULL);
+}
+
+static void rig_stop(struct rig *g)
+{
+    alloc_result_free(g->r);
+    site_state_free(g->st);
+    alloc_free(g->a);
+    policy_close(&g->h);
+    site_free(g->site);
+}
+
+static int idx(const struct rig *g, const char *name)
+{
+    int i = site_find_evse(g->site, name);
+    ck_assert_msg(i >= 0, "no evse %s", name);
+    return i;
+}
+
+/* What the EVSE's driver reports: a car or not, and its current on every conductor. */
+static void car(struct rig *g, const char *name, bool connected, int32_t draw_ma, uint64_t at_ms)
+{
+    struct site_evse_input *in = &g->st->evse[idx(g, name)];
+    in->connected = connected;
+    for (int k = 0; k < 3; k++) {
+        in->draw_ma[k] = draw_ma;
+    }
+    in->draw_at_ms = at_ms;
+}
+
+static void
+meter(struct rig *g, const char *name, int32_t l1, int32_t l2, int32_t l3, uint64_t at_ms)
+{
+    int m = site_find_meter(g->site, name);
+    ck_assert_int_ge(m, 0);
+    g->st->meter[m] = (struct site_meter_input){.current_ma = {l1, l2, l3}, .at_ms = at_ms};
+}
+
+/* One tick; the clamped answer must keep every limit of the view the policy saw. */
+static void tick(struct rig *g, uint64_t now)
+{
+    ck_assert_int_eq(alloc_tick(g->a, g->st, now, g->r), 0);
+    const struct ampshare_policy_input *in = alloc_last_view(g->a);
+    int32_t t[64];
+    for (size_t v = 0; v < in->n_evse; v++) {
+        t[v] = g->r->evse[g->site->controllable[v]].target_ma;
+    }
+    char msg[160];
+    ck_assert_msg(amp_check_limits(in, t, msg, sizeof(msg)) == 0, "t = %llu: %s",
+                  (unsigned long long)now, msg);
+    if (g->echo) {
+        for (size_t i = 0; i < g->site->n_evse; i++) {
+            g->st->evse[i].offer_ma = g->r->evse[i].target_ma;
+        }
+    }
+}
+
+static int32_t target(const struct rig *g, const char *name)
+{
+    return g->r->evse[idx(g, name)].target_ma;
+}
+
+static const char *why(const struct rig *g, const char *name, uint64_t now, int64_t wall)
+{
+    static char buf[96]; /* test-only convenience */
+    ck_assert_int_gt(
+        alloc_why_format(g->site, &g->r->evse[idx(g, name)], now, wall, buf, sizeof(buf)), 0);
+    return buf;
+}
+
+/* twc-gen2.md §7.3: one 40 A circuit, a Tesla and a BMW i3 on two 48 A Wall Connectors. */
+static void seed_ini(char *buf, size_t cap, const char *policy, int oc_a)
+{
+    snprintf(buf, cap,
+             "[site]\nsupply_limit_a = 40\nphases = 1\novercommit_a = %d\n"
+             "[circuit garage]\nlimit_a = 40\novercommit_a = %d\n"
+             "[bus rs485]\ntransport = serial:/dev/ttyUSB0\n"
+             "[wallconnector tesla]\nbus = rs485\naddress = 1111\ncircuit = garage\n"
+             "max_current_a = 48\n"
+             "[wallconnector i3]\nbus = rs485\naddress = 2222\ncircuit = garage\n"
+             "max_current_a = 48\n"
+             "[policy]\nname = %s\n",
+             oc_a, oc_a, policy);
+}
+
+START_TEST(test_native_seed_tesla_gets_34_of_40_with_an_idle_i3)
+{
+    char ini[1024];
+    struct rig g;
+    seed_ini(ini, sizeof(ini), "native", 0);
+    rig_start(&g, ini);
+    car(&g, "tesla", true, 38760, 1000); /* §5.3: 38.76 A actual at a 40 A limit */
+    car(&g, "i3", true, 250, 1000);      /* §5.2: an idle unit reports 0.25 A */
+    tick(&g, 1000);
+    ck_assert_int_eq(target(&g, "tesla"), 34000);
+    ck_assert_int_eq(target(&g, "i3"), 6000);
+    ck_assert_str_eq(why(&g, "tesla", 1000, 0), "limited by circuit garage");
+    ck_assert_str_eq(why(&g, "i3", 1000, 0), "idle for 0 s");
+    /* wall clock: monotonic 1000 ms is 12:03:00 UTC */
+    setenv("TZ", "UTC", 1);
+    tzset();
+    ck_assert_str_eq(why(&g, "i3", 1000, (12 * 3600 + 3 * 60) * 1000LL - 1000), "idle since 12:03");
+    ck_assert_uint_eq(g.r->corrections, 0);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_idle_reclaim_seed_tesla_gets_40_once_the_i3_is_paused)
+{
+    char ini[1024];
+    struct rig g;
+    seed_ini(ini, sizeof(ini), "idle_reclaim", 0);
+    rig_start(&g, ini);
+    car(&g, "tesla", true, 38760, 1000);
+    car(&g, "i3", true, 250, 1000);
+    tick(&g, 1000); /* the i3 was just seen: its plug-in grace (probe_ms 30 s) */
+    ck_assert_int_eq(target(&g, "tesla"), 34000);
+    ck_assert_int_eq(target(&g, "i3"), 6000);
+    ck_assert_str_eq(why(&g, "i3", 1000, 0), "probing: idle for 0 s");
+    car(&g, "tesla", true, 32800, 31000);
+    car(&g, "i3", true, 250, 31000);
+    tick(&g, 31000); /* grace over, no overcommit: the i3 is paused; the raise waits a tick */
+    ck_assert_int_eq(target(&g, "i3"), 0);
+    ck_assert_int_eq(target(&g, "tesla"), 34000);
+    ck_assert_str_eq(why(&g, "tesla", 31000, 0), "raise held until cuts elsewhere are in force");
+    ck_assert_str_eq(why(&g, "i3", 31000, 0), "idle for 30 s");
+    car(&g, "tesla", true, 32800, 32000);
+    car(&g, "i3", true, 0, 32000);
+    tick(&g, 32000);
+    ck_assert_int_eq(target(&g, "tesla"), 40000);
+    ck_assert_int_eq(target(&g, "i3"), 0);
+    ck_assert_str_eq(why(&g, "tesla", 32000, 0), "at its maximum");
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_idle_reclaim_seed_with_overcommit_tesla_gets_39_i3_kept_at_6)
+{
+    char ini[1024];
+    struct rig g;
+    seed_ini(ini, sizeof(ini), "idle_reclaim", 6);
+    rig_start(&g, ini);
+    for (uint64_t t = 1000; t <= 40000; t += 1000) {
+        car(&g, "tesla", true, 37800, t);
+        car(&g, "i3", true, 250, t);
+        tick(&g, t);
+        /* counted: Tesla + 0.25 A <= 40 -> 39 A; offers 39 + 6 = 45 <= 40 + 6 */
+        ck_assert_int_eq(target(&g, "tesla"), 39000);
+        ck_assert_int_eq(target(&g, "i3"), 6000);
+    }
+    ck_assert_str_eq(why(&g, "i3", 40000, 0), "idle for 39 s");
+    rig_stop(&g);
+}
+
+END_TEST
+
+/*
+ * The waking idle car, bounded overcommit (docs/allocation.md): while the i3 sleeps the offers
+ * add up to 45 A on a 40 A circuit. When it wakes it draws on top of the Tesla: at most the
+ * overcommit (6 A) over the limit, and the very tick that measures the wake-up cuts the offers
+ * back under 40 A.
+ */
+START_TEST(test_waking_car_is_cut_back_on_the_tick_that_measures_it)
+{
+    char ini[1024];
+    struct rig g;
+    seed_ini(ini, sizeof(ini), "idle_reclaim", 6);
+    rig_start(&g, ini);
+    car(&g, "tesla", true, 37800, 1000);
+    car(&g, "i3", true, 250, 1000);
+    tick(&g, 1000);
+    ck_assert_int_eq(target(&g, "tesla") + target(&g, "i3"), 45000);
+    /* between ticks the i3 wakes and takes its 6 A offer: it draws 5.2 A (§5.3, 6 A lock) */
+    int32_t load = 37800 + 5200;
+    ck_assert_int_le(load - 40000, 6000); /* over by 3 A, within the 6 A overcommit */
+    car(&g, "tesla", true, 37800, 2000);
+    car(&g, "i3", true, 5200, 2000);
+    tick(&g, 2000);
+    /* both charge: equal shares of 40 are 20 + 20; the Tesla's cut is immediate, the i3's raise
+     * waits until the cut is in force */
+    ck_assert_int_eq(target(&g, "tesla"), 20000);
+    ck_assert_int_eq(target(&g, "i3"), 6000);
+    ck_assert_int_le(target(&g, "tesla") + target(&g, "i3"), 40000);
+    car(&g, "tesla", true, 19000, 3000);
+    car(&g, "i3", true, 5200, 3000);
+    tick(&g, 3000);
+    ck_assert_int_eq(target(&g, "tesla"), 20000);
+    ck_assert_int_eq(target(&g, "i3"), 20000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/* No overcommit: a paused car is only offered current again after the others' cut is in force,
+ * so the offers in force never add up to more than the limit, not even for one tick. */
+START_TEST(test_no_overcommit_probe_never_exceeds_the_limit)
+{
+    char ini[1024];
+    struct rig g;
+    seed_ini(ini, sizeof(ini), "idle_reclaim", 0);
+    rig_start(&g, ini);
+    int32_t prev_t = 0, prev_i = 0;
+    int probes = 0;
+    for (uint64_t t = 1000; t <= 700000; t += 1000) {
+        car(&g, "tesla", true, 32800, t);
+        car(&g, "i3", true, 0, t);
+        tick(&g, t);
+        int32_t tt = target(&g, "tesla"), ti = target(&g, "i3");
+        /* worst moment: new targets reached one charger, old ones still at the other */
+        ck_assert_int_le((tt > prev_t ? tt : prev_t) + (ti > prev_i ? ti : prev_i), 40000);
+        probes += ti > 0 && prev_i == 0;
+        prev_t = tt;
+        prev_i = ti;
+    }
+    /* the plug-in grace (0..30 s), then a probe at the end of every 300 s after it: from 301 s
+     * and from 601 s (each raise one tick after the Tesla's cut is in force) */
+    ck_assert_int_eq(probes, 3);
+    rig_stop(&g);
+}
+
+END_TEST
+
+static const char meter_ini[] =
+    "[site]\nsupply_limit_a = 63\n"
+    "[circuit garage]\nlimit_a = 32\n"
+    "[circuit carport]\nphases = 1\nphase = L1\nlimit_a = 20\n"
+    "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+    "[wallconnector w3]\nbus = b\naddress = 1111\ncircuit = garage\nmax_current_a = 32\n"
+    "phases = 3\n"
+    "[wallconnector wc]\nbus = b\naddress = 2222\ncircuit = carport\nmax_current_a = 32\n"
+    "[evse guest]\ncontrol = none\nmeter = gm\ncircuit = carport\nmax_current_a = 16\n"
+    "[meter garage-meter]\ntransport = tcp://127.0.0.1:1502\nmap = eastron-sdm630\n"
+    "measures = circuit:garage\n"
+    "[meter gm]\ntransport = tcp://127.0.0.1:1502\nunit_id = 2\nmap = eastron-sdm120\n"
+    "measures = evse:guest\nstale_current_a = 10\n"
+    "[policy]\nname = equal_share\n";
+
+START_TEST(test_circuit_meter_load_beyond_our_chargers_lowers_the_budget)
+{
+    struct rig g;
+    rig_start(&g, meter_ini);
+    car(&g, "w3", true, 10000, 1000);
+    car(&g, "wc", false, 0, 1000);
+    meter(&g, "gm", 0, 0, 0, 1000);
+    /* the garage meter sees 20/10/10 A; the Wall Connector draws 10 A per phase: 10 A on L1 is
+     * someone else's, so L1 may carry 32 - 10 = 22 A of ours */
+    meter(&g, "garage-meter", 20000, 10000, 10000, 1000);
+    tick(&g, 1000);
+    int garage = site_find_circuit(g.site, "garage");
+    ck_assert_int_eq(g.r->circuit[garage].uncontrolled_ma[0], 10000);
+    ck_assert_int_eq(g.r->circuit[garage].limit_ma[0], 22000);
+    ck_assert_int_eq(g.r->circuit[garage].limit_ma[1], 32000);
+    ck_assert_int_eq(target(&g, "w3"), 22000);
+    ck_assert_str_eq(why(&g, "w3", 1000, 0), "limited by circuit garage");
+    /* the meter goes silent: after 10 s it counts the whole rating as other load */
+    car(&g, "w3", true, 10000, 12000);
+    meter(&g, "gm", 0, 0, 0, 12000);
+    tick(&g, 12000);
+    ck_assert(g.r->circuit[garage].meter_stale);
+    ck_assert_int_eq(g.r->circuit[garage].limit_ma[0], 0);
+    ck_assert_int_eq(target(&g, "w3"), 0);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_uncontrolled_evse_is_a_load_and_its_stale_meter_a_fixed_one)
+{
+    struct rig g;
+    rig_start(&g, meter_ini);
+    car(&g, "w3", false, 0, 1000);
+    car(&g, "wc", true, 5000, 1000);
+    meter(&g, "garage-meter", 0, 0, 0, 1000);
+    meter(&g, "gm", 12000, 0, 0, 1000); /* the guest charger draws 12 A on L1 */
+    tick(&g, 1000);
+    ck_assert_int_eq(target(&g, "wc"), 8000); /* carport 20 - 12 */
+    ck_assert_str_eq(why(&g, "guest", 1000, 0), "metered only, not controlled");
+    ck_assert_int_eq(g.r->evse[idx(&g, "guest")].target_ma, 0);
+    /* its meter goes stale: its stale_current_a (10 A) is assumed */
+    car(&g, "wc", true, 7000, 20000);
+    meter(&g, "garage-meter", 0, 0, 0, 20000);
+    tick(&g, 20000);
+    ck_assert_int_eq(target(&g, "wc"), 10000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+static const char stale_ini[] =
+    "[site]\nsupply_limit_a = 40\nphases = 1\n"
+    "[evse bay]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:1502\nmeter = bm\n"
+    "circuit = supply\nmax_current_a = 16\n"
+    "[meter bm]\ntransport = tcp://127.0.0.1:1502\nmap = eastron-sdm120\nmeasures = evse:bay\n"
+    "stale_timeout_ms = 5000\n"
+    "[meter grid]\ntransport = tcp://127.0.0.1:1502\nunit_id = 3\nmap = eastron-sdm120\n"
+    "measures = grid\nstale_current_a = 30\n"
+    "[policy]\nname = equal_share\n";
+
+START_TEST(test_stale_evse_meter_keeps_its_offer_and_says_so)
+{
+    struct rig g;
+    rig_start(&g, stale_ini);
+    car(&g, "bay", true, 0, 0);
+    meter(&g, "bm", 9000, 0, 0, 1000);
+    meter(&g, "grid", 9000, 0, 0, 1000);
+    tick(&g, 1000);
+    ck_assert_int_eq(target(&g, "bay"), 16000);
+    g.st->evse[idx(&g, "bay")].offer_ma = 10000; /* the charger reports 10 A in force */
+    meter(&g, "grid", 9000, 0, 0, 7000);
+    tick(&g, 7000); /* its meter: 6 s old > 5 s: assumed to draw its offer, which is frozen */
+    ck_assert(g.r->evse[idx(&g, "bay")].stale);
+    ck_assert_int_eq(g.r->evse[idx(&g, "bay")].draw_ma[0], 10000);
+    ck_assert_int_eq(target(&g, "bay"), 10000);
+    ck_assert_str_eq(why(&g, "bay", 7000, 0), "meter stale");
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_stale_grid_meter_uses_its_configured_budget)
+{
+    struct rig g;
+    rig_start(&g, stale_ini);
+    car(&g, "bay", true, 0, 0);
+    meter(&g, "bm", 9000, 0, 0, 20000);
+    meter(&g, "grid", 9000, 0, 0, 1000);
+    tick(&g, 20000); /* grid 19 s old: 30 A of other load assumed: 40 - 30 = 10 A left */
+    ck_assert(g.r->circuit[0].meter_stale);
+    ck_assert_int_eq(g.r->circuit[0].limit_ma[0], 10000);
+    ck_assert_int_eq(target(&g, "bay"), 10000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_ramp_limits_raises_but_allows_a_start)
+{
+    struct rig g;
+    rig_start(&g, "[site]\nsupply_limit_a = 40\nphases = 1\nramp_up_a_per_s = 2\n"
+                  "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+                  "[wallconnector w]\nbus = b\naddress = 1111\ncircuit = supply\n"
+                  "max_current_a = 32\n[policy]\nname = equal_share\n");
+    car(&g, "w", true, 0, 1000);
+    tick(&g, 1000); /* from 0: straight to the 6 A minimum */
+    ck_assert_int_eq(target(&g, "w"), 6000);
+    car(&g, "w", true, 5200, 2000);
+    tick(&g, 2000); /* 1 s later: at most +2 A */
+    ck_assert_int_eq(target(&g, "w"), 8000);
+    ck_assert_str_eq(why(&g, "w", 2000, 0), "raise rate-limited");
+    car(&g, "w", true, 7200, 7000);
+    tick(&g, 7000); /* 5 s later: +10 A */
+    ck_assert_int_eq(target(&g, "w"), 18000);
+    ck_assert_uint_eq(g.r->held, 1);
+    rig_stop(&g);
+}
+
+END_TEST
+
+static int failing_init(const struct ampshare_policy_host *host,
+                        const struct ampshare_policy_option *opt,
+                        size_t n_opt,
+                        void **state)
+{
+    (void)host, (void)opt, (void)n_opt;
+    *state = NULL;
+    return 0;
+}
+
+static int failing_allocate(void *state,
+                            const struct ampshare_policy_input *in,
+                            struct ampshare_policy_output *out)
+{
+    (void)state, (void)in;
+    out->target_ma[0] = 99999; /* garbage before failing: must not leak through */
+    return -EIO;
+}
+
+static int greedy_allocate(void *state,
+                           const struct ampshare_policy_input *in,
+                           struct ampshare_policy_output *out)
+{
+    (void)state;
+    for (size_t i = 0; i < in->n_evse; i++) {
+        out->target_ma[i] = 1000000; /* everything, everywhere */
+    }
+    return 0;
+}
+
+static void nothing(void *state)
+{
+    (void)state;
+}
+
+static const char two_ini[] = "[site]\nsupply_limit_a = 40\nphases = 1\n"
+                              "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+                              "[wallconnector a]\nbus = b\naddress = 1111\ncircuit = supply\n"
+                              "max_current_a = 32\n"
+                              "[wallconnector b]\nbus = b\naddress = 2222\ncircuit = supply\n"
+                              "max_current_a = 32\n";
+
+START_TEST(test_failing_policy_falls_back_to_equal_share)
+{
+    static const struct ampshare_policy failing = {
+        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,
+        .struct_size = sizeof(struct ampshare_policy),
+        .name = "failing",
+        .init = failing_init,
+        .allocate = failing_allocate,
+        .destroy = nothing,
+    };
+    struct rig g;
+    rig_start_with(&g, two_ini, &failing);
+    car(&g, "a", true, 20000, 1000);
+    car(&g, "b", true, 20000, 1000);
+    tick(&g, 1000);
+    ck_assert_int_eq(g.r->policy_rc, -EIO);
+    ck_assert_int_eq(target(&g, "a"), 20000);
+    ck_assert_int_eq(target(&g, "b"), 20000);
+    ck_assert_str_eq(why(&g, "a", 1000, 0), "policy failed: equal share");
+    ck_assert_uint_eq(alloc_get_stats(g.a)->policy_errors, 1);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_greedy_policy_is_clamped_and_counted)
+{
+    static const struct ampshare_policy greedy = {
+        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,
+        .struct_size = sizeof(struct ampshare_policy),
+        .name = "greedy",
+        .init = failing_init,
+        .allocate = greedy_allocate,
+        .destroy = nothing,
+    };
+    struct rig g;
+    rig_start_with(&g, two_ini, &greedy);
+    car(&g, "a", true, 20000, 1000);
+    car(&g, "b", false, 0, 1000);
+    tick(&g, 1000);
+    /* a: 1000 A -> its max 32 A; b has no car: 0 */
+    ck_assert_int_eq(target(&g, "a"), 32000);
+    ck_assert_int_eq(target(&g, "b"), 0);
+    ck_assert_uint_eq(g.r->corrections, 2);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].fix, ALLOC_FIX_MAX);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "b")].fix, ALLOC_FIX_UNPLUGGED);
+    ck_assert_str_eq(why(&g, "b", 1000, 0), "no car");
+    car(&g, "b", true, 20000, 2000);
+    tick(&g, 2000);
+    /* both at 32 = 64 > 40: x 40/64 = 20 A each; a's cut is immediate, b's raise waits while
+     * a's 32 A is still in force (32 + 20 > 40) */
+    ck_assert_int_eq(target(&g, "a"), 20000);
+    ck_assert_int_eq(target(&g, "b"), 0);
+    ck_assert_str_eq(why(&g, "a", 2000, 0), "limited by circuit supply");
+    ck_assert_str_eq(why(&g, "b", 2000, 0), "raise held until cuts elsewhere are in force");
+    ck_assert_uint_eq(alloc_get_stats(g.a)->fixes[ALLOC_FIX_CIRCUIT], 2);
+    car(&g, "a", true, 19000, 3000);
+    car(&g, "b", true, 0, 3000);
+    tick(&g, 3000);
+    ck_assert_int_eq(target(&g, "a"), 20000);
+    ck_assert_int_eq(target(&g, "b"), 20000);
+    ck_assert_uint_eq(alloc_get_stats(g.a)->fixes[ALLOC_FIX_CIRCUIT], 4);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_tick_refuses_a_state_of_another_site)
+{
+    struct rig g;
+    rig_start(&g, "[site]\nsupply_limit_a = 40\n[policy]\nname = fifo\n");
+    struct site_state other = {.n_evse = 3, .evse = g.st->evse, .n_meter = 0, .meter = NULL};
+    ck_assert_int_eq(alloc_tick(g.a, &other, 1000, g.r), -EINVAL);
+    ck_assert_int_eq(alloc_tick(g.a, g.st, 1000, g.r), 0);
+    rig_stop(&g);
+}
+
+END_TEST
+
+START_TEST(test_state_and_since_follow_the_measurements)
+{
+    struct rig g;
+    rig_start(&g, two_ini);
+    car(&g, "a", true, 0, 1000);
+    car(&g, "b", false, 0, 1000);
+    tick(&g, 1000);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].state, AMPSHARE_EVSE_IDLE);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "b")].state, AMPSHARE_EVSE_UNPLUGGED);
+    car(&g, "a", true, 999, 2000); /* below the 1 A threshold: still idle, since 1000 */
+    tick(&g, 2000);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].state, AMPSHARE_EVSE_IDLE);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].since_ms, 1000);
+    car(&g, "a", true, 1000, 3000);
+    tick(&g, 3000);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].state, AMPSHARE_EVSE_CHARGING);
+    ck_assert_uint_eq(g.r->evse[idx(&g, "a")].since_ms, 3000);
+    const struct ampshare_policy_input *in = alloc_last_view(g.a);
+    ck_assert_uint_eq(in->evse[0].connected_since_ms, 1000);
+    ck_assert_uint_eq(in->evse[0].state_since_ms, 3000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+static Suite *alloc_suite(void)
+{
+    Suite *s = suite_create("alloc");
+    TCase *tc = tcase_create("engine");
+    tcase_add_test(tc, test_native_seed_tesla_gets_34_of_40_with_an_idle_i3);
+    tcase_add_test(tc, test_idle_reclaim_seed_tesla_gets_40_once_the_i3_is_paused);
+    tcase_add_test(tc, test_idle_reclaim_seed_with_overcommit_tesla_gets_39_i3_kept_at_6);
+    tcase_add_test(tc, test_waking_car_is_cut_back_on_the_tick_that_measures_it);
+    tcase_add_test(tc, test_no_overcommit_probe_never_exceeds_the_limit);
+    tcase_add_test(tc, test_circuit_meter_load_beyond_our_chargers_lowers_the_budget);
+    tcase_add_test(tc, test_uncontrolled_evse_is_a_load_and_its_stale_meter_a_fixed_one);
+    tcase_add_test(tc, test_stale_evse_meter_keeps_its_offer_and_says_so);
+    tcase_add_test(tc, test_stale_grid_meter_uses_its_configured_budget);
+    tcase_add_test(tc, test_ramp_limits_raises_but_allows_a_start);
+    tcase_add_test(tc, test_failing_policy_falls_back_to_equal_share);
+    tcase_add_test(tc, test_greedy_policy_is_clamped_and_counted);
+    tcase_add_test(tc, test_tick_refuses_a_state_of_another_site);
+    tcase_add_test(tc, test_state_and_since_follow_the_measurements);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AMP_CHECK_MAIN(alloc_suite)

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The INI parser: every kind of error names file:line with the exact message a user sees; the
+ * accepted forms (comments, indentation, CRLF, per-phase lists) parse to the values written.
+ * The example config (etc/ampshare.ini) is loaded here too, so it cannot rot.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "controller/config.h"
+#include "controller/site.h"
+#include "tests/support/check_main.h"
+
+struct parse_case {
+    const char *text;
+    const char *first; /* the first message, exactly */
+};
+
+/* clang-format off */
+static const struct parse_case errors[] = {
+    {"[site]\nsupply_limit_a = x\n",
+     "t.ini:2: [site] supply_limit_a: 'x' is not a current in amps (up to 3 decimals)"},
+    {"[site]\nsupply_limit_a = 6.1234\n",
+     "t.ini:2: [site] supply_limit_a: '6.1234' is not a current in amps (up to 3 decimals)"},
+    {"[site]\nsupply_limit_a = 2000\n",
+     "t.ini:2: [site] supply_limit_a: '2000' is above 1000 A"},
+    {"[site]\nsupply_limit_a = 32,32\n",
+     "t.ini:2: [site] supply_limit_a: '32,32' must be one current or three (L1,L2,L3)"},
+    {"[site]\nsupply_limit_a = -5\n",
+     "t.ini:2: [site] supply_limit_a: '-5' is not a current in amps (up to 3 decimals)"},
+    {"[site]\nphases = 4\n",
+     "t.ini:2: [site] phases: 4 is out of range 1..3"},
+    {"[site]\nvoltage_v = 230.5\n",
+     "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
+    {"\n\n[garage]\n",
+     "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter "
+     "or evse)"},
+    {"[site]\nsupply_limt_a = 40\n",
+     "t.ini:2: [site]: unknown key 'supply_limt_a'"},
+    {"[site]\nsupply_limit_a = 40\nsupply_limit_a = 50\n",
+     "t.ini:3: [site] supply_limit_a: given twice (first at line 2)"},
+    {"[circuit a]\nlimit_a = 1\n[circuit a]\n",
+     "t.ini:3: [circuit a] given twice (first at line 1)"},
+    {"[site]\n[site]\n",
+     "t.ini:2: [site] given twice (first at line 1)"},
+    {"[site home]\n",
+     "t.ini:1: [site] takes no name"},
+    {"[circuit]\n",
+     "t.ini:1: [circuit] needs one name of letters, digits, '_', '-' or '.' (at most 31 "
+     "characters)"},
+    {"[circuit a/b]\n",
+     "t.ini:1: [circuit a/b] needs one name of letters, digits, '_', '-' or '.' (at most 31 "
+     "characters)"},
+    {"[circuit supply]\n",
+     "t.ini:1: [circuit supply]: 'supply' is the site's own name for its root; pick another"},
+    {"limit_a = 4\n",
+     "t.ini:1: 'limit_a' is outside any section"},
+    {"[site]\nsupply_limit_a 40\n",
+     "t.ini:2: expected 'key = value', got 'supply_limit_a 40'"},
+    {"[site]\nsupply_limit_a: 40\n",
+     "t.ini:2: expected 'key = value', got 'supply_limit_a: 40'"},
+    {"[site\n",
+     "t.ini:1: malformed section header '[site'"},
+    {"[site] x\n",
+     "t.ini:1: malformed section header '[site] x'"},
+    {"[site]\nname =\n",
+     "t.ini:2: [site] name: empty value"},
+    {"[wallconnector w]\nphase_map = L1,L1\n",
+     "t.ini:2: [wallconnector w] phase_map: 'L1,L1' is not a phase list like L1 or L2,L3,L1 "
+     "(each phase once)"},
+    {"[wallconnector w]\nphase_map = L4\n",
+     "t.ini:2: [wallconnector w] phase_map: 'L4' is not a phase list like L1 or L2,L3,L1 (each "
+     "phase once)"},
+    {"[wallconnector w]\naddress = 12345\n",
+     "t.ini:2: [wallconnector w] address: '12345' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[bus b]\nmaster_address = auto\n",
+     "t.ini:2: [bus b] master_address: 'auto' is not a Wall Connector ID (4 hex digits)"},
+    {"[bus b]\ntransport = tcp://host\n",
+     "t.ini:2: [bus b] transport: address 'tcp://host': expected tcp://host:port"},
+    {"[meter m]\nmeasures = house\n",
+     "t.ini:2: [meter m] measures: 'house' is not grid, circuit:NAME, evse or evse:NAME"},
+    {"[wallconnector w]\ncircuit = a b\n",
+     "t.ini:2: [wallconnector w] circuit: 'a b' is not a section name"},
+    {"[wallconnector w]\npriority = high\n",
+     "t.ini:2: [wallconnector w] priority: 'high' is not a whole number"},
+    {"[policy]\nname = native\nname = fifo\n",
+     "t.ini:3: [policy] name: given twice (first at line 2)"},
+    {"[policy]\nhold_ms = 1\nhold_ms = 2\n",
+     "t.ini:3: [policy] hold_ms: given twice (first at line 2)"},
+    {"[site]\nname = "
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxx\n",
+     "t.ini:2: line longer than 198 characters"},
+};
+/* clang-format on */
+
+#define N_ERRORS (sizeof(errors) / sizeof(errors[0]))
+
+START_TEST(test_parse_error_names_file_line_and_fault)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_string(errors[_i].text, "t.ini", &cfg, &diag), -EINVAL);
+    ck_assert_uint_ge(diag.n, 1);
+    ck_assert_str_eq(diag.item[0].text, errors[_i].first);
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+START_TEST(test_parse_reports_every_error_not_just_the_first)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    const char *text = "[site]\nsupply_limit_a = x\nphases = 9\n[nope]\nkey = 1\n[circuit a]\n"
+                       "limit_a = y\n";
+    ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, &diag), -EINVAL);
+    ck_assert_uint_eq(diag.errors, 4); /* keys under the unknown section are not repeated */
+    ck_assert_int_eq(diag.item[0].line, 2);
+    ck_assert_int_eq(diag.item[1].line, 3);
+    ck_assert_int_eq(diag.item[2].line, 4);
+    ck_assert_int_eq(diag.item[3].line, 7);
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+START_TEST(test_parse_accepts_comments_indentation_crlf_and_lists)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    const char *text = "\xEF\xBB\xBF; a comment\r\n"
+                       "# another\r\n"
+                       "[site]\r\n"
+                       "  supply_limit_a = 32, 32,25.5   ; per phase\r\n"
+                       "\tvoltage_v = 230\r\n"
+                       "[wallconnector w]\n"
+                       "address = 0x2019\n"
+                       "phase_map = l2,L3,L1\n"
+                       "[meter m]\nreg_current_l1 = 0x0006\nmeasures = circuit:garage\n"
+                       "[policy]\nname = ./x.so\nfoo = bar baz\n";
+    ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, &diag), 0);
+    ck_assert_uint_eq(diag.n, 0);
+    ck_assert_int_eq(cfg.site.line, 3);
+    ck_assert_int_eq(cfg.site.supply_limit.n, 3);
+    ck_assert_int_eq(cfg.site.supply_limit.ma[0], 32000);
+    ck_assert_int_eq(cfg.site.supply_limit.ma[2], 25500);
+    ck_assert_int_eq(cfg.site.supply_limit.line, 4);
+    ck_assert_uint_eq(cfg.site.voltage.v, 230);
+    ck_assert_uint_eq(cfg.wc[0].address.v, 0x2019);
+    ck_assert_uint_eq(cfg.wc[0].phase_map.n, 3);
+    ck_assert_uint_eq(cfg.wc[0].phase_map.ph[0], 1);
+    ck_assert_uint_eq(cfg.wc[0].phase_map.ph[2], 0);
+    ck_assert_uint_eq(cfg.meter[0].regs.n, 1);
+    ck_assert_str_eq(cfg.meter[0].regs.kv[0].key, "reg_current_l1");
+    ck_assert_str_eq(cfg.meter[0].regs.kv[0].value, "0x0006");
+    ck_assert_int_eq(cfg.meter[0].measures_kind, CFG_MEASURES_CIRCUIT);
+    ck_assert_str_eq(cfg.meter[0].measures_target, "garage");
+    ck_assert_str_eq(cfg.policy.name.s, "./x.so");
+    ck_assert_uint_eq(cfg.policy.options.n, 1);
+    ck_assert_str_eq(cfg.policy.options.kv[0].value, "bar baz");
+    ck_assert_int_eq(cfg.policy.options.kv[0].line, 14);
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+START_TEST(test_amps_parse_exactly_without_floats)
+{
+    int32_t ma = -1;
+    ck_assert_int_eq(cfg_parse_amps("32", &ma), 0);
+    ck_assert_int_eq(ma, 32000);
+    ck_assert_int_eq(cfg_parse_amps("0.125", &ma), 0);
+    ck_assert_int_eq(ma, 125);
+    ck_assert_int_eq(cfg_parse_amps(".5", &ma), 0);
+    ck_assert_int_eq(ma, 500);
+    ck_assert_int_eq(cfg_parse_amps("1000", &ma), 0);
+    ck_assert_int_eq(ma, 1000000);
+    ck_assert_int_eq(cfg_parse_amps("1000.001", &ma), -ERANGE);
+    ck_assert_int_eq(cfg_parse_amps("", &ma), -EINVAL);
+    ck_assert_int_eq(cfg_parse_amps(".", &ma), -EINVAL);
+    ck_assert_int_eq(cfg_parse_amps("1e3", &ma), -EINVAL);
+    ck_assert_int_eq(cfg_parse_amps("99999999999999", &ma), -ERANGE);
+    char buf[16];
+    ck_assert_str_eq(cfg_fmt_amps(32000, buf, sizeof(buf)), "32");
+    ck_assert_str_eq(cfg_fmt_amps(6500, buf, sizeof(buf)), "6.5");
+    ck_assert_str_eq(cfg_fmt_amps(250, buf, sizeof(buf)), "0.25");
+    ck_assert_str_eq(cfg_fmt_amps(125, buf, sizeof(buf)), "0.125");
+}
+
+END_TEST
+
+START_TEST(test_missing_file_is_reported_with_its_path)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_file("/nonexistent/ampshare.ini", &cfg, &diag), -ENOENT);
+    ck_assert_str_eq(diag.item[0].text,
+                     "/nonexistent/ampshare.ini: cannot read: No such file or directory");
+    char err[256];
+    ck_assert_int_eq(cfg_load("/nonexistent/ampshare.ini", &cfg, err, sizeof(err)), -ENOENT);
+    ck_assert_str_eq(err, "/nonexistent/ampshare.ini: cannot read: No such file or directory");
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+START_TEST(test_example_config_loads_and_builds_a_site)
+{
+    const char *path = AMP_TEST_SRC_DIR "/etc/ampshare.ini";
+    struct config cfg;
+    char err[256] = "";
+    cfg_init(&cfg);
+    ck_assert_msg(cfg_load(path, &cfg, err, sizeof(err)) == 0, "%s", err);
+    struct site *site = NULL;
+    ck_assert_msg(site_new(&cfg, &site, err, sizeof(err)) == 0, "%s", err);
+    /* supply -> main -> garage, carport: four circuits, depth-first */
+    ck_assert_uint_eq(site->n_circuit, 4);
+    ck_assert_str_eq(site->circuit[0].name, "supply");
+    ck_assert_str_eq(site->circuit[1].name, "main");
+    ck_assert_str_eq(site->circuit[2].name, "garage");
+    ck_assert_str_eq(site->circuit[3].name, "carport");
+    ck_assert_uint_eq(site->circuit[3].phases, AMPSHARE_PHASE_L3);
+    ck_assert_uint_eq(site->n_evse, 4);
+    ck_assert_uint_eq(site->n_controllable, 3);
+    int bay3 = site_find_evse(site, "bay3");
+    ck_assert_int_ge(bay3, 0);
+    ck_assert_uint_eq(site->evse[bay3].phase_map[0], 1);
+    ck_assert_str_eq(site->policy, "idle_reclaim");
+    ck_assert_uint_eq(site->n_policy_opt, 2);
+    ck_assert_int_eq(site->meter[site_find_meter(site, "bay3-meter")].n_regs, 3);
+    site_free(site);
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("parse");
+    tcase_add_loop_test(tc, test_parse_error_names_file_line_and_fault, 0, (int)N_ERRORS);
+    tcase_add_test(tc, test_parse_reports_every_error_not_just_the_first);
+    tcase_add_test(tc, test_parse_accepts_comments_indentation_crlf_and_lists);
+    tcase_add_test(tc, test_amps_parse_exactly_without_floats);
+    tcase_add_test(tc, test_missing_file_is_reported_with_its_path);
+    tcase_add_test(tc, test_example_config_loads_and_builds_a_site);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AMP_CHECK_MAIN(config_suite)
