@@ -3,6 +3,7 @@
 #ifndef TP_INTERNAL_H
 #define TP_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,5 +42,26 @@ int tp_termios_raw(int fd, uint32_t baud, uint8_t data_bits, char parity, uint8_
  * connecting TCP socket. Returns 0 or -errno.
  */
 int tp_tcp_tune_socket(int fd);
+
+/* The TCP client and the TCP listener name, resolve and open their sockets the same way: */
+
+/* Copies host into dst (cap bytes). Returns 0, or -EINVAL when host is empty or does not fit. */
+int tp_tcp_host_copy(char *dst, size_t cap, const char *host);
+
+/* Writes "tcp://HOST:PORT" (an IPv6 literal in brackets), then suffix, into t->label. */
+void tp_tcp_set_label(struct tp *t, const char *host, uint16_t port, const char *suffix);
+
+struct addrinfo;
+
+/*
+ * Resolves host and a numeric port for a stream socket (AI_PASSIVE when passive) into *res, to be
+ * released with freeaddrinfo(). A host name blocks while it resolves. Returns 0, -errno for a
+ * system error, or unresolved_rc when the name does not resolve.
+ */
+int tp_tcp_resolve(
+    const char *host, uint16_t port, bool passive, int unresolved_rc, struct addrinfo **res);
+
+/* A non-blocking, close-on-exec socket for one resolved address: the fd, or -errno. */
+int tp_tcp_socket(const struct addrinfo *ai);
 
 #endif
