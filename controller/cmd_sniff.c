@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "controller/twc_capture.h"
 #include "controller/twc_fmt.h"
 #include "controller/twc_summary.h"
@@ -71,13 +72,6 @@ static void usage(FILE *out)
             "  -h, --help      this help\n"
             "\n"
             "Runs until SIGINT/SIGTERM (or N frames, or the end of a capture file).\n");
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void drain_capture(struct sniff *s, uint64_t now, bool final)
@@ -181,11 +175,11 @@ static int sniff_live(struct sniff *s, const char *addr)
         return -EINVAL;
     }
     fprintf(stderr, "ampshare sniff: listening on %s (never transmits)\n", tp_link_tp(link)->label);
-    uint64_t t0 = mono_ms(), now = 0;
+    uint64_t t0 = cmd_mono_ms(), now = 0;
     s->has_t = true;
     uint8_t buf[SNIFF_READ_MAX];
     while (!done(s)) {
-        now = mono_ms() - t0;
+        now = cmd_mono_ms() - t0;
         tp_link_service(link, now);
         ssize_t n;
         while (!done(s) && (n = tp_link_read(link, now, buf, sizeof(buf))) > 0) {
