@@ -40,6 +40,7 @@ struct sniff {
     unsigned long max_frames; /* 0 = no limit */
     FILE *cap_out;
     const char *cap_path;
+    bool cap_failed; /* a capture write failed: reported, capture stopped, exit status 1 */
     struct twc_deframer df;
     struct twc_capture cap;
     struct twc_summary sum;
@@ -74,6 +75,30 @@ static void usage(FILE *out)
             "Runs until SIGINT/SIGTERM (or N frames, or the end of a capture file).\n");
 }
 
+/*
+ * Flushes the capture file, and closes it when close_it. A failed write (a full disk) is reported
+ * once, naming the file, and ends the capture; the frames are still printed.
+ */
+static void sync_capture(struct sniff *s, bool close_it)
+{
+    errno = 0;
+    bool bad = fflush(s->cap_out) != 0 || ferror(s->cap_out);
+    int e = errno;
+    if (bad || close_it) {
+        errno = 0;
+        if (fclose(s->cap_out) != 0 && !bad) {
+            bad = true;
+            e = errno;
+        }
+        s->cap_out = NULL;
+    }
+    if (bad) {
+        fprintf(stderr, "ampshare sniff: --capture %s: %s; capture stopped\n", s->cap_path,
+                strerror(e ? e : EIO));
+        s->cap_failed = true;
+    }
+}
+
 static void drain_capture(struct sniff *s, uint64_t now, bool final)
 {
     if (!s->cap_out) {
@@ -84,7 +109,7 @@ static void drain_capture(struct sniff *s, uint64_t now, bool final)
     while ((n = twc_capture_next_line(&s->cap, now, final, line, sizeof(line))) > 0) {
         fprintf(s->cap_out, "%s\n", line);
     }
-    fflush(s->cap_out);
+    sync_capture(s, false);
 }
 
 static void print_summary(struct sniff *s, uint64_t t_ms)
@@ -328,7 +353,10 @@ int cmd_sniff(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = replay ? sniff_replay(s, src) : sniff_live(s, src);
     if (s->cap_out) {
-        fclose(s->cap_out);
+        sync_capture(s, true);
+    }
+    if (s->cap_failed && rc == 0) {
+        rc = -EIO;
     }
     fprintf(stderr, "ampshare sniff: %lu frames (%lu with a bad checksum), %lu errors\n", s->frames,
             s->bad_frames, s->errors);
