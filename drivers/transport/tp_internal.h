@@ -27,6 +27,12 @@ ssize_t tp_fd_read(int fd, uint8_t *buf, size_t cap, int eof_rc);
 /* write() (send() with MSG_NOSIGNAL for a socket) on a non-blocking fd: EAGAIN gives 0. */
 ssize_t tp_fd_write(int fd, const uint8_t *buf, size_t len, int is_socket);
 
+/*
+ * STYLE.md §2.3: a libserialport result (enum sp_return) as our code: SP_OK 0, SP_ERR_ARG -EINVAL,
+ * SP_ERR_MEM -ENOMEM, SP_ERR_SUPP -ENOTSUP, SP_ERR_FAIL -sp_last_error_code() (-EIO without one).
+ */
+int tp_sp_to_rc(int sp_return);
+
 /* Closes *fd if open and sets it to -1. */
 void tp_fd_close(int *fd);
 
