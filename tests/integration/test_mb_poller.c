@@ -250,15 +250,16 @@ START_TEST(test_heidelberg_setup_setpoints_state_and_meter_on_rtu)
 
 END_TEST
 
-START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
+/* A Phoenix EV-ETH (unit 255, state B) on a new TCP line, added to a new poller (not started).
+ * Registers: coil 400, holding 528, input 100 (modbus-maps.md §3.8). Returns the device index. */
+static int phoenix_ev_eth_on_tcp(struct sim_mbsrv **srv, struct mb_poller **p)
 {
-    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
-    /* coil 400, holding 528, input 100 (modbus-maps.md §3.8) */
+    *srv = mb_test_line_new(MB_TEST_TCP);
     ck_assert_int_eq(sim_mbsrv_add_unit(
-                         srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
+                         *srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
                      0);
-    set_input(srv, 255, 100, 'B');
-    struct mb_poller *p = poller_for(srv, NULL);
+    set_input(*srv, 255, 100, 'B');
+    *p = poller_for(*srv, NULL);
     struct mb_poller_dev_cfg cfg = {
         .name = "wallbox",
         .unit = 255,
@@ -266,8 +267,16 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
         .interval_ms = 20,
         .failsafe_ma = -1,
     };
-    int dev = mb_poller_add(p, &cfg);
+    int dev = mb_poller_add(*p, &cfg);
     ck_assert_int_ge(dev, 0);
+    return dev;
+}
+
+START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
+{
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
     struct mb_reading r;
     ck_assert_int_eq(mb_poller_latest(p, dev, &r), -EINVAL); /* not metered */
     ck_assert_int_eq(mb_poller_start(p), 0);
@@ -373,21 +382,9 @@ START_TEST(test_lost_evse_gets_its_setpoint_and_enable_again_when_it_returns)
 {
     /* An EVSE that went away may have restarted with its own defaults: once it answers again, the
      * poller must write the setpoint in force (and enable) again, not trust the old write. */
-    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
-    ck_assert_int_eq(sim_mbsrv_add_unit(
-                         srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
-                     0);
-    set_input(srv, 255, 100, 'B');
-    struct mb_poller *p = poller_for(srv, NULL);
-    struct mb_poller_dev_cfg cfg = {
-        .name = "wallbox",
-        .unit = 255,
-        .evse = mb_evse_find("phoenix-ev-eth"),
-        .interval_ms = 20,
-        .failsafe_ma = -1,
-    };
-    int dev = mb_poller_add(p, &cfg);
-    ck_assert_int_ge(dev, 0);
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
     ck_assert_int_eq(mb_poller_set_current(p, dev, 10000), 0);
     ck_assert_int_eq(mb_poller_start(p), 0);
     struct reg_want amps = {srv, 255, 0, 528, 10}, coil = {srv, 255, 1, 400, 1};
