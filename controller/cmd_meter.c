@@ -11,6 +11,7 @@
 #include <modbus.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/modbus/mb_bus.h"
 #include "drivers/modbus/mb_evse.h"
@@ -53,33 +54,6 @@ struct read_args {
     size_t n_set;
 };
 
-/* "--opt value" or "--opt=value". Returns the value and advances *i, or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (!argv[*i] || strncmp(argv[*i], name, n) != 0) {
-        return NULL;
-    }
-    if (argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
-    }
-    if (argv[*i][n] != '\0' || *i + 1 >= argc) {
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static bool parse_long_arg(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || v < lo || v > hi) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 static int parse_read_args(int argc, char **argv, struct read_args *a)
 {
     memset(a, 0, sizeof(*a));
@@ -87,22 +61,22 @@ static int parse_read_args(int argc, char **argv, struct read_args *a)
     a->timeout_ms = CMD_METER_TIMEOUT_MS;
     for (int i = 2; i < argc && argv[i]; i++) {
         const char *v;
-        if ((v = opt_value(argc, argv, &i, "--transport"))) {
+        if ((v = cmd_opt_value(argc, argv, &i, "--transport"))) {
             a->transport = v;
-        } else if ((v = opt_value(argc, argv, &i, "--map"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--map"))) {
             a->map = v;
-        } else if ((v = opt_value(argc, argv, &i, "--unit"))) {
-            if (!parse_long_arg(v, 0, 255, &a->unit)) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--unit"))) {
+            if (cmd_parse_long(v, 10, 0, 255, &a->unit) < 0) {
                 fprintf(stderr, "ampshare meter read: --unit '%s' is not a unit id 0-255\n", v);
                 return CMD_EXIT_USAGE;
             }
-        } else if ((v = opt_value(argc, argv, &i, "--timeout-ms"))) {
-            if (!parse_long_arg(v, 1, MB_BUS_TIMEOUT_MAX_MS, &a->timeout_ms)) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--timeout-ms"))) {
+            if (cmd_parse_long(v, 10, 1, MB_BUS_TIMEOUT_MAX_MS, &a->timeout_ms) < 0) {
                 fprintf(stderr, "ampshare meter read: --timeout-ms '%s' is not 1-%u\n", v,
                         MB_BUS_TIMEOUT_MAX_MS);
                 return CMD_EXIT_USAGE;
             }
-        } else if ((v = opt_value(argc, argv, &i, "--set"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--set"))) {
             if (a->n_set >= CMD_METER_SETS_MAX || !strchr(v, '=')) {
                 fprintf(stderr, "ampshare meter read: --set '%s': expected KEY=VALUE\n", v);
                 return CMD_EXIT_USAGE;
@@ -119,32 +93,6 @@ static int parse_read_args(int argc, char **argv, struct read_args *a)
     if (!a->transport || !a->map || a->unit < 0) {
         fprintf(stderr, "ampshare meter read: --transport, --unit and --map are required\n");
         meter_usage(stderr);
-        return CMD_EXIT_USAGE;
-    }
-    return CMD_EXIT_OK;
-}
-
-/* Builds the generic map from --set options. */
-static int build_generic(const struct read_args *a, struct mb_map_custom *c)
-{
-    char err[256];
-    mb_map_generic_init(c, "generic");
-    for (size_t i = 0; i < a->n_set; i++) {
-        char key[64];
-        const char *eq = strchr(a->set[i], '=');
-        size_t klen = (size_t)(eq - a->set[i]);
-        if (klen >= sizeof(key)) {
-            klen = sizeof(key) - 1;
-        }
-        memcpy(key, a->set[i], klen);
-        key[klen] = '\0';
-        if (mb_map_generic_set(c, key, eq + 1, err, sizeof(err)) != 0) {
-            fprintf(stderr, "ampshare meter read: --set %s: %s\n", a->set[i], err);
-            return CMD_EXIT_USAGE;
-        }
-    }
-    if (mb_map_generic_finish(c, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ampshare meter read: %s\n", err);
         return CMD_EXIT_USAGE;
     }
     return CMD_EXIT_OK;
@@ -330,7 +278,7 @@ static int meter_read(int argc, char **argv)
     struct mb_map_custom custom;
     const struct mb_map *map;
     if (strcmp(a.map, "generic") == 0) {
-        ex = build_generic(&a, &custom);
+        ex = cmd_generic_map("ampshare meter read", a.set, a.n_set, &custom);
         if (ex != CMD_EXIT_OK) {
             return ex;
         }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "controller/twc_fmt.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/transport/tp_link.h"
@@ -75,25 +76,6 @@ static void usage(FILE *out)
             "Exit status: 0 done, 1 another master on the bus or a device error, 2 usage.\n");
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int parse_long(const char *s, int base, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, base);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_opt(struct master_opts *o, const char *name, const char *val)
 {
     long v = 0;
@@ -106,7 +88,7 @@ static int parse_opt(struct master_opts *o, const char *name, const char *val)
             o->trailer = -1;
             return 0;
         }
-        if (parse_long(val, 16, 0, 0xFF, &v) < 0) {
+        if (cmd_parse_long(val, 16, 0, 0xFF, &v) < 0) {
             return -EINVAL;
         }
         o->trailer = (int)v;
@@ -130,7 +112,7 @@ static int parse_opt(struct master_opts *o, const char *name, const char *val)
 
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         if (strcmp(name, nums[i].name) == 0) {
-            return parse_long(val, nums[i].base, nums[i].lo, nums[i].hi, nums[i].dst);
+            return cmd_parse_long(val, nums[i].base, nums[i].lo, nums[i].hi, nums[i].dst);
         }
     }
     return -ENOENT;
@@ -213,7 +195,7 @@ static int run(struct master_run *r, struct tp_link *link)
     uint64_t stop_at = 0;
     int rc = CMD_EXIT_OK;
     for (;;) {
-        uint64_t now = mono_ms() - r->t0 + 1;
+        uint64_t now = cmd_mono_ms() - r->t0 + 1;
         if (twc_bus_service(&r->bus, now) == AMP_ERR_MASTER_CLASH) {
             rc = CMD_EXIT_FAIL;
             break;
@@ -300,7 +282,7 @@ int cmd_sim_master(int argc, char **argv)
         return CMD_EXIT_FAIL;
     }
     r->o = &o;
-    r->t0 = mono_ms();
+    r->t0 = cmd_mono_ms();
     struct twc_bus_config bc;
     twc_bus_config_init(&bc);
     if (o.id > 0) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/modbus/mb_maps.h"
 #include "drivers/transport/tp_addr.h"
@@ -132,21 +133,6 @@ struct sim_args {
     size_t n_set;
 };
 
-static const char *arg_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (!argv[*i] || strncmp(argv[*i], name, n) != 0) {
-        return NULL;
-    }
-    if (argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
-    }
-    if (argv[*i][n] != '\0' || *i + 1 >= argc) {
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int parse_sim_args(int argc, char **argv, struct sim_args *a)
 {
     memset(a, 0, sizeof(*a));
@@ -159,20 +145,20 @@ static int parse_sim_args(int argc, char **argv, struct sim_args *a)
         const char *v = NULL;
         int64_t x = 0;
         bool ok = true;
-        if ((v = arg_value(argc, argv, &i, "--map"))) {
+        if ((v = cmd_opt_value(argc, argv, &i, "--map"))) {
             a->map = v;
-        } else if ((v = arg_value(argc, argv, &i, "--listen"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--listen"))) {
             a->listen = v;
-        } else if ((v = arg_value(argc, argv, &i, "--unit"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--unit"))) {
             ok = parse_fixed(v, 0, 255, &x);
             a->unit = (long)x;
-        } else if ((v = arg_value(argc, argv, &i, "--current-a"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--current-a"))) {
             ok = parse_triplet(v, 3, 2000000, a->current_ma);
-        } else if ((v = arg_value(argc, argv, &i, "--voltage-v"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--voltage-v"))) {
             ok = parse_triplet(v, 1, 10000, a->voltage_dv);
-        } else if ((v = arg_value(argc, argv, &i, "--energy-kwh"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--energy-kwh"))) {
             ok = parse_fixed(v, 3, INT64_C(1000000000000), &a->import_wh) && a->import_wh >= 0;
-        } else if ((v = arg_value(argc, argv, &i, "--set"))) {
+        } else if ((v = cmd_opt_value(argc, argv, &i, "--set"))) {
             ok = a->n_set < SIM_METER_SETS_MAX && strchr(v, '=');
             if (ok) {
                 a->set[a->n_set++] = v;
@@ -198,7 +184,6 @@ static int parse_sim_args(int argc, char **argv, struct sim_args *a)
 static int
 resolve_map(const struct sim_args *a, struct mb_map_custom *custom, const struct mb_map **out)
 {
-    char err[256];
     if (strcmp(a->map, "generic") != 0) {
         *out = mb_map_find(a->map);
         if (!*out) {
@@ -209,19 +194,9 @@ resolve_map(const struct sim_args *a, struct mb_map_custom *custom, const struct
         }
         return CMD_EXIT_OK;
     }
-    mb_map_generic_init(custom, "generic");
-    for (size_t i = 0; i < a->n_set; i++) {
-        char key[64];
-        const char *eq = strchr(a->set[i], '=');
-        snprintf(key, sizeof(key), "%.*s", (int)(eq - a->set[i]), a->set[i]);
-        if (mb_map_generic_set(custom, key, eq + 1, err, sizeof(err)) != 0) {
-            fprintf(stderr, "ampshare sim meter: --set %s: %s\n", a->set[i], err);
-            return CMD_EXIT_USAGE;
-        }
-    }
-    if (mb_map_generic_finish(custom, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ampshare sim meter: %s\n", err);
-        return CMD_EXIT_USAGE;
+    int ex = cmd_generic_map("ampshare sim meter", a->set, a->n_set, custom);
+    if (ex != CMD_EXIT_OK) {
+        return ex;
     }
     *out = &custom->map;
     return CMD_EXIT_OK;

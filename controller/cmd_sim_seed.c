@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "controller/twc_fmt.h"
 #include "sim/sim_seed.h"
 
@@ -85,18 +86,6 @@ static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg)
     return 0;
 }
 
-static int parse_uint(const char *s, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v <= 0 || v > max) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 int cmd_sim_seed(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) {
@@ -110,9 +99,11 @@ int cmd_sim_seed(int argc, char **argv)
     for (int i = 1; i < argc; i += 2) {
         long v = 0;
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--circuit-a") == 0 && val && parse_uint(val, 655, &v) == 0) {
+        if (strcmp(argv[i], "--circuit-a") == 0 && val &&
+            cmd_parse_long(val, 10, 1, 655, &v) == 0) {
             cfg.circuit_ma = (int32_t)v * 1000;
-        } else if (strcmp(argv[i], "--duration-s") == 0 && val && parse_uint(val, 86400, &v) == 0) {
+        } else if (strcmp(argv[i], "--duration-s") == 0 && val &&
+                   cmd_parse_long(val, 10, 1, 86400, &v) == 0) {
             cfg.duration_ms = (uint64_t)v * 1000;
             cfg.sample_ms = cfg.duration_ms / 12 < 1000 ? 1000 : (uint32_t)(cfg.duration_ms / 12);
         } else if (strcmp(argv[i], "--master") == 0 && val &&

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "controller/twc_fmt.h"
 #include "drivers/transport/tp.h"
 #include "sim/sim_twc_slaves.h"
@@ -78,32 +78,13 @@ static void usage(FILE *out)
             SIM_TWC_SLAVES_MAX);
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_opt(struct slaves_opts *o, const char *name, const char *val)
 {
     long v = 0;
     if (strcmp(name, "--listen") == 0) {
         o->listen = val;
     } else if (strcmp(name, "--count") == 0) {
-        if (parse_long(val, 1, SIM_TWC_SLAVES_MAX, &v) < 0) {
+        if (cmd_parse_long(val, 0, 1, SIM_TWC_SLAVES_MAX, &v) < 0) {
             return -EINVAL;
         }
         o->count = (int)v;
@@ -120,7 +101,7 @@ static int parse_opt(struct slaves_opts *o, const char *name, const char *val)
     } else if (strcmp(name, "--car") == 0) {
         o->cars = val;
     } else if (strcmp(name, "--max-a") == 0) {
-        if (parse_long(val, 1, 655, &v) < 0) {
+        if (cmd_parse_long(val, 0, 1, 655, &v) < 0) {
             return -EINVAL;
         }
         o->max_a = (int)v;
@@ -136,17 +117,17 @@ static int parse_opt(struct slaves_opts *o, const char *name, const char *val)
             o->trailer = (int)t;
         }
     } else if (strcmp(name, "--reply-ms") == 0) {
-        if (parse_long(val, 0, 5000, &v) < 0) {
+        if (cmd_parse_long(val, 0, 0, 5000, &v) < 0) {
             return -EINVAL;
         }
         o->reply_ms = (uint32_t)v;
     } else if (strcmp(name, "--linkready-ms") == 0) {
-        if (parse_long(val, 100, 600000, &v) < 0) {
+        if (cmd_parse_long(val, 0, 100, 600000, &v) < 0) {
             return -EINVAL;
         }
         o->linkready_ms = (uint32_t)v;
     } else if (strcmp(name, "--noise-ma") == 0) {
-        if (parse_long(val, 0, 10000, &v) < 0) {
+        if (cmd_parse_long(val, 0, 0, 10000, &v) < 0) {
             return -EINVAL;
         }
         o->noise_ma = (int32_t)v;
@@ -243,12 +224,12 @@ static int write_all(struct tp *t, const uint8_t *buf, size_t len)
 
 static int run_loop(struct tp *t, struct sim_twc_slaves *set, bool quiet)
 {
-    uint64_t t0 = mono_ms();
+    uint64_t t0 = cmd_mono_ms();
     struct sim_twc_slave_view last[SIM_TWC_SLAVES_MAX];
     bool primed = false;
     uint8_t buf[1024];
     while (!stop_requested) {
-        uint64_t now = mono_ms() - t0;
+        uint64_t now = cmd_mono_ms() - t0;
         for (;;) {
             ssize_t n = tp_read(t, buf, sizeof(buf));
             if (n < 0 && n != -EAGAIN) {

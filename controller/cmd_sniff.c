@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "controller/cmd.h"
+#include "controller/cmd_util.h"
 #include "controller/twc_capture.h"
 #include "controller/twc_fmt.h"
 #include "controller/twc_summary.h"
@@ -39,6 +40,7 @@ struct sniff {
     unsigned long max_frames; /* 0 = no limit */
     FILE *cap_out;
     const char *cap_path;
+    bool cap_failed; /* a capture write failed: reported, capture stopped, exit status 1 */
     struct twc_deframer df;
     struct twc_capture cap;
     struct twc_summary sum;
@@ -73,11 +75,28 @@ static void usage(FILE *out)
             "Runs until SIGINT/SIGTERM (or N frames, or the end of a capture file).\n");
 }
 
-static uint64_t mono_ms(void)
+/*
+ * Flushes the capture file, and closes it when close_it. A failed write (a full disk) is reported
+ * once, naming the file, and ends the capture; the frames are still printed.
+ */
+static void sync_capture(struct sniff *s, bool close_it)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    errno = 0;
+    bool bad = fflush(s->cap_out) != 0 || ferror(s->cap_out);
+    int e = errno;
+    if (bad || close_it) {
+        errno = 0;
+        if (fclose(s->cap_out) != 0 && !bad) {
+            bad = true;
+            e = errno;
+        }
+        s->cap_out = NULL;
+    }
+    if (bad) {
+        fprintf(stderr, "ampshare sniff: --capture %s: %s; capture stopped\n", s->cap_path,
+                strerror(e ? e : EIO));
+        s->cap_failed = true;
+    }
 }
 
 static void drain_capture(struct sniff *s, uint64_t now, bool final)
@@ -90,7 +109,7 @@ static void drain_capture(struct sniff *s, uint64_t now, bool final)
     while ((n = twc_capture_next_line(&s->cap, now, final, line, sizeof(line))) > 0) {
         fprintf(s->cap_out, "%s\n", line);
     }
-    fflush(s->cap_out);
+    sync_capture(s, false);
 }
 
 static void print_summary(struct sniff *s, uint64_t t_ms)
@@ -181,11 +200,11 @@ static int sniff_live(struct sniff *s, const char *addr)
         return -EINVAL;
     }
     fprintf(stderr, "ampshare sniff: listening on %s (never transmits)\n", tp_link_tp(link)->label);
-    uint64_t t0 = mono_ms(), now = 0;
+    uint64_t t0 = cmd_mono_ms(), now = 0;
     s->has_t = true;
     uint8_t buf[SNIFF_READ_MAX];
     while (!done(s)) {
-        now = mono_ms() - t0;
+        now = cmd_mono_ms() - t0;
         tp_link_service(link, now);
         ssize_t n;
         while (!done(s) && (n = tp_link_read(link, now, buf, sizeof(buf))) > 0) {
@@ -334,7 +353,10 @@ int cmd_sniff(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = replay ? sniff_replay(s, src) : sniff_live(s, src);
     if (s->cap_out) {
-        fclose(s->cap_out);
+        sync_capture(s, true);
+    }
+    if (s->cap_failed && rc == 0) {
+        rc = -EIO;
     }
     fprintf(stderr, "ampshare sniff: %lu frames (%lu with a bad checksum), %lu errors\n", s->frames,
             s->bad_frames, s->errors);

@@ -141,6 +141,7 @@ static const char *version_word(size_t len)
     }
 }
 
+/* The key of a kind that carries text (§4.2: VIN parts, serial numbers, the model), or NULL. */
 static const char *text_key(enum twc_kind kind)
 {
     switch (kind) {
@@ -150,8 +151,21 @@ static const char *text_key(enum twc_kind kind)
         return "vin";
     case TWC_KIND_MODEL_REPORT_OLD:
         return "model";
-    default:
+    case TWC_KIND_SERIAL_REPORT:
+    case TWC_KIND_TSN_REPORT_OLD:
         return "tsn";
+    default:
+        return NULL;
+    }
+}
+
+/* §4.2: FD EC carries major, minor, patch and build ("4.5.3.2"), FD 1B the first three. */
+static void put_version(struct out *o, const struct twc_msg *m)
+{
+    const uint8_t *v = m->u.version.v;
+    put(o, "%u.%u.%u", v[0], v[1], v[2]);
+    if (m->kind == TWC_KIND_VERSION_REPORT) {
+        put(o, ".%u", v[3]);
     }
 }
 
@@ -232,25 +246,18 @@ static void fields_text(struct out *o, const struct twc_msg *m)
         break;
     }
     case TWC_KIND_VERSION_REPORT:
-        put(o, " fw=%u.%u.%u.%u", m->u.version.v[0], m->u.version.v[1], m->u.version.v[2],
-            m->u.version.v[3]);
-        break;
     case TWC_KIND_FW_REPORT_OLD:
-        put(o, " fw=%u.%u.%u", m->u.version.v[0], m->u.version.v[1], m->u.version.v[2]);
-        break;
-    case TWC_KIND_VIN_REPORT_1:
-    case TWC_KIND_VIN_REPORT_2:
-    case TWC_KIND_VIN_REPORT_3:
-    case TWC_KIND_SERIAL_REPORT:
-    case TWC_KIND_TSN_REPORT_OLD:
-    case TWC_KIND_MODEL_REPORT_OLD:
-        put(o, " %s=", text_key(m->kind));
-        put_text(o, &m->u.text, false);
+        put(o, " fw=");
+        put_version(o, m);
         break;
     case TWC_KIND_PLUG_STATE_REPORT:
         put(o, " plug_state=%02x(%s)", m->u.plug_state, twc_fmt_plug_state_name(m->u.plug_state));
         break;
     default:
+        if (text_key(m->kind)) {
+            put(o, " %s=", text_key(m->kind));
+            put_text(o, &m->u.text, false);
+        }
         break;
     }
 }
@@ -341,26 +348,20 @@ static void fields_json(struct out *o, const struct twc_msg *m)
         break;
     }
     case TWC_KIND_VERSION_REPORT:
-        put(o, ",\"fw\":\"%u.%u.%u.%u\"", m->u.version.v[0], m->u.version.v[1], m->u.version.v[2],
-            m->u.version.v[3]);
-        break;
     case TWC_KIND_FW_REPORT_OLD:
-        put(o, ",\"fw\":\"%u.%u.%u\"", m->u.version.v[0], m->u.version.v[1], m->u.version.v[2]);
-        break;
-    case TWC_KIND_VIN_REPORT_1:
-    case TWC_KIND_VIN_REPORT_2:
-    case TWC_KIND_VIN_REPORT_3:
-    case TWC_KIND_SERIAL_REPORT:
-    case TWC_KIND_TSN_REPORT_OLD:
-    case TWC_KIND_MODEL_REPORT_OLD:
-        put(o, ",\"%s\":", text_key(m->kind));
-        put_text(o, &m->u.text, true);
+        put(o, ",\"fw\":\"");
+        put_version(o, m);
+        put(o, "\"");
         break;
     case TWC_KIND_PLUG_STATE_REPORT:
         put(o, ",\"plug_state\":%u,\"plug_state_name\":\"%s\"", m->u.plug_state,
             twc_fmt_plug_state_name(m->u.plug_state));
         break;
     default:
+        if (text_key(m->kind)) {
+            put(o, ",\"%s\":", text_key(m->kind));
+            put_text(o, &m->u.text, true);
+        }
         break;
     }
 }

@@ -3,10 +3,12 @@
  * The simulated Modbus line. libmodbus builds every answer (modbus_reply); this file only moves
  * requests to it: accept() and modbus_receive() on TCP, and on the pty a small request framer,
  * because libmodbus's RTU receive drops requests for any unit but one and a simulated bus carries
- * several meters.
+ * several meters. The pty and its link are the pty transport's (tp_pty.c): it holds the slave
+ * side open, and it replaces only a stale symlink at the path and removes only its own.
  */
 #include "sim/sim_mbsrv.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -17,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
+#include "drivers/transport/tp.h"
 
 #define SIM_CLIENTS_MAX 8
 #define RTU_BUF_MAX     512
@@ -41,7 +43,8 @@ struct sim_mbsrv {
     int stop_pipe[2];
     int listen_fd;
     int client_fd[SIM_CLIENTS_MAX];
-    int master_fd, slave_fd;
+    struct tp *pty; /* RTU: the pty transport, linked at addr.path while open */
+    int master_fd;  /* its master side while open, else -1 */
     char client_addr[300];
     uint8_t rtu_buf[RTU_BUF_MAX];
     size_t rtu_len;
@@ -138,39 +141,11 @@ static int open_tcp(struct sim_mbsrv *srv, char *err, size_t errlen)
 
 static int open_pty(struct sim_mbsrv *srv, char *err, size_t errlen)
 {
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (m < 0) {
-        return srv_fail(err, errlen, -errno, "posix_openpt");
+    int rc = tp_open(srv->pty);
+    if (rc < 0) {
+        return srv_fail(err, errlen, rc, "pty linked at %s", srv->addr.path);
     }
-    char name[128];
-    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof(name)) != 0) {
-        int rc = -errno;
-        close(m);
-        return srv_fail(err, errlen, rc, "pty set-up");
-    }
-    /* Holding the slave open keeps the master readable while clients come and go (otherwise
-     * the master reads EIO between two clients). Raw mode: no echo of our own replies. */
-    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    struct termios tio;
-    if (s < 0 || tcgetattr(s, &tio) != 0) {
-        int rc = -errno;
-        close(m);
-        if (s >= 0) {
-            close(s);
-        }
-        return srv_fail(err, errlen, rc, "open %s", name);
-    }
-    cfmakeraw(&tio);
-    tcsetattr(s, TCSANOW, &tio);
-    unlink(srv->addr.path);
-    if (symlink(name, srv->addr.path) != 0) {
-        int rc = -errno;
-        close(m);
-        close(s);
-        return srv_fail(err, errlen, rc, "link %s -> %s", srv->addr.path, name);
-    }
-    srv->master_fd = m;
-    srv->slave_fd = s;
+    srv->master_fd = tp_poll_fd(srv->pty);
     srv->rtu_len = 0;
     snprintf(srv->client_addr, sizeof(srv->client_addr), "serial:%s,9600,8N1", srv->addr.path);
     return 0;
@@ -187,11 +162,8 @@ static void close_endpoint(struct sim_mbsrv *srv)
     for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
         close_fd(&srv->client_fd[i]);
     }
-    if (srv->master_fd >= 0) {
-        unlink(srv->addr.path);
-    }
-    close_fd(&srv->master_fd);
-    close_fd(&srv->slave_fd);
+    tp_close(srv->pty); /* removes the link if it is still ours */
+    srv->master_fd = -1;
 }
 
 /* ---- requests ---- */
@@ -362,7 +334,7 @@ static int rtu_request_len(const uint8_t *buf, size_t n)
 
 static void serve_rtu(struct sim_mbsrv *srv)
 {
-    ssize_t r = read(srv->master_fd, srv->rtu_buf + srv->rtu_len, RTU_BUF_MAX - srv->rtu_len);
+    ssize_t r = tp_read(srv->pty, srv->rtu_buf + srv->rtu_len, RTU_BUF_MAX - srv->rtu_len);
     if (r <= 0) {
         return;
     }
@@ -478,7 +450,7 @@ int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err,
     }
     srv->addr = *addr;
     srv->rtu = addr->kind == TP_ADDR_PTY;
-    srv->listen_fd = srv->master_fd = srv->slave_fd = -1;
+    srv->listen_fd = srv->master_fd = -1;
     srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
     for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
         srv->client_fd[i] = -1;
@@ -495,6 +467,13 @@ int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err,
     if (pipe2(srv->stop_pipe, O_CLOEXEC) != 0) {
         rc = srv_fail(err, errlen, -errno, "pipe");
         goto fail;
+    }
+    if (srv->rtu) {
+        rc = tp_pty_new(addr->path, 9600, &srv->pty);
+        if (rc < 0) {
+            srv_fail(err, errlen, rc, "pty linked at %s", addr->path);
+            goto fail;
+        }
     }
     rc = open_endpoint(srv, err, errlen);
     if (rc < 0) {
@@ -549,6 +528,7 @@ void sim_mbsrv_free(struct sim_mbsrv *srv)
     sim_mbsrv_stop(srv);
     close_fd(&srv->stop_pipe[0]);
     close_fd(&srv->stop_pipe[1]);
+    tp_free(srv->pty);
     if (srv->ctx) {
         modbus_set_socket(srv->ctx, -1);
         modbus_free(srv->ctx);

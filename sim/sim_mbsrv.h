@@ -33,9 +33,11 @@ struct sim_mbsrv;
 
 /*
  * Creates a server for addr: TP_ADDR_TCP (port 0 picks a free port; see sim_mbsrv_port()) or
- * TP_ADDR_PTY (a pty whose slave side is linked at addr->path; clients open that path).
- * Binds or creates the pty now, so clients can connect once this returns; serving starts with
- * sim_mbsrv_start(). Allocates. Returns 0, or a negative code with a message in err.
+ * TP_ADDR_PTY (a pty whose slave side is linked at addr->path; clients open that path; a stale
+ * symlink there is replaced, anything else is refused with -EEXIST, and the link is removed on
+ * stop only while it still points at this pty). Binds or creates the pty now, so clients can
+ * connect once this returns; serving starts with sim_mbsrv_start(). Allocates. Returns 0, or a
+ * negative code with a message in err.
  */
 int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err, size_t errlen);
 

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/sim_twc_frames.h"
+
 #define AMP_MA 1000 /* §5.3: whole amps only */
 
 void sim_native_master_cfg_default(struct sim_native_master_cfg *cfg)
@@ -147,24 +149,8 @@ void sim_native_master_on_bytes(struct sim_native_master *m,
     if (now_ms > m->now_ms) {
         m->now_ms = now_ms;
     }
-    while (len > 0) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(&m->df, buf, len, &used, &ev);
-        buf += used;
-        len -= used;
-        if (rc != 1) {
-            break;
-        }
-        if (ev.type != TWC_DF_FRAME) {
-            m->stats.bad_frames += ev.type != TWC_DF_GARBAGE;
-            continue;
-        }
-        struct twc_msg msg;
-        if (twc_decode(ev.body, ev.len, &msg) != 0) {
-            m->stats.bad_frames++;
-            continue;
-        }
+    struct twc_msg msg;
+    while (sim_twc_next_msg(&m->df, &buf, &len, &msg, &m->stats.bad_frames) == 1) {
         if (msg.kind == TWC_KIND_SLAVE_LINKREADY) {
             on_linkready(m, m->now_ms, &msg);
         } else if (msg.kind == TWC_KIND_SLAVE_HEARTBEAT) {
@@ -238,23 +224,8 @@ static int32_t safe_offer(const struct sim_native_master *m, size_t i, int32_t t
 
 static size_t wrap(struct sim_native_master *m, struct twc_msg *msg, uint8_t *out, size_t cap)
 {
-    uint8_t body[TWC_BODY_MAX];
-    int n = twc_encode_body(msg, body, sizeof(body));
-    if (n < 0) {
-        return 0;
-    }
-    int w = twc_frame_wrap(body, (size_t)n, m->cfg.trailer, out, cap);
+    int w = sim_twc_frame(msg, m->cfg.trailer, out, cap);
     return w < 0 ? 0 : (size_t)w;
-}
-
-static void msg_start(struct twc_msg *msg, enum twc_kind kind, int body_len, uint16_t src)
-{
-    memset(msg, 0, sizeof(*msg));
-    msg->kind = kind;
-    msg->code = twc_code_of_kind(kind);
-    msg->body_len = (uint8_t)body_len;
-    msg->has_src = true;
-    msg->src = src;
 }
 
 static size_t
@@ -268,8 +239,8 @@ heartbeat(struct sim_native_master *m, size_t i, uint64_t now, uint8_t *out, siz
     }
     int32_t offer = safe_offer(m, i, targets[i]);
     struct twc_msg msg;
-    msg_start(&msg, TWC_KIND_MASTER_HEARTBEAT, sl->proto == 1 ? TWC_BODY_V1 : TWC_BODY_V2,
-              m->cfg.id);
+    sim_twc_msg_start(&msg, TWC_KIND_MASTER_HEARTBEAT, sl->proto == 1 ? TWC_BODY_V1 : TWC_BODY_V2,
+                      m->cfg.id);
     msg.has_dst = true;
     msg.dst = sl->id;
     /* §5.2 P1: once the slave echoes the limit the master says 00; otherwise it sets it,
@@ -297,7 +268,7 @@ heartbeat(struct sim_native_master *m, size_t i, uint64_t now, uint8_t *out, siz
 static size_t reject(struct sim_native_master *m, uint8_t *out, size_t cap)
 {
     struct twc_msg msg;
-    msg_start(&msg, TWC_KIND_MASTER_HEARTBEAT, TWC_BODY_V2, m->cfg.id);
+    sim_twc_msg_start(&msg, TWC_KIND_MASTER_HEARTBEAT, TWC_BODY_V2, m->cfg.id);
     msg.has_dst = true;
     msg.dst = m->reject_id;
     msg.u.mhb.cmd = TWC_CMD_ERROR;
@@ -311,8 +282,8 @@ static size_t announce(struct sim_native_master *m, uint8_t *out, size_t cap)
     /* §4.3: the only captured master linkreadies are 14 bytes with zeros after the sign. */
     struct twc_msg msg;
     bool first = m->announced < m->cfg.announce_count;
-    msg_start(&msg, first ? TWC_KIND_MASTER_LINKREADY1 : TWC_KIND_MASTER_LINKREADY2, TWC_BODY_V1,
-              m->cfg.id);
+    sim_twc_msg_start(&msg, first ? TWC_KIND_MASTER_LINKREADY1 : TWC_KIND_MASTER_LINKREADY2,
+                      TWC_BODY_V1, m->cfg.id);
     msg.u.linkready.sign = m->cfg.sign;
     m->announced++;
     return wrap(m, &msg, out, cap);

@@ -7,6 +7,7 @@
 
 #include "drivers/twc/twc_master.h"
 #include "sim/sim_native_master.h"
+#include "sim/sim_twc_frames.h"
 #include "sim/sim_twc_slaves.h"
 #include "sim/sim_vbus.h"
 
@@ -64,19 +65,10 @@ static void amp_allocate(struct seed_amp *a, uint64_t now)
 static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
 {
     struct seed_amp *a = ctx;
-    while (len > 0) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(&a->df, buf, len, &used, &ev);
-        buf += used;
-        len -= used;
-        if (rc != 1) {
-            break;
-        }
-        struct twc_msg msg;
-        if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0) {
-            twc_master_on_frame(&a->m, now_ms, &msg);
-        }
+    struct twc_msg msg;
+    uint32_t bad = 0; /* the demo reports outcomes, not line quality */
+    while (sim_twc_next_msg(&a->df, &buf, &len, &msg, &bad) == 1) {
+        twc_master_on_frame(&a->m, now_ms, &msg);
     }
     struct twc_master_event e;
     while (twc_master_next_event(&a->m, &e) == 1) {

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/sim_twc_frames.h"
+
 /* §5.1: commands 06 and 07 move the limit by 2 A. */
 #define ADJUST_STEP_CA 200
 /* How long the 0A "adjustment finished" report lasts; the reference gives no figure (§5.2). */
@@ -102,18 +104,12 @@ int sim_twc_slave_init(struct sim_twc_slave *s,
 
 static void queue_msg(struct sim_twc_slave *s, uint64_t due, struct twc_msg *msg)
 {
-    uint8_t body[TWC_BODY_MAX];
     if (s->txq_len >= SIM_TWC_TXQ) {
         s->stats.dropped_tx++;
         return;
     }
-    int n = twc_encode_body(msg, body, sizeof(body));
-    if (n < 0) {
-        s->stats.dropped_tx++;
-        return;
-    }
     struct sim_twc_tx *tx = &s->txq[s->txq_len];
-    int w = twc_frame_wrap(body, (size_t)n, s->cfg.trailer, tx->wire, sizeof(tx->wire));
+    int w = sim_twc_frame(msg, s->cfg.trailer, tx->wire, sizeof(tx->wire));
     if (w < 0) {
         s->stats.dropped_tx++;
         return;
@@ -123,20 +119,10 @@ static void queue_msg(struct sim_twc_slave *s, uint64_t due, struct twc_msg *msg
     s->txq_len++;
 }
 
-static void msg_start(struct twc_msg *msg, enum twc_kind kind, int body_len, uint16_t src)
-{
-    memset(msg, 0, sizeof(*msg));
-    msg->kind = kind;
-    msg->code = twc_code_of_kind(kind);
-    msg->body_len = (uint8_t)body_len;
-    msg->has_src = true;
-    msg->src = src;
-}
-
 static void queue_linkready(struct sim_twc_slave *s, uint64_t now)
 {
     struct twc_msg msg;
-    msg_start(&msg, TWC_KIND_SLAVE_LINKREADY, body_len_of(s), s->id);
+    sim_twc_msg_start(&msg, TWC_KIND_SLAVE_LINKREADY, body_len_of(s), s->id);
     msg.u.linkready.sign = s->sign;
     msg.u.linkready.max_ca = s->cfg.max_ca;
     queue_msg(s, now, &msg);
@@ -216,7 +202,7 @@ static void report(struct sim_twc_slave *s, uint64_t now, struct twc_slave_hb *h
 static void queue_reply(struct sim_twc_slave *s, uint64_t now)
 {
     struct twc_msg msg;
-    msg_start(&msg, TWC_KIND_SLAVE_HEARTBEAT, body_len_of(s), s->id);
+    sim_twc_msg_start(&msg, TWC_KIND_SLAVE_HEARTBEAT, body_len_of(s), s->id);
     msg.has_dst = true;
     msg.dst = s->master_id;
     report(s, now, &msg.u.shb);
@@ -310,7 +296,7 @@ static void on_heartbeat(struct sim_twc_slave *s, uint64_t now, const struct twc
 static void queue_meter(struct sim_twc_slave *s, uint64_t now, int body_len)
 {
     struct twc_msg msg;
-    msg_start(&msg, TWC_KIND_METER_REPORT, body_len, s->id);
+    sim_twc_msg_start(&msg, TWC_KIND_METER_REPORT, body_len, s->id);
     uint64_t mw_ms = s->energy_base_mw_ms + (s->has_car ? s->car.delivered_mw_ms : 0);
     msg.u.meter.energy_raw = s->cfg.energy_kwh + (uint32_t)(mw_ms / 3600000000000ULL);
     for (int i = 0; i < 3; i++) {
@@ -333,7 +319,7 @@ static void
 queue_text(struct sim_twc_slave *s, uint64_t now, enum twc_kind kind, const char *text, size_t len)
 {
     struct twc_msg msg;
-    msg_start(&msg, kind, TWC_BODY_EXT, s->id);
+    sim_twc_msg_start(&msg, kind, TWC_BODY_EXT, s->id);
     memcpy(msg.u.text.text, text, len);
     msg.u.text.len = (uint8_t)len;
     queue_msg(s, now + s->cfg.reply_delay_ms, &msg);
@@ -381,10 +367,10 @@ static void on_query(struct sim_twc_slave *s, uint64_t now, const struct twc_msg
             offer_car(s, now);
         }
         /* §4.2: FD B1/B2 src(2) then zeros, 16 bytes. */
-        msg_start(&ack,
-                  msg->kind == TWC_KIND_STOP_CHARGING ? TWC_KIND_STOP_CHARGING_ACK
-                                                      : TWC_KIND_START_CHARGING_ACK,
-                  TWC_BODY_V2, s->id);
+        sim_twc_msg_start(&ack,
+                          msg->kind == TWC_KIND_STOP_CHARGING ? TWC_KIND_STOP_CHARGING_ACK
+                                                              : TWC_KIND_START_CHARGING_ACK,
+                          TWC_BODY_V2, s->id);
         queue_msg(s, now + s->cfg.reply_delay_ms, &ack);
         s->stats.queries_tx++;
         return;
@@ -397,7 +383,7 @@ static void on_query(struct sim_twc_slave *s, uint64_t now, const struct twc_msg
     switch (msg->kind) {
     case TWC_KIND_VERSION_QUERY:
         /* §2.3, §4.2: FD EC is a 16-byte frame even on 4.5.3 (vector row 16). */
-        msg_start(&ack, TWC_KIND_VERSION_REPORT, TWC_BODY_V2, s->id);
+        sim_twc_msg_start(&ack, TWC_KIND_VERSION_REPORT, TWC_BODY_V2, s->id);
         memcpy(ack.u.version.v, s->cfg.fw, 4);
         queue_msg(s, now + s->cfg.reply_delay_ms, &ack);
         break;
@@ -464,26 +450,8 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
                             size_t len)
 {
     advance(s, now_ms);
-    while (len > 0) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(&s->df, buf, len, &used, &ev);
-        buf += used;
-        len -= used;
-        if (rc != 1) {
-            break;
-        }
-        if (ev.type != TWC_DF_FRAME) {
-            if (ev.type != TWC_DF_GARBAGE) {
-                s->stats.bad_frames++;
-            }
-            continue;
-        }
-        struct twc_msg msg;
-        if (twc_decode(ev.body, ev.len, &msg) != 0) {
-            s->stats.bad_frames++;
-            continue;
-        }
+    struct twc_msg msg;
+    while (sim_twc_next_msg(&s->df, &buf, &len, &msg, &s->stats.bad_frames) == 1) {
         on_msg(s, now_ms, &msg);
     }
 }

@@ -5,11 +5,10 @@
  */
 #include "drivers/modbus/mb_evse.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "drivers/base/amp_err.h"
+#include "drivers/modbus/mb_internal.h"
 
 // clang-format off
 static const struct mb_evse_model models[] = {
@@ -68,21 +67,8 @@ static const struct mb_evse_model models[] = {
         .n_setup = 1, .setup_reg = {258}, .setup_value = {4}, /* standby off: keeps the bus up */
     },
 };
+
 // clang-format on
-
-static int evse_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int evse_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
 
 size_t mb_evse_count(void)
 {
@@ -287,40 +273,39 @@ int mb_evse_apply(
 int mb_evse_validate(const struct mb_evse_model *m, char *err, size_t errlen)
 {
     if (!m->name || !m->ops || !m->ops->set_current_ma) {
-        return evse_fail(err, errlen, "evse model without a name or operations");
+        return mb_fail(err, errlen, "evse model without a name or operations");
     }
     if (m->current_fc != 6 && m->current_fc != 16) {
-        return evse_fail(err, errlen, "evse %s: current_fc %u (want 6 or 16)", m->name,
-                         m->current_fc);
+        return mb_fail(err, errlen, "evse %s: current_fc %u (want 6 or 16)", m->name,
+                       m->current_fc);
     }
     if (m->current_exp10 < -2 || m->current_exp10 > 0) {
-        return evse_fail(err, errlen, "evse %s: current unit must be A, 0.1A or 0.01A", m->name);
+        return mb_fail(err, errlen, "evse %s: current unit must be A, 0.1A or 0.01A", m->name);
     }
     if (m->min_ma <= 0 || m->min_ma > m->max_ma || m->max_ma / step_ma(m) > UINT16_MAX ||
         m->min_ma % step_ma(m) != 0) {
-        return evse_fail(err, errlen, "evse %s: current range %d..%d mA does not fit its register",
-                         m->name, m->min_ma, m->max_ma);
+        return mb_fail(err, errlen, "evse %s: current range %d..%d mA does not fit its register",
+                       m->name, m->min_ma, m->max_ma);
     }
     if (m->enable_kind > MB_EVSE_ENABLE_REGISTER || m->state_format > MB_EVSE_STATE_EVSE_DIN ||
         m->keepalive_kind > MB_EVSE_KEEPALIVE_WRITE) {
-        return evse_fail(err, errlen, "evse %s: unknown enable, state or keepalive kind", m->name);
+        return mb_fail(err, errlen, "evse %s: unknown enable, state or keepalive kind", m->name);
     }
     if (m->state_format != MB_EVSE_STATE_NONE && m->state_fc != 3 && m->state_fc != 4) {
-        return evse_fail(err, errlen, "evse %s: state_fc must be 3 or 4", m->name);
+        return mb_fail(err, errlen, "evse %s: state_fc must be 3 or 4", m->name);
     }
     if (m->keepalive_kind != MB_EVSE_KEEPALIVE_NONE && m->keepalive_ms == 0) {
-        return evse_fail(err, errlen, "evse %s: a keepalive needs keepalive_ms", m->name);
+        return mb_fail(err, errlen, "evse %s: a keepalive needs keepalive_ms", m->name);
     }
     if (m->has_failsafe && m->failsafe_ma == 0 && !m->zero_pauses) {
-        return evse_fail(err, errlen, "evse %s: a fail-safe current of 0 needs zero_pauses",
-                         m->name);
+        return mb_fail(err, errlen, "evse %s: a fail-safe current of 0 needs zero_pauses", m->name);
     }
     if (m->has_failsafe && mb_evse_check_current(m, m->failsafe_ma) != 0) {
-        return evse_fail(err, errlen, "evse %s: fail-safe current %d mA is outside its range",
-                         m->name, m->failsafe_ma);
+        return mb_fail(err, errlen, "evse %s: fail-safe current %d mA is outside its range",
+                       m->name, m->failsafe_ma);
     }
     if (m->n_setup > 2) {
-        return evse_fail(err, errlen, "evse %s: too many setup registers", m->name);
+        return mb_fail(err, errlen, "evse %s: too many setup registers", m->name);
     }
     return 0;
 }

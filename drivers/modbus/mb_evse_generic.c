@@ -1,27 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The generic controllable EVSE: its registers and units from INI keys (docs/modbus.md). */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "drivers/base/amp_err.h"
 #include "drivers/modbus/mb_evse.h"
-
-static int gen_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int gen_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
+#include "drivers/modbus/mb_internal.h"
 
 void mb_evse_generic_init(struct mb_evse_custom *c, const char *name)
 {
@@ -40,18 +25,6 @@ void mb_evse_generic_init(struct mb_evse_custom *c, const char *name)
     m->enable_on = 1;
     m->enable_off = 0;
     m->state_fc = 4;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -152,32 +125,32 @@ int mb_evse_generic_set(
     };
     for (size_t i = 0; i < N_OF(u16_keys); i++) {
         if (strcmp(key, u16_keys[i]) == 0) {
-            if (parse_long(value, 0, 65535, &v) != 0) {
-                return gen_fail(err, errlen, "%s: '%s' is not a number 0-65535", key, value);
+            if (mb_parse_long(value, 0, 65535, &v) != 0) {
+                return mb_fail(err, errlen, "%s: '%s' is not a number 0-65535", key, value);
             }
             return set_u16_key(c, key, v);
         }
     }
     if (strcmp(key, "current_fc") == 0 || strcmp(key, "state_fc") == 0) {
         bool cur = key[0] == 'c';
-        if (parse_long(value, 0, 255, &v) != 0 || (cur ? v != 6 && v != 16 : v != 3 && v != 4)) {
-            return gen_fail(err, errlen, "%s: '%s' is not %s", key, value,
-                            cur ? "6 or 16" : "3 or 4");
+        if (mb_parse_long(value, 0, 255, &v) != 0 || (cur ? v != 6 && v != 16 : v != 3 && v != 4)) {
+            return mb_fail(err, errlen, "%s: '%s' is not %s", key, value,
+                           cur ? "6 or 16" : "3 or 4");
         }
         *(cur ? &m->current_fc : &m->state_fc) = (uint8_t)v;
         return 0;
     }
     if (strcmp(key, "current_unit") == 0) {
         if (parse_named(value, units, N_OF(units), &e) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not A, 0.1A or 0.01A", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not A, 0.1A or 0.01A", key, value);
         }
         m->current_exp10 = (int8_t)e;
         return 0;
     }
     if (strcmp(key, "min_current_a") == 0 || strcmp(key, "max_current_a") == 0 ||
         strcmp(key, "failsafe_current_a") == 0) {
-        if (parse_long(value, 0, 500, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not whole amps 0-500", key, value);
+        if (mb_parse_long(value, 0, 500, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not whole amps 0-500", key, value);
         }
         int32_t *dst = strcmp(key, "min_current_a") == 0   ? &m->min_ma
                        : strcmp(key, "max_current_a") == 0 ? &m->max_ma
@@ -187,30 +160,30 @@ int mb_evse_generic_set(
     }
     if (strcmp(key, "zero_pauses") == 0) {
         if (parse_bool(value, &m->zero_pauses) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not yes or no", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not yes or no", key, value);
         }
         return 0;
     }
     if (strcmp(key, "state_format") == 0) {
         if (parse_named(value, state_formats, N_OF(state_formats), &e) != 0) {
-            return gen_fail(err, errlen,
-                            "%s: '%s' is not none, letter-high, letter-low, heidelberg or "
-                            "evse-din",
-                            key, value);
+            return mb_fail(err, errlen,
+                           "%s: '%s' is not none, letter-high, letter-low, heidelberg or "
+                           "evse-din",
+                           key, value);
         }
         m->state_format = (uint8_t)e;
         return 0;
     }
     if (strcmp(key, "keepalive") == 0) {
         if (parse_named(value, keepalives, N_OF(keepalives), &e) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not none, traffic or write", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not none, traffic or write", key, value);
         }
         m->keepalive_kind = (uint8_t)e;
         return 0;
     }
     if (strcmp(key, "keepalive_ms") == 0 || strcmp(key, "gap_ms") == 0) {
-        if (parse_long(value, 0, 60000, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a number 0-60000", key, value);
+        if (mb_parse_long(value, 0, 60000, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a number 0-60000", key, value);
         }
         if (key[0] == 'k') {
             m->keepalive_ms = (uint32_t)v;
@@ -219,7 +192,7 @@ int mb_evse_generic_set(
         }
         return 0;
     }
-    gen_fail(err, errlen, "unknown key '%s' for a generic EVSE", key);
+    mb_fail(err, errlen, "unknown key '%s' for a generic EVSE", key);
     return -ENOENT;
 }
 
@@ -227,14 +200,14 @@ int mb_evse_generic_finish(struct mb_evse_custom *c, char *err, size_t errlen)
 {
     struct mb_evse_model *m = &c->model;
     if (!c->have_current_reg) {
-        return gen_fail(err, errlen, "generic EVSE %s: current_reg is required", c->name);
+        return mb_fail(err, errlen, "generic EVSE %s: current_reg is required", c->name);
     }
     if (m->keepalive_kind == MB_EVSE_KEEPALIVE_WRITE && m->keepalive_ms == 0) {
-        return gen_fail(err, errlen, "generic EVSE %s: keepalive = write needs keepalive_ms",
-                        c->name);
+        return mb_fail(err, errlen, "generic EVSE %s: keepalive = write needs keepalive_ms",
+                       c->name);
     }
     if (m->has_watchdog && m->watchdog_ms == 0) {
-        return gen_fail(err, errlen, "generic EVSE %s: watchdog_reg needs watchdog_ms", c->name);
+        return mb_fail(err, errlen, "generic EVSE %s: watchdog_reg needs watchdog_ms", c->name);
     }
     return mb_evse_validate(m, err, errlen);
 }

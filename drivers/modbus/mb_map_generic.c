@@ -3,13 +3,12 @@
  * The generic meter map: registers, function code, type, word order and power-of-ten scales given
  * as INI keys (the knobs of SmartEVSE's "Custom" meter, modbus-maps.md §3.6). Keys: docs/modbus.md.
  */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "drivers/base/amp_err.h"
+#include "drivers/modbus/mb_internal.h"
 #include "drivers/modbus/mb_maps.h"
 
 #define GENERIC_SCALE_MAX 6
@@ -29,20 +28,6 @@ static const char *const qty_names[MB_QTY_COUNT] = {
     [MB_QTY_ENERGY] = "energy",
 };
 
-static int gen_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int gen_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
 void mb_map_generic_init(struct mb_map_custom *c, const char *name)
 {
     memset(c, 0, sizeof(*c));
@@ -55,19 +40,6 @@ void mb_map_generic_init(struct mb_map_custom *c, const char *name)
     c->order = MB_ORDER_HIGH_FIRST;
     c->max_regs = 40;
     c->max_hole = 0; /* a generic device may not define the registers between two fields */
-}
-
-/* Parses a whole decimal or 0x-hex number in [lo, hi]. */
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-        return -EINVAL;
-    }
-    *out = v;
-    return 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -106,7 +78,7 @@ static int parse_reg_list(const char *s, int32_t *regs, int max)
             tok[--len] = '\0';
         }
         long v;
-        if (n >= max || parse_long(tok, 0, 65535, &v) != 0) {
+        if (n >= max || mb_parse_long(tok, 0, 65535, &v) != 0) {
             return -EINVAL;
         }
         regs[n++] = (int32_t)v;
@@ -137,9 +109,8 @@ static int set_list(struct mb_map_custom *c,
     int32_t regs[3];
     int n = parse_reg_list(value, regs, 3);
     if (n != 1 && n != 3) {
-        return gen_fail(err, errlen,
-                        "%s: '%s' is not a list of 1 or 3 register addresses (0-65535)", key,
-                        value);
+        return mb_fail(err, errlen, "%s: '%s' is not a list of 1 or 3 register addresses (0-65535)",
+                       key, value);
     }
     for (int p = 0; p < 3; p++) {
         c->reg[first + p] = p < n ? regs[p] : -1;
@@ -163,7 +134,7 @@ set_order(struct mb_map_custom *c, const char *key, const char *value, char *err
             return 0;
         }
     }
-    return gen_fail(err, errlen, "%s: '%s' is not high-first or low-first", key, value);
+    return mb_fail(err, errlen, "%s: '%s' is not high-first or low-first", key, value);
 }
 
 static int set_number_key(
@@ -176,27 +147,27 @@ static int set_number_key(
         } else if (strcasecmp(value, "input") == 0 || strcmp(value, "4") == 0) {
             c->fc = 4;
         } else {
-            return gen_fail(err, errlen, "%s: '%s' is not 3 (holding) or 4 (input)", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not 3 (holding) or 4 (input)", key, value);
         }
         return 0;
     }
     if (strcmp(key, "max_registers_per_read") == 0) {
-        if (parse_long(value, 1, 125, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a number 1-125", key, value);
+        if (mb_parse_long(value, 1, 125, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a number 1-125", key, value);
         }
         c->max_regs = (uint16_t)v;
         return 0;
     }
     if (strcmp(key, "max_unused_registers") == 0) {
-        if (parse_long(value, 0, 125, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a number 0-125", key, value);
+        if (mb_parse_long(value, 0, 125, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a number 0-125", key, value);
         }
         c->max_hole = (uint16_t)v;
         return 0;
     }
     if (strcmp(key, "gap_ms") == 0) {
-        if (parse_long(value, 0, 10000, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a number 0-10000", key, value);
+        if (mb_parse_long(value, 0, 10000, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a number 0-10000", key, value);
         }
         c->gap_ms = (uint16_t)v;
         return 0;
@@ -217,10 +188,10 @@ int mb_map_generic_set(
     }
     if (strcmp(key, "type") == 0) {
         if (mb_type_parse(value, &t) != 0) {
-            return gen_fail(err, errlen,
-                            "%s: '%s' is not int16, uint16, int32, uint32, float32, int64 or "
-                            "uint64",
-                            key, value);
+            return mb_fail(err, errlen,
+                           "%s: '%s' is not int16, uint16, int32, uint32, float32, int64 or "
+                           "uint64",
+                           key, value);
         }
         c->type = (uint8_t)t;
         return 0;
@@ -230,7 +201,7 @@ int mb_map_generic_set(
     }
     if (strcmp(key, "sign_current_by_power") == 0) {
         if (parse_bool(value, &c->sign_by_power) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not yes or no", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not yes or no", key, value);
         }
         return 0;
     }
@@ -244,29 +215,28 @@ int mb_map_generic_set(
         return set_list(c, MB_FIELD_POWER_L1, MB_QTY_POWER, key, value, err, errlen);
     }
     if (strcmp(key, "power_total_reg") == 0 || strcmp(key, "import_energy_reg") == 0) {
-        if (parse_long(value, 0, 65535, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a register address (0-65535)", key,
-                            value);
+        if (mb_parse_long(value, 0, 65535, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a register address (0-65535)", key, value);
         }
         c->reg[key[0] == 'p' ? MB_FIELD_POWER_TOTAL : MB_FIELD_IMPORT_ENERGY] = (int32_t)v;
         return 0;
     }
     if (find_qty(key, "_type", &q) == 0) {
         if (mb_type_parse(value, &t) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a register type", key, value);
+            return mb_fail(err, errlen, "%s: '%s' is not a register type", key, value);
         }
         c->qty_type[q] = (uint8_t)t;
         return 0;
     }
     if (find_qty(key, "_scale", &q) == 0) {
-        if (parse_long(value, -GENERIC_SCALE_MAX, GENERIC_SCALE_MAX, &v) != 0) {
-            return gen_fail(err, errlen, "%s: '%s' is not a power of ten from -%d to %d", key,
-                            value, GENERIC_SCALE_MAX, GENERIC_SCALE_MAX);
+        if (mb_parse_long(value, -GENERIC_SCALE_MAX, GENERIC_SCALE_MAX, &v) != 0) {
+            return mb_fail(err, errlen, "%s: '%s' is not a power of ten from -%d to %d", key, value,
+                           GENERIC_SCALE_MAX, GENERIC_SCALE_MAX);
         }
         c->qty_scale[q] = (int8_t)v;
         return 0;
     }
-    gen_fail(err, errlen, "unknown key '%s' for a generic meter", key);
+    mb_fail(err, errlen, "unknown key '%s' for a generic meter", key);
     return -ENOENT;
 }
 
@@ -289,20 +259,20 @@ int mb_map_generic_finish(struct mb_map_custom *c, char *err, size_t errlen)
     uint8_t phases = c->n_regs[MB_QTY_CURRENT];
     if (phases == 0) {
         if (c->reg[MB_FIELD_POWER_TOTAL] < 0) {
-            return gen_fail(err, errlen,
-                            "generic meter %s: set current_regs (1 or 3 registers), or at least "
-                            "power_total_reg",
-                            c->name);
+            return mb_fail(err, errlen,
+                           "generic meter %s: set current_regs (1 or 3 registers), or at least "
+                           "power_total_reg",
+                           c->name);
         }
         m->flags |= MB_MAP_TOTAL_ONLY;
     }
     m->phases = phases;
     for (int q = MB_QTY_VOLTAGE; q <= MB_QTY_POWER; q++) {
         if (c->n_regs[q] != 0 && c->n_regs[q] != phases) {
-            return gen_fail(err, errlen,
-                            "generic meter %s: %s_regs lists %u registers but current_regs lists "
-                            "%u",
-                            c->name, qty_names[q], c->n_regs[q], phases);
+            return mb_fail(err, errlen,
+                           "generic meter %s: %s_regs lists %u registers but current_regs lists "
+                           "%u",
+                           c->name, qty_names[q], c->n_regs[q], phases);
         }
     }
     for (int f = 0; f < MB_FIELD_COUNT; f++) {

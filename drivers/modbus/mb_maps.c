@@ -6,11 +6,10 @@
  */
 #include "drivers/modbus/mb_maps.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "drivers/base/amp_err.h"
+#include "drivers/modbus/mb_internal.h"
 
 // clang-format off
 /* Field builders: the datasheet's unit and scale on the left, ampshare's unit in the result.
@@ -288,31 +287,17 @@ const struct mb_map *mb_map_find(const char *name)
     return NULL;
 }
 
-static int map_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int map_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
 int mb_map_check_use(const struct mb_map *map, enum mb_use use, char *err, size_t errlen)
 {
     if (use == MB_USE_PER_PHASE && (map->flags & MB_MAP_TOTAL_ONLY)) {
-        return map_fail(err, errlen,
-                        "meter map %s reports total power only (no per-phase currents or "
-                        "voltages), so it cannot feed per-phase balancing; use it as a total-power "
-                        "meter, or choose a per-phase map (eastron-sdm72d-m-v2 for the v2 model)",
-                        map->name);
+        return mb_fail(err, errlen,
+                       "meter map %s reports total power only (no per-phase currents or "
+                       "voltages), so it cannot feed per-phase balancing; use it as a total-power "
+                       "meter, or choose a per-phase map (eastron-sdm72d-m-v2 for the v2 model)",
+                       map->name);
     }
     if (use != MB_USE_PER_PHASE && use != MB_USE_TOTAL) {
-        return map_fail(err, errlen, "meter map %s: unknown use %d", map->name, (int)use);
+        return mb_fail(err, errlen, "meter map %s: unknown use %d", map->name, (int)use);
     }
     return 0;
 }
@@ -329,27 +314,27 @@ static int validate_phases(const struct mb_map *map, char *err, size_t errlen)
     bool total_only = map->flags & MB_MAP_TOTAL_ONLY;
 
     if (total_only ? map->phases != 0 : map->phases != 1 && map->phases != 3) {
-        return map_fail(err, errlen, "map %s: phases %u does not fit its flags", map->name,
-                        map->phases);
+        return mb_fail(err, errlen, "map %s: phases %u does not fit its flags", map->name,
+                       map->phases);
     }
     if (total_only && !field_present(map, MB_FIELD_POWER_TOTAL)) {
-        return map_fail(err, errlen, "map %s: a total-power-only map needs a total power register",
-                        map->name);
+        return mb_fail(err, errlen, "map %s: a total-power-only map needs a total power register",
+                       map->name);
     }
     for (size_t q = 0; q < 3; q++) {
         for (int p = 0; p < 3; p++) {
             int f = first[q] + p;
             if (p >= map->phases && field_present(map, f)) {
-                return map_fail(err, errlen, "map %s: %s given for a %u-phase meter", map->name,
-                                field_names[f], map->phases);
+                return mb_fail(err, errlen, "map %s: %s given for a %u-phase meter", map->name,
+                               field_names[f], map->phases);
             }
             if (q == 0 && p < map->phases && !field_present(map, f)) {
-                return map_fail(err, errlen, "map %s: %s missing", map->name, field_names[f]);
+                return mb_fail(err, errlen, "map %s: %s missing", map->name, field_names[f]);
             }
             if (q == 2 && p < map->phases && (map->flags & MB_MAP_SIGN_CURRENT_BY_POWER) &&
                 !field_present(map, f)) {
-                return map_fail(err, errlen, "map %s: signing currents by power needs %s",
-                                map->name, field_names[f]);
+                return mb_fail(err, errlen, "map %s: signing currents by power needs %s", map->name,
+                               field_names[f]);
             }
         }
     }
@@ -359,20 +344,20 @@ static int validate_phases(const struct mb_map *map, char *err, size_t errlen)
 int mb_map_validate(const struct mb_map *map, char *err, size_t errlen)
 {
     if (!map || !map->name || !map->name[0]) {
-        return map_fail(err, errlen, "map without a name");
+        return mb_fail(err, errlen, "map without a name");
     }
     if (map->fc != 3 && map->fc != 4) {
-        return map_fail(err, errlen, "map %s: function code %u (want 3 or 4)", map->name, map->fc);
+        return mb_fail(err, errlen, "map %s: function code %u (want 3 or 4)", map->name, map->fc);
     }
     if (map->order >= MB_ORDER_COUNT) {
-        return map_fail(err, errlen, "map %s: bad word order", map->name);
+        return mb_fail(err, errlen, "map %s: bad word order", map->name);
     }
     if (map->flags & ~(MB_MAP_SIGN_CURRENT_BY_POWER | MB_MAP_TOTAL_ONLY)) {
-        return map_fail(err, errlen, "map %s: unknown flags", map->name);
+        return mb_fail(err, errlen, "map %s: unknown flags", map->name);
     }
     if (map->max_regs < 1 || map->max_regs > 125 || map->max_hole > map->max_regs) {
-        return map_fail(err, errlen, "map %s: registers per read %u, gap %u out of range",
-                        map->name, map->max_regs, map->max_hole);
+        return mb_fail(err, errlen, "map %s: registers per read %u, gap %u out of range", map->name,
+                       map->max_regs, map->max_hole);
     }
     for (int f = 0; f < MB_FIELD_COUNT; f++) {
         const struct mb_field *fd = &map->field[f];
@@ -381,23 +366,22 @@ int mb_map_validate(const struct mb_map *map, char *err, size_t errlen)
         }
         size_t n = mb_type_words((enum mb_type)fd->type);
         if (n == 0) {
-            return map_fail(err, errlen, "map %s: %s has an unknown type", map->name,
-                            field_names[f]);
+            return mb_fail(err, errlen, "map %s: %s has an unknown type", map->name,
+                           field_names[f]);
         }
         if (fd->exp10 < -MB_EXP10_MAX || fd->exp10 > MB_EXP10_MAX) {
-            return map_fail(err, errlen, "map %s: %s scale out of range", map->name,
-                            field_names[f]);
+            return mb_fail(err, errlen, "map %s: %s scale out of range", map->name, field_names[f]);
         }
         if ((size_t)fd->addr + n > 65536 || n > map->max_regs) {
-            return map_fail(err, errlen, "map %s: %s at 0x%04x does not fit", map->name,
-                            field_names[f], fd->addr);
+            return mb_fail(err, errlen, "map %s: %s at 0x%04x does not fit", map->name,
+                           field_names[f], fd->addr);
         }
         for (int g = 0; g < f; g++) {
             const struct mb_field *gd = &map->field[g];
             size_t m = mb_type_words((enum mb_type)gd->type);
             if (m && fd->addr < gd->addr + m && gd->addr < fd->addr + n) {
-                return map_fail(err, errlen, "map %s: %s overlaps %s at 0x%04x", map->name,
-                                field_names[f], field_names[g], fd->addr);
+                return mb_fail(err, errlen, "map %s: %s overlaps %s at 0x%04x", map->name,
+                               field_names[f], field_names[g], fd->addr);
             }
         }
     }

@@ -209,10 +209,14 @@ static void note_evse_result(struct mb_poller *p, struct dev *d, int rc)
                  amp_strerror(rc));
     }
     if (d->evse_fails == MB_POLLER_FAILS_FOR_BACKOFF) {
-        /* Lost: redo the setup (watchdog, fail-safe) and the enable when it comes back, in case
-         * it restarted with its defaults. */
+        /* Lost: it may come back restarted, with its own default current and enable. Redo the
+         * setup (watchdog, fail-safe), then write the setpoint in force and the enable again:
+         * the write before the loss no longer counts. */
         d->setup_done = false;
         d->enabled = false;
+        pthread_mutex_lock(&p->lock);
+        d->st.pending = d->st.requested_ma >= 0;
+        pthread_mutex_unlock(&p->lock);
     }
 }
 

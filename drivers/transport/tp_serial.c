@@ -30,10 +30,9 @@ struct tp_serial {
     struct sp_port *port; /* set when libserialport opened the device; owns fd then */
 };
 
-/* STYLE.md §2.3: libserialport's codes become ours right where they are returned. */
-static int sp_to_rc(enum sp_return r)
+int tp_sp_to_rc(int sp_return)
 {
-    switch (r) {
+    switch ((enum sp_return)sp_return) {
     case SP_OK:
         return 0;
     case SP_ERR_ARG:
@@ -156,26 +155,26 @@ static int open_libserialport(struct tp_serial *s, struct sp_port *port)
 {
     const struct tp_addr *a = &s->addr;
     int fd = -1;
-    int rc = sp_to_rc(sp_open(port, SP_MODE_READ_WRITE));
+    int rc = tp_sp_to_rc(sp_open(port, SP_MODE_READ_WRITE));
     if (rc < 0) {
         goto fail_free;
     }
-    rc = sp_to_rc(sp_set_baudrate(port, (int)a->baud));
+    rc = tp_sp_to_rc(sp_set_baudrate(port, (int)a->baud));
     if (rc == 0) {
-        rc = sp_to_rc(sp_set_bits(port, a->data_bits));
+        rc = tp_sp_to_rc(sp_set_bits(port, a->data_bits));
     }
     if (rc == 0) {
-        rc = sp_to_rc(sp_set_parity(port, sp_parity_of(a->parity)));
+        rc = tp_sp_to_rc(sp_set_parity(port, sp_parity_of(a->parity)));
     }
     if (rc == 0) {
-        rc = sp_to_rc(sp_set_stopbits(port, a->stop_bits));
+        rc = tp_sp_to_rc(sp_set_stopbits(port, a->stop_bits));
     }
     if (rc == 0) {
         /* twc-gen2.md §1: no flow control; RS485 adapters switch direction themselves. */
-        rc = sp_to_rc(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE));
+        rc = tp_sp_to_rc(sp_set_flowcontrol(port, SP_FLOWCONTROL_NONE));
     }
     if (rc == 0) {
-        rc = sp_to_rc(sp_get_port_handle(port, &fd));
+        rc = tp_sp_to_rc(sp_get_port_handle(port, &fd));
     }
     if (rc < 0) {
         goto fail_close;

@@ -7,6 +7,7 @@
 
 #include <libserialport.h>
 
+#include "drivers/transport/tp_internal.h"
 #include "drivers/transport/tp_serial.h"
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -58,22 +59,9 @@ int tp_serial_list(struct tp_port_info *out, size_t cap)
         return -EINVAL;
     }
     struct sp_port **ports = NULL;
-    enum sp_return r = sp_list_ports(&ports);
-    /* STYLE.md §2.3: translate libserialport's codes where they are returned. */
-    switch (r) {
-    case SP_OK:
-        break;
-    case SP_ERR_MEM:
-        return -ENOMEM;
-    case SP_ERR_SUPP:
-        return -ENOTSUP;
-    case SP_ERR_ARG:
-        return -EINVAL;
-    case SP_ERR_FAIL:
-    default: {
-        int e = sp_last_error_code();
-        return e > 0 ? -e : -EIO;
-    }
+    int rc = tp_sp_to_rc(sp_list_ports(&ports));
+    if (rc < 0) {
+        return rc;
     }
     size_t n = 0;
     for (; ports[n]; n++) {

@@ -68,28 +68,59 @@ int tp_tcp_tune_socket(int fd)
     return 0;
 }
 
-/* Starts a non-blocking connect to each resolved address in turn until one is under way. */
-static int tcp_start(struct tp_tcp *c)
+int tp_tcp_host_copy(char *dst, size_t cap, const char *host)
 {
-    char port[8];
-    snprintf(port, sizeof(port), "%u", (unsigned)c->port);
+    if (!host || host[0] == '\0' || strlen(host) >= cap) {
+        return -EINVAL;
+    }
+    memcpy(dst, host, strlen(host) + 1);
+    return 0;
+}
+
+void tp_tcp_set_label(struct tp *t, const char *host, uint16_t port, const char *suffix)
+{
+    tp_set_label(t, strchr(host, ':') ? "tcp://[%s]:%u%s" : "tcp://%s:%u%s", host, (unsigned)port,
+                 suffix);
+}
+
+int tp_tcp_resolve(
+    const char *host, uint16_t port, bool passive, int unresolved_rc, struct addrinfo **res)
+{
+    char serv[8];
+    snprintf(serv, sizeof(serv), "%u", (unsigned)port);
     struct addrinfo hints = {
         .ai_family = AF_UNSPEC,
         .ai_socktype = SOCK_STREAM,
-        .ai_flags = AI_NUMERICSERV,
+        .ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0),
     };
-    struct addrinfo *res = NULL;
-    /* A host name blocks here while it resolves; configs should name bridges by address. */
-    int gai = getaddrinfo(c->host, port, &hints, &res);
+    *res = NULL;
+    int gai = getaddrinfo(host, serv, &hints, res);
     if (gai != 0) {
-        return gai == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
+        return gai == EAI_SYSTEM ? -errno : unresolved_rc;
     }
-    int rc = -EHOSTUNREACH;
+    return 0;
+}
+
+int tp_tcp_socket(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+/* Starts a non-blocking connect to each resolved address in turn until one is under way. */
+static int tcp_start(struct tp_tcp *c)
+{
+    struct addrinfo *res;
+    /* A host name blocks here while it resolves; configs should name bridges by address. */
+    int rc = tp_tcp_resolve(c->host, c->port, false, -EHOSTUNREACH, &res);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = -EHOSTUNREACH;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd =
-            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd = tp_tcp_socket(ai);
         if (fd < 0) {
-            rc = -errno;
+            rc = fd;
             continue;
         }
         rc = tp_tcp_tune_socket(fd);
@@ -202,23 +233,21 @@ int tp_tcp_new(const char *host, uint16_t port, struct tp **out)
         return -EINVAL;
     }
     *out = NULL;
-    if (!host || host[0] == '\0' || port == 0) {
+    if (port == 0) {
         return -EINVAL;
     }
     struct tp_tcp *c = calloc(1, sizeof(*c));
     if (!c) {
         return -ENOMEM;
     }
-    if (strlen(host) >= sizeof(c->host)) {
+    if (tp_tcp_host_copy(c->host, sizeof(c->host), host) < 0) {
         free(c);
         return -EINVAL;
     }
-    strcpy(c->host, host);
     c->port = port;
     c->fd = -1;
     c->base.ops = &tcp_ops;
-    tp_set_label(&c->base, strchr(host, ':') ? "tcp://[%s]:%u" : "tcp://%s:%u", host,
-                 (unsigned)port);
+    tp_tcp_set_label(&c->base, host, port, "");
     *out = &c->base;
     return 0;
 }

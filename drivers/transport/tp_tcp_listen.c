@@ -38,8 +38,7 @@ struct tp_tcp_listen {
 
 static void set_label(struct tp_tcp_listen *l)
 {
-    tp_set_label(&l->base, strchr(l->host, ':') ? "tcp://[%s]:%u (listen)" : "tcp://%s:%u (listen)",
-                 l->host, (unsigned)l->port);
+    tp_tcp_set_label(&l->base, l->host, l->port, " (listen)");
 }
 
 static void drop_client(struct tp_tcp_listen *l)
@@ -110,24 +109,16 @@ static void listen_close(struct tp *t)
 
 static int bind_first(struct tp_tcp_listen *l)
 {
-    char port[8];
-    snprintf(port, sizeof(port), "%u", (unsigned)l->port);
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC,
-        .ai_socktype = SOCK_STREAM,
-        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-    };
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(l->host, port, &hints, &res);
-    if (gai != 0) {
-        return gai == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+    struct addrinfo *res;
+    int rc = tp_tcp_resolve(l->host, l->port, true, -EADDRNOTAVAIL, &res);
+    if (rc < 0) {
+        return rc;
     }
-    int rc = -EADDRNOTAVAIL;
+    rc = -EADDRNOTAVAIL;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd =
-            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd = tp_tcp_socket(ai);
         if (fd < 0) {
-            rc = -errno;
+            rc = fd;
             continue;
         }
         /* Lets the listener come back on its port at once after it closed (TIME_WAIT). */
@@ -244,18 +235,14 @@ int tp_tcp_listen_new(const char *host, uint16_t port, struct tp **out)
         return -EINVAL;
     }
     *out = NULL;
-    if (!host || host[0] == '\0') {
-        return -EINVAL;
-    }
     struct tp_tcp_listen *l = calloc(1, sizeof(*l));
     if (!l) {
         return -ENOMEM;
     }
-    if (strlen(host) >= sizeof(l->host)) {
+    if (tp_tcp_host_copy(l->host, sizeof(l->host), host) < 0) {
         free(l);
         return -EINVAL;
     }
-    strcpy(l->host, host);
     l->port = port;
     l->lfd = -1;
     l->cfd = -1;

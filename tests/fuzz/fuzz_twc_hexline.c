@@ -12,15 +12,7 @@
 
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_hexline.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)    \
-    do {               \
-        if (!(cond)) { \
-            abort();   \
-        }              \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 static void check_line(const char *line, size_t n, bool first)
 {

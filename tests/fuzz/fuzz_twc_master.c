@@ -16,15 +16,7 @@
 
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_master.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)    \
-    do {               \
-        if (!(cond)) { \
-            abort();   \
-        }              \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 #define FUZZ_MID 0x7777
 

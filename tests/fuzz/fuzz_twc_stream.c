@@ -19,15 +19,7 @@
 
 #include "controller/twc_fmt.h"
 #include "drivers/twc/twc_codec.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)    \
-    do {               \
-        if (!(cond)) { \
-            abort();   \
-        }              \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 struct feeder {
     struct twc_deframer d;

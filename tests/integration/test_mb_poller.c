@@ -250,15 +250,16 @@ START_TEST(test_heidelberg_setup_setpoints_state_and_meter_on_rtu)
 
 END_TEST
 
-START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
+/* A Phoenix EV-ETH (unit 255, state B) on a new TCP line, added to a new poller (not started).
+ * Registers: coil 400, holding 528, input 100 (modbus-maps.md §3.8). Returns the device index. */
+static int phoenix_ev_eth_on_tcp(struct sim_mbsrv **srv, struct mb_poller **p)
 {
-    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
-    /* coil 400, holding 528, input 100 (modbus-maps.md §3.8) */
+    *srv = mb_test_line_new(MB_TEST_TCP);
     ck_assert_int_eq(sim_mbsrv_add_unit(
-                         srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
+                         *srv, 255, modbus_mapping_new_start_address(400, 1, 0, 0, 528, 1, 100, 1)),
                      0);
-    set_input(srv, 255, 100, 'B');
-    struct mb_poller *p = poller_for(srv, NULL);
+    set_input(*srv, 255, 100, 'B');
+    *p = poller_for(*srv, NULL);
     struct mb_poller_dev_cfg cfg = {
         .name = "wallbox",
         .unit = 255,
@@ -266,8 +267,16 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
         .interval_ms = 20,
         .failsafe_ma = -1,
     };
-    int dev = mb_poller_add(p, &cfg);
+    int dev = mb_poller_add(*p, &cfg);
     ck_assert_int_ge(dev, 0);
+    return dev;
+}
+
+START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
+{
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
     struct mb_reading r;
     ck_assert_int_eq(mb_poller_latest(p, dev, &r), -EINVAL); /* not metered */
     ck_assert_int_eq(mb_poller_start(p), 0);
@@ -336,6 +345,103 @@ START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
 
 END_TEST
 
+/* Writes a holding register (table 0) or a coil (table 1) of the simulated device. */
+static void set_reg(struct sim_mbsrv *srv, uint8_t unit, int table, uint16_t addr, uint16_t v)
+{
+    sim_mbsrv_lock(srv);
+    modbus_mapping_t *mm = sim_mbsrv_mapping(srv, unit);
+    if (table == 0) {
+        mm->tab_registers[addr - mm->start_registers] = v;
+    } else {
+        mm->tab_bits[addr - mm->start_bits] = (uint8_t)v;
+    }
+    sim_mbsrv_unlock(srv);
+}
+
+struct requests_want {
+    struct sim_mbsrv *srv;
+    uint64_t n;
+};
+
+static bool requests_reached(void *ctx)
+{
+    struct requests_want *w = ctx;
+    return sim_mbsrv_requests(w->srv) >= w->n;
+}
+
+/* The line goes silent until the poller has sent MB_POLLER_FAILS_FOR_BACKOFF requests into the
+ * void: the EVSE is then lost (the last of them times out whatever happens next). */
+static void lose_evse(struct sim_mbsrv *srv)
+{
+    sim_mbsrv_set_fault(srv, SIM_MB_FAULT_SILENT, 0);
+    struct requests_want rw = {srv, sim_mbsrv_requests(srv) + MB_POLLER_FAILS_FOR_BACKOFF};
+    ck_assert(mb_test_wait_for(requests_reached, &rw, WAIT_MS));
+}
+
+START_TEST(test_lost_evse_gets_its_setpoint_and_enable_again_when_it_returns)
+{
+    /* An EVSE that went away may have restarted with its own defaults: once it answers again, the
+     * poller must write the setpoint in force (and enable) again, not trust the old write. */
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 10000), 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    struct reg_want amps = {srv, 255, 0, 528, 10}, coil = {srv, 255, 1, 400, 1};
+    struct status_want sw = {p, dev, 10000, MB_EVSE_STATE_B};
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+    ck_assert(reg_is(&amps));
+    ck_assert(reg_is(&coil));
+
+    lose_evse(srv);
+    set_reg(srv, 255, 0, 528, 32); /* power-on defaults: the DIP-switch maximum, disabled */
+    set_reg(srv, 255, 1, 400, 0);
+    sim_mbsrv_set_fault(srv, SIM_MB_FAULT_NONE, 0);
+
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    ck_assert(mb_test_wait_for(reg_is, &coil, WAIT_MS));
+    ck_assert(mb_test_wait_for(status_is, &sw, WAIT_MS));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+START_TEST(test_lost_heidelberg_is_set_up_and_limited_again_when_it_returns)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    ck_assert_int_eq(
+        sim_mbsrv_add_unit(srv, 1, modbus_mapping_new_start_address(0, 0, 0, 0, 257, 6, 5, 14)), 0);
+    set_input(srv, 1, 5, 4); /* B */
+    struct mb_poller *p = poller_for(srv, NULL);
+    struct mb_poller_dev_cfg cfg = {
+        .name = "bay1",
+        .unit = 1,
+        .evse = mb_evse_find("heidelberg-ec"),
+        .interval_ms = 20,
+        .failsafe_ma = -1,
+    };
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_ge(dev, 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 10000), 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    struct reg_want amps = {srv, 1, 0, 261, 100}, watchdog = {srv, 1, 0, 257, 15000};
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    ck_assert(reg_is(&watchdog));
+
+    lose_evse(srv);
+    set_reg(srv, 1, 0, 261, 160); /* power-on defaults: 16.0 A, no watchdog */
+    set_reg(srv, 1, 0, 257, 0);
+    sim_mbsrv_set_fault(srv, SIM_MB_FAULT_NONE, 0);
+
+    ck_assert(mb_test_wait_for(reg_is, &watchdog, WAIT_MS)); /* set-up redone */
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 START_TEST(test_add_refuses_bad_devices)
 {
     struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_RTU);
@@ -371,6 +477,8 @@ static Suite *mb_poller_suite(void)
     tcase_add_test(tc, test_heidelberg_setup_setpoints_state_and_meter_on_rtu);
     tcase_add_test(tc, test_phoenix_ev_eth_enables_by_coil_over_tcp);
     tcase_add_test(tc, test_generic_evse_keepalive_write_reaches_the_register);
+    tcase_add_test(tc, test_lost_evse_gets_its_setpoint_and_enable_again_when_it_returns);
+    tcase_add_test(tc, test_lost_heidelberg_is_set_up_and_limited_again_when_it_returns);
     tcase_add_test(tc, test_add_refuses_bad_devices);
     suite_add_tcase(s, tc);
     return s;

@@ -11,34 +11,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 command -v socat >/dev/null || { echo "skip: socat missing"; exit 77; }
 "$PYTHON" -c 'import pymodbus, serial_asyncio' 2>/dev/null || { echo "skip: pymodbus missing"; exit 77; }
 
-tmp=$(mktemp -d /tmp/ampshare-pymodbus-XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-# Waits (bounded) until file $1 has a line matching $2.
-wait_line() {
-    for _ in $(seq 200); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    cat "$1" >&2 || true
-    fail "timed out waiting for '$2' in $1"
-}
-
-wait_path() {
-    for _ in $(seq 200); do
-        [ -e "$1" ] && return 0
-        sleep 0.05
-    done
-    fail "timed out waiting for $1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" pymodbus
 
 server="$AMPSHARE_SRC/tests/integration/pymodbus_server.py"
 want_json='{"valid": true, "current_ma": [10000, -15900, 500], "voltage_dv": [2300, 2315, 2298], "power_w": [2300, -3680, 115], "power_total_w": -1265, "import_wh": 12345670}'

@@ -7,16 +7,7 @@ set -euo pipefail
 
 : "${AMPSHARE_BIN:?}"
 PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d /tmp/ampshare-metercli-XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" metercli
 
 # run WANT_EXIT PATTERN ARGS...: runs ampshare, checks the exit code and that stdout+stderr
 # contain PATTERN.
@@ -26,14 +17,6 @@ run() {
     "$AMPSHARE_BIN" "$@" >"$tmp/out" 2>&1 || rc=$?
     [ "$rc" -eq "$want" ] || fail "ampshare $*: exit $rc, want $want: $(cat "$tmp/out")"
     grep -q -- "$pattern" "$tmp/out" || fail "ampshare $*: no '$pattern' in: $(cat "$tmp/out")"
-}
-
-wait_line() {
-    for _ in $(seq 200); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    fail "timed out waiting for '$2' in $1"
 }
 
 run 0 'usage: ampshare meter read' meter --help

@@ -4,23 +4,13 @@
 # see them echo 16 A and draw near it, then on stopping send every slave a zero limit.
 set -euo pipefail
 : "${AMPSHARE_BIN:?}"
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" masterpty
 
 "$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 3 --proto ext \
     --car tesla,tesla,bmw-i3 --linkready-ms 1000 2>"$tmp/slaves" &
 pid=$!
-for _ in $(seq 100); do
-    [ -e "$tmp/twc" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$tmp/slaves"; echo "FAIL: simulator exited"; exit 1; }
-    sleep 0.05
-done
-[ -e "$tmp/twc" ] || { cat "$tmp/slaves"; echo "FAIL: no pty link at $tmp/twc"; exit 1; }
+pids+=("$pid")
+wait_link "$tmp/twc" "$pid" "$tmp/slaves"
 
 # --for-s bounds the wait; --exit-when-charging ends it as soon as all three charge.
 rc=0
@@ -55,5 +45,5 @@ for id in 2019 2431 4085; do
 done
 kill -TERM "$pid"
 wait "$pid" || true
-pid=
+pids=()
 echo "sim master over a pty: ok"

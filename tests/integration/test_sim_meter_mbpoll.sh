@@ -8,25 +8,7 @@ set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 command -v mbpoll >/dev/null || { echo "skip: mbpoll missing"; exit 77; }
 
-tmp=$(mktemp -d /tmp/ampshare-mbpoll-XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-wait_line() {
-    for _ in $(seq 200); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    cat "$1" >&2 || true
-    fail "timed out waiting for '$2' in $1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" mbpoll
 
 # start_sim NAME ARGS...: runs the simulator, waits for its "listening" line.
 start_sim() {

@@ -4,18 +4,13 @@
 set -euo pipefail
 : "${AMPSHARE_BIN:?}" "${AMPSHARE_SRC:?}"
 PY=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" slavestcp
 
 port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$AMPSHARE_BIN" sim slaves --listen "tcp://127.0.0.1:$port" --count 3 \
     --car tesla,none,bmw-i3-idle --linkready-ms 1000 2>"$tmp/err" &
 pid=$!
+pids+=("$pid")
 
 if ! "$PY" "$AMPSHARE_SRC/tests/integration/sim_slaves_peer.py" tcp 127.0.0.1 "$port"; then
     cat "$tmp/err"
@@ -24,7 +19,7 @@ fi
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
-pid=
+pids=()
 grep -q "stopped" "$tmp/err" || { cat "$tmp/err"; echo "FAIL: no clean stop"; exit 1; }
 [ "$rc" -eq 0 ] || { echo "FAIL: exit status $rc after SIGTERM"; exit 1; }
 grep -q "slave 2019: linked to 7777" "$tmp/err" || { cat "$tmp/err"; echo "FAIL: no link line"; exit 1; }

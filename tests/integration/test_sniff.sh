@@ -96,4 +96,13 @@ grep -q '"state":8,"state_name":"starting","limit_a":6.00,"actual_a":5.28' "$tmp
     fail "JSON heartbeat fields"
 tail -1 "$tmp/json" | grep -q '{"id":"2019","role":"slave","proto":2,"state":8,"state_name":"starting","limit_a":6.00,"actual_a":5.28' ||
     fail "final JSON summary for 2019"
+
+# 5. A capture that cannot be written (a full disk) is reported and fails the run; the frames
+# are still printed.
+rc=0
+"$AMPSHARE_BIN" sniff "$tmp/cap" --capture /dev/full >"$tmp/full.out" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "capture to a full disk: exit $rc, want 1"
+grep -q -- '--capture /dev/full: No space left on device' "$tmp/err" ||
+    fail "capture to a full disk: no error naming the file"
+[ "$(grep -c ' t=[0-9]*: ' "$tmp/full.out")" -eq 39 ] || fail "frames not printed after the capture failed"
 echo "sniff: ok"

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers the subcommands share for their arguments and their real-time loops (the binary only). */
+#ifndef AMP_CMD_UTIL_H
+#define AMP_CMD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mb_map_custom;
+
+/*
+ * Matches argv[*i] against name, written "--opt value" or "--opt=value". Returns the value
+ * (borrowed from argv; *i then indexes the value when it was a separate argument), or NULL when
+ * argv[*i] is another option or the value is missing.
+ */
+const char *cmd_opt_value(int argc, char **argv, int *i, const char *name);
+
+/* Parses a whole number in base (0: decimal or 0x-hex) within [lo, hi]. Returns 0 or -EINVAL. */
+int cmd_parse_long(const char *s, int base, long lo, long hi, long *out);
+
+/* CLOCK_MONOTONIC in milliseconds, for the loops that drive pure cores in real time. */
+uint64_t cmd_mono_ms(void);
+
+/*
+ * Builds the generic meter map from "KEY=VALUE" strings (--set options; keys in docs/modbus.md).
+ * A bad key or an incomplete map is reported on stderr as "PROG: ...".
+ * @return CMD_EXIT_OK, or CMD_EXIT_USAGE after the message
+ */
+int cmd_generic_map(const char *prog,
+                    const char *const *set,
+                    size_t n_set,
+                    struct mb_map_custom *c);
+
+#endif

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated Modbus line's pty endpoint and the path it is told to link: it makes a symlink
+ * there and removes it again, but never deletes a file it did not make, and never removes a link
+ * that someone else has put in its place since (the rule of the pty transport, tp_pty.c).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "sim/sim_mbsrv.h"
+#include "tests/support/check_main.h"
+
+struct pty_dir {
+    char dir[64];
+    char link[96];
+    struct tp_addr addr;
+};
+
+static void pty_dir_init(struct pty_dir *d)
+{
+    snprintf(d->dir, sizeof(d->dir), "/tmp/ampshare-mbsrv-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d->dir));
+    snprintf(d->link, sizeof(d->link), "%s/link", d->dir);
+    memset(&d->addr, 0, sizeof(d->addr));
+    d->addr.kind = TP_ADDR_PTY;
+    snprintf(d->addr.path, sizeof(d->addr.path), "%s", d->link);
+}
+
+static void pty_dir_fini(struct pty_dir *d)
+{
+    unlink(d->link);
+    ck_assert_int_eq(rmdir(d->dir), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_pty_line_never_deletes_a_file_at_its_link_path)
+{
+    struct pty_dir d;
+    pty_dir_init(&d);
+    write_file(d.link, "not ours\n");
+    struct sim_mbsrv *srv = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(sim_mbsrv_new(&d.addr, &srv, err, sizeof(err)), -EEXIST);
+    ck_assert_ptr_null(srv);
+    ck_assert_msg(strstr(err, d.link) != NULL, "the message names the path: %s", err);
+    char buf[32] = "";
+    FILE *f = fopen(d.link, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    ck_assert_str_eq(buf, "not ours\n");
+    pty_dir_fini(&d);
+}
+
+END_TEST
+
+START_TEST(test_pty_line_replaces_a_stale_link_and_removes_its_own)
+{
+    struct pty_dir d;
+    pty_dir_init(&d);
+    ck_assert_int_eq(symlink("/nonexistent/pts/99", d.link), 0);
+    struct sim_mbsrv *srv = NULL;
+    char err[256] = "";
+    ck_assert_msg(sim_mbsrv_new(&d.addr, &srv, err, sizeof(err)) == 0, "%s", err);
+    char target[PATH_MAX];
+    ssize_t n = readlink(d.link, target, sizeof(target) - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0';
+    ck_assert_msg(strncmp(target, "/dev/pts/", 9) == 0, "link points at %s", target);
+    ck_assert_int_eq(sim_mbsrv_start(srv), 0);
+    sim_mbsrv_free(srv);
+    struct stat st;
+    ck_assert_int_eq(lstat(d.link, &st), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    pty_dir_fini(&d);
+}
+
+END_TEST
+
+START_TEST(test_pty_line_leaves_a_link_someone_else_put_there)
+{
+    struct pty_dir d;
+    pty_dir_init(&d);
+    struct sim_mbsrv *srv = NULL;
+    char err[256] = "";
+    ck_assert_msg(sim_mbsrv_new(&d.addr, &srv, err, sizeof(err)) == 0, "%s", err);
+    /* Another simulator takes the path over while this one still runs. */
+    ck_assert_int_eq(unlink(d.link), 0);
+    ck_assert_int_eq(symlink("/dev/null", d.link), 0);
+    sim_mbsrv_free(srv);
+    char target[PATH_MAX];
+    ssize_t n = readlink(d.link, target, sizeof(target) - 1);
+    ck_assert_int_eq(n, 9);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "/dev/null");
+    pty_dir_fini(&d);
+}
+
+END_TEST
+
+static Suite *sim_mbsrv_suite(void)
+{
+    Suite *s = suite_create("sim_mbsrv");
+    TCase *tc = tcase_create("pty");
+    tcase_add_test(tc, test_pty_line_never_deletes_a_file_at_its_link_path);
+    tcase_add_test(tc, test_pty_line_replaces_a_stale_link_and_removes_its_own);
+    tcase_add_test(tc, test_pty_line_leaves_a_link_someone_else_put_there);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AMP_CHECK_MAIN(sim_mbsrv_suite)
