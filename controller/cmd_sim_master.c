@@ -23,15 +23,6 @@
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 
-/* The process-wide stop flag (STYLE.md §2.8): set by the signal handler only. */
-static volatile sig_atomic_t master_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    master_stop = 1;
-}
-
 /* After a stop request, how long the zero limits may take to reach every slave. */
 #define MASTER_STOP_GRACE_MS 3000
 
@@ -122,12 +113,13 @@ struct master_run {
     struct twc_bus bus;
     const struct master_opts *o;
     uint64_t t0;
+    bool stopping; /* a signal, the time limit or --exit-when-charging */
 };
 
 static void on_event(void *ctx, const struct twc_master_event *ev)
 {
     struct master_run *r = ctx;
-    if (ev->type == TWC_MEV_SLAVE_LINKED && !master_stop) {
+    if (ev->type == TWC_MEV_SLAVE_LINKED && !r->stopping) {
         /* the fixed allocation: every slave the same limit */
         (void)twc_master_set_target_ceiling(twc_bus_master(&r->bus), ev->at_ms, ev->slave_id,
                                             (int32_t)r->o->limit_a * 1000,
@@ -206,9 +198,10 @@ static int run(struct master_run *r, struct tp_link *link)
         }
         if (o->exit_when > 0 && count_charging(r) >= (size_t)o->exit_when) {
             print_status(r, now);
-            master_stop = 1;
+            r->stopping = true;
         }
-        if (master_stop && stop_at == 0) {
+        r->stopping = r->stopping || cmd_stop_requested();
+        if (r->stopping && stop_at == 0) {
             stop_at = now;
             (void)all_zero(r, now, true);
         }
@@ -221,7 +214,7 @@ static int run(struct master_run *r, struct tp_link *link)
                 print_status(r, now);
                 rc = CMD_EXIT_FAIL;
             }
-            master_stop = 1;
+            r->stopping = true;
             continue;
         }
         uint64_t next = twc_bus_next_wakeup_ms(&r->bus);
@@ -305,11 +298,7 @@ int cmd_sim_master(int argc, char **argv)
         tp_link_free(link);
         return CMD_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGTERM, &sa, NULL);
+    cmd_catch_stop_signals();
     fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
             o.limit_a, o.bus);
     rc = run(r, link);

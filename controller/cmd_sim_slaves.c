@@ -17,15 +17,6 @@
 #include "drivers/transport/tp.h"
 #include "sim/sim_twc_slaves.h"
 
-/* The process-wide stop flag (STYLE.md §2.8): set by the signal handler only. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 /* IDs seen in public captures (twc-gen2.md §4.1, §8): decimal-looking, like recent TSNs. */
 static const uint16_t default_ids[SIM_TWC_SLAVES_MAX] = {
     0x2019, 0x2431, 0x4085, 0x8725, 0x1839, 0x2433, 0x5850, 0x6090,
@@ -228,7 +219,7 @@ static int run_loop(struct tp *t, struct sim_twc_slaves *set, bool quiet)
     struct sim_twc_slave_view last[SIM_TWC_SLAVES_MAX];
     bool primed = false;
     uint8_t buf[1024];
-    while (!stop_requested) {
+    while (!cmd_stop_requested()) {
         uint64_t now = cmd_mono_ms() - t0;
         for (;;) {
             ssize_t n = tp_read(t, buf, sizeof(buf));
@@ -316,11 +307,7 @@ int cmd_sim_slaves(int argc, char **argv)
         tp_free(t);
         return exit_code;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cmd_catch_stop_signals();
     const char *pts = tp_pty_name(t);
     fprintf(stderr, "ampshare sim slaves: %d slave%s (v%s, %d A) on %s%s%s\n", o.count,
             o.count == 1 ? "" : "s",

@@ -23,15 +23,6 @@
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_hexline.h"
 
-/* The process-wide stop flag (STYLE.md §2.8): set by the signal handler only. */
-static volatile sig_atomic_t sniff_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    sniff_stop = 1;
-}
-
 #define SNIFF_READ_MAX 512 /* well under TWC_CAPTURE_HIST */
 #define SNIFF_WAKE_MS  100
 
@@ -156,7 +147,7 @@ static void emit(struct sniff *s, const struct twc_df_event *ev, bool at_end, ui
 
 static bool done(const struct sniff *s)
 {
-    return sniff_stop || (s->max_frames && s->frames >= s->max_frames);
+    return cmd_stop_requested() || (s->max_frames && s->frames >= s->max_frames);
 }
 
 static void feed(struct sniff *s, uint64_t t_ms, const uint8_t *data, size_t len)
@@ -345,11 +336,7 @@ int cmd_sniff(int argc, char **argv)
         fprintf(s->cap_out, "# ampshare sniff capture of %s, started %s; <t_ms>\\t<hex on wire>\n",
                 src, stamp);
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cmd_catch_stop_signals();
     setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = replay ? sniff_replay(s, src) : sniff_live(s, src);
     if (s->cap_out) {
