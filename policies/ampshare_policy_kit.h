@@ -12,6 +12,7 @@
  *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
  *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
  *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
+ *   apk_order()       every EVSE by a per-EVSE key, re-sorting only what moved since last tick
  *   apk_options()     parse and check integer / amp options, logging unknown ones
  *
  * Everything is static inline: each policy (built-in or plugin) gets its own copy, so nothing is
@@ -60,6 +61,9 @@ struct apk {
     int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
     uint32_t *set;       /* a list of EVSE indices, max_evse long, for the policy's use */
+    uint64_t *order_key; /* per EVSE: the key apk_order() sorts by, set by the policy */
+    struct apk_key *ord; /* apk_order(): last tick's order, kept so that a tick whose keys */
+    size_t ord_n;        /* come in the same order needs no sort; ord_n EVSEs in it */
 };
 
 static inline void apk_fini(struct apk *k)
@@ -81,6 +85,8 @@ static inline void apk_fini(struct apk *k)
     free(k->hi);
     free(k->key);
     free(k->set);
+    free(k->order_key);
+    free(k->ord);
     memset(k, 0, sizeof(*k));
 }
 
@@ -106,8 +112,11 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->hi = calloc(ne, sizeof(*k->hi));
     k->key = calloc(ne, sizeof(*k->key));
     k->set = calloc(ne, sizeof(*k->set));
+    k->order_key = calloc(ne, sizeof(*k->order_key));
+    k->ord = calloc(ne, sizeof(*k->ord));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
-        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set) {
+        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set || !k->order_key ||
+        !k->ord) {
         apk_fini(k);
         return -ENOMEM;
     }
@@ -573,6 +582,54 @@ static inline void apk_sort(struct apk_key *a, size_t n)
         a[end - 1] = tmp;
         apk_sift(a, 0, end - 1);
     }
+}
+
+/* Sorts a[0..n) like apk_sort, fast when it is almost sorted already: an insertion sort while
+ * it has moved fewer than 8 n entries, then heap sort. O(n) for a sorted array (and for a few
+ * entries out of place), O(n log n) at worst. The result is the same as apk_sort's: (key, idx)
+ * pairs are all different, so there is only one sorted order. */
+static inline void apk_sort_nearly(struct apk_key *a, size_t n)
+{
+    size_t budget = 8 * n + 16;
+    for (size_t i = 1; i < n; i++) {
+        if (!apk_key_less(&a[i], &a[i - 1])) {
+            continue;
+        }
+        struct apk_key x = a[i];
+        size_t j = i;
+        while (j > 0 && apk_key_less(&x, &a[j - 1])) {
+            a[j] = a[j - 1];
+            j--;
+            if (--budget == 0) {
+                a[j] = x;
+                apk_sort(a, n);
+                return;
+            }
+        }
+        a[j] = x;
+    }
+}
+
+/*
+ * Every EVSE 0..n-1 (n = in->n_evse) in the order of k->order_key[e], which the policy fills
+ * for each EVSE before the call, then of e: returns k->ord, n entries of (key, EVSE index).
+ * Between ticks the keys rarely change (plug-in times, tiers), so the last tick's order is kept
+ * and checked in one pass; only a change costs a sort. The answer never depends on what was
+ * kept: it is the one order of the (key, index) pairs.
+ */
+static inline const struct apk_key *apk_order(struct apk *k, size_t n)
+{
+    if (k->ord_n != n) {
+        for (size_t i = 0; i < n; i++) {
+            k->ord[i].idx = (uint32_t)i;
+        }
+        k->ord_n = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k->ord[i].key = k->order_key[k->ord[i].idx];
+    }
+    apk_sort_nearly(k->ord, n);
+    return k->ord;
 }
 
 /* ---- options ---- */

@@ -56,15 +56,17 @@ static int prio_allocate(void *state,
     if (rc != 0) {
         return rc;
     }
-    size_t n = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (apk_can_charge(ev)) {
-            k->key[n].key = prio_key(ev);
-            k->key[n++].idx = (uint32_t)e;
+        k->order_key[e] = prio_key(ampshare_policy_evse_at(in, e));
+    }
+    /* the cars that can charge, in key order (then index) */
+    const struct apk_key *ord = apk_order(k, in->n_evse);
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_evse; i++) {
+        if (apk_can_charge(ampshare_policy_evse_at(in, ord[i].idx))) {
+            k->key[n++] = ord[i];
         }
     }
-    apk_sort(k->key, n);
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
