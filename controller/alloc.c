@@ -53,6 +53,7 @@ void alloc_free(struct alloc *a)
     free(a->fix_circuit);
     free(a->final);
     free(a->held);
+    free(a->evc);
     free(a->hist);
     free(a->unc);
     free(a->sub_draw);
@@ -85,6 +86,7 @@ int alloc_new(const struct site *site,
     a->fix_circuit = calloc(nv, sizeof(*a->fix_circuit));
     a->final = calloc(nv, sizeof(*a->final));
     a->held = calloc(nv, sizeof(*a->held));
+    a->evc = calloc(ne, sizeof(*a->evc));
     a->hist = calloc(ne, sizeof(*a->hist));
     a->unc = calloc(nc, sizeof(*a->unc));
     a->sub_draw = calloc(nc, sizeof(*a->sub_draw));
@@ -92,8 +94,8 @@ int alloc_new(const struct site *site,
     a->cnt = calloc(nc, sizeof(*a->cnt));
     a->deep = calloc(nc, sizeof(*a->deep));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
-        !a->final || !a->held || !a->hist || !a->unc || !a->sub_draw || !a->pil || !a->cnt ||
-        !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->final || !a->held || !a->evc || !a->hist || !a->unc || !a->sub_draw || !a->pil ||
+        !a->cnt || !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -140,6 +142,22 @@ int alloc_new(const struct site *site,
         a->vc[c].phases = sc->phases;
         a->vc[c].overcommit_ma = sc->overcommit_ma;
         memcpy(a->vc[c].rating_ma, sc->rating_ma, sizeof(sc->rating_ma));
+    }
+    for (size_t i = 0; i < site->n_evse; i++) {
+        const struct site_evse *e = &site->evse[i];
+        a->evc[i] = (struct alloc_evc){
+            .meter = e->meter,
+            .stale_timeout_ms = e->stale_timeout_ms,
+            .circuit = e->circuit,
+            .view = e->controllable ? e->view : -1,
+            .max_ma = e->max_ma,
+            .step_ma = e->step_ma,
+            .stale_current_ma = e->stale_current_ma,
+            .assumed_ma = e->stale_current_ma >= 0 ? e->stale_current_ma : e->configured_max_ma,
+            .phases = e->phases,
+            .n_phases = e->n_phases,
+            .phase_map = {e->phase_map[0], e->phase_map[1], e->phase_map[2]},
+        };
     }
     for (size_t v = 0; v < site->n_controllable; v++) {
         const struct site_evse *e = &site->evse[site->controllable[v]];
@@ -214,10 +232,8 @@ static void view_evse(struct alloc *a,
                       size_t i,
                       struct alloc_evse_result *r)
 {
-    const struct site *site = a->site;
-    const struct site_evse *e = &site->evse[i];
+    const struct alloc_evc *e = &a->evc[i];
     const struct site_evse_input *ein = &st->evse[i];
-    struct alloc_hist *h = &a->hist[i];
     const int32_t *cur = ein->draw_ma;
     uint64_t at = ein->draw_at_ms;
     if (e->meter >= 0) {
@@ -227,75 +243,82 @@ static void view_evse(struct alloc *a,
     bool stale = is_stale(at, now, e->stale_timeout_ms);
     int32_t sup[3] = {0, 0, 0}, dmax = 0;
     for (int k = 0; k < e->n_phases; k++) {
-        sup[e->phase_map[k]] = cur[k] > 0 ? cur[k] : 0;
-        dmax = sup[e->phase_map[k]] > dmax ? sup[e->phase_map[k]] : dmax;
+        int32_t d = cur[k] > 0 ? cur[k] : 0;
+        sup[e->phase_map[k]] = d;
+        dmax = d > dmax ? d : dmax;
     }
-    memset(r, 0, sizeof(*r));
-    r->stale = stale;
-    r->why_circuit = -1;
-    if (!e->controllable) {
+    if (e->view < 0) {
         /* A metered load nothing controls: it only lowers its circuit's budget. While its meter
          * is stale, assume its configured stale current, or its maximum. */
-        int32_t assumed = e->stale_current_ma >= 0 ? e->stale_current_ma : e->configured_max_ma;
+        *r = (struct alloc_evse_result){
+            .state = dmax >= a->site->charging_threshold_ma || stale ? AMPSHARE_EVSE_CHARGING
+                                                                     : AMPSHARE_EVSE_IDLE,
+            .why = ALLOC_WHY_UNCONTROLLED,
+            .stale = stale,
+            .why_circuit = -1,
+            .since_ms = now,
+        };
         for (int p = 0; p < 3; p++) {
             if ((e->phases >> p) & 1u) {
-                a->unc[e->circuit][p] += stale ? assumed : sup[p];
-                r->draw_ma[p] = stale ? assumed : sup[p];
+                a->unc[e->circuit][p] += stale ? e->assumed_ma : sup[p];
+                r->draw_ma[p] = stale ? e->assumed_ma : sup[p];
             }
         }
-        r->state = dmax >= site->charging_threshold_ma || stale ? AMPSHARE_EVSE_CHARGING
-                                                                : AMPSHARE_EVSE_IDLE;
-        r->why = ALLOC_WHY_UNCONTROLLED;
-        r->since_ms = now;
         return;
     }
+    struct alloc_hist *h = &a->hist[i];
+    bool connected = ein->connected;
     int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
-    uint8_t state = !ein->connected                                ? AMPSHARE_EVSE_UNPLUGGED
-                    : stale || dmax >= site->charging_threshold_ma ? AMPSHARE_EVSE_CHARGING
-                                                                   : AMPSHARE_EVSE_IDLE;
+    uint8_t state = !connected                                        ? AMPSHARE_EVSE_UNPLUGGED
+                    : stale || dmax >= a->site->charging_threshold_ma ? AMPSHARE_EVSE_CHARGING
+                                                                      : AMPSHARE_EVSE_IDLE;
     if (!h->seen || state != h->state) {
         h->since_ms = now;
     }
-    if (ein->connected && (!h->seen || !h->connected)) {
+    if (connected && (!h->seen || !h->connected)) {
         h->connected_since_ms = now;
     }
     h->seen = true;
     h->state = state;
-    h->connected = ein->connected;
+    h->connected = connected;
     struct ampshare_policy_evse *ve = &a->ve[e->view];
-    ve->state = state;
-    ve->flags =
-        (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
-    ve->offered_ma = offered;
-    ve->max_ma = e->max_ma;
+    int32_t max = e->max_ma;
     if (stale) {
         /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
         for (int p = 0; p < 3; p++) {
-            ve->draw_ma[p] = ((e->phases >> p) & 1u) ? offered : 0;
+            sup[p] = ((e->phases >> p) & 1u) ? offered : 0;
         }
-        int32_t cap = e->stale_current_ma >= 0 ? e->stale_current_ma : offered;
-        cap = floor_step(cap, e->step_ma);
-        ve->max_ma = cap < ve->max_ma ? cap : ve->max_ma;
+        int32_t cap =
+            floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
+        max = cap < max ? cap : max;
     } else {
         /* sup[] is 0 on the phases it does not load; its fresh draw feeds the meters */
-        ve->draw_ma[0] = sup[0];
-        ve->draw_ma[1] = sup[1];
-        ve->draw_ma[2] = sup[2];
         for (uint32_t pm = e->phases & 7u; pm; pm &= pm - 1) {
             int p = alloc_low_phase(pm);
             a->sub_draw[e->circuit][p] += sup[p];
         }
     }
+    ve->state = state;
+    ve->flags =
+        (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
+    ve->offered_ma = offered;
+    ve->max_ma = max;
+    ve->draw_ma[0] = sup[0];
+    ve->draw_ma[1] = sup[1];
+    ve->draw_ma[2] = sup[2];
     ve->state_since_ms = h->since_ms;
-    ve->connected_since_ms = ein->connected ? h->connected_since_ms : 0;
+    ve->connected_since_ms = connected ? h->connected_since_ms : 0;
     ve->departure_ms = ein->departure_ms;
     ve->energy_wanted_wh = ein->energy_wanted_wh;
-    r->state = state;
-    r->offered_ma = offered;
-    r->since_ms = h->since_ms;
-    r->draw_ma[0] = ve->draw_ma[0];
-    r->draw_ma[1] = ve->draw_ma[1];
-    r->draw_ma[2] = ve->draw_ma[2];
+    /* target, policy answer, fix and reason follow in alloc_explain */
+    *r = (struct alloc_evse_result){
+        .offered_ma = offered,
+        .draw_ma = {sup[0], sup[1], sup[2]},
+        .state = state,
+        .stale = stale,
+        .why_circuit = -1,
+        .since_ms = h->since_ms,
+    };
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
