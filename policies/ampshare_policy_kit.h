@@ -40,6 +40,19 @@ struct apk_key {
     uint32_t idx;
 };
 
+/* What the kit's loops read of an EVSE, copied by apk_begin() into a compact array: the input's
+ * records are larger (and may be larger still in a newer host), and the walks up the tree and
+ * the fill rounds read these fields many times a tick. */
+struct apk_ev {
+    int32_t circuit;
+    int32_t step;    /* apk_step() */
+    uint8_t phases;  /* phases & AMPSHARE_PHASE_ALL */
+    uint8_t by_draw; /* apk_counts_by_draw() */
+    uint8_t plugged; /* state != AMPSHARE_EVSE_UNPLUGGED */
+    uint8_t reserved;
+    int32_t draw[3]; /* max(draw_ma[p], 0) */
+};
+
 struct apk {
     uint32_t max_evse;
     uint32_t max_circuit;
@@ -57,6 +70,13 @@ struct apk {
     int32_t (*bound2)[3];
     int32_t (*bound12)[3];
     bool bound_ok;
+    /* Room taken since the bounds were computed makes them loose: a walk up the tree that then
+     * finds no room is wasted. Once the wasted walks have visited as many circuits as there
+     * are (a recompute visits each once per phase), the next use recomputes them: at most a few
+     * times the cost of walking, and a full supply then turns every later car away at once. */
+    bool bound_loose;
+    uint32_t walked;     /* levels walked in vain since the bounds were computed */
+    struct apk_ev *ev;   /* per EVSE, this tick (apk_begin) */
     int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
     int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
@@ -87,6 +107,7 @@ static inline void apk_fini(struct apk *k)
     free(k->set);
     free(k->order_key);
     free(k->ord);
+    free(k->ev);
     memset(k, 0, sizeof(*k));
 }
 
@@ -114,9 +135,10 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->set = calloc(ne, sizeof(*k->set));
     k->order_key = calloc(ne, sizeof(*k->order_key));
     k->ord = calloc(ne, sizeof(*k->ord));
+    k->ev = calloc(ne, sizeof(*k->ev));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
         !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set || !k->order_key ||
-        !k->ord) {
+        !k->ord || !k->ev) {
         apk_fini(k);
         return -ENOMEM;
     }
@@ -221,9 +243,22 @@ static inline int32_t apk_clamp32(int64_t v)
     return v < 0 ? 0 : v > APK_ROOM_INF ? APK_ROOM_INF : (int32_t)v;
 }
 
+/* What EVSE e at target t counts on phase p under host rule (1), from the kit's copy. */
+static inline int32_t apk_counted_e(const struct apk_ev *x, int32_t t, int p)
+{
+    return x->by_draw && x->draw[p] < t ? x->draw[p] : t;
+}
+
+/* True when EVSE e can be given any current at all: apk_can_charge(), after apk_begin(). */
+static inline bool apk_can(const struct apk *k, size_t e)
+{
+    return k->ev[e].plugged && k->lo[e] <= k->hi[e];
+}
+
 /* Starts a tick: checks the input fits the scratch and that parents come before children,
  * sets every circuit's room to its limits (as the host counts them) and zeroes the output.
- * Returns 0, -EMSGSIZE or -EINVAL. */
+ * Set idle_full before it: it decides, here, how each EVSE counts. Returns 0, -EMSGSIZE or
+ * -EINVAL. */
 static inline int
 apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
@@ -243,6 +278,8 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         }
     }
     k->bound_ok = false;
+    k->bound_loose = false;
+    k->walked = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
         if (ev->circuit < 0 || (size_t)ev->circuit >= in->n_circuit) {
@@ -251,10 +288,30 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         out->target_ma[e] = 0;
         out->why[e] = AMPSHARE_WHY_POLICY;
         k->want[e] = 0;
-        k->lo[e] = apk_min_target(ev);
-        k->hi[e] = apk_max_target(ev);
+        int32_t s = apk_step(ev);
+        /* apk_min_target() and apk_max_target(), with the step read once */
+        int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
+        int32_t r = apk_mod(m, s);
+        k->lo[e] = r ? m - r + s : m;
+        k->hi[e] = ev->max_ma <= 0 ? 0 : ev->max_ma - apk_mod(ev->max_ma, s);
+        struct apk_ev *x = &k->ev[e];
+        x->circuit = ev->circuit;
+        x->step = s;
+        x->phases = ev->phases & AMPSHARE_PHASE_ALL;
+        x->by_draw = apk_counts_by_draw(k, ev);
+        x->plugged = ev->state != AMPSHARE_EVSE_UNPLUGGED;
+        x->reserved = 0;
+        for (int p = 0; p < 3; p++) {
+            x->draw[p] = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+        }
     }
     return 0;
+}
+
+/* t rounded down to EVSE e's step, from the kit's copy. */
+static inline int32_t apk_floor_step_e(const struct apk_ev *x, int32_t t)
+{
+    return t <= 0 ? 0 : t - apk_mod(t, x->step);
 }
 
 /* Sets EVSE e's target to t and takes the change off the room of every circuit above it. The
@@ -265,17 +322,20 @@ static inline void apk_set(struct apk *k,
                            size_t e,
                            int32_t t)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
     int32_t old = out->target_ma[e];
     int32_t dc[3], dp = t - old;
     if (t < old) {
         k->bound_ok = false;
+    } else {
+        k->bound_loose = true;
     }
     for (int p = 0; p < 3; p++) {
-        dc[p] = apk_counted(k, ev, t, p) - apk_counted(k, ev, old, p);
+        dc[p] = apk_counted_e(x, t, p) - apk_counted_e(x, old, p);
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             k->r1[c][p] -= dc[p];
             k->r2[c][p] -= dp;
@@ -300,9 +360,35 @@ static inline void apk_bound_refresh(struct apk *k, const struct ampshare_policy
         }
     }
     k->bound_ok = true;
+    k->bound_loose = false;
+    k->walked = 0;
 }
 
-/* An upper bound of apk_room() for EVSE e, without walking the tree. */
+/* Counts a walk up the tree that found no room (levels walked), for the bounds' upkeep. */
+static inline void apk_walked_in_vain(struct apk *k, const struct ampshare_policy_input *in, int n)
+{
+    k->walked += (uint32_t)n;
+    if (k->bound_loose && k->walked >= in->n_circuit) {
+        k->bound_ok = false; /* recomputed at the next apk_room_bound_e() */
+    }
+}
+
+/* An upper bound of apk_room() for EVSE e (at 0 or above), without walking the tree. */
+static inline int32_t
+apk_room_bound_e(struct apk *k, const struct ampshare_policy_input *in, const struct apk_ev *x)
+{
+    if (!k->bound_ok) {
+        apk_bound_refresh(k, in);
+    }
+    int32_t(*b)[3] = x->by_draw ? k->bound2 : k->bound12;
+    int32_t r = APK_ROOM_INF;
+    for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        r = apk_min32(r, b[x->circuit][apk_low_phase(pm)]);
+    }
+    return r;
+}
+
+/* An upper bound of apk_room() for EVSE ev, without walking the tree. */
 static inline int32_t apk_room_bound(struct apk *k,
                                      const struct ampshare_policy_input *in,
                                      const struct ampshare_policy_evse *ev)
@@ -326,16 +412,16 @@ static inline int32_t apk_room(const struct apk *k,
                                const struct ampshare_policy_output *out,
                                size_t e)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
     int32_t t = out->target_ma[e];
     int32_t room = APK_ROOM_INF;
-    bool by_draw = apk_counts_by_draw(k, ev);
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             room = apk_min32(room, k->r2[c][p]);
             /* an idle car counts min(t, draw): once t passes the draw, more counts nothing */
-            if (!by_draw || apk_max32(ev->draw_ma[p], 0) - apk_counted(k, ev, t, p) > k->r1[c][p]) {
+            if (!x->by_draw || x->draw[p] - apk_counted_e(x, t, p) > k->r1[c][p]) {
                 room = apk_min32(room, k->r1[c][p]);
             }
         }
@@ -355,15 +441,18 @@ static inline int32_t apk_room(const struct apk *k,
 static inline void
 apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e, int sign)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-    int32_t m = apk_min_target(ev);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
+    int32_t m = k->lo[e];
     if (sign < 0) {
         k->bound_ok = false;
+    } else {
+        k->bound_loose = true;
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
-            k->r1[c][p] -= sign * apk_counted(k, ev, m, p);
+            k->r1[c][p] -= sign * apk_counted_e(x, m, p);
         }
     }
 }
@@ -374,33 +463,37 @@ static inline bool apk_admit(struct apk *k,
                              struct ampshare_policy_output *out,
                              size_t e)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    const struct apk_ev *x = &k->ev[e];
     int32_t m = k->lo[e];
-    if (out->target_ma[e] != 0 || ev->state == AMPSHARE_EVSE_UNPLUGGED || m > k->hi[e]) {
+    if (out->target_ma[e] != 0 || !x->plugged || m > k->hi[e]) {
         return false;
     }
-    if (apk_room_bound(k, in, ev) < m) {
+    if (apk_room_bound_e(k, in, x) < m) {
         return false;
     }
     int32_t cm[3];
     for (int p = 0; p < 3; p++) {
-        cm[p] = apk_counted(k, ev, m, p);
+        cm[p] = apk_counted_e(x, m, p);
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    int levels = 0;
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        levels++;
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
+                apk_walked_in_vain(k, in, levels);
                 return false;
             }
         }
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             k->r1[c][p] -= cm[p];
             k->r2[c][p] -= m;
         }
     }
+    k->bound_loose = true;
     out->target_ma[e] = m;
     return true;
 }
@@ -413,21 +506,22 @@ static inline int32_t apk_raise(struct apk *k,
                                 size_t e,
                                 int32_t ceiling)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    const struct apk_ev *x = &k->ev[e];
     int32_t t = out->target_ma[e];
-    if (ev->state == AMPSHARE_EVSE_UNPLUGGED || k->lo[e] > k->hi[e]) {
+    if (!x->plugged || k->lo[e] > k->hi[e]) {
         return t;
     }
-    int32_t top = ceiling < k->hi[e] ? apk_floor_step(ev, ceiling) : k->hi[e];
-    if (top <= t || apk_room_bound(k, in, ev) < (t > 0 ? apk_step(ev) : k->lo[e])) {
+    int32_t top = ceiling < k->hi[e] ? apk_floor_step_e(x, ceiling) : k->hi[e];
+    if (top <= t || apk_room_bound_e(k, in, x) < (t > 0 ? x->step : k->lo[e])) {
         return t;
     }
     int64_t reach = (int64_t)t + apk_room(k, in, out, e);
-    int32_t nt = apk_floor_step(ev, (int32_t)(reach < top ? reach : top));
+    int32_t nt = apk_floor_step_e(x, (int32_t)(reach < top ? reach : top));
     if (nt > t && nt >= k->lo[e]) {
         apk_set(k, in, out, e, nt);
         return nt;
     }
+    apk_walked_in_vain(k, in, 3);
     return t;
 }
 
@@ -449,14 +543,14 @@ static inline void apk_fill_equal(struct apk *k,
         size_t active = 0;
         for (size_t i = 0; i < n; i++) {
             size_t e = set[i];
-            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            const struct apk_ev *x = &k->ev[e];
             if (out->target_ma[e] <= 0 ||
-                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], k->hi[e])) {
+                out->target_ma[e] + x->step > apk_min32(k->want[e], k->hi[e])) {
                 continue;
             }
             active++;
-            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-                k->cnt[ev->circuit][apk_low_phase(pm)]++;
+            for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+                k->cnt[x->circuit][apk_low_phase(pm)]++;
             }
         }
         if (active == 0) {
@@ -479,24 +573,23 @@ static inline void apk_fill_equal(struct apk *k,
         memset(k->d2, 0, nc * sizeof(*k->d2));
         for (size_t i = 0; i < n; i++) {
             size_t e = set[i];
-            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            const struct apk_ev *x = &k->ev[e];
             int32_t t = out->target_ma[e];
             int32_t top = apk_min32(k->want[e], k->hi[e]);
-            if (t <= 0 || t + apk_step(ev) > top) {
+            if (t <= 0 || t + x->step > top) {
                 continue;
             }
             int32_t inc = APK_ROOM_INF;
-            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-                int p = apk_low_phase(pm);
-                inc = apk_min32(inc, k->share[ev->circuit][p]);
+            for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+                inc = apk_min32(inc, k->share[x->circuit][apk_low_phase(pm)]);
             }
-            int32_t nt = apk_floor_step(ev, apk_min32(top, t + apk_floor_step(ev, inc)));
+            int32_t nt = apk_floor_step_e(x, apk_min32(top, t + apk_floor_step_e(x, inc)));
             if (nt > t) {
                 /* the circuits above learn of it once, after the round */
-                for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
                     int p = apk_low_phase(pm);
-                    k->d1[ev->circuit][p] += apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
-                    k->d2[ev->circuit][p] += nt - t;
+                    k->d1[x->circuit][p] += apk_counted_e(x, nt, p) - apk_counted_e(x, t, p);
+                    k->d2[x->circuit][p] += nt - t;
                 }
                 out->target_ma[e] = nt;
                 progress = true;
@@ -505,6 +598,7 @@ static inline void apk_fill_equal(struct apk *k,
         if (!progress) {
             break;
         }
+        k->bound_loose = true;
         for (size_t c = nc; c-- > 0;) {
             for (int p = 0; p < 3; p++) {
                 if (c > 0) {
