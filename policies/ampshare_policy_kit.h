@@ -49,7 +49,7 @@ struct apk_ev {
     uint8_t phases;  /* phases & AMPSHARE_PHASE_ALL */
     uint8_t by_draw; /* apk_counts_by_draw() */
     uint8_t plugged; /* state != AMPSHARE_EVSE_UNPLUGGED */
-    uint8_t reserved;
+    uint8_t state;   /* enum ampshare_evse_state */
     int32_t draw[3]; /* max(draw_ma[p], 0) */
 };
 
@@ -300,7 +300,7 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         x->phases = ev->phases & AMPSHARE_PHASE_ALL;
         x->by_draw = apk_counts_by_draw(k, ev);
         x->plugged = ev->state != AMPSHARE_EVSE_UNPLUGGED;
-        x->reserved = 0;
+        x->state = ev->state;
         for (int p = 0; p < 3; p++) {
             x->draw[p] = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
         }
@@ -471,6 +471,27 @@ static inline bool apk_admit(struct apk *k,
     if (apk_room_bound_e(k, in, x) < m) {
         return false;
     }
+    uint32_t ph = x->phases;
+    if (ph && !(ph & (ph - 1))) {
+        /* one phase, as most EVSEs: the same walks without the loop over phases */
+        int p = apk_low_phase(ph);
+        int32_t cm = apk_counted_e(x, m, p);
+        int levels = 0;
+        for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+            levels++;
+            if (k->r2[c][p] < m || k->r1[c][p] < cm) {
+                apk_walked_in_vain(k, in, levels);
+                return false;
+            }
+        }
+        for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+            k->r1[c][p] -= cm;
+            k->r2[c][p] -= m;
+        }
+        k->bound_loose = true;
+        out->target_ma[e] = m;
+        return true;
+    }
     int32_t cm[3];
     for (int p = 0; p < 3; p++) {
         cm[p] = apk_counted_e(x, m, p);
@@ -637,6 +658,31 @@ apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma, int32_
     int32_t r = apk_mod(w, s);
     w = r ? w - r + s : w;
     return apk_max32(apk_min_target(ev), apk_min32(w, top));
+}
+
+/* apk_demand() for EVSE e, after apk_begin(): the same ceiling from the kit's copy. */
+static inline int32_t apk_demand_e(const struct apk *k,
+                                   const struct ampshare_policy_input *in,
+                                   size_t e,
+                                   int32_t take_margin_ma,
+                                   int32_t headroom_ma)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    const struct apk_ev *x = &k->ev[e];
+    int32_t top = k->hi[e];
+    int32_t d = 0;
+    for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        d = apk_max32(d, x->draw[apk_low_phase(pm)]);
+    }
+    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
+        d + take_margin_ma >= ev->offered_ma) {
+        return top;
+    }
+    int32_t s = x->step;
+    int32_t w = d + headroom_ma;
+    int32_t r = apk_mod(w, s);
+    w = r ? w - r + s : w;
+    return apk_max32(k->lo[e], apk_min32(w, top));
 }
 
 static inline bool apk_key_less(const struct apk_key *a, const struct apk_key *b)

@@ -50,13 +50,13 @@ static int fifo_allocate(void *state,
     const struct apk_key *ord = apk_order(k, in->n_evse);
     size_t n = 0;
     for (size_t i = 0; i < in->n_evse; i++) {
-        if (apk_can_charge(ampshare_policy_evse_at(in, ord[i].idx))) {
+        if (apk_can(k, ord[i].idx)) {
             k->key[n++] = ord[i];
         }
     }
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        bool idle = ampshare_policy_evse_at(in, e)->state != AMPSHARE_EVSE_CHARGING;
+        bool idle = k->ev[e].state != AMPSHARE_EVSE_CHARGING;
         if (!apk_admit(k, in, out, e)) {
             out->why[e] = idle ? AMPSHARE_WHY_IDLE : AMPSHARE_WHY_WAIT;
         } else if (idle) {
@@ -65,9 +65,8 @@ static int fifo_allocate(void *state,
     }
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (out->target_ma[e] > 0 && ev->state == AMPSHARE_EVSE_CHARGING) {
-            apk_raise(k, in, out, e, apk_max_target(ev));
+        if (out->target_ma[e] > 0 && k->ev[e].state == AMPSHARE_EVSE_CHARGING) {
+            apk_raise(k, in, out, e, k->hi[e]);
         }
     }
     return 0;

@@ -63,19 +63,18 @@ static int prio_allocate(void *state,
     const struct apk_key *ord = apk_order(k, in->n_evse);
     size_t n = 0;
     for (size_t i = 0; i < in->n_evse; i++) {
-        if (apk_can_charge(ampshare_policy_evse_at(in, ord[i].idx))) {
+        if (apk_can(k, ord[i].idx)) {
             k->key[n++] = ord[i];
         }
     }
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        bool charging = ev->state == AMPSHARE_EVSE_CHARGING;
+        bool charging = k->ev[e].state == AMPSHARE_EVSE_CHARGING;
         if (!apk_admit(k, in, out, e)) {
             out->why[e] = charging ? AMPSHARE_WHY_SHED : AMPSHARE_WHY_IDLE;
             continue;
         }
-        k->want[e] = charging ? apk_max_target(ev) : apk_min_target(ev);
+        k->want[e] = charging ? k->hi[e] : k->lo[e];
         out->why[e] = charging ? AMPSHARE_WHY_POLICY : AMPSHARE_WHY_IDLE;
     }
     /* fill tier by tier: a run of sorted entries with the same priority */
