@@ -225,100 +225,112 @@ static int32_t floor_step(int32_t t, int32_t step)
     return t <= 0 ? 0 : t - alloc_mod_step(t, step);
 }
 
-/* One EVSE: its measurement, state and, if controllable, its view entry. */
-static void view_evse(struct alloc *a,
-                      const struct site_state *st,
-                      uint64_t now,
-                      size_t i,
-                      struct alloc_evse_result *r)
+/* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
+ * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
+ * compiler reload every pointer from *a for each EVSE. */
+static void view_evses(struct alloc *a,
+                       const struct site_state *st,
+                       uint64_t now,
+                       struct alloc_evse_result *res)
 {
-    const struct alloc_evc *e = &a->evc[i];
-    const struct site_evse_input *ein = &st->evse[i];
-    const int32_t *cur = ein->draw_ma;
-    uint64_t at = ein->draw_at_ms;
-    if (e->meter >= 0) {
-        cur = st->meter[e->meter].current_ma;
-        at = st->meter[e->meter].at_ms;
-    }
-    bool stale = is_stale(at, now, e->stale_timeout_ms);
-    int32_t sup[3] = {0, 0, 0}, dmax = 0;
-    for (int k = 0; k < e->n_phases; k++) {
-        int32_t d = cur[k] > 0 ? cur[k] : 0;
-        sup[e->phase_map[k]] = d;
-        dmax = d > dmax ? d : dmax;
-    }
-    if (e->view < 0) {
-        /* A metered load nothing controls: it only lowers its circuit's budget. While its meter
-         * is stale, assume its configured stale current, or its maximum. */
+    const struct alloc_evc *evc = a->evc;
+    const struct site_evse_input *input = st->evse;
+    const struct site_meter_input *meter = st->meter;
+    struct alloc_hist *hist = a->hist;
+    struct ampshare_policy_evse *view = a->ve;
+    int32_t(*unc)[3] = a->unc;
+    int32_t(*sub_draw)[3] = a->sub_draw;
+    const int32_t threshold = a->site->charging_threshold_ma;
+    const size_t n = a->site->n_evse;
+    for (size_t i = 0; i < n; i++) {
+        const struct alloc_evc *e = &evc[i];
+        const struct site_evse_input *ein = &input[i];
+        struct alloc_evse_result *r = &res[i];
+        const int32_t *cur = ein->draw_ma;
+        uint64_t at = ein->draw_at_ms;
+        if (e->meter >= 0) {
+            cur = meter[e->meter].current_ma;
+            at = meter[e->meter].at_ms;
+        }
+        bool stale = is_stale(at, now, e->stale_timeout_ms);
+        int32_t sup[3] = {0, 0, 0}, dmax = 0;
+        for (int k = 0; k < e->n_phases; k++) {
+            int32_t d = cur[k] > 0 ? cur[k] : 0;
+            sup[e->phase_map[k]] = d;
+            dmax = d > dmax ? d : dmax;
+        }
+        if (e->view < 0) {
+            /* A metered load nothing controls: it only lowers its circuit's budget. While its
+             * meter is stale, assume its configured stale current, or its maximum. */
+            *r = (struct alloc_evse_result){
+                .state = dmax >= threshold || stale ? AMPSHARE_EVSE_CHARGING : AMPSHARE_EVSE_IDLE,
+                .why = ALLOC_WHY_UNCONTROLLED,
+                .stale = stale,
+                .why_circuit = -1,
+                .since_ms = now,
+            };
+            for (int p = 0; p < 3; p++) {
+                if ((e->phases >> p) & 1u) {
+                    unc[e->circuit][p] += stale ? e->assumed_ma : sup[p];
+                    r->draw_ma[p] = stale ? e->assumed_ma : sup[p];
+                }
+            }
+            continue;
+        }
+        struct alloc_hist *h = &hist[i];
+        bool connected = ein->connected;
+        int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
+        uint8_t state = !connected                   ? AMPSHARE_EVSE_UNPLUGGED
+                        : stale || dmax >= threshold ? AMPSHARE_EVSE_CHARGING
+                                                     : AMPSHARE_EVSE_IDLE;
+        if (!h->seen || state != h->state) {
+            h->since_ms = now;
+        }
+        if (connected && (!h->seen || !h->connected)) {
+            h->connected_since_ms = now;
+        }
+        h->seen = true;
+        h->state = state;
+        h->connected = connected;
+        struct ampshare_policy_evse *ve = &view[e->view];
+        int32_t max = e->max_ma;
+        if (stale) {
+            /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
+            for (int p = 0; p < 3; p++) {
+                sup[p] = ((e->phases >> p) & 1u) ? offered : 0;
+            }
+            int32_t cap =
+                floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
+            max = cap < max ? cap : max;
+        } else {
+            /* its fresh draw feeds the meters; sup[] is 0 on the phases it does not load */
+            int32_t *sd = sub_draw[e->circuit];
+            sd[0] += sup[0];
+            sd[1] += sup[1];
+            sd[2] += sup[2];
+        }
+        ve->state = state;
+        ve->flags =
+            (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
+        ve->offered_ma = offered;
+        ve->max_ma = max;
+        ve->draw_ma[0] = sup[0];
+        ve->draw_ma[1] = sup[1];
+        ve->draw_ma[2] = sup[2];
+        ve->state_since_ms = h->since_ms;
+        ve->connected_since_ms = connected ? h->connected_since_ms : 0;
+        ve->departure_ms = ein->departure_ms;
+        ve->energy_wanted_wh = ein->energy_wanted_wh;
+        /* target, policy answer, fix and reason follow in alloc_explain */
         *r = (struct alloc_evse_result){
-            .state = dmax >= a->site->charging_threshold_ma || stale ? AMPSHARE_EVSE_CHARGING
-                                                                     : AMPSHARE_EVSE_IDLE,
-            .why = ALLOC_WHY_UNCONTROLLED,
+            .offered_ma = offered,
+            .draw_ma = {sup[0], sup[1], sup[2]},
+            .state = state,
             .stale = stale,
             .why_circuit = -1,
-            .since_ms = now,
+            .since_ms = h->since_ms,
         };
-        for (int p = 0; p < 3; p++) {
-            if ((e->phases >> p) & 1u) {
-                a->unc[e->circuit][p] += stale ? e->assumed_ma : sup[p];
-                r->draw_ma[p] = stale ? e->assumed_ma : sup[p];
-            }
-        }
-        return;
     }
-    struct alloc_hist *h = &a->hist[i];
-    bool connected = ein->connected;
-    int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
-    uint8_t state = !connected                                        ? AMPSHARE_EVSE_UNPLUGGED
-                    : stale || dmax >= a->site->charging_threshold_ma ? AMPSHARE_EVSE_CHARGING
-                                                                      : AMPSHARE_EVSE_IDLE;
-    if (!h->seen || state != h->state) {
-        h->since_ms = now;
-    }
-    if (connected && (!h->seen || !h->connected)) {
-        h->connected_since_ms = now;
-    }
-    h->seen = true;
-    h->state = state;
-    h->connected = connected;
-    struct ampshare_policy_evse *ve = &a->ve[e->view];
-    int32_t max = e->max_ma;
-    if (stale) {
-        /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
-        for (int p = 0; p < 3; p++) {
-            sup[p] = ((e->phases >> p) & 1u) ? offered : 0;
-        }
-        int32_t cap =
-            floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
-        max = cap < max ? cap : max;
-    } else {
-        /* sup[] is 0 on the phases it does not load; its fresh draw feeds the meters */
-        for (uint32_t pm = e->phases & 7u; pm; pm &= pm - 1) {
-            int p = alloc_low_phase(pm);
-            a->sub_draw[e->circuit][p] += sup[p];
-        }
-    }
-    ve->state = state;
-    ve->flags =
-        (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
-    ve->offered_ma = offered;
-    ve->max_ma = max;
-    ve->draw_ma[0] = sup[0];
-    ve->draw_ma[1] = sup[1];
-    ve->draw_ma[2] = sup[2];
-    ve->state_since_ms = h->since_ms;
-    ve->connected_since_ms = connected ? h->connected_since_ms : 0;
-    ve->departure_ms = ein->departure_ms;
-    ve->energy_wanted_wh = ein->energy_wanted_wh;
-    /* target, policy answer, fix and reason follow in alloc_explain */
-    *r = (struct alloc_evse_result){
-        .offered_ma = offered,
-        .draw_ma = {sup[0], sup[1], sup[2]},
-        .state = state,
-        .stale = stale,
-        .why_circuit = -1,
-        .since_ms = h->since_ms,
-    };
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
@@ -415,9 +427,7 @@ int alloc_tick(struct alloc *a,
     memset(a->unc, 0, site->n_circuit * sizeof(*a->unc));
     memset(a->sub_draw, 0, site->n_circuit * sizeof(*a->sub_draw));
     a->in.now_ms = now_ms;
-    for (size_t i = 0; i < site->n_evse; i++) {
-        view_evse(a, st, now_ms, i, &out->evse[i]);
-    }
+    view_evses(a, st, now_ms, out->evse);
     view_circuits(a, st, now_ms, out);
 
     out->policy_rc = run_policy(a);

@@ -277,43 +277,45 @@ int alloc_clamp(const struct ampshare_policy_input *in,
             s->pil[c][p] = s->nid[c][p] = s->idl[c][p] = 0;
         }
     }
-    /* 1. each EVSE on its own */
+    /* 1. each EVSE on its own; the last correction made is the one noted */
     for (size_t i = 0; i < in->n_evse; i++) {
         const struct ampshare_policy_evse *ev = ev_at(in, i);
         if (!evse_is_valid(in, ev)) {
             return refuse(in, out, fix, fix_circuit, -EINVAL);
         }
+        int32_t r = raw[i], t = r;
+        uint8_t f = ALLOC_FIX_NONE;
+        if (t != 0) {
+            if (ev->state == AMPSHARE_EVSE_UNPLUGGED) {
+                f = ALLOC_FIX_UNPLUGGED;
+                t = 0;
+            }
+            if (t < 0) {
+                f = ALLOC_FIX_NEGATIVE;
+                t = 0;
+            }
+            if (t > ev->max_ma) {
+                f = ALLOC_FIX_MAX;
+                t = ev->max_ma > 0 ? ev->max_ma : 0;
+            }
+            int32_t rest = alloc_mod_step(t, ev->step_ma > 0 ? ev->step_ma : 1);
+            if (rest) {
+                f = ALLOC_FIX_STEP;
+                t -= rest;
+            }
+            if (t > 0 && t < ev->min_ma) {
+                f = ALLOC_FIX_MIN;
+                t = 0;
+            }
+        }
         if (fix) {
-            fix[i] = ALLOC_FIX_NONE;
+            fix[i] = f;
         }
         if (fix_circuit) {
             fix_circuit[i] = -1;
         }
-        int32_t t = raw[i];
-        if (ev->state == AMPSHARE_EVSE_UNPLUGGED && t != 0) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_UNPLUGGED, -1);
-            t = 0;
-        }
-        if (t < 0) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_NEGATIVE, -1);
-            t = 0;
-        }
-        if (t > ev->max_ma) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_MAX, -1);
-            t = ev->max_ma > 0 ? ev->max_ma : 0;
-        }
-        int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-        int32_t rest = alloc_mod_step(t, step);
-        if (rest) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_STEP, -1);
-            t -= rest;
-        }
-        if (t > 0 && t < ev->min_ma) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_MIN, -1);
-            t = 0;
-        }
         out[i] = t;
-        corrected += t != raw[i];
+        corrected += t != r;
         if (t) {
             add_direct(in, s, i, t);
         }
