@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "controller/alloc_internal.h"
 
@@ -100,26 +101,6 @@ static void note_fix(uint8_t *fix, int32_t *fix_circuit, size_t i, enum alloc_fi
     }
     if (fix_circuit) {
         fix_circuit[i] = c;
-    }
-}
-
-/* Adds EVSE i at target t to the direct sums of its own circuit. */
-static void add_direct(const struct ampshare_policy_input *in,
-                       struct alloc_clamp_scratch *s,
-                       size_t i,
-                       int32_t t)
-{
-    const struct ampshare_policy_evse *ev = ev_at(in, i);
-    int32_t c = ev->circuit;
-    bool by_draw = counts_by_draw(ev);
-    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-        int p = alloc_low_phase(pm);
-        s->pil[c][p] += t;
-        if (by_draw) {
-            s->idl[c][p] += counted(ev, t, p);
-        } else {
-            s->nid[c][p] += t;
-        }
     }
 }
 
@@ -272,13 +253,16 @@ int alloc_clamp(const struct ampshare_policy_input *in,
     }
     bool ordered = false;
     int corrected = 0; /* EVSEs whose target differs from what the policy asked */
-    for (size_t c = 0; c < in->n_circuit; c++) {
-        for (int p = 0; p < 3; p++) {
-            s->pil[c][p] = s->nid[c][p] = s->idl[c][p] = 0;
-        }
-    }
+    /* the arrays in locals: the byte stores into fix[] may alias anything */
+    const size_t n = in->n_evse, nc = in->n_circuit;
+    int64_t(*pil)[3] = s->pil;
+    int64_t(*nid)[3] = s->nid;
+    int64_t(*idl)[3] = s->idl;
+    memset(pil, 0, nc * sizeof(*pil));
+    memset(nid, 0, nc * sizeof(*nid));
+    memset(idl, 0, nc * sizeof(*idl));
     /* 1. each EVSE on its own; the last correction made is the one noted */
-    for (size_t i = 0; i < in->n_evse; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct ampshare_policy_evse *ev = ev_at(in, i);
         if (!evse_is_valid(in, ev)) {
             return refuse(in, out, fix, fix_circuit, -EINVAL);
@@ -317,16 +301,27 @@ int alloc_clamp(const struct ampshare_policy_input *in,
         out[i] = t;
         corrected += t != r;
         if (t) {
-            add_direct(in, s, i, t);
+            /* the direct sums of its own circuit */
+            int32_t c = ev->circuit;
+            bool by_draw = counts_by_draw(ev);
+            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                int p = alloc_low_phase(pm);
+                pil[c][p] += t;
+                if (by_draw) {
+                    idl[c][p] += counted(ev, t, p);
+                } else {
+                    nid[c][p] += t;
+                }
+            }
         }
     }
     /* subtree sums: children hold larger indices, so each is complete before it is added */
-    for (size_t c = in->n_circuit; c-- > 1;) {
+    for (size_t c = nc; c-- > 1;) {
         int32_t parent = ci_at(in, c)->parent;
         for (int p = 0; p < 3; p++) {
-            s->pil[parent][p] += s->pil[c][p];
-            s->nid[parent][p] += s->nid[c][p];
-            s->idl[parent][p] += s->idl[c][p];
+            pil[parent][p] += pil[c][p];
+            nid[parent][p] += nid[c][p];
+            idl[parent][p] += idl[c][p];
         }
     }
     /* 2 and 3. every circuit and phase, children first */
