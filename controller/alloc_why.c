@@ -44,24 +44,30 @@ static bool no_room(const struct alloc *a, int32_t c, int p, int64_t step)
  * Parents come first, so each circuit extends its parent's answer. */
 static void find_full(struct alloc *a)
 {
+    const struct ampshare_policy_circuit *vc = a->vc;
+    const int64_t(*pil)[3] = (const int64_t(*)[3])a->pil;
+    const int64_t(*cnt)[3] = (const int64_t(*)[3])a->cnt;
+    int32_t(*deep)[3] = a->deep;
     for (size_t c = 0; c < a->in.n_circuit; c++) {
+        int64_t cap1 = vc[c].limit_ma[0], cap2;
         for (int p = 0; p < 3; p++) {
-            a->deep[c][p] = no_room(a, (int32_t)c, p, 1000) ? (int32_t)c
-                            : c > 0                         ? a->deep[a->vc[c].parent][p]
-                                                            : -1;
+            cap1 = vc[c].limit_ma[p];
+            cap2 = cap1 + vc[c].overcommit_ma;
+            bool full = cap1 - cnt[c][p] < 1000 || cap2 - pil[c][p] < 1000; /* no_room(.., 1000) */
+            deep[c][p] = full ? (int32_t)c : c > 0 ? deep[vc[c].parent][p] : -1;
         }
     }
 }
 
 /* The deepest circuit above EVSE i with no room left for one more step on one of its phases.
  * Circuits are numbered parents first, so the deepest on one path has the largest index. */
-static int32_t full_circuit(const struct alloc *a, size_t i)
+static int32_t full_circuit(const struct alloc *a, const struct ampshare_policy_evse *ev)
 {
-    const struct ampshare_policy_evse *ev = &a->ve[i];
     int32_t found = -1;
     if (ev->step_ma == 1000) {
+        const int32_t *deep = a->deep[ev->circuit];
         for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-            int32_t d = a->deep[ev->circuit][alloc_low_phase(pm)];
+            int32_t d = deep[alloc_low_phase(pm)];
             found = d > found ? d : found;
         }
         return found;
@@ -77,12 +83,13 @@ static int32_t full_circuit(const struct alloc *a, size_t i)
     return found;
 }
 
-static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *why_circuit)
+/* The reason for view EVSE i (the first that applies, in this order). */
+static uint8_t reason(const struct alloc *a,
+                      const struct ampshare_policy_evse *ev,
+                      size_t i,
+                      int policy_rc,
+                      int32_t *why_circuit)
 {
-    const struct ampshare_policy_evse *ev = &a->ve[i];
-    int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    int32_t top = ev->max_ma > 0 ? ev->max_ma - alloc_mod_step(ev->max_ma, step) : 0;
-    uint8_t hint = a->hint[i] < AMPSHARE_WHY_COUNT ? a->hint[i] : AMPSHARE_WHY_POLICY;
     *why_circuit = -1;
     if (ev->state == AMPSHARE_EVSE_UNPLUGGED) {
         return ALLOC_WHY_UNPLUGGED;
@@ -100,14 +107,17 @@ static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *w
     if (policy_rc != 0) {
         return ALLOC_WHY_FALLBACK;
     }
+    int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
+    int32_t top = ev->max_ma > 0 ? ev->max_ma - alloc_mod_step(ev->max_ma, step) : 0;
     if (a->final[i] > 0 && a->final[i] >= top) {
         return ALLOC_WHY_MAX;
     }
+    uint8_t hint = a->hint[i] < AMPSHARE_WHY_COUNT ? a->hint[i] : AMPSHARE_WHY_POLICY;
     if (hint == AMPSHARE_WHY_IDLE || hint == AMPSHARE_WHY_PROBE || hint == AMPSHARE_WHY_SHED ||
         hint == AMPSHARE_WHY_WAIT) {
         return hint;
     }
-    int32_t c = full_circuit(a, i);
+    int32_t c = full_circuit(a, ev);
     if (c >= 0) {
         *why_circuit = c;
         return ALLOC_WHY_CIRCUIT;
@@ -128,13 +138,22 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
             out->circuit[c].counted_ma[p] = (int32_t)a->cnt[c][p];
         }
     }
-    for (size_t v = 0; v < a->in.n_evse; v++) {
-        struct alloc_evse_result *r = &out->evse[site->controllable[v]];
-        a->hist[site->controllable[v]].target_ma = a->final[v];
-        r->target_ma = a->final[v];
-        r->policy_ma = a->raw[v];
-        r->fix = a->fix[v];
-        r->why = reason(a, v, out->policy_rc, &r->why_circuit);
+    /* the arrays in locals: the byte stores below may alias anything */
+    const int32_t *ctl = site->controllable;
+    const int32_t *final = a->final, *raw = a->raw;
+    const uint8_t *fix = a->fix;
+    const struct ampshare_policy_evse *ve = a->ve;
+    struct alloc_hist *hist = a->hist;
+    struct alloc_evse_result *res = out->evse;
+    const int policy_rc = out->policy_rc;
+    const size_t n = a->in.n_evse;
+    for (size_t v = 0; v < n; v++) {
+        struct alloc_evse_result *r = &res[ctl[v]];
+        hist[ctl[v]].target_ma = final[v];
+        r->target_ma = final[v];
+        r->policy_ma = raw[v];
+        r->fix = fix[v];
+        r->why = reason(a, &ve[v], v, policy_rc, &r->why_circuit);
     }
 }
 
