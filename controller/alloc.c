@@ -32,6 +32,12 @@ static void host_log(void *ctx, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+static int32_t floor_step(int32_t t, int32_t step)
+{
+    step = step > 0 ? step : 1;
+    return t <= 0 ? 0 : t - alloc_mod_step(t, step);
+}
+
 void alloc_free(struct alloc *a)
 {
     if (!a) {
@@ -54,6 +60,7 @@ void alloc_free(struct alloc *a)
     free(a->final);
     free(a->held);
     free(a->evc);
+    free(a->vk);
     free(a->hist);
     free(a->unc);
     free(a->sub_draw);
@@ -87,6 +94,7 @@ int alloc_new(const struct site *site,
     a->final = calloc(nv, sizeof(*a->final));
     a->held = calloc(nv, sizeof(*a->held));
     a->evc = calloc(ne, sizeof(*a->evc));
+    a->vk = calloc(nv, sizeof(*a->vk));
     a->hist = calloc(ne, sizeof(*a->hist));
     a->unc = calloc(nc, sizeof(*a->unc));
     a->sub_draw = calloc(nc, sizeof(*a->sub_draw));
@@ -94,8 +102,8 @@ int alloc_new(const struct site *site,
     a->cnt = calloc(nc, sizeof(*a->cnt));
     a->deep = calloc(nc, sizeof(*a->deep));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
-        !a->final || !a->held || !a->evc || !a->hist || !a->unc || !a->sub_draw || !a->pil ||
-        !a->cnt || !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->final || !a->held || !a->evc || !a->vk || !a->hist || !a->unc || !a->sub_draw ||
+        !a->pil || !a->cnt || !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -170,6 +178,15 @@ int alloc_new(const struct site *site,
         ve->priority = e->priority;
         ve->min_ma = e->min_ma;
         ve->step_ma = e->step_ma;
+        uint8_t ph = e->phases & AMPSHARE_PHASE_ALL;
+        a->vk[v] = (struct alloc_vk){
+            .site = site->controllable[v],
+            .circuit = e->circuit,
+            .top_ma = floor_step(e->max_ma, e->step_ma),
+            .phases = ph,
+            .phase = (uint8_t)(ph && !(ph & (ph - 1)) ? alloc_low_phase(ph) : 3),
+            .whole_amps = e->step_ma == 1000,
+        };
     }
     *out = a;
     return 0;
@@ -217,12 +234,6 @@ const struct alloc_stats *alloc_get_stats(const struct alloc *a)
 static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
 {
     return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
-}
-
-static int32_t floor_step(int32_t t, int32_t step)
-{
-    step = step > 0 ? step : 1;
-    return t <= 0 ? 0 : t - alloc_mod_step(t, step);
 }
 
 /* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are

@@ -44,6 +44,16 @@ struct alloc_evc {
     uint8_t phase_map[3];
 };
 
+/* Per controllable EVSE (view order): constants the reasons and the hold read every tick. */
+struct alloc_vk {
+    int32_t site; /* its index in the site: results and history */
+    int32_t circuit;
+    int32_t top_ma; /* its maximum rounded down to its step: "at its maximum" */
+    uint8_t phases;
+    uint8_t phase;   /* its one phase, or 3 when it loads several */
+    bool whole_amps; /* step_ma == 1000 */
+};
+
 /* What the engine remembers of each EVSE between ticks (site order). */
 struct alloc_hist {
     bool seen;
@@ -78,6 +88,7 @@ struct alloc {
 
     struct alloc_clamp_scratch scratch;
     struct alloc_evc *evc;   /* [n_evse] */
+    struct alloc_vk *vk;     /* [n_controllable] */
     struct alloc_hist *hist; /* [n_evse] */
     int32_t (*unc)[3];       /* [n_circuit]: uncontrolled load at or below */
     int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */
