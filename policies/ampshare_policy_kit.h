@@ -28,6 +28,16 @@
 
 #include "ampshare_policy.h"
 
+/* For a static (not inline) function: kept out of its callers' loops, so that the common path
+ * around it inlines, and no warning where a policy does not use it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define APK_OUTLINE __attribute__((noinline, unused))
+#define APK_COLD    __attribute__((noinline, unused, cold))
+#else
+#define APK_OUTLINE
+#define APK_COLD
+#endif
+
 /* The largest room a single EVSE can ever be given: more than any current we handle. */
 #define APK_ROOM_INF 0x3fffffff
 
@@ -345,7 +355,7 @@ static inline void apk_set(struct apk *k,
 }
 
 /* Recomputes the room bounds from the room left: O(circuits). */
-static inline void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
+static APK_COLD void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
 {
     for (size_t c = 0; c < in->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
@@ -457,20 +467,15 @@ apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e
     }
 }
 
-/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */
-static inline bool apk_admit(struct apk *k,
-                             const struct ampshare_policy_input *in,
-                             struct ampshare_policy_output *out,
-                             size_t e)
+/* apk_admit() once the bounds let EVSE e in: walks up the tree, and takes its minimum m off
+ * every circuit if it fits everywhere. */
+static APK_OUTLINE bool apk_admit_walk(struct apk *k,
+                                       const struct ampshare_policy_input *in,
+                                       struct ampshare_policy_output *out,
+                                       size_t e,
+                                       int32_t m)
 {
     const struct apk_ev *x = &k->ev[e];
-    int32_t m = k->lo[e];
-    if (out->target_ma[e] != 0 || !x->plugged || m > k->hi[e]) {
-        return false;
-    }
-    if (apk_room_bound_e(k, in, x) < m) {
-        return false;
-    }
     uint32_t ph = x->phases;
     if (ph && !(ph & (ph - 1))) {
         /* one phase, as most EVSEs: the same walks without the loop over phases */
@@ -499,7 +504,7 @@ static inline bool apk_admit(struct apk *k,
     int levels = 0;
     for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
         levels++;
-        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        for (uint32_t pm = ph; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
                 apk_walked_in_vain(k, in, levels);
@@ -508,7 +513,7 @@ static inline bool apk_admit(struct apk *k,
         }
     }
     for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        for (uint32_t pm = ph; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             k->r1[c][p] -= cm[p];
             k->r2[c][p] -= m;
@@ -517,6 +522,24 @@ static inline bool apk_admit(struct apk *k,
     k->bound_loose = true;
     out->target_ma[e] = m;
     return true;
+}
+
+/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. The checks
+ * that turn most cars away in a shortage are inline; the walk up the tree is not. */
+static inline bool apk_admit(struct apk *k,
+                             const struct ampshare_policy_input *in,
+                             struct ampshare_policy_output *out,
+                             size_t e)
+{
+    const struct apk_ev *x = &k->ev[e];
+    int32_t m = k->lo[e];
+    if (out->target_ma[e] != 0 || !x->plugged || m > k->hi[e]) {
+        return false;
+    }
+    if (apk_room_bound_e(k, in, x) < m) {
+        return false;
+    }
+    return apk_admit_walk(k, in, out, e, m);
 }
 
 /* Raises EVSE e towards ceiling (clipped to its max) as far as the limits allow; an EVSE at 0
