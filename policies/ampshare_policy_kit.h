@@ -32,10 +32,8 @@
  * around it inlines, and no warning where a policy does not use it. */
 #if defined(__GNUC__) || defined(__clang__)
 #define APK_OUTLINE __attribute__((noinline, unused))
-#define APK_COLD    __attribute__((noinline, unused, cold))
 #else
 #define APK_OUTLINE
-#define APK_COLD
 #endif
 
 /* The largest room a single EVSE can ever be given: more than any current we handle. */
@@ -87,6 +85,7 @@ struct apk {
     bool bound_loose;
     uint32_t walked;     /* levels walked in vain since the bounds were computed */
     struct apk_ev *ev;   /* per EVSE, this tick (apk_begin) */
+    uint8_t *below;      /* per circuit: apk_bound_lower() scratch */
     int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
     int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
@@ -118,6 +117,7 @@ static inline void apk_fini(struct apk *k)
     free(k->order_key);
     free(k->ord);
     free(k->ev);
+    free(k->below);
     memset(k, 0, sizeof(*k));
 }
 
@@ -146,9 +146,10 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->order_key = calloc(ne, sizeof(*k->order_key));
     k->ord = calloc(ne, sizeof(*k->ord));
     k->ev = calloc(ne, sizeof(*k->ev));
+    k->below = calloc(nc, sizeof(*k->below));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
         !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set || !k->order_key ||
-        !k->ord || !k->ev) {
+        !k->ord || !k->ev || !k->below) {
         apk_fini(k);
         return -ENOMEM;
     }
@@ -355,23 +356,47 @@ static inline void apk_set(struct apk *k,
 }
 
 /* Recomputes the room bounds from the room left: O(circuits). */
-static APK_COLD void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
+static APK_OUTLINE void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
 {
+    static const int32_t none[3] = {APK_ROOM_INF, APK_ROOM_INF, APK_ROOM_INF};
     for (size_t c = 0; c < in->n_circuit; c++) {
+        const int32_t *r1 = k->r1[c], *r2 = k->r2[c];
+        const int32_t *up2 = c > 0 ? k->bound2[k->par[c]] : none;
+        const int32_t *up12 = c > 0 ? k->bound12[k->par[c]] : none;
+        int32_t *b2 = k->bound2[c], *b12 = k->bound12[c];
         for (int p = 0; p < 3; p++) {
-            int32_t b2 = apk_max32(k->r2[c][p], 0);
-            int32_t b12 = apk_min32(b2, apk_max32(k->r1[c][p], 0));
-            if (c > 0) {
-                b2 = apk_min32(b2, k->bound2[k->par[c]][p]);
-                b12 = apk_min32(b12, k->bound12[k->par[c]][p]);
-            }
-            k->bound2[c][p] = b2;
-            k->bound12[c][p] = b12;
+            int32_t v2 = apk_max32(r2[p], 0);
+            int32_t v12 = apk_min32(v2, apk_max32(r1[p], 0));
+            b2[p] = apk_min32(v2, up2[p]);
+            b12[p] = apk_min32(v12, up12[p]);
         }
     }
     k->bound_ok = true;
     k->bound_loose = false;
     k->walked = 0;
+}
+
+/* A walk up the tree found circuit c without room on phase p: c's room, exact now, caps the
+ * bounds of c and of every circuit below it on p, so the next cars there are turned away
+ * without a walk. O(circuits after c). */
+static APK_OUTLINE void
+apk_bound_lower(struct apk *k, const struct ampshare_policy_input *in, int32_t c, int p)
+{
+    if (!k->bound_ok) {
+        return; /* recomputed from scratch at the next use */
+    }
+    int32_t b2 = apk_max32(k->r2[c][p], 0);
+    int32_t b12 = apk_min32(b2, apk_max32(k->r1[c][p], 0));
+    /* parents come before children: x is below c when its parent is c or below c */
+    for (size_t x = (size_t)c; x < in->n_circuit; x++) {
+        int32_t px = k->par[x];
+        bool in_c = x == (size_t)c || (px >= c && k->below[px]);
+        k->below[x] = in_c;
+        if (in_c) {
+            k->bound2[x][p] = apk_min32(k->bound2[x][p], b2);
+            k->bound12[x][p] = apk_min32(k->bound12[x][p], b12);
+        }
+    }
 }
 
 /* Counts a walk up the tree that found no room (levels walked), for the bounds' upkeep. */
@@ -481,11 +506,9 @@ static APK_OUTLINE bool apk_admit_walk(struct apk *k,
         /* one phase, as most EVSEs: the same walks without the loop over phases */
         int p = apk_low_phase(ph);
         int32_t cm = apk_counted_e(x, m, p);
-        int levels = 0;
         for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
-            levels++;
             if (k->r2[c][p] < m || k->r1[c][p] < cm) {
-                apk_walked_in_vain(k, in, levels);
+                apk_bound_lower(k, in, c, p);
                 return false;
             }
         }
@@ -501,13 +524,11 @@ static APK_OUTLINE bool apk_admit_walk(struct apk *k,
     for (int p = 0; p < 3; p++) {
         cm[p] = apk_counted_e(x, m, p);
     }
-    int levels = 0;
     for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
-        levels++;
         for (uint32_t pm = ph; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
-                apk_walked_in_vain(k, in, levels);
+                apk_bound_lower(k, in, c, p);
                 return false;
             }
         }
