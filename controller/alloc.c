@@ -265,10 +265,16 @@ static void view_evses(struct alloc *a,
         }
         bool stale = is_stale(at, now, e->stale_timeout_ms);
         int32_t sup[3] = {0, 0, 0}, dmax = 0;
-        for (int k = 0; k < e->n_phases; k++) {
-            int32_t d = cur[k] > 0 ? cur[k] : 0;
-            sup[e->phase_map[k]] = d;
-            dmax = d > dmax ? d : dmax;
+        if (e->n_phases == 1 && e->phase_map[0] < 3) {
+            /* one conductor, as most EVSEs */
+            dmax = cur[0] > 0 ? cur[0] : 0;
+            sup[e->phase_map[0]] = dmax;
+        } else {
+            for (int k = 0; k < e->n_phases; k++) {
+                int32_t d = cur[k] > 0 ? cur[k] : 0;
+                sup[e->phase_map[k]] = d;
+                dmax = d > dmax ? d : dmax;
+            }
         }
         if (e->view < 0) {
             /* A metered load nothing controls: it only lowers its circuit's budget. While its
@@ -332,15 +338,14 @@ static void view_evses(struct alloc *a,
         ve->connected_since_ms = connected ? h->connected_since_ms : 0;
         ve->departure_ms = ein->departure_ms;
         ve->energy_wanted_wh = ein->energy_wanted_wh;
-        /* target, policy answer, fix and reason follow in alloc_explain */
-        *r = (struct alloc_evse_result){
-            .offered_ma = offered,
-            .draw_ma = {sup[0], sup[1], sup[2]},
-            .state = state,
-            .stale = stale,
-            .why_circuit = -1,
-            .since_ms = h->since_ms,
-        };
+        /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
+        r->offered_ma = offered;
+        r->draw_ma[0] = sup[0];
+        r->draw_ma[1] = sup[1];
+        r->draw_ma[2] = sup[2];
+        r->state = state;
+        r->stale = stale;
+        r->since_ms = h->since_ms;
     }
 }
 
