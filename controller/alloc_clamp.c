@@ -181,13 +181,6 @@ static int check_view(const struct ampshare_policy_input *in, const struct alloc
     return 0;
 }
 
-static bool evse_is_valid(const struct ampshare_policy_input *in,
-                          const struct ampshare_policy_evse *ev)
-{
-    return ev->circuit >= 0 && (size_t)ev->circuit < in->n_circuit &&
-           (ev->phases & AMPSHARE_PHASE_ALL) != 0 && (ev->phases & ~AMPSHARE_PHASE_ALL) == 0;
-}
-
 static int refuse(const struct ampshare_policy_input *in,
                   int32_t *out,
                   uint8_t *fix,
@@ -261,10 +254,18 @@ int alloc_clamp(const struct ampshare_policy_input *in,
     memset(pil, 0, nc * sizeof(*pil));
     memset(nid, 0, nc * sizeof(*nid));
     memset(idl, 0, nc * sizeof(*idl));
-    /* 1. each EVSE on its own; the last correction made is the one noted */
-    for (size_t i = 0; i < n; i++) {
-        const struct ampshare_policy_evse *ev = ev_at(in, i);
-        if (!evse_is_valid(in, ev)) {
+    /* 1. each EVSE on its own; the last correction made is the one noted. The records are
+     * stepped through by pointer (in->evse_size apart), and the common answer (0, or a valid
+     * target) passes the tests without taking a branch. */
+    const char *rec = (const char *)in->evse;
+    const size_t esz = in->evse_size;
+    for (size_t i = 0; i < n; i++, rec += esz) {
+        const struct ampshare_policy_evse *ev =
+            (const struct ampshare_policy_evse *)(const void *)rec;
+        int32_t c = ev->circuit;
+        uint8_t ph = ev->phases;
+        /* evse_is_valid(): a circuit index in range and a phase mask within L1..L3 */
+        if ((uint32_t)c >= nc || (uint8_t)(ph - 1u) > 6u) {
             return refuse(in, out, fix, fix_circuit, -EINVAL);
         }
         int32_t r = raw[i], t = r;
@@ -300,9 +301,8 @@ int alloc_clamp(const struct ampshare_policy_input *in,
         corrected += t != r;
         if (t) {
             /* the direct sums of its own circuit */
-            int32_t c = ev->circuit;
             bool by_draw = counts_by_draw(ev);
-            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+            for (uint32_t pm = ph; pm; pm &= pm - 1) {
                 int p = alloc_low_phase(pm);
                 pil[c][p] += t;
                 if (by_draw) {
