@@ -58,7 +58,7 @@ struct apk_ev {
     uint8_t by_draw; /* apk_counts_by_draw() */
     uint8_t plugged; /* state != AMPSHARE_EVSE_UNPLUGGED */
     uint8_t state;   /* enum ampshare_evse_state */
-    int32_t draw[3]; /* max(draw_ma[p], 0) */
+    int32_t draw[3]; /* max(draw_ma[p], 0); set only when by_draw */
 };
 
 struct apk {
@@ -312,8 +312,10 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         x->by_draw = apk_counts_by_draw(k, ev);
         x->plugged = ev->state != AMPSHARE_EVSE_UNPLUGGED;
         x->state = ev->state;
-        for (int p = 0; p < 3; p++) {
-            x->draw[p] = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+        if (x->by_draw) { /* only an EVSE that counts by its draw needs it */
+            for (int p = 0; p < 3; p++) {
+                x->draw[p] = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+            }
         }
     }
     return 0;
@@ -716,7 +718,7 @@ static inline int32_t apk_demand_e(const struct apk *k,
     int32_t top = k->hi[e];
     int32_t d = 0;
     for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
-        d = apk_max32(d, x->draw[apk_low_phase(pm)]);
+        d = apk_max32(d, ev->draw_ma[apk_low_phase(pm)]);
     }
     if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
         d + take_margin_ma >= ev->offered_ma) {
