@@ -165,6 +165,7 @@ int alloc_new(const struct site *site,
             .phases = e->phases,
             .n_phases = e->n_phases,
             .phase_map = {e->phase_map[0], e->phase_map[1], e->phase_map[2]},
+            .flags = e->kind == SITE_EVSE_WALL_CONNECTOR ? AMPSHARE_EVSE_F_WALL_CONNECTOR : 0,
         };
     }
     for (size_t v = 0; v < site->n_controllable; v++) {
@@ -264,17 +265,18 @@ static void view_evses(struct alloc *a,
             at = meter[e->meter].at_ms;
         }
         bool stale = is_stale(at, now, e->stale_timeout_ms);
-        int32_t sup[3] = {0, 0, 0}, dmax = 0;
-        if (e->n_phases == 1 && e->phase_map[0] < 3) {
-            /* one conductor, as most EVSEs */
-            dmax = cur[0] > 0 ? cur[0] : 0;
-            sup[e->phase_map[0]] = dmax;
-        } else {
-            for (int k = 0; k < e->n_phases; k++) {
-                int32_t d = cur[k] > 0 ? cur[k] : 0;
-                sup[e->phase_map[k]] = d;
-                dmax = d > dmax ? d : dmax;
-            }
+        /* Each conductor's draw (at least 0) on its supply phase, kept in registers: written to
+         * a small array at a varying place and read back whole, it stalled every EVSE on store
+         * forwarding (a fifth of the view's time). A later conductor on the same phase wins,
+         * as phase_map says. */
+        int32_t s0 = 0, s1 = 0, s2 = 0, dmax = 0;
+        for (int k = 0; k < e->n_phases; k++) {
+            int32_t d = cur[k] > 0 ? cur[k] : 0;
+            uint8_t m = e->phase_map[k];
+            s0 = m == 0 ? d : s0;
+            s1 = m == 1 ? d : s1;
+            s2 = m == 2 ? d : s2;
+            dmax = d > dmax ? d : dmax;
         }
         if (e->view < 0) {
             /* A metered load nothing controls: it only lowers its circuit's budget. While its
@@ -288,8 +290,9 @@ static void view_evses(struct alloc *a,
             };
             for (int p = 0; p < 3; p++) {
                 if ((e->phases >> p) & 1u) {
-                    unc[e->circuit][p] += stale ? e->assumed_ma : sup[p];
-                    r->draw_ma[p] = stale ? e->assumed_ma : sup[p];
+                    int32_t sp = p == 0 ? s0 : p == 1 ? s1 : s2;
+                    unc[e->circuit][p] += stale ? e->assumed_ma : sp;
+                    r->draw_ma[p] = stale ? e->assumed_ma : sp;
                 }
             }
             continue;
@@ -313,36 +316,35 @@ static void view_evses(struct alloc *a,
         int32_t max = e->max_ma;
         if (stale) {
             /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
-            for (int p = 0; p < 3; p++) {
-                sup[p] = ((e->phases >> p) & 1u) ? offered : 0;
-            }
+            s0 = (e->phases & 1u) ? offered : 0;
+            s1 = (e->phases & 2u) ? offered : 0;
+            s2 = (e->phases & 4u) ? offered : 0;
             int32_t cap =
                 floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
             max = cap < max ? cap : max;
         } else {
-            /* its fresh draw feeds the meters; sup[] is 0 on the phases it does not load */
+            /* its fresh draw feeds the meters; it is 0 on the phases it does not load */
             int32_t *sd = sub_draw[e->circuit];
-            sd[0] += sup[0];
-            sd[1] += sup[1];
-            sd[2] += sup[2];
+            sd[0] += s0;
+            sd[1] += s1;
+            sd[2] += s2;
         }
         ve->state = state;
-        ve->flags =
-            (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
+        ve->flags = (uint8_t)(e->flags | (stale ? AMPSHARE_EVSE_F_STALE : 0));
         ve->offered_ma = offered;
         ve->max_ma = max;
-        ve->draw_ma[0] = sup[0];
-        ve->draw_ma[1] = sup[1];
-        ve->draw_ma[2] = sup[2];
+        ve->draw_ma[0] = s0;
+        ve->draw_ma[1] = s1;
+        ve->draw_ma[2] = s2;
         ve->state_since_ms = h->since_ms;
         ve->connected_since_ms = connected ? h->connected_since_ms : 0;
         ve->departure_ms = ein->departure_ms;
         ve->energy_wanted_wh = ein->energy_wanted_wh;
         /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
         r->offered_ma = offered;
-        r->draw_ma[0] = sup[0];
-        r->draw_ma[1] = sup[1];
-        r->draw_ma[2] = sup[2];
+        r->draw_ma[0] = s0;
+        r->draw_ma[1] = s1;
+        r->draw_ma[2] = s2;
         r->state = state;
         r->stale = stale;
         r->since_ms = h->since_ms;

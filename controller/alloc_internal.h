@@ -42,6 +42,7 @@ struct alloc_evc {
     uint8_t phases;
     uint8_t n_phases;
     uint8_t phase_map[3];
+    uint8_t flags; /* its view flags but AMPSHARE_EVSE_F_STALE (never read back from the view) */
 };
 
 /* Per controllable EVSE (view order): constants the reasons and the hold read every tick. */
