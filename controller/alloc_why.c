@@ -104,7 +104,6 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
     }
     /* the arrays in locals: the byte stores below may alias anything */
     const struct alloc_vk *vk = a->vk;
-    const struct ampshare_policy_evse *ve = a->ve;
     const int32_t *final = a->final, *raw = a->raw, *fix_circuit = a->fix_circuit;
     const uint8_t *fix = a->fix, *held = a->held, *hint = a->hint;
     struct alloc_hist *hist = a->hist;
@@ -113,13 +112,16 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
     const size_t n = a->in.n_evse;
     for (size_t v = 0; v < n; v++) {
         int32_t i = vk[v].site, t = final[v], why_circuit = -1;
+        /* the view put this EVSE's state and staleness into its result, on the cache line
+         * written below anyway: cheaper to read there than in the 80-byte view record */
+        struct alloc_evse_result *r = &res[i];
         uint8_t why;
         /* the first reason that applies, in this order */
-        if (ve[v].state == AMPSHARE_EVSE_UNPLUGGED) {
+        if (r->state == AMPSHARE_EVSE_UNPLUGGED) {
             why = ALLOC_WHY_UNPLUGGED;
         } else if (held[v]) {
             why = held[v];
-        } else if (ve[v].flags & AMPSHARE_EVSE_F_STALE) {
+        } else if (r->stale) {
             why = ALLOC_WHY_STALE;
         } else if (fix[v] == ALLOC_FIX_CIRCUIT) {
             why = ALLOC_WHY_CIRCUIT;
@@ -141,7 +143,6 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
             }
         }
         hist[i].target_ma = t;
-        struct alloc_evse_result *r = &res[i];
         r->target_ma = t;
         r->policy_ma = raw[v];
         r->fix = fix[v];
