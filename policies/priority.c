@@ -11,6 +11,7 @@
 
 struct priority {
     struct apk k;
+    int32_t *tier; /* per EVSE, this tick: its priority (read once, then from here) */
 };
 
 static int prio_init(const struct ampshare_policy_host *host,
@@ -27,6 +28,11 @@ static int prio_init(const struct ampshare_policy_host *host,
         return -ENOMEM;
     }
     rc = apk_init(&s->k, host);
+    s->tier = rc == 0 ? calloc(s->k.max_evse, sizeof(*s->tier)) : NULL;
+    if (rc == 0 && !s->tier) {
+        apk_fini(&s->k);
+        rc = -ENOMEM;
+    }
     if (rc != 0) {
         free(s);
         return rc;
@@ -57,7 +63,9 @@ static int prio_allocate(void *state,
         return rc;
     }
     for (size_t e = 0; e < in->n_evse; e++) {
-        k->order_key[e] = prio_key(ampshare_policy_evse_at(in, e));
+        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+        k->order_key[e] = prio_key(ev);
+        s->tier[e] = ev->priority;
     }
     /* the cars that can charge, in key order (then index) */
     const struct apk_key *ord = apk_order(k, in->n_evse);
@@ -79,9 +87,9 @@ static int prio_allocate(void *state,
     }
     /* fill tier by tier: a run of sorted entries with the same priority */
     for (size_t i = 0; i < n;) {
-        int32_t tier = ampshare_policy_evse_at(in, k->key[i].idx)->priority;
+        int32_t tier = s->tier[k->key[i].idx];
         size_t m = 0;
-        for (; i < n && ampshare_policy_evse_at(in, k->key[i].idx)->priority == tier; i++) {
+        for (; i < n && s->tier[k->key[i].idx] == tier; i++) {
             if (out->target_ma[k->key[i].idx] > 0) {
                 k->set[m++] = k->key[i].idx;
             }
@@ -96,6 +104,7 @@ static void prio_destroy(void *state)
     struct priority *s = state;
     if (s) {
         apk_fini(&s->k);
+        free(s->tier);
         free(s);
     }
 }
