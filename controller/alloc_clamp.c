@@ -270,26 +270,29 @@ int alloc_clamp(const struct ampshare_policy_input *in,
         }
         int32_t r = raw[i], t = r;
         uint8_t f = ALLOC_FIX_NONE;
-        if (ev->state == AMPSHARE_EVSE_UNPLUGGED && t != 0) {
-            f = ALLOC_FIX_UNPLUGGED;
-            t = 0;
-        }
-        if (t < 0) {
-            f = ALLOC_FIX_NEGATIVE;
-            t = 0;
-        }
-        if (t > ev->max_ma) { /* 0 too, for a negative max: noted, though nothing changes */
-            f = ALLOC_FIX_MAX;
-            t = ev->max_ma > 0 ? ev->max_ma : 0;
-        }
-        int32_t rest = alloc_mod_step(t, ev->step_ma > 0 ? ev->step_ma : 1);
-        if (rest) {
-            f = ALLOC_FIX_STEP;
-            t -= rest;
-        }
-        if (t > 0 && t < ev->min_ma) {
-            f = ALLOC_FIX_MIN;
-            t = 0;
+        /* 0 is the most common answer, and no test applies to it unless max_ma < 0 */
+        if (t != 0 || ev->max_ma < 0) {
+            if (ev->state == AMPSHARE_EVSE_UNPLUGGED && t != 0) {
+                f = ALLOC_FIX_UNPLUGGED;
+                t = 0;
+            }
+            if (t < 0) {
+                f = ALLOC_FIX_NEGATIVE;
+                t = 0;
+            }
+            if (t > ev->max_ma) { /* 0 too, for a negative max: noted, though nothing changes */
+                f = ALLOC_FIX_MAX;
+                t = ev->max_ma > 0 ? ev->max_ma : 0;
+            }
+            int32_t rest = alloc_mod_step(t, ev->step_ma > 0 ? ev->step_ma : 1);
+            if (rest) {
+                f = ALLOC_FIX_STEP;
+                t -= rest;
+            }
+            if (t > 0 && t < ev->min_ma) {
+                f = ALLOC_FIX_MIN;
+                t = 0;
+            }
         }
         if (fix) {
             fix[i] = f;
