@@ -83,9 +83,12 @@ struct apk {
      * are (a recompute visits each once per phase), the next use recomputes them: at most a few
      * times the cost of walking, and a full supply then turns every later car away at once. */
     bool bound_loose;
-    uint32_t walked;     /* levels walked in vain since the bounds were computed */
-    struct apk_ev *ev;   /* per EVSE, this tick (apk_begin) */
-    uint8_t *below;      /* per circuit: apk_bound_lower() scratch */
+    uint32_t walked;   /* levels walked in vain since the bounds were computed */
+    struct apk_ev *ev; /* per EVSE, this tick (apk_begin) */
+    uint8_t *below;    /* per circuit: apk_bound_lower() scratch */
+    /* per EVSE: min_ma, max_ma, step_ma, 1 once set, and the lo and hi made from them, kept
+     * between ticks: they rarely change, and apk_begin() copies lo and hi out of here */
+    int32_t (*lim)[6];
     int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
     int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
@@ -118,6 +121,7 @@ static inline void apk_fini(struct apk *k)
     free(k->ord);
     free(k->ev);
     free(k->below);
+    free(k->lim);
     memset(k, 0, sizeof(*k));
 }
 
@@ -147,9 +151,10 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->ord = calloc(ne, sizeof(*k->ord));
     k->ev = calloc(ne, sizeof(*k->ev));
     k->below = calloc(nc, sizeof(*k->below));
+    k->lim = calloc(ne, sizeof(*k->lim));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
         !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set || !k->order_key ||
-        !k->ord || !k->ev || !k->below) {
+        !k->ord || !k->ev || !k->below || !k->lim) {
         apk_fini(k);
         return -ENOMEM;
     }
@@ -300,11 +305,20 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         out->why[e] = AMPSHARE_WHY_POLICY;
         k->want[e] = 0;
         int32_t s = apk_step(ev);
-        /* apk_min_target() and apk_max_target(), with the step read once */
-        int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
-        int32_t r = apk_mod(m, s);
-        k->lo[e] = r ? m - r + s : m;
-        k->hi[e] = ev->max_ma <= 0 ? 0 : ev->max_ma - apk_mod(ev->max_ma, s);
+        int32_t *l = k->lim[e];
+        if (l[0] != ev->min_ma || l[1] != ev->max_ma || l[2] != ev->step_ma || !l[3]) {
+            /* apk_min_target() and apk_max_target(), remade when one of the three changes */
+            int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
+            int32_t r = apk_mod(m, s);
+            l[0] = ev->min_ma;
+            l[1] = ev->max_ma;
+            l[2] = ev->step_ma;
+            l[3] = 1;
+            l[4] = r ? m - r + s : m;
+            l[5] = ev->max_ma <= 0 ? 0 : ev->max_ma - apk_mod(ev->max_ma, s);
+        }
+        k->lo[e] = l[4];
+        k->hi[e] = l[5];
         struct apk_ev *x = &k->ev[e];
         x->circuit = ev->circuit;
         x->step = s;
