@@ -13,10 +13,13 @@
  *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
  *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
  *   apk_order()       every EVSE by a per-EVSE key, re-sorting only what moved since last tick
+ *   apk_can(), apk_demand_e(), k->lo, k->hi, k->ev: apk_can_charge(), apk_demand(), the min and
+ *                     max targets and the state, from the kit's compact copy (after apk_begin)
  *   apk_options()     parse and check integer / amp options, logging unknown ones
  *
- * Everything is static inline: each policy (built-in or plugin) gets its own copy, so nothing is
- * shared between instances or exported from a plugin. Scratch memory is allocated once, in
+ * Everything is static (inline, but for a few paths kept out of line on purpose): each policy
+ * (built-in or plugin) gets its own copy, so nothing is shared between instances or exported
+ * from a plugin. Scratch memory is allocated once, in
  * apk_init() (call it from your init), and released with apk_fini().
  */
 #ifndef AMPSHARE_POLICY_KIT_H
