@@ -32,6 +32,12 @@ static void host_log(void *ctx, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+static int32_t floor_step(int32_t t, int32_t step)
+{
+    step = step > 0 ? step : 1;
+    return t <= 0 ? 0 : t - alloc_mod_step(t, step);
+}
+
 void alloc_free(struct alloc *a)
 {
     if (!a) {
@@ -53,6 +59,8 @@ void alloc_free(struct alloc *a)
     free(a->fix_circuit);
     free(a->final);
     free(a->held);
+    free(a->evc);
+    free(a->vk);
     free(a->hist);
     free(a->unc);
     free(a->sub_draw);
@@ -85,6 +93,8 @@ int alloc_new(const struct site *site,
     a->fix_circuit = calloc(nv, sizeof(*a->fix_circuit));
     a->final = calloc(nv, sizeof(*a->final));
     a->held = calloc(nv, sizeof(*a->held));
+    a->evc = calloc(ne, sizeof(*a->evc));
+    a->vk = calloc(nv, sizeof(*a->vk));
     a->hist = calloc(ne, sizeof(*a->hist));
     a->unc = calloc(nc, sizeof(*a->unc));
     a->sub_draw = calloc(nc, sizeof(*a->sub_draw));
@@ -92,8 +102,8 @@ int alloc_new(const struct site *site,
     a->cnt = calloc(nc, sizeof(*a->cnt));
     a->deep = calloc(nc, sizeof(*a->deep));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
-        !a->final || !a->held || !a->hist || !a->unc || !a->sub_draw || !a->pil || !a->cnt ||
-        !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->final || !a->held || !a->evc || !a->vk || !a->hist || !a->unc || !a->sub_draw ||
+        !a->pil || !a->cnt || !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -141,6 +151,23 @@ int alloc_new(const struct site *site,
         a->vc[c].overcommit_ma = sc->overcommit_ma;
         memcpy(a->vc[c].rating_ma, sc->rating_ma, sizeof(sc->rating_ma));
     }
+    for (size_t i = 0; i < site->n_evse; i++) {
+        const struct site_evse *e = &site->evse[i];
+        a->evc[i] = (struct alloc_evc){
+            .meter = e->meter,
+            .stale_timeout_ms = e->stale_timeout_ms,
+            .circuit = e->circuit,
+            .view = e->controllable ? e->view : -1,
+            .max_ma = e->max_ma,
+            .step_ma = e->step_ma,
+            .stale_current_ma = e->stale_current_ma,
+            .assumed_ma = e->stale_current_ma >= 0 ? e->stale_current_ma : e->configured_max_ma,
+            .phases = e->phases,
+            .n_phases = e->n_phases,
+            .phase_map = {e->phase_map[0], e->phase_map[1], e->phase_map[2]},
+            .flags = e->kind == SITE_EVSE_WALL_CONNECTOR ? AMPSHARE_EVSE_F_WALL_CONNECTOR : 0,
+        };
+    }
     for (size_t v = 0; v < site->n_controllable; v++) {
         const struct site_evse *e = &site->evse[site->controllable[v]];
         struct ampshare_policy_evse *ve = &a->ve[v];
@@ -152,6 +179,15 @@ int alloc_new(const struct site *site,
         ve->priority = e->priority;
         ve->min_ma = e->min_ma;
         ve->step_ma = e->step_ma;
+        uint8_t ph = e->phases & AMPSHARE_PHASE_ALL;
+        a->vk[v] = (struct alloc_vk){
+            .site = site->controllable[v],
+            .circuit = e->circuit,
+            .top_ma = floor_step(e->max_ma, e->step_ma),
+            .phases = ph,
+            .phase = (uint8_t)(ph && !(ph & (ph - 1)) ? alloc_low_phase(ph) : 3),
+            .whole_amps = e->step_ma == 1000,
+        };
     }
     *out = a;
     return 0;
@@ -201,101 +237,118 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
     return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
 }
 
-static int32_t floor_step(int32_t t, int32_t step)
+/* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
+ * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
+ * compiler reload every pointer from *a for each EVSE. */
+static void view_evses(struct alloc *a,
+                       const struct site_state *st,
+                       uint64_t now,
+                       struct alloc_evse_result *res)
 {
-    step = step > 0 ? step : 1;
-    return t <= 0 ? 0 : t - alloc_mod_step(t, step);
-}
-
-/* One EVSE: its measurement, state and, if controllable, its view entry. */
-static void view_evse(struct alloc *a,
-                      const struct site_state *st,
-                      uint64_t now,
-                      size_t i,
-                      struct alloc_evse_result *r)
-{
-    const struct site *site = a->site;
-    const struct site_evse *e = &site->evse[i];
-    const struct site_evse_input *ein = &st->evse[i];
-    struct alloc_hist *h = &a->hist[i];
-    const int32_t *cur = ein->draw_ma;
-    uint64_t at = ein->draw_at_ms;
-    if (e->meter >= 0) {
-        cur = st->meter[e->meter].current_ma;
-        at = st->meter[e->meter].at_ms;
-    }
-    bool stale = is_stale(at, now, e->stale_timeout_ms);
-    int32_t sup[3] = {0, 0, 0}, dmax = 0;
-    for (int k = 0; k < e->n_phases; k++) {
-        sup[e->phase_map[k]] = cur[k] > 0 ? cur[k] : 0;
-        dmax = sup[e->phase_map[k]] > dmax ? sup[e->phase_map[k]] : dmax;
-    }
-    memset(r, 0, sizeof(*r));
-    r->stale = stale;
-    r->why_circuit = -1;
-    if (!e->controllable) {
-        /* A metered load nothing controls: it only lowers its circuit's budget. While its meter
-         * is stale, assume its configured stale current, or its maximum. */
-        int32_t assumed = e->stale_current_ma >= 0 ? e->stale_current_ma : e->configured_max_ma;
-        for (int p = 0; p < 3; p++) {
-            if ((e->phases >> p) & 1u) {
-                a->unc[e->circuit][p] += stale ? assumed : sup[p];
-                r->draw_ma[p] = stale ? assumed : sup[p];
+    const struct alloc_evc *evc = a->evc;
+    const struct site_evse_input *input = st->evse;
+    const struct site_meter_input *meter = st->meter;
+    struct alloc_hist *hist = a->hist;
+    struct ampshare_policy_evse *view = a->ve;
+    int32_t(*unc)[3] = a->unc;
+    int32_t(*sub_draw)[3] = a->sub_draw;
+    const int32_t threshold = a->site->charging_threshold_ma;
+    const size_t n = a->site->n_evse;
+    for (size_t i = 0; i < n; i++) {
+        const struct alloc_evc *e = &evc[i];
+        const struct site_evse_input *ein = &input[i];
+        struct alloc_evse_result *r = &res[i];
+        const int32_t *cur = ein->draw_ma;
+        uint64_t at = ein->draw_at_ms;
+        if (e->meter >= 0) {
+            cur = meter[e->meter].current_ma;
+            at = meter[e->meter].at_ms;
+        }
+        bool stale = is_stale(at, now, e->stale_timeout_ms);
+        /* Each conductor's draw (at least 0) on its supply phase, kept in registers: written to
+         * a small array at a varying place and read back whole, it stalled every EVSE on store
+         * forwarding (a fifth of the view's time). A later conductor on the same phase wins,
+         * as phase_map says. */
+        int32_t s0 = 0, s1 = 0, s2 = 0, dmax = 0;
+        for (int k = 0; k < e->n_phases; k++) {
+            int32_t d = cur[k] > 0 ? cur[k] : 0;
+            uint8_t m = e->phase_map[k];
+            s0 = m == 0 ? d : s0;
+            s1 = m == 1 ? d : s1;
+            s2 = m == 2 ? d : s2;
+            dmax = d > dmax ? d : dmax;
+        }
+        if (e->view < 0) {
+            /* A metered load nothing controls: it only lowers its circuit's budget. While its
+             * meter is stale, assume its configured stale current, or its maximum. */
+            *r = (struct alloc_evse_result){
+                .state = dmax >= threshold || stale ? AMPSHARE_EVSE_CHARGING : AMPSHARE_EVSE_IDLE,
+                .why = ALLOC_WHY_UNCONTROLLED,
+                .stale = stale,
+                .why_circuit = -1,
+                .since_ms = now,
+            };
+            for (int p = 0; p < 3; p++) {
+                if ((e->phases >> p) & 1u) {
+                    int32_t sp = p == 0 ? s0 : p == 1 ? s1 : s2;
+                    unc[e->circuit][p] += stale ? e->assumed_ma : sp;
+                    r->draw_ma[p] = stale ? e->assumed_ma : sp;
+                }
             }
+            continue;
         }
-        r->state = dmax >= site->charging_threshold_ma || stale ? AMPSHARE_EVSE_CHARGING
-                                                                : AMPSHARE_EVSE_IDLE;
-        r->why = ALLOC_WHY_UNCONTROLLED;
-        r->since_ms = now;
-        return;
-    }
-    int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
-    uint8_t state = !ein->connected                                ? AMPSHARE_EVSE_UNPLUGGED
-                    : stale || dmax >= site->charging_threshold_ma ? AMPSHARE_EVSE_CHARGING
-                                                                   : AMPSHARE_EVSE_IDLE;
-    if (!h->seen || state != h->state) {
-        h->since_ms = now;
-    }
-    if (ein->connected && (!h->seen || !h->connected)) {
-        h->connected_since_ms = now;
-    }
-    h->seen = true;
-    h->state = state;
-    h->connected = ein->connected;
-    struct ampshare_policy_evse *ve = &a->ve[e->view];
-    ve->state = state;
-    ve->flags =
-        (uint8_t)((ve->flags & ~AMPSHARE_EVSE_F_STALE) | (stale ? AMPSHARE_EVSE_F_STALE : 0));
-    ve->offered_ma = offered;
-    ve->max_ma = e->max_ma;
-    if (stale) {
-        /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
-        for (int p = 0; p < 3; p++) {
-            ve->draw_ma[p] = ((e->phases >> p) & 1u) ? offered : 0;
+        struct alloc_hist *h = &hist[i];
+        bool connected = ein->connected;
+        int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
+        uint8_t state = !connected                   ? AMPSHARE_EVSE_UNPLUGGED
+                        : stale || dmax >= threshold ? AMPSHARE_EVSE_CHARGING
+                                                     : AMPSHARE_EVSE_IDLE;
+        if (!h->seen || state != h->state) {
+            h->since_ms = now;
         }
-        int32_t cap = e->stale_current_ma >= 0 ? e->stale_current_ma : offered;
-        cap = floor_step(cap, e->step_ma);
-        ve->max_ma = cap < ve->max_ma ? cap : ve->max_ma;
-    } else {
-        /* sup[] is 0 on the phases it does not load; its fresh draw feeds the meters */
-        ve->draw_ma[0] = sup[0];
-        ve->draw_ma[1] = sup[1];
-        ve->draw_ma[2] = sup[2];
-        for (uint32_t pm = e->phases & 7u; pm; pm &= pm - 1) {
-            int p = alloc_low_phase(pm);
-            a->sub_draw[e->circuit][p] += sup[p];
+        if (connected && (!h->seen || !h->connected)) {
+            h->connected_since_ms = now;
         }
+        h->seen = true;
+        h->state = state;
+        h->connected = connected;
+        struct ampshare_policy_evse *ve = &view[e->view];
+        int32_t max = e->max_ma;
+        if (stale) {
+            /* a stale EVSE is assumed to draw its whole offer, which it keeps at most */
+            s0 = (e->phases & 1u) ? offered : 0;
+            s1 = (e->phases & 2u) ? offered : 0;
+            s2 = (e->phases & 4u) ? offered : 0;
+            int32_t cap =
+                floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
+            max = cap < max ? cap : max;
+        } else {
+            /* its fresh draw feeds the meters; it is 0 on the phases it does not load */
+            int32_t *sd = sub_draw[e->circuit];
+            sd[0] += s0;
+            sd[1] += s1;
+            sd[2] += s2;
+        }
+        ve->state = state;
+        ve->flags = (uint8_t)(e->flags | (stale ? AMPSHARE_EVSE_F_STALE : 0));
+        ve->offered_ma = offered;
+        ve->max_ma = max;
+        ve->draw_ma[0] = s0;
+        ve->draw_ma[1] = s1;
+        ve->draw_ma[2] = s2;
+        ve->state_since_ms = h->since_ms;
+        ve->connected_since_ms = connected ? h->connected_since_ms : 0;
+        ve->departure_ms = ein->departure_ms;
+        ve->energy_wanted_wh = ein->energy_wanted_wh;
+        /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
+        r->offered_ma = offered;
+        r->draw_ma[0] = s0;
+        r->draw_ma[1] = s1;
+        r->draw_ma[2] = s2;
+        r->state = state;
+        r->stale = stale;
+        r->since_ms = h->since_ms;
     }
-    ve->state_since_ms = h->since_ms;
-    ve->connected_since_ms = ein->connected ? h->connected_since_ms : 0;
-    ve->departure_ms = ein->departure_ms;
-    ve->energy_wanted_wh = ein->energy_wanted_wh;
-    r->state = state;
-    r->offered_ma = offered;
-    r->since_ms = h->since_ms;
-    r->draw_ma[0] = ve->draw_ma[0];
-    r->draw_ma[1] = ve->draw_ma[1];
-    r->draw_ma[2] = ve->draw_ma[2];
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
@@ -392,9 +445,7 @@ int alloc_tick(struct alloc *a,
     memset(a->unc, 0, site->n_circuit * sizeof(*a->unc));
     memset(a->sub_draw, 0, site->n_circuit * sizeof(*a->sub_draw));
     a->in.now_ms = now_ms;
-    for (size_t i = 0; i < site->n_evse; i++) {
-        view_evse(a, st, now_ms, i, &out->evse[i]);
-    }
+    view_evses(a, st, now_ms, out->evse);
     view_circuits(a, st, now_ms, out);
 
     out->policy_rc = run_policy(a);

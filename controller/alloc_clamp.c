@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "controller/alloc_internal.h"
 
@@ -103,26 +104,6 @@ static void note_fix(uint8_t *fix, int32_t *fix_circuit, size_t i, enum alloc_fi
     }
 }
 
-/* Adds EVSE i at target t to the direct sums of its own circuit. */
-static void add_direct(const struct ampshare_policy_input *in,
-                       struct alloc_clamp_scratch *s,
-                       size_t i,
-                       int32_t t)
-{
-    const struct ampshare_policy_evse *ev = ev_at(in, i);
-    int32_t c = ev->circuit;
-    bool by_draw = counts_by_draw(ev);
-    for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-        int p = alloc_low_phase(pm);
-        s->pil[c][p] += t;
-        if (by_draw) {
-            s->idl[c][p] += counted(ev, t, p);
-        } else {
-            s->nid[c][p] += t;
-        }
-    }
-}
-
 struct delta {
     int64_t pil[3], nid[3], idl[3];
 };
@@ -200,13 +181,6 @@ static int check_view(const struct ampshare_policy_input *in, const struct alloc
     return 0;
 }
 
-static bool evse_is_valid(const struct ampshare_policy_input *in,
-                          const struct ampshare_policy_evse *ev)
-{
-    return ev->circuit >= 0 && (size_t)ev->circuit < in->n_circuit &&
-           (ev->phases & AMPSHARE_PHASE_ALL) != 0 && (ev->phases & ~AMPSHARE_PHASE_ALL) == 0;
-}
-
 static int refuse(const struct ampshare_policy_input *in,
                   int32_t *out,
                   uint8_t *fix,
@@ -272,59 +246,83 @@ int alloc_clamp(const struct ampshare_policy_input *in,
     }
     bool ordered = false;
     int corrected = 0; /* EVSEs whose target differs from what the policy asked */
-    for (size_t c = 0; c < in->n_circuit; c++) {
-        for (int p = 0; p < 3; p++) {
-            s->pil[c][p] = s->nid[c][p] = s->idl[c][p] = 0;
-        }
-    }
-    /* 1. each EVSE on its own */
-    for (size_t i = 0; i < in->n_evse; i++) {
-        const struct ampshare_policy_evse *ev = ev_at(in, i);
-        if (!evse_is_valid(in, ev)) {
+    /* the arrays in locals: the byte stores into fix[] may alias anything */
+    const size_t n = in->n_evse, nc = in->n_circuit;
+    int64_t(*pil)[3] = s->pil;
+    int64_t(*nid)[3] = s->nid;
+    int64_t(*idl)[3] = s->idl;
+    memset(pil, 0, nc * sizeof(*pil));
+    memset(nid, 0, nc * sizeof(*nid));
+    memset(idl, 0, nc * sizeof(*idl));
+    /* 1. each EVSE on its own; the last correction made is the one noted. The records are
+     * stepped through by pointer (in->evse_size apart), and the common answer (0, or a valid
+     * target) passes the tests without taking a branch. */
+    const char *rec = (const char *)in->evse;
+    const size_t esz = in->evse_size;
+    for (size_t i = 0; i < n; i++, rec += esz) {
+        const struct ampshare_policy_evse *ev =
+            (const struct ampshare_policy_evse *)(const void *)rec;
+        int32_t c = ev->circuit;
+        uint8_t ph = ev->phases;
+        /* evse_is_valid(): a circuit index in range and a phase mask within L1..L3 */
+        if ((uint32_t)c >= nc || (uint8_t)(ph - 1u) > 6u) {
             return refuse(in, out, fix, fix_circuit, -EINVAL);
         }
+        int32_t r = raw[i], t = r;
+        uint8_t f = ALLOC_FIX_NONE;
+        /* 0 is the most common answer, and no test applies to it unless max_ma < 0 */
+        if (t != 0 || ev->max_ma < 0) {
+            if (ev->state == AMPSHARE_EVSE_UNPLUGGED && t != 0) {
+                f = ALLOC_FIX_UNPLUGGED;
+                t = 0;
+            }
+            if (t < 0) {
+                f = ALLOC_FIX_NEGATIVE;
+                t = 0;
+            }
+            if (t > ev->max_ma) { /* 0 too, for a negative max: noted, though nothing changes */
+                f = ALLOC_FIX_MAX;
+                t = ev->max_ma > 0 ? ev->max_ma : 0;
+            }
+            int32_t rest = alloc_mod_step(t, ev->step_ma > 0 ? ev->step_ma : 1);
+            if (rest) {
+                f = ALLOC_FIX_STEP;
+                t -= rest;
+            }
+            if (t > 0 && t < ev->min_ma) {
+                f = ALLOC_FIX_MIN;
+                t = 0;
+            }
+        }
         if (fix) {
-            fix[i] = ALLOC_FIX_NONE;
+            fix[i] = f;
         }
         if (fix_circuit) {
             fix_circuit[i] = -1;
         }
-        int32_t t = raw[i];
-        if (ev->state == AMPSHARE_EVSE_UNPLUGGED && t != 0) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_UNPLUGGED, -1);
-            t = 0;
-        }
-        if (t < 0) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_NEGATIVE, -1);
-            t = 0;
-        }
-        if (t > ev->max_ma) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_MAX, -1);
-            t = ev->max_ma > 0 ? ev->max_ma : 0;
-        }
-        int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-        int32_t rest = alloc_mod_step(t, step);
-        if (rest) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_STEP, -1);
-            t -= rest;
-        }
-        if (t > 0 && t < ev->min_ma) {
-            note_fix(fix, fix_circuit, i, ALLOC_FIX_MIN, -1);
-            t = 0;
-        }
         out[i] = t;
-        corrected += t != raw[i];
+        corrected += t != r;
         if (t) {
-            add_direct(in, s, i, t);
+            /* the direct sums of its own circuit */
+            bool by_draw = counts_by_draw(ev);
+            for (uint32_t pm = ph; pm; pm &= pm - 1) {
+                int p = alloc_low_phase(pm);
+                pil[c][p] += t;
+                if (by_draw) {
+                    idl[c][p] += counted(ev, t, p);
+                } else {
+                    nid[c][p] += t;
+                }
+            }
         }
     }
     /* subtree sums: children hold larger indices, so each is complete before it is added */
-    for (size_t c = in->n_circuit; c-- > 1;) {
+    for (size_t c = nc; c-- > 1;) {
         int32_t parent = ci_at(in, c)->parent;
         for (int p = 0; p < 3; p++) {
-            s->pil[parent][p] += s->pil[c][p];
-            s->nid[parent][p] += s->nid[c][p];
-            s->idl[parent][p] += s->idl[c][p];
+            pil[parent][p] += pil[c][p];
+            nid[parent][p] += nid[c][p];
+            idl[parent][p] += idl[c][p];
         }
     }
     /* 2 and 3. every circuit and phase, children first */

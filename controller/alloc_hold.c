@@ -7,6 +7,8 @@
  * each EVSE at max(new target, offer in force), a circuit and phase over a limit holds every
  * raise below it at the offer in force for this tick. Cuts are never delayed.
  */
+#include <string.h>
+
 #include "controller/alloc_internal.h"
 
 static bool counts_by_draw(const struct ampshare_policy_evse *ev)
@@ -66,36 +68,46 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
 {
     const struct ampshare_policy_input *in = &a->in;
     int32_t ramp = a->site->ramp_up_ma_per_s;
+    const size_t n = in->n_evse;
+    const struct ampshare_policy_evse *ve = a->ve; /* the engine's own view: plain indexing */
     int n_held = 0;
-    for (size_t i = 0; i < in->n_evse; i++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, i);
-        held[i] = 0;
-        if (ramp <= 0 || t[i] <= ev->offered_ma) {
-            continue;
-        }
-        int64_t lim = (int64_t)ev->offered_ma + (int64_t)ramp * (int64_t)dt_ms / 1000;
-        int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-        int64_t start = ((int64_t)ev->min_ma + step - 1) / step * step;
-        if (lim < start) {
-            lim = start; /* a car at 0 may always start at its minimum */
-        }
-        if (t[i] > lim) {
-            t[i] = sanitize(ev, (int32_t)lim);
-            held[i] = ALLOC_WHY_RAMP;
-            n_held++;
-        }
-    }
     bool raising = false;
-    for (size_t i = 0; i < in->n_evse && !raising; i++) {
-        raising = t[i] > ampshare_policy_evse_at(in, i)->offered_ma;
+    if (ramp <= 0) {
+        /* no ramp: only whether anything rises at all, in one pass */
+        for (size_t i = 0; i < n; i++) {
+            held[i] = 0;
+            raising |= t[i] > ve[i].offered_ma;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const struct ampshare_policy_evse *ev = &ve[i];
+            held[i] = 0;
+            if (t[i] <= ev->offered_ma) {
+                continue;
+            }
+            int64_t lim = (int64_t)ev->offered_ma + (int64_t)ramp * (int64_t)dt_ms / 1000;
+            int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
+            int64_t start = ((int64_t)ev->min_ma + step - 1) / step * step;
+            if (lim < start) {
+                lim = start; /* a car at 0 may always start at its minimum */
+            }
+            if (t[i] > lim) {
+                t[i] = sanitize(ev, (int32_t)lim);
+                held[i] = ALLOC_WHY_RAMP;
+                n_held++;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            raising |= t[i] > ve[i].offered_ma;
+        }
     }
     if (!raising) {
         return n_held;
     }
     /* Everyone at max(target, offer in force): the worst the chargers may see this tick. */
     int32_t *hi = a->clamped; /* the clamp's output is no longer needed as such */
-    for (size_t i = 0; i < in->n_evse; i++) {
-        int32_t off = ampshare_policy_evse_at(in, i)->offered_ma;
+    for (size_t i = 0; i < n; i++) {
+        int32_t off = ve[i].offered_ma;
         hi[i] = t[i] > off ? t[i] : (off > 0 ? off : 0);
     }
     alloc_sums(in, hi, a->pil, a->cnt);

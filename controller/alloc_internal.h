@@ -28,6 +28,33 @@ static inline int32_t alloc_mod_step(int32_t t, int32_t step)
     return t % step;
 }
 
+/* What the view reads of each site EVSE every tick, copied once from struct site_evse, whose
+ * names and transport texts put each EVSE's hot fields on a cache line of its own. */
+struct alloc_evc {
+    int32_t meter; /* its meter, or -1 */
+    uint32_t stale_timeout_ms;
+    int32_t circuit;
+    int32_t view; /* index among the controllable EVSEs; -1 for a metered-only load */
+    int32_t max_ma;
+    int32_t step_ma;
+    int32_t stale_current_ma;
+    int32_t assumed_ma; /* metered only: what it is assumed to draw while stale */
+    uint8_t phases;
+    uint8_t n_phases;
+    uint8_t phase_map[3];
+    uint8_t flags; /* its view flags but AMPSHARE_EVSE_F_STALE (never read back from the view) */
+};
+
+/* Per controllable EVSE (view order): constants the reasons and the hold read every tick. */
+struct alloc_vk {
+    int32_t site; /* its index in the site: results and history */
+    int32_t circuit;
+    int32_t top_ma; /* its maximum rounded down to its step: "at its maximum" */
+    uint8_t phases;
+    uint8_t phase;   /* its one phase, or 3 when it loads several */
+    bool whole_amps; /* step_ma == 1000 */
+};
+
 /* What the engine remembers of each EVSE between ticks (site order). */
 struct alloc_hist {
     bool seen;
@@ -61,6 +88,8 @@ struct alloc {
     uint8_t *held;  /* 0, ALLOC_WHY_HOLD or ALLOC_WHY_RAMP */
 
     struct alloc_clamp_scratch scratch;
+    struct alloc_evc *evc;   /* [n_evse] */
+    struct alloc_vk *vk;     /* [n_controllable] */
     struct alloc_hist *hist; /* [n_evse] */
     int32_t (*unc)[3];       /* [n_circuit]: uncontrolled load at or below */
     int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */

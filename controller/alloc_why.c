@@ -44,75 +44,49 @@ static bool no_room(const struct alloc *a, int32_t c, int p, int64_t step)
  * Parents come first, so each circuit extends its parent's answer. */
 static void find_full(struct alloc *a)
 {
+    const struct ampshare_policy_circuit *vc = a->vc;
+    const int64_t(*pil)[3] = (const int64_t(*)[3])a->pil;
+    const int64_t(*cnt)[3] = (const int64_t(*)[3])a->cnt;
+    int32_t(*deep)[3] = a->deep;
     for (size_t c = 0; c < a->in.n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
-            a->deep[c][p] = no_room(a, (int32_t)c, p, 1000) ? (int32_t)c
-                            : c > 0                         ? a->deep[a->vc[c].parent][p]
-                                                            : -1;
+            int64_t cap1 = vc[c].limit_ma[p];
+            int64_t cap2 = cap1 + vc[c].overcommit_ma;
+            bool full = cap1 - cnt[c][p] < 1000 || cap2 - pil[c][p] < 1000; /* no_room(.., 1000) */
+            deep[c][p] = full ? (int32_t)c : c > 0 ? deep[vc[c].parent][p] : -1;
         }
     }
 }
 
-/* The deepest circuit above EVSE i with no room left for one more step on one of its phases.
- * Circuits are numbered parents first, so the deepest on one path has the largest index. */
-static int32_t full_circuit(const struct alloc *a, size_t i)
+/* The deepest circuit above view EVSE v with no room left for one more step on one of its
+ * phases, or -1. Circuits are numbered parents first, so the deepest on one path has the
+ * largest index. */
+static int32_t full_circuit(const struct alloc *a, size_t v)
 {
-    const struct ampshare_policy_evse *ev = &a->ve[i];
-    int32_t found = -1;
-    if (ev->step_ma == 1000) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-            int32_t d = a->deep[ev->circuit][alloc_low_phase(pm)];
+    const struct alloc_vk *k = &a->vk[v];
+    if (k->whole_amps) {
+        /* find_full() answered for a whole amp at every circuit and phase */
+        const int32_t *deep = a->deep[k->circuit];
+        if (k->phase < 3) {
+            return deep[k->phase];
+        }
+        int32_t found = -1;
+        for (uint32_t pm = k->phases; pm; pm &= pm - 1) {
+            int32_t d = deep[alloc_low_phase(pm)];
             found = d > found ? d : found;
         }
         return found;
     }
-    int64_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    for (int32_t c = ev->circuit; c >= 0 && found < 0; c = a->vc[c].parent) {
+    int32_t step = a->ve[v].step_ma;
+    int32_t found = -1;
+    for (int32_t c = k->circuit; c >= 0 && found < 0; c = a->vc[c].parent) {
         for (int p = 0; p < 3; p++) {
-            if (((ev->phases >> p) & 1u) && no_room(a, c, p, step)) {
+            if (((k->phases >> p) & 1u) && no_room(a, c, p, step > 0 ? step : 1)) {
                 found = c;
             }
         }
     }
     return found;
-}
-
-static uint8_t reason(const struct alloc *a, size_t i, int policy_rc, int32_t *why_circuit)
-{
-    const struct ampshare_policy_evse *ev = &a->ve[i];
-    int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    int32_t top = ev->max_ma > 0 ? ev->max_ma - alloc_mod_step(ev->max_ma, step) : 0;
-    uint8_t hint = a->hint[i] < AMPSHARE_WHY_COUNT ? a->hint[i] : AMPSHARE_WHY_POLICY;
-    *why_circuit = -1;
-    if (ev->state == AMPSHARE_EVSE_UNPLUGGED) {
-        return ALLOC_WHY_UNPLUGGED;
-    }
-    if (a->held[i]) {
-        return a->held[i];
-    }
-    if (ev->flags & AMPSHARE_EVSE_F_STALE) {
-        return ALLOC_WHY_STALE;
-    }
-    if (a->fix[i] == ALLOC_FIX_CIRCUIT) {
-        *why_circuit = a->fix_circuit[i];
-        return ALLOC_WHY_CIRCUIT;
-    }
-    if (policy_rc != 0) {
-        return ALLOC_WHY_FALLBACK;
-    }
-    if (a->final[i] > 0 && a->final[i] >= top) {
-        return ALLOC_WHY_MAX;
-    }
-    if (hint == AMPSHARE_WHY_IDLE || hint == AMPSHARE_WHY_PROBE || hint == AMPSHARE_WHY_SHED ||
-        hint == AMPSHARE_WHY_WAIT) {
-        return hint;
-    }
-    int32_t c = full_circuit(a, i);
-    if (c >= 0) {
-        *why_circuit = c;
-        return ALLOC_WHY_CIRCUIT;
-    }
-    return hint;
 }
 
 void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
@@ -128,13 +102,52 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
             out->circuit[c].counted_ma[p] = (int32_t)a->cnt[c][p];
         }
     }
-    for (size_t v = 0; v < a->in.n_evse; v++) {
-        struct alloc_evse_result *r = &out->evse[site->controllable[v]];
-        a->hist[site->controllable[v]].target_ma = a->final[v];
-        r->target_ma = a->final[v];
-        r->policy_ma = a->raw[v];
-        r->fix = a->fix[v];
-        r->why = reason(a, v, out->policy_rc, &r->why_circuit);
+    /* the arrays in locals: the byte stores below may alias anything */
+    const struct alloc_vk *vk = a->vk;
+    const int32_t *final = a->final, *raw = a->raw, *fix_circuit = a->fix_circuit;
+    const uint8_t *fix = a->fix, *held = a->held, *hint = a->hint;
+    struct alloc_hist *hist = a->hist;
+    struct alloc_evse_result *res = out->evse;
+    const int policy_rc = out->policy_rc;
+    const size_t n = a->in.n_evse;
+    for (size_t v = 0; v < n; v++) {
+        int32_t i = vk[v].site, t = final[v], why_circuit = -1;
+        /* the view put this EVSE's state and staleness into its result, on the cache line
+         * written below anyway: cheaper to read there than in the 80-byte view record */
+        struct alloc_evse_result *r = &res[i];
+        uint8_t why;
+        /* the first reason that applies, in this order */
+        if (r->state == AMPSHARE_EVSE_UNPLUGGED) {
+            why = ALLOC_WHY_UNPLUGGED;
+        } else if (held[v]) {
+            why = held[v];
+        } else if (r->stale) {
+            why = ALLOC_WHY_STALE;
+        } else if (fix[v] == ALLOC_FIX_CIRCUIT) {
+            why = ALLOC_WHY_CIRCUIT;
+            why_circuit = fix_circuit[v];
+        } else if (policy_rc != 0) {
+            why = ALLOC_WHY_FALLBACK;
+        } else if (t > 0 && t >= vk[v].top_ma) {
+            why = ALLOC_WHY_MAX;
+        } else {
+            why = hint[v] < AMPSHARE_WHY_COUNT ? hint[v] : AMPSHARE_WHY_POLICY;
+            /* idle, probe, shed and wait are the policy's own; the rest may be the circuit's */
+            if (why != AMPSHARE_WHY_IDLE && why != AMPSHARE_WHY_PROBE && why != AMPSHARE_WHY_SHED &&
+                why != AMPSHARE_WHY_WAIT) {
+                int32_t c = full_circuit(a, v);
+                if (c >= 0) {
+                    why = ALLOC_WHY_CIRCUIT;
+                    why_circuit = c;
+                }
+            }
+        }
+        hist[i].target_ma = t;
+        r->target_ma = t;
+        r->policy_ma = raw[v];
+        r->fix = fix[v];
+        r->why = why;
+        r->why_circuit = why_circuit;
     }
 }
 

@@ -12,10 +12,14 @@
  *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
  *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
  *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
+ *   apk_order()       every EVSE by a per-EVSE key, re-sorting only what moved since last tick
+ *   apk_can(), apk_demand_e(), k->lo, k->hi, k->ev: apk_can_charge(), apk_demand(), the min and
+ *                     max targets and the state, from the kit's compact copy (after apk_begin)
  *   apk_options()     parse and check integer / amp options, logging unknown ones
  *
- * Everything is static inline: each policy (built-in or plugin) gets its own copy, so nothing is
- * shared between instances or exported from a plugin. Scratch memory is allocated once, in
+ * Everything is static (inline, but for a few paths kept out of line on purpose): each policy
+ * (built-in or plugin) gets its own copy, so nothing is shared between instances or exported
+ * from a plugin. Scratch memory is allocated once, in
  * apk_init() (call it from your init), and released with apk_fini().
  */
 #ifndef AMPSHARE_POLICY_KIT_H
@@ -27,6 +31,14 @@
 
 #include "ampshare_policy.h"
 
+/* For a static (not inline) function: kept out of its callers' loops, so that the common path
+ * around it inlines, and no warning where a policy does not use it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define APK_OUTLINE __attribute__((noinline, unused))
+#else
+#define APK_OUTLINE
+#endif
+
 /* The largest room a single EVSE can ever be given: more than any current we handle. */
 #define APK_ROOM_INF 0x3fffffff
 
@@ -37,6 +49,19 @@
 struct apk_key {
     uint64_t key;
     uint32_t idx;
+};
+
+/* What the kit's loops read of an EVSE, copied by apk_begin() into a compact array: the input's
+ * records are larger (and may be larger still in a newer host), and the walks up the tree and
+ * the fill rounds read these fields many times a tick. */
+struct apk_ev {
+    int32_t circuit;
+    int32_t step;    /* apk_step() */
+    uint8_t phases;  /* phases & AMPSHARE_PHASE_ALL */
+    uint8_t by_draw; /* apk_counts_by_draw() */
+    uint8_t plugged; /* state != AMPSHARE_EVSE_UNPLUGGED */
+    uint8_t state;   /* enum ampshare_evse_state */
+    int32_t draw[3]; /* max(draw_ma[p], 0); set only when by_draw */
 };
 
 struct apk {
@@ -56,10 +81,24 @@ struct apk {
     int32_t (*bound2)[3];
     int32_t (*bound12)[3];
     bool bound_ok;
+    /* Room taken since the bounds were computed makes them loose: a walk up the tree that then
+     * finds no room is wasted. Once the wasted walks have visited as many circuits as there
+     * are (a recompute visits each once per phase), the next use recomputes them: at most a few
+     * times the cost of walking, and a full supply then turns every later car away at once. */
+    bool bound_loose;
+    uint32_t walked;   /* levels walked in vain since the bounds were computed */
+    struct apk_ev *ev; /* per EVSE, this tick (apk_begin) */
+    uint8_t *below;    /* per circuit: apk_bound_lower() scratch */
+    /* per EVSE: min_ma, max_ma, step_ma, 1 once set, and the lo and hi made from them, kept
+     * between ticks: they rarely change, and apk_begin() copies lo and hi out of here */
+    int32_t (*lim)[6];
     int32_t *want;       /* per EVSE: the ceiling apk_fill_equal fills towards */
     int32_t *lo, *hi;    /* per EVSE, this tick: apk_min_target() and apk_max_target() */
     struct apk_key *key; /* apk_sort scratch, max_evse long */
     uint32_t *set;       /* a list of EVSE indices, max_evse long, for the policy's use */
+    uint64_t *order_key; /* per EVSE: the key apk_order() sorts by, set by the policy */
+    struct apk_key *ord; /* apk_order(): last tick's order, kept so that a tick whose keys */
+    size_t ord_n;        /* come in the same order needs no sort; ord_n EVSEs in it */
 };
 
 static inline void apk_fini(struct apk *k)
@@ -81,6 +120,11 @@ static inline void apk_fini(struct apk *k)
     free(k->hi);
     free(k->key);
     free(k->set);
+    free(k->order_key);
+    free(k->ord);
+    free(k->ev);
+    free(k->below);
+    free(k->lim);
     memset(k, 0, sizeof(*k));
 }
 
@@ -106,8 +150,14 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     k->hi = calloc(ne, sizeof(*k->hi));
     k->key = calloc(ne, sizeof(*k->key));
     k->set = calloc(ne, sizeof(*k->set));
+    k->order_key = calloc(ne, sizeof(*k->order_key));
+    k->ord = calloc(ne, sizeof(*k->ord));
+    k->ev = calloc(ne, sizeof(*k->ev));
+    k->below = calloc(nc, sizeof(*k->below));
+    k->lim = calloc(ne, sizeof(*k->lim));
     if (!k->par || !k->r1 || !k->r2 || !k->share || !k->cnt || !k->d1 || !k->d2 || !k->bound2 ||
-        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set) {
+        !k->bound12 || !k->want || !k->lo || !k->hi || !k->key || !k->set || !k->order_key ||
+        !k->ord || !k->ev || !k->below || !k->lim) {
         apk_fini(k);
         return -ENOMEM;
     }
@@ -212,9 +262,22 @@ static inline int32_t apk_clamp32(int64_t v)
     return v < 0 ? 0 : v > APK_ROOM_INF ? APK_ROOM_INF : (int32_t)v;
 }
 
+/* What EVSE e at target t counts on phase p under host rule (1), from the kit's copy. */
+static inline int32_t apk_counted_e(const struct apk_ev *x, int32_t t, int p)
+{
+    return x->by_draw && x->draw[p] < t ? x->draw[p] : t;
+}
+
+/* True when EVSE e can be given any current at all: apk_can_charge(), after apk_begin(). */
+static inline bool apk_can(const struct apk *k, size_t e)
+{
+    return k->ev[e].plugged && k->lo[e] <= k->hi[e];
+}
+
 /* Starts a tick: checks the input fits the scratch and that parents come before children,
  * sets every circuit's room to its limits (as the host counts them) and zeroes the output.
- * Returns 0, -EMSGSIZE or -EINVAL. */
+ * Set idle_full before it: it decides, here, how each EVSE counts. Returns 0, -EMSGSIZE or
+ * -EINVAL. */
 static inline int
 apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
@@ -234,6 +297,8 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         }
     }
     k->bound_ok = false;
+    k->bound_loose = false;
+    k->walked = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
         if (ev->circuit < 0 || (size_t)ev->circuit >= in->n_circuit) {
@@ -242,10 +307,41 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         out->target_ma[e] = 0;
         out->why[e] = AMPSHARE_WHY_POLICY;
         k->want[e] = 0;
-        k->lo[e] = apk_min_target(ev);
-        k->hi[e] = apk_max_target(ev);
+        int32_t s = apk_step(ev);
+        int32_t *l = k->lim[e];
+        if (l[0] != ev->min_ma || l[1] != ev->max_ma || l[2] != ev->step_ma || !l[3]) {
+            /* apk_min_target() and apk_max_target(), remade when one of the three changes */
+            int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
+            int32_t r = apk_mod(m, s);
+            l[0] = ev->min_ma;
+            l[1] = ev->max_ma;
+            l[2] = ev->step_ma;
+            l[3] = 1;
+            l[4] = r ? m - r + s : m;
+            l[5] = ev->max_ma <= 0 ? 0 : ev->max_ma - apk_mod(ev->max_ma, s);
+        }
+        k->lo[e] = l[4];
+        k->hi[e] = l[5];
+        struct apk_ev *x = &k->ev[e];
+        x->circuit = ev->circuit;
+        x->step = s;
+        x->phases = ev->phases & AMPSHARE_PHASE_ALL;
+        x->by_draw = apk_counts_by_draw(k, ev);
+        x->plugged = ev->state != AMPSHARE_EVSE_UNPLUGGED;
+        x->state = ev->state;
+        if (x->by_draw) { /* only an EVSE that counts by its draw needs it */
+            for (int p = 0; p < 3; p++) {
+                x->draw[p] = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
+            }
+        }
     }
     return 0;
+}
+
+/* t rounded down to EVSE e's step, from the kit's copy. */
+static inline int32_t apk_floor_step_e(const struct apk_ev *x, int32_t t)
+{
+    return t <= 0 ? 0 : t - apk_mod(t, x->step);
 }
 
 /* Sets EVSE e's target to t and takes the change off the room of every circuit above it. The
@@ -256,17 +352,20 @@ static inline void apk_set(struct apk *k,
                            size_t e,
                            int32_t t)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
     int32_t old = out->target_ma[e];
     int32_t dc[3], dp = t - old;
     if (t < old) {
         k->bound_ok = false;
+    } else {
+        k->bound_loose = true;
     }
     for (int p = 0; p < 3; p++) {
-        dc[p] = apk_counted(k, ev, t, p) - apk_counted(k, ev, old, p);
+        dc[p] = apk_counted_e(x, t, p) - apk_counted_e(x, old, p);
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             k->r1[c][p] -= dc[p];
             k->r2[c][p] -= dp;
@@ -276,24 +375,78 @@ static inline void apk_set(struct apk *k,
 }
 
 /* Recomputes the room bounds from the room left: O(circuits). */
-static inline void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
+static APK_OUTLINE void apk_bound_refresh(struct apk *k, const struct ampshare_policy_input *in)
 {
+    static const int32_t none[3] = {APK_ROOM_INF, APK_ROOM_INF, APK_ROOM_INF};
     for (size_t c = 0; c < in->n_circuit; c++) {
-        for (int p = 0; p < 3; p++) {
-            int32_t b2 = apk_max32(k->r2[c][p], 0);
-            int32_t b12 = apk_min32(b2, apk_max32(k->r1[c][p], 0));
-            if (c > 0) {
-                b2 = apk_min32(b2, k->bound2[k->par[c]][p]);
-                b12 = apk_min32(b12, k->bound12[k->par[c]][p]);
-            }
-            k->bound2[c][p] = b2;
-            k->bound12[c][p] = b12;
-        }
+        const int32_t *r1 = k->r1[c], *r2 = k->r2[c];
+        const int32_t *up2 = c > 0 ? k->bound2[k->par[c]] : none;
+        const int32_t *up12 = c > 0 ? k->bound12[k->par[c]] : none;
+        int32_t *b2 = k->bound2[c], *b12 = k->bound12[c];
+        /* the three phases written out: the loop compiled to three times the instructions */
+        int32_t v0 = apk_max32(r2[0], 0), v1 = apk_max32(r2[1], 0), v2 = apk_max32(r2[2], 0);
+        int32_t w0 = apk_min32(v0, apk_max32(r1[0], 0)), w1 = apk_min32(v1, apk_max32(r1[1], 0)),
+                w2 = apk_min32(v2, apk_max32(r1[2], 0));
+        b2[0] = apk_min32(v0, up2[0]);
+        b2[1] = apk_min32(v1, up2[1]);
+        b2[2] = apk_min32(v2, up2[2]);
+        b12[0] = apk_min32(w0, up12[0]);
+        b12[1] = apk_min32(w1, up12[1]);
+        b12[2] = apk_min32(w2, up12[2]);
     }
     k->bound_ok = true;
+    k->bound_loose = false;
+    k->walked = 0;
 }
 
-/* An upper bound of apk_room() for EVSE e, without walking the tree. */
+/* A walk up the tree found circuit c without room on phase p: c's room, exact now, caps the
+ * bounds of c and of every circuit below it on p, so the next cars there are turned away
+ * without a walk. O(circuits after c). */
+static APK_OUTLINE void
+apk_bound_lower(struct apk *k, const struct ampshare_policy_input *in, int32_t c, int p)
+{
+    if (!k->bound_ok) {
+        return; /* recomputed from scratch at the next use */
+    }
+    int32_t b2 = apk_max32(k->r2[c][p], 0);
+    int32_t b12 = apk_min32(b2, apk_max32(k->r1[c][p], 0));
+    /* parents come before children: x is below c when its parent is c or below c */
+    for (size_t x = (size_t)c; x < in->n_circuit; x++) {
+        int32_t px = k->par[x];
+        bool in_c = x == (size_t)c || (px >= c && k->below[px]);
+        k->below[x] = in_c;
+        if (in_c) {
+            k->bound2[x][p] = apk_min32(k->bound2[x][p], b2);
+            k->bound12[x][p] = apk_min32(k->bound12[x][p], b12);
+        }
+    }
+}
+
+/* Counts a walk up the tree that found no room (levels walked), for the bounds' upkeep. */
+static inline void apk_walked_in_vain(struct apk *k, const struct ampshare_policy_input *in, int n)
+{
+    k->walked += (uint32_t)n;
+    if (k->bound_loose && k->walked >= in->n_circuit) {
+        k->bound_ok = false; /* recomputed at the next apk_room_bound_e() */
+    }
+}
+
+/* An upper bound of apk_room() for EVSE e (at 0 or above), without walking the tree. */
+static inline int32_t
+apk_room_bound_e(struct apk *k, const struct ampshare_policy_input *in, const struct apk_ev *x)
+{
+    if (!k->bound_ok) {
+        apk_bound_refresh(k, in);
+    }
+    int32_t(*b)[3] = x->by_draw ? k->bound2 : k->bound12;
+    int32_t r = APK_ROOM_INF;
+    for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        r = apk_min32(r, b[x->circuit][apk_low_phase(pm)]);
+    }
+    return r;
+}
+
+/* An upper bound of apk_room() for EVSE ev, without walking the tree. */
 static inline int32_t apk_room_bound(struct apk *k,
                                      const struct ampshare_policy_input *in,
                                      const struct ampshare_policy_evse *ev)
@@ -317,16 +470,16 @@ static inline int32_t apk_room(const struct apk *k,
                                const struct ampshare_policy_output *out,
                                size_t e)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
     int32_t t = out->target_ma[e];
     int32_t room = APK_ROOM_INF;
-    bool by_draw = apk_counts_by_draw(k, ev);
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             room = apk_min32(room, k->r2[c][p]);
             /* an idle car counts min(t, draw): once t passes the draw, more counts nothing */
-            if (!by_draw || apk_max32(ev->draw_ma[p], 0) - apk_counted(k, ev, t, p) > k->r1[c][p]) {
+            if (!x->by_draw || x->draw[p] - apk_counted_e(x, t, p) > k->r1[c][p]) {
                 room = apk_min32(room, k->r1[c][p]);
             }
         }
@@ -346,54 +499,91 @@ static inline int32_t apk_room(const struct apk *k,
 static inline void
 apk_reserve_draw(struct apk *k, const struct ampshare_policy_input *in, size_t e, int sign)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-    int32_t m = apk_min_target(ev);
+    (void)in;
+    const struct apk_ev *x = &k->ev[e];
+    int32_t m = k->lo[e];
     if (sign < 0) {
         k->bound_ok = false;
+    } else {
+        k->bound_loose = true;
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
-            k->r1[c][p] -= sign * apk_counted(k, ev, m, p);
+            k->r1[c][p] -= sign * apk_counted_e(x, m, p);
         }
     }
 }
 
-/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. */
-static inline bool apk_admit(struct apk *k,
-                             const struct ampshare_policy_input *in,
-                             struct ampshare_policy_output *out,
-                             size_t e)
+/* apk_admit() once the bounds let EVSE e in: walks up the tree, and takes its minimum m off
+ * every circuit if it fits everywhere. */
+static APK_OUTLINE bool apk_admit_walk(struct apk *k,
+                                       const struct ampshare_policy_input *in,
+                                       struct ampshare_policy_output *out,
+                                       size_t e,
+                                       int32_t m)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-    int32_t m = k->lo[e];
-    if (out->target_ma[e] != 0 || ev->state == AMPSHARE_EVSE_UNPLUGGED || m > k->hi[e]) {
-        return false;
-    }
-    if (apk_room_bound(k, in, ev) < m) {
-        return false;
+    const struct apk_ev *x = &k->ev[e];
+    uint32_t ph = x->phases;
+    if (ph && !(ph & (ph - 1))) {
+        /* one phase, as most EVSEs: the same walks without the loop over phases */
+        int p = apk_low_phase(ph);
+        int32_t cm = apk_counted_e(x, m, p);
+        for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+            if (k->r2[c][p] < m || k->r1[c][p] < cm) {
+                apk_bound_lower(k, in, c, p);
+                return false;
+            }
+        }
+        for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+            k->r1[c][p] -= cm;
+            k->r2[c][p] -= m;
+        }
+        k->bound_loose = true;
+        out->target_ma[e] = m;
+        return true;
     }
     int32_t cm[3];
     for (int p = 0; p < 3; p++) {
-        cm[p] = apk_counted(k, ev, m, p);
+        cm[p] = apk_counted_e(x, m, p);
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ph; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             if (k->r2[c][p] < m || k->r1[c][p] < cm[p]) {
+                apk_bound_lower(k, in, c, p);
                 return false;
             }
         }
     }
-    for (int32_t c = ev->circuit; c >= 0; c = k->par[c]) {
-        for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+    for (int32_t c = x->circuit; c >= 0; c = k->par[c]) {
+        for (uint32_t pm = ph; pm; pm &= pm - 1) {
             int p = apk_low_phase(pm);
             k->r1[c][p] -= cm[p];
             k->r2[c][p] -= m;
         }
     }
+    k->bound_loose = true;
     out->target_ma[e] = m;
     return true;
+}
+
+/* Gives EVSE e (now at 0) its minimum if that fits. Returns true when admitted. The checks
+ * that turn most cars away in a shortage are inline; the walk up the tree is not. */
+static inline bool apk_admit(struct apk *k,
+                             const struct ampshare_policy_input *in,
+                             struct ampshare_policy_output *out,
+                             size_t e)
+{
+    const struct apk_ev *x = &k->ev[e];
+    int32_t m = k->lo[e];
+    if (out->target_ma[e] != 0 || !x->plugged || m > k->hi[e]) {
+        return false;
+    }
+    if (apk_room_bound_e(k, in, x) < m) {
+        return false;
+    }
+    return apk_admit_walk(k, in, out, e, m);
 }
 
 /* Raises EVSE e towards ceiling (clipped to its max) as far as the limits allow; an EVSE at 0
@@ -404,21 +594,22 @@ static inline int32_t apk_raise(struct apk *k,
                                 size_t e,
                                 int32_t ceiling)
 {
-    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    const struct apk_ev *x = &k->ev[e];
     int32_t t = out->target_ma[e];
-    if (ev->state == AMPSHARE_EVSE_UNPLUGGED || k->lo[e] > k->hi[e]) {
+    if (!x->plugged || k->lo[e] > k->hi[e]) {
         return t;
     }
-    int32_t top = ceiling < k->hi[e] ? apk_floor_step(ev, ceiling) : k->hi[e];
-    if (top <= t || apk_room_bound(k, in, ev) < (t > 0 ? apk_step(ev) : k->lo[e])) {
+    int32_t top = ceiling < k->hi[e] ? apk_floor_step_e(x, ceiling) : k->hi[e];
+    if (top <= t || apk_room_bound_e(k, in, x) < (t > 0 ? x->step : k->lo[e])) {
         return t;
     }
     int64_t reach = (int64_t)t + apk_room(k, in, out, e);
-    int32_t nt = apk_floor_step(ev, (int32_t)(reach < top ? reach : top));
+    int32_t nt = apk_floor_step_e(x, (int32_t)(reach < top ? reach : top));
     if (nt > t && nt >= k->lo[e]) {
         apk_set(k, in, out, e, nt);
         return nt;
     }
+    apk_walked_in_vain(k, in, 3);
     return t;
 }
 
@@ -440,14 +631,14 @@ static inline void apk_fill_equal(struct apk *k,
         size_t active = 0;
         for (size_t i = 0; i < n; i++) {
             size_t e = set[i];
-            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            const struct apk_ev *x = &k->ev[e];
             if (out->target_ma[e] <= 0 ||
-                out->target_ma[e] + apk_step(ev) > apk_min32(k->want[e], k->hi[e])) {
+                out->target_ma[e] + x->step > apk_min32(k->want[e], k->hi[e])) {
                 continue;
             }
             active++;
-            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-                k->cnt[ev->circuit][apk_low_phase(pm)]++;
+            for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+                k->cnt[x->circuit][apk_low_phase(pm)]++;
             }
         }
         if (active == 0) {
@@ -470,24 +661,23 @@ static inline void apk_fill_equal(struct apk *k,
         memset(k->d2, 0, nc * sizeof(*k->d2));
         for (size_t i = 0; i < n; i++) {
             size_t e = set[i];
-            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+            const struct apk_ev *x = &k->ev[e];
             int32_t t = out->target_ma[e];
             int32_t top = apk_min32(k->want[e], k->hi[e]);
-            if (t <= 0 || t + apk_step(ev) > top) {
+            if (t <= 0 || t + x->step > top) {
                 continue;
             }
             int32_t inc = APK_ROOM_INF;
-            for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
-                int p = apk_low_phase(pm);
-                inc = apk_min32(inc, k->share[ev->circuit][p]);
+            for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+                inc = apk_min32(inc, k->share[x->circuit][apk_low_phase(pm)]);
             }
-            int32_t nt = apk_floor_step(ev, apk_min32(top, t + apk_floor_step(ev, inc)));
+            int32_t nt = apk_floor_step_e(x, apk_min32(top, t + apk_floor_step_e(x, inc)));
             if (nt > t) {
                 /* the circuits above learn of it once, after the round */
-                for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
+                for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
                     int p = apk_low_phase(pm);
-                    k->d1[ev->circuit][p] += apk_counted(k, ev, nt, p) - apk_counted(k, ev, t, p);
-                    k->d2[ev->circuit][p] += nt - t;
+                    k->d1[x->circuit][p] += apk_counted_e(x, nt, p) - apk_counted_e(x, t, p);
+                    k->d2[x->circuit][p] += nt - t;
                 }
                 out->target_ma[e] = nt;
                 progress = true;
@@ -496,6 +686,7 @@ static inline void apk_fill_equal(struct apk *k,
         if (!progress) {
             break;
         }
+        k->bound_loose = true;
         for (size_t c = nc; c-- > 0;) {
             for (int p = 0; p < 3; p++) {
                 if (c > 0) {
@@ -536,6 +727,31 @@ apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma, int32_
     return apk_max32(apk_min_target(ev), apk_min32(w, top));
 }
 
+/* apk_demand() for EVSE e, after apk_begin(): the same ceiling from the kit's copy. */
+static inline int32_t apk_demand_e(const struct apk *k,
+                                   const struct ampshare_policy_input *in,
+                                   size_t e,
+                                   int32_t take_margin_ma,
+                                   int32_t headroom_ma)
+{
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    const struct apk_ev *x = &k->ev[e];
+    int32_t top = k->hi[e];
+    int32_t d = 0;
+    for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
+        d = apk_max32(d, ev->draw_ma[apk_low_phase(pm)]);
+    }
+    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
+        d + take_margin_ma >= ev->offered_ma) {
+        return top;
+    }
+    int32_t s = x->step;
+    int32_t w = d + headroom_ma;
+    int32_t r = apk_mod(w, s);
+    w = r ? w - r + s : w;
+    return apk_max32(k->lo[e], apk_min32(w, top));
+}
+
 static inline bool apk_key_less(const struct apk_key *a, const struct apk_key *b)
 {
     return a->key < b->key || (a->key == b->key && a->idx < b->idx);
@@ -573,6 +789,54 @@ static inline void apk_sort(struct apk_key *a, size_t n)
         a[end - 1] = tmp;
         apk_sift(a, 0, end - 1);
     }
+}
+
+/* Sorts a[0..n) like apk_sort, fast when it is almost sorted already: an insertion sort while
+ * it has moved fewer than 8 n entries, then heap sort. O(n) for a sorted array (and for a few
+ * entries out of place), O(n log n) at worst. The result is the same as apk_sort's: (key, idx)
+ * pairs are all different, so there is only one sorted order. */
+static inline void apk_sort_nearly(struct apk_key *a, size_t n)
+{
+    size_t budget = 8 * n + 16;
+    for (size_t i = 1; i < n; i++) {
+        if (!apk_key_less(&a[i], &a[i - 1])) {
+            continue;
+        }
+        struct apk_key x = a[i];
+        size_t j = i;
+        while (j > 0 && apk_key_less(&x, &a[j - 1])) {
+            a[j] = a[j - 1];
+            j--;
+            if (--budget == 0) {
+                a[j] = x;
+                apk_sort(a, n);
+                return;
+            }
+        }
+        a[j] = x;
+    }
+}
+
+/*
+ * Every EVSE 0..n-1 (n = in->n_evse) in the order of k->order_key[e], which the policy fills
+ * for each EVSE before the call, then of e: returns k->ord, n entries of (key, EVSE index).
+ * Between ticks the keys rarely change (plug-in times, tiers), so the last tick's order is kept
+ * and checked in one pass; only a change costs a sort. The answer never depends on what was
+ * kept: it is the one order of the (key, index) pairs.
+ */
+static inline const struct apk_key *apk_order(struct apk *k, size_t n)
+{
+    if (k->ord_n != n) {
+        for (size_t i = 0; i < n; i++) {
+            k->ord[i].idx = (uint32_t)i;
+        }
+        k->ord_n = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k->ord[i].key = k->order_key[k->ord[i].idx];
+    }
+    apk_sort_nearly(k->ord, n);
+    return k->ord;
 }
 
 /* ---- options ---- */

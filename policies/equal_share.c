@@ -45,10 +45,9 @@ eq_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare
     }
     size_t n = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (ev->state == AMPSHARE_EVSE_CHARGING && apk_can_charge(ev)) {
+        if (k->ev[e].state == AMPSHARE_EVSE_CHARGING && apk_can(k, e)) {
             if (apk_admit(k, in, out, e)) {
-                k->want[e] = apk_max_target(ev);
+                k->want[e] = k->hi[e];
                 k->set[n++] = (uint32_t)e;
             } else {
                 out->why[e] = AMPSHARE_WHY_SHED;
@@ -56,8 +55,7 @@ eq_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare
         }
     }
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (ev->state == AMPSHARE_EVSE_IDLE) {
+        if (k->ev[e].state == AMPSHARE_EVSE_IDLE) {
             apk_admit(k, in, out, e);
             out->why[e] = AMPSHARE_WHY_IDLE;
         }

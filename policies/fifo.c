@@ -43,18 +43,20 @@ static int fifo_allocate(void *state,
     if (rc != 0) {
         return rc;
     }
-    size_t n = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (apk_can_charge(ev)) {
-            k->key[n].key = ev->connected_since_ms;
-            k->key[n++].idx = (uint32_t)e;
+        k->order_key[e] = ampshare_policy_evse_at(in, e)->connected_since_ms;
+    }
+    /* plug-in order (then index), of the cars that can charge */
+    const struct apk_key *ord = apk_order(k, in->n_evse);
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_evse; i++) {
+        if (apk_can(k, ord[i].idx)) {
+            k->key[n++] = ord[i];
         }
     }
-    apk_sort(k->key, n);
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        bool idle = ampshare_policy_evse_at(in, e)->state != AMPSHARE_EVSE_CHARGING;
+        bool idle = k->ev[e].state != AMPSHARE_EVSE_CHARGING;
         if (!apk_admit(k, in, out, e)) {
             out->why[e] = idle ? AMPSHARE_WHY_IDLE : AMPSHARE_WHY_WAIT;
         } else if (idle) {
@@ -63,9 +65,8 @@ static int fifo_allocate(void *state,
     }
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (out->target_ma[e] > 0 && ev->state == AMPSHARE_EVSE_CHARGING) {
-            apk_raise(k, in, out, e, apk_max_target(ev));
+        if (out->target_ma[e] > 0 && k->ev[e].state == AMPSHARE_EVSE_CHARGING) {
+            apk_raise(k, in, out, e, k->hi[e]);
         }
     }
     return 0;

@@ -129,23 +129,22 @@ ir_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare
      * listed: probes get theirs next, then the fill, then the kept ones. */
     size_t n = 0, np = 0, nk = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (!apk_can_charge(ev)) {
+        if (!apk_can(k, e)) {
             continue;
         }
-        if (ev->state == AMPSHARE_EVSE_CHARGING) {
+        if (k->ev[e].state == AMPSHARE_EVSE_CHARGING) {
             if (apk_admit(k, in, out, e)) {
-                k->want[e] = apk_demand(ev, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
-                out->why[e] =
-                    k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
+                k->want[e] =
+                    apk_demand_e(k, in, e, (int32_t)s->take_margin_ma, (int32_t)s->headroom_ma);
+                out->why[e] = k->want[e] < k->hi[e] ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
                 k->set[n++] = (uint32_t)e;
             } else {
                 out->why[e] = AMPSHARE_WHY_SHED;
             }
             continue;
         }
-        bool keep = ampshare_policy_circuit_at(in, (size_t)ev->circuit)->overcommit_ma >=
-                    apk_min_target(ev);
+        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+        bool keep = ampshare_policy_circuit_at(in, (size_t)ev->circuit)->overcommit_ma >= k->lo[e];
         enum ir_class cls = idle_class(s, ev, in->now_ms, keep);
         if (cls == IR_PROBE) {
             s->probe[np++] = (uint32_t)e;

@@ -54,8 +54,7 @@ static int native_allocate(void *state,
     for (int pass = 0; pass < 2; pass++) {
         uint8_t want_state = pass == 0 ? AMPSHARE_EVSE_CHARGING : AMPSHARE_EVSE_IDLE;
         for (size_t e = 0; e < in->n_evse; e++) {
-            const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-            if (ev->state != want_state || !apk_can_charge(ev)) {
+            if (k->ev[e].state != want_state || !apk_can(k, e)) {
                 continue;
             }
             bool in_ = apk_admit(k, in, out, e);
@@ -64,9 +63,8 @@ static int native_allocate(void *state,
             } else if (!in_) {
                 out->why[e] = AMPSHARE_WHY_SHED;
             } else {
-                k->want[e] = apk_demand(ev, NATIVE_TAKE_MARGIN_MA, NATIVE_HEADROOM_MA);
-                out->why[e] =
-                    k->want[e] < apk_max_target(ev) ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
+                k->want[e] = apk_demand_e(k, in, e, NATIVE_TAKE_MARGIN_MA, NATIVE_HEADROOM_MA);
+                out->why[e] = k->want[e] < k->hi[e] ? AMPSHARE_WHY_DEMAND : AMPSHARE_WHY_POLICY;
                 k->set[n++] = (uint32_t)e;
             }
         }

@@ -11,6 +11,7 @@
 
 struct priority {
     struct apk k;
+    int32_t *tier; /* per EVSE, this tick: its priority (read once, then from here) */
 };
 
 static int prio_init(const struct ampshare_policy_host *host,
@@ -27,6 +28,11 @@ static int prio_init(const struct ampshare_policy_host *host,
         return -ENOMEM;
     }
     rc = apk_init(&s->k, host);
+    s->tier = rc == 0 ? calloc(s->k.max_evse, sizeof(*s->tier)) : NULL;
+    if (rc == 0 && !s->tier) {
+        apk_fini(&s->k);
+        rc = -ENOMEM;
+    }
     if (rc != 0) {
         free(s);
         return rc;
@@ -56,31 +62,34 @@ static int prio_allocate(void *state,
     if (rc != 0) {
         return rc;
     }
-    size_t n = 0;
     for (size_t e = 0; e < in->n_evse; e++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (apk_can_charge(ev)) {
-            k->key[n].key = prio_key(ev);
-            k->key[n++].idx = (uint32_t)e;
+        k->order_key[e] = prio_key(ev);
+        s->tier[e] = ev->priority;
+    }
+    /* the cars that can charge, in key order (then index) */
+    const struct apk_key *ord = apk_order(k, in->n_evse);
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_evse; i++) {
+        if (apk_can(k, ord[i].idx)) {
+            k->key[n++] = ord[i];
         }
     }
-    apk_sort(k->key, n);
     for (size_t i = 0; i < n; i++) {
         size_t e = k->key[i].idx;
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        bool charging = ev->state == AMPSHARE_EVSE_CHARGING;
+        bool charging = k->ev[e].state == AMPSHARE_EVSE_CHARGING;
         if (!apk_admit(k, in, out, e)) {
             out->why[e] = charging ? AMPSHARE_WHY_SHED : AMPSHARE_WHY_IDLE;
             continue;
         }
-        k->want[e] = charging ? apk_max_target(ev) : apk_min_target(ev);
+        k->want[e] = charging ? k->hi[e] : k->lo[e];
         out->why[e] = charging ? AMPSHARE_WHY_POLICY : AMPSHARE_WHY_IDLE;
     }
     /* fill tier by tier: a run of sorted entries with the same priority */
     for (size_t i = 0; i < n;) {
-        int32_t tier = ampshare_policy_evse_at(in, k->key[i].idx)->priority;
+        int32_t tier = s->tier[k->key[i].idx];
         size_t m = 0;
-        for (; i < n && ampshare_policy_evse_at(in, k->key[i].idx)->priority == tier; i++) {
+        for (; i < n && s->tier[k->key[i].idx] == tier; i++) {
             if (out->target_ma[k->key[i].idx] > 0) {
                 k->set[m++] = k->key[i].idx;
             }
@@ -95,6 +104,7 @@ static void prio_destroy(void *state)
     struct priority *s = state;
     if (s) {
         apk_fini(&s->k);
+        free(s->tier);
         free(s);
     }
 }

@@ -57,11 +57,16 @@ static int rr_init(const struct ampshare_policy_host *host,
 
 /* A car takes part in the rotation while it charges, or while it has not drawn since it was
  * plugged in (it must get a turn to start at all). */
-static bool rr_candidate(const struct ampshare_policy_evse *ev)
+static bool rr_candidate(const struct apk *k, const struct ampshare_policy_input *in, size_t e)
 {
-    return apk_can_charge(ev) &&
-           (ev->state == AMPSHARE_EVSE_CHARGING ||
-            (ev->state == AMPSHARE_EVSE_IDLE && ev->state_since_ms <= ev->connected_since_ms));
+    if (!apk_can(k, e)) {
+        return false;
+    }
+    if (k->ev[e].state == AMPSHARE_EVSE_CHARGING) {
+        return true;
+    }
+    const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
+    return ev->state == AMPSHARE_EVSE_IDLE && ev->state_since_ms <= ev->connected_since_ms;
 }
 
 /* Admits the candidates from start on, cyclically. Returns the EVSE index of the first car that
@@ -73,15 +78,13 @@ static size_t rr_admit(struct round_robin *s,
 {
     struct apk *k = &s->k;
     size_t first_out = in->n_evse, n = 0;
-    for (size_t j = 0; j < in->n_evse; j++) {
-        size_t e = (s->start + j) % in->n_evse;
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (!rr_candidate(ev)) {
+    size_t e = s->start; /* below n_evse */
+    for (size_t j = 0; j < in->n_evse; j++, e = e + 1 < in->n_evse ? e + 1 : 0) {
+        if (!rr_candidate(k, in, e)) {
             continue;
         }
         if (apk_admit(k, in, out, e)) {
-            k->want[e] =
-                ev->state == AMPSHARE_EVSE_CHARGING ? apk_max_target(ev) : apk_min_target(ev);
+            k->want[e] = k->ev[e].state == AMPSHARE_EVSE_CHARGING ? k->hi[e] : k->lo[e];
             out->why[e] = AMPSHARE_WHY_POLICY;
             k->set[n++] = (uint32_t)e;
         } else {
@@ -128,8 +131,7 @@ rr_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare
     }
     apk_fill_equal(k, in, out, k->set, n);
     for (size_t e = 0; e < in->n_evse; e++) {
-        const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
-        if (ev->state == AMPSHARE_EVSE_IDLE && !rr_candidate(ev)) {
+        if (k->ev[e].state == AMPSHARE_EVSE_IDLE && !rr_candidate(k, in, e)) {
             apk_admit(k, in, out, e);
             out->why[e] = AMPSHARE_WHY_IDLE;
         }
