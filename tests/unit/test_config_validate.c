@@ -87,7 +87,9 @@ static const struct vcase cases[] = {
      "serves (twc-gen2.md §6.3)"},
     {BASE WC_OK("w1", "1111") WC_OK("w2", "1111"), false,
      "t.ini:14: [wallconnector w2] address: 1111 is also [wallconnector w1] (line 7)"},
-    {BASE WC_OK("w1", "7777"), false, "t.ini:9: [wallconnector w1] address: 7777 is the master's own"},
+    {BASE "[bus c]\ntransport = serial:/dev/ttyUSB1\nmaster_address = 1234\n"
+          "[wallconnector w1]\nbus = c\naddress = 1234\ncircuit = garage\nmax_current_a = 32\n",
+     false, "t.ini:12: [wallconnector w1] address: 1234 is the master's own"},
     {BASE "[wallconnector w]\nbus = nobus\naddress = auto\ncircuit = garage\nmax_current_a = 32\n",
      false, "t.ini:8: [wallconnector w] bus: no bus 'nobus'"},
     {BASE "[wallconnector w]\naddress = auto\ncircuit = garage\nmax_current_a = 32\n", false,
@@ -132,10 +134,11 @@ static const struct vcase cases[] = {
           "circuit = garage\nmax_current_a = 16\n", false,
      "t.ini:12: [evse e]: the name is also [wallconnector e] (line 7)"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = generic\nmeasures = grid\n", false,
-     "t.ini:9: [meter m] map = generic needs reg_* keys"},
+     "t.ini:9: [meter m] map = generic: set current_regs (1 or 3 registers), or at least "
+     "power_total_reg"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = eastron-sdm630\nmeasures = grid\n"
-          "reg_current_l1 = 6\n", false,
-     "t.ini:11: [meter m] reg_current_l1: reg_* keys need map = generic"},
+          "current_regs = 6\n", false,
+     "t.ini:11: [meter m] current_regs: only for map = generic (this map is eastron-sdm630)"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = x\n", false,
      "t.ini:7: [meter m] measures is missing (grid, circuit:NAME or evse)"},
     {BASE "[meter m]\nmap = x\nmeasures = grid\n", false, "t.ini:7: [meter m] transport is missing"},
