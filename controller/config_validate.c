@@ -545,7 +545,14 @@ static void check_evses(struct cfg_vctx *v)
     const struct config *cfg = v->cfg;
     char a[24];
     if (cfg->n_wc + cfg->n_evse > CFG_EVSE_MAX) {
-        cfg_verr(v, 0, "more than %d EVSEs (Wall Connectors and [evse] together)", CFG_EVSE_MAX);
+        /* at the section that is one too many: both lists are in file order */
+        size_t w = 0, e = 0;
+        int line = 0;
+        for (size_t k = 0; k <= CFG_EVSE_MAX; k++) {
+            bool wc = e >= cfg->n_evse || (w < cfg->n_wc && cfg->wc[w].line < cfg->evse[e].line);
+            line = wc ? cfg->wc[w++].line : cfg->evse[e++].line;
+        }
+        cfg_verr(v, line, "more than %d EVSEs (Wall Connectors and [evse] together)", CFG_EVSE_MAX);
     }
     for (size_t i = 0; i < cfg->n_evse; i++) {
         const struct cfg_evse *e = &cfg->evse[i];

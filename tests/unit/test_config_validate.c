@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
@@ -256,6 +257,38 @@ START_TEST(test_site_refuses_an_invalid_config_with_its_first_error)
 
 END_TEST
 
+/* One EVSE too many is reported at its own section: a Wall Connector and 1024 [evse] after it. */
+START_TEST(test_too_many_evses_names_the_first_one_too_many)
+{
+    size_t cap = 64 * 1100;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    size_t w = (size_t)snprintf(text, cap, BASE WC_OK("w", "auto"));
+    for (int i = 0; i < 1024; i++) {
+        w += (size_t)snprintf(text + w, cap - w,
+                              "[evse e%d]\ncontrol = none\ncircuit = garage\nmax_current_a = 16\n",
+                              i);
+    }
+    ck_assert_uint_lt(w, cap);
+    struct cfg_diag *diag = calloc(1, sizeof(*diag));
+    struct config cfg;
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, diag), 0);
+    ck_assert_int_eq(cfg_validate(&cfg, diag), -EINVAL);
+    /* lines 1..6 BASE, 7..11 the Wall Connector, then 4 lines per [evse]: e1023 at 4104 */
+    bool found = false;
+    for (size_t i = 0; i < diag->n; i++) {
+        found = found || strcmp(diag->item[i].text, "t.ini:4104: more than 1024 EVSEs (Wall "
+                                                    "Connectors and [evse] together)") == 0;
+    }
+    ck_assert(found);
+    cfg_free(&cfg);
+    free(diag);
+    free(text);
+}
+
+END_TEST
+
 static Suite *config_validate_suite(void)
 {
     Suite *s = suite_create("config_validate");
@@ -264,6 +297,7 @@ static Suite *config_validate_suite(void)
     tcase_add_test(tc, test_validate_clean_base_site_has_no_message);
     tcase_add_test(tc, test_site_clamps_a_charger_above_its_circuit);
     tcase_add_test(tc, test_site_refuses_an_invalid_config_with_its_first_error);
+    tcase_add_test(tc, test_too_many_evses_names_the_first_one_too_many);
     suite_add_tcase(s, tc);
     return s;
 }
