@@ -38,8 +38,7 @@ enum key_type {
     K_U32,
     K_I32,
     K_PMAP,
-    K_ADDR,
-    K_ADDR_AUTO,
+    K_ADDR_AUTO, /* a TWC ID or auto */
     K_MEASURES,
 };
 
@@ -76,7 +75,7 @@ static const struct key_def circuit_keys[] = {
 };
 static const struct key_def bus_keys[] = {
     KD("transport", K_TRANSPORT, cfg_bus, transport, 0, 0),
-    KD("master_address", K_ADDR, cfg_bus, master_address, 0, 0),
+    KD("master_address", K_ADDR_AUTO, cfg_bus, master_address, 0, 0),
     KD("stale_timeout_ms", K_U32, cfg_bus, stale_timeout, 500, 600000),
 };
 static const struct key_def wc_keys[] = {
@@ -166,7 +165,10 @@ static void kv_free(struct cfg_kvlist *l)
 void cfg_free(struct config *cfg)
 {
     for (size_t i = 0; i < cfg->n_meter; i++) {
-        kv_free(&cfg->meter[i].regs);
+        kv_free(&cfg->meter[i].map_keys);
+    }
+    for (size_t i = 0; i < cfg->n_evse; i++) {
+        kv_free(&cfg->evse[i].control_keys);
     }
     kv_free(&cfg->policy.options);
     free(cfg->circuit);
@@ -742,13 +744,13 @@ static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
         f->line = x->line;
         return true;
     }
-    case K_ADDR:
     case K_ADDR_AUTO: {
         struct cfg_addr *f = field;
-        if (kd->type == K_ADDR_AUTO && strcmp(v, "auto") == 0) {
+        if (strcmp(v, "auto") == 0) {
+            f->v = 0;
             f->is_auto = true;
             f->line = x->line;
-            return false;
+            return true;
         }
         const char *h = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
         size_t n = strlen(h);
@@ -757,8 +759,8 @@ static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
                               ? strtoul(h, &end, 16)
                               : 0x10000;
         if (a > 0xffff) {
-            perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits%s)", x->label, key, v,
-                 kd->type == K_ADDR_AUTO ? " or auto" : "");
+            perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits or auto)", x->label, key,
+                 v);
             return false;
         }
         f->v = (uint16_t)a;
@@ -833,7 +835,6 @@ static int *line_of(enum key_type t, void *field)
         return &((struct cfg_i32 *)field)->line;
     case K_PMAP:
         return &((struct cfg_pmap *)field)->line;
-    case K_ADDR:
     case K_ADDR_AUTO:
         return &((struct cfg_addr *)field)->line;
     }
@@ -870,15 +871,22 @@ static int on_key(void *user, const char *section, const char *key, const char *
         }
         return 1;
     }
-    if (x->kind == SECT_METER && strncmp(key, "reg_", 4) == 0) {
-        add_kv(x, &x->cfg->meter[x->index].regs, key, value);
-        return 1;
-    }
     const struct key_def *kd = NULL;
     for (size_t i = 0; i < x->def->n_keys; i++) {
         if (strcmp(x->def->keys[i].key, key) == 0) {
             kd = &x->def->keys[i];
         }
+    }
+    /* Keys that belong to the Modbus driver are kept as written: which ones exist depends on
+     * the map or model named in the same section, perhaps further down, so cfg_validate checks
+     * them (config_modbus.c). */
+    if (!kd && x->kind == SECT_METER) {
+        add_kv(x, &x->cfg->meter[x->index].map_keys, key, value);
+        return 1;
+    }
+    if (!kd && x->kind == SECT_EVSE && strncmp(key, "control_", 8) == 0) {
+        add_kv(x, &x->cfg->evse[x->index].control_keys, key, value);
+        return 1;
     }
     if (!kd) {
         perr(x, "%s: unknown key '%s'", x->label, key);

@@ -20,8 +20,8 @@
 #define CFG_NAME_MAX     32  /* section names: [circuit garage] */
 #define CFG_TEXT_MAX     256 /* free text values: transports, paths */
 #define CFG_KEY_MAX      48
-#define CFG_DIAG_MAX     64 /* messages kept; more are counted in cfg_diag.dropped */
-#define CFG_DIAG_TEXT    256
+#define CFG_DIAG_MAX     64   /* messages kept; more are counted in cfg_diag.dropped */
+#define CFG_DIAG_TEXT    512  /* a message may list every meter map by name */
 #define CFG_SECTIONS_MAX 4096 /* sections of all kinds in one file */
 
 /* Capacity of one site (the model is allocated once to these bounds). */
@@ -114,8 +114,9 @@ struct cfg_bus {
     int line;
     char name[CFG_NAME_MAX];
     struct cfg_text transport;
-    struct cfg_addr master_address; /* default 7777 */
-    struct cfg_u32 stale_timeout;   /* stale_timeout_ms (10000) */
+    struct cfg_addr
+        master_address;           /* our TWC ID, or auto (the default): see site_bus_pick_master */
+    struct cfg_u32 stale_timeout; /* stale_timeout_ms (10000) */
 };
 
 struct cfg_wc { /* [wallconnector NAME] */
@@ -152,7 +153,8 @@ struct cfg_meter {
     struct cfg_u32 poll_interval; /* poll_interval_ms (1000) */
     struct cfg_u32 stale_timeout; /* stale_timeout_ms (10000) */
     struct cfg_ma stale_current;  /* stale_current_a: assumed load while stale */
-    struct cfg_kvlist regs;       /* reg_* keys, for map = generic */
+    struct cfg_kvlist map_keys;   /* every other key, as written: for map = generic, the
+                                   * keys of mb_map_generic_set(); otherwise each is an error */
 };
 
 struct cfg_evse { /* [evse NAME]: a third-party EVSE */
@@ -162,7 +164,9 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     struct cfg_text control; /* none | modbus */
     struct cfg_text control_transport;
     struct cfg_u32 control_unit_id;
-    struct cfg_text control_map;
+    struct cfg_text control_map;    /* a model of mb_evse_find(), or generic */
+    struct cfg_kvlist control_keys; /* the other control_* keys, as written: for control_map =
+                                     * generic, mb_evse_generic_set() keys with control_ ahead */
     struct cfg_name circuit;
     struct cfg_ma max_current;
     struct cfg_ma min_current;
@@ -211,14 +215,14 @@ struct cfg_diag {
 };
 
 /* Defaults that validation and the site builder share. */
-#define CFG_DEFAULT_MIN_MA         6000 /* IEC 61851 / J1772 minimum; twc-gen2.md §5.3 (v2) */
-#define CFG_DEFAULT_THRESHOLD_MA   1000 /* below 1 A a car counts as idle (anchors.md 2.4) */
-#define CFG_DEFAULT_INTERVAL_MS    1000
-#define CFG_DEFAULT_STALE_MS       10000
-#define CFG_DEFAULT_POLL_MS        1000
-#define CFG_DEFAULT_VOLTAGE_V      230
-#define CFG_DEFAULT_MASTER_ADDRESS 0x7777 /* TWCManager's fake-master ID, twc-gen2.md §4.3 */
-#define CFG_DEFAULT_POLICY         "idle_reclaim"
+#define CFG_DEFAULT_MIN_MA       6000 /* IEC 61851 / J1772 minimum; twc-gen2.md §5.3 (v2) */
+#define CFG_DEFAULT_THRESHOLD_MA 1000 /* below 1 A a car counts as idle (anchors.md 2.4) */
+#define CFG_DEFAULT_INTERVAL_MS  1000
+#define CFG_DEFAULT_STALE_MS     10000
+#define CFG_DEFAULT_POLL_MS      1000
+#define CFG_DEFAULT_VOLTAGE_V    230
+#define CFG_TWCMANAGER_ID        0x7777 /* TWCManager's fixed fake-master ID (twcmanager-peer.md) */
+#define CFG_DEFAULT_POLICY       "idle_reclaim"
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);

@@ -11,44 +11,27 @@
 #include <string.h>
 
 #include "controller/config.h"
+#include "controller/config_internal.h"
 #include "controller/policy_loader.h"
 
-struct vctx {
-    const struct config *cfg;
-    struct cfg_diag *diag;
-    int32_t *parent; /* resolved circuit tree */
-    uint8_t *mask;
-};
-
-static void verr(struct vctx *v, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void vwarn(struct vctx *v, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void vmsg(struct vctx *v, bool warning, int line, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-
-static void vmsg(struct vctx *v, bool warning, int line, const char *fmt, va_list ap)
+void cfg_verr(struct cfg_vctx *v, int line, const char *fmt, ...)
 {
     char msg[CFG_DIAG_TEXT];
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    cfg_diag_add(v->diag, warning, v->cfg->file, line, "%s", msg);
+    va_end(ap);
+    cfg_diag_add(v->diag, false, v->cfg->file, line, "%s", msg);
 }
 
-static void verr(struct vctx *v, int line, const char *fmt, ...)
+void cfg_vwarn(struct cfg_vctx *v, int line, const char *fmt, ...)
 {
+    char msg[CFG_DIAG_TEXT];
     va_list ap;
     va_start(ap, fmt);
-    vmsg(v, false, line, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-}
-
-static void vwarn(struct vctx *v, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(v, true, line, fmt, ap);
-    va_end(ap);
+    cfg_diag_add(v->diag, true, v->cfg->file, line, "%s", msg);
 }
 
 /* ---- derived values ---- */
@@ -195,7 +178,7 @@ static int32_t mask_min_limit(const int32_t lim[3], uint8_t mask)
     return m == INT32_MAX ? 0 : m;
 }
 
-static void circuit_limits(const struct vctx *v, int idx, int32_t out[3])
+static void circuit_limits(const struct cfg_vctx *v, int idx, int32_t out[3])
 {
     const struct cfg_ma3 *l = idx == -1 ? &v->cfg->site.supply_limit : &v->cfg->circuit[idx].limit;
     for (int p = 0; p < 3; p++) {
@@ -208,68 +191,72 @@ static const char *circuit_name(const struct config *cfg, int idx)
     return idx == -1 ? "supply" : cfg->circuit[idx].name;
 }
 
-static void check_site(struct vctx *v)
+static void check_site(struct cfg_vctx *v)
 {
     const struct cfg_site *s = &v->cfg->site;
     char a[24], b[24];
     if (!s->line) {
-        verr(v, 0, "the [site] section is missing");
+        cfg_verr(v, 0, "the [site] section is missing");
         return;
     }
     if (s->phases.line && s->phases.v == 2) {
-        verr(v, s->phases.line, "[site] phases: 2 is not supported (1 or 3)");
+        cfg_verr(v, s->phases.line, "[site] phases: 2 is not supported (1 or 3)");
     }
     if (!s->supply_limit.line) {
-        verr(v, s->line, "[site] supply_limit_a is missing");
+        cfg_verr(v, s->line, "[site] supply_limit_a is missing");
     } else {
         if (cfg_site_phase_mask(v->cfg) == 0x1 && s->supply_limit.n == 3) {
-            verr(v, s->supply_limit.line, "[site] supply_limit_a: three values for a 1-phase site");
+            cfg_verr(v, s->supply_limit.line,
+                     "[site] supply_limit_a: three values for a 1-phase site");
         }
         for (int p = 0; p < 3; p++) {
             if (s->supply_limit.ma[p] <= 0) {
-                verr(v, s->supply_limit.line, "[site] supply_limit_a: must be above 0 A");
+                cfg_verr(v, s->supply_limit.line, "[site] supply_limit_a: must be above 0 A");
                 break;
             }
         }
     }
     int32_t min = s->min_current.line ? s->min_current.ma : CFG_DEFAULT_MIN_MA;
     if (s->min_current.line && (min < 1000 || min > 80000)) {
-        verr(v, s->min_current.line, "[site] min_current_a: %s A is outside 1..80 A",
-             cfg_fmt_amps(min, a, sizeof(a)));
+        cfg_verr(v, s->min_current.line, "[site] min_current_a: %s A is outside 1..80 A",
+                 cfg_fmt_amps(min, a, sizeof(a)));
     }
     int32_t thr = s->charging_threshold.line ? s->charging_threshold.ma : CFG_DEFAULT_THRESHOLD_MA;
     if (s->charging_threshold.line && (thr <= 0 || thr > min)) {
-        verr(v, s->charging_threshold.line,
-             "[site] charging_threshold_a: %s A must be above 0 and at most min_current_a (%s A)",
-             cfg_fmt_amps(thr, a, sizeof(a)), cfg_fmt_amps(min, b, sizeof(b)));
+        cfg_verr(
+            v, s->charging_threshold.line,
+            "[site] charging_threshold_a: %s A must be above 0 and at most min_current_a (%s A)",
+            cfg_fmt_amps(thr, a, sizeof(a)), cfg_fmt_amps(min, b, sizeof(b)));
     }
     if (s->overcommit.line && s->supply_limit.line &&
         s->overcommit.ma > mask_min_limit(s->supply_limit.ma, cfg_site_phase_mask(v->cfg))) {
-        verr(v, s->overcommit.line, "[site] overcommit_a: above the supply limit");
+        cfg_verr(v, s->overcommit.line, "[site] overcommit_a: above the supply limit");
     }
 }
 
-static void check_circuits(struct vctx *v)
+static void check_circuits(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
     char a[24], b[24];
     if (cfg->n_circuit > CFG_CIRCUIT_MAX) {
-        verr(v, cfg->circuit[CFG_CIRCUIT_MAX].line, "more than %d circuits", CFG_CIRCUIT_MAX);
+        cfg_verr(v, cfg->circuit[CFG_CIRCUIT_MAX].line, "more than %d circuits", CFG_CIRCUIT_MAX);
     }
     for (size_t i = 0; i < cfg->n_circuit; i++) {
         const struct cfg_circuit *c = &cfg->circuit[i];
         if (!c->limit.line) {
-            verr(v, c->line, "[circuit %s] limit_a is missing", c->name);
+            cfg_verr(v, c->line, "[circuit %s] limit_a is missing", c->name);
         }
         int pidx = c->parent.line ? cfg_find_circuit(cfg, c->parent.s) : -1;
         if (pidx == -2) {
-            verr(v, c->parent.line, "[circuit %s] parent: no circuit '%s'", c->name, c->parent.s);
+            cfg_verr(v, c->parent.line, "[circuit %s] parent: no circuit '%s'", c->name,
+                     c->parent.s);
             continue;
         }
         if (v->parent[i] == -2) {
-            verr(v, c->parent.line,
-                 "[circuit %s] parent: the chain through '%s' never reaches the supply (a loop)",
-                 c->name, c->parent.s);
+            cfg_verr(
+                v, c->parent.line,
+                "[circuit %s] parent: the chain through '%s' never reaches the supply (a loop)",
+                c->name, c->parent.s);
             continue;
         }
         uint8_t pm = cfg_circuit_mask(cfg, v->mask, pidx);
@@ -277,27 +264,29 @@ static void check_circuits(struct vctx *v)
             continue; /* the parent's own error is enough */
         }
         if (c->phases.line && c->phases.v == 2) {
-            verr(v, c->phases.line, "[circuit %s] phases: 2 is not supported (1 or 3)", c->name);
+            cfg_verr(v, c->phases.line, "[circuit %s] phases: 2 is not supported (1 or 3)",
+                     c->name);
             continue;
         }
         if (c->phases.line && c->phases.v == 3 && pm != 0x7) {
-            verr(v, c->phases.line, "[circuit %s] phases: 3 under the 1-phase %s", c->name,
-                 circuit_name(cfg, pidx));
+            cfg_verr(v, c->phases.line, "[circuit %s] phases: 3 under the 1-phase %s", c->name,
+                     circuit_name(cfg, pidx));
             continue;
         }
         if (c->phase.line && c->phases.line && c->phases.v == 3) {
-            verr(v, c->phase.line, "[circuit %s] phase: only for a 1-phase circuit", c->name);
+            cfg_verr(v, c->phase.line, "[circuit %s] phase: only for a 1-phase circuit", c->name);
             continue;
         }
         if (!v->mask[i]) {
             if (c->phase.line) {
-                verr(v, c->phase.line, "[circuit %s] phase: must be one phase that %s carries",
-                     c->name, circuit_name(cfg, pidx));
+                cfg_verr(v, c->phase.line, "[circuit %s] phase: must be one phase that %s carries",
+                         c->name, circuit_name(cfg, pidx));
             } else {
-                verr(v, c->phases.line ? c->phases.line : c->line,
-                     "[circuit %s] a 1-phase circuit under a 3-phase one needs phase = L1, L2 or "
-                     "L3",
-                     c->name);
+                cfg_verr(
+                    v, c->phases.line ? c->phases.line : c->line,
+                    "[circuit %s] a 1-phase circuit under a 3-phase one needs phase = L1, L2 or "
+                    "L3",
+                    c->name);
             }
             continue;
         }
@@ -305,8 +294,8 @@ static void check_circuits(struct vctx *v)
             continue;
         }
         if (c->limit.n == 3 && v->mask[i] != 0x7) {
-            verr(v, c->limit.line, "[circuit %s] limit_a: three values for a 1-phase circuit",
-                 c->name);
+            cfg_verr(v, c->limit.line, "[circuit %s] limit_a: three values for a 1-phase circuit",
+                     c->name);
         }
         int32_t plim[3];
         circuit_limits(v, pidx, plim);
@@ -315,48 +304,58 @@ static void check_circuits(struct vctx *v)
                 continue;
             }
             if (c->limit.ma[p] <= 0) {
-                verr(v, c->limit.line, "[circuit %s] limit_a: must be above 0 A", c->name);
+                cfg_verr(v, c->limit.line, "[circuit %s] limit_a: must be above 0 A", c->name);
                 break;
             }
             if (c->limit.ma[p] > plim[p] && plim[p] > 0) {
-                vwarn(v, c->limit.line,
-                      "[circuit %s] limit_a: %s A on L%d is above its parent %s's %s A (allowed; "
-                      "the parent still limits)",
-                      c->name, cfg_fmt_amps(c->limit.ma[p], a, sizeof(a)), p + 1,
-                      circuit_name(cfg, pidx), cfg_fmt_amps(plim[p], b, sizeof(b)));
+                cfg_vwarn(
+                    v, c->limit.line,
+                    "[circuit %s] limit_a: %s A on L%d is above its parent %s's %s A (allowed; "
+                    "the parent still limits)",
+                    c->name, cfg_fmt_amps(c->limit.ma[p], a, sizeof(a)), p + 1,
+                    circuit_name(cfg, pidx), cfg_fmt_amps(plim[p], b, sizeof(b)));
             }
         }
         if (c->overcommit.line && c->overcommit.ma > mask_min_limit(c->limit.ma, v->mask[i])) {
-            verr(v, c->overcommit.line, "[circuit %s] overcommit_a: above the circuit's limit",
-                 c->name);
+            cfg_verr(v, c->overcommit.line, "[circuit %s] overcommit_a: above the circuit's limit",
+                     c->name);
         }
     }
 }
 
-static void check_buses(struct vctx *v)
+static void check_buses(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
     if (cfg->n_bus > CFG_BUS_MAX) {
-        verr(v, cfg->bus[CFG_BUS_MAX].line, "more than %d buses", CFG_BUS_MAX);
+        cfg_verr(v, cfg->bus[CFG_BUS_MAX].line, "more than %d buses", CFG_BUS_MAX);
     }
     for (size_t i = 0; i < cfg->n_bus; i++) {
         const struct cfg_bus *b = &cfg->bus[i];
         if (!b->transport.line) {
-            verr(v, b->line, "[bus %s] transport is missing", b->name);
+            cfg_verr(v, b->line, "[bus %s] transport is missing", b->name);
         }
-        if (b->master_address.line &&
-            (b->master_address.v == 0x0000 || b->master_address.v == 0xffff)) {
-            verr(v, b->master_address.line, "[bus %s] master_address: %04x is reserved", b->name,
-                 b->master_address.v);
+        const struct cfg_addr *ma = &b->master_address;
+        if (ma->line > 0 && !ma->is_auto && (ma->v == 0x0000 || ma->v == 0xffff)) {
+            cfg_verr(v, ma->line, "[bus %s] master_address: %04x is reserved", b->name, ma->v);
+        } else if (ma->line > 0 && !ma->is_auto && ma->v == CFG_TWCMANAGER_ID) {
+            /* twcmanager-peer.md: TWCManager's master always uses 7777; twc-gen2.md §6.6: two
+             * masters on one bus fight, and equal IDs make each take the other's frames as
+             * echoes of its own. */
+            cfg_vwarn(v, ma->line,
+                      "[bus %s] master_address: 7777 is TWCManager's fixed master ID; should it "
+                      "ever run on this bus too, the two masters could not tell each other "
+                      "apart: use auto or another ID",
+                      b->name);
         }
         size_t n = 0;
         for (size_t w = 0; w < cfg->n_wc; w++) {
             if (cfg->wc[w].bus.line && strcmp(cfg->wc[w].bus.s, b->name) == 0 &&
                 ++n == CFG_WC_PER_BUS + 1) {
-                verr(v, cfg->wc[w].bus.line,
-                     "[wallconnector %s] bus: %s already has %d Wall Connectors, the most a Gen 2 "
-                     "master serves (twc-gen2.md §6.3)",
-                     cfg->wc[w].name, b->name, CFG_WC_PER_BUS);
+                cfg_verr(
+                    v, cfg->wc[w].bus.line,
+                    "[wallconnector %s] bus: %s already has %d Wall Connectors, the most a Gen 2 "
+                    "master serves (twc-gen2.md §6.3)",
+                    cfg->wc[w].name, b->name, CFG_WC_PER_BUS);
             }
         }
     }
@@ -374,22 +373,22 @@ struct evse_common {
     bool whole_amps;
 };
 
-static void check_evse_common(struct vctx *v, const struct evse_common *e)
+static void check_evse_common(struct cfg_vctx *v, const struct evse_common *e)
 {
     const struct config *cfg = v->cfg;
     char a[24], b[24];
     int ci = -2;
     if (!e->circuit->line) {
-        verr(v, e->line, "[%s %s] circuit is missing", e->kind, e->name);
+        cfg_verr(v, e->line, "[%s %s] circuit is missing", e->kind, e->name);
     } else if ((ci = cfg_find_circuit(cfg, e->circuit->s)) == -2) {
-        verr(v, e->circuit->line, "[%s %s] circuit: no circuit '%s'", e->kind, e->name,
-             e->circuit->s);
+        cfg_verr(v, e->circuit->line, "[%s %s] circuit: no circuit '%s'", e->kind, e->name,
+                 e->circuit->s);
     }
     int32_t min = e->min->line                 ? e->min->ma
                   : cfg->site.min_current.line ? cfg->site.min_current.ma
                                                : CFG_DEFAULT_MIN_MA;
     if (!e->max->line) {
-        verr(v, e->line, "[%s %s] max_current_a is missing", e->kind, e->name);
+        cfg_verr(v, e->line, "[%s %s] max_current_a is missing", e->kind, e->name);
         return;
     }
     int32_t max = e->max->ma;
@@ -397,42 +396,42 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
         /* twc-gen2.md §5.3: Wall Connectors take whole amps; 5 A is the v1 minimum, 80 A the
          * largest rotary setting */
         if (max % 1000 || max < 6000 || max > 80000) {
-            verr(v, e->max->line,
-                 "[%s %s] max_current_a: %s A is not a whole number of amps in "
-                 "6..80 (twc-gen2.md §5.3)",
-                 e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)));
+            cfg_verr(v, e->max->line,
+                     "[%s %s] max_current_a: %s A is not a whole number of amps in "
+                     "6..80 (twc-gen2.md §5.3)",
+                     e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)));
         }
         if (e->min->line && (min % 1000 || min < 5000)) {
-            verr(v, e->min->line,
-                 "[%s %s] min_current_a: %s A is not a whole number of amps of "
-                 "at least 5 (twc-gen2.md §5.3)",
-                 e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)));
+            cfg_verr(v, e->min->line,
+                     "[%s %s] min_current_a: %s A is not a whole number of amps of "
+                     "at least 5 (twc-gen2.md §5.3)",
+                     e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)));
         }
     } else {
         if (max <= 0) {
-            verr(v, e->max->line, "[%s %s] max_current_a: must be above 0 A", e->kind, e->name);
+            cfg_verr(v, e->max->line, "[%s %s] max_current_a: must be above 0 A", e->kind, e->name);
         }
         if (e->step_ma <= 0) {
             return; /* reported by the caller */
         }
         if (min % e->step_ma) {
-            verr(v, e->min->line ? e->min->line : e->line,
-                 "[%s %s] min_current_a: %s A is not a multiple of step_a", e->kind, e->name,
-                 cfg_fmt_amps(min, a, sizeof(a)));
+            cfg_verr(v, e->min->line ? e->min->line : e->line,
+                     "[%s %s] min_current_a: %s A is not a multiple of step_a", e->kind, e->name,
+                     cfg_fmt_amps(min, a, sizeof(a)));
         }
     }
     if (e->min->line && e->min->ma <= 0) {
-        verr(v, e->min->line, "[%s %s] min_current_a: must be above 0 A", e->kind, e->name);
+        cfg_verr(v, e->min->line, "[%s %s] min_current_a: must be above 0 A", e->kind, e->name);
     }
     if (min > max) {
-        verr(v, e->min->line ? e->min->line : e->max->line,
-             "[%s %s] min_current_a %s A is above max_current_a %s A", e->kind, e->name,
-             cfg_fmt_amps(min, a, sizeof(a)), cfg_fmt_amps(max, b, sizeof(b)));
+        cfg_verr(v, e->min->line ? e->min->line : e->max->line,
+                 "[%s %s] min_current_a %s A is above max_current_a %s A", e->kind, e->name,
+                 cfg_fmt_amps(min, a, sizeof(a)), cfg_fmt_amps(max, b, sizeof(b)));
     }
     if (e->stale->line && e->stale->ma != 0 && (e->stale->ma < min || e->stale->ma > max)) {
-        verr(v, e->stale->line, "[%s %s] stale_current_a: %s A is outside 0 or %s..%s A", e->kind,
-             e->name, cfg_fmt_amps(e->stale->ma, a, sizeof(a)), cfg_fmt_amps(min, b, sizeof(b)),
-             cfg_fmt_amps(max, a, sizeof(a)));
+        cfg_verr(v, e->stale->line, "[%s %s] stale_current_a: %s A is outside 0 or %s..%s A",
+                 e->kind, e->name, cfg_fmt_amps(e->stale->ma, a, sizeof(a)),
+                 cfg_fmt_amps(min, b, sizeof(b)), cfg_fmt_amps(max, a, sizeof(a)));
     }
     if (ci == -2) {
         return;
@@ -442,41 +441,42 @@ static void check_evse_common(struct vctx *v, const struct evse_common *e)
         return; /* the circuit's own error is enough */
     }
     if (e->phases->line && e->phases->v == 2) {
-        verr(v, e->phases->line, "[%s %s] phases: 2 is not supported (1 or 3)", e->kind, e->name);
+        cfg_verr(v, e->phases->line, "[%s %s] phases: 2 is not supported (1 or 3)", e->kind,
+                 e->name);
         return;
     }
     if (e->phases->line && e->phases->v == 3 && cm != 0x7) {
-        verr(v, e->phases->line, "[%s %s] phases: 3 on the 1-phase circuit %s", e->kind, e->name,
-             circuit_name(cfg, ci));
+        cfg_verr(v, e->phases->line, "[%s %s] phases: 3 on the 1-phase circuit %s", e->kind,
+                 e->name, circuit_name(cfg, ci));
         return;
     }
     uint8_t map[3];
     uint32_t phases = e->phases->line ? e->phases->v : 0;
     uint8_t em = cfg_evse_phases(e->map, phases, cm, map);
     if (!em) {
-        verr(v, e->map->line ? e->map->line : e->line,
-             "[%s %s] phase_map: needs one phase per EVSE phase, all on phases %s carries", e->kind,
-             e->name, circuit_name(cfg, ci));
+        cfg_verr(v, e->map->line ? e->map->line : e->line,
+                 "[%s %s] phase_map: needs one phase per EVSE phase, all on phases %s carries",
+                 e->kind, e->name, circuit_name(cfg, ci));
         return;
     }
     int32_t lim[3];
     circuit_limits(v, ci, lim);
     int32_t cmin = mask_min_limit(lim, em);
     if (cmin > 0 && min > cmin) {
-        verr(v, e->min->line ? e->min->line : e->max->line,
-             "[%s %s] min_current_a %s A is above circuit %s's %s A: it could never charge",
-             e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), circuit_name(cfg, ci),
-             cfg_fmt_amps(cmin, b, sizeof(b)));
+        cfg_verr(v, e->min->line ? e->min->line : e->max->line,
+                 "[%s %s] min_current_a %s A is above circuit %s's %s A: it could never charge",
+                 e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), circuit_name(cfg, ci),
+                 cfg_fmt_amps(cmin, b, sizeof(b)));
     } else if (cmin > 0 && max > cmin) {
-        vwarn(v, e->max->line,
-              "[%s %s] max_current_a %s A is above circuit %s's %s A; clamped to "
-              "%s A",
-              e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, ci),
-              cfg_fmt_amps(cmin, b, sizeof(b)), b);
+        cfg_vwarn(v, e->max->line,
+                  "[%s %s] max_current_a %s A is above circuit %s's %s A; clamped to "
+                  "%s A",
+                  e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, ci),
+                  cfg_fmt_amps(cmin, b, sizeof(b)), b);
     }
 }
 
-static void check_wallconnectors(struct vctx *v)
+static void check_wallconnectors(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
     for (size_t i = 0; i < cfg->n_wc; i++) {
@@ -488,27 +488,28 @@ static void check_wallconnectors(struct vctx *v)
             }
         }
         if (!w->bus.line) {
-            verr(v, w->line, "[wallconnector %s] bus is missing", w->name);
+            cfg_verr(v, w->line, "[wallconnector %s] bus is missing", w->name);
         } else if (!bus) {
-            verr(v, w->bus.line, "[wallconnector %s] bus: no bus '%s'", w->name, w->bus.s);
+            cfg_verr(v, w->bus.line, "[wallconnector %s] bus: no bus '%s'", w->name, w->bus.s);
         }
         if (!w->address.line) {
-            verr(v, w->line, "[wallconnector %s] address is missing (4 hex digits or auto)",
-                 w->name);
+            cfg_verr(v, w->line, "[wallconnector %s] address is missing (4 hex digits or auto)",
+                     w->name);
         } else if (!w->address.is_auto && bus) {
-            uint16_t master =
-                bus->master_address.line ? bus->master_address.v : CFG_DEFAULT_MASTER_ADDRESS;
-            if (w->address.v == master) {
-                verr(v, w->address.line, "[wallconnector %s] address: %04x is the master's own",
-                     w->name, w->address.v);
+            /* an auto master ID is picked around the configured slave IDs (site.h) */
+            const struct cfg_addr *master = &bus->master_address;
+            if (master->line > 0 && !master->is_auto && w->address.v == master->v) {
+                cfg_verr(v, w->address.line, "[wallconnector %s] address: %04x is the master's own",
+                         w->name, w->address.v);
             }
             for (size_t j = 0; j < i; j++) {
                 const struct cfg_wc *o = &cfg->wc[j];
                 if (o->address.line && !o->address.is_auto && o->address.v == w->address.v &&
                     strcmp(o->bus.s, w->bus.s) == 0) {
-                    verr(v, w->address.line,
-                         "[wallconnector %s] address: %04x is also [wallconnector %s] (line %d)",
-                         w->name, w->address.v, o->name, o->line);
+                    cfg_verr(
+                        v, w->address.line,
+                        "[wallconnector %s] address: %04x is also [wallconnector %s] (line %d)",
+                        w->name, w->address.v, o->name, o->line);
                 }
             }
         }
@@ -539,64 +540,76 @@ static int find_meter(const struct config *cfg, const char *name)
     return -1;
 }
 
-static void check_evses(struct vctx *v)
+static void check_evses(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
     char a[24];
     if (cfg->n_wc + cfg->n_evse > CFG_EVSE_MAX) {
-        verr(v, 0, "more than %d EVSEs (Wall Connectors and [evse] together)", CFG_EVSE_MAX);
+        /* at the section that is one too many: both lists are in file order */
+        size_t w = 0, e = 0;
+        int line = 0;
+        for (size_t k = 0; k <= CFG_EVSE_MAX; k++) {
+            bool wc = e >= cfg->n_evse || (w < cfg->n_wc && cfg->wc[w].line < cfg->evse[e].line);
+            line = wc ? cfg->wc[w++].line : cfg->evse[e++].line;
+        }
+        cfg_verr(v, line, "more than %d EVSEs (Wall Connectors and [evse] together)", CFG_EVSE_MAX);
     }
     for (size_t i = 0; i < cfg->n_evse; i++) {
         const struct cfg_evse *e = &cfg->evse[i];
         for (size_t w = 0; w < cfg->n_wc; w++) {
             if (strcmp(cfg->wc[w].name, e->name) == 0) {
-                verr(v, e->line, "[evse %s]: the name is also [wallconnector %s] (line %d)",
-                     e->name, e->name, cfg->wc[w].line);
+                cfg_verr(v, e->line, "[evse %s]: the name is also [wallconnector %s] (line %d)",
+                         e->name, e->name, cfg->wc[w].line);
             }
         }
         bool none = false;
         if (!e->control.line) {
-            verr(v, e->line, "[evse %s] control is missing (none or modbus)", e->name);
+            cfg_verr(v, e->line, "[evse %s] control is missing (none or modbus)", e->name);
         } else if (strcmp(e->control.s, "none") == 0) {
             none = true;
         } else if (strcmp(e->control.s, "modbus") != 0) {
-            verr(v, e->control.line, "[evse %s] control: '%s' is not none or modbus", e->name,
-                 e->control.s);
+            cfg_verr(v, e->control.line, "[evse %s] control: '%s' is not none or modbus", e->name,
+                     e->control.s);
         }
         if (none) {
             int line = e->control_transport.line ? e->control_transport.line
                        : e->control_unit_id.line ? e->control_unit_id.line
-                                                 : e->control_map.line;
+                       : e->control_map.line     ? e->control_map.line
+                       : e->control_keys.n       ? e->control_keys.kv[0].line
+                                                 : 0;
             if (line) {
-                verr(v, line, "[evse %s] control_* keys need control = modbus", e->name);
+                cfg_verr(v, line, "[evse %s] control_* keys need control = modbus", e->name);
             }
             if (!e->meter.line) {
-                verr(v, e->line, "[evse %s] control = none needs a meter", e->name);
+                cfg_verr(v, e->line, "[evse %s] control = none needs a meter", e->name);
             }
-        } else if (e->control.line && !e->control_transport.line) {
-            verr(v, e->line, "[evse %s] control = modbus needs control_transport", e->name);
+        } else if (e->control.line > 0 && strcmp(e->control.s, "modbus") == 0) {
+            if (!e->control_transport.line) {
+                cfg_verr(v, e->line, "[evse %s] control = modbus needs control_transport", e->name);
+            }
+            cfg_check_evse_modbus(v, e);
         }
         if (e->meter.line) {
             int m = find_meter(cfg, e->meter.s);
             if (m < 0) {
-                verr(v, e->meter.line, "[evse %s] meter: no meter '%s'", e->name, e->meter.s);
+                cfg_verr(v, e->meter.line, "[evse %s] meter: no meter '%s'", e->name, e->meter.s);
             } else if (cfg->meter[m].measures_kind != CFG_MEASURES_EVSE) {
-                verr(v, e->meter.line,
-                     "[evse %s] meter: %s does not measure an EVSE (measures = "
-                     "%s)",
-                     e->name, e->meter.s, cfg->meter[m].measures.s);
+                cfg_verr(v, e->meter.line,
+                         "[evse %s] meter: %s does not measure an EVSE (measures = "
+                         "%s)",
+                         e->name, e->meter.s, cfg->meter[m].measures.s);
             }
             for (size_t j = 0; j < i; j++) {
                 if (cfg->evse[j].meter.line && strcmp(cfg->evse[j].meter.s, e->meter.s) == 0) {
-                    verr(v, e->meter.line, "[evse %s] meter: %s already measures [evse %s]",
-                         e->name, e->meter.s, cfg->evse[j].name);
+                    cfg_verr(v, e->meter.line, "[evse %s] meter: %s already measures [evse %s]",
+                             e->name, e->meter.s, cfg->evse[j].name);
                 }
             }
         }
         int32_t step = e->step.line ? e->step.ma : 1000;
         if (e->step.line && (step <= 0 || step > 10000)) {
-            verr(v, e->step.line, "[evse %s] step_a: %s A is outside 0.001..10 A", e->name,
-                 cfg_fmt_amps(step, a, sizeof(a)));
+            cfg_verr(v, e->step.line, "[evse %s] step_a: %s A is outside 0.001..10 A", e->name,
+                     cfg_fmt_amps(step, a, sizeof(a)));
             step = 0;
         }
         struct evse_common c = {
@@ -615,42 +628,56 @@ static void check_evses(struct vctx *v)
     }
 }
 
-static void check_meters(struct vctx *v)
+static uint8_t phase_count(uint8_t mask)
+{
+    return (uint8_t)((mask & 1u) + ((mask >> 1) & 1u) + ((mask >> 2) & 1u));
+}
+
+/* The phases an [evse] loads (1 or 3), or 0 when its own keys are in error. */
+static uint8_t evse_phase_count(const struct cfg_vctx *v, const struct cfg_evse *e)
+{
+    if (e->phases.line > 0) {
+        return e->phases.v == 1 || e->phases.v == 3 ? (uint8_t)e->phases.v : 0;
+    }
+    if (e->phases.line < 0 || e->circuit.line <= 0) {
+        return 0;
+    }
+    uint8_t cm = cfg_circuit_mask(v->cfg, v->mask, cfg_find_circuit(v->cfg, e->circuit.s));
+    return cm == 0 ? 0 : cm == 0x7 ? 3 : 1;
+}
+
+static void check_meters(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
     int grid_line = 0;
     if (cfg->n_meter > CFG_METER_MAX) {
-        verr(v, cfg->meter[CFG_METER_MAX].line, "more than %d meters", CFG_METER_MAX);
+        cfg_verr(v, cfg->meter[CFG_METER_MAX].line, "more than %d meters", CFG_METER_MAX);
     }
     for (size_t i = 0; i < cfg->n_meter; i++) {
         const struct cfg_meter *m = &cfg->meter[i];
         if (!m->transport.line) {
-            verr(v, m->line, "[meter %s] transport is missing", m->name);
+            cfg_verr(v, m->line, "[meter %s] transport is missing", m->name);
         }
         if (!m->map.line) {
-            verr(v, m->line, "[meter %s] map is missing", m->name);
-        } else {
-            bool generic = strcmp(m->map.s, "generic") == 0;
-            if (generic && m->regs.n == 0) {
-                verr(v, m->map.line, "[meter %s] map = generic needs reg_* keys", m->name);
-            } else if (!generic && m->regs.n > 0) {
-                verr(v, m->regs.kv[0].line, "[meter %s] %s: reg_* keys need map = generic", m->name,
-                     m->regs.kv[0].key);
-            }
+            cfg_verr(v, m->line, "[meter %s] map is missing", m->name);
         }
         if (!m->measures.line) {
-            verr(v, m->line, "[meter %s] measures is missing (grid, circuit:NAME or evse)",
-                 m->name);
+            cfg_verr(v, m->line, "[meter %s] measures is missing (grid, circuit:NAME or evse)",
+                     m->name);
+            cfg_check_meter_modbus(v, m, 0, "");
             continue;
         }
         uint8_t target_mask = 0;
+        uint8_t evse_phases = 0;
+        char target[CFG_NAME_MAX + 16] = "";
         switch (m->measures_kind) {
         case CFG_MEASURES_GRID:
+            snprintf(target, sizeof(target), "the supply");
             if (grid_line) {
-                verr(v, m->measures.line,
-                     "[meter %s] measures: a grid meter is already given at "
-                     "line %d",
-                     m->name, grid_line);
+                cfg_verr(v, m->measures.line,
+                         "[meter %s] measures: a grid meter is already given at "
+                         "line %d",
+                         m->name, grid_line);
             }
             grid_line = m->measures.line;
             target_mask = cfg_site_phase_mask(cfg);
@@ -658,18 +685,19 @@ static void check_meters(struct vctx *v)
         case CFG_MEASURES_CIRCUIT: {
             int ci = cfg_find_circuit(cfg, m->measures_target);
             if (ci < 0) {
-                verr(v, m->measures.line, "[meter %s] measures: no circuit '%s'", m->name,
-                     m->measures_target);
+                cfg_verr(v, m->measures.line, "[meter %s] measures: no circuit '%s'", m->name,
+                         m->measures_target);
                 break;
             }
             target_mask = v->mask[ci];
+            snprintf(target, sizeof(target), "circuit %s", m->measures_target);
             for (size_t j = 0; j < i; j++) {
                 if (cfg->meter[j].measures_kind == CFG_MEASURES_CIRCUIT &&
                     strcmp(cfg->meter[j].measures_target, m->measures_target) == 0) {
-                    verr(v, m->measures.line,
-                         "[meter %s] measures: circuit %s is already "
-                         "measured by [meter %s]",
-                         m->name, m->measures_target, cfg->meter[j].name);
+                    cfg_verr(v, m->measures.line,
+                             "[meter %s] measures: circuit %s is already "
+                             "measured by [meter %s]",
+                             m->name, m->measures_target, cfg->meter[j].name);
                 }
             }
             break;
@@ -682,22 +710,26 @@ static void check_meters(struct vctx *v)
                 }
             }
             if (owner < 0) {
-                verr(v, m->measures.line,
-                     "[meter %s] measures: evse, but no [evse] names this "
-                     "meter",
-                     m->name);
+                cfg_verr(v, m->measures.line,
+                         "[meter %s] measures: evse, but no [evse] names this "
+                         "meter",
+                         m->name);
             } else if (m->measures_target[0] &&
                        strcmp(m->measures_target, cfg->evse[owner].name) != 0) {
-                verr(v, m->measures.line,
-                     "[meter %s] measures: evse:%s, but it is [evse %s] "
-                     "that names this meter",
-                     m->name, m->measures_target, cfg->evse[owner].name);
+                cfg_verr(v, m->measures.line,
+                         "[meter %s] measures: evse:%s, but it is [evse %s] "
+                         "that names this meter",
+                         m->name, m->measures_target, cfg->evse[owner].name);
+            }
+            if (owner >= 0) {
+                evse_phases = evse_phase_count(v, &cfg->evse[owner]);
+                snprintf(target, sizeof(target), "evse %s", cfg->evse[owner].name);
             }
             if (m->phase_map.line) {
-                verr(v, m->phase_map.line,
-                     "[meter %s] phase_map: an EVSE meter follows its "
-                     "EVSE's phase_map",
-                     m->name);
+                cfg_verr(v, m->phase_map.line,
+                         "[meter %s] phase_map: an EVSE meter follows its "
+                         "EVSE's phase_map",
+                         m->name);
             }
             break;
         }
@@ -707,29 +739,34 @@ static void check_meters(struct vctx *v)
         if (target_mask && m->phase_map.line) {
             for (uint8_t p = 0; p < m->phase_map.n; p++) {
                 if (!((target_mask >> m->phase_map.ph[p]) & 1u)) {
-                    verr(v, m->phase_map.line,
-                         "[meter %s] phase_map: L%d is not a phase of what "
-                         "it measures",
-                         m->name, m->phase_map.ph[p] + 1);
+                    cfg_verr(v, m->phase_map.line,
+                             "[meter %s] phase_map: L%d is not a phase of what "
+                             "it measures",
+                             m->name, m->phase_map.ph[p] + 1);
                     break;
                 }
             }
         }
+        uint8_t inputs = evse_phases;
+        if (target_mask) {
+            inputs = m->phase_map.line > 0 ? m->phase_map.n : phase_count(target_mask);
+        }
+        cfg_check_meter_modbus(v, m, inputs, target);
         uint32_t poll = m->poll_interval.line ? m->poll_interval.v : CFG_DEFAULT_POLL_MS;
         uint32_t stale = m->stale_timeout.line ? m->stale_timeout.v : CFG_DEFAULT_STALE_MS;
         if (stale < 2 * poll) {
-            verr(v, m->stale_timeout.line ? m->stale_timeout.line : m->poll_interval.line,
-                 "[meter %s] stale_timeout_ms %u is shorter than two polls (%u ms)", m->name, stale,
-                 2 * poll);
+            cfg_verr(v, m->stale_timeout.line ? m->stale_timeout.line : m->poll_interval.line,
+                     "[meter %s] stale_timeout_ms %u is shorter than two polls (%u ms)", m->name,
+                     stale, 2 * poll);
         }
     }
 }
 
-static void check_policy(struct vctx *v)
+static void check_policy(struct cfg_vctx *v)
 {
     const struct cfg_policy *p = &v->cfg->policy;
     if (p->line && !p->name.line) {
-        verr(v, p->line, "[policy] name is missing");
+        cfg_verr(v, p->line, "[policy] name is missing");
         return;
     }
     if (!p->name.line) {
@@ -741,8 +778,8 @@ static void check_policy(struct vctx *v)
     if (!path && !policy_builtin_find(n)) {
         char list[160];
         policy_builtin_list(list, sizeof(list));
-        verr(v, p->name.line, "[policy] name: '%s' is neither a built-in (%s) nor a path to a .so",
-             n, list);
+        cfg_verr(v, p->name.line,
+                 "[policy] name: '%s' is neither a built-in (%s) nor a path to a .so", n, list);
     }
 }
 
@@ -758,7 +795,7 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
         cfg_diag_add(diag, false, cfg->file, 0, "out of memory");
         return -ENOMEM;
     }
-    struct vctx v = {.cfg = cfg, .diag = diag, .parent = parent, .mask = mask};
+    struct cfg_vctx v = {.cfg = cfg, .diag = diag, .parent = parent, .mask = mask};
     cfg_circuit_tree(cfg, parent, mask);
     check_site(&v);
     check_circuits(&v);
@@ -768,7 +805,7 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
     check_meters(&v);
     check_policy(&v);
     if (cfg->n_wc + cfg->n_evse == 0 && cfg->site.line) {
-        vwarn(&v, cfg->site.line, "[site] no Wall Connector or EVSE is configured");
+        cfg_vwarn(&v, cfg->site.line, "[site] no Wall Connector or EVSE is configured");
     }
     free(parent);
     free(mask);

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/modbus/mb_evse.h"
+#include "drivers/modbus/mb_maps.h"
+#include "drivers/twc/twc_master.h"
+
 static int32_t min_over(const int32_t v[3], uint8_t mask)
 {
     int32_t m = INT32_MAX;
@@ -139,7 +143,8 @@ static void evse_common(const struct config *cfg,
     e->priority = prio->line ? prio->v : 0;
 }
 
-static void build_evses(const struct config *cfg, struct site *s, const int32_t *cmap)
+static void
+build_evses(const struct config *cfg, struct site *s, const int32_t *cmap, size_t *kv_used)
 {
     size_t iw = 0, ie = 0, k = 0;
     while (iw < cfg->n_wc || ie < cfg->n_evse) {
@@ -188,8 +193,20 @@ static void build_evses(const struct config *cfg, struct site *s, const int32_t 
         }
         snprintf(e->control, sizeof(e->control), "%.15s", c->control.s);
         snprintf(e->control_transport, sizeof(e->control_transport), "%s", c->control_transport.s);
-        e->control_unit_id = c->control_unit_id.line ? c->control_unit_id.v : 1;
         snprintf(e->control_map, sizeof(e->control_map), "%s", c->control_map.s);
+        const struct mb_evse_model *model = mb_evse_find(c->control_map.s);
+        e->control_unit_id = c->control_unit_id.line ? c->control_unit_id.v
+                             : model                 ? model->default_unit
+                                                     : 1;
+        /* the generic model's keys, as mb_evse_generic_set() names them */
+        e->control_keys = s->kv + *kv_used;
+        e->n_control_keys = c->control_keys.n;
+        for (size_t j = 0; j < c->control_keys.n; j++) {
+            struct cfg_kv *kv = &s->kv[(*kv_used)++];
+            *kv = c->control_keys.kv[j];
+            size_t skip = strncmp(kv->key, "control_", 8) == 0 ? 8 : 0;
+            memmove(kv->key, kv->key + skip, strlen(kv->key + skip) + 1);
+        }
         e->cfg_line = c->line;
     }
     s->n_evse = k;
@@ -214,7 +231,8 @@ build_meters(const struct config *cfg, struct site *s, const int32_t *cmap, size
         m->stale_current_ma = c->stale_current.line ? c->stale_current.ma : -1;
         snprintf(m->transport, sizeof(m->transport), "%s", c->transport.s);
         m->unit_id = c->unit_id.line ? c->unit_id.v : 1;
-        snprintf(m->map, sizeof(m->map), "%s", c->map.s);
+        const struct mb_map *map = mb_map_find(c->map.s);
+        snprintf(m->map, sizeof(m->map), "%s", map ? map->name : c->map.s);
         m->cfg_line = c->line;
         uint8_t target_mask = 0;
         if (m->measures == CFG_MEASURES_EVSE) {
@@ -247,12 +265,12 @@ build_meters(const struct config *cfg, struct site *s, const int32_t *cmap, size
                 }
             }
         }
-        m->regs = s->kv + *kv_used;
-        m->n_regs = c->regs.n;
-        if (c->regs.n) {
-            memcpy(s->kv + *kv_used, c->regs.kv, c->regs.n * sizeof(*c->regs.kv));
+        m->map_keys = s->kv + *kv_used;
+        m->n_map_keys = c->map_keys.n;
+        if (c->map_keys.n) {
+            memcpy(s->kv + *kv_used, c->map_keys.kv, c->map_keys.n * sizeof(*c->map_keys.kv));
         }
-        *kv_used += c->regs.n;
+        *kv_used += c->map_keys.n;
     }
 }
 
@@ -277,7 +295,10 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
     free(diag);
     size_t nkv = cfg->policy.options.n;
     for (size_t i = 0; i < cfg->n_meter; i++) {
-        nkv += cfg->meter[i].regs.n;
+        nkv += cfg->meter[i].map_keys.n;
+    }
+    for (size_t i = 0; i < cfg->n_evse; i++) {
+        nkv += cfg->evse[i].control_keys.n;
     }
     size_t ne = cfg->n_wc + cfg->n_evse;
     struct site *s = calloc(1, sizeof(*s));
@@ -311,8 +332,8 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
     if (rc != 0) {
         goto fail;
     }
-    build_evses(cfg, s, cmap);
     size_t kv_used = 0;
+    build_evses(cfg, s, cmap, &kv_used);
     build_meters(cfg, s, cmap, &kv_used);
     s->n_meter = cfg->n_meter;
     for (size_t i = 0; i < cfg->n_bus; i++) {
@@ -320,8 +341,8 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
         struct site_bus *sb = &s->bus[i];
         snprintf(sb->name, sizeof(sb->name), "%s", b->name);
         snprintf(sb->transport, sizeof(sb->transport), "%s", b->transport.s);
-        sb->master_address =
-            b->master_address.line ? b->master_address.v : CFG_DEFAULT_MASTER_ADDRESS;
+        sb->master_auto = !b->master_address.line || b->master_address.is_auto;
+        sb->master_address = sb->master_auto ? 0 : b->master_address.v;
         sb->stale_timeout_ms = b->stale_timeout.line ? b->stale_timeout.v : CFG_DEFAULT_STALE_MS;
         sb->cfg_line = b->line;
     }
@@ -433,4 +454,30 @@ void site_state_free(struct site_state *st)
     free(st->evse);
     free(st->meter);
     free(st);
+}
+
+int site_bus_pick_master(const struct site *s, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign)
+{
+    if (!s || b >= s->n_bus) {
+        return -EINVAL;
+    }
+    const struct site_bus *sb = &s->bus[b];
+    uint16_t pick;
+    uint8_t sg;
+    for (uint64_t k = 0;; k++) {
+        twc_master_pick_id(seed + k, &pick, &sg);
+        bool taken = false;
+        for (size_t i = 0; sb->master_auto && i < s->n_evse; i++) {
+            const struct site_evse *e = &s->evse[i];
+            taken = taken || (e->kind == SITE_EVSE_WALL_CONNECTOR && e->bus == (int32_t)b &&
+                              !e->address_auto && e->address == pick);
+        }
+        /* at most 3 Wall Connectors per bus (twc-gen2.md §6.3): a few draws suffice */
+        if (!taken) {
+            break;
+        }
+    }
+    *id = sb->master_auto ? pick : sb->master_address;
+    *sign = sg;
+    return 0;
 }

@@ -59,8 +59,10 @@ struct site_evse {
     char name[SITE_NAME_MAX];
     char control[16]; /* "modbus" / "none" / "twc" */
     char control_transport[CFG_TEXT_MAX];
-    uint32_t control_unit_id;
-    char control_map[CFG_TEXT_MAX];
+    uint32_t control_unit_id;       /* as given, else the model's default unit (mb_evse_model) */
+    char control_map[CFG_TEXT_MAX]; /* an mb_evse_find() model, or "generic" */
+    size_t n_control_keys;          /* control_map = generic: the keys for mb_evse_generic_set(), */
+    const struct cfg_kv *control_keys; /* control_ taken off; borrowed from the site's copy */
     int cfg_line;
 };
 
@@ -75,16 +77,17 @@ struct site_meter {
     int32_t stale_current_ma; /* assumed load while stale; -1: the default (see alloc.h) */
     char transport[CFG_TEXT_MAX];
     uint32_t unit_id;
-    char map[CFG_TEXT_MAX];
-    size_t n_regs;             /* reg_* keys (map = generic), in regs[] */
-    const struct cfg_kv *regs; /* borrowed from the site's own copy */
+    char map[CFG_TEXT_MAX];        /* the map's stable name (an alias resolved), or "generic" */
+    size_t n_map_keys;             /* map = generic: the keys for mb_map_generic_set(), */
+    const struct cfg_kv *map_keys; /* borrowed from the site's own copy */
     int cfg_line;
 };
 
 struct site_bus {
     char name[SITE_NAME_MAX];
     char transport[CFG_TEXT_MAX];
-    uint16_t master_address;
+    bool master_auto;        /* master_address = auto (the default): see site_bus_pick_master */
+    uint16_t master_address; /* our TWC ID when not master_auto */
     uint32_t stale_timeout_ms;
     int cfg_line;
 };
@@ -114,7 +117,7 @@ struct site {
     struct ampshare_policy_option *policy_opt;
     size_t n_policy_opt;
 
-    struct cfg_kv *kv; /* the site's own copies of policy options and reg_* keys */
+    struct cfg_kv *kv; /* the site's own copies of policy options and generic map/model keys */
     size_t n_kv;
 };
 
@@ -132,6 +135,17 @@ void site_free(struct site *site);
 int site_find_evse(const struct site *site, const char *name);
 int site_find_circuit(const struct site *site, const char *name);
 int site_find_meter(const struct site *site, const char *name);
+
+/*
+ * Our TWC ID and sign byte on bus b for one start. With master_auto the ID is drawn from seed
+ * (a fresh random value at every start, as a native master does: twc-gen2.md §6.1) by
+ * twc_master_pick_id(), which never gives 0000, FFFF or TWCManager's 7777, and drawn again while
+ * it equals the fixed address of a Wall Connector on the bus. A fixed ID is used as configured.
+ * The sign byte (twc-gen2.md §4.1) always comes from seed. Pure. Returns 0, -EINVAL for no such
+ * bus.
+ */
+int site_bus_pick_master(
+    const struct site *site, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign);
 
 /* True when circuit c is circuit anc or below it. */
 bool site_circuit_is_below(const struct site *site, int32_t c, int32_t anc);

@@ -66,6 +66,9 @@ static void print_evse(
         }
     } else {
         fprintf(out, "  control %s", e->control);
+        if (e->control_map[0]) {
+            fprintf(out, " %s", e->control_map);
+        }
     }
     if (e->meter >= 0) {
         fprintf(out, "  meter %s", s->meter[e->meter].name);
@@ -160,8 +163,12 @@ void site_print_tree(FILE *out, const struct site *s, const char *policy_source)
     }
     for (size_t i = 0; i < s->n_bus; i++) {
         const struct site_bus *b = &s->bus[i];
-        fprintf(out, "  %s  %s  master %04x  stale after %u ms\n", b->name, b->transport,
-                b->master_address, b->stale_timeout_ms);
+        char id[8] = "auto";
+        if (!b->master_auto) {
+            snprintf(id, sizeof(id), "%04x", b->master_address);
+        }
+        fprintf(out, "  %s  %s  master %s  stale after %u ms\n", b->name, b->transport, id,
+                b->stale_timeout_ms);
     }
     fprintf(out, "policy: %s (%s)", s->policy, policy_source ? policy_source : "not loaded");
     for (size_t i = 0; i < s->n_policy_opt; i++) {
@@ -251,6 +258,14 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
         json_amps(out, e->max_ma);
         fprintf(out, ",\"configured_max_a\":");
         json_amps(out, e->configured_max_ma);
+        fprintf(out, ",\"control\":");
+        site_json_string(out, e->control);
+        fprintf(out, ",\"control_map\":");
+        if (e->control_map[0]) {
+            site_json_string(out, e->control_map);
+        } else {
+            fprintf(out, "null");
+        }
         fprintf(out, ",\"priority\":%d,\"meter\":", e->priority);
         if (e->meter >= 0) {
             site_json_string(out, s->meter[e->meter].name);
@@ -279,7 +294,11 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
         site_json_string(out, s->bus[i].name);
         fprintf(out, ",\"transport\":");
         site_json_string(out, s->bus[i].transport);
-        fprintf(out, ",\"master_address\":\"%04x\"}", s->bus[i].master_address);
+        char id[8] = "auto";
+        if (!s->bus[i].master_auto) {
+            snprintf(id, sizeof(id), "%04x", s->bus[i].master_address);
+        }
+        fprintf(out, ",\"master_address\":\"%s\"}", id);
     }
     fprintf(out, "],\"policy\":{\"name\":");
     site_json_string(out, s->policy);

@@ -26,9 +26,11 @@ for want in \
     '`-- circuit main  50 A  L1 L2 L3' \
     '    |-- circuit garage  40 A  L1 L2 L3  overcommit 6 A  meter garage-meter' \
     '    |   |-- wallconnector bay1  6-32 A  1-phase L1  bus rs485 address auto' \
-    '    |   `-- evse bay3  6-16 A  3-phase L2,L3,L1  control modbus  meter bay3-meter' \
+    '    |   `-- evse bay3  6-16 A  3-phase L2,L3,L1  control modbus heidelberg-ec  meter bay3-meter' \
     '    `-- circuit carport  20 A  L3' \
     '        `-- evse guest  6-16 A  1-phase L3  control none  meter guest-meter' \
+    '  garage-meter  map generic  unit 2  tcp://192.0.2.10:502  measures circuit garage (L1,L2,L3)  poll 1000 ms, stale after 10000 ms' \
+    '  rs485  serial:/dev/ttyUSB0,9600,8N1  master auto  stale after 10000 ms' \
     'policy: idle_reclaim (built-in); options: idle_after_ms = 2000, probe_every_ms = 300000'
 do
     grep -qxF -- "$want" "$tmp/out" || { cat "$tmp/out"; fail "tree lacks: $want"; }
@@ -45,6 +47,9 @@ assert [c["name"] for c in s["circuits"]] == ["supply", "main", "garage", "carpo
 assert s["circuits"][2]["limit_a"] == [40, 40, 40] and s["circuits"][2]["overcommit_a"] == 6
 bay3 = [e for e in s["evses"] if e["name"] == "bay3"][0]
 assert bay3["phase_map"] == ["L2", "L3", "L1"] and bay3["max_a"] == 16, bay3
+assert bay3["control"] == "modbus" and bay3["control_map"] == "heidelberg-ec", bay3
+assert [m["map"] for m in s["meters"]] == ["eastron-sdm630", "generic", "heidelberg-ec", "eastron-sdm120"]
+assert s["buses"][0]["master_address"] == "auto", s["buses"]
 assert s["policy"]["name"] == "idle_reclaim" and s["policy"]["source"] == "built-in"
 PY
 
@@ -79,6 +84,62 @@ $tmp/bad.ini: 7 errors, 0 warnings
 EOF2
 diff "$tmp/want" "$tmp/err" || fail "messages differ"
 [ ! -s "$tmp/out" ] || fail "an invalid config printed a tree"
+
+# meters and EVSEs against the Modbus driver's tables: every error with file:line, in file
+# order, in text and in JSON; TWCManager's master ID is a warning only
+cat >"$tmp/mb.ini" <<'INI'
+[site]
+supply_limit_a = 40
+[bus b]
+transport = serial:/dev/ttyUSB0
+master_address = 7777
+[meter grid]
+transport = tcp://127.0.0.1:502
+map = sdm63
+measures = grid
+[meter evm]
+transport = tcp://127.0.0.1:502
+map = generic
+measures = evse:e
+current_regs = 1,2
+[evse e]
+control = modbus
+control_transport = tcp://127.0.0.1:502
+control_map = heidelberg-ec
+meter = evm
+circuit = supply
+max_current_a = 32
+INI
+set +e
+"$bin" check-config "$tmp/mb.ini" >"$tmp/out" 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "modbus config exit $rc"
+cat >"$tmp/want" <<EOF2
+$tmp/mb.ini:5: warning: [bus b] master_address: 7777 is TWCManager's fixed master ID; should it ever run on this bus too, the two masters could not tell each other apart: use auto or another ID
+$tmp/mb.ini:8: [meter grid] map: unknown map 'sdm63'; did you mean 'sdm630'? (known: eastron-sdm630, eastron-sdm120, eastron-sdm72d-m, eastron-sdm72d-m-v2, abb-b23, carlo-gavazzi-em24, carlo-gavazzi-em340, heidelberg-ec or generic; 'ampshare meter maps' lists aliases)
+$tmp/mb.ini:14: [meter evm] current_regs: '1,2' is not a list of 1 or 3 register addresses (0-65535)
+$tmp/mb.ini:21: [evse e] max_current_a: 32 A is above the 16 A that heidelberg-ec takes
+$tmp/mb.ini: 3 errors, 1 warning
+EOF2
+diff "$tmp/want" "$tmp/err" || fail "modbus messages differ"
+set +e
+"$bin" check-config --json "$tmp/mb.ini" >"$tmp/json"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "modbus config --json exit $rc"
+"$py" - "$tmp/json" "$tmp/mb.ini" <<'PY' || fail "modbus json"
+import json, sys
+d, f = json.load(open(sys.argv[1])), sys.argv[2]
+assert d["valid"] is False and d["site"] is None, d
+lines = [e.split(":")[1] for e in d["errors"]]
+assert sorted(lines, key=int) == ["8", "14", "21"], d["errors"]
+assert all(e.startswith(f + ":") for e in d["errors"] + d["warnings"]), d
+assert d["warnings"] == [f + ":5: warning: [bus b] master_address: 7777 is TWCManager's fixed master ID; should it ever run on this bus too, the two masters could not tell each other apart: use auto or another ID"], d["warnings"]
+PY
+sed -i 's/^master_address = 7777$/master_address = auto/; s/^map = sdm63$/map = sdm630/; s/^current_regs = 1,2$/current_regs = 0, 2, 4/; s/^max_current_a = 32$/max_current_a = 16/' "$tmp/mb.ini"
+"$bin" check-config "$tmp/mb.ini" >"$tmp/out" 2>"$tmp/err" || fail "fixed modbus config: $(cat "$tmp/err")"
+[ ! -s "$tmp/err" ] || fail "fixed modbus config printed messages: $(cat "$tmp/err")"
+grep -qxF '  grid  map eastron-sdm630  unit 1  tcp://127.0.0.1:502  measures grid (L1,L2,L3)  poll 1000 ms, stale after 10000 ms' "$tmp/out" \
+    || { cat "$tmp/out"; fail "alias not resolved in the tree"; }
 
 # plugins: the docs example loads with its option; the ABI-mismatched one is refused
 cat >"$tmp/plugin.ini" <<EOF2

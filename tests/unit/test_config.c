@@ -76,8 +76,14 @@ static const struct parse_case errors[] = {
     {"[wallconnector w]\naddress = 12345\n",
      "t.ini:2: [wallconnector w] address: '12345' is not a Wall Connector ID (4 hex digits or "
      "auto)"},
-    {"[bus b]\nmaster_address = auto\n",
-     "t.ini:2: [bus b] master_address: 'auto' is not a Wall Connector ID (4 hex digits)"},
+    {"[bus b]\nmaster_address = 77777\n",
+     "t.ini:2: [bus b] master_address: '77777' is not a Wall Connector ID (4 hex digits or auto)"},
+    {"[evse e]\ntransport_control = tcp://127.0.0.1:502\n",
+     "t.ini:2: [evse e]: unknown key 'transport_control'"},
+    {"[evse e]\ncontrol_current_reg = 1\ncontrol_current_reg = 2\n",
+     "t.ini:3: [evse e] control_current_reg: given twice (first at line 2)"},
+    {"[meter m]\ncurrent_regs = 1\ncurrent_regs = 2\n",
+     "t.ini:3: [meter m] current_regs: given twice (first at line 2)"},
     {"[bus b]\ntransport = tcp://host\n",
      "t.ini:2: [bus b] transport: address 'tcp://host': expected tcp://host:port"},
     {"[meter m]\nmeasures = house\n",
@@ -147,8 +153,10 @@ START_TEST(test_parse_accepts_comments_indentation_crlf_and_lists)
                        "[wallconnector w]\n"
                        "address = 0x2019\n"
                        "phase_map = l2,L3,L1\n"
-                       "[meter m]\nreg_current_l1 = 0x0006\nmeasures = circuit:garage\n"
-                       "[policy]\nname = ./x.so\nfoo = bar baz\n";
+                       "[meter m]\ncurrent_regs = 0x0006\nmeasures = circuit:garage\n"
+                       "[policy]\nname = ./x.so\nfoo = bar baz\n"
+                       "[bus b]\nmaster_address = auto\n"
+                       "[evse e]\ncontrol_current_reg = 261\n";
     ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, &diag), 0);
     ck_assert_uint_eq(diag.n, 0);
     ck_assert_int_eq(cfg.site.line, 3);
@@ -161,9 +169,18 @@ START_TEST(test_parse_accepts_comments_indentation_crlf_and_lists)
     ck_assert_uint_eq(cfg.wc[0].phase_map.n, 3);
     ck_assert_uint_eq(cfg.wc[0].phase_map.ph[0], 1);
     ck_assert_uint_eq(cfg.wc[0].phase_map.ph[2], 0);
-    ck_assert_uint_eq(cfg.meter[0].regs.n, 1);
-    ck_assert_str_eq(cfg.meter[0].regs.kv[0].key, "reg_current_l1");
-    ck_assert_str_eq(cfg.meter[0].regs.kv[0].value, "0x0006");
+    /* keys for the Modbus driver are kept as written, with their lines (config_modbus.c
+     * checks them once the section's map or model is known) */
+    ck_assert_uint_eq(cfg.meter[0].map_keys.n, 1);
+    ck_assert_str_eq(cfg.meter[0].map_keys.kv[0].key, "current_regs");
+    ck_assert_str_eq(cfg.meter[0].map_keys.kv[0].value, "0x0006");
+    ck_assert_int_eq(cfg.meter[0].map_keys.kv[0].line, 10);
+    ck_assert(cfg.bus[0].master_address.is_auto);
+    ck_assert_int_eq(cfg.bus[0].master_address.line, 16);
+    ck_assert_uint_eq(cfg.evse[0].control_keys.n, 1);
+    ck_assert_str_eq(cfg.evse[0].control_keys.kv[0].key, "control_current_reg");
+    ck_assert_str_eq(cfg.evse[0].control_keys.kv[0].value, "261");
+    ck_assert_int_eq(cfg.evse[0].control_keys.kv[0].line, 18);
     ck_assert_int_eq(cfg.meter[0].measures_kind, CFG_MEASURES_CIRCUIT);
     ck_assert_str_eq(cfg.meter[0].measures_target, "garage");
     ck_assert_str_eq(cfg.policy.name.s, "./x.so");
@@ -238,9 +255,19 @@ START_TEST(test_example_config_loads_and_builds_a_site)
     int bay3 = site_find_evse(site, "bay3");
     ck_assert_int_ge(bay3, 0);
     ck_assert_uint_eq(site->evse[bay3].phase_map[0], 1);
+    ck_assert_str_eq(site->evse[bay3].control_map, "heidelberg-ec");
+    ck_assert_uint_eq(site->evse[bay3].control_unit_id, 1);
     ck_assert_str_eq(site->policy, "idle_reclaim");
     ck_assert_uint_eq(site->n_policy_opt, 2);
-    ck_assert_int_eq(site->meter[site_find_meter(site, "bay3-meter")].n_regs, 3);
+    const struct site_meter *gm = &site->meter[site_find_meter(site, "garage-meter")];
+    ck_assert_str_eq(gm->map, "generic");
+    ck_assert_uint_eq(gm->n_map_keys, 4);
+    ck_assert_str_eq(gm->map_keys[0].key, "current_regs");
+    ck_assert_str_eq(gm->map_keys[0].value, "0x0006, 0x0008, 0x000A");
+    ck_assert_str_eq(site->meter[site_find_meter(site, "bay3-meter")].map, "heidelberg-ec");
+    /* the example leaves the master ID to chance, never TWCManager's 7777 */
+    ck_assert_uint_eq(site->n_bus, 1);
+    ck_assert(site->bus[0].master_auto);
     site_free(site);
     cfg_free(&cfg);
 }

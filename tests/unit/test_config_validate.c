@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <check.h>
@@ -87,7 +88,9 @@ static const struct vcase cases[] = {
      "serves (twc-gen2.md §6.3)"},
     {BASE WC_OK("w1", "1111") WC_OK("w2", "1111"), false,
      "t.ini:14: [wallconnector w2] address: 1111 is also [wallconnector w1] (line 7)"},
-    {BASE WC_OK("w1", "7777"), false, "t.ini:9: [wallconnector w1] address: 7777 is the master's own"},
+    {BASE "[bus c]\ntransport = serial:/dev/ttyUSB1\nmaster_address = 1234\n"
+          "[wallconnector w1]\nbus = c\naddress = 1234\ncircuit = garage\nmax_current_a = 32\n",
+     false, "t.ini:12: [wallconnector w1] address: 1234 is the master's own"},
     {BASE "[wallconnector w]\nbus = nobus\naddress = auto\ncircuit = garage\nmax_current_a = 32\n",
      false, "t.ini:8: [wallconnector w] bus: no bus 'nobus'"},
     {BASE "[wallconnector w]\naddress = auto\ncircuit = garage\nmax_current_a = 32\n", false,
@@ -132,10 +135,11 @@ static const struct vcase cases[] = {
           "circuit = garage\nmax_current_a = 16\n", false,
      "t.ini:12: [evse e]: the name is also [wallconnector e] (line 7)"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = generic\nmeasures = grid\n", false,
-     "t.ini:9: [meter m] map = generic needs reg_* keys"},
+     "t.ini:9: [meter m] map = generic: set current_regs (1 or 3 registers), or at least "
+     "power_total_reg"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = eastron-sdm630\nmeasures = grid\n"
-          "reg_current_l1 = 6\n", false,
-     "t.ini:11: [meter m] reg_current_l1: reg_* keys need map = generic"},
+          "current_regs = 6\n", false,
+     "t.ini:11: [meter m] current_regs: only for map = generic (this map is eastron-sdm630)"},
     {BASE "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = x\n", false,
      "t.ini:7: [meter m] measures is missing (grid, circuit:NAME or evse)"},
     {BASE "[meter m]\nmap = x\nmeasures = grid\n", false, "t.ini:7: [meter m] transport is missing"},
@@ -253,6 +257,38 @@ START_TEST(test_site_refuses_an_invalid_config_with_its_first_error)
 
 END_TEST
 
+/* One EVSE too many is reported at its own section: a Wall Connector and 1024 [evse] after it. */
+START_TEST(test_too_many_evses_names_the_first_one_too_many)
+{
+    size_t cap = 64 * 1100;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    size_t w = (size_t)snprintf(text, cap, BASE WC_OK("w", "auto"));
+    for (int i = 0; i < 1024; i++) {
+        w += (size_t)snprintf(text + w, cap - w,
+                              "[evse e%d]\ncontrol = none\ncircuit = garage\nmax_current_a = 16\n",
+                              i);
+    }
+    ck_assert_uint_lt(w, cap);
+    struct cfg_diag *diag = calloc(1, sizeof(*diag));
+    struct config cfg;
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_string(text, "t.ini", &cfg, diag), 0);
+    ck_assert_int_eq(cfg_validate(&cfg, diag), -EINVAL);
+    /* lines 1..6 BASE, 7..11 the Wall Connector, then 4 lines per [evse]: e1023 at 4104 */
+    bool found = false;
+    for (size_t i = 0; i < diag->n; i++) {
+        found = found || strcmp(diag->item[i].text, "t.ini:4104: more than 1024 EVSEs (Wall "
+                                                    "Connectors and [evse] together)") == 0;
+    }
+    ck_assert(found);
+    cfg_free(&cfg);
+    free(diag);
+    free(text);
+}
+
+END_TEST
+
 static Suite *config_validate_suite(void)
 {
     Suite *s = suite_create("config_validate");
@@ -261,6 +297,7 @@ static Suite *config_validate_suite(void)
     tcase_add_test(tc, test_validate_clean_base_site_has_no_message);
     tcase_add_test(tc, test_site_clamps_a_charger_above_its_circuit);
     tcase_add_test(tc, test_site_refuses_an_invalid_config_with_its_first_error);
+    tcase_add_test(tc, test_too_many_evses_names_the_first_one_too_many);
     suite_add_tcase(s, tc);
     return s;
 }
