@@ -311,6 +311,25 @@ void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
     ramp_stop_now(car, now_ms);
 }
 
+void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
+{
+    sim_car_step(car, now_ms);
+    if (energy_wh == 0 || car->phase == SIM_CAR_UNPLUGGED || car->phase == SIM_CAR_FAULTED) {
+        return;
+    }
+    car->cfg.energy_wanted_wh = energy_wh < 0 ? -1 : sim_car_delivered_wh(car) + energy_wh;
+    if (car->phase != SIM_CAR_FULL) {
+        return; /* waiting, starting, charging or stopped: it already acts on its offer */
+    }
+    car->phase = SIM_CAR_WAITING;
+    car->phase_until_ms = 0;
+    car->idle_since_ms = now_ms;
+    /* the offer it has now is a new one for a car that wants energy */
+    int32_t offer = car->offer_ma;
+    car->offer_ma = 0;
+    sim_car_set_offer(car, now_ms, offer);
+}
+
 void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);

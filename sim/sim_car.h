@@ -93,6 +93,15 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma);
 void sim_car_plug(struct sim_car *car, uint64_t now_ms);
 void sim_car_unplug(struct sim_car *car, uint64_t now_ms);
 
+/*
+ * The car wants energy again (a charge timer, preconditioning, the owner pressed "charge"):
+ * energy_wh more from now, or < 0 for "never full". A full car then waits for a usable offer like
+ * a newly plugged-in one, and starts after start_delay_ms (wake_ms if asleep) when its present
+ * offer is already usable (§7.1 Waking). Does nothing without a car, for a faulted one, or with
+ * energy_wh = 0.
+ */
+void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh);
+
 /* The Wall Connector lost its master for long enough that the car stopped (§6.4): it waits for a
  * new offer, and a Tesla refuses to resume after max_comm_drops of these in one plug session. */
 void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms);

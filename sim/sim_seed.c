@@ -3,86 +3,111 @@
 #include "sim/sim_seed.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "controller/config.h"
+#include "controller/policy_loader.h"
+#include "controller/site_ini.h"
 #include "drivers/twc/twc_master.h"
 #include "sim/sim_native_master.h"
-#include "sim/sim_twc_frames.h"
 #include "sim/sim_twc_slaves.h"
 #include "sim/sim_vbus.h"
+
+/* Any seed gives the same ID; the bus section of the site names it (twc_master_pick_id avoids
+ * TWCManager's 7777 and bytes that need escaping). */
+#define SEED_MASTER_SEED 0x5EED
+
+struct sim_seed {
+    enum sim_seed_master which;
+    struct sim_seed_cfg cfg;
+    struct sim_twc_slaves set;
+    struct sim_vbus vb;
+    bool vb_up;
+    bool woke;
+    /* native */
+    struct sim_native_master nm;
+    /* ampshare: the master and the real control loop, as the daemon runs them */
+    struct twc_master m;
+    struct twc_deframer df;
+    struct site *site;
+    struct policy_handle ph;
+    struct ctl_twc *ctl;
+};
 
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->circuit_ma = 40000; /* §7.3: TMC page 3, a 40 A circuit */
-    cfg->duration_ms = 60000;
-    cfg->sample_ms = 5000;
+    snprintf(cfg->policy, sizeof(cfg->policy), "%s", CFG_DEFAULT_POLICY);
+    /* long enough for the policies' demand rule to settle (docs/simulator.md) */
+    cfg->duration_ms = 150000;
+    cfg->sample_ms = 15000;
 }
 
-/*
- * ampshare's master as a bus party. The allocation here is the demo's stand-in for the
- * allocation engine (not yet merged): a connected car that does not want current (state 03,
- * "do not charge": idle or full, §5.2) gets nothing, and the cars that want current (asking
- * with 04/08, or charging) share the circuit equally. That is the seed's improvement: the idle
- * i3's 6 A reserve goes to the Tesla.
- */
-struct seed_amp {
-    struct twc_master m;
-    struct twc_deframer df;
-    int32_t circuit_ma;
-};
-
-static bool wants_current(uint8_t state)
+int sim_seed_site_ini(const struct sim_seed_cfg *cfg, char *buf, size_t cap)
 {
-    return state != 0x00 && state != 0x02 && state != 0x03;
+    uint16_t id;
+    uint8_t sign;
+    twc_master_pick_id(SEED_MASTER_SEED, &id, &sign);
+    char lim[16], oc[16], wc[16];
+    cfg_fmt_amps(cfg->circuit_ma, lim, sizeof(lim));
+    cfg_fmt_amps(cfg->overcommit_ma, oc, sizeof(oc));
+    /* §5.3: the Wall Connectors' own setting; 40 A on the seed's circuit, never above the
+     * 80 A units */
+    cfg_fmt_amps(cfg->circuit_ma < 80000 ? cfg->circuit_ma : 80000, wc, sizeof(wc));
+    /* The seed knows one circuit: the supply gets the same rating and overcommit, so the
+     * circuit is what limits (and what the reasons name). */
+    int n =
+        snprintf(buf, cap,
+                 "[site]\nname = seed\nsupply_limit_a = %s\nphases = 1\novercommit_a = %s\n"
+                 "[circuit garage]\nlimit_a = %s\novercommit_a = %s\n"
+                 "[bus rs485]\n"
+                 "transport = pty:/tmp/ampshare-sim-seed ; not opened: the sim connects it\n"
+                 "master_address = %04x\n"
+                 "[wallconnector tesla]\nbus = rs485\naddress = %04x\ncircuit = garage\n"
+                 "max_current_a = %s\n"
+                 "[wallconnector i3]\nbus = rs485\naddress = auto\ncircuit = garage\n"
+                 "max_current_a = %s\n"
+                 "[policy]\nname = %s\n",
+                 lim, oc, lim, oc, (unsigned)id, (unsigned)SIM_SEED_TESLA_ID, wc, wc, cfg->policy);
+    return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
 }
 
-static void amp_allocate(struct seed_amp *a, uint64_t now)
-{
-    size_t n = twc_master_slave_count(&a->m);
-    size_t wanting = 0;
-    struct twc_master_slave_info info;
-    for (size_t i = 0; i < n; i++) {
-        if (twc_master_slave_at(&a->m, i, &info) == 0 && info.replied &&
-            wants_current(info.state)) {
-            wanting++;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (twc_master_slave_at(&a->m, i, &info) != 0 || !info.replied) {
-            continue;
-        }
-        int32_t target = 0;
-        if (wants_current(info.state)) {
-            target = a->circuit_ma / (int32_t)wanting;
-        }
-        if (target != info.target_ma) {
-            twc_master_set_target(&a->m, now, info.id, target);
-        }
-    }
-}
+/* ---- ampshare's master as a bus party ---- */
 
 static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
 {
-    struct seed_amp *a = ctx;
-    struct twc_msg msg;
-    uint32_t bad = 0; /* the demo reports outcomes, not line quality */
-    while (sim_twc_next_msg(&a->df, &buf, &len, &msg, &bad) == 1) {
-        twc_master_on_frame(&a->m, now_ms, &msg);
+    struct sim_seed *s = ctx;
+    while (len > 0) {
+        size_t used = 0;
+        struct twc_df_event ev;
+        int rc = twc_deframer_push(&s->df, buf, len, &used, &ev);
+        buf += used;
+        len -= used;
+        if (rc != 1) {
+            break;
+        }
+        struct twc_msg msg;
+        if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0) {
+            twc_master_on_frame(&s->m, now_ms, &msg);
+        }
     }
     struct twc_master_event e;
-    while (twc_master_next_event(&a->m, &e) == 1) {
-        /* Events only matter to a controller; the demo reads the slave table instead. */
+    while (twc_master_next_event(&s->m, &e) == 1) {
+        /* a daemon logs these; the control loop reads the slave table */
     }
 }
 
 static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
 {
-    struct seed_amp *a = ctx;
-    amp_allocate(a, now_ms);
+    struct sim_seed *s = ctx;
+    (void)ctl_twc_step(s->ctl, now_ms); /* a failed tick has already set every target to 0 */
     struct twc_master_out mo;
-    int rc = twc_master_poll(&a->m, now_ms, &mo);
-    *next_ms = mo.next_ms;
+    int rc = twc_master_poll(&s->m, now_ms, &mo);
+    uint64_t tick = ctl_twc_next_ms(s->ctl);
+    *next_ms = mo.next_ms < tick ? mo.next_ms : tick;
     if (rc != 1 || !mo.has_frame || mo.wire_len > cap) {
         return 0;
     }
@@ -90,14 +115,51 @@ static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint6
     return mo.wire_len;
 }
 
+static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, size_t errlen)
+{
+    char ini[SIM_SEED_INI_MAX];
+    int rc = sim_seed_site_ini(&s->cfg, ini, sizeof(ini));
+    if (rc < 0) {
+        snprintf(err, errlen, "seed site: policy name too long");
+        return -EINVAL;
+    }
+    rc = site_new_from_ini(ini, "seed.ini", &s->site, err, errlen);
+    if (rc == 0) {
+        rc = policy_open(s->site->policy, &s->ph, err, errlen);
+    }
+    if (rc == 0) {
+        rc = ctl_twc_new(s->site, s->ph.policy, &s->ctl, err, errlen);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    struct twc_master_config mc;
+    twc_master_config_init(&mc);
+    twc_master_pick_id(SEED_MASTER_SEED, &mc.id, &mc.sign);
+    mc.id = s->site->bus[0].master_address; /* the same ID, as the site names it */
+    twc_deframer_init(&s->df);
+    rc = twc_master_init(&s->m, &mc, 0);
+    if (rc == 0) {
+        rc = ctl_twc_attach(s->ctl, 0, &s->m);
+    }
+    p->rx = amp_rx;
+    p->tx = amp_tx;
+    p->ctx = s;
+    return rc;
+}
+
+/* ---- the slaves ---- */
+
 static int add_slaves(struct sim_twc_slaves *set)
 {
     struct sim_twc_slave_cfg cfg;
     struct sim_car_cfg car;
     sim_twc_slaves_init(set);
-    /* US 80 A units (a 40 A circuit is a US rotary setting, §5.3), firmware v2. */
+    /* US 80 A units (a 40 A circuit is a US rotary setting, §5.3), firmware v2. Both show the
+     * 0.25 A no-load offset of §5.2 while their car draws nothing. */
     sim_twc_slave_cfg_default(&cfg, SIM_SEED_TESLA_ID, SIM_TWC_V2);
     cfg.max_ca = 8000;
+    cfg.noload_actual_ca = 25;
     sim_car_cfg_preset(&car, "tesla"); /* a Model X with a 48 A charger: wants it all */
     int rc = sim_twc_slaves_add(set, &cfg, &car, 0);
     if (rc < 0) {
@@ -105,97 +167,153 @@ static int add_slaves(struct sim_twc_slaves *set)
     }
     sim_twc_slave_cfg_default(&cfg, SIM_SEED_I3_ID, SIM_TWC_V2);
     cfg.max_ca = 8000;
+    cfg.noload_actual_ca = 25;
     cfg.linkready_first_ms = 300;            /* not on top of the first one */
     sim_car_cfg_preset(&car, "bmw-i3-idle"); /* plugged in, not charging (§7.3) */
     rc = sim_twc_slaves_add(set, &cfg, &car, 0);
     return rc < 0 ? rc : 0;
 }
 
-static void unit_of(struct sim_twc_slaves *set, uint16_t id, uint64_t now, struct sim_seed_unit *u)
+void sim_seed_free(struct sim_seed *s)
 {
+    if (!s) {
+        return;
+    }
+    if (s->vb_up) {
+        sim_vbus_fini(&s->vb);
+    }
+    ctl_twc_free(s->ctl);
+    policy_close(&s->ph);
+    site_free(s->site);
+    free(s);
+}
+
+int sim_seed_new(enum sim_seed_master which,
+                 const struct sim_seed_cfg *cfg,
+                 struct sim_seed **out,
+                 char *err,
+                 size_t errlen)
+{
+    *out = NULL;
+    if ((which != SIM_SEED_NATIVE && which != SIM_SEED_AMPSHARE) || cfg->circuit_ma <= 0 ||
+        cfg->overcommit_ma < 0 || cfg->sample_ms == 0) {
+        snprintf(err, errlen, "seed: bad master, circuit, overcommit or sample period");
+        return -EINVAL;
+    }
+    struct sim_seed *s = calloc(1, sizeof(*s));
+    if (!s) {
+        return -ENOMEM;
+    }
+    s->which = which;
+    s->cfg = *cfg;
+    s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
+    struct sim_vbus_party pm, ps;
+    int rc = add_slaves(&s->set);
+    if (rc == 0 && which == SIM_SEED_NATIVE) {
+        struct sim_native_master_cfg mc;
+        sim_native_master_cfg_default(&mc);
+        mc.circuit_ma = cfg->circuit_ma;
+        sim_vbus_party_native(&pm, &s->nm);
+        rc = sim_native_master_init(&s->nm, &mc, 0);
+    } else if (rc == 0) {
+        rc = amp_setup(s, &pm, err, errlen);
+    }
+    if (rc == 0) {
+        sim_vbus_party_slaves(&ps, &s->set);
+        rc = sim_vbus_init(&s->vb, &pm, &ps, 0);
+        s->vb_up = rc == 0;
+    }
+    if (rc != 0) {
+        sim_seed_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int sim_seed_advance(struct sim_seed *s, uint64_t until_ms)
+{
+    uint64_t wake = s->cfg.wake_i3_ms;
+    if (wake && !s->woke && until_ms >= wake) {
+        int rc = sim_vbus_run(&s->vb, wake, 1);
+        if (rc != 0) {
+            return rc;
+        }
+        s->woke = true;
+        sim_seed_wake(s, SIM_SEED_I3_ID);
+    }
+    return sim_vbus_run(&s->vb, until_ms, 1);
+}
+
+uint64_t sim_seed_now(const struct sim_seed *s)
+{
+    return s->vb.now_ms;
+}
+
+int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
+{
+    struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, id);
+    if (!sl) {
+        return -ENOENT;
+    }
     struct sim_twc_slave_view v;
-    sim_twc_slave_view(sim_twc_slaves_find(set, id), now, &v);
+    sim_twc_slave_view(sl, s->vb.now_ms, &v);
+    memset(u, 0, sizeof(*u));
     u->state = v.state;
     u->limit_ca = v.limit_ca;
     u->actual_ca = v.actual_ca;
-}
-
-/* Everything one run needs, kept off the stack of the caller's caller. */
-struct seed_run {
-    struct sim_twc_slaves set;
-    struct sim_native_master nm;
-    struct seed_amp amp;
-    struct sim_vbus vb;
-};
-
-static int master_party(struct seed_run *r,
-                        enum sim_seed_master which,
-                        int32_t circuit_ma,
-                        struct sim_vbus_party *p)
-{
-    if (which == SIM_SEED_NATIVE) {
-        struct sim_native_master_cfg mc;
-        sim_native_master_cfg_default(&mc);
-        mc.circuit_ma = circuit_ma;
-        sim_vbus_party_native(p, &r->nm);
-        return sim_native_master_init(&r->nm, &mc, 0);
-    }
-    struct twc_master_config mc;
-    twc_master_config_init(&mc);
-    twc_master_pick_id(0x5EED, &mc.id, &mc.sign);
-    twc_deframer_init(&r->amp.df);
-    r->amp.circuit_ma = circuit_ma;
-    p->rx = amp_rx;
-    p->tx = amp_tx;
-    p->ctx = &r->amp;
-    return twc_master_init(&r->amp.m, &mc, 0);
-}
-
-static int run(struct seed_run *r,
-               enum sim_seed_master which,
-               const struct sim_seed_cfg *cfg,
-               struct sim_seed_result *res)
-{
-    struct sim_vbus_party pm, ps;
-    int rc = add_slaves(&r->set);
-    if (rc == 0) {
-        rc = master_party(r, which, cfg->circuit_ma, &pm);
-    }
-    if (rc < 0) {
-        return rc;
-    }
-    sim_vbus_party_slaves(&ps, &r->set);
-    rc = sim_vbus_init(&r->vb, &pm, &ps, 0);
-    if (rc < 0) {
-        return rc;
-    }
-    for (uint64_t t = 0; rc == 0 && t <= cfg->duration_ms; t += cfg->sample_ms) {
-        rc = sim_vbus_run(&r->vb, t, 1);
-        if (rc == 0 && res->n < SIM_SEED_SAMPLES) {
-            struct sim_seed_sample *s = &res->sample[res->n++];
-            s->t_ms = t;
-            unit_of(&r->set, SIM_SEED_TESLA_ID, t, &s->tesla);
-            unit_of(&r->set, SIM_SEED_I3_ID, t, &s->i3);
+    if (s->ctl) {
+        struct twc_master_slave_info info;
+        int e = ctl_twc_evse_of(s->ctl, 0, id);
+        if (twc_master_slave_find(&s->m, id, &info) != 0) {
+            snprintf(u->why, sizeof(u->why), "not linked yet");
+        } else if (e < 0 ||
+                   ctl_twc_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
+            snprintf(u->why, sizeof(u->why), "not bound to a [wallconnector]");
         }
     }
-    unit_of(&r->set, SIM_SEED_TESLA_ID, r->vb.now_ms, &res->tesla);
-    unit_of(&r->set, SIM_SEED_I3_ID, r->vb.now_ms, &res->i3);
-    res->bytes_master = r->vb.bytes_tx[SIM_VBUS_MASTER];
-    res->bytes_slaves = r->vb.bytes_tx[SIM_VBUS_SLAVES];
-    sim_vbus_fini(&r->vb);
-    return rc;
+    return 0;
+}
+
+int sim_seed_wake(struct sim_seed *s, uint16_t id)
+{
+    struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, id);
+    if (!sl || !sl->has_car) {
+        return -ENOENT;
+    }
+    sim_car_want(&sl->car, s->vb.now_ms, -1); /* wants to charge, as much as it gets */
+    return 0;
+}
+
+const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s)
+{
+    return s->ctl;
 }
 
 int sim_seed_run(enum sim_seed_master which,
                  const struct sim_seed_cfg *cfg,
-                 struct sim_seed_result *res)
+                 struct sim_seed_result *res,
+                 char *err,
+                 size_t errlen)
 {
-    if ((which != SIM_SEED_NATIVE && which != SIM_SEED_AMPSHARE) || cfg->circuit_ma <= 0 ||
-        cfg->sample_ms == 0) {
-        return -EINVAL;
-    }
     memset(res, 0, sizeof(*res));
-    static const struct seed_run zero;
-    struct seed_run r = zero;
-    return run(&r, which, cfg, res);
+    struct sim_seed *s = NULL;
+    int rc = sim_seed_new(which, cfg, &s, err, errlen);
+    for (uint64_t t = 0; rc == 0 && t <= cfg->duration_ms; t += cfg->sample_ms) {
+        rc = sim_seed_advance(s, t);
+        if (rc == 0 && res->n < SIM_SEED_SAMPLES) {
+            struct sim_seed_sample *row = &res->sample[res->n++];
+            row->t_ms = t;
+            sim_seed_unit(s, SIM_SEED_TESLA_ID, &row->tesla);
+            sim_seed_unit(s, SIM_SEED_I3_ID, &row->i3);
+        }
+    }
+    if (s) {
+        sim_seed_unit(s, SIM_SEED_TESLA_ID, &res->tesla);
+        sim_seed_unit(s, SIM_SEED_I3_ID, &res->i3);
+        res->bytes_master = s->vb.bytes_tx[SIM_VBUS_MASTER];
+        res->bytes_slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
+    }
+    sim_seed_free(s);
+    return rc;
 }

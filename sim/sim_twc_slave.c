@@ -35,6 +35,7 @@ void sim_twc_slave_cfg_default(struct sim_twc_slave_cfg *cfg, uint16_t id, enum 
     cfg->hb_loss_ms = 10000;  /* §6.4 */
     cfg->car_stop_ms = 25000; /* §6.4, §9 #12 */
     cfg->unplugged_actual_ca = 0;
+    cfg->noload_actual_ca = 0;
     cfg->adjust_up_ms = 44000;   /* §5.1 */
     cfg->adjust_down_ms = 10000; /* §5.1 */
     cfg->adjust_done_ms = 13000; /* §5.1 */
@@ -140,6 +141,9 @@ static void report(struct sim_twc_slave *s, uint64_t now, struct twc_slave_hb *h
     if (car_present(s)) {
         int32_t draw = sim_car_draw_ma(&s->car);
         hb->actual_ca = draw >= 655350 ? 0xFFFF : (uint16_t)(draw / 10);
+        if (draw == 0) {
+            hb->actual_ca = s->cfg.noload_actual_ca;
+        }
     }
     if (s->error_latched) {
         hb->state = TWC_STATE_ERROR;

@@ -34,6 +34,8 @@ struct sim_twc_slave_cfg {
     uint32_t hb_loss_ms;            /* no heartbeat this long: linkready again (§6.4: 10 s) */
     uint32_t car_stop_ms;         /* no heartbeat this long: the car stops (§6.4, §9 #12: 25 s) */
     uint16_t unplugged_actual_ca; /* "actual" with nothing plugged in: 0 or 25 (§5.2) */
+    uint16_t noload_actual_ca;    /* "actual" while a plugged-in car draws nothing: 0 or 25
+                                     (§5.2: some units show such an offset with no load) */
     uint32_t adjust_up_ms;        /* cmd 06: report 0A after this (§5.1: about 44 s) */
     uint32_t adjust_down_ms;      /* cmd 07: the 2 A come back after this (§5.1: 10 s) */
     uint32_t adjust_done_ms;      /* cmd 07: report 0A after this (§5.1: about 13 s) */

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `ampshare sim seed` prints the seed's figures: 34 A of 40 A for the Tesla under the simulated
-# native master (twc-gen2.md §7.3), all 40 A under ampshare's master.
+# native master (twc-gen2.md §7.3); under ampshare's master and allocation engine 40 A with
+# idle_reclaim (the i3 paused), 39 A with 6 A of overcommit (the i3 kept at 6 A) and 34 A with
+# the native policy; a waking i3 gets its share back (20 A each).
 set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 out=$("$AMPSHARE_BIN" sim seed)
@@ -9,14 +11,43 @@ fail() {
     echo "FAIL: $*"
     exit 1
 }
-grep -qx 'result (native): Tesla offered 34.00A, drawing 33.20A; i3 offered 6.00A, drawing 0.00A (.*)' \
+grep -qx 'result (native): Tesla offered 34.00A, drawing 33.20A; i3 offered 6.00A, drawing 0.25A (.*)' \
     <<<"$out" || fail "native result"
-grep -qx 'result (ampshare): Tesla offered 40.00A, drawing 39.20A; i3 offered 0.00A, drawing 0.00A (.*)' \
+grep -qx 'result (ampshare): Tesla offered 40.00A, drawing 39.20A; i3 offered 0.00A, drawing 0.25A (.*)' \
     <<<"$out" || fail "ampshare result"
-grep -q '^    60s  01 charging ' <<<"$out" || fail "timeline row at 60 s"
-"$AMPSHARE_BIN" sim seed --circuit-a 32 --master native | grep -q 'Tesla offered 26.00A' ||
-    fail "32 A circuit: want the 26 A / 6 A split"
+grep -q '^   150s  01 charging ' <<<"$out" || fail "timeline row at 150 s"
+grep -qx '         Tesla: at its maximum; i3: idle for 2 min' <<<"$out" || fail "reasons at 150 s"
+grep -q 'policy idle_reclaim, no overcommit' <<<"$out" || fail "ampshare title"
+
+out=$("$AMPSHARE_BIN" sim seed --master ampshare --overcommit-a 6)
+grep -qx 'result (ampshare): Tesla offered 39.00A, drawing 38.20A; i3 offered 6.00A, drawing 0.25A (.*)' \
+    <<<"$out" || fail "overcommit 6 A: want 39 A / 6 A"
+grep -q 'result (native)' <<<"$out" && fail "--master ampshare ran the native master too"
+
+out=$("$AMPSHARE_BIN" sim seed --master ampshare --policy native)
+grep -qx 'result (ampshare): Tesla offered 34.00A, drawing 33.20A; i3 offered 6.00A, drawing 0.25A (.*)' \
+    <<<"$out" || fail "native policy through ampshare: want 34 A / 6 A"
+grep -qx '         Tesla: limited by circuit garage; i3: idle for 2 min' <<<"$out" ||
+    fail "native policy reasons"
+
+out=$("$AMPSHARE_BIN" sim seed --master ampshare --overcommit-a 6 --wake-i3-s 130 --duration-s 240)
+grep -qx 'result (ampshare): Tesla offered 20.00A, drawing 19.20A; i3 offered 20.00A, drawing 19.20A (.*)' \
+    <<<"$out" || fail "waking i3: want 20 A each"
+
+out=$("$AMPSHARE_BIN" sim seed --circuit-a 32 --master native)
+grep -q 'Tesla offered 26.00A' <<<"$out" || fail "32 A circuit: want the 26 A / 6 A split"
+
+out=$("$AMPSHARE_BIN" sim seed --help)
+grep -q -- '--policy NAME' <<<"$out" || fail "--help names --policy"
+
 rc=0
-"$AMPSHARE_BIN" sim seed --circuit-a x 2>/dev/null || rc=$?
-[ "$rc" -eq 2 ] || fail "bad argument: exit $rc, want 2"
+out=$("$AMPSHARE_BIN" sim seed --master ampshare --policy nosuch 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "unknown policy: exit $rc, want 1"
+grep -q "\[policy\] name: 'nosuch'" <<<"$out" || fail "unknown policy: message"
+for bad in "--circuit-a x" "--overcommit-a -1" "--wake-i3-s 0" "--policy" "--master other"; do
+    rc=0
+    # shellcheck disable=SC2086 # word splitting wanted: option and value
+    "$AMPSHARE_BIN" sim seed $bad >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 2 ] || fail "bad argument '$bad': exit $rc, want 2"
+done
 echo "sim seed: ok"

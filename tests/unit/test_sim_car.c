@@ -124,6 +124,47 @@ START_TEST(test_idle_i3_stays_full_and_draws_nothing)
 
 END_TEST
 
+/* A full car that wants energy again (a charge timer): with a usable offer already in place it
+ * starts like a plugged-in one (2 s, then the 3 s 08 ramp, then the 5 s raise to 6 - 0.8 A). */
+START_TEST(test_full_car_that_wants_energy_starts_on_its_offer)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "bmw-i3-idle"), 0);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_set_offer(&car, 1000, 6000);
+    ck_assert_int_eq(draw_at(&car, 10000), 0);
+    sim_car_want(&car, 10000, 0); /* 0: no change */
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    sim_car_want(&car, 10000, -1);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+    ck_assert_int_eq(draw_at(&car, 11999), 0);
+    /* 08 from 12000 ms: 0 -> 1300 mA over 3000 ms */
+    ck_assert_int_eq(draw_at(&car, 13500), 650);
+    ck_assert_int_eq(car.phase, SIM_CAR_STARTING);
+    /* 01 from 15000 ms: 1300 -> 5200 mA over 5000 ms */
+    ck_assert_int_eq(draw_at(&car, 20000), 5200);
+    ck_assert_int_eq(car.phase, SIM_CAR_CHARGING);
+}
+
+END_TEST
+
+/* Without a usable offer it only waits (the seed's paused i3, docs/allocation.md). */
+START_TEST(test_full_car_that_wants_energy_waits_without_an_offer)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "bmw-i3-idle"), 0);
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_want(&car, 5000, 10000);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAITING);
+    ck_assert_int_eq(draw_at(&car, 60000), 0);
+    sim_car_set_offer(&car, 60000, 16000);
+    ck_assert_int_eq(car.phase, SIM_CAR_WAKING);
+}
+
+END_TEST
+
 START_TEST(test_car_turns_full_when_energy_is_delivered)
 {
     struct sim_car_cfg cfg;
@@ -273,6 +314,8 @@ static Suite *sim_car_suite(void)
     tcase_add_test(tc, test_one_off_zero_offer_pauses_but_does_not_stop);
     tcase_add_test(tc, test_idle_i3_stays_full_and_draws_nothing);
     tcase_add_test(tc, test_car_turns_full_when_energy_is_delivered);
+    tcase_add_test(tc, test_full_car_that_wants_energy_starts_on_its_offer);
+    tcase_add_test(tc, test_full_car_that_wants_energy_waits_without_an_offer);
     tcase_add_test(tc, test_asleep_car_takes_wake_time);
     tcase_add_test(tc, test_full_tesla_is_awake_for_a_while_after_an_offer);
     tcase_add_test(tc, test_tesla_refuses_after_third_comm_loss_until_replugged);

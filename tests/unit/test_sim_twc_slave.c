@@ -247,6 +247,32 @@ START_TEST(test_unplug_reports_00_and_a_new_car_asks_with_04_limit_0)
 
 END_TEST
 
+/* §5.2: some units show a 0.25 A "actual" with no load; with noload_actual_ca the idle i3's
+ * unit reports 00 19 (checksum e0+40+85+77+77+03+02+58+00+19 = 0x309 -> 09), and the real
+ * draw once the car charges. */
+START_TEST(test_noload_offset_is_reported_while_the_car_draws_nothing)
+{
+    struct sim_twc_slave s;
+    struct sim_twc_slave_cfg cfg;
+    sim_twc_slave_cfg_default(&cfg, 0x4085, SIM_TWC_V2);
+    cfg.sign = 0x1d;
+    cfg.noload_actual_ca = 25;
+    struct sim_car_cfg cc;
+    ck_assert_int_eq(sim_car_cfg_preset(&cc, "bmw-i3-idle"), 0);
+    ck_assert_int_eq(sim_twc_slave_init(&s, &cfg, &cc, 0), 0);
+    expect(&s, 0, LR_4085);
+    feed(&s, 1000, HB_4085_6A);
+    expect(&s, 1050, "c0 fd e0 40 85 77 77 03 02 58 00 19 00 00 00 00 09 c0 fe");
+    /* the i3 wants energy (sim_car_want): 04 while waking, 08 ramping, then 01 at 5.20 A
+     * (6 A - 0.8 A, §5.3): checksum e0+40+85+77+77+01+02+58+02+08 = 0x2f8 -> f8 */
+    sim_car_want(&s.car, 2000, -1);
+    keep_alive(&s, 2000, 20000);
+    feed(&s, 20000, HB_4085_00);
+    expect(&s, 20050, "c0 fd e0 40 85 77 77 01 02 58 02 08 00 00 00 00 f8 c0 fe");
+}
+
+END_TEST
+
 START_TEST(test_idle_i3_reports_03_and_echoes_6_a)
 {
     struct sim_twc_slave s;
@@ -503,6 +529,7 @@ static Suite *sim_twc_slave_suite(void)
     tcase_add_test(tc, test_ext_acks_fc_b2_and_fc_b1);
     tcase_add_test(tc, test_master_using_our_id_makes_us_pick_another);
     tcase_add_test(tc, test_bad_checksum_is_not_answered);
+    tcase_add_test(tc, test_noload_offset_is_reported_while_the_car_draws_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
