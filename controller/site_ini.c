@@ -16,7 +16,7 @@ int site_new_from_ini(
     struct cfg_diag *diag = calloc(1, sizeof(*diag));
     struct config *cfg = calloc(1, sizeof(*cfg));
     int rc = -ENOMEM;
-    char site_err[256] = "";
+    char site_err[CFG_DIAG_TEXT] = "";
     if (!diag || !cfg) {
         snprintf(site_err, sizeof(site_err), "%s: out of memory", file);
         goto out;
