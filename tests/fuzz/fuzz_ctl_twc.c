@@ -22,15 +22,7 @@
 #include "controller/ctl_twc.h"
 #include "controller/policy_loader.h"
 #include "controller/site_ini.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)    \
-    do {               \
-        if (!(cond)) { \
-            abort();   \
-        }              \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 #define FUZZ_MID 0x7777
 
