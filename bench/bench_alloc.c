@@ -27,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "controller/alloc.h"
-#include "controller/config.h"
-#include "controller/policy_loader.h"
-#include "controller/site.h"
+#include "controller/engine/alloc.h"
+#include "controller/engine/config.h"
+#include "controller/engine/policy_loader.h"
+#include "controller/engine/site.h"
 
 #define PER_LEAF  10 /* EVSEs per leaf circuit */
 #define PER_PANEL 10 /* leaf circuits per panel */

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "controller/alloc.h"
-#include "controller/site.h"
+#include "controller/engine/alloc.h"
+#include "controller/engine/site.h"
 #include "drivers/twc/twc_master.h"
 #include "policies/ampshare_policy.h"
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/config.h"
-#include "controller/policy_loader.h"
-#include "controller/site_ini.h"
+#include "controller/engine/config.h"
+#include "controller/engine/policy_loader.h"
+#include "controller/engine/site_ini.h"
 #include "drivers/twc/twc_master.h"
 #include "sim/sim_native_master.h"
 #include "sim/sim_twc_slaves.h"

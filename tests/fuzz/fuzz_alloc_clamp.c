@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/alloc.h"
+#include "controller/engine/alloc.h"
 #include "tests/support/amp_fleet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

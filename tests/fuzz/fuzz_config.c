@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/alloc.h"
-#include "controller/config.h"
-#include "controller/policy_loader.h"
-#include "controller/site.h"
-#include "controller/site_print.h"
+#include "controller/engine/alloc.h"
+#include "controller/engine/config.h"
+#include "controller/engine/policy_loader.h"
+#include "controller/engine/site.h"
+#include "controller/engine/site_print.h"
 #include "drivers/base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

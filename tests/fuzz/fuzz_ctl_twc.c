@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "controller/ctl_twc.h"
-#include "controller/policy_loader.h"
-#include "controller/site_ini.h"
+#include "controller/engine/policy_loader.h"
+#include "controller/engine/site_ini.h"
 #include "tests/fuzz/fuzz_check.h"
 
 #define FUZZ_MID 0x7777

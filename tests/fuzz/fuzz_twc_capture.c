@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/twc_capture.h"
+#include "controller/cli/twc_capture.h"
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_hexline.h"
 

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/twc_fmt.h"
+#include "controller/cli/twc_fmt.h"
 #include "drivers/twc/twc_codec.h"
 #include "tests/fuzz/fuzz_check.h"
 

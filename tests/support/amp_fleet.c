@@ -7,8 +7,8 @@
 
 #include <check.h>
 
-#include "controller/config.h"
-#include "controller/site.h"
+#include "controller/engine/config.h"
+#include "controller/engine/site.h"
 #include "tests/support/amp_test.h"
 
 static uint32_t pick(uint64_t *rng, uint32_t n)

@@ -12,8 +12,8 @@
 
 #include <check.h>
 
-#include "controller/alloc.h"
-#include "controller/policy_loader.h"
+#include "controller/engine/alloc.h"
+#include "controller/engine/policy_loader.h"
 #include "tests/support/amp_fleet.h"
 #include "tests/support/check_main.h"
 

@@ -8,7 +8,7 @@
 
 #include <check.h>
 
-#include "controller/alloc.h"
+#include "controller/engine/alloc.h"
 #include "tests/support/amp_fleet.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"

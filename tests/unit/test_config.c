@@ -9,8 +9,8 @@
 
 #include <check.h>
 
-#include "controller/config.h"
-#include "controller/site.h"
+#include "controller/engine/config.h"
+#include "controller/engine/site.h"
 #include "tests/support/check_main.h"
 
 struct parse_case {

@@ -11,8 +11,8 @@
 
 #include <check.h>
 
-#include "controller/config.h"
-#include "controller/site.h"
+#include "controller/engine/config.h"
+#include "controller/engine/site.h"
 #include "tests/support/check_main.h"
 
 /* Lines 1..9; every case's own text starts at line 10. garage: 3-phase 40 A; one: L2 20 A. */

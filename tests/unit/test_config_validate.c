@@ -10,8 +10,8 @@
 
 #include <check.h>
 
-#include "controller/config.h"
-#include "controller/site.h"
+#include "controller/engine/config.h"
+#include "controller/engine/site.h"
 #include "tests/support/check_main.h"
 
 /* Lines 1..6; every case's own text starts at line 7. */

@@ -13,8 +13,8 @@
 #include <check.h>
 
 #include "controller/ctl_twc.h"
-#include "controller/policy_loader.h"
-#include "controller/site_ini.h"
+#include "controller/engine/policy_loader.h"
+#include "controller/engine/site_ini.h"
 #include "drivers/twc/twc_codec.h"
 #include "tests/support/check_main.h"
 

@@ -5,7 +5,7 @@
 
 #include <check.h>
 
-#include "controller/twc_capture.h"
+#include "controller/cli/twc_capture.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 

@@ -5,7 +5,7 @@
 
 #include <check.h>
 
-#include "controller/twc_fmt.h"
+#include "controller/cli/twc_fmt.h"
 #include "drivers/twc/twc_codec.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/* `ampshare sim seed`: the seed's 34 A of 40 A, then ampshare's master and engine on the same bus.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/cli/cmd.h"
+#include "controller/engine/config.h"
+#include "controller/cli/twc_fmt.h"
+#include "sim/sim_seed.h"
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: ampshare sim seed [--circuit-a N] [--duration-s N] [--master "
+        "native|ampshare|both]\n"
+        "                         [--policy NAME] [--overcommit-a N] [--wake-i3-s N]\n"
+        "\n"
+        "The seed scenario (twc-gen2.md §7.3): a Tesla that wants 48 A and an idle BMW i3 on\n"
+        "a J1772 adapter, each on a simulated Wall Connector slave (v2, 80 A), share a 40 A\n"
+        "circuit. First under a simulated native master, which keeps about 6 A for every\n"
+        "connected car, idle or not (the Tesla gets about 34 A); then under ampshare's own\n"
+        "master driven by the allocation engine (policy, safety clamp), as `ampshare run`\n"
+        "drives it: with idle_reclaim the idle car's reserve goes to the Tesla. Virtual time,\n"
+        "real bytes over an in-memory bus; prints a timeline, the engine's reasons and the\n"
+        "result of each run.\n"
+        "\n"
+        "options:\n"
+        "  --circuit-a N     circuit limit in whole amps (default 40)\n"
+        "  --duration-s N    virtual seconds to run (default 150)\n"
+        "  --master WHICH    native, ampshare or both (default both)\n"
+        "  --policy NAME     the ampshare half's policy: a built-in (idle_reclaim, native,\n"
+        "                    equal_share, priority, fifo, round_robin) or a .so path\n"
+        "                    (default idle_reclaim)\n"
+        "  --overcommit-a N  the circuit's overcommit_a: amps an idle car may keep beyond\n"
+        "                    the limit (default 0; docs/allocation.md)\n"
+        "  --wake-i3-s N     the i3 wants to charge from N s of virtual time on (default never)\n"
+        "  -h, --help        this help\n");
+}
+
+static void amps(char *buf, size_t cap, uint16_t ca)
+{
+    snprintf(buf, cap, "%u.%02uA", ca / 100u, ca % 100u);
+}
+
+static void print_unit(const struct sim_seed_unit *u)
+{
+    char lim[16], act[16];
+    amps(lim, sizeof(lim), u->limit_ca);
+    amps(act, sizeof(act), u->actual_ca);
+    printf("  %02x %-15s %7s %7s", u->state, twc_fmt_state_name(u->state), lim, act);
+}
+
+static void print_title(enum sim_seed_master which, const struct sim_seed_cfg *cfg)
+{
+    if (which == SIM_SEED_NATIVE) {
+        printf("simulated native master (twc-gen2.md §7.3 reading: about 6 A kept for every\n"
+               "connected car, idle or not; the rest handed out by measured current):\n");
+        return;
+    }
+    char a[16], oc[24];
+    snprintf(oc, sizeof(oc), "%s A", cfg_fmt_amps(cfg->overcommit_ma, a, sizeof(a)));
+    printf("ampshare master (drivers/twc/twc_master) driven by the allocation engine through\n"
+           "controller/ctl_twc, policy %s, %s%s; under each row, the engine's reason\n"
+           "for each target:\n",
+           cfg->policy, cfg->overcommit_ma > 0 ? "overcommit " : "no overcommit",
+           cfg->overcommit_ma > 0 ? oc : "");
+}
+
+static void print_result(enum sim_seed_master which, const struct sim_seed_result *res)
+{
+    char tl[16], ta[16], il[16], ia[16];
+    amps(tl, sizeof(tl), res->tesla.limit_ca);
+    amps(ta, sizeof(ta), res->tesla.actual_ca);
+    amps(il, sizeof(il), res->i3.limit_ca);
+    amps(ia, sizeof(ia), res->i3.actual_ca);
+    printf("result (%s): Tesla offered %s, drawing %s; i3 offered %s, drawing %s "
+           "(%llu bytes from the master, %llu from the slaves)\n\n",
+           which == SIM_SEED_NATIVE ? "native" : "ampshare", tl, ta, il, ia,
+           (unsigned long long)res->bytes_master, (unsigned long long)res->bytes_slaves);
+}
+
+static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg)
+{
+    struct sim_seed_result *res = calloc(1, sizeof(*res));
+    if (res == NULL) {
+        return -ENOMEM;
+    }
+    char err[256] = "";
+    int rc = sim_seed_run(which, cfg, res, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "ampshare sim seed: %s\n", err[0] ? err : strerror(-rc));
+        free(res);
+        return rc;
+    }
+    print_title(which, cfg);
+    printf("  %5s  %-34s  %s\n", "t", "Tesla (slave 2019)", "BMW i3 (slave 2431)");
+    printf("  %5s", "");
+    for (int u = 0; u < 2; u++) {
+        printf("  %-18s %7s %7s", "state", "limit", "actual");
+    }
+    printf("\n");
+    for (size_t i = 0; i < res->n; i++) {
+        const struct sim_seed_sample *row = &res->sample[i];
+        printf("  %4llus", (unsigned long long)(row->t_ms / 1000));
+        print_unit(&row->tesla);
+        print_unit(&row->i3);
+        printf("\n");
+        if (which == SIM_SEED_AMPSHARE) {
+            printf("         Tesla: %s; i3: %s\n", row->tesla.why, row->i3.why);
+        }
+    }
+    print_result(which, res);
+    free(res);
+    return 0;
+}
+
+static int parse_num(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < min || v > max) {
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+/* One option and its value; false when either is bad. */
+static bool
+parse_opt(struct sim_seed_cfg *cfg, const char *opt, const char *val, bool *native, bool *ampshare)
+{
+    long v = 0;
+    if (!val) {
+        return false;
+    }
+    if (strcmp(opt, "--circuit-a") == 0 && parse_num(val, 1, 655, &v) == 0) {
+        cfg->circuit_ma = (int32_t)v * 1000;
+    } else if (strcmp(opt, "--duration-s") == 0 && parse_num(val, 1, 86400, &v) == 0) {
+        cfg->duration_ms = (uint64_t)v * 1000;
+        cfg->sample_ms = cfg->duration_ms / 10 < 1000 ? 1000 : (uint32_t)(cfg->duration_ms / 10);
+    } else if (strcmp(opt, "--master") == 0 &&
+               (strcmp(val, "native") == 0 || strcmp(val, "ampshare") == 0 ||
+                strcmp(val, "both") == 0)) {
+        *native = strcmp(val, "ampshare") != 0;
+        *ampshare = strcmp(val, "native") != 0;
+    } else if (strcmp(opt, "--policy") == 0 && val[0] && strlen(val) < sizeof(cfg->policy) &&
+               !strpbrk(val, "\n;#[]=")) {
+        snprintf(cfg->policy, sizeof(cfg->policy), "%s", val);
+    } else if (strcmp(opt, "--overcommit-a") == 0 && parse_num(val, 0, 100, &v) == 0) {
+        cfg->overcommit_ma = (int32_t)v * 1000;
+    } else if (strcmp(opt, "--wake-i3-s") == 0 && parse_num(val, 1, 86400, &v) == 0) {
+        cfg->wake_i3_ms = (uint64_t)v * 1000;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int cmd_sim_seed(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) {
+        usage(stdout);
+        return CMD_EXIT_OK;
+    }
+    struct sim_seed_cfg cfg;
+    sim_seed_cfg_default(&cfg);
+    bool native = true, ampshare = true;
+    /* Every option takes one value. */
+    for (int i = 1; i < argc; i += 2) {
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!parse_opt(&cfg, argv[i], val, &native, &ampshare)) {
+            fprintf(stderr, "ampshare sim seed: bad argument '%s'%s%s\n", argv[i],
+                    val ? " with value " : "", val ? val : "");
+            usage(stderr);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    printf("seed scenario: Tesla (wants 48 A) + idle BMW i3 (J1772 adapter) on a %ld A circuit,\n"
+           "two simulated slaves, %llu s of virtual time",
+           (long)(cfg.circuit_ma / 1000), (unsigned long long)(cfg.duration_ms / 1000));
+    if (cfg.wake_i3_ms) {
+        printf("; the i3 wants to charge from %llu s", (unsigned long long)(cfg.wake_i3_ms / 1000));
+    }
+    printf("\n\n");
+    int rc = 0;
+    if (native) {
+        rc = run_one(SIM_SEED_NATIVE, &cfg);
+    }
+    if (rc == 0 && ampshare) {
+        rc = run_one(SIM_SEED_AMPSHARE, &cfg);
+    }
+    return rc < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
+}

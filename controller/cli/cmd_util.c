@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Argument parsing and clock helpers shared by the subcommands (cmd_util.h). */
+#include "controller/cli/cmd_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller/cli/cmd.h"
+#include "drivers/modbus/mb_maps.h"
+
+const char *cmd_opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (!argv[*i] || strncmp(argv[*i], name, n) != 0) {
+        return NULL;
+    }
+    if (argv[*i][n] == '=') {
+        return argv[*i] + n + 1;
+    }
+    if (argv[*i][n] != '\0' || *i + 1 >= argc) {
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cmd_parse_long(const char *s, int base, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, base);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+uint64_t cmd_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int cmd_generic_map(const char *prog, const char *const *set, size_t n_set, struct mb_map_custom *c)
+{
+    char err[256];
+    mb_map_generic_init(c, "generic");
+    for (size_t i = 0; i < n_set; i++) {
+        char key[64];
+        const char *eq = strchr(set[i], '=');
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - set[i]), set[i]);
+        if (mb_map_generic_set(c, key, eq + 1, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: --set %s: %s\n", prog, set[i], err);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    if (mb_map_generic_finish(c, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return CMD_EXIT_USAGE;
+    }
+    return CMD_EXIT_OK;
+}

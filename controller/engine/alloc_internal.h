@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* State shared by the allocation engine's files (alloc.c, alloc_hold.c, alloc_why.c). */
+#ifndef ALLOC_INTERNAL_H
+#define ALLOC_INTERNAL_H
+
+#include "controller/engine/alloc.h"
+
+/* The lowest phase in mask m (m != 0): "for (m = phases; m; m &= m - 1)" visits only the
+ * phases an EVSE loads (most load one), which keeps the per-EVSE loops short. */
+static inline int alloc_low_phase(uint32_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(m);
+#else
+    return (m & 1u) ? 0 : (m & 2u) ? 1 : 2;
+#endif
+}
+
+/* t modulo step for t >= 0. Whole amps (the common step) divide by a multiply and a shift,
+ * exact for every 32-bit value: a hardware division per EVSE adds up at 1000 EVSEs a tick (and
+ * the compiler would fold "step == 1000 ? t % 1000 : t % step" back into one division). */
+static inline int32_t alloc_mod_step(int32_t t, int32_t step)
+{
+    if (step == 1000 && t >= 0) {
+        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
+        return t - (int32_t)(q * 1000u);
+    }
+    return t % step;
+}
+
+/* What the view reads of each site EVSE every tick, copied once from struct site_evse, whose
+ * names and transport texts put each EVSE's hot fields on a cache line of its own. */
+struct alloc_evc {
+    int32_t meter; /* its meter, or -1 */
+    uint32_t stale_timeout_ms;
+    int32_t circuit;
+    int32_t view; /* index among the controllable EVSEs; -1 for a metered-only load */
+    int32_t max_ma;
+    int32_t step_ma;
+    int32_t stale_current_ma;
+    int32_t assumed_ma; /* metered only: what it is assumed to draw while stale */
+    uint8_t phases;
+    uint8_t n_phases;
+    uint8_t phase_map[3];
+    uint8_t flags; /* its view flags but AMPSHARE_EVSE_F_STALE (never read back from the view) */
+};
+
+/* Per controllable EVSE (view order): constants the reasons and the hold read every tick. */
+struct alloc_vk {
+    int32_t site; /* its index in the site: results and history */
+    int32_t circuit;
+    int32_t top_ma; /* its maximum rounded down to its step: "at its maximum" */
+    uint8_t phases;
+    uint8_t phase;   /* its one phase, or 3 when it loads several */
+    bool whole_amps; /* step_ma == 1000 */
+};
+
+/* What the engine remembers of each EVSE between ticks (site order). */
+struct alloc_hist {
+    bool seen;
+    bool connected;
+    uint8_t state;
+    uint64_t since_ms;
+    uint64_t connected_since_ms;
+    int32_t target_ma; /* last commanded */
+};
+
+struct alloc {
+    const struct site *site;
+    const struct ampshare_policy *policy;
+    void *pstate;
+    const struct ampshare_policy *fallback; /* equal_share: used when the policy fails */
+    void *fstate;
+    struct ampshare_policy_host host;
+
+    /* the view, rebuilt every tick */
+    struct ampshare_policy_circuit *vc; /* [n_circuit] */
+    struct ampshare_policy_evse *ve;    /* [n_controllable] */
+    struct ampshare_policy_input in;
+
+    /* per controllable EVSE (view order) */
+    int32_t *raw;     /* the policy's answer */
+    uint8_t *hint;    /* the policy's why */
+    int32_t *clamped; /* after alloc_clamp */
+    uint8_t *fix;
+    int32_t *fix_circuit;
+    int32_t *final; /* after the hold and the ramp */
+    uint8_t *held;  /* 0, ALLOC_WHY_HOLD or ALLOC_WHY_RAMP */
+
+    struct alloc_clamp_scratch scratch;
+    struct alloc_evc *evc;   /* [n_evse] */
+    struct alloc_vk *vk;     /* [n_controllable] */
+    struct alloc_hist *hist; /* [n_evse] */
+    int32_t (*unc)[3];       /* [n_circuit]: uncontrolled load at or below */
+    int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */
+    int64_t (*pil)[3];       /* [n_circuit]: hold / reason sums */
+    int64_t (*cnt)[3];
+    int32_t (*deep)[3]; /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
+
+    bool ticked;
+    uint64_t last_now_ms;
+    struct alloc_stats stats;
+};
+
+/*
+ * Holds back raises: first the ramp (at most ramp_ma_per_s per second above the offer in
+ * force, but always allowing a start at the minimum), then the make-before-break rule: counting
+ * every EVSE at max(target, offer in force), any circuit and phase over a limit holds every
+ * raise below it at the offer in force. t[] only goes down. held[i] gets ALLOC_WHY_HOLD or
+ * ALLOC_WHY_RAMP. Returns how many raises were held. Pure.
+ */
+int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms);
+
+/* Sums of targets (pil) and counted current (cnt) per circuit and phase for targets t. */
+void alloc_sums(const struct ampshare_policy_input *in,
+                const int32_t *t,
+                int64_t (*pil)[3],
+                int64_t (*cnt)[3]);
+
+/* Fills the reasons and circuit totals of out from the engine's arrays, and records each final
+ * target in a->hist; sums_valid says a->pil and a->cnt already hold the final targets' sums. */
+void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid);
+
+#endif
