@@ -95,7 +95,7 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u);
 int sim_seed_wake(struct sim_seed *s, uint16_t id);
 
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
-const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s);
+const struct ctl *sim_seed_ctl(const struct sim_seed *s);
 
 /*
  * Runs the whole scenario and samples it every cfg->sample_ms. Returns what sim_seed_new or

@@ -98,6 +98,8 @@ struct cfg_site {
     struct cfg_ma overcommit;         /* overcommit_a on the supply itself (0) */
     struct cfg_ma ramp_up;            /* ramp_up_a_per_s: increase limit (0 = none) */
     struct cfg_u32 control_interval;  /* control_interval_ms: one allocation tick (1000) */
+    struct cfg_ma shutdown_current;   /* shutdown_current_a: every offer on a clean stop
+                                       * (default: an equal share of each circuit, see ctl.h) */
 };
 
 struct cfg_circuit {
@@ -115,7 +117,7 @@ struct cfg_bus {
     char name[CFG_NAME_MAX];
     struct cfg_text transport;
     struct cfg_addr
-        master_address;           /* our TWC ID, or auto (the default): see site_bus_pick_master */
+        master_address;           /* our TWC ID, or auto (the default): see ctl_twc_pick_master */
     struct cfg_u32 stale_timeout; /* stale_timeout_ms (10000) */
 };
 

@@ -9,7 +9,6 @@
 
 #include "drivers/modbus/mb_evse.h"
 #include "drivers/modbus/mb_maps.h"
-#include "drivers/twc/twc_master.h"
 
 static int32_t min_over(const int32_t v[3], uint8_t mask)
 {
@@ -328,6 +327,7 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
     s->ramp_up_ma_per_s = cfg->site.ramp_up.line ? cfg->site.ramp_up.ma : 0;
     s->control_interval_ms =
         cfg->site.control_interval.line ? cfg->site.control_interval.v : CFG_DEFAULT_INTERVAL_MS;
+    s->shutdown_current_ma = cfg->site.shutdown_current.line ? cfg->site.shutdown_current.ma : -1;
     rc = build_circuits(cfg, s, cmap);
     if (rc != 0) {
         goto fail;
@@ -454,30 +454,4 @@ void site_state_free(struct site_state *st)
     free(st->evse);
     free(st->meter);
     free(st);
-}
-
-int site_bus_pick_master(const struct site *s, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign)
-{
-    if (!s || b >= s->n_bus) {
-        return -EINVAL;
-    }
-    const struct site_bus *sb = &s->bus[b];
-    uint16_t pick;
-    uint8_t sg;
-    for (uint64_t k = 0;; k++) {
-        twc_master_pick_id(seed + k, &pick, &sg);
-        bool taken = false;
-        for (size_t i = 0; sb->master_auto && i < s->n_evse; i++) {
-            const struct site_evse *e = &s->evse[i];
-            taken = taken || (e->kind == SITE_EVSE_WALL_CONNECTOR && e->bus == (int32_t)b &&
-                              !e->address_auto && e->address == pick);
-        }
-        /* at most 3 Wall Connectors per bus (twc-gen2.md §6.3): a few draws suffice */
-        if (!taken) {
-            break;
-        }
-    }
-    *id = sb->master_auto ? pick : sb->master_address;
-    *sign = sg;
-    return 0;
 }

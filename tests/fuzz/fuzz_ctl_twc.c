@@ -8,7 +8,7 @@
  *     circuit's overcommit (the clamp's rule (2); the ceiling is the target, so no §7.1 comfort
  *     rule may add to it);
  *   - a slave no [wallconnector] takes is offered 0 A;
- *   - ctl_twc_step never fails.
+ *   - ctl_step never fails.
  * (Limits on the wire, within each slave's maximum, are fuzz_twc_master's invariants: a slave
  * that re-announces a lower maximum keeps its offer in the table until the next target.)
  * Script: byte 0 picks the policy and the overcommit; then each step takes an opcode byte and
@@ -87,10 +87,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
              oc_a, oc_a, fuzz_policies[data[0] % 4]);
     struct site *site = NULL;
     struct policy_handle ph;
+    struct ctl *ctl = NULL;
     struct ctl_twc *c = NULL;
     CHECK(site_new_from_ini(ini, "fuzz.ini", &site, err, sizeof(err)) == 0);
     CHECK(policy_open(site->policy, &ph, err, sizeof(err)) == 0);
-    CHECK(ctl_twc_new(site, ph.policy, &c, err, sizeof(err)) == 0);
+    CHECK(ctl_new(site, ph.policy, &ctl, err, sizeof(err)) == 0);
+    CHECK(ctl_twc_new(ctl, &c) == 0);
     struct twc_master m;
     struct twc_master_config mc;
     twc_master_config_init(&mc);
@@ -109,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             feed(&m, now, data + i);
             i += 7;
         } else if (op <= 6) {
-            CHECK(ctl_twc_step(c, now) >= 0);
+            CHECK(ctl_step(ctl, now) >= 0);
             check(c, &m, cap_ma);
         } else {
             struct twc_master_out out;
@@ -118,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     ctl_twc_free(c);
+    ctl_free(ctl);
     policy_close(&ph);
     site_free(site);
     return 0;
