@@ -6,6 +6,7 @@
  * over-long lines, ':' separators. Values are parsed by a per-section key table.
  */
 #include "controller/engine/config.h"
+#include "controller/engine/config_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -924,6 +925,7 @@ int cfg_parse_string(const char *text, const char *file, struct config *cfg, str
     if (rc > 0) {
         cfg_diag_add(diag, false, cfg->file, rc, "syntax error");
     }
+    cfg_resolve_modbus(cfg);
     return diag->errors > errors_before ? -EINVAL : 0;
 }
 

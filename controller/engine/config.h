@@ -157,6 +157,8 @@ struct cfg_meter {
     struct cfg_ma stale_current;  /* stale_current_a: assumed load while stale */
     struct cfg_kvlist map_keys;   /* every other key, as written: for map = generic, the
                                    * keys of mb_map_generic_set(); otherwise each is an error */
+    char map_name[CFG_TEXT_MAX];  /* resolved by the parser: the map's stable name (an alias
+                                   * resolved), else map as written */
 };
 
 struct cfg_evse { /* [evse NAME]: a third-party EVSE */
@@ -169,6 +171,7 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     struct cfg_text control_map;    /* a model of mb_evse_find(), or generic */
     struct cfg_kvlist control_keys; /* the other control_* keys, as written: for control_map =
                                      * generic, mb_evse_generic_set() keys with control_ ahead */
+    uint32_t unit_default;          /* resolved by the parser: the model's default unit, else 1 */
     struct cfg_name circuit;
     struct cfg_ma max_current;
     struct cfg_ma min_current;

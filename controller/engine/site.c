@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/modbus/mb_evse.h"
-#include "drivers/modbus/mb_maps.h"
 
 static int32_t min_over(const int32_t v[3], uint8_t mask)
 {
@@ -193,10 +191,9 @@ build_evses(const struct config *cfg, struct site *s, const int32_t *cmap, size_
         snprintf(e->control, sizeof(e->control), "%.15s", c->control.s);
         snprintf(e->control_transport, sizeof(e->control_transport), "%s", c->control_transport.s);
         snprintf(e->control_map, sizeof(e->control_map), "%s", c->control_map.s);
-        const struct mb_evse_model *model = mb_evse_find(c->control_map.s);
         e->control_unit_id = c->control_unit_id.line ? c->control_unit_id.v
-                             : model                 ? model->default_unit
-                                                     : 1;
+                             : c->unit_default        ? c->unit_default
+                                                      : 1;
         /* the generic model's keys, as mb_evse_generic_set() names them */
         e->control_keys = s->kv + *kv_used;
         e->n_control_keys = c->control_keys.n;
@@ -230,8 +227,7 @@ build_meters(const struct config *cfg, struct site *s, const int32_t *cmap, size
         m->stale_current_ma = c->stale_current.line ? c->stale_current.ma : -1;
         snprintf(m->transport, sizeof(m->transport), "%s", c->transport.s);
         m->unit_id = c->unit_id.line ? c->unit_id.v : 1;
-        const struct mb_map *map = mb_map_find(c->map.s);
-        snprintf(m->map, sizeof(m->map), "%s", map ? map->name : c->map.s);
+        snprintf(m->map, sizeof(m->map), "%s", c->map_name[0] ? c->map_name : c->map.s);
         m->cfg_line = c->line;
         uint8_t target_mask = 0;
         if (m->measures == CFG_MEASURES_EVSE) {
