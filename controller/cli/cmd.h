@@ -23,6 +23,7 @@ int cmd_ports(int argc, char **argv);
 int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
+int cmd_sim_evse(int argc, char **argv);
 
 /* Makes SIGINT and SIGTERM set the stop flag instead of killing the process. */
 void cmd_catch_stop_signals(void);

@@ -10,6 +10,7 @@
 
 #include "controller/cli/cmd.h"
 #include "drivers/modbus/mb_maps.h"
+#include "drivers/transport/tp_addr.h"
 
 const char *cmd_opt_value(int argc, char **argv, int *i, const char *name)
 {
@@ -63,4 +64,24 @@ int cmd_generic_map(const char *prog, const char *const *set, size_t n_set, stru
         return CMD_EXIT_USAGE;
     }
     return CMD_EXIT_OK;
+}
+
+/* HOST:PORT, tcp://HOST:PORT (port 0 allowed) or pty:PATH. */
+int cmd_parse_listen(const char *text, struct tp_addr *a, char *err, size_t errlen)
+{
+    char buf[300];
+    if (strncmp(text, "pty:", 4) == 0) {
+        return tp_addr_parse(text, a, err, errlen);
+    }
+    snprintf(buf, sizeof(buf), "%s%s", strncmp(text, "tcp://", 6) == 0 ? "" : "tcp://", text);
+    size_t len = strlen(buf);
+    bool port0 = len > 2 && strcmp(buf + len - 2, ":0") == 0;
+    if (port0) {
+        buf[len - 1] = '1'; /* tp_addr wants 1..65535 for clients; a server may ask for any */
+    }
+    int rc = tp_addr_parse(buf, a, err, errlen);
+    if (rc == 0 && port0) {
+        a->port = 0;
+    }
+    return rc;
 }

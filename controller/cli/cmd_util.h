@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct mb_map_custom;
+struct tp_addr;
 
 /*
  * Matches argv[*i] against name, written "--opt value" or "--opt=value". Returns the value
@@ -30,5 +31,9 @@ int cmd_generic_map(const char *prog,
                     const char *const *set,
                     size_t n_set,
                     struct mb_map_custom *c);
+
+/* A server's listen address: HOST:PORT or tcp://HOST:PORT (port 0: the kernel picks one) or
+ * pty:PATH. Returns 0 or -EINVAL with a message in err. */
+int cmd_parse_listen(const char *text, struct tp_addr *a, char *err, size_t errlen);
 
 #endif
