@@ -246,14 +246,14 @@ int32_t ctl_target_ma(const struct ctl *c, size_t evse)
     if (evse >= c->site->n_evse) {
         return 0;
     }
+    int32_t t = c->failed || !c->ticked ? 0 : c->res->evse[evse].target_ma;
+    t = t > 0 ? t : 0;
     if (c->stopping) {
-        return ctl_shutdown_ma(c->site, evse);
+        /* a stop never raises an offer: the last clamp knew the uncontrolled loads */
+        int32_t s = ctl_shutdown_ma(c->site, evse);
+        return c->ticked && !c->failed && t < s ? t : s;
     }
-    if (c->failed || !c->ticked) {
-        return 0;
-    }
-    int32_t t = c->res->evse[evse].target_ma;
-    return t > 0 ? t : 0;
+    return t;
 }
 
 void ctl_stop(struct ctl *c, uint64_t now_ms)

@@ -96,7 +96,8 @@ void ctl_report_meter(struct ctl *c, size_t meter, const int32_t current_ma[3], 
 
 /*
  * The current an adapter hands EVSE evse now: the last tick's clamped target, 0 when that tick
- * failed or before any, the shutdown current once stopping. Never negative.
+ * failed or before any; once stopping, the lesser of that target and the shutdown current (the
+ * shutdown current alone when no good tick ran). Never negative.
  */
 int32_t ctl_target_ma(const struct ctl *c, size_t evse);
 
@@ -108,7 +109,7 @@ int32_t ctl_target_ma(const struct ctl *c, size_t evse);
  */
 int32_t ctl_shutdown_ma(const struct site *site, size_t evse);
 
-/* Begins the safe stop: no more ticks; every target becomes ctl_shutdown_ma from now on. */
+/* Begins the safe stop: no more ticks; every target becomes its stop value (ctl_target_ma). */
 void ctl_stop(struct ctl *c, uint64_t now_ms);
 bool ctl_stopping(const struct ctl *c);
 

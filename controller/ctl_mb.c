@@ -45,7 +45,9 @@ void ctl_mb_free(struct ctl_mb *c)
     if (!c) {
         return;
     }
-    ctl_remove_adapter(c->ctl, c);
+    if (c->ctl) {
+        ctl_remove_adapter(c->ctl, c);
+    }
     for (size_t i = 0; i < c->n_poller; i++) {
         mb_poller_free(c->poller[i]);
     }
@@ -171,16 +173,14 @@ static int add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, ch
     return 0;
 }
 
-int ctl_mb_new(struct ctl *ctl, const struct mb_clock *clock, struct ctl_mb **out, char *err,
-               size_t errlen)
+int ctl_mb_new(const struct site *site, const struct mb_clock *clock, struct ctl_mb **out,
+               char *err, size_t errlen)
 {
     *out = NULL;
-    const struct site *site = ctl_site(ctl);
     struct ctl_mb *c = calloc(1, sizeof(*c));
     if (!c) {
         return -ENOMEM;
     }
-    c->ctl = ctl;
     c->site = site;
     size_t n_dev = site->n_meter + site->n_evse + 1;
     c->poller = calloc(n_dev, sizeof(*c->poller));
@@ -215,15 +215,21 @@ int ctl_mb_new(struct ctl *ctl, const struct mb_clock *clock, struct ctl_mb **ou
                      rc);
         }
     }
-    if (rc == 0) {
-        rc = ctl_add_adapter(ctl, &mb_ops, c);
-    }
     if (rc != 0) {
         ctl_mb_free(c);
         return rc;
     }
     *out = c;
     return 0;
+}
+
+int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)
+{
+    int rc = ctl_add_adapter(ctl, &mb_ops, c);
+    if (rc == 0) {
+        c->ctl = ctl;
+    }
+    return rc;
 }
 
 static bool evse_car(enum mb_evse_state s)

@@ -37,15 +37,18 @@ struct ctl_mb_health {
 };
 
 /*
- * Builds the pollers for the controller's site (one per distinct transport), registers the
- * adapter with ctl and starts the threads. clock is borrowed (NULL: mb_clock_monotonic): its
- * now_ms must be the clock ctl_step is called with. Returns 0, or -EINVAL / -ENOMEM / a
- * transport code with a message naming the [meter] or [evse] in err.
+ * Builds and starts the pollers for site (borrowed; one poller per distinct transport). clock
+ * is borrowed (NULL: mb_clock_monotonic): its now_ms must be the clock ctl_step is called with.
+ * Returns 0, or -EINVAL / -ENOMEM / a transport code with a message naming the [meter] or
+ * [evse] in err. Nothing is registered yet: see ctl_mb_attach.
  */
-int ctl_mb_new(struct ctl *ctl, const struct mb_clock *clock, struct ctl_mb **out, char *err,
-               size_t errlen);
+int ctl_mb_new(const struct site *site, const struct mb_clock *clock, struct ctl_mb **out,
+               char *err, size_t errlen);
 
-/* Unregisters, stops the pollers (writing setpoints still queued first, each bounded by the
+/* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
+int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
+
+/* Unregisters (when attached), stops the pollers (writing setpoints still queued first, each bounded by the
  * transaction timeout) and frees. NULL is allowed. */
 void ctl_mb_free(struct ctl_mb *c);
 

@@ -15,6 +15,7 @@
 
 #include "controller/cli/cmd.h"
 #include "controller/cli/cmd_util.h"
+#include "drivers/base/amp_clock.h"
 #include "drivers/base/amp_err.h"
 #include "sim/sim_evse.h"
 
@@ -186,10 +187,10 @@ int cmd_sim_evse(int argc, char **argv)
            cfg.meter_map ? cfg.meter_map->name : "none", cfg.meter_unit);
     fflush(stdout);
 
-    uint64_t next_status = a.status_ms > 0 ? cmd_mono_ms() : UINT64_MAX;
+    uint64_t next_status = a.status_ms > 0 ? amp_clock_mono_ms() : UINT64_MAX;
     struct timespec tick = {0, SIM_EVSE_TICK_MS * 1000000L};
     for (;;) {
-        uint64_t now = cmd_mono_ms();
+        uint64_t now = amp_clock_mono_ms();
         struct sim_evse_view v;
         if (sim_evse_tick(ev, now, &v) < 0) {
             fprintf(stderr, "ampshare sim evse: the meter cannot show %" PRId32 " mA\n",
