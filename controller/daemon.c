@@ -472,6 +472,10 @@ int daemon_reload(struct daemon *d)
     ctl_mb_free(d->mb); /* writes what it still had queued */
     d->mb = mb;
     (void)ctl_mb_attach(d->mb, d->ctl);
+    for (size_t e = 0; e < next.site->n_evse; e++) {
+        int o = site_find_evse(d->cur.site, next.site->evse[e].name);
+        next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
+    }
     struct dsite old = d->cur;
     d->cur = next;
     dsite_free(&old);

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# `ampshare run` as a process on a test site, every peer a real process: two simulated Wall
+# Connector slaves on a pty (`ampshare sim slaves`), a simulated Modbus EVSE with its meter and a
+# grid meter on Modbus TCP loopback (port 0, read back). Checks the limits the slaves and the EVSE
+# receive, then: SIGHUP with a broken config (keeps running, errors with file:line), SIGHUP with
+# a changed limit (applied), the grid meter going silent (the fail-safe budget, then recovery),
+# the adapter vanishing and returning, and SIGTERM (safe limits sent and confirmed, exit 0).
+set -euo pipefail
+: "${AMPSHARE_BIN:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runsite
+
+start_slaves() {
+    "$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
+        --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
+    slaves=$!
+    pids+=("$slaves")
+    wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+}
+start_slaves
+
+"$AMPSHARE_BIN" sim evse --model heidelberg-ec --listen 127.0.0.1:0 --car-a 16 --status-ms 200 \
+    >"$tmp/evse" 2>&1 &
+pids+=($!)
+"$AMPSHARE_BIN" sim meter --map eastron-sdm630 --listen 127.0.0.1:0 --current-a 5 \
+    >"$tmp/grid" 2>&1 &
+grid=$!
+pids+=("$grid")
+wait_line "$tmp/evse" 'clients use'
+wait_line "$tmp/grid" 'clients use'
+evse_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/evse" | head -1)
+grid_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/grid" | head -1)
+
+# write_site BAY_A: the site with the third-party EVSE's circuit at BAY_A amps.
+write_site() {
+    cat >"$tmp/site.ini.new" <<INI
+[site]
+name = test
+supply_limit_a = 63
+phases = 1
+shutdown_current_a = 8
+[circuit garage]
+limit_a = 40
+[circuit bay]
+limit_a = $1
+[bus rs485]
+transport = serial:$tmp/twc
+[wallconnector tesla]
+bus = rs485
+address = 2019
+circuit = garage
+max_current_a = 40
+[wallconnector i3]
+bus = rs485
+address = auto
+circuit = garage
+max_current_a = 40
+[meter grid]
+transport = tcp://127.0.0.1:$grid_port
+unit_id = 1
+map = eastron-sdm630
+measures = grid
+poll_interval_ms = 500
+stale_timeout_ms = 2000
+stale_current_a = 40
+[meter bay-meter]
+transport = tcp://127.0.0.1:$evse_port
+unit_id = 2
+map = eastron-sdm630
+measures = evse:bay
+[evse bay]
+meter = bay-meter
+control = modbus
+control_transport = tcp://127.0.0.1:$evse_port
+control_map = heidelberg-ec
+circuit = bay
+max_current_a = $1
+INI
+    mv "$tmp/site.ini.new" "$tmp/site.ini"
+}
+write_site 16
+
+"$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
+run=$!
+pids+=("$run")
+
+# The limits the chargers receive: both slaves are offered the v2 minimum first, the EVSE its
+# circuit's 16 A (the car takes 16 A).
+wait_line "$tmp/slaves" 'slave 2019: linked to .*limit 6.00 A'
+wait_line "$tmp/slaves" 'slave 2431: linked to .*limit 6.00 A'
+wait_line "$tmp/evse" 'setpoint 16000 mA, state C, draw 16000 mA'
+
+# A broken file: refused with file:line, the old config keeps running.
+cp "$tmp/site.ini" "$tmp/good.ini"
+printf '[circuit extra]\nlimit_a = lots\n' >>"$tmp/site.ini"
+kill -HUP "$run"
+wait_line "$tmp/err" "reload of $tmp/site.ini refused"
+grep -q "$tmp/site.ini:[0-9]*: .*limit_a" "$tmp/err" || { cat "$tmp/err"; fail "no file:line"; }
+kill -0 "$run" || fail "the daemon died on a broken config"
+
+# A changed limit: applied at the EVSE.
+write_site 10
+kill -HUP "$run"
+wait_line "$tmp/err" "reloaded $tmp/site.ini"
+: >"$tmp/evse.mark"
+wait_line "$tmp/evse" 'setpoint 10000 mA, state C, draw 10000 mA'
+
+# The grid meter goes silent: after its stale timeout the load nothing controls is taken as
+# 40 A, leaving 23 A of the 63 A supply for the chargers; their targets must fit it.
+sum_targets() {
+    awk '/daemon: [a-z0-9-]+: [0-9]+ -> [0-9]+ mA/ {
+             split($0, a, "daemon: "); split(a[2], b, ":"); n = b[1]
+             match(a[2], /-> [0-9]+/); v[n] = substr(a[2], RSTART + 3, RLENGTH - 3)
+         } END { s = 0; for (k in v) s += v[k]; print s }' "$tmp/err"
+}
+kill -STOP "$grid"
+wait_line "$tmp/err" 'meter grid .*read failed'
+ok=
+for _ in $(seq 200); do
+    s=$(sum_targets)
+    if [ "$s" -le 23000 ] && grep -q 'meter stale\|limited by circuit' "$tmp/err"; then
+        ok=1
+        break
+    fi
+    sleep 0.05
+done
+[ -n "$ok" ] || { cat "$tmp/err"; fail "targets sum to $(sum_targets) mA with the grid meter silent"; }
+kill -CONT "$grid"
+wait_line "$tmp/err" 'meter grid .*answers again'
+
+# The adapter vanishes (the pty and its link go away) and returns: logged once, relinked; the
+# Modbus EVSE is served all along.
+kill "$slaves"
+wait "$slaves" 2>/dev/null || true
+wait_line "$tmp/err" 'serial:.*twc.*lost'
+: >"$tmp/evse"
+wait_line "$tmp/evse" 'setpoint 10000 mA'
+mv "$tmp/slaves" "$tmp/slaves.before"
+start_slaves
+# the master still lists both slaves (it drops one only after 26 s): it heartbeats them again
+wait_line "$tmp/slaves" 'slave 2019: linked to'
+wait_line "$tmp/slaves" 'slave 2431: linked to'
+[ "$(grep -c 'twc.*lost' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "the loss was not logged once"; }
+
+# SIGTERM: every charger to at most [site] shutdown_current_a (8 A), confirmed, exit 0.
+kill -TERM "$run"
+rc=0
+wait "$run" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$tmp/err"; fail "exit status $rc on SIGTERM"; }
+grep -q 'stopped: every charger confirmed its shutdown current' "$tmp/err" ||
+    { cat "$tmp/err"; fail "the stop was not confirmed"; }
+grep -q 'stop: bay to 8000 mA' "$tmp/err" || { cat "$tmp/err"; fail "bay not stopped at 8 A"; }
+wait_line "$tmp/evse" 'setpoint 8000 mA'
+tail -n 4 "$tmp/slaves" | grep -q 'slave 2019: linked to .*limit [0-8]\.00 A' ||
+    { tail "$tmp/slaves"; fail "the Tesla did not get its shutdown limit"; }
+echo "ampshare run on a simulated site: ok"
