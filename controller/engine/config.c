@@ -27,6 +27,7 @@ enum sect_kind {
     SECT_WC,
     SECT_METER,
     SECT_EVSE,
+    SECT_SESSIONS,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -116,6 +117,10 @@ static const struct key_def evse_keys[] = {
     KD("priority", K_I32, cfg_evse, priority, -1000, 1000),
     KD("stale_current_a", K_MA, cfg_evse, stale_current, 0, 0),
 };
+static const struct key_def sessions_keys[] = {
+    KD("db", K_TEXT, cfg_sessions, db, 0, 0),
+    KD("flush_interval_ms", K_U32, cfg_sessions, flush_interval, 1000, 3600000),
+};
 /* clang-format on */
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -136,6 +141,7 @@ static const struct sect_def sect_defs[] = {
     {"wallconnector", SECT_WC, true, wc_keys, NKEYS(wc_keys)},
     {"meter", SECT_METER, true, meter_keys, NKEYS(meter_keys)},
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
+    {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
 };
 
 struct parse_ctx {
@@ -414,6 +420,8 @@ static void *section_base(const struct parse_ctx *x)
         return &c->site;
     case SECT_POLICY:
         return &c->policy;
+    case SECT_SESSIONS:
+        return &c->sessions;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -428,6 +436,10 @@ static void *section_base(const struct parse_ctx *x)
         return NULL;
     }
 }
+
+_Static_assert(offsetof(struct cfg_site, line) == 0 && offsetof(struct cfg_policy, line) == 0 &&
+                   offsetof(struct cfg_sessions, line) == 0,
+               "layout");
 
 /* Handles a "[...]" line: body is what lies between the brackets. */
 static void open_section(struct parse_ctx *x, const char *body)
@@ -449,8 +461,8 @@ static void open_section(struct parse_ctx *x, const char *body)
     }
     if (!def) {
         perr(x,
-             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
-             "or evse)",
+             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
+             "evse or sessions)",
              body);
         return;
     }
@@ -459,17 +471,14 @@ static void open_section(struct parse_ctx *x, const char *body)
             perr(x, "[%s] takes no name", word);
             return;
         }
-        int prev = def->kind == SECT_SITE ? x->cfg->site.line : x->cfg->policy.line;
-        if (prev) {
-            perr(x, "[%s] given twice (first at line %d)", word, prev);
+        x->kind = def->kind; /* for section_base: each unnamed section starts with its line */
+        int *prev = section_base(x);
+        if (*prev) {
+            perr(x, "[%s] given twice (first at line %d)", word, *prev);
+            x->kind = SECT_BAD;
             return;
         }
-        if (def->kind == SECT_SITE) {
-            x->cfg->site.line = x->line;
-        } else {
-            x->cfg->policy.line = x->line;
-        }
-        x->kind = def->kind;
+        *prev = x->line;
         x->def = def;
         return;
     }

@@ -182,6 +182,12 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     struct cfg_ma stale_current;
 };
 
+struct cfg_sessions { /* [sessions]: the session log (controller/sessions.h) */
+    int line;
+    struct cfg_text db;             /* the SQLite file (default CFG_DEFAULT_SESSION_DB) */
+    struct cfg_u32 flush_interval;  /* flush_interval_ms: progress commit cadence (60000) */
+};
+
 struct cfg_policy {
     int line;
     struct cfg_text name; /* a built-in name or a path to a .so; default idle_reclaim */
@@ -192,6 +198,7 @@ struct config {
     char file[CFG_TEXT_MAX]; /* as given to the parser: prefixes every message */
     struct cfg_site site;
     struct cfg_policy policy;
+    struct cfg_sessions sessions;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;
@@ -228,6 +235,8 @@ struct cfg_diag {
 #define CFG_DEFAULT_VOLTAGE_V    230
 #define CFG_TWCMANAGER_ID        0x7777 /* TWCManager's fixed fake-master ID (twcmanager-peer.md) */
 #define CFG_DEFAULT_POLICY       "idle_reclaim"
+#define CFG_DEFAULT_SESSION_DB   "/var/lib/ampshare/sessions.db"
+#define CFG_DEFAULT_FLUSH_MS     60000
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);
