@@ -12,6 +12,7 @@
 
 #include "controller/ctl_mb.h"
 #include "controller/ctl_twc.h"
+#include "controller/sessions.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "drivers/base/amp_err.h"
@@ -39,7 +40,11 @@ struct dbus {
 struct dsite {
     struct site *site;
     struct policy_handle ph;
-    int32_t *logged_ma; /* [n_evse]: the target last logged */
+    int32_t *logged_ma;           /* [n_evse]: the target last logged */
+    char (*vin)[SESS_VIN_MAX];    /* [n_evse]: the VIN a Wall Connector reported, "" none */
+    const char **names;           /* [n_evse]: charger names for the session log */
+    char sess_db[CFG_TEXT_MAX];   /* [sessions] db */
+    uint32_t sess_flush_ms;       /* [sessions] flush_interval_ms */
 };
 
 struct daemon {
@@ -57,6 +62,8 @@ struct daemon {
     bool stopping, stop_done, confirmed;
     uint64_t stop_deadline;
     uint64_t seed;
+    struct sess_log *sess;
+    bool sess_failing; /* the last session write failed (logged once until it works again) */
     struct daemon_stats stats;
 };
 
@@ -65,6 +72,8 @@ struct daemon {
 static void dsite_free(struct dsite *s)
 {
     free(s->logged_ma);
+    free(s->vin);
+    free(s->names);
     site_free(s->site);
     policy_close(&s->ph);
     memset(s, 0, sizeof(*s));
@@ -118,13 +127,22 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
         }
     }
     if (rc == 0) {
-        out->logged_ma = malloc((out->site->n_evse + 1) * sizeof(*out->logged_ma));
-        if (!out->logged_ma) {
+        size_t n = out->site->n_evse + 1;
+        out->logged_ma = calloc(n, sizeof(*out->logged_ma)); /* everything starts at 0 A */
+        out->vin = calloc(n, sizeof(*out->vin));
+        out->names = calloc(n, sizeof(*out->names));
+        if (!out->logged_ma || !out->vin || !out->names) {
             dsite_free(out);
             rc = -ENOMEM;
         }
         for (size_t e = 0; rc == 0 && e < out->site->n_evse; e++) {
-            out->logged_ma[e] = 0; /* everything starts at 0 A: log changes only */
+            out->names[e] = out->site->evse[e].name;
+        }
+        if (rc == 0) {
+            snprintf(out->sess_db, sizeof(out->sess_db), "%s",
+                     cfg->sessions.db.line ? cfg->sessions.db.s : CFG_DEFAULT_SESSION_DB);
+            out->sess_flush_ms = cfg->sessions.flush_interval.line ? cfg->sessions.flush_interval.v
+                                                                   : SESS_DEFAULT_FLUSH_MS;
         }
     }
     cfg_free(cfg);
@@ -158,6 +176,51 @@ static void log_targets(struct daemon *d, uint64_t now)
     }
 }
 
+static int64_t wall_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* Logs a session-log failure once, and its recovery. Charging goes on either way. */
+static void sess_result(struct daemon *d, int rc)
+{
+    if (rc < 0 && !d->sess_failing) {
+        log_err(MOD, "session log: %s; sessions are kept in memory and retried",
+                sess_log_error(d->sess));
+    } else if (rc == 0 && d->sess_failing && sess_log_is_writing(d->sess)) {
+        log_info(MOD, "session log: writing again");
+    }
+    d->sess_failing = rc < 0 || (d->sess_failing && !sess_log_is_writing(d->sess));
+}
+
+/* One sample per charger per tick into the session log. */
+static void sess_tick(struct daemon *d, uint64_t now)
+{
+    if (!d->sess) {
+        return;
+    }
+    const struct site *site = d->cur.site;
+    const struct site_state *st = ctl_state(d->ctl);
+    int64_t wall = wall_s();
+    int rc = 0;
+    for (size_t e = 0; e < site->n_evse; e++) {
+        const struct site_evse *ev = &site->evse[e];
+        const struct site_evse_input *in = &st->evse[e];
+        struct sess_sample smp = {.connected = in->connected, .offered_ma = in->offer_ma};
+        const int32_t *cur = ev->meter >= 0 ? st->meter[ev->meter].current_ma : in->draw_ma;
+        int32_t most = 0;
+        for (int k = 0; k < 3; k++) {
+            smp.current_ma[k] = k < ev->n_phases ? cur[k] : 0;
+            most = smp.current_ma[k] > most ? smp.current_ma[k] : most;
+        }
+        smp.charging = most >= site->charging_threshold_ma;
+        smp.vin = d->cur.vin[e];
+        int r = sess_update(d->sess, wall, now, e, &smp);
+        rc = rc < 0 ? rc : r;
+    }
+    sess_result(d, rc);
+}
+
 /* After any bus activity and on every tick: the site controller's step. */
 static void site_step(struct daemon *d, uint64_t now)
 {
@@ -168,6 +231,7 @@ static void site_step(struct daemon *d, uint64_t now)
     if (rc != 0) {
         d->stats.ticks++;
         log_targets(d, now);
+        sess_tick(d, now);
         if (d->o.on_tick) {
             d->o.on_tick(d->o.on_tick_ctx, now);
         }
@@ -261,6 +325,25 @@ static void dbus_free(struct daemon *d, struct dbus *b)
     free(b);
 }
 
+/* A master's events the daemon keeps: the VIN a Wall Connector reported (sessions). */
+static void on_bus_event(void *ctx, const struct twc_master_event *ev)
+{
+    struct dbus *b = ctx;
+    struct daemon *d = b->d;
+    if (ev->type != TWC_MEV_VIN || !d->twc) {
+        return;
+    }
+    for (size_t i = 0; i < d->cur.site->n_bus; i++) {
+        int e = d->bus[i] == b ? ctl_twc_evse_of(d->twc, i, ev->slave_id) : -1;
+        if (e >= 0) {
+            snprintf(d->cur.vin[e], sizeof(d->cur.vin[e]), "%s", ev->u.text.text);
+            if (ev->u.text.text[0]) {
+                log_info(MOD, "%s: car VIN %s", d->cur.site->evse[e].name, ev->u.text.text);
+            }
+        }
+    }
+}
+
 static int dbus_open(struct daemon *d, const struct site *site, size_t i, struct dbus **out,
                      char *err, size_t errlen)
 {
@@ -284,6 +367,8 @@ static int dbus_open(struct daemon *d, const struct site *site, size_t i, struct
     struct twc_bus_config bc;
     twc_bus_config_init(&bc);
     (void)ctl_twc_pick_master(site, i, d->seed + i * 7919u, &bc.master.id, &bc.master.sign);
+    bc.on_event = on_bus_event;
+    bc.on_event_ctx = b;
     rc = twc_bus_init(&b->bus, b->link, &bc, loop_now_ms(d->loop));
     if (rc < 0) {
         snprintf(err, errlen, "[bus %s]: %s", sb->name, amp_strerror(rc));
@@ -307,6 +392,43 @@ static uint64_t fresh_seed(void)
     return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
 }
 
+/* Opens the session log of the current site; a file that cannot be used is logged and retried
+ * (the log keeps sessions in memory meanwhile). */
+static void sess_open(struct daemon *d, uint64_t now)
+{
+    struct sess_opts so = SESS_OPTS_DEFAULT;
+    so.path = d->cur.sess_db;
+    so.charger = d->cur.names;
+    so.n_charger = d->cur.site->n_evse;
+    so.flush_interval_ms = d->cur.sess_flush_ms;
+    so.nominal_voltage_v = (uint16_t)d->cur.site->voltage_v;
+    int rc = sess_log_new(&so, wall_s(), now, &d->sess);
+    if (!d->sess) {
+        log_err(MOD, "session log %s: %s: running without it", so.path, amp_strerror(rc));
+        return;
+    }
+    if (rc < 0) {
+        d->sess_failing = true;
+        log_err(MOD, "session log: %s; sessions are kept in memory and retried",
+                sess_log_error(d->sess));
+    } else {
+        log_info(MOD, "session log %s", so.path);
+    }
+}
+
+/* Ends every open session with reason and closes the log. */
+static void sess_end(struct daemon *d, uint64_t now, enum sess_end_reason reason)
+{
+    if (d->sess) {
+        int rc = sess_close_all(d->sess, wall_s(), now, reason);
+        if (rc < 0) {
+            log_err(MOD, "session log: %s", sess_log_error(d->sess));
+        }
+        sess_log_free(d->sess);
+        d->sess = NULL;
+    }
+}
+
 void daemon_free(struct daemon *d)
 {
     if (!d) {
@@ -316,6 +438,11 @@ void daemon_free(struct daemon *d)
         dbus_free(d, d->bus[i]);
     }
     free(d->bus);
+    if (d->sess) {
+        /* not stopped through daemon_stop: leave the sessions open, as a crash would; the next
+         * start closes them with controller_restart */
+        sess_log_free(d->sess);
+    }
     loop_timer_disarm(d->loop, &d->tick);
     loop_timer_disarm(d->loop, &d->stop_check);
     ctl_mb_free(d->mb);
@@ -381,6 +508,7 @@ int daemon_new(const struct daemon_opts *o, struct loop *l, struct daemon **out,
         daemon_free(d);
         return rc;
     }
+    sess_open(d, loop_now_ms(l));
     log_info(MOD, "site %s from %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
              site->name, d->path, site->n_circuit, site->n_evse, site->n_meter, site->n_bus,
              site->policy);
@@ -476,9 +604,24 @@ int daemon_reload(struct daemon *d)
         int o = site_find_evse(d->cur.site, next.site->evse[e].name);
         next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
     }
+    bool same = next.site->n_evse == d->cur.site->n_evse &&
+                strcmp(next.sess_db, d->cur.sess_db) == 0;
+    for (size_t e = 0; same && e < next.site->n_evse; e++) {
+        same = strcmp(next.site->evse[e].name, d->cur.site->evse[e].name) == 0;
+        memcpy(next.vin[e], d->cur.vin[e], sizeof(next.vin[e]));
+    }
+    uint64_t t = loop_now_ms(d->loop);
+    if (!same) {
+        /* the chargers or the file changed: the sessions end here and start again under
+         * the new names */
+        sess_end(d, t, SESS_END_CONTROLLER_RESTART);
+    }
     struct dsite old = d->cur;
     d->cur = next;
     dsite_free(&old);
+    if (!same) {
+        sess_open(d, t);
+    }
     d->stats.reloads++;
     log_info(MOD, "reloaded %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
              d->path, next.site->n_circuit, next.site->n_evse, next.site->n_meter,
@@ -520,6 +663,7 @@ static void check_stop(struct daemon *d, uint64_t now)
                  DAEMON_STOP_GRACE_MS);
     }
     d->stop_done = true;
+    sess_end(d, now, SESS_END_SHUTDOWN);
     log_info(MOD, "stopped%s", d->confirmed ? ": every charger confirmed its shutdown current" : "");
     loop_stop(d->loop);
 }

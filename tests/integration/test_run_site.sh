@@ -4,7 +4,9 @@
 # grid meter on Modbus TCP loopback (port 0, read back). Checks the limits the slaves and the EVSE
 # receive, then: SIGHUP with a broken config (keeps running, errors with file:line), SIGHUP with
 # a changed limit (applied), the grid meter going silent (the fail-safe budget, then recovery),
-# the adapter vanishing and returning, and SIGTERM (safe limits sent and confirmed, exit 0).
+# the adapter vanishing and returning, kill -9 mid-session and a restart (the session log intact,
+# the open sessions closed with controller_restart), and SIGTERM (safe limits sent and
+# confirmed, sessions closed with shutdown, exit 0).
 set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runsite
@@ -33,6 +35,8 @@ grid_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/g
 # write_site BAY_A: the site with the third-party EVSE's circuit at BAY_A amps.
 write_site() {
     cat >"$tmp/site.ini.new" <<INI
+[sessions]
+db = $tmp/sessions.db
 [site]
 name = test
 supply_limit_a = 63
@@ -141,6 +145,22 @@ wait_line "$tmp/slaves" 'slave 2019: linked to'
 wait_line "$tmp/slaves" 'slave 2431: linked to'
 [ "$(grep -c 'twc.*lost' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "the loss was not logged once"; }
 
+# kill -9 mid-session (the EVSE's car is charging), then a restart on the same file.
+wait_line "$tmp/err" 'session log '
+kill -KILL "$run"
+wait "$run" 2>/dev/null || true
+"$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv >"$tmp/sessions.crash" ||
+    fail "the session log cannot be read after kill -9"
+grep -q '^[0-9]*,bay,' "$tmp/sessions.crash" || { cat "$tmp/sessions.crash"; fail "no bay session"; }
+mv "$tmp/err" "$tmp/err.before"
+"$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
+run=$!
+pids+=("$run")
+wait_line "$tmp/err" 'daemon: bay: 0 -> 10000 mA'
+"$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv --charger bay >"$tmp/sessions.after"
+grep -q 'controller_restart' "$tmp/sessions.after" ||
+    { cat "$tmp/sessions.after"; fail "the session open at kill -9 was not closed as controller_restart"; }
+
 # SIGTERM: every charger to at most [site] shutdown_current_a (8 A), confirmed, exit 0.
 kill -TERM "$run"
 rc=0
@@ -152,4 +172,6 @@ grep -q 'stop: bay to 8000 mA' "$tmp/err" || { cat "$tmp/err"; fail "bay not sto
 wait_line "$tmp/evse" 'setpoint 8000 mA'
 tail -n 4 "$tmp/slaves" | grep -q 'slave 2019: linked to .*limit [0-8]\.00 A' ||
     { tail "$tmp/slaves"; fail "the Tesla did not get its shutdown limit"; }
+"$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv --charger bay >"$tmp/sessions.end"
+grep -q ',shutdown' "$tmp/sessions.end" || { cat "$tmp/sessions.end"; fail "no session closed at shutdown"; }
 echo "ampshare run on a simulated site: ok"
