@@ -156,7 +156,17 @@ mv "$tmp/err" "$tmp/err.before"
 "$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
 run=$!
 pids+=("$run")
-wait_line "$tmp/err" 'daemon: bay: 0 -> 10000 mA'
+wait_line "$tmp/err" 'daemon: bay: [0-9]* -> 10000 mA'
+# the slaves follow the new master (a fresh ID) once they stop hearing the old one
+id=$(sed -n 's/.*our master ID \([0-9a-f]*\).*/\1/p' "$tmp/err" | head -1)
+# (a slave gives up on a silent master after about 10 s: wait up to 30 s)
+for _ in $(seq 600); do
+    grep -q "slave 2019: linked to $id" "$tmp/slaves" && grep -q "slave 2431: linked to $id" "$tmp/slaves" &&
+        break
+    sleep 0.05
+done
+wait_line "$tmp/slaves" "slave 2019: linked to $id"
+wait_line "$tmp/slaves" "slave 2431: linked to $id"
 "$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv --charger bay >"$tmp/sessions.after"
 grep -q 'controller_restart' "$tmp/sessions.after" ||
     { cat "$tmp/sessions.after"; fail "the session open at kill -9 was not closed as controller_restart"; }
