@@ -154,7 +154,7 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
 
 /* ---- the slaves ---- */
 
-static int add_slaves(struct sim_twc_slaves *set)
+int sim_seed_add_slaves(struct sim_twc_slaves *set)
 {
     struct sim_twc_slave_cfg cfg;
     struct sim_car_cfg car;
@@ -213,7 +213,7 @@ int sim_seed_new(enum sim_seed_master which,
     s->cfg = *cfg;
     s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
     struct sim_vbus_party pm, ps;
-    int rc = add_slaves(&s->set);
+    int rc = sim_seed_add_slaves(&s->set);
     if (rc == 0 && which == SIM_SEED_NATIVE) {
         struct sim_native_master_cfg mc;
         sim_native_master_cfg_default(&mc);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "controller/ctl_twc.h"
+#include "sim/sim_twc_slaves.h"
 
 enum sim_seed_master {
     SIM_SEED_NATIVE = 1,   /* sim_native_master: the §7.3 reading */
@@ -53,6 +54,10 @@ struct sim_seed_result {
     struct sim_seed_unit tesla, i3; /* at the end */
     uint64_t bytes_master, bytes_slaves;
 };
+
+/* The seed's two slaves (the Tesla at SIM_SEED_TESLA_ID, the idle i3 at SIM_SEED_I3_ID: US 80 A
+ * units, firmware v2) into an empty set, at time 0. The demo site uses them too. 0 or a code. */
+int sim_seed_add_slaves(struct sim_twc_slaves *set);
 
 /* Fills cfg with the defaults above. */
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg);
