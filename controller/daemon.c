@@ -689,6 +689,11 @@ void daemon_stop(struct daemon *d)
     rearm(d);
 }
 
+bool daemon_stopping(const struct daemon *d)
+{
+    return d->stopping;
+}
+
 bool daemon_stop_confirmed(const struct daemon *d)
 {
     return d->confirmed;

@@ -73,6 +73,9 @@ int daemon_reload(struct daemon *d);
 /* Begins the safe stop (SIGTERM/SIGINT); the loop is stopped once it is done. */
 void daemon_stop(struct daemon *d);
 
+/* True once daemon_stop was called. */
+bool daemon_stopping(const struct daemon *d);
+
 /* True once the safe stop finished with every shutdown current confirmed (false: timed out). */
 bool daemon_stop_confirmed(const struct daemon *d);
 

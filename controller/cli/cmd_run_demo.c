@@ -55,6 +55,7 @@ struct demo {
     struct daemon *d;
     bool tty;
     uint64_t t0;
+    uint16_t tesla_ca; /* the Tesla's draw, last seen before the stop */
     char ini[DEMO_INI_MAX];
 };
 
@@ -75,11 +76,14 @@ static void on_sim(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx
     struct sim_evse_view v;
     (void)sim_evse_tick(m->evse, now, &v);
     int32_t total = DEMO_HOUSE_MA + v.draw_ma;
-    uint64_t snow = sim_twc_port_now(&m->port);
-    for (size_t i = 0; i < m->slaves.n; i++) {
+    uint64_t snow = m->port.loop ? sim_twc_port_now(&m->port) : 0;
+    for (size_t i = 0; m->port.loop && i < m->slaves.n; i++) {
         struct sim_twc_slave_view sv;
         sim_twc_slave_view(&m->slaves.slave[i], snow, &sv);
         total += (int32_t)sv.actual_ca * 10;
+        if (sv.id == SIM_SEED_TESLA_ID && m->d && !daemon_stopping(m->d)) {
+            m->tesla_ca = sv.actual_ca;
+        }
     }
     int32_t cur[3] = {total, 0, 0};
     (void)sim_meter_set_currents(m->grid, cur);
@@ -172,7 +176,6 @@ static int demo_start(void *ctx, struct loop *l)
     int rc = tp_new_from_text(text, TP_ROLE_LISTEN, &m->bus, err, sizeof(err));
     rc = rc < 0 ? rc : tp_open(m->bus);
     rc = rc < 0 ? rc : sim_seed_add_slaves(&m->slaves);
-    rc = rc < 0 ? rc : sim_twc_port_start(&m->port, l, m->bus, &m->slaves, NULL, NULL);
     if (rc < 0) {
         fprintf(stderr, "ampshare run --demo: the Wall Connector bus: %s\n", amp_strerror(rc));
         return rc;
@@ -205,8 +208,6 @@ static int demo_start(void *ctx, struct loop *l)
     }
     loop_timer_init(&m->sim, on_sim, m);
     loop_timer_init(&m->show, on_show, m);
-    on_sim(l, &m->sim, loop_now_ms(l), m);
-    loop_timer_arm_in(l, &m->show, m->tty ? DEMO_TABLE_MS : DEMO_LINE_MS);
     fprintf(stderr,
             "ampshare run --demo: a Tesla and an idle BMW i3 on two simulated Wall Connectors "
             "(40 A circuit, pty %s), a Zoe on a simulated Modbus EVSE (16 A circuit) and a "
@@ -215,23 +216,26 @@ static int demo_start(void *ctx, struct loop *l)
     return 0;
 }
 
+/* The slaves start once the master listens on the bus, so their first linkready is heard. */
 static void demo_running(void *ctx, struct daemon *d)
 {
-    ((struct demo *)ctx)->d = d;
+    struct demo *m = ctx;
+    m->d = d;
+    if (sim_twc_port_start(&m->port, m->loop, m->bus, &m->slaves, NULL, NULL) < 0) {
+        log_err("demo", "the simulated Wall Connectors: %s", amp_strerror(m->port.rc));
+    }
+    on_sim(m->loop, &m->sim, loop_now_ms(m->loop), m);
+    loop_timer_arm_in(m->loop, &m->show, m->tty ? DEMO_TABLE_MS : DEMO_LINE_MS);
 }
 
 /* The seed's comparison: the same two cars under the simulated native master. */
 static void demo_finish(void *ctx, struct daemon *d, uint64_t now)
 {
     struct demo *m = ctx;
+    (void)d;
+    printf("\nafter the safe stop:\n");
     show(m, now);
     m->d = NULL;
-    (void)d;
-    struct sim_twc_slave *tesla = sim_twc_slaves_find(&m->slaves, SIM_SEED_TESLA_ID);
-    struct sim_twc_slave_view v = {0};
-    if (tesla) {
-        sim_twc_slave_view(tesla, sim_twc_port_now(&m->port), &v);
-    }
     struct sim_seed_cfg cfg;
     struct sim_seed_result native;
     char err[256];
@@ -241,8 +245,8 @@ static void demo_finish(void *ctx, struct daemon *d, uint64_t now)
         printf("  native Tesla master (simulated, same cars): the Tesla draws %u.%02u A\n",
                native.tesla.actual_ca / 100u, native.tesla.actual_ca % 100u);
     }
-    printf("  ampshare, this run (%u s of real time):      the Tesla draws %u.%02u A%s\n",
-           (unsigned)((now - m->t0) / 1000), v.actual_ca / 100u, v.actual_ca % 100u,
+    printf("  ampshare, this run (%u s of real time):      the Tesla drew %u.%02u A%s\n",
+           (unsigned)((now - m->t0) / 1000), m->tesla_ca / 100u, m->tesla_ca % 100u,
            now - m->t0 < 120000 ? " (it climbs 1 A/s to 39 A: try --duration-s 150)" : "");
     fflush(stdout);
 }
@@ -252,7 +256,9 @@ static void demo_stop(void *ctx, struct loop *l)
     struct demo *m = ctx;
     loop_timer_disarm(l, &m->sim);
     loop_timer_disarm(l, &m->show);
-    sim_twc_port_stop(&m->port);
+    if (m->port.loop) {
+        sim_twc_port_stop(&m->port);
+    }
     sim_mbsrv_free(m->srv); /* stops its thread first */
     m->srv = NULL;
     sim_evse_free(m->evse);
