@@ -8,7 +8,7 @@ set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" rundemo
 
-before=$(ls -d /tmp/ampshare-demo-* 2>/dev/null | wc -l)
+before=$(find /tmp -maxdepth 1 -name 'ampshare-demo-*' | wc -l)
 rc=0
 "$AMPSHARE_BIN" run --demo --duration-s 8 >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$tmp/out" "$tmp/err"; fail "exit status $rc"; }
@@ -21,7 +21,7 @@ grep -qE 'native Tesla master .*the Tesla draws 3[0-9]\.[0-9]{2} A' "$tmp/out" |
     { cat "$tmp/out"; fail "no native figure"; }
 grep -q 'ampshare, this run' "$tmp/out" || { cat "$tmp/out"; fail "no ampshare figure"; }
 grep -q 'stopped: every charger confirmed' "$tmp/err" || { cat "$tmp/err"; fail "unconfirmed stop"; }
-after=$(ls -d /tmp/ampshare-demo-* 2>/dev/null | wc -l)
+after=$(find /tmp -maxdepth 1 -name 'ampshare-demo-*' | wc -l)
 [ "$after" -le "$before" ] || fail "the demo left its temporary directory"
 
 if [ ! -e /etc/ampshare/ampshare.ini ]; then
