@@ -48,15 +48,13 @@ struct bench {
     /* slave side: the pty we created */
     struct tp *pty;
     struct sim_twc_slaves set;
-    struct loop_fd pty_io;
-    struct loop_timer pty_wake;
+    struct loop_service pty_svc;
     struct twc_deframer df_in, df_out;
     uint64_t t0;
     /* master side: opens the pty's link path as a serial device */
     struct tp_link *link;
     struct twc_bus bus;
-    struct loop_fd bus_io;
-    struct loop_timer bus_wake;
+    struct loop_service bus_svc;
     /* measurements */
     uint64_t linkready_us[N_SLAVES]; /* 0: none outstanding */
     bool cut_phase;
@@ -150,9 +148,11 @@ deframe(struct bench *b, struct twc_deframer *df, const uint8_t *buf, size_t n, 
     }
 }
 
-static void pty_step(struct bench *b)
+static uint64_t pty_service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
 {
-    uint64_t now = loop_now_ms(b->loop) - b->t0;
+    (void)l;
+    struct bench *b = ctx;
+    uint64_t now = loop_now - b->t0;
     uint8_t buf[1024];
     ssize_t n;
     while ((n = tp_read(b->pty, buf, sizeof(buf))) > 0) {
@@ -165,49 +165,17 @@ static void pty_step(struct bench *b)
         deframe(b, &b->df_out, buf, out, true);
         (void)tp_write(b->pty, buf, out);
     }
-    (void)loop_fd_set(b->loop, &b->pty_io, tp_poll_fd(b->pty), LOOP_READ);
-    loop_timer_arm(b->loop, &b->pty_wake, next == UINT64_MAX ? LOOP_NEVER : b->t0 + next);
+    *fd = tp_poll_fd(b->pty);
+    return next == UINT64_MAX ? LOOP_NEVER : b->t0 + next;
 }
 
-static void bus_step(struct bench *b)
-{
-    (void)twc_bus_service(&b->bus, loop_now_ms(b->loop));
-    (void)loop_fd_set(b->loop, &b->bus_io, twc_bus_poll_fd(&b->bus), LOOP_READ);
-    loop_timer_arm(b->loop, &b->bus_wake, twc_bus_next_wakeup_ms(&b->bus));
-}
-
-static void on_pty_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
+static uint64_t bus_service(struct loop *l, uint64_t now, int *fd, void *ctx)
 {
     (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    pty_step(ctx);
-}
-
-static void on_pty_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    pty_step(ctx);
-}
-
-static void on_bus_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
-{
-    (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    bus_step(ctx);
-}
-
-static void on_bus_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    bus_step(ctx);
+    struct bench *b = ctx;
+    (void)twc_bus_service(&b->bus, now);
+    *fd = twc_bus_poll_fd(&b->bus);
+    return twc_bus_next_wakeup_ms(&b->bus);
 }
 
 static void on_event(void *ctx, const struct twc_master_event *ev)
@@ -278,8 +246,10 @@ static int round_once(struct bench *b, const char *path)
         return rc;
     }
     memset(b->linkready_us, 0, sizeof(b->linkready_us));
-    pty_step(b);
-    bus_step(b);
+    loop_service_run(b->loop, &b->pty_svc);
+    if (loop_service_start(b->loop, &b->bus_svc) < 0) {
+        return -ENOMEM;
+    }
     run_for(b, 2600);
     /* all linked and charging: cut two at once, just after an exchange */
     b->cut_phase = true;
@@ -288,11 +258,10 @@ static int round_once(struct bench *b, const char *path)
     struct twc_master *m = twc_bus_master(&b->bus);
     (void)twc_master_set_target(m, loop_now_ms(b->loop), ids[0], 0);
     (void)twc_master_set_target(m, loop_now_ms(b->loop), ids[1], 0);
-    bus_step(b);
+    loop_service_run(b->loop, &b->bus_svc); /* a target set from outside: ask again */
     run_for(b, 1000);
     b->cut_phase = false;
-    loop_fd_del(b->loop, &b->bus_io);
-    loop_timer_disarm(b->loop, &b->bus_wake);
+    loop_service_stop(b->loop, &b->bus_svc);
     tp_link_free(b->link);
     b->link = NULL;
     return 0;
@@ -331,10 +300,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_twc_reply: cannot set up the pty\n");
         return 1;
     }
-    loop_fd_init(&b->pty_io, on_pty_fd, b);
-    loop_timer_init(&b->pty_wake, on_pty_wake, b);
-    loop_fd_init(&b->bus_io, on_bus_fd, b);
-    loop_timer_init(&b->bus_wake, on_bus_wake, b);
+    loop_service_init(&b->pty_svc, pty_service, b);
+    loop_service_init(&b->bus_svc, bus_service, b);
+    if (loop_service_start(b->loop, &b->pty_svc) < 0) {
+        return 1;
+    }
     for (int r = 0; r < rounds; r++) {
         if (round_once(b, path) < 0) {
             return 1;
@@ -352,8 +322,7 @@ int main(int argc, char **argv)
     (void)round_once(b, path);
     printf("%-28s %.0f per second (one round: burst, links, cuts)\n", "loop turns",
            (double)(loop_turns(b->loop) - turns) / 3.6);
-    loop_fd_del(b->loop, &b->pty_io);
-    loop_timer_disarm(b->loop, &b->pty_wake);
+    loop_service_stop(b->loop, &b->pty_svc);
     tp_free(b->pty);
     loop_free(b->loop);
     free(b);

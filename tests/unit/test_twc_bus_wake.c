@@ -44,17 +44,15 @@ struct rig {
     struct tp_mem_bus *mb;
     struct tp_link *link;
     struct twc_bus bus;
-    struct loop_timer bus_wake;
+    struct loop_service bus_svc;
     struct tp *slaves_ep, *tap;
     struct sim_twc_slaves set;
-    struct loop_timer slaves_wake;
+    struct loop_service slaves_svc;
     struct twc_deframer tapdf;
     struct wire_rec wire[MAX_WIRE];
     size_t nwire;
     int depth;
 };
-
-static void slaves_step(struct rig *r);
 
 static void tap_read(struct rig *r)
 {
@@ -87,22 +85,24 @@ static void tap_read(struct rig *r)
     }
 }
 
-/* The pattern of docs/loop.md: service, then arm the wake-up the bus names now. */
-static void bus_step(struct rig *r)
+/* The bus as a loop service (docs/loop.md): serviced, then asked for its next wake-up. */
+static uint64_t bus_service(struct loop *l, uint64_t now, int *fd, void *ctx)
 {
+    struct rig *r = ctx;
     uint64_t tx = r->bus.stats.tx_bytes;
-    (void)twc_bus_service(&r->bus, loop_now_ms(r->loop));
-    loop_timer_arm(r->loop, &r->bus_wake, twc_bus_next_wakeup_ms(&r->bus));
+    (void)twc_bus_service(&r->bus, now);
+    *fd = twc_bus_poll_fd(&r->bus); /* -1 on a mem transport: the slaves wake it below */
     tap_read(r);
     if (r->bus.stats.tx_bytes != tx && r->depth++ < 8) {
-        slaves_step(r); /* bytes on the wire: the slaves' POLLIN */
+        loop_service_run(l, &r->slaves_svc); /* bytes on the wire: the slaves' POLLIN */
         r->depth--;
     }
+    return twc_bus_next_wakeup_ms(&r->bus);
 }
 
-static void slaves_step(struct rig *r)
+static uint64_t slaves_service(struct loop *l, uint64_t now, int *fd, void *ctx)
 {
-    uint64_t now = loop_now_ms(r->loop);
+    struct rig *r = ctx;
     uint8_t buf[1024];
     ssize_t n;
     while ((n = tp_read(r->slaves_ep, buf, sizeof(buf))) > 0) {
@@ -110,31 +110,16 @@ static void slaves_step(struct rig *r)
     }
     uint64_t next = UINT64_MAX;
     size_t out = sim_twc_slaves_poll(&r->set, now, buf, sizeof(buf), &next);
-    loop_timer_arm(r->loop, &r->slaves_wake, next);
+    *fd = -1;
     if (out > 0) {
         ck_assert_int_eq(tp_write(r->slaves_ep, buf, out), (ssize_t)out);
         tap_read(r);
         if (r->depth++ < 8) {
-            bus_step(r); /* the master's POLLIN */
+            loop_service_run(l, &r->bus_svc); /* the master's POLLIN */
         }
         r->depth--;
     }
-}
-
-static void on_bus_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    bus_step(ctx);
-}
-
-static void on_slaves_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    slaves_step(ctx);
+    return next;
 }
 
 static void on_event(void *ctx, const struct twc_master_event *ev)
@@ -184,10 +169,10 @@ static void rig_init(struct rig *r, int n_slaves)
         ck_assert_int_eq(sim_car_cfg_preset(&car, "tesla"), 0);
         ck_assert_int_ge(sim_twc_slaves_add(&r->set, &cfg, &car, loop_now_ms(r->loop)), 0);
     }
-    loop_timer_init(&r->bus_wake, on_bus_wake, r);
-    loop_timer_init(&r->slaves_wake, on_slaves_wake, r);
-    loop_timer_arm(r->loop, &r->bus_wake, loop_now_ms(r->loop));
-    loop_timer_arm(r->loop, &r->slaves_wake, loop_now_ms(r->loop));
+    loop_service_init(&r->bus_svc, bus_service, r);
+    loop_service_init(&r->slaves_svc, slaves_service, r);
+    ck_assert_int_eq(loop_service_start(r->loop, &r->bus_svc), 0);
+    ck_assert_int_eq(loop_service_start(r->loop, &r->slaves_svc), 0);
 }
 
 static void on_mark(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
@@ -212,6 +197,8 @@ static void rig_run_until(struct rig *r, uint64_t until)
 
 static void rig_fini(struct rig *r)
 {
+    loop_service_stop(r->loop, &r->bus_svc);
+    loop_service_stop(r->loop, &r->slaves_svc);
     tp_free(r->slaves_ep);
     tp_free(r->tap);
     tp_link_free(r->link);
@@ -290,7 +277,8 @@ START_TEST(test_cut_set_between_services_goes_out_without_waiting_for_the_old_wa
     size_t from = r.nwire;
     /* a cut decided by the controller outside any bus callback (the site tick) */
     ck_assert_int_eq(twc_master_set_target(twc_bus_master(&r.bus), t_set, 0x2019, 0), 0);
-    loop_timer_arm(r.loop, &r.bus_wake, twc_bus_next_wakeup_ms(&r.bus));
+    /* only re-ask when the bus is due (no extra service call): what the fix is about */
+    loop_timer_arm(r.loop, &r.bus_svc.wake, twc_bus_next_wakeup_ms(&r.bus));
     rig_run_until(&r, t_set + 2000);
     const struct wire_rec *cut = next_hb_to(&r, from, 0x2019);
     ck_assert_ptr_nonnull(cut);
@@ -314,7 +302,8 @@ START_TEST(test_second_cut_follows_the_first_reply_by_the_gap_not_the_reply_time
     struct twc_master *m = twc_bus_master(&r.bus);
     ck_assert_int_eq(twc_master_set_target(m, t_set, 0x2019, 0), 0);
     ck_assert_int_eq(twc_master_set_target(m, t_set, 0x2431, 0), 0);
-    loop_timer_arm(r.loop, &r.bus_wake, twc_bus_next_wakeup_ms(&r.bus));
+    /* only re-ask when the bus is due (no extra service call): what the fix is about */
+    loop_timer_arm(r.loop, &r.bus_svc.wake, twc_bus_next_wakeup_ms(&r.bus));
     rig_run_until(&r, t_set + 2000);
     /* one cut goes out at once; the other is due while that exchange is in flight, so it must
      * follow the reply by exactly the pause the master keeps (tx_gap_ms), as TWCManager does */
