@@ -15,6 +15,7 @@
 #include "controller/sessions.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
+#include "controller/sdnotify.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp_link.h"
@@ -226,7 +227,8 @@ static void site_step(struct daemon *d, uint64_t now)
 {
     int rc = ctl_step(d->ctl, now);
     if (rc < 0) {
-        log_err(MOD, "control tick failed (%s): every charger set to 0 A", amp_strerror(rc));
+        log_limited("daemon-tick", now, LOG_LEVEL_ERR, MOD,
+                    "control tick failed (%s): every charger set to 0 A", amp_strerror(rc));
     }
     if (rc != 0) {
         d->stats.ticks++;
@@ -539,6 +541,7 @@ int daemon_reload(struct daemon *d)
     char err[CFG_DIAG_TEXT];
     struct dsite next;
     log_info(MOD, "reloading %s", d->path);
+    (void)sdnotify_reloading("reloading the config");
     int rc = dsite_load(d, &next, err, sizeof(err));
     struct ctl_mb *mb = NULL;
     struct dbus **bus = NULL;
@@ -574,6 +577,7 @@ int daemon_reload(struct daemon *d)
         }
         log_err(MOD, "reload of %s refused, the running config stays: %s", d->path, err);
         d->stats.reload_failures++;
+        (void)sdnotify_ready("reload refused: the running config stays");
         return rc;
     }
     /* Switched: the controller runs the new site. Move the kept buses over. */
@@ -623,6 +627,7 @@ int daemon_reload(struct daemon *d)
         sess_open(d, t);
     }
     d->stats.reloads++;
+    (void)sdnotify_ready("running (config reloaded)");
     log_info(MOD, "reloaded %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
              d->path, next.site->n_circuit, next.site->n_evse, next.site->n_meter,
              next.site->n_bus, next.site->policy);
@@ -675,6 +680,7 @@ void daemon_stop(struct daemon *d)
     }
     uint64_t now = loop_now_ms(d->loop);
     d->stopping = true;
+    (void)sdnotify_stopping("stopping: every charger to its shutdown current");
     d->stop_deadline = now + DAEMON_STOP_GRACE_MS;
     loop_timer_disarm(d->loop, &d->tick);
     ctl_stop(d->ctl, now);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "drivers/base/log.h"
+
 static int write_all(struct tp *t, const uint8_t *buf, size_t len)
 {
     size_t off = 0;
@@ -23,19 +25,23 @@ uint64_t sim_twc_port_now(const struct sim_twc_port *p)
     return loop_now_ms(p->loop) - p->t0;
 }
 
-void sim_twc_port_step(struct sim_twc_port *p)
+/* Reads what came, lets the slaves answer, writes; due again when a slave is. */
+static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
 {
+    struct sim_twc_port *p = ctx;
+    (void)l;
+    *fd = -1;
     if (p->rc < 0) {
-        return;
+        return LOOP_NEVER;
     }
-    uint64_t now = sim_twc_port_now(p);
+    uint64_t now = loop_now - p->t0;
     uint8_t buf[1024];
     for (;;) {
         ssize_t n = tp_read(p->t, buf, sizeof(buf));
         if (n < 0 && n != -EAGAIN) {
+            log_err("sim", "%s: read: %s", p->t->label, strerror((int)-n));
             p->rc = (int)n;
-            sim_twc_port_stop(p);
-            return;
+            return LOOP_NEVER;
         }
         if (n <= 0) {
             break;
@@ -47,33 +53,21 @@ void sim_twc_port_step(struct sim_twc_port *p)
     if (out > 0) {
         int rc = write_all(p->t, buf, out);
         if (rc < 0) {
+            log_err("sim", "%s: write: %s", p->t->label, strerror(-rc));
             p->rc = rc;
-            sim_twc_port_stop(p);
-            return;
+            return LOOP_NEVER;
         }
     }
     if (p->on_step) {
         p->on_step(p->on_step_ctx, now);
     }
-    (void)loop_fd_set(p->loop, &p->io, tp_poll_fd(p->t), LOOP_READ);
-    loop_timer_arm(p->loop, &p->wake, next == UINT64_MAX ? LOOP_NEVER : p->t0 + next);
+    *fd = tp_poll_fd(p->t);
+    return next == UINT64_MAX ? LOOP_NEVER : p->t0 + next;
 }
 
-static void on_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
+void sim_twc_port_step(struct sim_twc_port *p)
 {
-    (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    sim_twc_port_step(ctx);
-}
-
-static void on_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    sim_twc_port_step(ctx);
+    loop_service_run(p->loop, &p->svc);
 }
 
 int sim_twc_port_start(struct sim_twc_port *p, struct loop *l, struct tp *t,
@@ -86,16 +80,14 @@ int sim_twc_port_start(struct sim_twc_port *p, struct loop *l, struct tp *t,
     p->set = set;
     p->loop = l;
     p->t0 = loop_now_ms(l);
-    loop_fd_init(&p->io, on_fd, p);
-    loop_timer_init(&p->wake, on_wake, p);
-    sim_twc_port_step(p);
-    return p->rc < 0 ? p->rc : 0;
+    loop_service_init(&p->svc, service, p);
+    int rc = loop_service_start(l, &p->svc);
+    return rc < 0 ? rc : p->rc;
 }
 
 void sim_twc_port_stop(struct sim_twc_port *p)
 {
     if (p->loop) {
-        loop_fd_del(p->loop, &p->io);
-        loop_timer_disarm(p->loop, &p->wake);
+        loop_service_stop(p->loop, &p->svc);
     }
 }

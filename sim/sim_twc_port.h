@@ -21,10 +21,9 @@ struct sim_twc_port {
     struct tp *t;               /* borrowed, open */
     struct sim_twc_slaves *set; /* borrowed */
     struct loop *loop;          /* borrowed */
-    struct loop_fd io;
-    struct loop_timer wake;
+    struct loop_service svc;    /* the transport and the slaves' own timers */
     uint64_t t0;
-    int rc; /* the transport's error once it failed (the port then stops serving) */
+    int rc; /* the transport's error once it failed (logged; the port then stops serving) */
     sim_twc_port_fn *on_step;
     void *on_step_ctx;
 };

@@ -18,6 +18,7 @@
 #include "controller/cli/cmd_util.h"
 #include "controller/daemon.h"
 #include "controller/loop.h"
+#include "controller/sdnotify.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
 
@@ -50,9 +51,34 @@ static void usage(FILE *out)
 struct run_ctx {
     struct loop *loop;
     struct daemon *d;
-    struct loop_timer end;
+    struct loop_timer end, watchdog, logflush;
+    uint64_t watchdog_ms; /* 0: systemd asks for no watchdog */
     int signals;
 };
+
+/* WATCHDOG=1 from the loop: a stuck loop stops it, and systemd restarts the daemon. */
+static void on_watchdog(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)now;
+    struct run_ctx *r = ctx;
+    int rc = sdnotify_watchdog();
+    if (rc < 0) {
+        log_limited("sdnotify", now, LOG_LEVEL_WARN, MOD, "watchdog ping: %s", amp_strerror(rc));
+    }
+    const struct daemon_stats *st = daemon_get_stats(r->d);
+    (void)sdnotify_status("%" PRIu64 " ticks; worst lateness: bus %" PRIu64 " ms, tick %" PRIu64
+                          " ms",
+                          st->ticks, st->worst_wake_late_ms, st->worst_tick_late_ms);
+    loop_timer_arm_in(l, t, r->watchdog_ms);
+}
+
+/* The keyed rate limiters' "... N more times" summaries, once their minute is over. */
+static void on_logflush(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)ctx;
+    (void)log_limited_flush(now);
+    loop_timer_arm_in(l, t, 10000);
+}
 
 static void on_signal(struct loop *l, int signo, void *ctx)
 {
@@ -119,8 +145,25 @@ int cmd_run_site(const struct daemon_opts *o, uint64_t duration_ms,
     if (duration_ms) {
         loop_timer_arm_in(r.loop, &r.end, duration_ms);
     }
+    loop_timer_init(&r.watchdog, on_watchdog, &r);
+    loop_timer_init(&r.logflush, on_logflush, &r);
+    loop_timer_arm_in(r.loop, &r.logflush, 10000);
+    uint64_t wd = 0;
+    if (sdnotify_watchdog_timeout_ms(&wd) > 0) {
+        r.watchdog_ms = sdnotify_watchdog_period_ms(wd);
+        loop_timer_arm_in(r.loop, &r.watchdog, r.watchdog_ms);
+        log_info(MOD, "systemd watchdog: %" PRIu64 " ms, pinged every %" PRIu64 " ms", wd,
+                 r.watchdog_ms);
+    }
+    rc = sdnotify_ready("running");
+    if (rc < 0) {
+        log_warn(MOD, "cannot tell systemd we are ready: %s", amp_strerror(rc));
+    }
     rc = loop_run(r.loop);
     loop_timer_disarm(r.loop, &r.end);
+    loop_timer_disarm(r.loop, &r.watchdog);
+    loop_timer_disarm(r.loop, &r.logflush);
+    (void)log_limited_flush(UINT64_MAX);
     const struct daemon_stats *st = daemon_get_stats(r.d);
     log_info(MOD,
              "ran %" PRIu64 " ticks, %" PRIu64 " reloads (%" PRIu64 " refused); worst lateness: "

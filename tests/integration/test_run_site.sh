@@ -83,9 +83,22 @@ INI
 }
 write_site 16
 
-"$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
+# systemd's side of Type=notify and WatchdogSec=2: a datagram socket socat reads
+have_socat=
+if command -v socat >/dev/null; then
+    socat -u "UNIX-RECV:$tmp/notify.sock" - >"$tmp/notify" 2>/dev/null &
+    pids+=($!)
+    wait_path "$tmp/notify.sock"
+    have_socat=1
+fi
+NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=2000000 \
+    "$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
 run=$!
 pids+=("$run")
+if [ -n "$have_socat" ]; then
+    wait_line "$tmp/notify" 'READY=1'
+    wait_line "$tmp/notify" 'WATCHDOG=1'
+fi
 
 # The limits the chargers receive: both slaves are offered the v2 minimum first, the EVSE its
 # circuit's 16 A (the car takes 16 A).
@@ -105,6 +118,7 @@ kill -0 "$run" || fail "the daemon died on a broken config"
 write_site 10
 kill -HUP "$run"
 wait_line "$tmp/err" "reloaded $tmp/site.ini"
+[ -z "$have_socat" ] || wait_line "$tmp/notify" 'RELOADING=1'
 : >"$tmp/evse.mark"
 wait_line "$tmp/evse" 'setpoint 10000 mA, state C, draw 10000 mA'
 
@@ -145,6 +159,7 @@ wait_line "$tmp/slaves" 'slave 2019: linked to'
 wait_line "$tmp/slaves" 'slave 2431: linked to'
 [ "$(grep -c 'twc.*lost' "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "the loss was not logged once"; }
 
+# (the notify socket of the first daemon is not given to the second)
 # kill -9 mid-session (the EVSE's car is charging), then a restart on the same file.
 wait_line "$tmp/err" 'session log '
 kill -KILL "$run"
