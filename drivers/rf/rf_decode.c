@@ -97,6 +97,9 @@ static int expand_runs(struct rf_capture *c, struct rf_result *res)
     for (size_t i = 0; i < c->nruns; i++) {
         const struct rf_run *r = &c->runs[i];
         double k = floor(r->us / t + 0.5);
+        if (i == 0 && !r->on && k < 1.0) {
+            continue; /* a receiver's first half-symbol of silence is not part of the signal */
+        }
         size_t n = k < 1.0 ? 1 : k > 1e6 ? 1000000 : (size_t)k;
         int rc = 0;
         if (!r->on && n >= RF_GAP_SYMBOLS) {

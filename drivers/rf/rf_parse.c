@@ -177,9 +177,10 @@ static int read_duration(const struct line *l, size_t *i, uint32_t *us, bool *ne
     return 0;
 }
 
-/* Durations of one line from column i: unsigned values alternate levels, signed ones set it. */
+/* Durations of one line from column i: unsigned values alternate levels, signed ones set it.
+ * With all_signed (Flipper RAW_Data) an unsigned value is a positive one: carrier on. */
 static int parse_duration_list(struct rf_capture *c, const struct line *l, size_t i,
-                               uint8_t *next_on, struct rf_err *err)
+                               bool all_signed, uint8_t *next_on, struct rf_err *err)
 {
     for (;;) {
         while (i < l->n && (isspace((unsigned char)l->p[i]) || l->p[i] == ',')) {
@@ -195,7 +196,7 @@ static int parse_duration_list(struct rf_capture *c, const struct line *l, size_
         if (read_duration(l, &i, &us, &neg, &sign, &what) < 0) {
             return fail(err, l->no, start, what);
         }
-        uint8_t on = sign ? !neg : *next_on;
+        uint8_t on = (sign || all_signed) ? !neg : *next_on;
         int rc = rf_capture_add_run(c, on, us, (struct rf_loc){.line = l->no, .col = start + 1});
         if (rc < 0) {
             return rc;
@@ -213,7 +214,7 @@ static int parse_timings(struct rf_capture *c, const char *text, size_t len, str
         if (is_blank_or_comment(&l)) {
             continue;
         }
-        int rc = parse_duration_list(c, &l, 0, &next_on, err);
+        int rc = parse_duration_list(c, &l, 0, false, &next_on, err);
         if (rc < 0) {
             return rc;
         }
@@ -250,7 +251,7 @@ static int parse_flipper(struct rf_capture *c, const char *text, size_t len, str
         size_t v = skip_space(&l, k + 1);
         if (starts_with(&l, i, "RAW_Data:")) {
             any_raw = true;
-            int rc = parse_duration_list(c, &l, v, &next_on, err);
+            int rc = parse_duration_list(c, &l, v, true, &next_on, err);
             if (rc < 0) {
                 return rc;
             }
