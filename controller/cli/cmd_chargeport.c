@@ -15,6 +15,7 @@
 #define CP_SAMPLE_RATE_DEF  8000000u /* HackRF docs advise 8 MS/s or more */
 #define CP_SAMPLE_RATE_MIN  2000000L /* hackrf_transfer -s range */
 #define CP_SAMPLE_RATE_MAX  20000000L
+#define CP_CS8_LEAD_US      2000u
 #define CP_TEXT_MAX         (4u * 1024u * 1024u)
 
 static void usage(FILE *out)
@@ -407,16 +408,24 @@ static int write_out(const struct emit_opts *o, const void *buf, size_t len, boo
 
 static int emit_binary(const struct emit_opts *o, uint64_t hz, uint32_t gap_us)
 {
-    size_t cap_runs = (size_t)o->repeats * RF_FRAME_SYMBOLS;
+    size_t cap_runs = (size_t)o->repeats * RF_FRAME_SYMBOLS + 1;
     struct rf_run *runs = malloc(cap_runs * sizeof(*runs));
     void *buf = NULL;
     int exit_code = CMD_EXIT_FAIL;
-    int n = runs ? rf_burst_runs((unsigned)o->repeats, gap_us, runs, cap_runs) : -ENOMEM;
+    bool cs8 = strcmp(o->format, "cs8") == 0;
+    /* The IQ file starts with a little silence: a receiver (rtl_433) needs a quiet level before the
+     * first pulse to see its edge, and the radio a moment to settle. */
+    size_t lead = cs8 ? 1 : 0;
+    int n = runs ? rf_burst_runs((unsigned)o->repeats, gap_us, runs + lead, cap_runs - lead)
+                 : -ENOMEM;
     if (n < 0) {
         fprintf(stderr, "chargeport emit: %s\n", strerror(-n));
         goto out;
     }
-    bool cs8 = strcmp(o->format, "cs8") == 0;
+    if (cs8) {
+        runs[0] = (struct rf_run){.us = CP_CS8_LEAD_US, .on = 0};
+        n++;
+    }
     size_t size = cs8 ? (size_t)rf_cs8_size(runs, (size_t)n, (uint32_t)o->rate)
                       : (size_t)n * RF_RPITX_RECORD * 2;
     buf = malloc(size ? size : 1);

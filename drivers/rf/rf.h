@@ -102,7 +102,7 @@ struct rf_err {
 /*
  * Parses text input (no NUL needed). in is AUTO or one of the text inputs; AUTO picks Flipper when
  * a line starts with "Filetype:" or "RAW_Data:", sendook when the first word names it, symbols
- * when only 0, 1, spacing and comments appear, timings otherwise. Lines starting with # or ; are
+ * when no digit 2-9, sign, point or comma appears, timings otherwise. Lines starting with # or ; are
  * comments (rtl_433's .ook header lines start with ;). Returns 0, -EINVAL with *err filled, or
  * -ENOMEM / -EFBIG.
  */

@@ -93,8 +93,10 @@ static enum rf_input detect(const char *text, size_t len)
         }
         first = false;
         for (size_t k = i; k < l.n && l.p[k] != '#'; k++) {
+            /* Durations need a digit other than 0 and 1, a sign, a point or a comma; text
+             * without any of them is symbols (so a stray letter is reported as a bad symbol). */
             char ch = l.p[k];
-            if (ch != '0' && ch != '1' && ch != ' ' && ch != '\t') {
+            if ((ch >= '2' && ch <= '9') || ch == ',' || ch == '-' || ch == '+' || ch == '.') {
                 only_bits = false;
             }
         }
