@@ -29,7 +29,7 @@
 #define RF_ISSUES_KEPT      16u
 #define RF_TX_KEPT          64u
 #define RF_BLOCKS_KEPT      256u
-#define RF_ITEMS_MAX        (16u * 1024u * 1024u) /* runs or symbols one capture may hold */
+#define RF_ITEMS_MAX        (2u * 1024u * 1024u) /* runs or symbols one capture may hold */
 
 /* The message every handle sends, one bit per byte (0 or 1), first bit first. */
 extern const uint8_t rf_chargeport_bits[RF_MSG_BITS];

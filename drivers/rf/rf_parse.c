@@ -301,7 +301,11 @@ static size_t split_words(const char *text, size_t len, struct word *w, size_t c
         }
         started = true;
         bool cont = false;
-        for (size_t i = skip_space(&l, 0); i < l.n; i = skip_space(&l, i)) {
+        for (size_t i = 0; i < l.n;) {
+            if (isspace((unsigned char)l.p[i])) {
+                i++;
+                continue;
+            }
             size_t s = i;
             while (i < l.n && !isspace((unsigned char)l.p[i])) {
                 i++;
@@ -463,6 +467,9 @@ static int parse_sendook(struct rf_capture *c, const char *text, size_t len, str
         if (b->p[k] != '0' && b->p[k] != '1') {
             return fail(err, b->loc.line, b->loc.col - 1 + k, "not an OOK symbol (0 or 1)");
         }
+    }
+    if ((uint64_t)a.repeats * b->n > RF_ITEMS_MAX) {
+        return fail(err, b->loc.line, b->loc.col - 1, "sendook -r times the bits is too long");
     }
     for (uint32_t r = 0; r < a.repeats; r++) {
         for (size_t k = 0; k < b->n; k++) {
