@@ -11,78 +11,81 @@
 #include "controller/cli/cmd_util.h"
 #include "drivers/rf/rf.h"
 
-#define CP_INPUT_MAX        (512u * 1024u * 1024u) /* bytes of capture read at most */
-#define CP_SAMPLE_RATE_DEF  8000000u /* HackRF docs advise 8 MS/s or more */
-#define CP_SAMPLE_RATE_MIN  2000000L /* hackrf_transfer -s range */
-#define CP_SAMPLE_RATE_MAX  20000000L
-#define CP_CS8_LEAD_US      2000u
-#define CP_TEXT_MAX         (4u * 1024u * 1024u)
+#define CP_INPUT_MAX       (512u * 1024u * 1024u) /* bytes of capture read at most */
+#define CP_SAMPLE_RATE_DEF 8000000u               /* HackRF docs advise 8 MS/s or more */
+#define CP_SAMPLE_RATE_MIN 2000000L               /* hackrf_transfer -s range */
+#define CP_SAMPLE_RATE_MAX 20000000L
+#define CP_CS8_LEAD_US     2000u
+#define CP_TEXT_MAX        (4u * 1024u * 1024u)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ampshare chargeport decode [--json] [--input KIND] [--sample-rate HZ] [FILE | -]\n"
-            "       ampshare chargeport emit --format sendook|flipper|cs8|timings|rpitx-rf\n"
-            "                [--region eu|us] [--repeats N] [--gap-ms MS] [--out FILE]\n"
-            "                [--sample-rate HZ]\n"
-            "\n"
-            "The Tesla charge-port opener signal (docs/chargeport.md): OOK, 400 us symbols,\n"
-            "Manchester, a 24-symbol preamble and three copies of one 50-bit message.\n"
-            "ampshare never transmits; emit only writes files and command lines.\n"
-            "Run 'ampshare chargeport decode --help' or 'ampshare chargeport emit --help'.\n");
+    fprintf(
+        out,
+        "usage: ampshare chargeport decode [--json] [--input KIND] [--sample-rate HZ] [FILE | -]\n"
+        "       ampshare chargeport emit --format sendook|flipper|cs8|timings|rpitx-rf\n"
+        "                [--region eu|us] [--repeats N] [--gap-ms MS] [--out FILE]\n"
+        "                [--sample-rate HZ]\n"
+        "\n"
+        "The Tesla charge-port opener signal (docs/chargeport.md): OOK, 400 us symbols,\n"
+        "Manchester, a 24-symbol preamble and three copies of one 50-bit message.\n"
+        "ampshare never transmits; emit only writes files and command lines.\n"
+        "Run 'ampshare chargeport decode --help' or 'ampshare chargeport emit --help'.\n");
 }
 
 static void usage_decode(FILE *out)
 {
-    fprintf(out,
-            "usage: ampshare chargeport decode [--json] [--input KIND] [--sample-rate HZ] [FILE | -]\n"
-            "\n"
-            "Recovers the symbol time, preambles, code violations, Manchester blocks and repeats\n"
-            "of a capture, and says whether it carries the charge-port message. Reads FILE, or\n"
-            "stdin when FILE is - or missing.\n"
-            "\n"
-            "Inputs (--input, default auto: by extension .cs8 / .rf, else from the text):\n"
-            "  symbols   OOK symbols as 0/1 text, any spacing\n"
-            "  timings   durations in us, one per line or comma/space separated; unsigned values\n"
-            "            alternate on/off starting on, signed ones set the level (negative =\n"
-            "            off); lines starting # or ; are comments (rtl_433 -w file.ook works)\n"
-            "  flipper   a Flipper Zero .sub RAW file (RAW_Data lines)\n"
-            "  sendook   an rpitx sendook command line\n"
-            "  cs8       HackRF int8 I/Q (envelope detector; --sample-rate, default 8000000)\n"
-            "  rpitx-rf  rpitx v1 '-m RF' records\n"
-            "\n"
-            "options:\n"
-            "  --json         one JSON object (keys: docs/chargeport.md)\n"
-            "  -h, --help     this help\n"
-            "\n"
-            "Exit status: 0 when a block was decoded, 1 when the input is malformed or holds no\n"
-            "block (the error names line and column, or the byte offset), 2 on wrong arguments.\n");
+    fprintf(
+        out,
+        "usage: ampshare chargeport decode [--json] [--input KIND] [--sample-rate HZ] [FILE | -]\n"
+        "\n"
+        "Recovers the symbol time, preambles, code violations, Manchester blocks and repeats\n"
+        "of a capture, and says whether it carries the charge-port message. Reads FILE, or\n"
+        "stdin when FILE is - or missing.\n"
+        "\n"
+        "Inputs (--input, default auto: by extension .cs8 / .rf, else from the text):\n"
+        "  symbols   OOK symbols as 0/1 text, any spacing\n"
+        "  timings   durations in us, one per line or comma/space separated; unsigned values\n"
+        "            alternate on/off starting on, signed ones set the level (negative =\n"
+        "            off); lines starting # or ; are comments (rtl_433 -w file.ook works)\n"
+        "  flipper   a Flipper Zero .sub RAW file (RAW_Data lines)\n"
+        "  sendook   an rpitx sendook command line\n"
+        "  cs8       HackRF int8 I/Q (envelope detector; --sample-rate, default 8000000)\n"
+        "  rpitx-rf  rpitx v1 '-m RF' records\n"
+        "\n"
+        "options:\n"
+        "  --json         one JSON object (keys: docs/chargeport.md)\n"
+        "  -h, --help     this help\n"
+        "\n"
+        "Exit status: 0 when a block was decoded, 1 when the input is malformed or holds no\n"
+        "block (the error names line and column, or the byte offset), 2 on wrong arguments.\n");
 }
 
 static void usage_emit(FILE *out)
 {
-    fprintf(out,
-            "usage: ampshare chargeport emit --format FORMAT [--region eu|us] [--repeats N]\n"
-            "                [--gap-ms MS] [--out FILE] [--sample-rate HZ]\n"
-            "\n"
-            "Writes the charge-port signal for a transmitter; ampshare itself never transmits.\n"
-            "Formats:\n"
-            "  sendook   the rpitx sendook command line\n"
-            "  flipper   a Flipper Zero .sub RAW file\n"
-            "  timings   on/off durations in us, one transmission per line\n"
-            "  cs8       HackRF int8 I/Q, carrier on/off (needs --out; hackrf_transfer command on\n"
-            "            stderr)\n"
-            "  rpitx-rf  rpitx v1 '-m RF' records (needs --out; rpitx command on stderr)\n"
-            "\n"
-            "options:\n"
-            "  --region eu|us     433.92 MHz (Europe, Australia; default) or 315 MHz (North America)\n"
-            "  --repeats N        transmissions (default 5); the burst must end within 5 s\n"
-            "  --gap-ms MS        silence between transmissions (default 23)\n"
-            "  --out FILE         write there instead of stdout (- is stdout)\n"
-            "  --sample-rate HZ   cs8 rate, 2000000..20000000 (default 8000000)\n"
-            "  -h, --help         this help\n"
-            "\n"
-            "Transmitting on these bands is regulated: see docs/chargeport.md before you do.\n");
+    fprintf(
+        out,
+        "usage: ampshare chargeport emit --format FORMAT [--region eu|us] [--repeats N]\n"
+        "                [--gap-ms MS] [--out FILE] [--sample-rate HZ]\n"
+        "\n"
+        "Writes the charge-port signal for a transmitter; ampshare itself never transmits.\n"
+        "Formats:\n"
+        "  sendook   the rpitx sendook command line\n"
+        "  flipper   a Flipper Zero .sub RAW file\n"
+        "  timings   on/off durations in us, one transmission per line\n"
+        "  cs8       HackRF int8 I/Q, carrier on/off (needs --out; hackrf_transfer command on\n"
+        "            stderr)\n"
+        "  rpitx-rf  rpitx v1 '-m RF' records (needs --out; rpitx command on stderr)\n"
+        "\n"
+        "options:\n"
+        "  --region eu|us     433.92 MHz (Europe, Australia; default) or 315 MHz (North America)\n"
+        "  --repeats N        transmissions (default 5); the burst must end within 5 s\n"
+        "  --gap-ms MS        silence between transmissions (default 23)\n"
+        "  --out FILE         write there instead of stdout (- is stdout)\n"
+        "  --sample-rate HZ   cs8 rate, 2000000..20000000 (default 8000000)\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "Transmitting on these bands is regulated: see docs/chargeport.md before you do.\n");
 }
 
 /* Reads all of f into a new buffer (caller frees). Returns 0 or a negative code. */
@@ -257,8 +260,12 @@ static void print_text(const struct rf_result *r, const char *name)
     printf("charge-port message: %s\n", r->is_chargeport ? "yes" : "no");
 }
 
-static int parse_input(struct rf_capture *cap, enum rf_input in, const char *buf, size_t len,
-                       uint32_t rate, struct rf_err *err)
+static int parse_input(struct rf_capture *cap,
+                       enum rf_input in,
+                       const char *buf,
+                       size_t len,
+                       uint32_t rate,
+                       struct rf_err *err)
 {
     if (in == RF_INPUT_CS8) {
         return rf_parse_cs8(cap, (const int8_t *)buf, len, rate, err);
@@ -416,8 +423,8 @@ static int emit_binary(const struct emit_opts *o, uint64_t hz, uint32_t gap_us)
     /* The IQ file starts with a little silence: a receiver (rtl_433) needs a quiet level before the
      * first pulse to see its edge, and the radio a moment to settle. */
     size_t lead = cs8 ? 1 : 0;
-    int n = runs ? rf_burst_runs((unsigned)o->repeats, gap_us, runs + lead, cap_runs - lead)
-                 : -ENOMEM;
+    int n =
+        runs ? rf_burst_runs((unsigned)o->repeats, gap_us, runs + lead, cap_runs - lead) : -ENOMEM;
     if (n < 0) {
         fprintf(stderr, "chargeport emit: %s\n", strerror(-n));
         goto out;
@@ -430,8 +437,8 @@ static int emit_binary(const struct emit_opts *o, uint64_t hz, uint32_t gap_us)
                       : (size_t)n * RF_RPITX_RECORD * 2;
     buf = malloc(size ? size : 1);
     int64_t len = buf == NULL ? -ENOMEM
-                  : cs8 ? rf_render_cs8(runs, (size_t)n, (uint32_t)o->rate, buf, size)
-                        : rf_render_rpitx_rf(runs, (size_t)n, buf, size);
+                  : cs8       ? rf_render_cs8(runs, (size_t)n, (uint32_t)o->rate, buf, size)
+                              : rf_render_rpitx_rf(runs, (size_t)n, buf, size);
     if (len < 0) {
         fprintf(stderr, "chargeport emit: %s\n", strerror((int)-len));
         goto out;
@@ -443,8 +450,8 @@ static int emit_binary(const struct emit_opts *o, uint64_t hz, uint32_t gap_us)
     const char *file = o->out && strcmp(o->out, "-") != 0 ? o->out : "-";
     if (cs8) {
         /* -x is TX VGA gain 0..47 dB: start at 0 and raise it only as far as needed. */
-        fprintf(stderr, "hackrf_transfer -t %s -f %llu -s %ld -x 0\n", file,
-                (unsigned long long)hz, o->rate);
+        fprintf(stderr, "hackrf_transfer -t %s -f %llu -s %ld -x 0\n", file, (unsigned long long)hz,
+                o->rate);
     } else {
         fprintf(stderr, "sudo rpitx -m RF -i %s -f %.3f\n", file, (double)hz / 1000.0);
     }
@@ -475,8 +482,8 @@ static int emit_run(const struct emit_opts *o)
             return CMD_EXIT_FAIL;
         }
         unsigned r = (unsigned)o->repeats;
-        int len = strcmp(o->format, "sendook") == 0 ? rf_render_sendook(hz, r, gap_us, text,
-                                                                         CP_TEXT_MAX)
+        int len = strcmp(o->format, "sendook") == 0
+                      ? rf_render_sendook(hz, r, gap_us, text, CP_TEXT_MAX)
                   : strcmp(o->format, "flipper") == 0
                       ? rf_render_flipper(hz, r, gap_us, text, CP_TEXT_MAX)
                       : rf_render_timings(hz, r, gap_us, text, CP_TEXT_MAX);

@@ -13,23 +13,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RF_SYMBOL_US        400u   /* one OOK symbol: 2,500 symbols/s */
-#define RF_MSG_BITS         50u    /* the charge-port message */
-#define RF_PREAMBLE_PAIRS   12u    /* "10" twelve times: 24 symbols, 12 ones */
-#define RF_BLOCKS_PER_TX    3u     /* copies of the message in one transmission */
-#define RF_FRAME_SYMBOLS    336u   /* 24 + 3 * (3 + 100) + "000" trailer */
-#define RF_PREAMBLE_MIN     16u    /* symbols of 1010... needed to call it a preamble */
-#define RF_GAP_SYMBOLS      4u     /* a low of this many symbols or more separates transmissions */
-#define RF_BLOCK_BITS_MAX   128u   /* longer blocks are reported, not stored */
-#define RF_REPEATS_DEFAULT  5u     /* transmissions per burst (the handle itself sends 10) */
-#define RF_GAP_US_DEFAULT   23000u /* silence between transmissions */
-#define RF_BURST_MAX_US     5000000u /* 47 CFR 15.231(a)(1): stop within 5 s of activation */
-#define RF_CHARGEPORT_MIN_US 300.0 /* symbol times a receiver accepts as this signal */
+#define RF_SYMBOL_US         400u   /* one OOK symbol: 2,500 symbols/s */
+#define RF_MSG_BITS          50u    /* the charge-port message */
+#define RF_PREAMBLE_PAIRS    12u    /* "10" twelve times: 24 symbols, 12 ones */
+#define RF_BLOCKS_PER_TX     3u     /* copies of the message in one transmission */
+#define RF_FRAME_SYMBOLS     336u   /* 24 + 3 * (3 + 100) + "000" trailer */
+#define RF_PREAMBLE_MIN      16u    /* symbols of 1010... needed to call it a preamble */
+#define RF_GAP_SYMBOLS       4u     /* a low of this many symbols or more separates transmissions */
+#define RF_BLOCK_BITS_MAX    128u   /* longer blocks are reported, not stored */
+#define RF_REPEATS_DEFAULT   5u     /* transmissions per burst (the handle itself sends 10) */
+#define RF_GAP_US_DEFAULT    23000u /* silence between transmissions */
+#define RF_BURST_MAX_US      5000000u /* 47 CFR 15.231(a)(1): stop within 5 s of activation */
+#define RF_CHARGEPORT_MIN_US 300.0    /* symbol times a receiver accepts as this signal */
 #define RF_CHARGEPORT_MAX_US 500.0
-#define RF_ISSUES_KEPT      16u
-#define RF_TX_KEPT          64u
-#define RF_BLOCKS_KEPT      256u
-#define RF_ITEMS_MAX        (2u * 1024u * 1024u) /* runs or symbols one capture may hold */
+#define RF_ISSUES_KEPT       16u
+#define RF_TX_KEPT           64u
+#define RF_BLOCKS_KEPT       256u
+#define RF_ITEMS_MAX         (2u * 1024u * 1024u) /* runs or symbols one capture may hold */
 
 /* The message every handle sends, one bit per byte (0 or 1), first bit first. */
 extern const uint8_t rf_chargeport_bits[RF_MSG_BITS];
@@ -102,12 +102,12 @@ struct rf_err {
 /*
  * Parses text input (no NUL needed). in is AUTO or one of the text inputs; AUTO picks Flipper when
  * a line starts with "Filetype:" or "RAW_Data:", sendook when the first word names it, symbols
- * when no digit 2-9, sign, point or comma appears, timings otherwise. Lines starting with # or ; are
- * comments (rtl_433's .ook header lines start with ;). Returns 0, -EINVAL with *err filled, or
+ * when no digit 2-9, sign, point or comma appears, timings otherwise. Lines starting with # or ;
+ * are comments (rtl_433's .ook header lines start with ;). Returns 0, -EINVAL with *err filled, or
  * -ENOMEM / -EFBIG.
  */
-int rf_parse_text(struct rf_capture *c, const char *text, size_t len, enum rf_input in,
-                  struct rf_err *err);
+int rf_parse_text(
+    struct rf_capture *c, const char *text, size_t len, enum rf_input in, struct rf_err *err);
 
 /*
  * Envelope detector: turns interleaved int8 I/Q sampled at sample_rate_hz into runs. The
@@ -115,7 +115,10 @@ int rf_parse_text(struct rf_capture *c, const char *text, size_t len, enum rf_in
  * with hysteresis. Returns 0, -EINVAL (odd length, bad rate, no carrier; *err names the place) or
  * -ENOMEM / -EFBIG.
  */
-int rf_parse_cs8(struct rf_capture *c, const int8_t *iq, size_t nbytes, uint32_t sample_rate_hz,
+int rf_parse_cs8(struct rf_capture *c,
+                 const int8_t *iq,
+                 size_t nbytes,
+                 uint32_t sample_rate_hz,
                  struct rf_err *err);
 
 /* Reads rpitx v1 RF records (16 bytes each, little-endian; docs/chargeport.md). */
@@ -162,7 +165,7 @@ struct rf_result {
     size_t violations;
     size_t msg_bits; /* the voted message: the most frequent block */
     uint8_t msg[RF_BLOCK_BITS_MAX];
-    size_t msg_count;       /* blocks equal to it (the repeats) */
+    size_t msg_count;         /* blocks equal to it (the repeats) */
     size_t chargeport_blocks; /* blocks equal to the charge-port message */
     bool is_chargeport;
     size_t nissues; /* problems found (the first RF_ISSUES_KEPT are in issues[]) */
@@ -212,8 +215,8 @@ uint64_t rf_cs8_size(const struct rf_run *runs, size_t n, uint32_t sample_rate_h
 
 /* Renders runs as .cs8 (carrier on: I = 127, Q = 0; off: 0, 0). Returns the byte count or
  * -EMSGSIZE. */
-int64_t rf_render_cs8(const struct rf_run *runs, size_t n, uint32_t sample_rate_hz, int8_t *buf,
-                      size_t cap);
+int64_t rf_render_cs8(
+    const struct rf_run *runs, size_t n, uint32_t sample_rate_hz, int8_t *buf, size_t cap);
 
 #define RF_RPITX_RECORD 16u /* bytes per rpitx v1 RF record */
 

@@ -6,12 +6,12 @@
 
 #include "drivers/rf/rf.h"
 
-#define RF_CS8_RATE_MIN 100000u    /* below this a 400 us symbol is under 40 samples */
-#define RF_CS8_RATE_MAX 100000000u
-#define RF_CS8_ON_I     127        /* carrier on: full scale on I (rgerganov's geniq does the same) */
-#define RF_ENV_SMOOTH_US 10u       /* envelope smoothing window */
-#define RF_ENV_MAG_SCALE 16.0f     /* fixed-point magnitude, so the moving sum is exact */
-#define RF_RPITX_ON_HZ  1.0        /* RF mode: any nonzero frequency offset keys the carrier */
+#define RF_CS8_RATE_MIN  100000u /* below this a 400 us symbol is under 40 samples */
+#define RF_CS8_RATE_MAX  100000000u
+#define RF_CS8_ON_I      127   /* carrier on: full scale on I (rgerganov's geniq does the same) */
+#define RF_ENV_SMOOTH_US 10u   /* envelope smoothing window */
+#define RF_ENV_MAG_SCALE 16.0f /* fixed-point magnitude, so the moving sum is exact */
+#define RF_RPITX_ON_HZ   1.0   /* RF mode: any nonzero frequency offset keys the carrier */
 
 static int bin_fail(struct rf_err *err, uint64_t offset, const char *what)
 {
@@ -32,7 +32,10 @@ static uint64_t sample_us(uint64_t k, uint32_t rate)
     return (k * 1000000u + rate / 2) / rate;
 }
 
-int rf_parse_cs8(struct rf_capture *c, const int8_t *iq, size_t nbytes, uint32_t sample_rate_hz,
+int rf_parse_cs8(struct rf_capture *c,
+                 const int8_t *iq,
+                 size_t nbytes,
+                 uint32_t sample_rate_hz,
                  struct rf_err *err)
 {
     c->input = RF_INPUT_CS8;
@@ -102,8 +105,8 @@ uint64_t rf_cs8_size(const struct rf_run *runs, size_t n, uint32_t sample_rate_h
     return 2 * ((t * sample_rate_hz + 500000u) / 1000000u);
 }
 
-int64_t rf_render_cs8(const struct rf_run *runs, size_t n, uint32_t sample_rate_hz, int8_t *buf,
-                      size_t cap)
+int64_t
+rf_render_cs8(const struct rf_run *runs, size_t n, uint32_t sample_rate_hz, int8_t *buf, size_t cap)
 {
     uint64_t t = 0, k = 0;
     if (rf_cs8_size(runs, n, sample_rate_hz) > cap) {

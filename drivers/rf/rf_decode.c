@@ -12,12 +12,12 @@
 
 #include "drivers/rf/rf.h"
 
-#define RF_GLITCH_US     100u   /* shorter runs are receiver noise: folded into their neighbour */
-#define RF_T_RUN_MAX_US  20000u /* runs this long are gaps, not symbols, for the estimate */
-#define RF_T_RUNS_MIN    8u     /* fewer runs give no trustworthy symbol time */
-#define RF_T_MIN_US      20.0
-#define RF_T_MAX_US      100000.0
-#define RF_HIGH_MAX      8u     /* longest high expanded; longer is one error, not a flood */
+#define RF_GLITCH_US    100u   /* shorter runs are receiver noise: folded into their neighbour */
+#define RF_T_RUN_MAX_US 20000u /* runs this long are gaps, not symbols, for the estimate */
+#define RF_T_RUNS_MIN   8u     /* fewer runs give no trustworthy symbol time */
+#define RF_T_MIN_US     20.0
+#define RF_T_MAX_US     100000.0
+#define RF_HIGH_MAX     8u /* longest high expanded; longer is one error, not a flood */
 
 static void add_issue(struct rf_result *res, struct rf_loc loc, const char *what)
 {
@@ -173,8 +173,8 @@ static void record_block(struct rf_result *res, const struct rf_sym *s, size_t d
 }
 
 /* How a transmission ended at symbol j: trailer, gap, end of input or a Manchester error. */
-static void finish_tx(struct rf_result *res, struct rf_tx *tx, const struct rf_sym *s, size_t n,
-                      size_t j)
+static void
+finish_tx(struct rf_result *res, struct rf_tx *tx, const struct rf_sym *s, size_t n, size_t j)
 {
     size_t zeros = 0;
     uint64_t gap = 0;
@@ -267,8 +267,8 @@ static void vote(struct rf_result *res)
     for (size_t a = 0; a < kept; a++) {
         struct rf_block *b = &res->blocks[a];
         b->is_message = b->nbits == m->nbits && memcmp(b->bits, m->bits, RF_BLOCK_BITS_MAX) == 0;
-        res->chargeport_blocks += b->nbits == RF_MSG_BITS &&
-                                  memcmp(b->bits, rf_chargeport_bits, RF_MSG_BITS) == 0;
+        res->chargeport_blocks +=
+            b->nbits == RF_MSG_BITS && memcmp(b->bits, rf_chargeport_bits, RF_MSG_BITS) == 0;
     }
     bool rate_ok = res->symbol_us == 0.0 || (res->symbol_us >= RF_CHARGEPORT_MIN_US &&
                                              res->symbol_us <= RF_CHARGEPORT_MAX_US);

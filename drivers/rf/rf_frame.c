@@ -14,8 +14,9 @@ const uint8_t rf_chargeport_bits[RF_MSG_BITS] = {
 };
 
 static const char *const input_names[] = {
-    [RF_INPUT_AUTO] = "auto",       [RF_INPUT_SYMBOLS] = "symbols", [RF_INPUT_TIMINGS] = "timings",
-    [RF_INPUT_FLIPPER] = "flipper", [RF_INPUT_SENDOOK] = "sendook", [RF_INPUT_CS8] = "cs8",
+    [RF_INPUT_AUTO] = "auto",         [RF_INPUT_SYMBOLS] = "symbols",
+    [RF_INPUT_TIMINGS] = "timings",   [RF_INPUT_FLIPPER] = "flipper",
+    [RF_INPUT_SENDOOK] = "sendook",   [RF_INPUT_CS8] = "cs8",
     [RF_INPUT_RPITX_RF] = "rpitx-rf",
 };
 

@@ -134,8 +134,8 @@ static int parse_symbols(struct rf_capture *c, const char *text, size_t len, str
  * Reads a duration at l->p[*i]: optional sign, digits, optional fraction (rounded). Sets *neg when
  * signed negative. Returns 0, or -EINVAL with the reason in *what.
  */
-static int read_duration(const struct line *l, size_t *i, uint32_t *us, bool *neg, bool *sign,
-                         const char **what)
+static int read_duration(
+    const struct line *l, size_t *i, uint32_t *us, bool *neg, bool *sign, const char **what)
 {
     size_t k = *i;
     *neg = *sign = false;
@@ -181,8 +181,12 @@ static int read_duration(const struct line *l, size_t *i, uint32_t *us, bool *ne
 
 /* Durations of one line from column i: unsigned values alternate levels, signed ones set it.
  * With all_signed (Flipper RAW_Data) an unsigned value is a positive one: carrier on. */
-static int parse_duration_list(struct rf_capture *c, const struct line *l, size_t i,
-                               bool all_signed, uint8_t *next_on, struct rf_err *err)
+static int parse_duration_list(struct rf_capture *c,
+                               const struct line *l,
+                               size_t i,
+                               bool all_signed,
+                               uint8_t *next_on,
+                               struct rf_err *err)
 {
     for (;;) {
         while (i < l->n && (isspace((unsigned char)l->p[i]) || l->p[i] == ',')) {
@@ -339,8 +343,8 @@ static int word_us(const struct word *w, size_t skip, uint32_t lo, uint32_t *out
         return -EINVAL;
     }
     for (size_t i = skip; i < w->n; i++) {
-        if (!isdigit((unsigned char)w->p[i]) || (v = v * 10 + (uint64_t)(w->p[i] - '0')) >
-                                                     RF_TEXT_US_MAX) {
+        if (!isdigit((unsigned char)w->p[i]) ||
+            (v = v * 10 + (uint64_t)(w->p[i] - '0')) > RF_TEXT_US_MAX) {
             return -EINVAL;
         }
     }
@@ -376,8 +380,11 @@ struct sendook_args {
 };
 
 /* Reads sendook's options as its optparse does: "-0 400" or "-0400". */
-static int sendook_options(struct rf_capture *c, const struct word *w, size_t n,
-                           struct sendook_args *a, struct rf_err *err)
+static int sendook_options(struct rf_capture *c,
+                           const struct word *w,
+                           size_t n,
+                           struct sendook_args *a,
+                           struct rf_err *err)
 {
     size_t i = 0;
     if (i < n && word_is(&w[i], "sudo")) {
@@ -487,8 +494,8 @@ static int parse_sendook(struct rf_capture *c, const char *text, size_t len, str
     return 0;
 }
 
-int rf_parse_text(struct rf_capture *c, const char *text, size_t len, enum rf_input in,
-                  struct rf_err *err)
+int rf_parse_text(
+    struct rf_capture *c, const char *text, size_t len, enum rf_input in, struct rf_err *err)
 {
     const char *nul = memchr(text, '\0', len);
     if (nul != NULL) {

@@ -8,7 +8,8 @@
 
 #include "drivers/rf/rf.h"
 
-#define RF_FLIPPER_LINE_MAX 512u /* values per RAW_Data line (the Flipper recorder's flush size) */
+#define RF_FLIPPER_LINE_MAX 512u /* values per RAW_Data line (the Flipper recorder's flush size) \
+                                  */
 
 struct out {
     char *buf;

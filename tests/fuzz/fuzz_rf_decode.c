@@ -18,6 +18,7 @@
 static const enum rf_input kinds[] = {RF_INPUT_AUTO,    RF_INPUT_SYMBOLS, RF_INPUT_TIMINGS,
                                       RF_INPUT_FLIPPER, RF_INPUT_SENDOOK, RF_INPUT_CS8,
                                       RF_INPUT_RPITX_RF};
+
 static const uint32_t rates[] = {100000, 250000, 1000000, 2000000};
 
 static void check_result(const struct rf_result *r, int rc)

@@ -85,6 +85,7 @@ START_TEST(test_seed_capture_decodes_to_the_issue_message)
     ck_assert_int_eq(r->nissues, 0);
     free(r);
 }
+
 END_TEST
 
 START_TEST(test_symbols_with_any_spacing_and_comments)
@@ -104,6 +105,7 @@ START_TEST(test_symbols_with_any_spacing_and_comments)
     assert_all_chargeport(r, 1);
     free(r);
 }
+
 END_TEST
 
 /* One transmission from the research's 42-byte hex (MSB first), 336 symbols. */
@@ -122,8 +124,14 @@ static size_t frame_from_hex(uint8_t *sym)
 
 /* Appends the runs of the symbols, each duration scaled by t / 400 and jittered by up to
  * +-jitter_pct percent; lows of gap_us follow each copy but the last. */
-static void add_jittered(struct rf_capture *c, const uint8_t *sym, size_t n, unsigned copies,
-                         double t, unsigned gap_us, unsigned jitter_pct, uint64_t *rng)
+static void add_jittered(struct rf_capture *c,
+                         const uint8_t *sym,
+                         size_t n,
+                         unsigned copies,
+                         double t,
+                         unsigned gap_us,
+                         unsigned jitter_pct,
+                         uint64_t *rng)
 {
     for (unsigned k = 0; k < copies; k++) {
         size_t i = 0;
@@ -140,8 +148,8 @@ static void add_jittered(struct rf_capture *c, const uint8_t *sym, size_t n, uns
                 double f = (double)(amp_test_rand(rng) % 2001) / 1000.0 - 1.0; /* -1 .. 1 */
                 us *= 1.0 + f * jitter_pct / 100.0;
             }
-            ck_assert_int_eq(rf_capture_add_run(c, sym[i], (uint32_t)(us + 0.5), (struct rf_loc){0}),
-                             0);
+            ck_assert_int_eq(
+                rf_capture_add_run(c, sym[i], (uint32_t)(us + 0.5), (struct rf_loc){0}), 0);
             i = j;
         }
     }
@@ -170,6 +178,7 @@ START_TEST(test_jittered_timings_at_several_symbol_times)
         }
     }
 }
+
 END_TEST
 
 START_TEST(test_back_to_back_copies_and_glitches)
@@ -202,6 +211,7 @@ START_TEST(test_back_to_back_copies_and_glitches)
     rf_capture_fini(&c);
     rf_capture_fini(&g);
 }
+
 END_TEST
 
 START_TEST(test_chirped_preamble)
@@ -223,6 +233,7 @@ START_TEST(test_chirped_preamble)
     free(r);
     rf_capture_fini(&c);
 }
+
 END_TEST
 
 START_TEST(test_timings_text_forms)
@@ -254,6 +265,7 @@ START_TEST(test_timings_text_forms)
     assert_all_chargeport(r, 1);
     free(r);
 }
+
 END_TEST
 
 START_TEST(test_flipper_signed_values_merge)
@@ -286,6 +298,7 @@ START_TEST(test_flipper_signed_values_merge)
     assert_all_chargeport(r, 1);
     free(r);
 }
+
 END_TEST
 
 START_TEST(test_other_message_and_other_rate_are_not_the_chargeport)
@@ -330,6 +343,7 @@ START_TEST(test_other_message_and_other_rate_are_not_the_chargeport)
     ck_assert(!r->is_chargeport);
     free(r);
 }
+
 END_TEST
 
 START_TEST(test_damaged_block_is_reported_and_outvoted)
@@ -351,19 +365,20 @@ START_TEST(test_damaged_block_is_reported_and_outvoted)
     ck_assert_str_eq(bits_str(r->blocks[0].bits, r->blocks[0].nbits, b), issue_message);
     free(r);
 }
+
 END_TEST
 
 /* Parses text expecting -EINVAL at line:col with a message containing what. */
-static void expect_error(const char *text, enum rf_input in, uint32_t line, uint64_t col,
-                         const char *what)
+static void
+expect_error(const char *text, enum rf_input in, uint32_t line, uint64_t col, const char *what)
 {
     struct rf_capture c;
     rf_capture_init(&c);
     struct rf_err err = {0};
     ck_assert_int_eq(rf_parse_text(&c, text, strlen(text), in, &err), -EINVAL);
-    ck_assert_msg(err.loc.line == line && err.loc.col == col, "'%s': error at %u:%llu, want %u:%llu",
-                  text, err.loc.line, (unsigned long long)err.loc.col, line,
-                  (unsigned long long)col);
+    ck_assert_msg(err.loc.line == line && err.loc.col == col,
+                  "'%s': error at %u:%llu, want %u:%llu", text, err.loc.line,
+                  (unsigned long long)err.loc.col, line, (unsigned long long)col);
     ck_assert_msg(strstr(err.what, what) != NULL, "'%s' lacks '%s'", err.what, what);
     rf_capture_fini(&c);
 }
@@ -392,11 +407,16 @@ START_TEST(test_malformed_text_names_line_and_column)
     struct rf_capture c;
     rf_capture_init(&c);
     struct rf_err err = {0};
-    ck_assert_int_eq(rf_parse_text(&c, "1010\0" "10", 7, RF_INPUT_AUTO, &err), -EINVAL);
+    ck_assert_int_eq(rf_parse_text(&c,
+                                   "1010\0"
+                                   "10",
+                                   7, RF_INPUT_AUTO, &err),
+                     -EINVAL);
     ck_assert_int_eq(err.loc.line, 0);
     ck_assert_int_eq(err.loc.col, 4);
     rf_capture_fini(&c);
 }
+
 END_TEST
 
 START_TEST(test_sendook_line_with_defaults_and_joined_values)
@@ -422,6 +442,7 @@ START_TEST(test_sendook_line_with_defaults_and_joined_values)
     free(r);
     rf_capture_fini(&c);
 }
+
 END_TEST
 
 START_TEST(test_no_preamble_and_no_time_base)
@@ -441,6 +462,7 @@ START_TEST(test_no_preamble_and_no_time_base)
     free(r);
     rf_capture_fini(&c);
 }
+
 END_TEST
 
 static Suite *rf_decode_suite(void)

@@ -73,6 +73,7 @@ START_TEST(test_frame_is_the_published_frame)
     ck_assert_mem_eq(got, want, 336);
     ck_assert_int_eq(rf_frame_symbols(got, 335), -EMSGSIZE);
 }
+
 END_TEST
 
 START_TEST(test_burst_runs_match_the_measured_statistics)
@@ -99,15 +100,16 @@ START_TEST(test_burst_runs_match_the_measured_statistics)
     ck_assert_uint_eq(runs[5 * 236 - 1].us, 1200);
     ck_assert_int_eq(rf_burst_runs(5, 23000, runs, 1000), -EMSGSIZE);
 }
+
 END_TEST
 
 START_TEST(test_burst_stops_within_five_seconds)
 {
     ck_assert_uint_eq(rf_burst_us(5, 23000), 5 * 134400 + 4 * 23000);
     ck_assert_int_eq(rf_burst_check(1, 0), 0);
-    ck_assert_int_eq(rf_burst_check(31, 23000), 0);  /* 4.856 s */
+    ck_assert_int_eq(rf_burst_check(31, 23000), 0);       /* 4.856 s */
     ck_assert_int_eq(rf_burst_check(32, 23000), -ERANGE); /* 5.014 s */
-    ck_assert_int_eq(rf_burst_check(37, 0), 0);      /* 4.973 s */
+    ck_assert_int_eq(rf_burst_check(37, 0), 0);           /* 4.973 s */
     ck_assert_int_eq(rf_burst_check(38, 0), -ERANGE);
     ck_assert_int_eq(rf_burst_check(0, 0), -ERANGE);
     char buf[64];
@@ -115,6 +117,7 @@ START_TEST(test_burst_stops_within_five_seconds)
     struct rf_run runs[16];
     ck_assert_int_eq(rf_burst_runs(40, 0, runs, 16), -ERANGE);
 }
+
 END_TEST
 
 START_TEST(test_sendook_line)
@@ -136,6 +139,7 @@ START_TEST(test_sendook_line)
     ck_assert_int_eq(rf_render_sendook(315000000u, 2, 23000, buf, 100), -EMSGSIZE);
     free(buf);
 }
+
 END_TEST
 
 START_TEST(test_flipper_file_layout_and_round_trip)
@@ -172,6 +176,7 @@ START_TEST(test_flipper_file_layout_and_round_trip)
     decode_rendered(buf, RF_INPUT_FLIPPER, 5);
     free(buf);
 }
+
 END_TEST
 
 START_TEST(test_timings_round_trip_with_jitter)
@@ -192,10 +197,10 @@ START_TEST(test_timings_round_trip_with_jitter)
     for (int rep = 0; rep < 20; rep++) {
         for (size_t i = 0; i < c.nruns; i++) {
             double f = (double)(amp_test_rand(&rng) % 3001) / 10000.0 - 0.15;
-            ck_assert_int_eq(
-                rf_capture_add_run(&j, c.runs[i].on, (uint32_t)(c.runs[i].us * (1.0 + f)),
-                                   c.runs[i].loc),
-                0);
+            ck_assert_int_eq(rf_capture_add_run(&j, c.runs[i].on,
+                                                (uint32_t)(c.runs[i].us * (1.0 + f)),
+                                                c.runs[i].loc),
+                             0);
         }
         decode_capture(&j, 5);
         rf_capture_fini(&j);
@@ -204,6 +209,7 @@ START_TEST(test_timings_round_trip_with_jitter)
     rf_capture_fini(&c);
     free(buf);
 }
+
 END_TEST
 
 static int8_t *render_cs8(unsigned repeats, uint32_t rate, size_t *len)
@@ -227,8 +233,8 @@ START_TEST(test_cs8_layout_and_envelope_round_trip)
     ck_assert_uint_eq(len, 3056000u);
     ck_assert_int_eq(iq[0], 127);
     ck_assert_int_eq(iq[1], 0);
-    ck_assert_int_eq(iq[2 * 799], 127);   /* the first 400 us: 800 samples on */
-    ck_assert_int_eq(iq[2 * 800], 0);     /* then off */
+    ck_assert_int_eq(iq[2 * 799], 127); /* the first 400 us: 800 samples on */
+    ck_assert_int_eq(iq[2 * 800], 0);   /* then off */
     struct rf_capture c;
     rf_capture_init(&c);
     struct rf_err err = {0};
@@ -241,6 +247,7 @@ START_TEST(test_cs8_layout_and_envelope_round_trip)
     rf_capture_fini(&c);
     free(iq);
 }
+
 END_TEST
 
 START_TEST(test_cs8_with_noise_gain_and_offset)
@@ -264,6 +271,7 @@ START_TEST(test_cs8_with_noise_gain_and_offset)
     rf_capture_fini(&c);
     free(iq);
 }
+
 END_TEST
 
 START_TEST(test_cs8_errors)
@@ -283,6 +291,7 @@ START_TEST(test_cs8_errors)
     free(quiet);
     rf_capture_fini(&c);
 }
+
 END_TEST
 
 START_TEST(test_rpitx_rf_records)
@@ -309,6 +318,7 @@ START_TEST(test_rpitx_rf_records)
     ck_assert_int_eq(rf_render_rpitx_rf(runs, (size_t)n, buf, 100), -EMSGSIZE);
     free(buf);
 }
+
 END_TEST
 
 START_TEST(test_mhz_formatting)
@@ -321,6 +331,7 @@ START_TEST(test_mhz_formatting)
     rf_format_mhz(868000001u, b, sizeof(b));
     ck_assert_str_eq(b, "868.000001M");
 }
+
 END_TEST
 
 static Suite *rf_emit_suite(void)
