@@ -8,8 +8,9 @@
 
 #include "drivers/rf/rf.h"
 
-#define RF_FLIPPER_LINE_MAX 512u /* values per RAW_Data line (the Flipper recorder's flush size) \
-                                  */
+#define RF_FLIPPER_LINE_MAX                                              \
+    512u /* values per RAW_Data line (the Flipper recorder's flush size) \
+          */
 
 struct out {
     char *buf;
@@ -84,7 +85,15 @@ int rf_render_sendook(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char 
     return done(&o);
 }
 
-int rf_render_flipper(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char *buf, size_t cap)
+/* The last run of a transmission: a low longer than the 3-symbol trailer (trailer + gap). */
+static bool ends_transmission(const struct rf_run *r)
+{
+    return !r->on && r->us > RF_SYMBOL_US * 3;
+}
+
+/* Writes the burst as one line per transmission: Flipper RAW_Data lines (signed, at most 512
+ * values a line) or comma-separated plain durations. */
+static int render_lines(unsigned repeats, uint32_t gap_us, bool flipper, struct out *o)
 {
     struct rf_run *runs;
     size_t n;
@@ -92,37 +101,37 @@ int rf_render_flipper(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char 
     if (rc < 0) {
         return rc;
     }
+    size_t on_line = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool eol = ends_transmission(&runs[i]) || i + 1 == n ||
+                   (flipper && on_line + 1 == RF_FLIPPER_LINE_MAX);
+        if (flipper) {
+            put(o, "%s %s%u", on_line == 0 ? "RAW_Data:" : "", runs[i].on ? "" : "-", runs[i].us);
+        } else {
+            put(o, "%u%s", runs[i].us, eol ? "" : ", ");
+        }
+        on_line = eol ? 0 : on_line + 1;
+        if (eol) {
+            put(o, "\n");
+        }
+    }
+    free(runs);
+    return 0;
+}
+
+int rf_render_flipper(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char *buf, size_t cap)
+{
     struct out o = {buf, cap, 0, false};
     put(&o,
         "Filetype: Flipper SubGhz RAW File\nVersion: 1\nFrequency: %llu\n"
         "Preset: FuriHalSubGhzPresetOok650Async\nProtocol: RAW\n",
         (unsigned long long)freq_hz);
-    /* One transmission per line, as the published files do; a line never exceeds 512 values. */
-    size_t on_line = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (on_line == 0) {
-            put(&o, "RAW_Data:");
-        }
-        put(&o, " %s%u", runs[i].on ? "" : "-", runs[i].us);
-        on_line++;
-        bool tx_end = !runs[i].on && runs[i].us > RF_SYMBOL_US * 3;
-        if (tx_end || on_line == RF_FLIPPER_LINE_MAX || i + 1 == n) {
-            put(&o, "\n");
-            on_line = 0;
-        }
-    }
-    free(runs);
-    return done(&o);
+    int rc = render_lines(repeats, gap_us, true, &o);
+    return rc < 0 ? rc : done(&o);
 }
 
 int rf_render_timings(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char *buf, size_t cap)
 {
-    struct rf_run *runs;
-    size_t n;
-    int rc = burst(repeats, gap_us, &runs, &n);
-    if (rc < 0) {
-        return rc;
-    }
     char mhz[32];
     rf_format_mhz(freq_hz, mhz, sizeof(mhz));
     struct out o = {buf, cap, 0, false};
@@ -131,10 +140,6 @@ int rf_render_timings(uint64_t freq_hz, unsigned repeats, uint32_t gap_us, char 
         "# alternating carrier-on / carrier-off durations in microseconds, starting on;\n"
         "# one transmission per line (its last value is the trailer plus the silence)\n",
         mhz, repeats, gap_us);
-    for (size_t i = 0; i < n; i++) {
-        bool tx_end = !runs[i].on && runs[i].us > RF_SYMBOL_US * 3;
-        put(&o, "%u%s", runs[i].us, (tx_end || i + 1 == n) ? "\n" : ", ");
-    }
-    free(runs);
-    return done(&o);
+    int rc = render_lines(repeats, gap_us, false, &o);
+    return rc < 0 ? rc : done(&o);
 }

@@ -122,6 +122,23 @@ static size_t frame_from_hex(uint8_t *sym)
     return 336;
 }
 
+/* The frame as runs: level and length in symbols. Returns the run count. */
+static size_t frame_runs(uint8_t *level, size_t *len)
+{
+    uint8_t sym[336];
+    size_t n = frame_from_hex(sym), i = 0, k = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && sym[j] == sym[i]) {
+            j++;
+        }
+        level[k] = sym[i];
+        len[k++] = j - i;
+        i = j;
+    }
+    return k;
+}
+
 /* Appends the runs of the symbols, each duration scaled by t / 400 and jittered by up to
  * +-jitter_pct percent; lows of gap_us follow each copy but the last. */
 static void add_jittered(struct rf_capture *c,
@@ -240,24 +257,16 @@ START_TEST(test_timings_text_forms)
 {
     /* rtl_433 .ook pulse text: ; headers, "pulse gap" pairs. */
     char ook[16384] = ";pulse data\n;version 1\n;timescale 1us\n;ook 118 pulses\n";
-    uint8_t sym[336];
-    size_t n = frame_from_hex(sym), i = 0;
-    bool first = true;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && sym[j] == sym[i]) {
-            j++;
-        }
+    uint8_t lv[336];
+    size_t len[336], nr = frame_runs(lv, len);
+    for (size_t k = 0; k < nr; k++) {
         char num[16];
-        snprintf(num, sizeof(num), "%s%zu", sym[i] ? "" : " ", (j - i) * 400 + (sym[i] ? 3 : 0));
+        snprintf(num, sizeof(num), "%s%zu", lv[k] ? "" : " ", len[k] * 400 + (lv[k] ? 3 : 0));
         strcat(ook, num);
-        if (!sym[i]) {
+        if (!lv[k]) {
             strcat(ook, "\n");
         }
-        first = false;
-        i = j;
     }
-    (void)first;
     strcat(ook, ";end\n");
     struct rf_result *r;
     ck_assert_int_eq(decode_text(ook, RF_INPUT_AUTO, &r), 0);
@@ -275,21 +284,16 @@ START_TEST(test_flipper_signed_values_merge)
     char sub[16384] = "Filetype: Flipper SubGhz RAW File\nVersion: 1\nFrequency: 315000000\n"
                       "Preset: FuriHalSubGhzPresetOok650Async\nProtocol: RAW\nRAW_Data: -32700 "
                       "-5000";
-    uint8_t sym[336];
-    size_t n = frame_from_hex(sym), i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && sym[j] == sym[i]) {
-            j++;
-        }
+    uint8_t lv[336];
+    size_t len[336], nr = frame_runs(lv, len);
+    for (size_t k = 0; k < nr; k++) {
         char num[32];
-        if (sym[i] && j - i == 2) {
+        if (lv[k] && len[k] == 2) {
             snprintf(num, sizeof(num), " 400 400"); /* one 800 us high written as two */
         } else {
-            snprintf(num, sizeof(num), " %s%zu", sym[i] ? "" : "-", (j - i) * 400);
+            snprintf(num, sizeof(num), " %s%zu", lv[k] ? "" : "-", len[k] * 400);
         }
         strcat(sub, num);
-        i = j;
     }
     strcat(sub, "\n");
     struct rf_result *r;
@@ -325,17 +329,12 @@ START_TEST(test_other_message_and_other_rate_are_not_the_chargeport)
 
     /* The right bits at 1,000 us per symbol is another device. */
     char slow[8192] = "";
-    uint8_t sym[336];
-    size_t n = frame_from_hex(sym), i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && sym[j] == sym[i]) {
-            j++;
-        }
+    uint8_t lv[336];
+    size_t len[336], nr = frame_runs(lv, len);
+    for (size_t k = 0; k < nr; k++) {
         char num[16];
-        snprintf(num, sizeof(num), "%zu,", (j - i) * 1000);
+        snprintf(num, sizeof(num), "%zu,", len[k] * 1000);
         strcat(slow, num);
-        i = j;
     }
     ck_assert_int_eq(decode_text(slow, RF_INPUT_TIMINGS, &r), 0);
     ck_assert_int_eq(r->chargeport_blocks, 3);

@@ -179,6 +179,27 @@ START_TEST(test_flipper_file_layout_and_round_trip)
 
 END_TEST
 
+START_TEST(test_flipper_lines_hold_at_most_512_values)
+{
+    /* Back to back (no gap): the transmissions run together, so lines split at 512 values. */
+    char *buf = malloc(TEXT_CAP);
+    ck_assert_int_gt(rf_render_flipper(433920000u, 3, 0, buf, TEXT_CAP), 0);
+    char *l1 = strstr(buf, "RAW_Data:");
+    ck_assert_ptr_nonnull(l1);
+    char *l2 = strstr(l1 + 1, "RAW_Data:");
+    ck_assert_ptr_nonnull(l2);
+    ck_assert_ptr_null(strstr(l2 + 1, "RAW_Data:"));
+    size_t values = 0;
+    for (char *p = l1; p < l2; p++) {
+        values += *p == ' ';
+    }
+    ck_assert_uint_eq(values, 512);
+    decode_rendered(buf, RF_INPUT_FLIPPER, 3);
+    free(buf);
+}
+
+END_TEST
+
 START_TEST(test_timings_round_trip_with_jitter)
 {
     char *buf = malloc(TEXT_CAP);
@@ -343,6 +364,7 @@ static Suite *rf_emit_suite(void)
     tcase_add_test(tc, test_burst_stops_within_five_seconds);
     tcase_add_test(tc, test_sendook_line);
     tcase_add_test(tc, test_flipper_file_layout_and_round_trip);
+    tcase_add_test(tc, test_flipper_lines_hold_at_most_512_values);
     tcase_add_test(tc, test_timings_round_trip_with_jitter);
     tcase_add_test(tc, test_cs8_layout_and_envelope_round_trip);
     tcase_add_test(tc, test_cs8_with_noise_gain_and_offset);
