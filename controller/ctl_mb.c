@@ -271,7 +271,8 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
             .car = car,
             .n_draw = 1,
             .draw_at_ms = 0, /* the model reports no current: its meter (if any) does */
-            .offer_ma = s.applied_ma,
+            /* what the EVSE reports in force; before its first read-back, what it acked */
+            .offer_ma = s.offer_ma >= 0 ? s.offer_ma : s.applied_ma,
         };
         ctl_report_evse(ctl, i, &rd);
     }

@@ -7,8 +7,8 @@
  * On every ctl_step it
  *   (read)  copies each meter's latest valid reading into the controller (grid and circuit
  *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
- *           and each Modbus EVSE's state and acknowledged setpoint (the offer in force is what
- *           the EVSE acknowledged, not what was queued);
+ *           and each Modbus EVSE's state and the offer it reports in force (its current
+ *           register and enable, read back by the poller; not what was queued or written);
  *   (apply) queues each Modbus EVSE's target; the poller writes it and keeps the watchdog.
  *
  * A failed read publishes nothing: the engine sees the reading age and applies the fail-safes

@@ -119,12 +119,6 @@ void sim_evse_set_car(struct sim_evse *e, bool car)
     e->cfg.car = car;
 }
 
-static int32_t word_ma(const struct mb_evse_model *m, uint16_t w)
-{
-    int32_t step = m->current_exp10 == 0 ? 1000 : m->current_exp10 == -1 ? 100 : 10;
-    return (int32_t)w * step;
-}
-
 int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *view)
 {
     const struct mb_evse_model *m = e->cfg.model;
@@ -136,7 +130,7 @@ int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *vie
     }
     sim_mbsrv_lock(e->srv);
     modbus_mapping_t *mm = sim_mbsrv_mapping(e->srv, e->cfg.unit);
-    v.setpoint_ma = word_ma(m, mm->tab_registers[m->current_reg]);
+    v.setpoint_ma = mb_evse_word_ma(m, mm->tab_registers[m->current_reg]);
     switch (m->enable_kind) {
     case MB_EVSE_ENABLE_COIL:
         v.enabled = mm->tab_bits[m->enable_addr] != 0;
@@ -152,7 +146,7 @@ int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *vie
         uint16_t wd = mm->tab_registers[m->watchdog_reg];
         v.watchdog_expired = wd > 0 && now_ms > e->last_req_ms + wd;
         if (v.watchdog_expired) {
-            v.setpoint_ma = m->has_failsafe ? word_ma(m, mm->tab_registers[m->failsafe_reg]) : 0;
+            v.setpoint_ma = m->has_failsafe ? mb_evse_word_ma(m, mm->tab_registers[m->failsafe_reg]) : 0;
         }
     }
     int32_t allowed = v.enabled && v.setpoint_ma >= m->min_ma ? v.setpoint_ma : 0;

@@ -52,6 +52,9 @@ struct mb_evse_status {
     uint64_t applied_at_ms;
     bool pending; /* requested_ma not yet acknowledged */
     int last_rc;  /* result of the last EVSE transaction */
+    int32_t offer_ma;    /* the offer the EVSE reports in force (read back with its state;
+                            mb_evse_read_offer), -1 when unknown or the read failed */
+    uint64_t offer_at_ms; /* when it was read */
 };
 
 struct mb_poller;
