@@ -47,11 +47,11 @@ struct ctl_stats {
 
 /* What a driver knows of an EVSE, in the engine's units but before its rules are applied. */
 struct ctl_evse_reading {
-    bool car;               /* the driver's own state says a car is plugged in */
-    uint8_t n_draw;         /* currents given: 1 (one for the unit: put on every conductor), 3 */
-    int32_t draw_ma[3];     /* negative values (sensor offsets) count as 0 */
-    uint64_t draw_at_ms;    /* when measured; 0 = never */
-    int32_t offer_ma;       /* the offer the EVSE reports in force, or SITE_OFFER_UNKNOWN */
+    bool car;            /* the driver's own state says a car is plugged in */
+    uint8_t n_draw;      /* currents given: 1 (one for the unit: put on every conductor), 3 */
+    int32_t draw_ma[3];  /* negative values (sensor offsets) count as 0 */
+    uint64_t draw_at_ms; /* when measured; 0 = never */
+    int32_t offer_ma;    /* the offer the EVSE reports in force, or SITE_OFFER_UNKNOWN */
 };
 
 /*

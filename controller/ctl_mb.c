@@ -61,8 +61,12 @@ void ctl_mb_free(struct ctl_mb *c)
 }
 
 /* The poller of a transport, made on first use. Returns its index or a negative code. */
-static int poller_for(struct ctl_mb *c, const struct mb_clock *clock, const char *transport,
-                      const char *what, char *err, size_t errlen)
+static int poller_for(struct ctl_mb *c,
+                      const struct mb_clock *clock,
+                      const char *transport,
+                      const char *what,
+                      char *err,
+                      size_t errlen)
 {
     for (size_t i = 0; i < c->n_poller; i++) {
         if (strcmp(c->transport[i], transport) == 0) {
@@ -86,8 +90,32 @@ static int poller_for(struct ctl_mb *c, const struct mb_clock *clock, const char
     return (int)i;
 }
 
-static int add_meter(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err,
-                     size_t errlen)
+/* Adds one device to the poller of its transport; *at says where it is polled. */
+static int add_dev(struct ctl_mb *c,
+                   const struct mb_clock *clock,
+                   const char *transport,
+                   const char *what,
+                   const struct mb_poller_dev_cfg *d,
+                   struct ctl_mb_dev *at,
+                   char *err,
+                   size_t errlen)
+{
+    int p = poller_for(c, clock, transport, what, err, errlen);
+    if (p < 0) {
+        return p;
+    }
+    int dev = mb_poller_add(c->poller[p], d);
+    if (dev < 0) {
+        snprintf(err, errlen, "%s: %s", what,
+                 dev == -ENOSPC ? "too many devices on one transport" : "the poller refused it");
+        return dev;
+    }
+    *at = (struct ctl_mb_dev){.poller = p, .dev = dev};
+    return 0;
+}
+
+static int
+add_meter(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, size_t errlen)
 {
     const struct site_meter *sm = &c->site->meter[i];
     char what[64], msg[160];
@@ -109,10 +137,6 @@ static int add_meter(struct ctl_mb *c, const struct mb_clock *clock, size_t i, c
         }
         map = &g->map;
     }
-    int p = poller_for(c, clock, sm->transport, what, err, errlen);
-    if (p < 0) {
-        return p;
-    }
     struct mb_poller_dev_cfg d = {
         .name = sm->name,
         .unit = (uint8_t)sm->unit_id,
@@ -120,18 +144,11 @@ static int add_meter(struct ctl_mb *c, const struct mb_clock *clock, size_t i, c
         .interval_ms = sm->poll_interval_ms,
         .failsafe_ma = -1,
     };
-    int dev = mb_poller_add(c->poller[p], &d);
-    if (dev < 0) {
-        snprintf(err, errlen, "%s: %s", what,
-                 dev == -ENOSPC ? "too many devices on one transport" : "the poller refused it");
-        return dev;
-    }
-    c->meter[i] = (struct ctl_mb_dev){.poller = p, .dev = dev};
-    return 0;
+    return add_dev(c, clock, sm->transport, what, &d, &c->meter[i], err, errlen);
 }
 
-static int add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err,
-                    size_t errlen)
+static int
+add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, size_t errlen)
 {
     const struct site_evse *ev = &c->site->evse[i];
     char what[64], msg[160];
@@ -153,28 +170,20 @@ static int add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, ch
         }
         model = &g->model;
     }
-    int p = poller_for(c, clock, ev->control_transport, what, err, errlen);
-    if (p < 0) {
-        return p;
-    }
     struct mb_poller_dev_cfg d = {
         .name = ev->name,
         .unit = (uint8_t)ev->control_unit_id,
         .evse = model,
         .failsafe_ma = -1,
     };
-    int dev = mb_poller_add(c->poller[p], &d);
-    if (dev < 0) {
-        snprintf(err, errlen, "%s: %s", what,
-                 dev == -ENOSPC ? "too many devices on one transport" : "the poller refused it");
-        return dev;
-    }
-    c->evse[i] = (struct ctl_mb_dev){.poller = p, .dev = dev};
-    return 0;
+    return add_dev(c, clock, ev->control_transport, what, &d, &c->evse[i], err, errlen);
 }
 
-int ctl_mb_new(const struct site *site, const struct mb_clock *clock, struct ctl_mb **out,
-               char *err, size_t errlen)
+int ctl_mb_new(const struct site *site,
+               const struct mb_clock *clock,
+               struct ctl_mb **out,
+               char *err,
+               size_t errlen)
 {
     *out = NULL;
     struct ctl_mb *c = calloc(1, sizeof(*c));
@@ -244,8 +253,8 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];
         struct mb_reading r;
-        if (d->poller < 0 || mb_poller_latest(c->poller[d->poller], d->dev, &r) != 0 ||
-            !r.valid || r.at_ms == d->good_ms) {
+        if (d->poller < 0 || mb_poller_latest(c->poller[d->poller], d->dev, &r) != 0 || !r.valid ||
+            r.at_ms == d->good_ms) {
             continue; /* nothing new: the old reading ages into staleness */
         }
         d->good_ms = r.at_ms;

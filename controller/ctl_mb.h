@@ -28,12 +28,12 @@ struct ctl_mb;
 
 /* The health of one meter or EVSE, for the status report. */
 struct ctl_mb_health {
-    int last_rc;       /* the latest read's code: 0, -EAGAIN before the first, else an error */
-    uint64_t at_ms;    /* when the latest read started (0: never) */
-    uint64_t good_ms;  /* when the latest valid reading was taken (0: never) */
-    bool pending;      /* EVSE: a setpoint not yet acknowledged */
+    int last_rc;        /* the latest read's code: 0, -EAGAIN before the first, else an error */
+    uint64_t at_ms;     /* when the latest read started (0: never) */
+    uint64_t good_ms;   /* when the latest valid reading was taken (0: never) */
+    bool pending;       /* EVSE: a setpoint not yet acknowledged */
     int32_t applied_ma; /* EVSE: the setpoint it acknowledged, -1 before any */
-    uint8_t state;     /* EVSE: enum mb_evse_state */
+    uint8_t state;      /* EVSE: enum mb_evse_state */
 };
 
 /*
@@ -42,14 +42,17 @@ struct ctl_mb_health {
  * Returns 0, or -EINVAL / -ENOMEM / a transport code with a message naming the [meter] or
  * [evse] in err. Nothing is registered yet: see ctl_mb_attach.
  */
-int ctl_mb_new(const struct site *site, const struct mb_clock *clock, struct ctl_mb **out,
-               char *err, size_t errlen);
+int ctl_mb_new(const struct site *site,
+               const struct mb_clock *clock,
+               struct ctl_mb **out,
+               char *err,
+               size_t errlen);
 
 /* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
 
-/* Unregisters (when attached), stops the pollers (writing setpoints still queued first, each bounded by the
- * transaction timeout) and frees. NULL is allowed. */
+/* Unregisters (when attached), stops the pollers (writing setpoints still queued first, each
+ * bounded by the transaction timeout) and frees. NULL is allowed. */
 void ctl_mb_free(struct ctl_mb *c);
 
 /* True when every Modbus EVSE acknowledged its last setpoint (or has failed its last write). */

@@ -112,7 +112,8 @@ int ctl_twc_resite(struct ctl_twc *c)
         /* the same unit on the same bus: keep what is known of it */
         if (oe->kind == ev->kind && oe->bus >= 0 && ev->bus >= 0 &&
             strcmp(old->bus[oe->bus].name, site->bus[ev->bus].name) == 0 &&
-            oe->address_auto == ev->address_auto && (ev->address_auto || oe->address == ev->address)) {
+            oe->address_auto == ev->address_auto &&
+            (ev->address_auto || oe->address == ev->address)) {
             wc[e] = c->wc[o];
         }
     }

@@ -12,10 +12,10 @@
 
 #include "controller/ctl_mb.h"
 #include "controller/ctl_twc.h"
-#include "controller/sessions.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/sdnotify.h"
+#include "controller/sessions.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp_link.h"
@@ -41,11 +41,11 @@ struct dbus {
 struct dsite {
     struct site *site;
     struct policy_handle ph;
-    int32_t *logged_ma;           /* [n_evse]: the target last logged */
-    char (*vin)[SESS_VIN_MAX];    /* [n_evse]: the VIN a Wall Connector reported, "" none */
-    const char **names;           /* [n_evse]: charger names for the session log */
-    char sess_db[CFG_TEXT_MAX];   /* [sessions] db */
-    uint32_t sess_flush_ms;       /* [sessions] flush_interval_ms */
+    int32_t *logged_ma;         /* [n_evse]: the target last logged */
+    char (*vin)[SESS_VIN_MAX];  /* [n_evse]: the VIN a Wall Connector reported, "" none */
+    const char **names;         /* [n_evse]: charger names for the session log */
+    char sess_db[CFG_TEXT_MAX]; /* [sessions] db */
+    uint32_t sess_flush_ms;     /* [sessions] flush_interval_ms */
 };
 
 struct daemon {
@@ -346,8 +346,12 @@ static void on_bus_event(void *ctx, const struct twc_master_event *ev)
     }
 }
 
-static int dbus_open(struct daemon *d, const struct site *site, size_t i, struct dbus **out,
-                     char *err, size_t errlen)
+static int dbus_open(struct daemon *d,
+                     const struct site *site,
+                     size_t i,
+                     struct dbus **out,
+                     char *err,
+                     size_t errlen)
 {
     *out = NULL;
     const struct site_bus *sb = &site->bus[i];
@@ -464,8 +468,8 @@ static void on_stop_check(struct loop *l, struct loop_timer *t, uint64_t now, vo
     }
 }
 
-int daemon_new(const struct daemon_opts *o, struct loop *l, struct daemon **out, char *err,
-               size_t errlen)
+int daemon_new(
+    const struct daemon_opts *o, struct loop *l, struct daemon **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct daemon *d = calloc(1, sizeof(*d));
@@ -608,8 +612,8 @@ int daemon_reload(struct daemon *d)
         int o = site_find_evse(d->cur.site, next.site->evse[e].name);
         next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
     }
-    bool same = next.site->n_evse == d->cur.site->n_evse &&
-                strcmp(next.sess_db, d->cur.sess_db) == 0;
+    bool same =
+        next.site->n_evse == d->cur.site->n_evse && strcmp(next.sess_db, d->cur.sess_db) == 0;
     for (size_t e = 0; same && e < next.site->n_evse; e++) {
         same = strcmp(next.site->evse[e].name, d->cur.site->evse[e].name) == 0;
         memcpy(next.vin[e], d->cur.vin[e], sizeof(next.vin[e]));
@@ -629,8 +633,8 @@ int daemon_reload(struct daemon *d)
     d->stats.reloads++;
     (void)sdnotify_ready("running (config reloaded)");
     log_info(MOD, "reloaded %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
-             d->path, next.site->n_circuit, next.site->n_evse, next.site->n_meter,
-             next.site->n_bus, next.site->policy);
+             d->path, next.site->n_circuit, next.site->n_evse, next.site->n_meter, next.site->n_bus,
+             next.site->policy);
     uint64_t now = loop_now_ms(d->loop);
     for (size_t i = 0; i < next.site->n_bus; i++) {
         bus_run(d->bus[i], now);
@@ -669,7 +673,8 @@ static void check_stop(struct daemon *d, uint64_t now)
     }
     d->stop_done = true;
     sess_end(d, now, SESS_END_SHUTDOWN);
-    log_info(MOD, "stopped%s", d->confirmed ? ": every charger confirmed its shutdown current" : "");
+    log_info(MOD, "stopped%s",
+             d->confirmed ? ": every charger confirmed its shutdown current" : "");
     loop_stop(d->loop);
 }
 
@@ -726,8 +731,8 @@ void daemon_status_free(struct daemon_status *s)
     memset(s, 0, sizeof(*s));
 }
 
-static void evse_status(const struct daemon *d, size_t e, uint64_t now,
-                        struct daemon_evse_status *o)
+static void
+evse_status(const struct daemon *d, size_t e, uint64_t now, struct daemon_evse_status *o)
 {
     const struct site *site = d->cur.site;
     const struct site_evse *ev = &site->evse[e];

@@ -59,8 +59,8 @@ struct daemon;
  * to the log (every config error with file:line) and the first into err. Returns 0, -EINVAL for
  * a bad config, -ENOENT for a missing file, -ENOMEM, or a driver's code.
  */
-int daemon_new(const struct daemon_opts *o, struct loop *l, struct daemon **out, char *err,
-               size_t errlen);
+int daemon_new(
+    const struct daemon_opts *o, struct loop *l, struct daemon **out, char *err, size_t errlen);
 
 /* Frees everything (after the stop, or at once: chargers then fall back to their own
  * fail-safes). NULL allowed. */

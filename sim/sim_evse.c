@@ -12,8 +12,8 @@ struct sim_evse {
     struct sim_mbsrv *srv;
     struct sim_evse_cfg cfg;
     struct sim_meter *meter;
-    uint64_t last_req;     /* requests served, at the last tick */
-    uint64_t last_req_ms;  /* when the request count last moved */
+    uint64_t last_req;    /* requests served, at the last tick */
+    uint64_t last_req_ms; /* when the request count last moved */
 };
 
 int sim_evse_state_word(const struct mb_evse_model *m, enum mb_evse_state s, uint16_t *word)
@@ -58,11 +58,13 @@ int sim_evse_new(struct sim_mbsrv *srv, const struct sim_evse_cfg *cfg, struct s
 {
     *out = NULL;
     const struct mb_evse_model *m = cfg->model;
-    if (!m || mb_evse_validate(m, NULL, 0) != 0 || (cfg->meter_map && cfg->meter_unit == cfg->unit)) {
+    if (!m || mb_evse_validate(m, NULL, 0) != 0 ||
+        (cfg->meter_map && cfg->meter_unit == cfg->unit)) {
         return -EINVAL;
     }
     /* every register the model names, in the table its function code reads */
-    uint16_t hold = top(m->current_reg, m->enable_kind == MB_EVSE_ENABLE_REGISTER ? m->enable_addr : 0);
+    uint16_t hold =
+        top(m->current_reg, m->enable_kind == MB_EVSE_ENABLE_REGISTER ? m->enable_addr : 0);
     hold = top(hold, m->keepalive_reg);
     hold = top(hold, m->has_watchdog ? m->watchdog_reg : 0);
     hold = top(hold, m->has_failsafe ? m->failsafe_reg : 0);
@@ -146,7 +148,8 @@ int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *vie
         uint16_t wd = mm->tab_registers[m->watchdog_reg];
         v.watchdog_expired = wd > 0 && now_ms > e->last_req_ms + wd;
         if (v.watchdog_expired) {
-            v.setpoint_ma = m->has_failsafe ? mb_evse_word_ma(m, mm->tab_registers[m->failsafe_reg]) : 0;
+            v.setpoint_ma =
+                m->has_failsafe ? mb_evse_word_ma(m, mm->tab_registers[m->failsafe_reg]) : 0;
         }
     }
     int32_t allowed = v.enabled && v.setpoint_ma >= m->min_ma ? v.setpoint_ma : 0;

@@ -25,9 +25,9 @@ struct sim_evse_cfg {
     uint8_t unit;
     const struct mb_map *meter_map; /* NULL: no meter; borrowed */
     uint8_t meter_unit;
-    bool car;            /* a car is plugged in */
-    int32_t car_max_ma;  /* the most the car takes (its on-board charger) */
-    uint8_t phases;      /* 1 or 3: conductors the car draws on */
+    bool car;           /* a car is plugged in */
+    int32_t car_max_ma; /* the most the car takes (its on-board charger) */
+    uint8_t phases;     /* 1 or 3: conductors the car draws on */
 };
 
 struct sim_evse_view {

@@ -272,8 +272,7 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
         int e = ctl_twc_evse_of(s->twc, 0, id);
         if (twc_master_slave_find(&s->m, id, &info) != 0) {
             snprintf(u->why, sizeof(u->why), "not linked yet");
-        } else if (e < 0 ||
-                   ctl_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
+        } else if (e < 0 || ctl_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
             snprintf(u->why, sizeof(u->why), "not bound to a [wallconnector]");
         }
     }

@@ -70,8 +70,12 @@ void sim_twc_port_step(struct sim_twc_port *p)
     loop_service_run(p->loop, &p->svc);
 }
 
-int sim_twc_port_start(struct sim_twc_port *p, struct loop *l, struct tp *t,
-                       struct sim_twc_slaves *set, sim_twc_port_fn *on_step, void *ctx)
+int sim_twc_port_start(struct sim_twc_port *p,
+                       struct loop *l,
+                       struct tp *t,
+                       struct sim_twc_slaves *set,
+                       sim_twc_port_fn *on_step,
+                       void *ctx)
 {
     memset(p, 0, sizeof(*p));
     p->on_step = on_step;

@@ -31,8 +31,12 @@ struct sim_twc_port {
 /* Starts serving set on t (both open and borrowed) on loop l; the slaves' clock starts at 0
  * now. on_step (may be NULL) runs after every service. Returns 0, or the transport's error (the
  * port then serves nothing; p->rc keeps it). */
-int sim_twc_port_start(struct sim_twc_port *p, struct loop *l, struct tp *t,
-                       struct sim_twc_slaves *set, sim_twc_port_fn *on_step, void *ctx);
+int sim_twc_port_start(struct sim_twc_port *p,
+                       struct loop *l,
+                       struct tp *t,
+                       struct sim_twc_slaves *set,
+                       sim_twc_port_fn *on_step,
+                       void *ctx);
 
 /* Reads, lets the slaves answer, writes, re-arms. Call it also to look at the slaves early. */
 void sim_twc_port_step(struct sim_twc_port *p);

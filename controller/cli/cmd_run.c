@@ -4,6 +4,8 @@
  * config, SIGTERM/SIGINT stop safely (every charger to its shutdown current, confirmed, then exit
  * 0). Without a config file — or with --demo — it runs the built-in demo site (cmd_run_demo.c).
  */
+#include "controller/cli/cmd_run.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -14,7 +16,6 @@
 #include <unistd.h>
 
 #include "controller/cli/cmd.h"
-#include "controller/cli/cmd_run.h"
 #include "controller/cli/cmd_util.h"
 #include "controller/daemon.h"
 #include "controller/loop.h"
@@ -106,7 +107,8 @@ static void on_end(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx
     daemon_stop(r->d);
 }
 
-int cmd_run_site(const struct daemon_opts *o, uint64_t duration_ms,
+int cmd_run_site(const struct daemon_opts *o,
+                 uint64_t duration_ms,
                  const struct cmd_run_hooks *hooks)
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};

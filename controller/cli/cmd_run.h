@@ -19,7 +19,8 @@ struct cmd_run_hooks {
 
 /* Runs the site of o on a fresh loop until a signal (or duration_ms, 0 = none) stops it
  * safely. Returns a CMD_EXIT_* code. */
-int cmd_run_site(const struct daemon_opts *o, uint64_t duration_ms,
+int cmd_run_site(const struct daemon_opts *o,
+                 uint64_t duration_ms,
                  const struct cmd_run_hooks *hooks);
 
 /* `ampshare run --demo`. */

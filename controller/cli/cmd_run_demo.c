@@ -31,14 +31,14 @@
 #include "sim/sim_seed.h"
 #include "sim/sim_twc_port.h"
 
-#define DEMO_SIM_MS        250   /* the Modbus simulators' tick */
-#define DEMO_TABLE_MS      5000  /* the live table (a terminal) */
-#define DEMO_LINE_MS       15000 /* one summary line (not a terminal) */
-#define DEMO_HOUSE_MA      6000  /* the house's own load on the grid meter */
-#define DEMO_EVSE_UNIT     1
-#define DEMO_EVSE_METER    2
-#define DEMO_GRID_UNIT     3
-#define DEMO_INI_MAX       2048
+#define DEMO_SIM_MS     250   /* the Modbus simulators' tick */
+#define DEMO_TABLE_MS   5000  /* the live table (a terminal) */
+#define DEMO_LINE_MS    15000 /* one summary line (not a terminal) */
+#define DEMO_HOUSE_MA   6000  /* the house's own load on the grid meter */
+#define DEMO_EVSE_UNIT  1
+#define DEMO_EVSE_METER 2
+#define DEMO_GRID_UNIT  3
+#define DEMO_INI_MAX    2048
 
 struct demo {
     char dir[64];
@@ -198,8 +198,8 @@ static int demo_start(void *ctx, struct loop *l)
         .phases = 1,
     };
     rc = sim_evse_new(m->srv, &ec, &m->evse);
-    rc = rc < 0 ? rc : sim_meter_new(m->srv, DEMO_GRID_UNIT, mb_map_find("eastron-sdm630"),
-                                     &m->grid);
+    rc = rc < 0 ? rc
+                : sim_meter_new(m->srv, DEMO_GRID_UNIT, mb_map_find("eastron-sdm630"), &m->grid);
     rc = rc < 0 ? rc : sim_mbsrv_start(m->srv);
     rc = rc < 0 ? rc : demo_ini(m);
     if (rc < 0) {

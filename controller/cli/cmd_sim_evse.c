@@ -51,8 +51,8 @@ struct evse_args {
 
 static int parse_args(int argc, char **argv, struct evse_args *a)
 {
-    *a = (struct evse_args){.unit = -1, .meter_unit = -1, .car_a = 16, .phases = 1,
-                            .meter_map = "eastron-sdm630"};
+    *a = (struct evse_args){
+        .unit = -1, .meter_unit = -1, .car_a = 16, .phases = 1, .meter_map = "eastron-sdm630"};
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int rc = 0;
@@ -120,8 +120,7 @@ static int make_cfg(const struct evse_args *a, const struct tp_addr *addr, struc
         }
     }
     if (addr->kind == TP_ADDR_PTY && (c->unit < 1 || c->unit > 247)) {
-        fprintf(stderr, "ampshare sim evse: unit %u: a serial line has unit ids 1-247\n",
-                c->unit);
+        fprintf(stderr, "ampshare sim evse: unit %u: a serial line has unit ids 1-247\n", c->unit);
         return CMD_EXIT_USAGE;
     }
     c->car = !a->no_car;
@@ -152,12 +151,8 @@ int cmd_sim_evse(int argc, char **argv)
     if (ex != CMD_EXIT_OK) {
         return ex;
     }
-    /* Stop signals are taken by sigtimedwait in this thread; block them before threads start. */
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    cmd_block_stop_signals(&stop);
 
     struct sim_mbsrv *srv = NULL;
     struct sim_evse *ev = NULL;
@@ -176,13 +171,7 @@ int cmd_sim_evse(int argc, char **argv)
         sim_mbsrv_free(srv);
         return CMD_EXIT_FAIL;
     }
-    char shown[300];
-    if (addr.kind == TP_ADDR_PTY) {
-        snprintf(shown, sizeof(shown), "pty:%s", addr.path);
-    } else {
-        snprintf(shown, sizeof(shown), "%s", sim_mbsrv_client_addr(srv));
-    }
-    printf("listening on %s; clients use %s\n", shown, sim_mbsrv_client_addr(srv));
+    cmd_print_listening(&addr, sim_mbsrv_client_addr(srv));
     printf("evse %s unit %u, meter %s unit %u\n", cfg.model->name, cfg.unit,
            cfg.meter_map ? cfg.meter_map->name : "none", cfg.meter_unit);
     fflush(stdout);
@@ -193,8 +182,7 @@ int cmd_sim_evse(int argc, char **argv)
         uint64_t now = amp_clock_mono_ms();
         struct sim_evse_view v;
         if (sim_evse_tick(ev, now, &v) < 0) {
-            fprintf(stderr, "ampshare sim evse: the meter cannot show %" PRId32 " mA\n",
-                    v.draw_ma);
+            fprintf(stderr, "ampshare sim evse: the meter cannot show %" PRId32 " mA\n", v.draw_ma);
         }
         if (now >= next_status) {
             printf("setpoint %" PRId32 " mA%s, state %s, draw %" PRId32 " mA%s\n", v.setpoint_ma,

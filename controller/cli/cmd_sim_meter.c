@@ -211,13 +211,8 @@ int cmd_sim_meter(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
 
-    /* Block the stop signals before any thread starts, so every thread inherits the mask and
-     * this one takes them with sigwait() (no signal handler, no global flag). */
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    cmd_block_stop_signals(&stop);
 
     struct sim_mbsrv *srv = NULL;
     struct sim_meter *meter = NULL;
@@ -245,13 +240,7 @@ int cmd_sim_meter(int argc, char **argv)
         sim_mbsrv_free(srv);
         return CMD_EXIT_FAIL;
     }
-    char shown[300];
-    if (addr.kind == TP_ADDR_PTY) {
-        snprintf(shown, sizeof(shown), "pty:%s", addr.path);
-    } else {
-        snprintf(shown, sizeof(shown), "%s", sim_mbsrv_client_addr(srv));
-    }
-    printf("listening on %s; clients use %s\n", shown, sim_mbsrv_client_addr(srv));
+    cmd_print_listening(&addr, sim_mbsrv_client_addr(srv));
     fflush(stdout);
 
     int sig = 0;

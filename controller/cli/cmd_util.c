@@ -3,6 +3,7 @@
 #include "controller/cli/cmd_util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,4 +80,21 @@ int cmd_parse_listen(const char *text, struct tp_addr *a, char *err, size_t errl
         a->port = 0;
     }
     return rc;
+}
+
+void cmd_block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+void cmd_print_listening(const struct tp_addr *addr, const char *client_addr)
+{
+    if (addr->kind == TP_ADDR_PTY) {
+        printf("listening on pty:%s; clients use %s\n", addr->path, client_addr);
+    } else {
+        printf("listening on %s; clients use %s\n", client_addr, client_addr);
+    }
 }

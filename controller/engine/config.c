@@ -6,7 +6,6 @@
  * over-long lines, ':' separators. Values are parsed by a per-section key table.
  */
 #include "controller/engine/config.h"
-#include "controller/engine/config_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 
 #include <ini.h>
 
+#include "controller/engine/config_internal.h"
 #include "drivers/transport/tp_addr.h"
 
 enum sect_kind {

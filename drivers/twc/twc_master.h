@@ -311,7 +311,8 @@ int twc_master_slave_find(const struct twc_master *m,
                           struct twc_master_slave_info *out);
 
 /* Copies every linked slave's brief into out (table order). Returns how many. */
-size_t twc_master_briefs(const struct twc_master *m, struct twc_master_brief out[TWC_MASTER_SLAVES_MAX]);
+size_t twc_master_briefs(const struct twc_master *m,
+                         struct twc_master_brief out[TWC_MASTER_SLAVES_MAX]);
 
 /* True once another master was heard; the master then never transmits again (§6.6). */
 bool twc_master_clashed(const struct twc_master *m);

@@ -350,6 +350,7 @@ START_TEST(test_evse_offer_is_read_back_not_assumed)
     mb_poller_free(p);
     mb_test_line_free(srv);
 }
+
 END_TEST
 
 START_TEST(test_generic_evse_keepalive_write_reaches_the_register)

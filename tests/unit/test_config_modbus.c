@@ -11,8 +11,8 @@
 
 #include <check.h>
 
-#include "controller/engine/config.h"
 #include "controller/ctl_twc.h"
+#include "controller/engine/config.h"
 #include "controller/engine/site.h"
 #include "tests/support/check_main.h"
 

@@ -91,6 +91,7 @@ START_TEST(test_shutdown_is_an_equal_share_that_fits_every_circuit)
     ck_assert_int_eq(ctl_shutdown_ma(site, 0), 0); /* below the 6 A minimum: stop */
     site_free(site);
 }
+
 END_TEST
 
 struct rig {
@@ -129,8 +130,8 @@ START_TEST(test_report_counts_a_drawing_unit_and_clamps_negatives)
 {
     struct rig g;
     rig_start(&g, "");
-    struct ctl_evse_reading r = {.car = false, .n_draw = 1, .draw_ma = {1500}, .draw_at_ms = 7,
-                                 .offer_ma = 6000};
+    struct ctl_evse_reading r = {
+        .car = false, .n_draw = 1, .draw_ma = {1500}, .draw_at_ms = 7, .offer_ma = 6000};
     ctl_report_evse(g.c, 1, &r);
     const struct site_evse_input *in = &ctl_state(g.c)->evse[1];
     ck_assert(in->connected); /* 1.5 A >= the 1 A charging threshold: a car, whatever it said */
@@ -149,6 +150,7 @@ START_TEST(test_report_counts_a_drawing_unit_and_clamps_negatives)
     ck_assert_int_eq(in->draw_at_ms, 0);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_stop_never_raises_and_applies_on_every_step)
@@ -179,6 +181,7 @@ START_TEST(test_stop_never_raises_and_applies_on_every_step)
     ck_assert_int_eq(g.rec.applies, 3); /* ... but the stop values again, to late links */
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_stop_before_any_tick_gives_the_shutdown_current)
@@ -190,6 +193,7 @@ START_TEST(test_stop_before_any_tick_gives_the_shutdown_current)
     ck_assert_int_eq(g.rec.applied[3], 6000);
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_reload_carries_readings_by_name_and_ticks_at_once)
@@ -217,6 +221,7 @@ START_TEST(test_reload_carries_readings_by_name_and_ticks_at_once)
     g.site = next;
     rig_stop(&g);
 }
+
 END_TEST
 
 START_TEST(test_adapters_register_and_leave)
@@ -233,6 +238,7 @@ START_TEST(test_adapters_register_and_leave)
     ck_assert_int_eq(g.rec.reads, 0);
     rig_stop(&g);
 }
+
 END_TEST
 
 static Suite *ctl_suite(void)
