@@ -84,7 +84,7 @@ anon=$(awk '/^Anonymous:/ {print $2}' "/proc/$run/smaps_rollup")
 kill -TERM "$run"
 wait "$run" || true
 linked=$(grep -c 'linked:' "$tmp/err" || true)
-late=$(sed -n 's/.*worst lateness: bus wake-up \([0-9]*\) ms, control tick \([0-9]*\) ms.*/\1 \2/p' "$tmp/err")
+late=$(sed -n 's/.*worst lateness: bus wake-up \([0-9]*\) ms, control tick \([0-9]*\) ms; longest tick \([0-9]*\) ms.*/\1 \2 \3/p' "$tmp/err")
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v priv="$priv" -v anon="$anon" \
     -v late="$late" -v linked="$linked" -v dur="$duration" 'BEGIN {
     split(late, l, " ")
@@ -93,4 +93,7 @@ awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" 
     printf "  RSS        %.2f MB now, %.2f MB peak (goal < 4 MB)\n", rss / 1024, hwm / 1024
     printf "  memory     PSS %.2f MB, private %.2f MB, anonymous (heap, stacks) %.2f MB\n", pss / 1024, priv / 1024, anon / 1024
     printf "  lateness   worst bus wake-up %d ms (heartbeats; goal <= 50 ms), worst control tick %d ms\n", l[1], l[2]
+    printf "  work       longest control tick (engine + session log) %d ms\n", l[3]
+    "nproc" | getline n; "cat /proc/loadavg" | getline la
+    printf "  machine    %s cores, load average %s\n", n, la
 }'

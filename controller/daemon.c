@@ -241,6 +241,11 @@ static void site_step(struct daemon *d, uint64_t now)
     if (d->stopping) {
         check_stop(d, now);
     }
+    if (rc != 0) {
+        /* a tick's work (the engine, the session log's commits) delays every bus: measure it */
+        uint64_t took = loop_update_time(d->loop) - now;
+        d->stats.worst_step_ms = took > d->stats.worst_step_ms ? took : d->stats.worst_step_ms;
+    }
     rearm(d);
 }
 

@@ -50,6 +50,7 @@ struct daemon_stats {
     uint64_t bus_wakeups;
     uint64_t worst_wake_late_ms; /* the worst lateness of a bus wake-up (heartbeats ride on it) */
     uint64_t worst_tick_late_ms; /* the worst lateness of a control tick */
+    uint64_t worst_step_ms;      /* the longest site step (engine, session log) on the loop */
 };
 
 struct daemon;

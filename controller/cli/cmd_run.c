@@ -169,9 +169,10 @@ int cmd_run_site(const struct daemon_opts *o,
     const struct daemon_stats *st = daemon_get_stats(r.d);
     log_info(MOD,
              "ran %" PRIu64 " ticks, %" PRIu64 " reloads (%" PRIu64 " refused); worst lateness: "
-             "bus wake-up %" PRIu64 " ms, control tick %" PRIu64 " ms",
+             "bus wake-up %" PRIu64 " ms, control tick %" PRIu64 " ms; longest tick %" PRIu64
+             " ms",
              st->ticks, st->reloads, st->reload_failures, st->worst_wake_late_ms,
-             st->worst_tick_late_ms);
+             st->worst_tick_late_ms, st->worst_step_ms);
     if (h->finish) {
         h->finish(h->ctx, r.d, loop_now_ms(r.loop));
     }
