@@ -32,7 +32,9 @@ wait_line "$tmp/grid" 'clients use'
 evse_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/evse" | head -1)
 grid_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/grid" | head -1)
 
-# write_site BAY_A: the site with the third-party EVSE's circuit at BAY_A amps.
+# write_site BAY_A [SERIAL_SUFFIX]: the site with the third-party EVSE's circuit at BAY_A amps
+# (and the bus's transport text with SERIAL_SUFFIX, e.g. ",9600,8N1": the same port written
+# another way, which the daemon must treat as a changed transport).
 write_site() {
     cat >"$tmp/site.ini.new" <<INI
 [sessions]
@@ -47,7 +49,7 @@ limit_a = 40
 [circuit bay]
 limit_a = $1
 [bus rs485]
-transport = serial:$tmp/twc
+transport = serial:$tmp/twc${2:-}
 [wallconnector tesla]
 bus = rs485
 address = 2019
@@ -119,8 +121,25 @@ write_site 10
 kill -HUP "$run"
 wait_line "$tmp/err" "reloaded $tmp/site.ini"
 [ -z "$have_socat" ] || wait_line "$tmp/notify" 'RELOADING=1'
-: >"$tmp/evse.mark"
 wait_line "$tmp/evse" 'setpoint 10000 mA, state C, draw 10000 mA'
+# an unchanged bus keeps its master and link across a reload
+if grep -q 'closed (gone or its transport changed)' "$tmp/err"; then
+    cat "$tmp/err"
+    fail "a reload reopened a bus whose transport did not change"
+fi
+
+# the bus's transport changed: that bus alone is reopened, and its slaves are served again
+write_site 10 ,9600,8N1
+kill -HUP "$run"
+wait_line "$tmp/err" '\[bus rs485\] closed (gone or its transport changed)'
+wait_line "$tmp/err" "\\[bus rs485\\] on serial:$tmp/twc,9600,8N1"
+n=$(grep -c 'twc: slave 2019 limit' "$tmp/err")
+for _ in $(seq 200); do
+    [ "$(grep -c 'twc: slave 2019 limit' "$tmp/err")" -gt "$n" ] && break
+    sleep 0.05
+done
+[ "$(grep -c 'twc: slave 2019 limit' "$tmp/err")" -gt "$n" ] ||
+    { cat "$tmp/err"; fail "no limit for the Tesla after its bus was reopened"; }
 
 # The grid meter goes silent: after its stale timeout the load nothing controls is taken as
 # 40 A, leaving 23 A of the 63 A supply for the chargers; their targets must fit it.
