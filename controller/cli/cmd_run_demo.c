@@ -106,8 +106,9 @@ static void show(struct demo *m, uint64_t now)
                    fmt_a(s->draw_ma[0], b, sizeof(b)), s->why);
         }
         for (size_t k = 1; k < st.n_circuit; k++) {
-            printf("         circuit %-8s counted %s of %s\n", st.circuit[k].name,
-                   fmt_a(st.circuit[k].counted_ma[0], a, sizeof(a)),
+            printf("         circuit %-8s offered %s, counted %s, of %s\n", st.circuit[k].name,
+                   fmt_a(st.circuit[k].offered_ma[0], a, sizeof(a)),
+                   fmt_a(st.circuit[k].counted_ma[0], b, sizeof(b)),
                    fmt_a(st.circuit[k].limit_ma[0], c, sizeof(c)));
         }
     } else {
