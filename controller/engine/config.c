@@ -65,6 +65,7 @@ static const struct key_def site_keys[] = {
     KD("overcommit_a", K_MA, cfg_site, overcommit, 0, 0),
     KD("ramp_up_a_per_s", K_MA, cfg_site, ramp_up, 0, 0),
     KD("control_interval_ms", K_U32, cfg_site, control_interval, 100, 60000),
+    KD("status_socket", K_TEXT, cfg_site, status_socket, 0, 0),
 };
 static const struct key_def circuit_keys[] = {
     KD("parent", K_NAME, cfg_circuit, parent, 0, 0),

@@ -98,6 +98,7 @@ struct cfg_site {
     struct cfg_ma overcommit;         /* overcommit_a on the supply itself (0) */
     struct cfg_ma ramp_up;            /* ramp_up_a_per_s: increase limit (0 = none) */
     struct cfg_u32 control_interval;  /* control_interval_ms: one allocation tick (1000) */
+    struct cfg_text status_socket;    /* the daemon's status socket (status_socket_path) */
 };
 
 struct cfg_circuit {
