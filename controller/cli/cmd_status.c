@@ -7,12 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "controller/cli/cmd.h"
 #include "controller/cli/cmd_util.h"
 #include "controller/engine/config.h"
+#include "controller/loop.h"
 #include "controller/status/status.h"
 
 #define STATUS_DEFAULT_CONFIG "/etc/ampshare/ampshare.ini"
@@ -163,6 +164,55 @@ static int show(int fd, const char *path, bool json)
     return rc == 0 ? CMD_EXIT_OK : CMD_EXIT_FAIL;
 }
 
+struct watch {
+    int fd;
+    const char *path;
+    bool json;
+    long interval_ms;
+    int rc;
+    struct loop_timer t;
+};
+
+static void watch_tick(struct loop *l, struct loop_timer *t, uint64_t now_ms, void *ctx)
+{
+    (void)now_ms;
+    struct watch *w = ctx;
+    if (!w->json && isatty(STDOUT_FILENO)) {
+        fputs("\033[H\033[2J", stdout); /* a fresh screen each time, like watch(1) */
+    }
+    w->rc = show(w->fd, w->path, w->json);
+    if (w->rc != CMD_EXIT_OK) {
+        loop_stop(l);
+        return;
+    }
+    loop_timer_arm_in(l, t, (uint64_t)w->interval_ms);
+}
+
+static void watch_stop(struct loop *l, int signo, void *ctx)
+{
+    (void)signo;
+    (void)ctx;
+    loop_stop(l);
+}
+
+/* --watch: the status now and every interval, until SIGINT/SIGTERM or a failed request. */
+static int watch_run(struct watch *w)
+{
+    struct loop *l;
+    static const int sigs[] = {SIGINT, SIGTERM};
+    if (loop_new(NULL, &l) != 0 || loop_signals_catch(l, sigs, 2, watch_stop, w) != 0) {
+        loop_free(l);
+        fprintf(stderr, "ampshare status: cannot start its loop\n");
+        return CMD_EXIT_FAIL;
+    }
+    loop_timer_init(&w->t, watch_tick, w);
+    loop_timer_arm_in(l, &w->t, 0);
+    loop_run(l);
+    loop_timer_disarm(l, &w->t);
+    loop_free(l);
+    return w->rc;
+}
+
 int cmd_status(int argc, char **argv)
 {
     if (cmd_wants_help(argc, argv)) {
@@ -208,25 +258,8 @@ int cmd_status(int argc, char **argv)
                 strerror(-fd));
         return CMD_EXIT_FAIL;
     }
-    if (watch) {
-        cmd_catch_stop_signals();
-    }
-    int rc;
-    for (;;) {
-        if (watch && !json && isatty(STDOUT_FILENO)) {
-            fputs("\033[H\033[2J", stdout); /* a fresh screen each time, like watch(1) */
-        }
-        rc = show(fd, path, json);
-        if (!watch || rc != CMD_EXIT_OK) {
-            break;
-        }
-        for (long t = 0; t < interval_s * 10 && !cmd_stop_requested(); t++) {
-            nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
-        }
-        if (cmd_stop_requested()) {
-            break;
-        }
-    }
+    struct watch w = {.fd = fd, .path = path, .json = json, .interval_ms = interval_s * 1000};
+    int rc = watch ? watch_run(&w) : show(fd, path, json);
     close(fd);
     return rc;
 }
