@@ -26,6 +26,7 @@ enum sect_kind {
     SECT_WC,
     SECT_METER,
     SECT_EVSE,
+    SECT_HTTP,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -100,6 +101,11 @@ static const struct key_def meter_keys[] = {
     KD("stale_timeout_ms", K_U32, cfg_meter, stale_timeout, 500, 600000),
     KD("stale_current_a", K_MA, cfg_meter, stale_current, 0, 0),
 };
+static const struct key_def http_keys[] = {
+    KD("listen", K_TEXT, cfg_http, listen, 0, 0),
+    KD("token_file", K_TEXT, cfg_http, token_file, 0, 0),
+    KD("history_interval_ms", K_U32, cfg_http, history_interval, 100, 600000),
+};
 static const struct key_def evse_keys[] = {
     KD("meter", K_NAME, cfg_evse, meter, 0, 0),
     KD("control", K_TEXT, cfg_evse, control, 0, 0),
@@ -135,6 +141,7 @@ static const struct sect_def sect_defs[] = {
     {"wallconnector", SECT_WC, true, wc_keys, NKEYS(wc_keys)},
     {"meter", SECT_METER, true, meter_keys, NKEYS(meter_keys)},
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
+    {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
 };
 
 struct parse_ctx {
@@ -413,6 +420,8 @@ static void *section_base(const struct parse_ctx *x)
         return &c->site;
     case SECT_POLICY:
         return &c->policy;
+    case SECT_HTTP:
+        return &c->http;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -448,8 +457,8 @@ static void open_section(struct parse_ctx *x, const char *body)
     }
     if (!def) {
         perr(x,
-             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
-             "or evse)",
+             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
+             "evse or http)",
              body);
         return;
     }
@@ -458,17 +467,15 @@ static void open_section(struct parse_ctx *x, const char *body)
             perr(x, "[%s] takes no name", word);
             return;
         }
-        int prev = def->kind == SECT_SITE ? x->cfg->site.line : x->cfg->policy.line;
-        if (prev) {
-            perr(x, "[%s] given twice (first at line %d)", word, prev);
+        /* Every unnamed section's struct starts with the line of its header. */
+        x->kind = def->kind;
+        int *line = section_base(x);
+        if (*line) {
+            perr(x, "[%s] given twice (first at line %d)", word, *line);
+            x->kind = SECT_BAD;
             return;
         }
-        if (def->kind == SECT_SITE) {
-            x->cfg->site.line = x->line;
-        } else {
-            x->cfg->policy.line = x->line;
-        }
-        x->kind = def->kind;
+        *line = x->line;
         x->def = def;
         return;
     }

@@ -101,6 +101,14 @@ struct cfg_site {
     struct cfg_text status_socket;    /* the daemon's status socket (status_socket_path) */
 };
 
+/* [http]: the daemon's read-only web status and Prometheus metrics (docs/telemetry.md). */
+struct cfg_http {
+    int line; /* of the [http] header; 0 when absent (then no HTTP server runs) */
+    struct cfg_text listen;            /* host:port, default 127.0.0.1:8080 */
+    struct cfg_text token_file;        /* a file holding the bearer token for write calls */
+    struct cfg_u32 history_interval;   /* history_interval_ms: chart sample period (10000) */
+};
+
 struct cfg_circuit {
     int line;
     char name[CFG_NAME_MAX];
@@ -189,6 +197,7 @@ struct config {
     char file[CFG_TEXT_MAX]; /* as given to the parser: prefixes every message */
     struct cfg_site site;
     struct cfg_policy policy;
+    struct cfg_http http;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;

@@ -33,6 +33,7 @@ struct status_charger {
     int32_t measured_ma[3];       /* per supply phase L1..L3 */
     uint8_t phases;               /* mask of supply phases it loads */
     int64_t session_wh;           /* energy of the session in progress; -1: no session */
+    int64_t energy_wh;            /* delivered since the daemon started (only ever grows) */
     char vin[24];                 /* "" when unknown */
     char why[16];                 /* the reason's short code (alloc_why_name) */
     char reason[STATUS_TEXT_MAX]; /* as people read it */
@@ -78,6 +79,14 @@ struct status_loop {
     int32_t late_worst_ms;           /* how late the loop ran a timer, worst since start */
 };
 
+#define STATUS_ERRORS_MAX 16
+
+/* A count of one kind of error since start ("policy", "clamp", "meter_read", "bad_frame"...). */
+struct status_count {
+    char kind[24];
+    uint64_t n;
+};
+
 /* A snapshot: the arrays are the filler's (caps set by whoever asks, counts by the filler). */
 struct status_snapshot {
     char site[STATUS_NAME_MAX];
@@ -92,10 +101,25 @@ struct status_snapshot {
     struct status_meter *meter;
     size_t n_meter, cap_meter;
     struct status_loop loop;
+    struct status_count error[STATUS_ERRORS_MAX];
+    size_t n_error;
 };
 
 /* Fills snap (arrays sized by cap_*) from the running site; 0 or a negative errno. */
 typedef int status_fill_fn(void *ctx, struct status_snapshot *snap);
+
+/* How many records a snapshot may hold (the site's sizes). */
+struct status_caps {
+    size_t charger, circuit, bus, meter;
+};
+
+/* Allocates snap's arrays for caps (counts 0); 0 or -ENOMEM. Release frees them. */
+int status_snapshot_alloc(struct status_snapshot *snap, const struct status_caps *caps);
+void status_snapshot_release(struct status_snapshot *snap);
+
+/* Empties snap's records (keeps its arrays) and has fill write them. */
+int status_snapshot_take(struct status_snapshot *snap, status_fill_fn *fill, void *ctx);
+
 
 /* The JSON document of docs/status.md (new reference; NULL on -ENOMEM). */
 json_t *status_to_json(const struct status_snapshot *snap);

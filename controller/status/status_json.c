@@ -50,7 +50,7 @@ static json_t *phase_names(uint8_t mask)
 static json_t *charger(const struct status_charger *c)
 {
     return json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o, s:o}",
+                     "s:o, s:o, s:o}",
                      "name", text(c->name), "kind", text(c->kind), "circuit", text(c->circuit),
                      "state", text(c->state), "controllable", c->controllable, "stale", c->stale,
                      "implausible", c->implausible, "offer_a", amps(c->offer_ma), "target_a",
@@ -58,6 +58,7 @@ static json_t *charger(const struct status_charger *c)
                      "phases", phase_names(c->phases), "measured_a",
                      per_phase(c->measured_ma, c->phases), "session_kwh",
                      c->session_wh < 0 ? json_null() : json_real((double)c->session_wh / 1000.0),
+                     "energy_kwh", json_real((double)c->energy_wh / 1000.0),
                      "vin", c->vin[0] ? text(c->vin) : json_null(), "why", text(c->why),
                      "reason", text(c->reason));
 }
@@ -132,6 +133,14 @@ json_t *status_to_json(const struct status_snapshot *snap)
         "tick_us_max", (json_int_t)l->tick_us_max, "heartbeat_late_worst_ms",
         (json_int_t)l->heartbeat_late_worst_ms, "late_worst_ms", (json_int_t)l->late_worst_ms);
     if (!doc) {
+        return NULL;
+    }
+    json_t *errors = json_object();
+    for (size_t i = 0; errors && i < snap->n_error; i++) {
+        json_object_set_new(errors, snap->error[i].kind, json_integer((json_int_t)snap->error[i].n));
+    }
+    if (!errors || json_object_set_new(doc, "errors", errors) != 0) {
+        json_decref(doc);
         return NULL;
     }
     if (add_list(doc, "chargers", snap->charger, sizeof(*snap->charger), snap->n_charger,

@@ -88,8 +88,7 @@ static bool refuse(struct status_client *c, json_t *id, const char *why)
 static bool answer_status(struct status_client *c, json_t *id)
 {
     struct status_srv *s = c->srv;
-    s->snap.n_charger = s->snap.n_circuit = s->snap.n_bus = s->snap.n_meter = 0;
-    int rc = s->fill(s->ctx, &s->snap);
+    int rc = status_snapshot_take(&s->snap, s->fill, s->ctx);
     if (rc != 0) {
         return refuse(c, id, "the daemon could not take a snapshot");
     }
@@ -245,28 +244,6 @@ static bool someone_listens(const struct sockaddr_un *sa)
     return yes;
 }
 
-static int snapshot_init(struct status_snapshot *snap, const struct status_caps *caps)
-{
-    memset(snap, 0, sizeof(*snap));
-    snap->charger = calloc(caps->charger ? caps->charger : 1, sizeof(*snap->charger));
-    snap->circuit = calloc(caps->circuit ? caps->circuit : 1, sizeof(*snap->circuit));
-    snap->bus = calloc(caps->bus ? caps->bus : 1, sizeof(*snap->bus));
-    snap->meter = calloc(caps->meter ? caps->meter : 1, sizeof(*snap->meter));
-    snap->cap_charger = caps->charger;
-    snap->cap_circuit = caps->circuit;
-    snap->cap_bus = caps->bus;
-    snap->cap_meter = caps->meter;
-    return snap->charger && snap->circuit && snap->bus && snap->meter ? 0 : -ENOMEM;
-}
-
-static void snapshot_fini(struct status_snapshot *snap)
-{
-    free(snap->charger);
-    free(snap->circuit);
-    free(snap->bus);
-    free(snap->meter);
-}
-
 int status_srv_open(struct loop *l, const char *path, const struct status_caps *caps,
                     status_fill_fn *fill, void *ctx, struct status_srv **out, char *err,
                     size_t errlen)
@@ -280,9 +257,9 @@ int status_srv_open(struct loop *l, const char *path, const struct status_caps *
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
     struct status_srv *s = calloc(1, sizeof(*s));
-    if (!s || snapshot_init(&s->snap, caps) != 0) {
+    if (!s || status_snapshot_alloc(&s->snap, caps) != 0) {
         if (s) {
-            snapshot_fini(&s->snap);
+            status_snapshot_release(&s->snap);
         }
         free(s);
         snprintf(err, errlen, "status socket %s: out of memory", path);
@@ -325,7 +302,7 @@ int status_srv_open(struct loop *l, const char *path, const struct status_caps *
                 unlink(path);
             }
         }
-        snapshot_fini(&s->snap);
+        status_snapshot_release(&s->snap);
         free(s);
         return rc;
     }
@@ -346,7 +323,7 @@ void status_srv_close(struct status_srv *s)
     loop_fd_del(s->loop, &s->listen);
     close(s->listen_fd);
     unlink(s->path);
-    snapshot_fini(&s->snap);
+    status_snapshot_release(&s->snap);
     free(s);
 }
 

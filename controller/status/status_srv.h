@@ -21,11 +21,6 @@
 #define STATUS_SRV_CLIENTS  16
 #define STATUS_SRV_LINE_MAX 4096
 
-/* How many records a snapshot may hold (the site's sizes). */
-struct status_caps {
-    size_t charger, circuit, bus, meter;
-};
-
 struct status_srv_stats {
     uint64_t clients;  /* accepted */
     uint64_t requests; /* answered with ok */

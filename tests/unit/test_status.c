@@ -65,6 +65,9 @@ static struct status_snapshot sample(void)
     snprintf(me[0].name, sizeof(me[0].name), "grid");
     me[0].age_ms = -1;
     s.loop.ticks = 42;
+    snprintf(s.error[0].kind, sizeof(s.error[0].kind), "meter_read");
+    s.error[0].n = 3;
+    s.n_error = 1;
     s.loop.uptime_ms = 42500;
     return s;
 }
@@ -78,10 +81,13 @@ START_TEST(test_document_has_every_key_in_amps)
     ck_assert_str_eq(json_string_value(json_object_get(doc, "time")), "2025-12-06T05:46:40Z");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "loop"), "uptime_s")),
                      42);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "errors"),
+                                                        "meter_read")),
+                     3);
     json_t *t = json_array_get(json_object_get(doc, "chargers"), 0);
     static const char *const keys[] = {"name", "kind", "circuit", "state", "controllable",
                                        "stale", "implausible", "offer_a", "target_a", "min_a",
-                                       "max_a", "phases", "measured_a", "session_kwh", "vin",
+                                       "max_a", "phases", "measured_a", "session_kwh", "energy_kwh", "vin",
                                        "why", "reason"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         ck_assert_msg(json_object_get(t, keys[i]), "charger lacks %s", keys[i]);
