@@ -109,6 +109,21 @@ struct cfg_http {
     struct cfg_u32 history_interval;   /* history_interval_ms: chart sample period (10000) */
 };
 
+/* [mqtt]: states, Home Assistant discovery and commands over MQTT (docs/telemetry.md). */
+struct cfg_mqtt {
+    int line; /* of the [mqtt] header; 0 when absent (then no MQTT) */
+    struct cfg_text url;              /* mqtt://host[:port], mqtts://host[:port], unix:/path */
+    struct cfg_text ca_file;          /* for mqtts:// (default: the system's CAs) */
+    struct cfg_text client_id;        /* default ampshare-<site> */
+    struct cfg_text credentials_file; /* "user:password" on its first line */
+    struct cfg_text prefix;           /* default ampshare/<site name> */
+    struct cfg_text discovery_prefix; /* default homeassistant; "off" turns discovery off */
+    struct cfg_text commands;         /* yes (default) or no */
+    struct cfg_u32 qos;               /* 0 or 1 (1) */
+    struct cfg_u32 keepalive;         /* keepalive_s (60) */
+    struct cfg_u32 interval;          /* interval_s: republish period (30) */
+};
+
 struct cfg_circuit {
     int line;
     char name[CFG_NAME_MAX];
@@ -198,6 +213,7 @@ struct config {
     struct cfg_site site;
     struct cfg_policy policy;
     struct cfg_http http;
+    struct cfg_mqtt mqtt;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;
@@ -277,6 +293,16 @@ void cfg_diag_add(
 /* Parses amps ("32", "6.5", "0.125") into mA. 0, or -EINVAL (not a number, more than 3
  * decimals), -ERANGE (above 1000 A). Pure. */
 int cfg_parse_amps(const char *text, int32_t *out_ma);
+
+/* A listening address as plain values. */
+struct cfg_listen {
+    char host[64]; /* numeric IPv4 or IPv6, without brackets */
+    uint16_t port; /* 0: any free port */
+};
+
+/* Parses "127.0.0.1:8080" or "[::1]:8080" (numeric addresses only: no name lookup at start).
+ * 0 or -EINVAL. Pure. */
+int cfg_parse_listen(const char *text, struct cfg_listen *out);
 
 /* ---- derived values, shared by the validator and the site builder ---- */
 

@@ -34,6 +34,9 @@ struct status_charger {
     uint8_t phases;               /* mask of supply phases it loads */
     int64_t session_wh;           /* energy of the session in progress; -1: no session */
     int64_t energy_wh;            /* delivered since the daemon started (only ever grows) */
+    bool paused;                  /* by a remote command */
+    bool charge_now;              /* a remote "charge now" is in force */
+    int32_t command_max_ma;       /* a remote command's lower maximum; -1: none */
     char vin[24];                 /* "" when unknown */
     char why[16];                 /* the reason's short code (alloc_why_name) */
     char reason[STATUS_TEXT_MAX]; /* as people read it */
@@ -90,7 +93,7 @@ struct status_count {
 /* A snapshot: the arrays are the filler's (caps set by whoever asks, counts by the filler). */
 struct status_snapshot {
     char site[STATUS_NAME_MAX];
-    char policy[STATUS_TEXT_MAX];
+    char policy[256]; /* as long as a config path (CFG_TEXT_MAX) */
     int64_t wall_ms; /* wall-clock time of the snapshot, ms since 1970 */
     struct status_charger *charger;
     size_t n_charger, cap_charger;

@@ -50,7 +50,7 @@ static json_t *phase_names(uint8_t mask)
 static json_t *charger(const struct status_charger *c)
 {
     return json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o, s:o, s:o}",
+                     "s:b, s:b, s:o, s:o, s:o, s:o}",
                      "name", text(c->name), "kind", text(c->kind), "circuit", text(c->circuit),
                      "state", text(c->state), "controllable", c->controllable, "stale", c->stale,
                      "implausible", c->implausible, "offer_a", amps(c->offer_ma), "target_a",
@@ -58,7 +58,9 @@ static json_t *charger(const struct status_charger *c)
                      "phases", phase_names(c->phases), "measured_a",
                      per_phase(c->measured_ma, c->phases), "session_kwh",
                      c->session_wh < 0 ? json_null() : json_real((double)c->session_wh / 1000.0),
-                     "energy_kwh", json_real((double)c->energy_wh / 1000.0),
+                     "energy_kwh", json_real((double)c->energy_wh / 1000.0), "paused", c->paused,
+                     "charge_now", c->charge_now, "command_max_a",
+                     c->command_max_ma < 0 ? json_null() : amps(c->command_max_ma),
                      "vin", c->vin[0] ? text(c->vin) : json_null(), "why", text(c->why),
                      "reason", text(c->reason));
 }

@@ -87,7 +87,7 @@ START_TEST(test_document_has_every_key_in_amps)
     json_t *t = json_array_get(json_object_get(doc, "chargers"), 0);
     static const char *const keys[] = {"name", "kind", "circuit", "state", "controllable",
                                        "stale", "implausible", "offer_a", "target_a", "min_a",
-                                       "max_a", "phases", "measured_a", "session_kwh", "energy_kwh", "vin",
+                                       "max_a", "phases", "measured_a", "session_kwh", "energy_kwh", "paused", "charge_now", "command_max_a", "vin",
                                        "why", "reason"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         ck_assert_msg(json_object_get(t, keys[i]), "charger lacks %s", keys[i]);
