@@ -64,21 +64,22 @@ int mqtt_options_from_cfg(const struct config *cfg, const char *site, struct mqt
     }
     char word[96];
     mqtt_topic_word(site, word, sizeof(word));
-    snprintf(o->ca_file, sizeof(o->ca_file), "%s", m->ca_file.s);
+    snprintf(o->ca_file, sizeof(o->ca_file), "%.*s", (int)sizeof(o->ca_file) - 1, m->ca_file.s);
     if (m->client_id.line) {
-        snprintf(o->client_id, sizeof(o->client_id), "%s", m->client_id.s);
+        snprintf(o->client_id, sizeof(o->client_id), "%.*s", (int)sizeof(o->client_id) - 1, m->client_id.s);
     } else {
-        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%s", word);
+        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%.*s", (int)sizeof(o->client_id) - 10, word);
     }
     if (m->prefix.line) {
-        snprintf(o->prefix, sizeof(o->prefix), "%s", m->prefix.s);
+        snprintf(o->prefix, sizeof(o->prefix), "%.*s", (int)sizeof(o->prefix) - 1, m->prefix.s);
     } else {
         snprintf(o->prefix, sizeof(o->prefix), "ampshare/%s", word);
     }
     if (!m->discovery_prefix.line) {
         snprintf(o->discovery_prefix, sizeof(o->discovery_prefix), "homeassistant");
     } else if (strcmp(m->discovery_prefix.s, "off") != 0) {
-        snprintf(o->discovery_prefix, sizeof(o->discovery_prefix), "%s", m->discovery_prefix.s);
+        snprintf(o->discovery_prefix, sizeof(o->discovery_prefix), "%.*s",
+                 (int)sizeof(o->discovery_prefix) - 1, m->discovery_prefix.s);
     }
     o->commands = !m->commands.line || strcmp(m->commands.s, "yes") == 0;
     o->qos = m->qos.line ? (int)m->qos.v : 1;
