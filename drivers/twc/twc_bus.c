@@ -203,8 +203,16 @@ static void log_event(const struct twc_bus *bus, const struct twc_master_event *
     case TWC_MEV_MASTER_CLASH:
         log_err(MOD,
                 "another master (%04x, frame %04x) is on the bus: stopped transmitting; two "
-                "masters fight. Set that unit's rotary switch to F (slave) and restart ampshare",
-                ev->slave_id, ev->u.clash.code);
+                "masters fight. Set that unit's rotary switch to F (slave); ampshare resumes "
+                "once it has been quiet for %d s",
+                ev->slave_id, ev->u.clash.code, TWC_MASTER_CLASH_QUIET_MS / 1000);
+        break;
+    case TWC_MEV_MASTER_RESUMED:
+        log_warn(MOD,
+                 "no frame from the other master %04x for %d s: master again as %04x (sign "
+                 "%02x, was %04x)",
+                 ev->slave_id, TWC_MASTER_CLASH_QUIET_MS / 1000, ev->u.resumed.new_id,
+                 ev->u.resumed.new_sign, ev->u.resumed.old_id);
         break;
     case TWC_MEV_TOO_MANY_SLAVES:
         log_warn(MOD, "slave %04x ignored: a bus takes at most %d slaves (twc-gen2.md §1)",

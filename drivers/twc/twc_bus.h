@@ -79,8 +79,8 @@ int twc_bus_init(struct twc_bus *bus,
 /*
  * Does everything due at now_ms: keeps the link up, reads and handles every waiting byte,
  * transmits at most one frame, delivers events. Never blocks. Returns 0, or
- * AMP_ERR_MASTER_CLASH once another master has been heard (the bus keeps listening but never
- * transmits again).
+ * AMP_ERR_MASTER_CLASH while another master is on the bus (the bus keeps listening and
+ * resumes by itself; see twc_master_on_frame()).
  */
 int twc_bus_service(struct twc_bus *bus, uint64_t now_ms);
 
