@@ -171,4 +171,31 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+# config files as bytes: one NUL in a comment is an error naming its line (it used to end the
+# file there, dropping the grid meter below it); so is invalid UTF-8; only regular files are read
+printf '[site]\nsupply_limit_a = 40\n; note \0 old\n[meter grid]\ntransport = tcp://127.0.0.1:502\nmeasures = grid\n' >"$tmp/nul.ini"
+set +e
+"$bin" check-config "$tmp/nul.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a NUL byte must fail check-config (exit $rc)"
+grep -qxF "$tmp/nul.ini:3: NUL byte at column 8: a config file is text" "$tmp/err" || { cat "$tmp/err"; fail "NUL message"; }
+printf '[site]\nsupply_limit_a = 40\n[policy]\nnote = caf\xe9\n' >"$tmp/latin1.ini"
+set +e
+"$bin" check-config "$tmp/latin1.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "invalid UTF-8 must fail check-config (exit $rc)"
+grep -qxF "$tmp/latin1.ini:4: invalid UTF-8 at column 11 (byte 0xe9)" "$tmp/err" || { cat "$tmp/err"; fail "UTF-8 message"; }
+mkfifo "$tmp/fifo.ini"
+set +e
+timeout 20 "$bin" check-config "$tmp/fifo.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a FIFO must be refused at once (exit $rc)"
+grep -qxF "$tmp/fifo.ini: cannot read: not a regular file (a FIFO, socket or device)" "$tmp/err" || { cat "$tmp/err"; fail "FIFO message"; }
+mkdir "$tmp/dir.ini"
+set +e
+"$bin" check-config "$tmp/dir.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a directory must fail (exit $rc)"
+grep -qxF "$tmp/dir.ini: cannot read: Is a directory" "$tmp/err" || { cat "$tmp/err"; fail "directory message"; }
+
 echo "check-config: ok"
