@@ -764,11 +764,11 @@ static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
             f->line = x->line;
             return true;
         }
+        /* twc-gen2.md §4.1: an ID is two bytes, written as exactly four hex digits (as on the
+         * unit's label and in captures); "28" or "1e3" is a typo, not 0028 or 01e3. */
         const char *h = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
-        size_t n = strlen(h);
-        char *end = NULL;
-        unsigned long a = n >= 1 && n <= 4 && strspn(h, "0123456789abcdefABCDEF") == n
-                              ? strtoul(h, &end, 16)
+        unsigned long a = strlen(h) == 4 && strspn(h, "0123456789abcdefABCDEF") == 4
+                              ? strtoul(h, NULL, 16)
                               : 0x10000;
         if (a > 0xffff) {
             perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits or auto)", x->label, key,

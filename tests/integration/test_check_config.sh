@@ -171,6 +171,58 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+# values (issue 17): a three-digit address, a 2 A site minimum inherited by a Wall Connector,
+# a minimum the grandparent circuit could never supply, an unparsable limit without an
+# overcommit error on top
+cat >"$tmp/values.ini" <<'INI'
+[site]
+supply_limit_a = 63
+min_current_a = 2
+[bus b]
+transport = serial:/dev/ttyUSB0
+[circuit garage]
+limit_a = 40
+[circuit sub]
+parent = garage
+limit_a = 50
+[circuit broken]
+limit_a = lots
+overcommit_a = 3
+[wallconnector w]
+bus = b
+address = 1e3
+circuit = sub
+max_current_a = 48
+[evse e]
+control = modbus
+control_transport = tcp://127.0.0.1:502
+circuit = sub
+max_current_a = 48
+min_current_a = 45
+INI
+set +e
+"$bin" check-config "$tmp/values.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "values config exit $rc"
+for want in \
+    "$tmp/values.ini:12: [circuit broken] limit_a: 'lots' is not a current in amps (up to 3 decimals)" \
+    "$tmp/values.ini:16: [wallconnector w] address: '1e3' is not a Wall Connector ID (4 hex digits or auto)"
+do
+    grep -qxF -- "$want" "$tmp/err" || { cat "$tmp/err"; fail "values lack: $want"; }
+done
+! grep -q overcommit "$tmp/err" || { cat "$tmp/err"; fail "an unparsable limit_a also gave an overcommit error"; }
+sed -i 's/^address = 1e3$/address = 01e3/; s/^limit_a = lots$/limit_a = 30/' "$tmp/values.ini"
+set +e
+"$bin" check-config "$tmp/values.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "values config (2) exit $rc"
+for want in \
+    "$tmp/values.ini:14: [wallconnector w] min_current_a: 2 A (from [site] line 3) is not a whole number of amps of at least 5 (twc-gen2.md §5.3)" \
+    "$tmp/values.ini:24: [evse e] min_current_a 45 A is above circuit garage's 40 A: it could never charge"
+do
+    grep -qxF -- "$want" "$tmp/err" || { cat "$tmp/err"; fail "values lack: $want"; }
+done
+
 # config files as bytes: one NUL in a comment is an error naming its line (it used to end the
 # file there, dropping the grid meter below it); so is invalid UTF-8; only regular files are read
 printf '[site]\nsupply_limit_a = 40\n; note \0 old\n[meter grid]\ntransport = tcp://127.0.0.1:502\nmeasures = grid\n' >"$tmp/nul.ini"

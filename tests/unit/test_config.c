@@ -80,6 +80,15 @@ static const struct parse_case errors[] = {
     {"[wallconnector w]\naddress = 12345\n",
      "t.ini:2: [wallconnector w] address: '12345' is not a Wall Connector ID (4 hex digits or "
      "auto)"},
+    {"[wallconnector w]\naddress = 0x28\n",
+     "t.ini:2: [wallconnector w] address: '0x28' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[wallconnector w]\naddress = 1e3\n",
+     "t.ini:2: [wallconnector w] address: '1e3' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[wallconnector w]\naddress = 0x\n",
+     "t.ini:2: [wallconnector w] address: '0x' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
     {"[bus b]\nmaster_address = 77777\n",
      "t.ini:2: [bus b] master_address: '77777' is not a Wall Connector ID (4 hex digits or auto)"},
     {"[evse e]\ntransport_control = tcp://127.0.0.1:502\n",
