@@ -37,6 +37,7 @@ int twc_bus_init(struct twc_bus *bus,
     bus->on_event = cfg->on_event;
     bus->on_event_ctx = cfg->on_event_ctx;
     bus->master_next_ms = now_ms;
+    bus->quiet_ms = now_ms;
     twc_deframer_init(&bus->df);
     log_info(MOD, "master %04x (sign %02x) on %s", cfg->master.id, cfg->master.sign,
              tp_link_tp(link)->label);
@@ -54,26 +55,64 @@ static void hex_of(const uint8_t *b, size_t n, char *out, size_t cap)
     }
 }
 
+/* Up to TWC_BUS_RAW_SHOW of the len bytes at stream offset off, in hex, from the ring. */
+static void raw_hex(const struct twc_bus *bus, uint64_t off, size_t len, char *out, size_t cap)
+{
+    uint64_t oldest = bus->raw_end > TWC_BUS_RAW_KEEP ? bus->raw_end - TWC_BUS_RAW_KEEP : 0;
+    uint64_t from = off < oldest ? oldest : off;
+    uint64_t to = off + len < bus->raw_end ? off + len : bus->raw_end;
+    size_t n = to > from ? (size_t)(to - from) : 0;
+    size_t show = n < TWC_BUS_RAW_SHOW ? n : TWC_BUS_RAW_SHOW;
+    uint8_t b[TWC_BUS_RAW_SHOW] = {0};
+    for (size_t i = 0; i < show; i++) {
+        b[i] = bus->raw[(from + i) % TWC_BUS_RAW_KEEP];
+    }
+    hex_of(b, show, out, cap);
+    size_t o = strlen(out);
+    if (len > show && o < cap) {
+        snprintf(out + o, cap - o, "%s... (%zu bytes)", show ? " " : "", len);
+    }
+}
+
+/* §6.6: collisions and noise corrupt frames now and then; heartbeats repeat, so a bad frame
+ * is a warning, logged once per minute with a count of the rest. */
+static void log_bad(struct twc_bus *bus, uint64_t now, const char *what, const char *hex)
+{
+    if (bus->bad_logged && now < bus->bad_log_ms + TWC_BUS_BAD_LOG_MS) {
+        bus->bad_unlogged++;
+        return;
+    }
+    if (bus->bad_unlogged > 0) {
+        log_warn(MOD, "%s on %s: %s (and %" PRIu32 " more bad frames since the last report)", what,
+                 tp_link_tp(bus->link)->label, hex, bus->bad_unlogged);
+    } else {
+        log_warn(MOD, "%s on %s: %s", what, tp_link_tp(bus->link)->label, hex);
+    }
+    bus->bad_logged = true;
+    bus->bad_log_ms = now;
+    bus->bad_unlogged = 0;
+}
+
+/* A frame that deframed but did not decode, shown unescaped. */
 static void
 note_bad(struct twc_bus *bus, uint64_t now, const char *what, const uint8_t *b, size_t n)
 {
-    /* §6.6: collisions and noise corrupt frames now and then; heartbeats repeat, so a bad
-     * frame is a warning, logged once per minute with a count of the rest. */
-    if (!bus->bad_logged || now >= bus->bad_log_ms + TWC_BUS_BAD_LOG_MS) {
-        char hex[TWC_BODY_MAX * 3 + 1];
-        hex_of(b, n, hex, sizeof(hex));
-        if (bus->bad_unlogged > 0) {
-            log_warn(MOD, "%s on %s: %s (and %" PRIu32 " more bad frames since the last report)",
-                     what, tp_link_tp(bus->link)->label, hex, bus->bad_unlogged);
-        } else {
-            log_warn(MOD, "%s on %s: %s", what, tp_link_tp(bus->link)->label, hex);
-        }
-        bus->bad_logged = true;
-        bus->bad_log_ms = now;
-        bus->bad_unlogged = 0;
+    char hex[TWC_BODY_MAX * 3 + 1];
+    hex_of(b, n, hex, sizeof(hex));
+    log_bad(bus, now, what, hex);
+}
+
+/* A stretch the deframer skipped, shown with its raw bytes (escapes and all, §2.1). */
+static void
+note_skipped(struct twc_bus *bus, uint64_t now, const char *what, uint64_t off, size_t len)
+{
+    if (bus->bad_logged && now < bus->bad_log_ms + TWC_BUS_BAD_LOG_MS) {
+        bus->bad_unlogged++; /* no need to format what is not logged */
         return;
     }
-    bus->bad_unlogged++;
+    char hex[TWC_BUS_RAW_SHOW * 3 + 32];
+    raw_hex(bus, off, len, hex, sizeof(hex));
+    log_bad(bus, now, what, hex);
 }
 
 static void handle_event(struct twc_bus *bus, const struct twc_df_event *ev, uint64_t now)
@@ -83,13 +122,16 @@ static void handle_event(struct twc_bus *bus, const struct twc_df_event *ev, uin
         break;
     case TWC_DF_GARBAGE:
         bus->stats.garbage++;
+        note_skipped(bus, now, "garbage", ev->offset, ev->len);
         return;
     case TWC_DF_BAD_ESCAPE:
+        /* the event's offset is the opening C0; the raw bytes follow it */
         bus->stats.bad_escape++;
-        note_bad(bus, now, "bad escape", ev->body, 0);
+        note_skipped(bus, now, "bad escape (DB not followed by DC or DD)", ev->offset + 1, ev->len);
         return;
     case TWC_DF_OVERLONG:
         bus->stats.overlong++;
+        note_skipped(bus, now, "overlong frame", ev->offset + 1, ev->len);
         return;
     }
     struct twc_msg msg;
@@ -124,6 +166,11 @@ static void read_all(struct twc_bus *bus, uint64_t now)
         bus->stats.rx_bytes += (uint64_t)n;
         bus->last_rx_ms = now;
         bus->rx_seen = true;
+        /* keep the newest bytes, at their stream offsets, for the log lines of bad stretches */
+        for (ssize_t i = 0; i < n; i++) {
+            bus->raw[(bus->raw_end + (uint64_t)i) % TWC_BUS_RAW_KEEP] = buf[i];
+        }
+        bus->raw_end += (uint64_t)n;
         size_t off = 0;
         while (off < (size_t)n) {
             size_t used = 0;
@@ -241,11 +288,35 @@ static bool line_idle(const struct twc_bus *bus, uint64_t now)
     return !bus->rx_seen || now >= bus->last_rx_ms + bus->line_idle_ms;
 }
 
+/* A line that never goes quiet keeps the master from ever transmitting: say so, once. */
+static void watch_line(struct twc_bus *bus, uint64_t now, bool idle)
+{
+    if (idle) {
+        if (bus->busy_logged) {
+            log_info(MOD, "%s: line quiet again after %" PRIu64 " ms; transmitting again",
+                     tp_link_tp(bus->link)->label, now - bus->quiet_ms);
+            bus->busy_logged = false;
+        }
+        bus->quiet_ms = now;
+        return;
+    }
+    if (!bus->busy_logged && now >= bus->quiet_ms + TWC_BUS_BUSY_LOG_MS) {
+        bus->busy_logged = true;
+        bus->stats.line_busy++;
+        log_err(MOD,
+                "%s: no %" PRIu32 " ms pause between received bytes for %" PRIu64
+                " ms: the master cannot transmit and the slaves will stop their cars; look for "
+                "a second talker, a wrong baud rate or a noisy line",
+                tp_link_tp(bus->link)->label, bus->line_idle_ms, now - bus->quiet_ms);
+    }
+}
+
 int twc_bus_service(struct twc_bus *bus, uint64_t now)
 {
     (void)tp_link_service(bus->link, now);
     read_all(bus, now);
     flush_tx(bus, now);
+    watch_line(bus, now, line_idle(bus, now));
     if (bus->tx_len == 0 && line_idle(bus, now)) {
         struct twc_master_out out;
         int rc = twc_master_poll(&bus->master, now, &out);
