@@ -215,10 +215,14 @@ void cfg_diag_add(
         memcpy(it->text + n, "warning: ", 9);
         n += 9;
     }
+    /* Messages quote the file's own text: its control characters and terminal escapes are
+     * shown as \xNN, never passed raw to a terminal, a log or JSON. */
+    char raw[CFG_DIAG_TEXT];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(it->text + n, sizeof(it->text) - (size_t)n, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    amp_text_safe(raw, it->text + n, sizeof(it->text) - (size_t)n);
 }
 
 int cfg_parse_amps(const char *text, int32_t *out_ma)

@@ -3,6 +3,7 @@
 #include "drivers/base/amp_text.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 size_t amp_utf8_seq(const uint8_t *s, size_t n)
@@ -61,30 +62,62 @@ static int is_c1(const uint8_t *s, size_t k)
     return k == 2 && s[0] == 0xC2 && s[1] < 0xA0;
 }
 
+/* The JSON form of one character (k bytes at p; k == 0: an invalid byte) in out; its length. */
+static size_t json_piece(const uint8_t *p, size_t k, char out[16])
+{
+    if (k == 0) {
+        memcpy(out, "\\ufffd", 6); /* not UTF-8: the replacement character, never the byte */
+        return 6;
+    }
+    uint8_t c = p[0];
+    if (c == '"' || c == '\\') {
+        out[0] = '\\';
+        out[1] = (char)c;
+        return 2;
+    }
+    if (c < 0x20 || c == 0x7F) {
+        return (size_t)snprintf(out, 16, "\\u%04x", c);
+    }
+    if (is_c1(p, k)) {
+        return (size_t)snprintf(out, 16, "\\u%04x", p[1]);
+    }
+    memcpy(out, p, k);
+    return k;
+}
+
 void amp_json_string_n(FILE *out, const char *s, size_t n)
 {
     const uint8_t *p = (const uint8_t *)s;
     fputc('"', out);
     for (size_t i = 0; i < n;) {
         size_t k = amp_utf8_seq(p + i, n - i);
-        if (k == 0) {
-            fputs("\\ufffd", out); /* not UTF-8: the replacement character, never the raw byte */
-            i++;
-            continue;
-        }
-        uint8_t c = p[i];
-        if (c == '"' || c == '\\') {
-            fprintf(out, "\\%c", c);
-        } else if (c < 0x20 || c == 0x7F) {
-            fprintf(out, "\\u%04x", c);
-        } else if (is_c1(p + i, k)) {
-            fprintf(out, "\\u%04x", p[i + 1]);
-        } else {
-            fwrite(p + i, 1, k, out);
-        }
-        i += k;
+        char piece[16];
+        fwrite(piece, 1, json_piece(p + i, k, piece), out);
+        i += k ? k : 1;
     }
     fputc('"', out);
+}
+
+char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    if (cap == 0) {
+        return buf;
+    }
+    const uint8_t *p = (const uint8_t *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = amp_utf8_seq(p + i, n - i);
+        char piece[16];
+        size_t len = json_piece(p + i, k, piece);
+        if (o + len + 1 > cap) {
+            break;
+        }
+        memcpy(buf + o, piece, len);
+        o += len;
+        i += k ? k : 1;
+    }
+    buf[o] = '\0';
+    return buf;
 }
 
 void amp_json_string(FILE *out, const char *s)
@@ -93,8 +126,8 @@ void amp_json_string(FILE *out, const char *s)
 }
 
 /* Appends the safe form of one character (k bytes at p, k == 0 for an invalid byte) at buf+o;
- * returns the new length, or o unchanged when it does not fit. */
-static size_t put_safe(const uint8_t *p, size_t k, char *buf, size_t cap, size_t o)
+ * quoted also escapes '"' and '\\'. Returns the new length, or o when it does not fit. */
+static size_t put_safe(const uint8_t *p, size_t k, bool quoted, char *buf, size_t cap, size_t o)
 {
     char esc[12];
     const char *piece;
@@ -105,6 +138,10 @@ static size_t put_safe(const uint8_t *p, size_t k, char *buf, size_t cap, size_t
     } else if (is_c1(p, k)) {
         snprintf(esc, sizeof(esc), "\\x%02x\\x%02x", p[0], p[1]);
         piece = esc, len = 8;
+    } else if (quoted && k == 1 && (p[0] == '"' || p[0] == '\\')) {
+        esc[0] = '\\';
+        esc[1] = (char)p[0];
+        piece = esc, len = 2;
     } else {
         piece = (const char *)p, len = k;
     }
@@ -115,7 +152,7 @@ static size_t put_safe(const uint8_t *p, size_t k, char *buf, size_t cap, size_t
     return o + len;
 }
 
-char *amp_text_safe_n(const char *s, size_t n, char *buf, size_t cap)
+static char *safe_n(const char *s, size_t n, bool quoted, char *buf, size_t cap)
 {
     if (cap == 0) {
         return buf;
@@ -124,7 +161,7 @@ char *amp_text_safe_n(const char *s, size_t n, char *buf, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t k = amp_utf8_seq(p + i, n - i);
-        size_t next = put_safe(p + i, k, buf, cap, o);
+        size_t next = put_safe(p + i, k, quoted, buf, cap, o);
         if (next == o) {
             break; /* full: cut at a character boundary */
         }
@@ -133,6 +170,16 @@ char *amp_text_safe_n(const char *s, size_t n, char *buf, size_t cap)
     }
     buf[o] = '\0';
     return buf;
+}
+
+char *amp_text_quote_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    return safe_n(s, n, true, buf, cap);
+}
+
+char *amp_text_safe_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    return safe_n(s, n, false, buf, cap);
 }
 
 char *amp_text_safe(const char *s, char *buf, size_t cap)
@@ -147,7 +194,7 @@ void amp_text_put(FILE *out, const char *s)
     for (size_t i = 0; i < n;) {
         size_t k = amp_utf8_seq(p + i, n - i);
         char piece[16];
-        size_t len = put_safe(p + i, k, piece, sizeof(piece), 0);
+        size_t len = put_safe(p + i, k, false, piece, sizeof(piece), 0);
         fwrite(piece, 1, len, out);
         i += k ? k : 1;
     }

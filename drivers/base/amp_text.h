@@ -21,6 +21,12 @@ size_t amp_utf8_seq(const uint8_t *s, size_t n);
 /* 0 when s[0..n) is valid UTF-8; else -EILSEQ with *bad_off (may be NULL) the first bad byte. */
 int amp_utf8_check(const uint8_t *s, size_t n, size_t *bad_off);
 
+/*
+ * Escapes s[0..n) as the inside of a JSON string (no quotes) into buf (cap bytes, always
+ * terminated, cut at a character boundary). Returns buf.
+ */
+char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap);
+
 /* Writes s[0..n) to out as a JSON string, quotes included. */
 void amp_json_string_n(FILE *out, const char *s, size_t n);
 /* The same for a NUL-terminated s (NULL writes ""). */
@@ -31,6 +37,9 @@ void amp_json_string(FILE *out, const char *s);
  * controls and invalid bytes as \xNN. Returns buf.
  */
 char *amp_text_safe_n(const char *s, size_t n, char *buf, size_t cap);
+/* As amp_text_safe_n, also escaping '"' and '\\' (for text shown between quotes). */
+char *amp_text_quote_n(const char *s, size_t n, char *buf, size_t cap);
+
 /* The same for a NUL-terminated s. */
 char *amp_text_safe(const char *s, char *buf, size_t cap);
 

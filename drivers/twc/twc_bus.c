@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "drivers/base/amp_err.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/base/log.h"
 
 #define MOD "twc"
@@ -206,8 +207,15 @@ static void flush_tx(struct twc_bus *bus, uint64_t now)
     bus->tx_len = bus->tx_off = 0;
 }
 
+static const char *quoted(const void *text, char *buf, size_t cap)
+{
+    const char *t = text;
+    return amp_text_quote_n(t, strnlen(t, 17), buf, cap);
+}
+
 static void log_event(const struct twc_bus *bus, const struct twc_master_event *ev)
 {
+    char q[17 * 8 + 1];
     switch (ev->type) {
     case TWC_MEV_SLAVE_LINKED:
         log_info(MOD, "slave %04x %s: v%u, max %" PRId32 " mA, sign %02x", ev->slave_id,
@@ -236,11 +244,15 @@ static void log_event(const struct twc_bus *bus, const struct twc_master_event *
                  ev->u.version.v[1], ev->u.version.v[2], ev->u.version.v[3]);
         break;
     case TWC_MEV_SERIAL:
-        log_info(MOD, "slave %04x serial %s", ev->slave_id, ev->u.text.text);
+        /* the slave's bytes: shown, never passed raw into the journal */
+        log_info(MOD, "slave %04x serial \"%s\"", ev->slave_id, quoted(&ev->u.text, q, sizeof(q)));
         break;
     case TWC_MEV_VIN:
-        log_info(MOD, "slave %04x VIN %s", ev->slave_id,
-                 ev->u.text.text[0] ? ev->u.text.text : "(none reported)");
+        if (ev->u.text.text[0]) {
+            log_info(MOD, "slave %04x VIN \"%s\"", ev->slave_id, quoted(&ev->u.text, q, sizeof(q)));
+        } else {
+            log_info(MOD, "slave %04x VIN (none reported)", ev->slave_id);
+        }
         break;
     case TWC_MEV_METER:
         log_debug(MOD, "slave %04x energy %" PRIu32 ", %u/%u/%u V", ev->slave_id,

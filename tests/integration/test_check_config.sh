@@ -250,4 +250,39 @@ set -e
 [ $rc -eq 1 ] || fail "a directory must fail (exit $rc)"
 grep -qxF "$tmp/dir.ini: cannot read: Is a directory" "$tmp/err" || { cat "$tmp/err"; fail "directory message"; }
 
+# hostile text (issue 17): terminal escapes and C1 controls in keys, values, a transport and a
+# policy path are shown as \xNN in text; --json is strict JSON and valid UTF-8 (RFC 8259)
+printf '[site]\nsupply_limit_a = 40\n\033]0;pwned\007key = 1\n[bus b]\ntransport = serial:/dev/tty\033[2J\n[wallconnector w]\nbus = b\naddress = auto\ncircuit = supply\nmax_current_a = 32\n[policy]\nname = /nonexistent/\033[31m\302\233x.so\n' >"$tmp/hostile.ini"
+printf '[site]\nsupply_limit_a = 40\n[bus b]\ntransport = serial:/dev/tty\033[2J\302\233\n[wallconnector w]\nbus = b\naddress = auto\ncircuit = supply\nmax_current_a = 32\n[policy]\nname = idle_reclaim\nidle_after_ms = 2000\n' >"$tmp/hostile-ok.ini"
+set +e
+"$bin" check-config "$tmp/hostile.ini" >"$tmp/h.out" 2>"$tmp/h.err"; rc=$?
+"$bin" check-config --json "$tmp/hostile.ini" >"$tmp/h.json" 2>/dev/null
+"$bin" check-config "$tmp/hostile-ok.ini" >"$tmp/hok.out" 2>"$tmp/hok.err"; rcok=$?
+"$bin" check-config --json "$tmp/hostile-ok.ini" >"$tmp/hok.json" 2>/dev/null
+set -e
+[ $rc -eq 1 ] || fail "hostile config exit $rc"
+[ $rcok -eq 0 ] || { cat "$tmp/hok.err"; fail "hostile-but-valid config exit $rcok"; }
+"$py" - "$tmp/h.out" "$tmp/h.err" "$tmp/hok.out" "$tmp/hok.err" <<'PY' || fail "hostile text output"
+import sys
+for f in sys.argv[1:]:
+    b = open(f, "rb").read()
+    b.decode("utf-8")
+    bad = [c for c in b if (c < 0x20 and c != 0x0a) or c == 0x7f]
+    assert not bad, (f, "raw control bytes", b)
+    assert b"\xc2\x9b" not in b, (f, "raw C1 CSI", b)
+err = open(sys.argv[2], "rb").read().decode()
+assert "unknown key '\\x1b]0;pwned\\x07key'" in err, err
+out = open(sys.argv[3], "rb").read().decode()
+assert "serial:/dev/tty\\x1b[2J\\xc2\\x9b  master auto" in out, out
+PY
+"$py" - "$tmp/h.json" "$tmp/hok.json" <<'PY' || fail "hostile --json"
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert d["valid"] is False
+assert any("unknown key" in e for e in d["errors"]), d
+ok = json.loads(open(sys.argv[2], "rb").read().decode("utf-8"))
+assert ok["valid"] is True, ok
+assert ok["site"]["buses"][0]["transport"] == "serial:/dev/tty\x1b[2J\x9b", ok["site"]["buses"]
+PY
+
 echo "check-config: ok"
