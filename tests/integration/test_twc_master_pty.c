@@ -25,8 +25,8 @@
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 #include "sim/sim_twc_slaves.h"
-#include "tests/support/amp_test.h"
 #include "tests/support/amp_port.h"
+#include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
 #define MID 0x5A3C

@@ -217,8 +217,7 @@ START_TEST(test_unparsable_limit_is_reported_once_without_an_overcommit_error)
         ck_assert_ptr_nonnull(strstr(diag.item[0].text, "'lots' is not a current in amps"));
         (void)cfg_validate(&cfg, &diag);
         for (size_t i = 0; i < diag.n; i++) {
-            ck_assert_msg(strstr(diag.item[i].text, "overcommit") == NULL, "%s",
-                          diag.item[i].text);
+            ck_assert_msg(strstr(diag.item[i].text, "overcommit") == NULL, "%s", diag.item[i].text);
         }
         cfg_free(&cfg);
     }
