@@ -343,23 +343,16 @@ int cmd_sim_master(int argc, char **argv)
     int rc = twc_bus_init(&r->bus, link, &bc, 1);
     if (rc < 0) {
         fprintf(stderr, "ampshare sim master: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_USAGE;
-    }
-    rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r);
-    if (rc < 0) {
+        rc = CMD_EXIT_USAGE;
+    } else if ((rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r)) < 0) {
         fprintf(stderr, "ampshare sim master: signals: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_FAIL;
+        rc = CMD_EXIT_FAIL;
+    } else {
+        fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
+                o.limit_a, o.bus);
+        rc = run(r);
+        fprintf(stderr, "ampshare sim master: stopped\n");
     }
-    fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
-            o.limit_a, o.bus);
-    rc = run(r);
-    fprintf(stderr, "ampshare sim master: stopped\n");
     loop_free(r->loop);
     free(r);
     tp_link_free(link);
