@@ -331,6 +331,7 @@ int twc_bus_service(struct twc_bus *bus, uint64_t now)
     watch_line(bus, now, line_idle(bus, now));
     if (bus->tx_len == 0 && line_idle(bus, now)) {
         struct twc_master_out out;
+        bus->master_seq = bus->master.input_seq;
         int rc = twc_master_poll(&bus->master, now, &out);
         if (rc < 0) {
             log_err(MOD, "transmit guard refused a frame: %s", amp_strerror(rc));
@@ -361,6 +362,11 @@ int twc_bus_poll_fd(const struct twc_bus *bus)
 uint64_t twc_bus_next_wakeup_ms(const struct twc_bus *bus)
 {
     uint64_t next = bus->master_next_ms;
+    if (bus->master.input_seq != bus->master_seq && bus->tx_len == 0) {
+        /* A frame heard (a linkready, a reply freeing the bus) or a new target since the last
+         * poll: the master may want the line at once, not at the time it named before. */
+        next = 0;
+    }
     if (bus->rx_seen && next < bus->last_rx_ms + bus->line_idle_ms) {
         /* nothing is sent before the line is idle, so there is no point in waking earlier */
         next = bus->last_rx_ms + bus->line_idle_ms;

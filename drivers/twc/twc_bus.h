@@ -62,6 +62,7 @@ struct twc_bus {
     uint64_t last_rx_ms;
     bool rx_seen;
     uint64_t master_next_ms;
+    uint32_t master_seq; /* master.input_seq at the last twc_master_poll */
     /* a frame the transport took only in part (a full kernel buffer) */
     uint8_t tx[TWC_WIRE_MAX];
     size_t tx_len, tx_off;
@@ -101,7 +102,11 @@ int twc_bus_service(struct twc_bus *bus, uint64_t now_ms);
 /* The fd to wait on for input, or -1 (a mem transport, or the link is down). */
 int twc_bus_poll_fd(const struct twc_bus *bus);
 
-/* When twc_bus_service wants to run next at the latest (UINT64_MAX: only on input). */
+/*
+ * When twc_bus_service wants to run next at the latest (UINT64_MAX: only on input). Ask again
+ * after every twc_bus_service and after every target set on the master: a frame heard or a new
+ * target makes the answer "as soon as the line is idle", not the time the master named before.
+ */
 uint64_t twc_bus_next_wakeup_ms(const struct twc_bus *bus);
 
 /* The master inside (borrowed): setters and getters for the controller. */

@@ -409,6 +409,7 @@ int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_
         return -EINVAL;
     }
     uint64_t now = advance(m, now_ms);
+    m->input_seq++;
     m->stats.frames_in++;
     uint8_t type = (uint8_t)(msg->code >> 8);
     if (msg->has_src && msg->src == m->cfg.id && type != 0xFD) {
@@ -471,6 +472,7 @@ int twc_master_set_target_ceiling(
         return -ENOENT;
     }
     uint64_t now = advance(m, now_ms);
+    m->input_seq++;
     s->req_target_ma = target_ma;
     s->req_ceiling_ma = ceiling_ma > target_ma ? ceiling_ma : target_ma;
     twc_master_reclamp(s, s->req_target_ma, s->req_ceiling_ma);

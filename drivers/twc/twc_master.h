@@ -222,6 +222,9 @@ struct twc_master {
     struct twc_master_config cfg;
     struct twc_master_slave slaves[TWC_MASTER_SLAVES_MAX];
     uint64_t last_now_ms;
+    /* Counts inputs that may make a frame due sooner than the last poll's next_ms said (a frame
+     * heard, a new target): a driver that sees it change polls again once the line is idle. */
+    uint32_t input_seq;
     bool clash;
     uint16_t clash_src;
     uint64_t clash_last_ms; /* last master frame from another ID while clashed */
