@@ -303,6 +303,61 @@ static int run_timers(struct loop *l, uint64_t now)
     }
 }
 
+/* Services --------------------------------------------------------------------------------- */
+
+static void service_on_fd(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)
+{
+    (void)h;
+    (void)fd;
+    (void)revents;
+    loop_service_run(l, ctx);
+}
+
+static void service_on_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms, void *ctx)
+{
+    (void)t;
+    (void)now_ms;
+    loop_service_run(l, ctx);
+}
+
+void loop_service_init(struct loop_service *s, loop_service_fn *fn, void *ctx)
+{
+    memset(s, 0, sizeof(*s));
+    loop_fd_init(&s->io, service_on_fd, s);
+    loop_timer_init(&s->wake, service_on_timer, s);
+    s->fn = fn;
+    s->ctx = ctx;
+    s->events = LOOP_READ;
+}
+
+void loop_service_run(struct loop *l, struct loop_service *s)
+{
+    int fd = -1;
+    uint64_t next = s->fn(l, l->now_ms, &fd, s->ctx);
+    if (!s->io.linked) {
+        return; /* stopped from inside fn */
+    }
+    s->io.fd = fd;
+    s->io.events = s->events;
+    loop_timer_arm(l, &s->wake, next);
+}
+
+int loop_service_start(struct loop *l, struct loop_service *s)
+{
+    int rc = loop_fd_set(l, &s->io, -1, s->events);
+    if (rc < 0) {
+        return rc;
+    }
+    loop_service_run(l, s);
+    return 0;
+}
+
+void loop_service_stop(struct loop *l, struct loop_service *s)
+{
+    loop_fd_del(l, &s->io);
+    loop_timer_disarm(l, &s->wake);
+}
+
 /* Signals and hooks ------------------------------------------------------------------------ */
 
 static void on_signalfd(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)

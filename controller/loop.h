@@ -141,6 +141,37 @@ bool loop_timer_is_armed(const struct loop_timer *t);
 /* The earliest armed timer's due time, LOOP_NEVER when none. */
 uint64_t loop_next_due_ms(const struct loop *l);
 
+/* Services ---------------------------------------------------------------------------------
+ * A sans-I/O driver (twc_bus, tp_link, the simulated slaves) binds to the loop as a service: one
+ * function that does everything due now and says which fd to wait on and when it is due next.
+ * The loop calls it when that fd is ready and when that time comes, and re-asks both after
+ * every call: a frame just read can make a reply due at once (docs/loop.md).
+ */
+
+/* Does the work due at now_ms; sets *fd (-1: none) and returns when it is due next
+ * (LOOP_NEVER: only on input). */
+typedef uint64_t loop_service_fn(struct loop *l, uint64_t now_ms, int *fd, void *ctx);
+
+struct loop_service {
+    struct loop_fd io;
+    struct loop_timer wake;
+    loop_service_fn *fn;
+    void *ctx;
+    short events; /* LOOP_READ unless changed before start */
+};
+
+void loop_service_init(struct loop_service *s, loop_service_fn *fn, void *ctx);
+
+/* Registers s and calls it once now. Returns 0 or -ENOMEM. */
+int loop_service_start(struct loop *l, struct loop_service *s);
+
+/* Calls s now (from a callback: at once, re-arming as after any call). For inputs the driver
+ * cannot see, e.g. a new target set on the master: its next wake-up may be sooner. */
+void loop_service_run(struct loop *l, struct loop_service *s);
+
+/* Unregisters s (its fd and its timer); safe from any callback. */
+void loop_service_stop(struct loop *l, struct loop_service *s);
+
 /* Signals and hooks ------------------------------------------------------------------------ */
 
 /*

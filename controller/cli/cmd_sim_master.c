@@ -114,11 +114,11 @@ struct master_run {
     struct twc_bus bus;
     const struct master_opts *o;
     struct loop *loop;
-    struct loop_fd io;                   /* the bus's fd (changes when the link reconnects) */
-    struct loop_timer wake, status, end; /* the bus's next wake-up, status lines, --for-s */
-    uint64_t t0;                         /* loop time of the start: times print from 1 ms */
-    uint64_t stop_at;                    /* when the zero limits were set (0: running) */
-    bool stopping;                       /* a signal, the time limit or --exit-when-charging */
+    struct loop_service svc;       /* the bus: its fd (changes on reconnects), its wake-up */
+    struct loop_timer status, end; /* status lines, --for-s */
+    uint64_t t0;                   /* loop time of the start: times print from 1 ms */
+    uint64_t stop_at;              /* when the zero limits were set (0: running) */
+    bool stopping;                 /* a signal, the time limit or --exit-when-charging */
     int rc;
 };
 
@@ -192,14 +192,17 @@ static uint64_t run_now(const struct master_run *r)
     return loop_now_ms(r->loop) - r->t0 + 1;
 }
 
-/* Everything the old poll loop did in one pass: service the bus, then the stop logic. */
-static void step(struct master_run *r)
+/* Everything the old poll loop did in one pass: service the bus, then the stop logic. The loop
+ * asks the bus for its fd and wake-up after every pass (a frame just read may make a reply due
+ * at once). */
+static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
 {
-    uint64_t now = run_now(r);
+    struct master_run *r = ctx;
+    uint64_t now = loop_now - r->t0 + 1;
     if (twc_bus_service(&r->bus, now) == AMP_ERR_MASTER_CLASH) {
         r->rc = CMD_EXIT_FAIL;
-        loop_stop(r->loop);
-        return;
+        loop_stop(l);
+        return LOOP_NEVER;
     }
     if (r->o->exit_when > 0 && !r->stopping && count_charging(r) >= (size_t)r->o->exit_when) {
         print_status(r, now);
@@ -208,33 +211,15 @@ static void step(struct master_run *r)
     if (r->stopping && r->stop_at == 0) {
         r->stop_at = now;
         (void)all_zero(r, now, true);
-        loop_timer_arm(r->loop, &r->end, r->t0 - 1 + now + MASTER_STOP_GRACE_MS);
+        loop_timer_arm(l, &r->end, r->t0 - 1 + now + MASTER_STOP_GRACE_MS);
     }
     if (r->stop_at && all_zero(r, now, false)) {
-        loop_stop(r->loop);
-        return;
+        loop_stop(l);
+        return LOOP_NEVER;
     }
-    /* Ask the bus again after every service: a frame just read may make a reply due now. */
-    (void)loop_fd_set(r->loop, &r->io, twc_bus_poll_fd(&r->bus), LOOP_READ);
+    *fd = twc_bus_poll_fd(&r->bus);
     uint64_t next = twc_bus_next_wakeup_ms(&r->bus);
-    loop_timer_arm(r->loop, &r->wake, next == LOOP_NEVER ? LOOP_NEVER : r->t0 - 1 + next);
-}
-
-static void on_bus_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
-{
-    (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    step(ctx);
-}
-
-static void on_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    step(ctx);
+    return next == LOOP_NEVER ? LOOP_NEVER : r->t0 - 1 + next;
 }
 
 static void on_status(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
@@ -261,23 +246,21 @@ static void on_end(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx
         r->rc = CMD_EXIT_FAIL;
     }
     r->stopping = true;
-    step(r);
+    loop_service_run(l, &r->svc);
 }
 
 static void on_signal(struct loop *l, int signo, void *ctx)
 {
-    (void)l;
     (void)signo;
     struct master_run *r = ctx;
     r->stopping = true;
-    step(r);
+    loop_service_run(l, &r->svc);
 }
 
 static int run(struct master_run *r)
 {
     const struct master_opts *o = r->o;
-    loop_fd_init(&r->io, on_bus_fd, r);
-    loop_timer_init(&r->wake, on_wake, r);
+    loop_service_init(&r->svc, service, r);
     loop_timer_init(&r->status, on_status, r);
     loop_timer_init(&r->end, on_end, r);
     if (o->status_ms > 0) {
@@ -286,9 +269,11 @@ static int run(struct master_run *r)
     if (o->for_s > 0) {
         loop_timer_arm(r->loop, &r->end, r->t0 - 1 + (uint64_t)o->for_s * 1000);
     }
-    step(r);
+    if (loop_service_start(r->loop, &r->svc) < 0) {
+        return CMD_EXIT_FAIL;
+    }
     int rc = loop_run(r->loop);
-    loop_fd_del(r->loop, &r->io);
+    loop_service_stop(r->loop, &r->svc);
     return rc < 0 ? CMD_EXIT_FAIL : r->rc;
 }
 
@@ -361,23 +346,16 @@ int cmd_sim_master(int argc, char **argv)
     int rc = twc_bus_init(&r->bus, link, &bc, 1);
     if (rc < 0) {
         fprintf(stderr, "ampshare sim master: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_USAGE;
-    }
-    rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r);
-    if (rc < 0) {
+        rc = CMD_EXIT_USAGE;
+    } else if ((rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r)) < 0) {
         fprintf(stderr, "ampshare sim master: signals: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_FAIL;
+        rc = CMD_EXIT_FAIL;
+    } else {
+        fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
+                o.limit_a, o.bus);
+        rc = run(r);
+        fprintf(stderr, "ampshare sim master: stopped\n");
     }
-    fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
-            o.limit_a, o.bus);
-    rc = run(r);
-    fprintf(stderr, "ampshare sim master: stopped\n");
     loop_free(r->loop);
     free(r);
     tp_link_free(link);

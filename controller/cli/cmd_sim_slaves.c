@@ -220,24 +220,25 @@ struct slaves_run {
     bool quiet, primed;
     struct sim_twc_slave_view last[SIM_TWC_SLAVES_MAX];
     struct loop *loop;
-    struct loop_fd io;
-    struct loop_timer wake, report;
+    struct loop_service svc;  /* the transport and the slaves' own timers */
+    struct loop_timer report; /* state-change lines */
     uint64_t t0;
     int rc;
 };
 
-/* Reads what came, lets the slaves answer, reports changes, and arms the next wake-up. */
-static void step(struct slaves_run *r)
+/* Reads what came, lets the slaves answer and reports changes; due again when a slave is. */
+static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
 {
-    uint64_t now = loop_now_ms(r->loop) - r->t0;
+    struct slaves_run *r = ctx;
+    uint64_t now = loop_now - r->t0;
     uint8_t buf[1024];
     for (;;) {
         ssize_t n = tp_read(r->t, buf, sizeof(buf));
         if (n < 0 && n != -EAGAIN) {
             fprintf(stderr, "ampshare sim slaves: %s: read: %s\n", r->t->label, strerror((int)-n));
             r->rc = (int)n;
-            loop_stop(r->loop);
-            return;
+            loop_stop(l);
+            return LOOP_NEVER;
         }
         if (n <= 0) {
             break;
@@ -251,39 +252,23 @@ static void step(struct slaves_run *r)
         if (rc < 0) {
             fprintf(stderr, "ampshare sim slaves: %s: write: %s\n", r->t->label, strerror(-rc));
             r->rc = rc;
-            loop_stop(r->loop);
-            return;
+            loop_stop(l);
+            return LOOP_NEVER;
         }
     }
     report_changes(r->set, r->last, r->primed, now, r->quiet);
     r->primed = true;
-    (void)loop_fd_set(r->loop, &r->io, tp_poll_fd(r->t), LOOP_READ);
-    loop_timer_arm(r->loop, &r->wake, next == UINT64_MAX ? LOOP_NEVER : r->t0 + next);
-}
-
-static void on_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
-{
-    (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    step(ctx);
-}
-
-static void on_wake(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    step(ctx);
+    *fd = tp_poll_fd(r->t);
+    return next == UINT64_MAX ? LOOP_NEVER : r->t0 + next;
 }
 
 /* The cars change state on their own time: look at them a few times a second for the report. */
 static void on_report(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
 {
     (void)now;
+    struct slaves_run *r = ctx;
     loop_timer_arm_in(l, t, SLAVES_IDLE_WAKE_MS);
-    step(ctx);
+    loop_service_run(l, &r->svc);
 }
 
 static void on_signal(struct loop *l, int signo, void *ctx)
@@ -297,14 +282,15 @@ static int run_loop(struct slaves_run *r)
 {
     int rc = 0;
     r->t0 = loop_now_ms(r->loop);
-    loop_fd_init(&r->io, on_fd, r);
-    loop_timer_init(&r->wake, on_wake, r);
+    loop_service_init(&r->svc, service, r);
     loop_timer_init(&r->report, on_report, r);
     loop_timer_arm_in(r->loop, &r->report, SLAVES_IDLE_WAKE_MS);
-    step(r);
-    if (r->rc == 0) {
+    rc = loop_service_start(r->loop, &r->svc);
+    if (rc == 0) {
         rc = loop_run(r->loop);
     }
+    loop_service_stop(r->loop, &r->svc);
+    loop_timer_disarm(r->loop, &r->report);
     return r->rc < 0 ? r->rc : rc;
 }
 

@@ -43,8 +43,7 @@ struct sniff {
     /* live: the loop, the link's fd, its next wake-up, the capture's trailer wait */
     struct loop *loop;
     struct tp_link *link;
-    struct loop_fd io;
-    struct loop_timer wake, cap_wake;
+    struct loop_service svc;
     uint64_t t0, now;
 };
 
@@ -198,10 +197,11 @@ static void finish(struct sniff *s, uint64_t t_ms)
     }
 }
 
-/* Reads what the link has, then sleeps until its next wake-up or a capture line falls due. */
-static void live_step(struct sniff *s)
+/* Reads what the link has; due again when the link is (reconnects) or a capture line is. */
+static uint64_t live_service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
 {
-    uint64_t now = loop_now_ms(s->loop) - s->t0;
+    struct sniff *s = ctx;
+    uint64_t now = loop_now - s->t0;
     s->now = now;
     tp_link_service(s->link, now);
     uint8_t buf[SNIFF_READ_MAX];
@@ -211,32 +211,16 @@ static void live_step(struct sniff *s)
     }
     drain_capture(s, now, false);
     if (done(s)) {
-        loop_stop(s->loop);
-        return;
+        loop_stop(l);
+        return LOOP_NEVER;
     }
-    (void)loop_fd_set(s->loop, &s->io, tp_link_poll_fd(s->link), LOOP_READ);
+    *fd = tp_link_poll_fd(s->link);
     uint64_t next = tp_link_next_ms(s->link);
-    loop_timer_arm(s->loop, &s->wake, next == UINT64_MAX ? LOOP_NEVER : s->t0 + next);
-    bool pending = s->cap_out && s->cap.npend > 0;
-    loop_timer_arm(s->loop, &s->cap_wake,
-                   pending ? s->t0 + s->cap.last_rx_ms + TWC_CAPTURE_TRAILER_WAIT_MS : LOOP_NEVER);
-}
-
-static void on_link_fd(struct loop *l, struct loop_fd *h, int fd, short rev, void *ctx)
-{
-    (void)l;
-    (void)h;
-    (void)fd;
-    (void)rev;
-    live_step(ctx);
-}
-
-static void on_live_timer(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
-{
-    (void)l;
-    (void)t;
-    (void)now;
-    live_step(ctx);
+    if (s->cap_out && s->cap.npend > 0) {
+        uint64_t cap = s->cap.last_rx_ms + TWC_CAPTURE_TRAILER_WAIT_MS;
+        next = cap < next ? cap : next;
+    }
+    return next == UINT64_MAX ? LOOP_NEVER : s->t0 + next;
 }
 
 static int sniff_live(struct sniff *s, const char *addr)
@@ -250,14 +234,10 @@ static int sniff_live(struct sniff *s, const char *addr)
             tp_link_tp(s->link)->label);
     s->t0 = loop_now_ms(s->loop);
     s->has_t = true;
-    loop_fd_init(&s->io, on_link_fd, s);
-    loop_timer_init(&s->wake, on_live_timer, s);
-    loop_timer_init(&s->cap_wake, on_live_timer, s);
-    live_step(s);
-    int rc = done(s) ? 0 : loop_run(s->loop);
-    loop_fd_del(s->loop, &s->io);
-    loop_timer_disarm(s->loop, &s->wake);
-    loop_timer_disarm(s->loop, &s->cap_wake);
+    loop_service_init(&s->svc, live_service, s);
+    int rc = loop_service_start(s->loop, &s->svc);
+    rc = rc < 0 ? rc : loop_run(s->loop);
+    loop_service_stop(s->loop, &s->svc);
     finish(s, s->now);
     tp_link_free(s->link);
     s->link = NULL;

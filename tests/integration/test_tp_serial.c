@@ -26,6 +26,7 @@
 
 #include <check.h>
 
+#include "drivers/base/amp_clock.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp.h"
 #include "drivers/transport/tp_link.h"
@@ -43,9 +44,7 @@ static const uint8_t to_master[] = {0xc0, 0xfd, 0xe0, 0x20, 0x19, 0x77, 0x77, 0x
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return amp_clock_mono_ms();
 }
 
 /* Waits up to timeout_ms for fd to be readable (or hung up). Returns true when it is. */

@@ -20,6 +20,7 @@
 
 #include <check.h>
 
+#include "drivers/base/amp_clock.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp.h"
 #include "drivers/transport/tp_link.h"
@@ -50,9 +51,7 @@ struct rt {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return amp_clock_mono_ms();
 }
 
 static uint64_t rt_now(const struct rt *r)

@@ -18,6 +18,7 @@
 #include "drivers/twc/twc_codec.h"
 #include "sim/sim_native_master.h"
 #include "sim/sim_twc_slave.h"
+#include "tests/support/amp_tap.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
@@ -142,40 +143,24 @@ add_slave(struct rig *r, uint16_t id, enum sim_twc_proto proto, const char *car,
     return &e->s;
 }
 
+static void on_tap_frame(void *ctx, const struct twc_msg *msg)
+{
+    struct rig *r = ctx;
+    if (r->nwire < MAX_WIRE) {
+        struct wire_rec *w = &r->wire[r->nwire++];
+        w->t = r->now;
+        w->code = msg->code;
+        w->src = msg->src;
+        w->dst = msg->dst;
+        w->len = msg->body_len;
+        w->cmd = msg->kind == TWC_KIND_MASTER_HEARTBEAT ? msg->u.mhb.cmd : 0;
+        w->amps_ca = msg->kind == TWC_KIND_MASTER_HEARTBEAT ? msg->u.mhb.amps_ca : 0;
+    }
+}
+
 static void tap_read(struct rig *r)
 {
-    uint8_t buf[512];
-    ssize_t n;
-    while ((n = tp_read(r->tap, buf, sizeof(buf))) > 0) {
-        size_t off = 0;
-        while (off < (size_t)n) {
-            size_t used = 0;
-            struct twc_df_event ev;
-            int rc = twc_deframer_push(&r->tapdf, buf + off, (size_t)n - off, &used, &ev);
-            off += used;
-            if (rc != 1) {
-                break;
-            }
-            if (ev.type != TWC_DF_FRAME) {
-                continue;
-            }
-            struct twc_msg msg;
-            if (twc_decode(ev.body, ev.len, &msg) != 0) {
-                r->tap_bad++;
-                continue;
-            }
-            if (r->nwire < MAX_WIRE) {
-                struct wire_rec *w = &r->wire[r->nwire++];
-                w->t = r->now;
-                w->code = msg.code;
-                w->src = msg.src;
-                w->dst = msg.dst;
-                w->len = msg.body_len;
-                w->cmd = msg.kind == TWC_KIND_MASTER_HEARTBEAT ? msg.u.mhb.cmd : 0;
-                w->amps_ca = msg.kind == TWC_KIND_MASTER_HEARTBEAT ? msg.u.mhb.amps_ca : 0;
-            }
-        }
-    }
+    r->tap_bad += amp_tap_read(r->tap, &r->tapdf, on_tap_frame, r);
 }
 
 /* Moves every byte that can move at r->now; returns the earliest next event time. */

@@ -439,6 +439,100 @@ START_TEST(test_real_clock_is_monotonic_and_a_timer_in_the_past_does_not_sleep)
 
 END_TEST
 
+/* A driver-like service: reads a socket; due again 250 ms after each read; moves to a second
+ * socket after the first message (a link that reconnected); stops itself on "bye". */
+struct svc_state {
+    int fd_a, fd_b, use;
+    int calls, reads;
+    uint64_t due_at[16];
+    char got[64];
+};
+
+static uint64_t svc_fn(struct loop *l, uint64_t now, int *fd, void *ctx)
+{
+    struct svc_state *st = ctx;
+    int cur = st->use ? st->fd_b : st->fd_a;
+    char buf[16];
+    ssize_t n = read(cur, buf, sizeof(buf) - 1);
+    if (st->calls < 16) {
+        st->due_at[st->calls] = now;
+    }
+    st->calls++;
+    if (n > 0) {
+        buf[n] = '\0';
+        strncat(st->got, buf, sizeof(st->got) - strlen(st->got) - 1);
+        st->reads++;
+        st->use = 1;
+        if (strcmp(buf, "bye") == 0) {
+            loop_stop(l);
+        }
+    }
+    *fd = st->use ? st->fd_b : st->fd_a;
+    return now + 250;
+}
+
+START_TEST(test_service_is_called_on_input_and_when_due_and_follows_its_fd)
+{
+    int a[2], b[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b), 0);
+    struct loop_vclock vc;
+    loop_vclock_init(&vc, 0);
+    struct loop *l = NULL;
+    ck_assert_int_eq(loop_new(&vc.clock, &l), 0);
+    struct svc_state st = {.fd_a = a[0], .fd_b = b[0]};
+    struct loop_service svc;
+    loop_service_init(&svc, svc_fn, &st);
+    ck_assert_int_eq(loop_service_start(l, &svc), 0);
+    ck_assert_int_eq(st.calls, 1); /* at once */
+    ck_assert_int_eq(loop_run_once(l, 0), 1);
+    ck_assert_uint_eq(st.due_at[1], 250); /* then when it said */
+    ck_assert_int_eq(write(a[1], "hi", 2), 2);
+    ck_assert_int_eq(loop_run_once(l, 0), 1); /* input: at once, no time passes */
+    ck_assert_uint_eq(st.due_at[2], 250);
+    ck_assert_str_eq(st.got, "hi");
+    /* now on the second socket: the first one is no longer watched */
+    ck_assert_int_eq(write(a[1], "xx", 2), 2);
+    ck_assert_int_eq(write(b[1], "bye", 3), 3);
+    ck_assert_int_eq(loop_run(l), 0);
+    ck_assert_str_eq(st.got, "hibye");
+    ck_assert_uint_eq(loop_now_ms(l), 250);
+    loop_service_stop(l, &svc);
+    ck_assert_uint_eq(loop_next_due_ms(l), LOOP_NEVER);
+    ck_assert_int_eq(loop_run_once(l, LOOP_NOWAIT), 0);
+    loop_free(l);
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+}
+
+END_TEST
+
+static uint64_t svc_stops_itself(struct loop *l, uint64_t now, int *fd, void *ctx)
+{
+    struct loop_service *self = ctx;
+    *fd = -1;
+    loop_service_stop(l, self);
+    return now; /* ignored: stopped */
+}
+
+START_TEST(test_service_may_stop_itself)
+{
+    struct loop_vclock vc;
+    loop_vclock_init(&vc, 0);
+    struct loop *l = NULL;
+    ck_assert_int_eq(loop_new(&vc.clock, &l), 0);
+    struct loop_service svc;
+    loop_service_init(&svc, svc_stops_itself, &svc);
+    ck_assert_int_eq(loop_service_start(l, &svc), 0);
+    ck_assert(!loop_timer_is_armed(&svc.wake));
+    ck_assert_int_eq(loop_run_once(l, 0), -EDEADLK); /* nothing left to wait for */
+    loop_free(l);
+}
+
+END_TEST
+
 static Suite *loop_suite(void)
 {
     Suite *s = suite_create("loop");
@@ -455,6 +549,8 @@ static Suite *loop_suite(void)
     tcase_add_test(tc, test_before_sleep_hook_runs_each_turn_and_its_timers_count);
     tcase_add_test(tc, test_run_returns_after_stop_and_can_run_again);
     tcase_add_test(tc, test_real_clock_is_monotonic_and_a_timer_in_the_past_does_not_sleep);
+    tcase_add_test(tc, test_service_is_called_on_input_and_when_due_and_follows_its_fd);
+    tcase_add_test(tc, test_service_may_stop_itself);
     suite_add_tcase(s, tc);
     return s;
 }
