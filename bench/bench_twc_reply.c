@@ -203,14 +203,6 @@ static void run_for(struct bench *b, uint64_t ms)
     loop_timer_disarm(b->loop, &stop);
 }
 
-static void quiet(void *ctx, enum log_level lvl, const char *mod, const char *line)
-{
-    (void)ctx;
-    (void)lvl;
-    (void)mod;
-    (void)line;
-}
-
 static int round_once(struct bench *b, const char *path)
 {
     b->t0 = loop_now_ms(b->loop);
@@ -291,7 +283,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_twc_reply [ROUNDS]\n");
         return 2;
     }
-    log_set_sink(quiet, NULL, LOG_LEVEL_ERR);
+    log_set_sink(log_sink_discard, NULL, LOG_LEVEL_ERR);
     struct bench *b = calloc(1, sizeof(*b));
     char path[64];
     snprintf(path, sizeof(path), "/tmp/bench_twc_reply.%ld", (long)getpid());

@@ -20,6 +20,7 @@
 #include "controller/cli/twc_fmt.h"
 #include "controller/loop.h"
 #include "drivers/base/amp_err.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 
@@ -143,11 +144,13 @@ static void print_status(struct master_run *r, uint64_t now)
         if (twc_master_slave_at(m, i, &s) < 0) {
             continue;
         }
+        char vin[sizeof(s.vin) * 8];
         printf("  slave %04x v%u max %" PRId32 " mA: state %02x %s, limit %" PRId32
                " mA (offered %" PRId32 "), actual %" PRId32 " mA%s%s%s\n",
                s.id, s.proto, s.max_ma, s.state, s.replied ? twc_fmt_state_name(s.state) : "?",
                s.limit_ma, s.offered_ma, s.actual_ma, s.vin_known ? ", VIN " : "",
-               s.vin_known ? (s.vin[0] ? s.vin : "none") : "", s.ext ? " (4.5.3)" : "");
+               s.vin_known ? (s.vin[0] ? amp_text_safe(s.vin, vin, sizeof(vin)) : "none") : "",
+               s.ext ? " (4.5.3)" : "");
     }
     fflush(stdout);
 }
@@ -343,23 +346,16 @@ int cmd_sim_master(int argc, char **argv)
     int rc = twc_bus_init(&r->bus, link, &bc, 1);
     if (rc < 0) {
         fprintf(stderr, "ampshare sim master: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_USAGE;
-    }
-    rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r);
-    if (rc < 0) {
+        rc = CMD_EXIT_USAGE;
+    } else if ((rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r)) < 0) {
         fprintf(stderr, "ampshare sim master: signals: %s\n", amp_strerror(rc));
-        loop_free(r->loop);
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_FAIL;
+        rc = CMD_EXIT_FAIL;
+    } else {
+        fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
+                o.limit_a, o.bus);
+        rc = run(r);
+        fprintf(stderr, "ampshare sim master: stopped\n");
     }
-    fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
-            o.limit_a, o.bus);
-    rc = run(r);
-    fprintf(stderr, "ampshare sim master: stopped\n");
     loop_free(r->loop);
     free(r);
     tp_link_free(link);

@@ -55,6 +55,14 @@ void log_set_sink(log_sink_fn *sink, void *ctx, enum log_level max_level)
     }
 }
 
+void log_sink_discard(void *ctx, enum log_level lvl, const char *mod, const char *line)
+{
+    (void)ctx;
+    (void)lvl;
+    (void)mod;
+    (void)line;
+}
+
 int log_enabled(enum log_level lvl)
 {
     return lvl <= log_state.max_level;

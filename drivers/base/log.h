@@ -36,6 +36,9 @@ typedef void log_sink_fn(void *ctx, enum log_level lvl, const char *mod, const c
  */
 void log_set_sink(log_sink_fn *sink, void *ctx, enum log_level max_level);
 
+/* A sink that drops every line (tests, benches, fuzzers that want a quiet run). */
+void log_sink_discard(void *ctx, enum log_level lvl, const char *mod, const char *line);
+
 /*
  * The default sink's choice (pure): prefixes when journal_stream ("DEV:INODE", may be NULL)
  * names the stream stderr is (stderr_dev, stderr_ino), or when stderr is not a terminal.

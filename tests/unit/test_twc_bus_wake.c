@@ -23,6 +23,7 @@
 #include "drivers/twc/twc_bus.h"
 #include "drivers/twc/twc_codec.h"
 #include "sim/sim_twc_slaves.h"
+#include "tests/support/amp_tap.h"
 #include "tests/support/check_main.h"
 
 #define MID       0xA1B2
@@ -54,35 +55,25 @@ struct rig {
     int depth;
 };
 
+static void on_tap_frame(void *ctx, const struct twc_msg *msg)
+{
+    struct rig *r = ctx;
+    bool mhb = msg->kind == TWC_KIND_MASTER_HEARTBEAT;
+    if (r->nwire < MAX_WIRE) {
+        r->wire[r->nwire++] = (struct wire_rec){
+            .t = loop_now_ms(r->loop),
+            .kind = msg->kind,
+            .src = msg->src,
+            .dst = msg->dst,
+            .cmd = mhb ? msg->u.mhb.cmd : 0,
+            .amps_ca = mhb ? msg->u.mhb.amps_ca : 0,
+        };
+    }
+}
+
 static void tap_read(struct rig *r)
 {
-    uint8_t buf[512];
-    ssize_t n;
-    while ((n = tp_read(r->tap, buf, sizeof(buf))) > 0) {
-        size_t off = 0;
-        while (off < (size_t)n) {
-            size_t used = 0;
-            struct twc_df_event ev;
-            int rc = twc_deframer_push(&r->tapdf, buf + off, (size_t)n - off, &used, &ev);
-            off += used;
-            if (rc != 1) {
-                break;
-            }
-            struct twc_msg msg;
-            if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0 &&
-                r->nwire < MAX_WIRE) {
-                bool mhb = msg.kind == TWC_KIND_MASTER_HEARTBEAT;
-                r->wire[r->nwire++] = (struct wire_rec){
-                    .t = loop_now_ms(r->loop),
-                    .kind = msg.kind,
-                    .src = msg.src,
-                    .dst = msg.dst,
-                    .cmd = mhb ? msg.u.mhb.cmd : 0,
-                    .amps_ca = mhb ? msg.u.mhb.amps_ca : 0,
-                };
-            }
-        }
-    }
+    ck_assert_uint_eq(amp_tap_read(r->tap, &r->tapdf, on_tap_frame, r), 0);
 }
 
 /* The bus as a loop service (docs/loop.md): serviced, then asked for its next wake-up. */
@@ -130,18 +121,10 @@ static void on_event(void *ctx, const struct twc_master_event *ev)
     }
 }
 
-static void quiet_sink(void *ctx, enum log_level lvl, const char *mod, const char *line)
-{
-    (void)ctx;
-    (void)lvl;
-    (void)mod;
-    (void)line;
-}
-
 static void rig_init(struct rig *r, int n_slaves)
 {
     memset(r, 0, sizeof(*r));
-    log_set_sink(quiet_sink, NULL, LOG_LEVEL_WARN);
+    log_set_sink(log_sink_discard, NULL, LOG_LEVEL_WARN);
     loop_vclock_init(&r->vc, 1000);
     ck_assert_int_eq(loop_new(&r->vc.clock, &r->loop), 0);
     ck_assert_int_eq(tp_mem_bus_new(4, 8192, &r->mb), 0);
