@@ -16,6 +16,8 @@
 #include "controller/engine/policy_loader.h"
 #include "controller/sdnotify.h"
 #include "controller/sessions.h"
+#include "controller/status/status.h"
+#include "controller/status/status_srv.h"
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp_link.h"
@@ -41,11 +43,12 @@ struct dbus {
 struct dsite {
     struct site *site;
     struct policy_handle ph;
-    int32_t *logged_ma;         /* [n_evse]: the target last logged */
-    char (*vin)[SESS_VIN_MAX];  /* [n_evse]: the VIN a Wall Connector reported, "" none */
-    const char **names;         /* [n_evse]: charger names for the session log */
-    char sess_db[CFG_TEXT_MAX]; /* [sessions] db */
-    uint32_t sess_flush_ms;     /* [sessions] flush_interval_ms */
+    int32_t *logged_ma;               /* [n_evse]: the target last logged */
+    char (*vin)[SESS_VIN_MAX];        /* [n_evse]: the VIN a Wall Connector reported, "" none */
+    const char **names;               /* [n_evse]: charger names for the session log */
+    char sess_db[CFG_TEXT_MAX];       /* [sessions] db */
+    char status_socket[CFG_TEXT_MAX]; /* [site] status_socket ("" = the default rule) */
+    uint32_t sess_flush_ms;           /* [sessions] flush_interval_ms */
 };
 
 struct daemon {
@@ -64,6 +67,9 @@ struct daemon {
     uint64_t stop_deadline;
     uint64_t seed;
     struct sess_log *sess;
+    struct status_srv *status;
+    struct status_caps status_caps;
+    uint64_t started_ms;
     bool sess_failing; /* the last session write failed (logged once until it works again) */
     struct daemon_stats stats;
 };
@@ -144,6 +150,8 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
                      cfg->sessions.db.line ? cfg->sessions.db.s : CFG_DEFAULT_SESSION_DB);
             out->sess_flush_ms = cfg->sessions.flush_interval.line ? cfg->sessions.flush_interval.v
                                                                    : SESS_DEFAULT_FLUSH_MS;
+            snprintf(out->status_socket, sizeof(out->status_socket), "%s",
+                     cfg->site.status_socket.line ? cfg->site.status_socket.s : "");
         }
     }
     cfg_free(cfg);
@@ -427,6 +435,36 @@ static void sess_open(struct daemon *d, uint64_t now)
     }
 }
 
+static int status_fill(void *ctx, struct status_snapshot *snap);
+
+/* The status socket (docs/status.md), sized for the current site; opened again when a reload
+ * makes the site larger. Without it the site runs all the same. */
+static void status_open(struct daemon *d)
+{
+    const struct site *site = d->cur.site;
+    struct status_caps caps = {site->n_evse, site->n_circuit, site->n_bus, site->n_meter};
+    if (d->status && caps.charger <= d->status_caps.charger &&
+        caps.circuit <= d->status_caps.circuit && caps.bus <= d->status_caps.bus &&
+        caps.meter <= d->status_caps.meter) {
+        return;
+    }
+    status_srv_close(d->status);
+    d->status = NULL;
+    char path[CFG_TEXT_MAX], err[CFG_TEXT_MAX + 64];
+    if (status_socket_path(d->cur.status_socket, true, path, sizeof(path)) != 0) {
+        log_err(MOD, "status socket: the path is too long");
+        return;
+    }
+    int rc = status_srv_open(d->loop, path, &caps, status_fill, d, &d->status, err, sizeof(err));
+    if (rc < 0) {
+        log_err(MOD, "status socket: %s; running without it", err);
+        d->status = NULL;
+        return;
+    }
+    d->status_caps = caps;
+    log_info(MOD, "status socket %s", path);
+}
+
 /* Ends every open session with reason and closes the log. */
 static void sess_end(struct daemon *d, uint64_t now, enum sess_end_reason reason)
 {
@@ -449,6 +487,7 @@ void daemon_free(struct daemon *d)
         dbus_free(d, d->bus[i]);
     }
     free(d->bus);
+    status_srv_close(d->status);
     if (d->sess) {
         /* not stopped through daemon_stop: leave the sessions open, as a crash would; the next
          * start closes them with controller_restart */
@@ -520,6 +559,8 @@ int daemon_new(
         return rc;
     }
     sess_open(d, loop_now_ms(l));
+    d->started_ms = loop_now_ms(l);
+    status_open(d);
     log_info(MOD, "site %s from %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
              site->name, d->path, site->n_circuit, site->n_evse, site->n_meter, site->n_bus,
              site->policy);
@@ -635,6 +676,7 @@ int daemon_reload(struct daemon *d)
     if (!same) {
         sess_open(d, t);
     }
+    status_open(d);
     d->stats.reloads++;
     (void)sdnotify_ready("running (config reloaded)");
     log_info(MOD, "reloaded %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
@@ -813,5 +855,114 @@ int daemon_status(const struct daemon *d, uint64_t now_ms, struct daemon_status 
     }
     out->stats = d->stats;
     out->stopping = d->stopping;
+    return 0;
+}
+
+/* ---- the status socket's snapshot (docs/status.md) ---- */
+
+static void fill_charger(const struct daemon *d, size_t e, uint64_t now, struct status_charger *o)
+{
+    const struct site *site = d->cur.site;
+    const struct site_evse *ev = &site->evse[e];
+    struct daemon_evse_status s;
+    memset(&s, 0, sizeof(s));
+    evse_status(d, e, now, &s);
+    const struct alloc_evse_result *r = &ctl_result(d->ctl)->evse[e];
+    snprintf(o->name, sizeof(o->name), "%s", ev->name);
+    snprintf(o->kind, sizeof(o->kind), "%s", s.kind);
+    snprintf(o->circuit, sizeof(o->circuit), "%s", site->circuit[ev->circuit].name);
+    int32_t most = 0;
+    for (int p = 0; p < 3; p++) {
+        o->measured_ma[p] = s.draw_ma[p];
+        most = s.draw_ma[p] > most ? s.draw_ma[p] : most;
+    }
+    const char *state = !s.present && ev->controllable        ? "offline"
+                        : !s.connected                        ? "no_car"
+                        : most >= site->charging_threshold_ma ? "charging"
+                                                              : "idle";
+    snprintf(o->state, sizeof(o->state), "%s", state);
+    o->controllable = ev->controllable;
+    o->stale = s.stale;
+    o->offer_ma = s.offer_ma;
+    o->target_ma = s.target_ma;
+    o->min_ma = ev->min_ma;
+    o->max_ma = ev->max_ma;
+    o->phases = ev->phases;
+    struct sess_record rec;
+    o->session_wh = d->sess && sess_log_current(d->sess, e, &rec) ? (int64_t)rec.energy_wh : -1;
+    o->energy_wh = -1;
+    o->command_max_ma = -1;
+    snprintf(o->vin, sizeof(o->vin), "%s", d->cur.vin[e]);
+    snprintf(o->why, sizeof(o->why), "%s", alloc_why_name((enum alloc_why)r->why));
+    snprintf(o->reason, sizeof(o->reason), "%s", s.why);
+}
+
+static int status_fill(void *ctx, struct status_snapshot *snap)
+{
+    const struct daemon *d = ctx;
+    const struct site *site = d->cur.site;
+    uint64_t now = loop_now_ms(d->loop);
+    snprintf(snap->site, sizeof(snap->site), "%s", site->name);
+    snprintf(snap->policy, sizeof(snap->policy), "%s", site->policy);
+    snap->wall_ms = (int64_t)time(NULL) * 1000;
+    for (size_t e = 0; e < site->n_evse && snap->n_charger < snap->cap_charger; e++) {
+        fill_charger(d, e, now, &snap->charger[snap->n_charger++]);
+    }
+    const struct alloc_result *r = ctl_result(d->ctl);
+    for (size_t c = 0; c < site->n_circuit && snap->n_circuit < snap->cap_circuit; c++) {
+        const struct site_circuit *sc = &site->circuit[c];
+        struct status_circuit *o = &snap->circuit[snap->n_circuit++];
+        snprintf(o->name, sizeof(o->name), "%s", sc->name);
+        snprintf(o->parent, sizeof(o->parent), "%s",
+                 sc->parent >= 0 ? site->circuit[sc->parent].name : "");
+        o->phases = sc->phases;
+        for (int p = 0; p < 3; p++) {
+            o->rating_ma[p] = sc->rating_ma[p];
+            o->limit_ma[p] = r->circuit[c].limit_ma[p];
+            o->uncontrolled_ma[p] = r->circuit[c].uncontrolled_ma[p];
+            o->load_ma[p] = r->circuit[c].counted_ma[p] + r->circuit[c].uncontrolled_ma[p];
+            o->offered_ma[p] = r->circuit[c].offered_ma[p];
+        }
+        o->meter_stale = r->circuit[c].meter_stale;
+    }
+    for (size_t i = 0; i < site->n_bus && snap->n_bus < snap->cap_bus; i++) {
+        const struct dbus *b = d->bus[i];
+        struct status_bus *o = &snap->bus[snap->n_bus++];
+        const struct twc_bus_stats *bs = twc_bus_get_stats(&b->bus);
+        snprintf(o->name, sizeof(o->name), "%s", b->name);
+        snprintf(o->transport, sizeof(o->transport), "%.*s", (int)sizeof(o->transport) - 1,
+                 b->transport);
+        o->up = tp_link_is_up(b->link);
+        o->slaves = (uint32_t)twc_master_slave_count(&b->bus.master);
+        o->reconnects = tp_link_losses(b->link);
+        o->bad_frames =
+            bs->bad_checksum + bs->bad_length + bs->garbage + bs->bad_escape + bs->overlong;
+        o->heartbeat_late_worst_ms = (int32_t)d->stats.worst_wake_late_ms;
+    }
+    for (size_t m = 0; m < site->n_meter && snap->n_meter < snap->cap_meter; m++) {
+        const struct site_meter *sm = &site->meter[m];
+        struct status_meter *o = &snap->meter[snap->n_meter++];
+        struct ctl_mb_health h;
+        snprintf(o->name, sizeof(o->name), "%s", sm->name);
+        snprintf(o->measures, sizeof(o->measures), "%s",
+                 sm->measures == CFG_MEASURES_GRID      ? "grid"
+                 : sm->measures == CFG_MEASURES_CIRCUIT ? "circuit"
+                                                        : "evse");
+        o->age_ms = -1;
+        if (ctl_mb_meter_health(d->mb, m, &h) == 0) {
+            o->age_ms = h.good_ms && now >= h.good_ms ? (int64_t)(now - h.good_ms) : -1;
+            o->stale = o->age_ms < 0 || (uint64_t)o->age_ms > sm->stale_timeout_ms;
+            if (h.last_rc < 0 && h.last_rc != -EAGAIN) {
+                snprintf(o->last_error, sizeof(o->last_error), "%s", amp_strerror(h.last_rc));
+            }
+        }
+    }
+    snap->loop.uptime_ms = now - d->started_ms;
+    snap->loop.ticks = d->stats.ticks;
+    snap->loop.tick_us_max = (uint32_t)(d->stats.worst_step_ms * 1000);
+    snap->loop.heartbeat_late_worst_ms = (int32_t)d->stats.worst_wake_late_ms;
+    snap->loop.late_worst_ms = (int32_t)(d->stats.worst_tick_late_ms > d->stats.worst_wake_late_ms
+                                             ? d->stats.worst_tick_late_ms
+                                             : d->stats.worst_wake_late_ms);
     return 0;
 }

@@ -44,6 +44,7 @@ name = test
 supply_limit_a = 63
 phases = 1
 shutdown_current_a = 8
+status_socket = $tmp/status.sock
 [circuit garage]
 limit_a = 40
 [circuit bay]
@@ -107,6 +108,21 @@ fi
 wait_line "$tmp/slaves" 'slave 2019: linked to .*limit 6.00 A'
 wait_line "$tmp/slaves" 'slave 2431: linked to .*limit 6.00 A'
 wait_line "$tmp/evse" 'setpoint 16000 mA, state C, draw 16000 mA'
+
+# The status socket answers with the daemon's snapshot (docs/status.md).
+"$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status.json" ||
+    { cat "$tmp/err"; fail "no status from the daemon"; }
+/usr/bin/python3 - "$tmp/status.json" <<'PY' || { cat "$tmp/status.json"; fail "status document"; }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc = doc.get("status", doc)
+ch = {c["name"]: c for c in doc["chargers"]}
+assert set(ch) == {"tesla", "i3", "bay"}, ch.keys()
+assert ch["bay"]["kind"] == "evse" and ch["tesla"]["kind"] == "wallconnector"
+assert ch["bay"]["state"] == "charging", ch["bay"]
+assert {c["name"] for c in doc["circuits"]} >= {"garage", "bay"}
+assert [b["name"] for b in doc["buses"]] == ["rs485"] and doc["buses"][0]["up"]
+PY
 
 # A broken file: refused with file:line, the old config keeps running.
 cp "$tmp/site.ini" "$tmp/good.ini"
