@@ -237,6 +237,37 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
     return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
 }
 
+/*
+ * The settle facts of an EVSE's view (ABI minor 1): when its offer in force took effect, and
+ * since when its car has drawn below it (more than AMPSHARE_POLICY_BELOW_MA under it) without a
+ * break. A raise starts a new run: the car cannot yet have followed it. A cut does not: a car
+ * below the higher offer is below the lower one too. A stale reading is assumed to be the whole
+ * offer, so it is never below.
+ */
+static void track_offer(struct alloc_hist *h,
+                        struct ampshare_policy_evse *ve,
+                        int32_t offered,
+                        int32_t draw,
+                        bool stale,
+                        uint64_t now)
+{
+    if (h->offer_since_ms == 0 || offered != h->offer_ma) {
+        if (offered > h->offer_ma) {
+            h->below_since_ms = 0;
+        }
+        h->offer_ma = offered;
+        h->offer_since_ms = now;
+    }
+    bool below = !stale && offered > 0 && (int64_t)draw + AMPSHARE_POLICY_BELOW_MA < offered;
+    if (!below) {
+        h->below_since_ms = 0;
+    } else if (h->below_since_ms == 0) {
+        h->below_since_ms = now ? now : 1; /* 0 means "not below" */
+    }
+    ve->offered_since_ms = h->offer_since_ms;
+    ve->below_since_ms = h->below_since_ms;
+}
+
 /* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
  * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
  * compiler reload every pointer from *a for each EVSE. */
@@ -340,6 +371,7 @@ static void view_evses(struct alloc *a,
         ve->connected_since_ms = connected ? h->connected_since_ms : 0;
         ve->departure_ms = ein->departure_ms;
         ve->energy_wanted_wh = ein->energy_wanted_wh;
+        track_offer(h, ve, offered, dmax, stale, now);
         /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
         r->offered_ma = offered;
         r->draw_ma[0] = s0;

@@ -4,6 +4,7 @@
 #define ALLOC_INTERNAL_H
 
 #include "controller/engine/alloc.h"
+#include "policies/ampshare_policy_rules.h"
 
 /* The lowest phase in mask m (m != 0): "for (m = phases; m; m &= m - 1)" visits only the
  * phases an EVSE loads (most load one), which keeps the per-EVSE loops short. */
@@ -16,16 +17,10 @@ static inline int alloc_low_phase(uint32_t m)
 #endif
 }
 
-/* t modulo step for t >= 0. Whole amps (the common step) divide by a multiply and a shift,
- * exact for every 32-bit value: a hardware division per EVSE adds up at 1000 EVSEs a tick (and
- * the compiler would fold "step == 1000 ? t % 1000 : t % step" back into one division). */
+/* t modulo step for t >= 0: the rules' own (policies/ampshare_policy_rules.h). */
 static inline int32_t alloc_mod_step(int32_t t, int32_t step)
 {
-    if (step == 1000 && t >= 0) {
-        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
-        return t - (int32_t)(q * 1000u);
-    }
-    return t % step;
+    return apr_mod(t, step);
 }
 
 /* What the view reads of each site EVSE every tick, copied once from struct site_evse, whose
@@ -63,6 +58,10 @@ struct alloc_hist {
     uint64_t since_ms;
     uint64_t connected_since_ms;
     int32_t target_ma; /* last commanded */
+    /* the settle facts of the view (ABI minor 1): see track_offer() in alloc.c */
+    int32_t offer_ma;          /* the offer in force at the last tick */
+    uint64_t offer_since_ms;   /* when it took effect */
+    uint64_t below_since_ms;   /* since when the car draws below it; 0 = it does not */
 };
 
 struct alloc {

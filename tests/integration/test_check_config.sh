@@ -170,5 +170,5 @@ set +e
 "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
-grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.1" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
 echo "check-config: ok"

@@ -287,7 +287,7 @@ struct refusal {
 
 static const struct refusal refusals[] = {
     {PLUGIN_DIR "/test/abi_mismatch.so", -EPROTONOSUPPORT,
-     "built for policy ABI 2.0, this ampshare speaks ABI 1.0; rebuild it against this "
+     "built for policy ABI 2.0, this ampshare speaks ABI 1.1; rebuild it against this "
      "ampshare_policy.h"},
     {PLUGIN_DIR "/test/refuses_major.so", -EPROTONOSUPPORT, "does not support policy ABI major 1"},
     {PLUGIN_DIR "/test/no_entry.so", -ENOENT,

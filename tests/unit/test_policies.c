@@ -74,6 +74,9 @@ static struct ampshare_policy_evse *add(struct fleet *f,
         .connected_since_ms = connected_ms,
         .state_since_ms = since_ms,
         .energy_wanted_wh = -1,
+        .offered_since_ms = since_ms,
+        /* as the host keeps it: below its offer since its state began, when it is */
+        .below_since_ms = draw_ma + AMPSHARE_POLICY_BELOW_MA < offered_ma ? since_ms : 0,
     };
     return e;
 }
