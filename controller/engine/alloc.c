@@ -492,9 +492,11 @@ int alloc_tick(struct alloc *a,
         }
     }
     memcpy(a->final, a->clamped, a->in.n_evse * sizeof(*a->final));
+    int spiked = alloc_spike(a, st, a->final, now_ms); /* §7.1: a target while it lasts */
     out->held = (uint32_t)alloc_hold(a, a->final, a->held, dt);
-    /* Nothing cut and nothing held: the clamp's sums are those of the final targets. */
-    bool sums_valid = fixed == 0 && out->held == 0;
+    alloc_spike_after(a, a->final, a->held);
+    /* Nothing cut, spiked or held: the clamp's sums are those of the final targets. */
+    bool sums_valid = fixed == 0 && spiked == 0 && out->held == 0;
     for (size_t c = 0; sums_valid && c < site->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             a->pil[c][p] = a->scratch.pil[c][p];

@@ -40,13 +40,6 @@ void alloc_sums(const struct ampshare_policy_input *in,
     }
 }
 
-static bool over(const struct ampshare_policy_circuit *ci, int64_t pil, int64_t cnt, int p)
-{
-    int64_t cap1 = ci->limit_ma[p] > 0 ? ci->limit_ma[p] : 0;
-    int64_t cap2 = (int64_t)cap1 + (ci->overcommit_ma > 0 ? ci->overcommit_ma : 0);
-    return pil > cap2 || cnt > cap1;
-}
-
 int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
 {
     const struct ampshare_policy_input *in = &a->in;
@@ -103,7 +96,7 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
              c = ampshare_policy_circuit_at(in, (size_t)c)->parent) {
             const struct ampshare_policy_circuit *ci = ampshare_policy_circuit_at(in, (size_t)c);
             for (int p = 0; p < 3 && !blocked; p++) {
-                blocked = ((ev->phases >> p) & 1u) && over(ci, a->pil[c][p], a->cnt[c][p], p);
+                blocked = ((ev->phases >> p) & 1u) && alloc_over(ci, a->pil[c][p], a->cnt[c][p], p);
             }
         }
         if (blocked) {

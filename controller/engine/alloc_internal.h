@@ -62,6 +62,11 @@ struct alloc_hist {
     int32_t offer_ma;          /* the offer in force at the last tick */
     uint64_t offer_since_ms;   /* when it took effect */
     uint64_t below_since_ms;   /* since when the car draws below it; 0 = it does not */
+    /* the §7.1 spike (alloc_spike.c) */
+    int32_t spike_ma;        /* the spike in force, or 0 */
+    uint64_t spike_at_ms;    /* when it was granted */
+    uint64_t spike_seen_ms;  /* when the echoed offer first showed it; 0 = not yet */
+    uint64_t short_since_ms; /* since when it draws > 2 A short of its offer; 0 = it does not */
 };
 
 struct alloc {
@@ -109,6 +114,26 @@ struct alloc {
  * ALLOC_WHY_RAMP. Returns how many raises were held. Pure.
  */
 int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms);
+
+/* True when sums of targets pil and counted current cnt break circuit ci's rules on phase p. */
+static inline bool
+alloc_over(const struct ampshare_policy_circuit *ci, int64_t pil, int64_t cnt, int p)
+{
+    int64_t cap1 = ci->limit_ma[p] > 0 ? ci->limit_ma[p] : 0;
+    int64_t cap2 = (int64_t)cap1 + (ci->overcommit_ma > 0 ? ci->overcommit_ma : 0);
+    return pil > cap2 || cnt > cap1;
+}
+
+/*
+ * The §7.1 spike that cancels a Tesla's "6 A lock", as targets: raises t[] (the clamped targets)
+ * to a Wall Connector's spike current where a rule asks for it and every circuit above has the
+ * room, counting every EVSE at max(target, offer in force); lowers a car stuck at the spike to
+ * spike - 2 A. st gives each unit's spike current. held[v] gets ALLOC_WHY_SPIKE where a spike
+ * is in t. Returns how many targets it changed. Run before alloc_hold, which then checks the spikes like any raise; alloc_spike_after
+ * forgets the spikes the hold held back. Pure.
+ */
+int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64_t now_ms);
+void alloc_spike_after(struct alloc *a, const int32_t *t, uint8_t *held);
 
 /* Sums of targets (pil) and counted current (cnt) per circuit and phase for targets t. */
 void alloc_sums(const struct ampshare_policy_input *in,
