@@ -159,7 +159,8 @@ struct ampshare_policy_evse {
     uint64_t offered_since_ms; /* when offered_ma (the offer in force) took effect; 0 unknown */
     /* Since when the car has drawn below its offer without a break: its largest phase draw
      * more than AMPSHARE_POLICY_BELOW_MA under offered_ma. 0 while it draws its offer (or has
-     * none). A raise of the offer starts a new run (the car must be given time to follow it);
+     * none). A raise of the offer starts a new run (the car must be given time to follow it),
+     * and so does a draw that climbs 1 A above the lowest of the run (it is still following);
      * a cut does not (a car that drew below the higher offer draws below the lower one). */
     uint64_t below_since_ms;
 };

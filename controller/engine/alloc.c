@@ -240,10 +240,12 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
 /*
  * The settle facts of an EVSE's view (ABI minor 1): when its offer in force took effect, and
  * since when its car has drawn below it (more than AMPSHARE_POLICY_BELOW_MA under it) without a
- * break. A raise starts a new run: the car cannot yet have followed it. A cut does not: a car
- * below the higher offer is below the lower one too. A stale reading is assumed to be the whole
- * offer, so it is never below.
+ * break. A raise starts a new run: the car cannot yet have followed it. So does a draw that
+ * climbs ALLOC_CLIMB_MA above where the run began: the car is still following (a start, the
+ * §7.1 lock clearing). A cut does not: a car below the higher offer is below the lower one too.
+ * A stale reading is assumed to be the whole offer, so it is never below.
  */
+#define ALLOC_CLIMB_MA 1000
 static void track_offer(struct alloc_hist *h,
                         struct ampshare_policy_evse *ve,
                         int32_t offered,
@@ -261,8 +263,11 @@ static void track_offer(struct alloc_hist *h,
     bool below = !stale && offered > 0 && (int64_t)draw + AMPSHARE_POLICY_BELOW_MA < offered;
     if (!below) {
         h->below_since_ms = 0;
-    } else if (h->below_since_ms == 0) {
+    } else if (h->below_since_ms == 0 || draw > h->below_draw_ma + ALLOC_CLIMB_MA) {
         h->below_since_ms = now ? now : 1; /* 0 means "not below" */
+        h->below_draw_ma = draw;
+    } else if (draw < h->below_draw_ma) {
+        h->below_draw_ma = draw; /* a climb counts from the lowest draw of the run */
     }
     ve->offered_since_ms = h->offer_since_ms;
     ve->below_since_ms = h->below_since_ms;

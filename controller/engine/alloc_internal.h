@@ -62,11 +62,13 @@ struct alloc_hist {
     int32_t offer_ma;          /* the offer in force at the last tick */
     uint64_t offer_since_ms;   /* when it took effect */
     uint64_t below_since_ms;   /* since when the car draws below it; 0 = it does not */
+    int32_t below_draw_ma;     /* its draw when that run began */
     /* the §7.1 spike (alloc_spike.c) */
     int32_t spike_ma;        /* the spike in force, or 0 */
     uint64_t spike_at_ms;    /* when it was granted */
     uint64_t spike_seen_ms;  /* when the echoed offer first showed it; 0 = not yet */
     uint64_t short_since_ms; /* since when it draws > 2 A short of its offer; 0 = it does not */
+    int32_t short_draw_ma;   /* the lowest draw of that run */
 };
 
 struct alloc {

@@ -8,8 +8,10 @@
  *   - proactive: a running Wall Connector whose target is raised to below its spike;
  *   - reactive: a Tesla that has drawn more than 2 A short of an unchanged offer, and at most
  *     the spike, for more than 10 s;
- *   - stuck: a car offered at least the spike that draws more than 2 A short of it for more
+ *   - stuck: a car offered the spike itself that draws more than 2 A short of it for more
  *     than 10 s is offered spike - 2 A.
+ * "Short for 10 s" counts under one offer, and starts again when the draw climbs 1 A: a car
+ * that climbs is following its offer, not stuck.
  * A spike is granted only when, counting every EVSE at max(target, offer in force) and the
  * spikes already in force, every circuit above the EVSE keeps both rules with it. The window
  * is 5 s from the tick whose echo shows the spike in force (so the car surely saw 5 s of it),
@@ -22,6 +24,7 @@
 #define ALLOC_SPIKE_REACT_MS   10000 /* ... "for > 10 s" */
 #define ALLOC_SPIKE_STICK_MA   2000  /* §7.1: a car stuck at the spike gets spike - 2 A */
 #define ALLOC_SPIKE_GIVE_UP_MS 10000 /* a spike whose echo never shows is dropped */
+#define ALLOC_SPIKE_CLIMB_MA   1000  /* a draw that climbs this much is following its offer */
 
 static int32_t draw_max(const struct ampshare_policy_evse *ev)
 {
@@ -95,10 +98,13 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
         bool short_now = wc && ev->offered_ma > 0 && (int64_t)d + ALLOC_SPIKE_SHORT_MA < ev->offered_ma;
         if (!short_now) {
             h->short_since_ms = 0;
-        } else if (h->short_since_ms == 0) {
-            h->short_since_ms = now ? now : 1;
+        } else if (h->short_since_ms == 0 || d > h->short_draw_ma + ALLOC_SPIKE_CLIMB_MA) {
+            h->short_since_ms = now ? now : 1; /* a car that climbs is following, not stuck */
+            h->short_draw_ma = d;
+        } else if (d < h->short_draw_ma) {
+            h->short_draw_ma = d;
         }
-        /* short for long enough under one offer: a raise starts the count again */
+        /* short for long enough under one offer: a change of offer starts the count again */
         uint64_t from = h->short_since_ms > ev->offered_since_ms ? h->short_since_ms
                                                                  : ev->offered_since_ms;
         bool long_short = short_now && now >= from + ALLOC_SPIKE_REACT_MS;
@@ -111,7 +117,9 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
             continue;
         }
         if (t[v] >= spike) {
-            if (long_short && ev->offered_ma >= spike) {
+            h->spike_ma = 0; /* a target at or above the spike needs none */
+            h->spike_seen_ms = 0;
+            if (long_short && ev->offered_ma == spike) {
                 /* stuck at the spike: one step under it (a cut: always safe) */
                 int32_t lower = apr_sanitize(ev, spike - ALLOC_SPIKE_STICK_MA);
                 changed += lower < t[v];
