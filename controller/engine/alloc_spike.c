@@ -137,19 +137,20 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
     if (!any) {
         return changed;
     }
-    /* 2. the worst case: everyone at max(target, offer in force), spikes in force included */
+    /* 2. spikes in force first, counting the others at their offers in force (a raise still to
+     * come waits for the spike: the hold holds it), then new spikes, counting the others at
+     * max(target, offer in force) (a raise already decided comes first), in view order */
     int32_t *hi = a->clamped; /* the clamp's output is no longer needed as such */
-    for (size_t v = 0; v < n; v++) {
-        int32_t off = ve[v].offered_ma > 0 ? ve[v].offered_ma : 0;
-        int32_t spike = a->hist[a->vk[v].site].spike_ma;
-        hi[v] = t[v] > off ? t[v] : off;
-        if (want[v] && spike > hi[v]) {
-            hi[v] = spike;
-        }
-    }
-    alloc_sums(&a->in, hi, a->pil, a->cnt);
-    /* 3. spikes in force first (keep them while they fit), then new ones, in view order */
     for (int pass = 0; pass < 2; pass++) {
+        for (size_t v = 0; v < n; v++) {
+            int32_t off = ve[v].offered_ma > 0 ? ve[v].offered_ma : 0;
+            int32_t spike = a->hist[a->vk[v].site].spike_ma;
+            hi[v] = pass == 1 && t[v] > off ? t[v] : off;
+            if (want[v] && spike > hi[v]) {
+                hi[v] = spike;
+            }
+        }
+        alloc_sums(&a->in, hi, a->pil, a->cnt);
         for (size_t v = 0; v < n; v++) {
             struct alloc_hist *h = &a->hist[a->vk[v].site];
             if (!want[v] || (pass == 0) != (h->spike_ma > 0)) {
@@ -160,12 +161,13 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
             base = base > 0 ? base : 0;
             int32_t top = base > spike ? base : spike;
             if (pass == 1) {
-                shift(a, &ve[v], base, top);
+                shift(a, &ve[v], hi[v], top);
             }
             if (!fits(a, &ve[v])) {
-                shift(a, &ve[v], top, base); /* no room: no spike */
+                shift(a, &ve[v], top, pass == 1 ? hi[v] : base); /* no room: no spike */
                 h->spike_ma = 0;
                 h->spike_seen_ms = 0;
+                want[v] = 0;
                 continue;
             }
             if (pass == 1) {
