@@ -721,6 +721,65 @@ START_TEST(test_spike_is_cut_when_the_room_goes)
 
 END_TEST
 
+/* The settle facts of the view (ABI minor 1), as alloc.c keeps them from the measurements. */
+static const struct ampshare_policy_evse *view_of(const struct rig *g, const char *name)
+{
+    const struct ampshare_policy_input *in = alloc_last_view(g->a);
+    for (size_t v = 0; v < in->n_evse; v++) {
+        if (g->site->controllable[v] == idx(g, name)) {
+            return ampshare_policy_evse_at(in, v);
+        }
+    }
+    ck_abort_msg("no view of %s", name);
+    return NULL;
+}
+
+START_TEST(test_view_keeps_the_settle_facts)
+{
+    struct rig g;
+    rig_start_with(&g, spike_ini, &fixed_policy);
+    fixed_ma[0] = 10000;
+    fixed_ma[1] = 0;
+    car(&g, "a", true, 9200, 1000); /* draws its offer (10 - 0.8) */
+    tick(&g, 1000);
+    tick(&g, 2000); /* the 10 A offer in force from here */
+    const struct ampshare_policy_evse *ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 2000);
+    ck_assert_uint_eq(ev->below_since_ms, 0);
+    car(&g, "a", true, 5000, 3000); /* 5 A under 10: below */
+    tick(&g, 3000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 3000);
+    car(&g, "a", true, 5500, 4000); /* climbs less than 1 A: the same run */
+    tick(&g, 4000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 3000);
+    fixed_ma[0] = 8000; /* a cut: the same run */
+    tick(&g, 5000);
+    tick(&g, 6000);
+    ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 6000);
+    ck_assert_uint_eq(ev->below_since_ms, 3000);
+    fixed_ma[0] = 20000; /* a raise: a new run */
+    tick(&g, 7000);
+    tick(&g, 8000);
+    ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 8000);
+    ck_assert_uint_eq(ev->below_since_ms, 8000);
+    car(&g, "a", true, 7000, 9000); /* climbs 1.5 A: still following, a new run */
+    tick(&g, 9000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 9000);
+    car(&g, "a", true, 19200, 10000); /* takes its offer */
+    tick(&g, 10000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 0);
+    car(&g, "a", true, 5000, 11000);
+    tick(&g, 11000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 11000);
+    tick(&g, 30000); /* stale (10 s): assumed to draw its offer, so not below */
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 0);
+    rig_stop(&g);
+}
+
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
@@ -743,6 +802,7 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, test_spike_needs_room_on_every_circuit);
     tcase_add_test(tc, test_spike_reactive_and_stuck_rules);
     tcase_add_test(tc, test_spike_is_cut_when_the_room_goes);
+    tcase_add_test(tc, test_view_keeps_the_settle_facts);
     suite_add_tcase(s, tc);
     return s;
 }
