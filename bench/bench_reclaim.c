@@ -7,8 +7,8 @@
  *   - --i3-full-s 120: the i3 charges from the start and is full from 120 s; the times are
  *     counted from the first millisecond its draw is under 1 A.
  * Each column is the first time the Tesla's slave held (offered) or measured (draws) that much;
- * "never" within the run; "most drawn" is the most both slaves measured at once (any ms). Prints figures; never a test (tests/unit/test_sim_seed.c asserts the
- * issue's bounds).
+ * "never" within the run; "most drawn" is the most both slaves measured at once (any ms). Prints
+ * figures; never a test (tests/unit/test_sim_seed.c asserts the issue's bounds).
  *
  *   bench_reclaim [DURATION_S]   (default 150)
  */
@@ -126,8 +126,9 @@ int main(int argc, char **argv)
                    false);
     cfg.overcommit_ma = 6000;
     rc = rc ? rc
-            : table("The seed with 6 A of overcommit (ampshare: the i3 kept at 6 A), from the start:",
-                    &cfg, false);
+            : table(
+                  "The seed with 6 A of overcommit (ampshare: the i3 kept at 6 A), from the start:",
+                  &cfg, false);
     cfg.overcommit_ma = 0;
     cfg.i3_full_ms = 120000;
     cfg.duration_ms = (uint64_t)dur * 1000 + 120000;

@@ -283,7 +283,9 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
             }
             if (car->locked) {
                 bool spike = car->offer_ma >= car->cfg.lock_clear_ma;
-                car->clear_since_ms = !spike ? 0 : car->clear_since_ms ? car->clear_since_ms : now_ms;
+                car->clear_since_ms = !spike                ? 0
+                                      : car->clear_since_ms ? car->clear_since_ms
+                                                            : now_ms;
             }
             int32_t to = settled_draw(car);
             int32_t at = ramp_value(car, now_ms);
@@ -431,10 +433,13 @@ int64_t sim_car_delivered_wh(const struct sim_car *car)
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
     uint64_t next = UINT64_MAX;
-    uint64_t cand[6] = {car->ramp_t0, car->ramp_t1, 0, 0, car->pausing ? car->pause_until_ms : 0,
-                        car->locked && car->clear_since_ms
-                            ? car->clear_since_ms + car->cfg.lock_clear_ms
-                            : 0};
+    uint64_t cand[6] = {
+        car->ramp_t0,
+        car->ramp_t1,
+        0,
+        0,
+        car->pausing ? car->pause_until_ms : 0,
+        car->locked && car->clear_since_ms ? car->clear_since_ms + car->cfg.lock_clear_ms : 0};
     if (has_timer(car) || car->phase == SIM_CAR_FULL) {
         cand[2] = car->phase_until_ms;
     }

@@ -61,7 +61,7 @@ struct sim_car_cfg {
     bool lock_6a;
     int32_t lock_clear_ma;
     uint32_t lock_clear_ms;
-    uint64_t seed;           /* PRNG seed for the jitter */
+    uint64_t seed; /* PRNG seed for the jitter */
 };
 
 struct sim_car {

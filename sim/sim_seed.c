@@ -170,7 +170,7 @@ static int add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *sc)
     sim_twc_slave_cfg_default(&cfg, SIM_SEED_I3_ID, SIM_TWC_V2);
     cfg.max_ca = 8000;
     cfg.noload_actual_ca = 25;
-    cfg.linkready_first_ms = 300;            /* not on top of the first one */
+    cfg.linkready_first_ms = 300; /* not on top of the first one */
     /* plugged in, not charging (§7.3); or charging until it is made full */
     sim_car_cfg_preset(&car, sc->i3_full_ms ? "bmw-i3" : "bmw-i3-idle");
     if (sc->i3_jump) {

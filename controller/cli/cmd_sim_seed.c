@@ -107,8 +107,8 @@ static void json_unit(const char *key, const struct sim_seed_unit *u)
 static void json_row(enum sim_seed_master which, const struct sim_seed_sample *row)
 {
     printf("{\"master\": \"%s\", \"t_s\": %llu.%03llu, ",
-           which == SIM_SEED_NATIVE ? "native" : "ampshare",
-           (unsigned long long)(row->t_ms / 1000), (unsigned long long)(row->t_ms % 1000));
+           which == SIM_SEED_NATIVE ? "native" : "ampshare", (unsigned long long)(row->t_ms / 1000),
+           (unsigned long long)(row->t_ms % 1000));
     json_unit("tesla", &row->tesla);
     printf(", ");
     json_unit("i3", &row->i3);

@@ -246,6 +246,7 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
  * A stale reading is assumed to be the whole offer, so it is never below.
  */
 #define ALLOC_CLIMB_MA 1000
+
 static void track_offer(struct alloc_hist *h,
                         struct ampshare_policy_evse *ve,
                         int32_t offered,

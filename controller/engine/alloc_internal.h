@@ -59,10 +59,10 @@ struct alloc_hist {
     uint64_t connected_since_ms;
     int32_t target_ma; /* last commanded */
     /* the settle facts of the view (ABI minor 1): see track_offer() in alloc.c */
-    int32_t offer_ma;          /* the offer in force at the last tick */
-    uint64_t offer_since_ms;   /* when it took effect */
-    uint64_t below_since_ms;   /* since when the car draws below it; 0 = it does not */
-    int32_t below_draw_ma;     /* its draw when that run began */
+    int32_t offer_ma;        /* the offer in force at the last tick */
+    uint64_t offer_since_ms; /* when it took effect */
+    uint64_t below_since_ms; /* since when the car draws below it; 0 = it does not */
+    int32_t below_draw_ma;   /* its draw when that run began */
     /* the §7.1 spike (alloc_spike.c) */
     int32_t spike_ma;        /* the spike in force, or 0 */
     uint64_t spike_at_ms;    /* when it was granted */
@@ -131,8 +131,8 @@ alloc_over(const struct ampshare_policy_circuit *ci, int64_t pil, int64_t cnt, i
  * to a Wall Connector's spike current where a rule asks for it and every circuit above has the
  * room, counting every EVSE at max(target, offer in force); lowers a car stuck at the spike to
  * spike - 2 A. st gives each unit's spike current. held[v] gets ALLOC_WHY_SPIKE where a spike
- * is in t. Returns how many targets it changed. Run before alloc_hold, which then checks the spikes like any raise; alloc_spike_after
- * forgets the spikes the hold held back. Pure.
+ * is in t. Returns how many targets it changed. Run before alloc_hold, which then checks the spikes
+ * like any raise; alloc_spike_after forgets the spikes the hold held back. Pure.
  */
 int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64_t now_ms);
 void alloc_spike_after(struct alloc *a, const int32_t *t, uint8_t *held);

@@ -95,7 +95,8 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
         want[v] = 0;
         bool wc = (ev->flags & AMPSHARE_EVSE_F_WALL_CONNECTOR) && spike > 0 &&
                   !(ev->flags & AMPSHARE_EVSE_F_STALE) && ev->state == AMPSHARE_EVSE_CHARGING;
-        bool short_now = wc && ev->offered_ma > 0 && (int64_t)d + ALLOC_SPIKE_SHORT_MA < ev->offered_ma;
+        bool short_now =
+            wc && ev->offered_ma > 0 && (int64_t)d + ALLOC_SPIKE_SHORT_MA < ev->offered_ma;
         if (!short_now) {
             h->short_since_ms = 0;
         } else if (h->short_since_ms == 0 || d > h->short_draw_ma + ALLOC_SPIKE_CLIMB_MA) {
@@ -105,8 +106,8 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
             h->short_draw_ma = d;
         }
         /* short for long enough under one offer: a change of offer starts the count again */
-        uint64_t from = h->short_since_ms > ev->offered_since_ms ? h->short_since_ms
-                                                                 : ev->offered_since_ms;
+        uint64_t from =
+            h->short_since_ms > ev->offered_since_ms ? h->short_since_ms : ev->offered_since_ms;
         bool long_short = short_now && now >= from + ALLOC_SPIKE_REACT_MS;
         bool active = wc && in_window(h, ev, now);
         if (!active) {

@@ -279,7 +279,8 @@ END_TEST
 START_TEST(test_settle_ms_option_is_checked)
 {
     const struct ampshare_policy *p = policy_builtin_find("idle_reclaim");
-    struct ampshare_policy_host host = {.struct_size = sizeof(host), .max_evse = 2, .max_circuit = 1};
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = 2, .max_circuit = 1};
     const struct ampshare_policy_option bad[] = {{"settle_ms", "-1"}};
     const struct ampshare_policy_option big[] = {{"settle_ms", "600001"}};
     void *st = NULL;

@@ -248,15 +248,14 @@ START_TEST(test_waking_paused_i3_gets_current_at_the_next_probe)
 
 END_TEST
 
-
 /* ---- issue 12: reclaim in seconds ---- */
 
 /* When the Tesla's slave first holds or measures a level (centiamps), in ms; UINT64_MAX = never. */
 struct marks {
     uint64_t lim34, lim39, lim40, act33, act39;
-    uint64_t i3_idle;     /* cfg.i3_full_ms: first sample from then on with the i3 under 1 A */
-    uint32_t max_act_ca;  /* most the two drew at once */
-    uint32_t max_lim_ca;  /* most the two slaves held at once */
+    uint64_t i3_idle;    /* cfg.i3_full_ms: first sample from then on with the i3 under 1 A */
+    uint32_t max_act_ca; /* most the two drew at once */
+    uint32_t max_lim_ca; /* most the two slaves held at once */
 };
 
 static void mark(uint64_t *m, uint64_t t, bool hit)
