@@ -69,6 +69,8 @@ struct alloc_hist {
     uint64_t spike_seen_ms;  /* when the echoed offer first showed it; 0 = not yet */
     uint64_t short_since_ms; /* since when it draws > 2 A short of its offer; 0 = it does not */
     int32_t short_draw_ma;   /* the lowest draw of that run */
+    uint8_t spike_tries;     /* reactive spikes since it last drew its offer */
+    uint64_t spike_next_ms;  /* no reactive spike before this (backing off) */
 };
 
 struct alloc {

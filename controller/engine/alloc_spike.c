@@ -11,7 +11,9 @@
  *   - stuck: a car offered the spike itself that draws more than 2 A short of it for more
  *     than 10 s is offered spike - 2 A.
  * "Short for 10 s" counts under one offer, and starts again when the draw climbs 1 A: a car
- * that climbs is following its offer, not stuck.
+ * that climbs is following its offer, not stuck. A car that stays short after a spike may simply
+ * take less than it is offered (the engine cannot tell a tapering battery from a lock), so the
+ * reactive rule backs off: 10 s, 20 s, ... up to 320 s between spikes, until it draws its offer.
  * A spike is granted only when, counting every EVSE at max(target, offer in force) and the
  * spikes already in force, every circuit above the EVSE keeps both rules with it. The window
  * is 5 s from the tick whose echo shows the spike in force (so the car surely saw 5 s of it),
@@ -19,12 +21,13 @@
  */
 #include "controller/engine/alloc_internal.h"
 
-#define ALLOC_SPIKE_HOLD_MS    5000  /* §7.1: >= 5 s (3 s was not enough) */
-#define ALLOC_SPIKE_SHORT_MA   2000  /* §7.1: "draws > 2 A less than offered" */
-#define ALLOC_SPIKE_REACT_MS   10000 /* ... "for > 10 s" */
-#define ALLOC_SPIKE_STICK_MA   2000  /* §7.1: a car stuck at the spike gets spike - 2 A */
-#define ALLOC_SPIKE_GIVE_UP_MS 10000 /* a spike whose echo never shows is dropped */
-#define ALLOC_SPIKE_CLIMB_MA   1000  /* a draw that climbs this much is following its offer */
+#define ALLOC_SPIKE_HOLD_MS     5000  /* §7.1: >= 5 s (3 s was not enough) */
+#define ALLOC_SPIKE_SHORT_MA    2000  /* §7.1: "draws > 2 A less than offered" */
+#define ALLOC_SPIKE_REACT_MS    10000 /* ... "for > 10 s" */
+#define ALLOC_SPIKE_STICK_MA    2000  /* §7.1: a car stuck at the spike gets spike - 2 A */
+#define ALLOC_SPIKE_GIVE_UP_MS  10000 /* a spike whose echo never shows is dropped */
+#define ALLOC_SPIKE_CLIMB_MA    1000  /* a draw that climbs this much is following its offer */
+#define ALLOC_SPIKE_BACKOFF_MAX 5     /* reactive spikes back off to 10 s << 5 = 320 s apart */
 
 static int32_t draw_max(const struct ampshare_policy_evse *ev)
 {
@@ -99,6 +102,8 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
             wc && ev->offered_ma > 0 && (int64_t)d + ALLOC_SPIKE_SHORT_MA < ev->offered_ma;
         if (!short_now) {
             h->short_since_ms = 0;
+            h->spike_tries = 0; /* it takes its offer: the lock, if any, is gone */
+            h->spike_next_ms = 0;
         } else if (h->short_since_ms == 0 || d > h->short_draw_ma + ALLOC_SPIKE_CLIMB_MA) {
             h->short_since_ms = now ? now : 1; /* a car that climbs is following, not stuck */
             h->short_draw_ma = d;
@@ -129,7 +134,7 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
             continue;
         }
         bool proactive = t[v] > h->target_ma && h->target_ma > 0;
-        bool reactive = long_short && d <= spike;
+        bool reactive = long_short && d <= spike && now >= h->spike_next_ms;
         if (active || proactive || reactive) {
             want[v] = 1;
             any = true;
@@ -175,6 +180,12 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
                 h->spike_ma = spike;
                 h->spike_at_ms = now;
                 h->spike_seen_ms = 0;
+                /* a car that stays short after a spike may just take less (a full battery
+                 * tapering): the next reactive one waits twice as long, up to 5 min */
+                uint8_t k = h->spike_tries < ALLOC_SPIKE_BACKOFF_MAX ? h->spike_tries
+                                                                     : ALLOC_SPIKE_BACKOFF_MAX;
+                h->spike_next_ms = now + ((uint64_t)ALLOC_SPIKE_REACT_MS << k);
+                h->spike_tries = h->spike_tries < 255 ? (uint8_t)(h->spike_tries + 1) : 255;
             }
             changed += t[v] != spike;
             t[v] = spike;
