@@ -13,7 +13,7 @@
  * "Short for 10 s" counts under one offer, and starts again when the draw climbs 1 A: a car
  * that climbs is following its offer, not stuck. A car that stays short after a spike may simply
  * take less than it is offered (the engine cannot tell a tapering battery from a lock), so the
- * reactive rule backs off: 10 s, 20 s, ... up to 320 s between spikes, until it draws its offer.
+ * reactive rule backs off: 20 s, 40 s, ... up to 320 s between spikes, until it draws its offer.
  * A spike is granted only when, counting every EVSE at max(target, offer in force) and the
  * spikes already in force, every circuit above the EVSE keeps both rules with it. The window
  * is 5 s from the tick whose echo shows the spike in force (so the car surely saw 5 s of it),
@@ -182,7 +182,7 @@ int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64
                 h->spike_seen_ms = 0;
                 /* a car that stays short after a spike may just take less (a full battery
                  * tapering): the next reactive one waits twice as long, up to 5 min */
-                uint8_t k = h->spike_tries < ALLOC_SPIKE_BACKOFF_MAX ? h->spike_tries
+                uint8_t k = h->spike_tries < ALLOC_SPIKE_BACKOFF_MAX ? h->spike_tries + 1
                                                                      : ALLOC_SPIKE_BACKOFF_MAX;
                 h->spike_next_ms = now + ((uint64_t)ALLOC_SPIKE_REACT_MS << k);
                 h->spike_tries = h->spike_tries < 255 ? (uint8_t)(h->spike_tries + 1) : 255;

@@ -678,6 +678,23 @@ START_TEST(test_spike_reactive_and_stuck_rules)
     }
     /* the offer 10 A is in force from the tick after 1000; short from then on */
     ck_assert_uint_eq(spiked, 12000);
+    /* still short after it (a car that just takes less): the next ones back off, 20 s, 40 s */
+    uint64_t starts[3] = {spiked, 0, 0};
+    int n = 1;
+    int32_t prev = 21000;
+    for (uint64_t t = spiked + 1000; t <= 150000 && n < 3; t += 1000) {
+        car(&g, "a", true, 5200, t);
+        car(&g, "b", true, 9200, t);
+        tick(&g, t);
+        if (target(&g, "a") == 21000 && prev != 21000) {
+            starts[n++] = t;
+        }
+        prev = target(&g, "a");
+    }
+    ck_assert_int_eq(n, 3);
+    ck_assert_uint_ge(starts[1], starts[0] + 20000);
+    ck_assert_uint_ge(starts[2], starts[1] + 40000);
+    ck_assert_uint_le(starts[2], starts[1] + 45000);
     rig_stop(&g);
 
     spike_rig(&g, 21000, 10000);
