@@ -20,6 +20,7 @@
 #include "controller/cli/cmd_util.h"
 #include "controller/cli/twc_fmt.h"
 #include "drivers/base/amp_err.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 
@@ -138,11 +139,13 @@ static void print_status(struct master_run *r, uint64_t now)
         if (twc_master_slave_at(m, i, &s) < 0) {
             continue;
         }
+        char vin[sizeof(s.vin) * 8];
         printf("  slave %04x v%u max %" PRId32 " mA: state %02x %s, limit %" PRId32
                " mA (offered %" PRId32 "), actual %" PRId32 " mA%s%s%s\n",
                s.id, s.proto, s.max_ma, s.state, s.replied ? twc_fmt_state_name(s.state) : "?",
                s.limit_ma, s.offered_ma, s.actual_ma, s.vin_known ? ", VIN " : "",
-               s.vin_known ? (s.vin[0] ? s.vin : "none") : "", s.ext ? " (4.5.3)" : "");
+               s.vin_known ? (s.vin[0] ? amp_text_safe(s.vin, vin, sizeof(vin)) : "none") : "",
+               s.ext ? " (4.5.3)" : "");
     }
     fflush(stdout);
 }

@@ -50,7 +50,8 @@ static void usage(FILE *out)
             "delay with its state, the limit echoed and the car's current, and follows a\n"
             "simulated car. State changes are printed on stderr. Runs until SIGINT/SIGTERM.\n"
             "\n"
-            "  --listen ADDR     tcp://127.0.0.1:PORT (one master at a time) or pty:PATH (a\n"
+            "  --listen ADDR     tcp://127.0.0.1:PORT (one master at a time; PORT 0: any free\n"
+            "                    port, printed as 'listening on port N') or pty:PATH (a\n"
             "                    pseudo-terminal linked at PATH; point the master at PATH)\n"
             "  --count N         slaves, 1..%d (default 1; a real bus holds at most 3)\n"
             "  --proto P         1 (14-byte frames), 2 (16-byte, default) or ext (firmware\n"
@@ -315,6 +316,10 @@ int cmd_sim_slaves(int argc, char **argv)
             t->label, pts ? " = " : "", pts ? pts : "");
     if (o.count > 3) {
         fprintf(stderr, "ampshare sim slaves: note: a real bus holds at most 3 slaves (§1)\n");
+    }
+    if (strcmp(tp_kind(t), "tcp-listen") == 0) {
+        /* with port 0 the kernel picked one: tell whoever connects (tests take ports this way) */
+        fprintf(stderr, "ampshare sim slaves: listening on port %d\n", tp_tcp_listen_port(t));
     }
     rc = run_loop(t, set, o.quiet);
     fprintf(stderr, "ampshare sim slaves: stopped\n");
