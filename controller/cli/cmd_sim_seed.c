@@ -9,7 +9,7 @@
 #include "controller/cli/cmd.h"
 #include "controller/cli/twc_fmt.h"
 #include "controller/engine/config.h"
-#include "controller/engine/site_print.h"
+#include "drivers/base/amp_text.h"
 #include "sim/sim_seed.h"
 
 static void usage(FILE *out)
@@ -100,7 +100,7 @@ static void json_unit(const char *key, const struct sim_seed_unit *u)
     printf("\"%s\": {\"state\": %u, \"limit_a\": %u.%02u, \"actual_a\": %u.%02u, \"why\": ", key,
            u->state, u->limit_ca / 100u, u->limit_ca % 100u, u->actual_ca / 100u,
            u->actual_ca % 100u);
-    site_json_string(stdout, u->why);
+    amp_json_string(stdout, u->why);
     printf("}");
 }
 
