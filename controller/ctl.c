@@ -179,6 +179,7 @@ void ctl_report_evse(struct ctl *c, size_t evse, const struct ctl_evse_reading *
     in->connected = r->car || most >= c->site->charging_threshold_ma;
     in->draw_at_ms = r->draw_at_ms;
     in->offer_ma = r->offer_ma >= 0 ? r->offer_ma : SITE_OFFER_UNKNOWN;
+    in->spike_ma = r->spike_ma > 0 ? r->spike_ma : 0;
 }
 
 void ctl_forget_evse(struct ctl *c, size_t evse)
@@ -190,6 +191,7 @@ void ctl_forget_evse(struct ctl *c, size_t evse)
     in->connected = false;
     in->draw_at_ms = 0;
     in->offer_ma = SITE_OFFER_UNKNOWN;
+    in->spike_ma = 0;
     memset(in->draw_ma, 0, sizeof(in->draw_ma));
 }
 

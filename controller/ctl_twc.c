@@ -171,6 +171,8 @@ static void report(struct ctl_twc *c, size_t e, const struct twc_master_brief *b
         .draw_ma = {b->actual_ma},
         .draw_at_ms = b->last_heard_ms,
         .offer_ma = b->limit_ma, /* §5.2: the slave echoes the limit it enforces, 0 included */
+        /* §7.1: the spike this unit needs; the engine makes it a target when it may */
+        .spike_ma = b->spike_ma,
     };
     ctl_report_evse(c->ctl, e, &r);
 }

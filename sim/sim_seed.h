@@ -34,6 +34,9 @@ struct sim_seed_cfg {
     uint64_t duration_ms;  /* virtual time to run: 150000 */
     uint32_t sample_ms;    /* one timeline row every sample_ms: 15000 */
     uint64_t wake_i3_ms;   /* the idle i3 wants energy again at this time; 0 = never */
+    uint64_t i3_full_ms;   /* > 0: the i3 charges from the start and is full from this time on */
+    bool i3_jump;          /* the i3 takes its whole offer at once when it starts (no 1.3 A step) */
+    bool tesla_lock;       /* the Tesla has the "6 A lock" of twc-gen2.md §7.1 (sim_car lock_6a) */
 };
 
 struct sim_seed_unit {
@@ -55,9 +58,10 @@ struct sim_seed_result {
     uint64_t bytes_master, bytes_slaves;
 };
 
-/* The seed's two slaves (the Tesla at SIM_SEED_TESLA_ID, the idle i3 at SIM_SEED_I3_ID: US 80 A
- * units, firmware v2) into an empty set, at time 0. The demo site uses them too. 0 or a code. */
-int sim_seed_add_slaves(struct sim_twc_slaves *set);
+/* The seed's two slaves (the Tesla at SIM_SEED_TESLA_ID, the i3 at SIM_SEED_I3_ID: US 80 A
+ * units, firmware v2; cars as cfg says) into an empty set, at time 0. The demo site uses them
+ * too. 0 or a code. */
+int sim_seed_add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *cfg);
 
 /* Fills cfg with the defaults above. */
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg);
@@ -85,7 +89,8 @@ int sim_seed_new(enum sim_seed_master which,
 /* Frees it; NULL is allowed. */
 void sim_seed_free(struct sim_seed *s);
 
-/* Runs the bus in 1 ms steps up to until_ms (waking the i3 on the way when cfg says so).
+/* Runs the bus in 1 ms steps up to until_ms (waking the i3, or making it full, on the way when
+ * cfg says so).
  * Returns 0 or a transport code. */
 int sim_seed_advance(struct sim_seed *s, uint64_t until_ms);
 
@@ -98,6 +103,9 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u);
 
 /* The car behind slave `id` wants energy again from now on (sim_car_want). 0 or -ENOENT. */
 int sim_seed_wake(struct sim_seed *s, uint16_t id);
+
+/* Bytes sent so far by the master and by the slaves. */
+void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves);
 
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
 const struct ctl *sim_seed_ctl(const struct sim_seed *s);

@@ -176,7 +176,9 @@ static int demo_start(void *ctx, struct loop *l)
     snprintf(text, sizeof(text), "pty:%s", m->twc);
     int rc = tp_new_from_text(text, TP_ROLE_LISTEN, &m->bus, err, sizeof(err));
     rc = rc < 0 ? rc : tp_open(m->bus);
-    rc = rc < 0 ? rc : sim_seed_add_slaves(&m->slaves);
+    struct sim_seed_cfg seed;
+    sim_seed_cfg_default(&seed);
+    rc = rc < 0 ? rc : sim_seed_add_slaves(&m->slaves, &seed);
     if (rc < 0) {
         fprintf(stderr, "ampshare run --demo: the Wall Connector bus: %s\n", amp_strerror(rc));
         return rc;
