@@ -211,6 +211,13 @@ static int open_db(struct sess_log *log, uint64_t now_ms)
         rc = sess_sqlite_rc(log->db, src);
         goto fail;
     }
+    if (sqlite3_db_readonly(log->db, "main") == 1) {
+        /* SQLite fell back to read-only (a read-only file or filesystem): never writable */
+        snprintf(log->err, sizeof(log->err), "%s: opening: the file or its filesystem is read-only",
+                 log->path);
+        rc = -EROFS;
+        goto fail;
+    }
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, SESS_BUSY_MS);
     if ((rc = set_wal(log)) != 0 ||
@@ -335,6 +342,10 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         if (!sqlite3_get_autocommit(log->db)) {
             sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
         }
+        if (rc != -EBUSY) {
+            /* the retry reopens: the file may have been replaced, remounted or repaired */
+            close_db(log);
+        }
     } else {
         /* ids become ours only once their rows are committed */
         for (size_t i = 0; i < log->n_chg; i++) {
@@ -348,7 +359,7 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         log->flushed_ms = now_ms;
         log->err[0] = '\0';
     }
-    if (boundary) {
+    if (boundary && log->db) {
         sqlite3_exec(log->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     }
     free(ids);

@@ -414,6 +414,39 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 
 END_TEST
 
+START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
+{
+    struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.path = db_path;
+    o.charger = names;
+    o.n_charger = 2;
+    o.retry_interval_ms = 5000;
+    struct sess_log *log = NULL;
+    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    /* another writer (an admin's sqlite3 shell) holds the write lock */
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), -EBUSY);
+    ck_assert_msg(strstr(sess_log_error(log), "locked") != NULL, "%s", sess_log_error(log));
+    ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0); /* no retry yet */
+    ck_assert_int_eq(sess_update(log, T0_WALL + 2, T0_MS + 2000, 0, &none), 0);
+    ck_assert_uint_eq(sess_log_pending(log), 1);
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 4, T0_MS + 4000, 0, &none), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 0);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 5, T0_MS + 5000, 0, &none), 0);
+    ck_assert(sess_log_is_writing(log));
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
+    ck_assert_int_eq(peek("SELECT end_s - start_s FROM sessions"), 2);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * 3680 / 3600);
+    sess_log_free(log);
+}
+
+END_TEST
+
 START_TEST(test_missing_directory_is_created)
 {
     snprintf(db_path, sizeof(db_path), "%s/state/sessions.db", dir);
@@ -437,6 +470,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_refuses_newer_and_foreign_files_but_keeps_working);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_reader_filters_while_the_writer_holds_the_file);
+    tcase_add_test(tc, test_busy_file_is_retried_and_nothing_is_lost);
     tcase_add_test(tc, test_missing_directory_is_created);
     suite_add_tcase(s, tc);
     return s;
