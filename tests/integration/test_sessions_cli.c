@@ -16,6 +16,7 @@
 
 #include "controller/sessions.h"
 #include "tests/support/check_main.h"
+#include "tests/support/sess_test.h"
 
 #define T0_WALL 1764979200 /* 2025-12-06T00:00:00Z */
 #define T0_MS   1000000
@@ -25,16 +26,12 @@ static char db_path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/amp_scli_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/sessions.db", dir);
+    sess_test_dir("amp_scli", dir, sizeof(dir), db_path, sizeof(db_path));
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sess_test_rmdir(dir);
 }
 
 /* Runs `ampshare sessions ARGS > out 2> err`; returns the exit status. */

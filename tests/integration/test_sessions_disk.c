@@ -19,6 +19,7 @@
 #include <check.h>
 
 #include "controller/sessions.h"
+#include "tests/support/sess_test.h"
 
 #define T0_WALL 1764979200
 #define T0_MS   1000000
@@ -36,8 +37,7 @@ static int mount_tmpfs(const char *opts)
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/amp_disk_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sess_test_dir("amp_disk", dir, sizeof(dir), db_path, sizeof(db_path));
     snprintf(mnt, sizeof(mnt), "%s/m", dir);
     ck_assert_int_eq(mkdir(mnt, 0700), 0);
     snprintf(db_path, sizeof(db_path), "%s/sessions.db", mnt);
@@ -47,9 +47,7 @@ static void setup(void)
 static void teardown(void)
 {
     (void)umount2(mnt, MNT_DETACH);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sess_test_rmdir(dir);
 }
 
 static struct sess_log *new_log(int *rc)
@@ -68,18 +66,7 @@ static struct sess_log *new_log(int *rc)
 
 static int64_t peek(const char *sql)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    int64_t v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return sess_test_peek(db_path, sql);
 }
 
 static const struct sess_sample charging = {

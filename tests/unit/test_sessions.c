@@ -17,6 +17,7 @@
 
 #include "controller/sessions.h"
 #include "tests/support/check_main.h"
+#include "tests/support/sess_test.h"
 
 #define T0_WALL 1764979200 /* 2025-12-06 00:00:00 UTC */
 #define T0_MS   1000000
@@ -26,16 +27,12 @@ static char db_path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/amp_sess_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/sessions.db", dir);
+    sess_test_dir("amp_sess", dir, sizeof(dir), db_path, sizeof(db_path));
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sess_test_rmdir(dir);
 }
 
 static const char *const names[] = {"bay1", "bay2"};
@@ -53,48 +50,19 @@ static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
     return log;
 }
 
-/* One integer from the file through a separate read-only connection (what a reader sees). */
 static int64_t peek(const char *sql)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    int64_t v = -1;
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return sess_test_peek(db_path, sql);
 }
 
 static char *peek_text(const char *sql, char *buf, size_t cap)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    buf[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return buf;
+    return sess_test_peek_text(db_path, sql, buf, cap);
 }
 
-/* Runs SQL on the file with a connection of the test's own (hand-made files). */
 static void exec_sql(const char *sql)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    ck_assert_msg(src == SQLITE_OK, "%s", msg ? msg : "?");
-    sqlite3_close(db);
+    sess_test_exec(db_path, sql);
 }
 
 static struct sess_sample charging_16a(void)
