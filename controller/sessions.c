@@ -389,6 +389,16 @@ static void queue_finished(struct sess_log *log, const struct sess_record *r)
     log->pending[log->n_pending++] = *r;
 }
 
+static bool names_are_valid(const char *const *name, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!name || !name[i] || strlen(name[i]) >= SESS_NAME_MAX) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int sess_log_new(const struct sess_opts *o,
                  int64_t now_wall_s,
                  uint64_t now_ms,
@@ -396,14 +406,9 @@ int sess_log_new(const struct sess_opts *o,
 {
     (void)now_wall_s;
     *out = NULL;
-    if (!o || !o->path || !o->path[0] || (o->n_charger && !o->charger) ||
+    if (!o || !o->path || !o->path[0] || !names_are_valid(o->charger, o->n_charger) ||
         o->flush_interval_ms < 1000 || o->retry_interval_ms < 1000) {
         return -EINVAL;
-    }
-    for (size_t i = 0; i < o->n_charger; i++) {
-        if (!o->charger[i] || strlen(o->charger[i]) >= SESS_NAME_MAX) {
-            return -EINVAL;
-        }
     }
     struct sess_log *log = calloc(1, sizeof(*log));
     if (!log) {
@@ -463,6 +468,46 @@ int sess_update(struct sess_log *log,
     }
     c->dirty = c->track.open;
     return flush_if_due(log, now_ms, ev != 0);
+}
+
+int sess_log_set_chargers(
+    struct sess_log *log, const char *const *name, size_t n, int64_t now_wall_s, uint64_t now_ms)
+{
+    if (!log || !names_are_valid(name, n)) {
+        return -EINVAL;
+    }
+    struct sess_charger *chg = calloc(n ? n : 1, sizeof(*chg));
+    bool *kept = calloc(log->n_chg ? log->n_chg : 1, sizeof(*kept));
+    if (!chg || !kept) {
+        free(chg);
+        free(kept);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sess_track_init(&chg[i].track);
+        snprintf(chg[i].track.rec.charger, SESS_NAME_MAX, "%s", name[i]);
+        for (size_t j = 0; j < log->n_chg; j++) {
+            if (!kept[j] && strcmp(log->chg[j].track.rec.charger, name[i]) == 0) {
+                chg[i] = log->chg[j];
+                kept[j] = true;
+                break;
+            }
+        }
+    }
+    bool ended = false;
+    for (size_t j = 0; j < log->n_chg; j++) {
+        struct sess_record rec;
+        if (!kept[j] && sess_track_end(&log->chg[j].track, &log->tcfg, now_wall_s, now_ms,
+                                       SESS_END_SHUTDOWN, &rec)) {
+            queue_finished(log, &rec);
+            ended = true;
+        }
+    }
+    free(kept);
+    free(log->chg);
+    log->chg = chg;
+    log->n_chg = n;
+    return flush_if_due(log, now_ms, ended);
 }
 
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms)

@@ -155,6 +155,18 @@ int sess_update(struct sess_log *log,
                 size_t charger_index,
                 const struct sess_sample *sample);
 
+/*
+ * Replaces the charger table (a config reload): a charger whose name is in both keeps its open
+ * session under its new index; one no longer named has its session ended (reason shutdown: the
+ * controller no longer manages it); a new name starts with none. Names are copied. Returns 0,
+ * -EINVAL, -ENOMEM (the old table stays), or a write's code (the new table is in place).
+ */
+int sess_log_set_chargers(struct sess_log *log,
+                          const char *const *charger,
+                          size_t n_charger,
+                          int64_t now_wall_s,
+                          uint64_t now_ms);
+
 /* Commits every changed session now (a reload, a test). Returns 0 or a write's error code. */
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms);
 

@@ -179,8 +179,8 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
 
 struct cfg_sessions { /* [sessions]: the session log (controller/sessions.h) */
     int line;
-    struct cfg_text db;             /* the SQLite file (default CFG_DEFAULT_SESSION_DB) */
-    struct cfg_u32 flush_interval;  /* flush_interval_ms: progress commit cadence (60000) */
+    struct cfg_text db;            /* the SQLite file; absent: SESS_DEFAULT_DB */
+    struct cfg_u32 flush_interval; /* flush_interval_ms; absent: SESS_DEFAULT_FLUSH_MS */
 };
 
 struct cfg_policy {
@@ -230,8 +230,6 @@ struct cfg_diag {
 #define CFG_DEFAULT_VOLTAGE_V    230
 #define CFG_TWCMANAGER_ID        0x7777 /* TWCManager's fixed fake-master ID (twcmanager-peer.md) */
 #define CFG_DEFAULT_POLICY       "idle_reclaim"
-#define CFG_DEFAULT_SESSION_DB   "/var/lib/ampshare/sessions.db"
-#define CFG_DEFAULT_FLUSH_MS     60000
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);

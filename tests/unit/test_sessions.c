@@ -415,6 +415,37 @@ START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
 
 END_TEST
 
+START_TEST(test_reload_keeps_sessions_of_chargers_that_stay)
+{
+    struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
+    struct sess_sample s = charging_16a();
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0); /* bay1: row 1 */
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &s), 0); /* bay2: row 2 */
+    ck_assert_int_eq(sess_update(log, T0_WALL + 10, T0_MS + 10000, 1, &s), 0);
+    /* the new config drops bay1, keeps bay2 (now first) and adds bay3 */
+    const char *const next[] = {"bay2", "bay3"};
+    ck_assert_int_eq(sess_log_set_chargers(log, next, 2, T0_WALL + 20, T0_MS + 20000), 0);
+    char buf[32];
+    ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions WHERE id = 1", buf, sizeof(buf)),
+                     "shutdown");
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 1"), T0_WALL + 20);
+    struct sess_record cur;
+    ck_assert(sess_log_current(log, 0, &cur));
+    ck_assert_str_eq(cur.charger, "bay2");
+    ck_assert_int_eq(cur.id, 2);
+    ck_assert(!sess_log_current(log, 1, &cur));
+    ck_assert_int_eq(sess_update(log, T0_WALL + 30, T0_MS + 30000, 0, &s), 0);
+    ck_assert_int_eq(sess_close_all(log, T0_WALL + 40, T0_MS + 40000, SESS_END_SHUTDOWN), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
+    /* bay2's session went on across the reload: 40 s at 3680 W = 40.9 Wh */
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE id = 2"), 40);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 50, T0_MS + 50000, 2, &s), -EINVAL);
+    const char *const bad[] = {NULL};
+    ck_assert_int_eq(sess_log_set_chargers(log, bad, 1, T0_WALL, T0_MS), -EINVAL);
+    sess_log_free(log);
+}
+END_TEST
+
 START_TEST(test_missing_directory_is_created)
 {
     snprintf(db_path, sizeof(db_path), "%s/state/sessions.db", dir);
@@ -439,6 +470,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_reader_filters_while_the_writer_holds_the_file);
     tcase_add_test(tc, test_busy_file_is_retried_and_nothing_is_lost);
+    tcase_add_test(tc, test_reload_keeps_sessions_of_chargers_that_stay);
     tcase_add_test(tc, test_missing_directory_is_created);
     suite_add_tcase(s, tc);
     return s;
