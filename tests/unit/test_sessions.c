@@ -7,10 +7,13 @@
  * with its own SQL, not the module's reader, except where the reader is what is tested.
  */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -444,6 +447,77 @@ START_TEST(test_reload_keeps_sessions_of_chargers_that_stay)
     ck_assert_int_eq(sess_log_set_chargers(log, bad, 1, T0_WALL, T0_MS), -EINVAL);
     sess_log_free(log);
 }
+
+END_TEST
+
+/* Without a tmpfs to fill (test_sessions_disk needs mount rights), a file size limit makes
+ * every write past the WAL's current end fail with EFBIG: a real write failure mid-run. */
+START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
+{
+    struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.path = db_path;
+    o.charger = names;
+    o.n_charger = 2;
+    o.flush_interval_ms = 1000;
+    o.retry_interval_ms = 10000;
+    struct sess_log *log = NULL;
+    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    int t = 0;
+    for (; t < 10; t++) {
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &s), 0);
+    }
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    struct stat st_wal, st_db;
+    ck_assert_int_eq(stat(wal, &st_wal), 0);
+    ck_assert_int_eq(stat(db_path, &st_db), 0);
+    /* neither file may grow: no WAL append, and no checkpoint that would let the WAL restart */
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)(st_db.st_size < st_wal.st_size ? st_db.st_size : st_wal.st_size);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int failures = 0;
+    for (; t <= 20; t++) {
+        /* bay2 plugs in at t = 10: its first row is in the transaction that fails */
+        /* at t = 10 bay2 goes first, so its new row is in the transaction that fails; at
+         * t = 20 bay1 goes first, so its finished session waits through the failed retry */
+        for (size_t i = 0; i < 2; i++) {
+            size_t c = t == 20 ? i : 1 - i;
+            int rc =
+                sess_update(log, T0_WALL + t, T0_MS + t * 1000u, c, c == 1 || t < 20 ? &s : &none);
+            if (rc) {
+                ck_assert_msg(rc == -EFBIG || rc == -EIO, "%d %s", rc, sess_log_error(log));
+                failures++;
+            }
+        }
+    }
+    ck_assert_int_eq(failures, 2); /* t = 10, then the retry at t = 20 */
+    ck_assert_msg(strstr(sess_log_error(log), db_path) != NULL, "%s", sess_log_error(log));
+    ck_assert_uint_eq(sess_log_pending(log), 1);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    for (; t <= 30; t++) {
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &none), 0);
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 1, &s), 0);
+    }
+    ck_assert(sess_log_is_writing(log));
+    ck_assert_uint_eq(sess_log_pending(log), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE charger = 'bay1'"), T0_WALL + 20);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE charger = 'bay1'"),
+                     20 * 3680 / 3600);
+    /* bay2's row, inserted only by the retry, carries its progress */
+    ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 10);
+    ck_assert_int_eq(sess_flush(log, T0_WALL + 31, T0_MS + 31000), 0);
+    ck_assert_int_eq(peek("SELECT updated_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 30);
+    char buf[16];
+    ck_assert_str_eq(peek_text("PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    sess_log_free(log);
+}
+
 END_TEST
 
 START_TEST(test_missing_directory_is_created)
@@ -471,6 +545,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_reader_filters_while_the_writer_holds_the_file);
     tcase_add_test(tc, test_busy_file_is_retried_and_nothing_is_lost);
     tcase_add_test(tc, test_reload_keeps_sessions_of_chargers_that_stay);
+    tcase_add_test(tc, test_write_failure_mid_run_is_reported_and_caught_up);
     tcase_add_test(tc, test_missing_directory_is_created);
     suite_add_tcase(s, tc);
     return s;
