@@ -317,9 +317,15 @@ static int flush(struct sess_log *log, uint64_t now_ms)
             return rc;
         }
     }
-    bool boundary = log->n_pending > 0;
+    bool boundary = log->n_pending > 0, changed = boundary;
     for (size_t i = 0; i < log->n_chg; i++) {
-        boundary |= log->chg[i].dirty && log->chg[i].track.open && !log->chg[i].track.rec.id;
+        const struct sess_charger *c = &log->chg[i];
+        boundary |= c->dirty && c->track.open && !c->track.rec.id;
+        changed |= c->dirty && c->track.open;
+    }
+    if (!changed) {
+        log->flushed_ms = now_ms; /* no empty transaction every minute on an idle site */
+        return 0;
     }
     int64_t *ids = calloc(log->n_chg ? log->n_chg : 1, sizeof(*ids));
     if (!ids) {
