@@ -153,6 +153,13 @@ START_TEST(test_full_disk_keeps_sessions_in_memory_and_catches_up)
 
 END_TEST
 
+static int count_row(void *ctx, const struct sess_record *rec)
+{
+    ck_assert_int_eq(rec->start_s, T0_WALL - 600);
+    (*(int *)ctx)++;
+    return 0;
+}
+
 START_TEST(test_read_only_disk_at_start_then_writable)
 {
     /* an earlier run left a session open; then the filesystem comes up read-only */
@@ -164,6 +171,15 @@ START_TEST(test_read_only_disk_at_start_then_writable)
     sess_log_free(log);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions WHERE end_s IS NULL"), 1);
     ck_assert_int_eq(mount("tmpfs", mnt, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL), 0);
+
+    /* the reader still lists it: no -wal, a directory it cannot write, read as immutable */
+    struct sess_reader *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
+    int rows = 0;
+    ck_assert_int_eq(sess_reader_each(r, NULL, count_row, &rows, err, sizeof(err)), 0);
+    ck_assert_int_eq(rows, 1);
+    sess_reader_free(r);
 
     log = new_log(&rc);
     ck_assert_msg(rc < 0, "a read-only file opened for writing");
