@@ -41,7 +41,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SESS_DEFAULT_DB        "/var/lib/ampshare/sessions.db"
 #define SESS_DEFAULT_FLUSH_MS  60000  /* progress committed at least once a minute */
 #define SESS_DEFAULT_RETRY_MS  30000  /* after a failed write or open */
 #define SESS_DEFAULT_FULL_MS   300000 /* idle with an offer this long before an unplug = full */
@@ -120,7 +119,7 @@ struct sess_opts {
 
 #define SESS_OPTS_DEFAULT                                                                  \
     {                                                                                      \
-        .path = SESS_DEFAULT_DB, .flush_interval_ms = SESS_DEFAULT_FLUSH_MS,               \
+        .path = NULL, .flush_interval_ms = SESS_DEFAULT_FLUSH_MS,                          \
         .retry_interval_ms = SESS_DEFAULT_RETRY_MS, .full_after_ms = SESS_DEFAULT_FULL_MS, \
         .nominal_voltage_v = SESS_DEFAULT_VOLTAGE_V,                                       \
     }

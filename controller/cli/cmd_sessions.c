@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "A session still open shows no end. The file is opened read-only, so this works\n"
             "while the daemon writes. docs/sessions.md describes every column.\n\n"
             "  --db FILE       the session log (default: [sessions] db of the config, else\n"
-            "                  " SESS_DEFAULT_DB ")\n"
+            "                  " CFG_DEFAULT_SESSION_DB ")\n"
             "  --config FILE   the site config whose [sessions] db to read (default\n"
             "                  " DEFAULT_CONFIG " when it exists)\n"
             "  --since DATE    sessions that started at or after DATE, UTC: YYYY-MM-DD,\n"
@@ -459,7 +459,7 @@ static int find_db(const char *db, const char *config, char *path, size_t cap)
         snprintf(path, cap, "%s", db);
         return CMD_EXIT_OK;
     }
-    snprintf(path, cap, "%s", SESS_DEFAULT_DB);
+    snprintf(path, cap, "%s", CFG_DEFAULT_SESSION_DB);
     if (!config && access(DEFAULT_CONFIG, R_OK) != 0) {
         return CMD_EXIT_OK;
     }

@@ -179,14 +179,17 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
 
 struct cfg_sessions { /* [sessions]: the session log (controller/sessions.h) */
     int line;
-    struct cfg_text db;            /* the SQLite file; absent: SESS_DEFAULT_DB */
-    struct cfg_u32 flush_interval; /* flush_interval_ms; absent: SESS_DEFAULT_FLUSH_MS */
+    struct cfg_text db;            /* the SQLite file; absent: CFG_DEFAULT_SESSION_DB */
+    struct cfg_u32 flush_interval; /* flush_interval_ms; absent: SESS_DEFAULT_FLUSH_MS (the
+                                    * session log's own default, controller/sessions.h) */
 };
 
 struct cfg_policy {
     int line;
-    struct cfg_text name; /* a built-in name, a path to a .so, or a plugin in dir; default idle_reclaim */
-    struct cfg_text dir;  /* where plugins named without a path are found; default AMPSHARE_POLICY_DIR */
+    struct cfg_text
+        name; /* a built-in name, a path to a .so, or a plugin in dir; default idle_reclaim */
+    struct cfg_text
+        dir; /* where plugins named without a path are found; default AMPSHARE_POLICY_DIR */
     struct cfg_kvlist options;
 };
 
@@ -231,6 +234,7 @@ struct cfg_diag {
 #define CFG_DEFAULT_VOLTAGE_V    230
 #define CFG_TWCMANAGER_ID        0x7777 /* TWCManager's fixed fake-master ID (twcmanager-peer.md) */
 #define CFG_DEFAULT_POLICY       "idle_reclaim"
+#define CFG_DEFAULT_SESSION_DB   "/var/lib/ampshare/sessions.db" /* [sessions] db */
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);
