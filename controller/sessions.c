@@ -17,7 +17,8 @@
 
 struct sess_charger {
     struct sess_track track;
-    bool dirty; /* its open session changed since the last commit */
+    bool dirty;     /* its open session changed since the last commit */
+    int64_t new_id; /* the row id its insert got in the transaction under way */
 };
 
 struct sess_log {
@@ -327,11 +328,6 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         log->flushed_ms = now_ms; /* no empty transaction every minute on an idle site */
         return 0;
     }
-    int64_t *ids = calloc(log->n_chg ? log->n_chg : 1, sizeof(*ids));
-    if (!ids) {
-        snprintf(log->err, sizeof(log->err), "%s: out of memory", log->path);
-        return fail(log, -ENOMEM, now_ms);
-    }
     const char *what = "beginning a transaction";
     int src = sqlite3_exec(log->db, boundary ? "PRAGMA synchronous = FULL" : "", NULL, NULL, NULL);
     if (src == SQLITE_OK) {
@@ -346,7 +342,8 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         struct sess_charger *c = &log->chg[i];
         if (c->dirty && c->track.open) {
             what = "writing a session's progress";
-            src = write_row(log, &c->track.rec, &ids[i]);
+            c->new_id = 0;
+            src = write_row(log, &c->track.rec, &c->new_id);
         }
     }
     if (src == SQLITE_OK) {
@@ -367,10 +364,11 @@ static int flush(struct sess_log *log, uint64_t now_ms)
     } else {
         /* ids become ours only once their rows are committed */
         for (size_t i = 0; i < log->n_chg; i++) {
-            if (ids[i]) {
-                log->chg[i].track.rec.id = ids[i];
+            struct sess_charger *c = &log->chg[i];
+            if (c->dirty && c->track.open && !c->track.rec.id) {
+                c->track.rec.id = c->new_id;
             }
-            log->chg[i].dirty = false;
+            c->dirty = false;
         }
         log->n_pending = 0;
         log->failing = false;
@@ -380,7 +378,6 @@ static int flush(struct sess_log *log, uint64_t now_ms)
     if (boundary && log->db) {
         sqlite3_exec(log->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     }
-    free(ids);
     return rc;
 }
 
