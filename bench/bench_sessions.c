@@ -2,7 +2,8 @@
 /*
  * The session log's cost on a site: one simulated day of 1-second ticks for N chargers (each
  * car plugs in for 2-6 h, charges, idles, leaves), written to a real SQLite file. Prints the
- * CPU time per tick, the bytes handed to write(2) per day (what wears an SD card, measured from
+ * CPU time per tick, the longest single call (a commit that syncs blocks the caller's
+ * loop that long), the bytes handed to write(2) per day (what wears an SD card, measured from
  * /proc/self/io), the commits, and the file sizes. Figures, never a pass/fail.
  *
  *   bench_sessions [DIR] [CHARGERS] [FLUSH_MS]   (defaults: /tmp, 6, 60000)
@@ -38,6 +39,13 @@ static double cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 static long long file_size(const char *path)
@@ -81,7 +89,8 @@ int main(int argc, char **argv)
     double c0 = cpu_s();
     uint64_t rng = 0x9e3779b97f4a7c15ull;
     int64_t leave[64] = {0}, charged[64] = {0}, back[64] = {0};
-    size_t sessions = 0, errors = 0;
+    size_t sessions = 0, errors = 0, over_1ms = 0;
+    double worst_us = 0;
     const int day = 86400;
     for (int t = 0; t < day; t++) {
         for (size_t i = 0; i < n; i++) {
@@ -106,7 +115,11 @@ int main(int argc, char **argv)
                 .counter_wh = (uint64_t)t * 11,
                 .vin = in && t % 60 == 0 ? "5YJ3E1EA7KF000001" : NULL,
             };
+            double a = mono_us();
             errors += sess_update(log, wall0 + t, ms0 + (uint64_t)t * 1000, i, &s) != 0;
+            double us = mono_us() - a;
+            worst_us = us > worst_us ? us : worst_us;
+            over_1ms += us > 1000;
         }
     }
     double cpu = cpu_s() - c0;
@@ -119,6 +132,8 @@ int main(int argc, char **argv)
     printf("  sessions started       %zu (write errors %zu)\n", sessions, errors);
     printf("  CPU per tick           %.2f us (all chargers; %.3f s for the day)\n", cpu / day * 1e6,
            cpu);
+    printf("  longest call           %.1f ms (%zu calls over 1 ms: the commits that sync)\n",
+           worst_us / 1000, over_1ms);
     printf("  written per day        %.2f MB through write(2) (%.0f bytes per progress commit)\n",
            written / 1e6, (double)written / (day / (flush_ms / 1000.0)));
     printf("  WAL before close       %lld bytes; database after close %lld bytes\n", wal_size,
