@@ -7,13 +7,15 @@
  * The daemon drives it with plain values, once per control tick and charger:
  *
  *   struct sess_opts o = SESS_OPTS_DEFAULT;
- *   o.path = cfg.sessions.db.s;  o.charger = names;  o.n_charger = n;
+ *   o.path = cfg.sessions.db.line ? cfg.sessions.db.s : CFG_DEFAULT_SESSION_DB;
+ *   o.charger = names;  o.n_charger = n;
  *   struct sess_log *log;
  *   if (sess_log_new(&o, now_wall_s, now_ms, &log) == -ENOMEM) ...;  // other codes: see below
  *   per tick, per charger i:
  *       struct sess_sample s = {.connected = ..., .charging = ..., .current_ma = {...}, ...};
  *       if (sess_update(log, now_wall_s, now_ms, i, &s) < 0) log_warn("sessions", "%s",
  *                                                                     sess_log_error(log));
+ *   on SIGHUP with other chargers: sess_log_set_chargers(log, names, n, now_wall_s, now_ms);
  *   on SIGTERM: sess_close_all(log, now_wall_s, now_ms, SESS_END_SHUTDOWN); sess_log_free(log);
  *
  * Session boundaries are detected here (sess_track.h, a pure state machine per charger): a
