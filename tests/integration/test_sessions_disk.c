@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,10 @@ static int mount_tmpfs(const char *opts)
 
 static void setup(void)
 {
+    /* A mount namespace of the test's own (Check forks each test): its tmpfs goes away with the
+     * process even when an assertion ends the test before teardown. */
+    ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+    ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
     sess_test_dir("amp_disk", dir, sizeof(dir), db_path, sizeof(db_path));
     snprintf(mnt, sizeof(mnt), "%s/m", dir);
     ck_assert_int_eq(mkdir(mnt, 0700), 0);
