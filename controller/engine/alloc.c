@@ -237,6 +237,43 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
     return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
 }
 
+/*
+ * The settle facts of an EVSE's view (ABI minor 1): when its offer in force took effect, and
+ * since when its car has drawn below it (more than AMPSHARE_POLICY_BELOW_MA under it) without a
+ * break. A raise starts a new run: the car cannot yet have followed it. So does a draw that
+ * climbs ALLOC_CLIMB_MA above where the run began: the car is still following (a start, the
+ * §7.1 lock clearing). A cut does not: a car below the higher offer is below the lower one too.
+ * A stale reading is assumed to be the whole offer, so it is never below.
+ */
+#define ALLOC_CLIMB_MA 1000
+
+static void track_offer(struct alloc_hist *h,
+                        struct ampshare_policy_evse *ve,
+                        int32_t offered,
+                        int32_t draw,
+                        bool stale,
+                        uint64_t now)
+{
+    if (h->offer_since_ms == 0 || offered != h->offer_ma) {
+        if (offered > h->offer_ma) {
+            h->below_since_ms = 0;
+        }
+        h->offer_ma = offered;
+        h->offer_since_ms = now;
+    }
+    bool below = !stale && offered > 0 && (int64_t)draw + AMPSHARE_POLICY_BELOW_MA < offered;
+    if (!below) {
+        h->below_since_ms = 0;
+    } else if (h->below_since_ms == 0 || draw > h->below_draw_ma + ALLOC_CLIMB_MA) {
+        h->below_since_ms = now ? now : 1; /* 0 means "not below" */
+        h->below_draw_ma = draw;
+    } else if (draw < h->below_draw_ma) {
+        h->below_draw_ma = draw; /* a climb counts from the lowest draw of the run */
+    }
+    ve->offered_since_ms = h->offer_since_ms;
+    ve->below_since_ms = h->below_since_ms;
+}
+
 /* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
  * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
  * compiler reload every pointer from *a for each EVSE. */
@@ -346,6 +383,7 @@ static void view_evses(struct alloc *a,
         ve->connected_since_ms = connected ? h->connected_since_ms : 0;
         ve->departure_ms = ein->departure_ms;
         ve->energy_wanted_wh = ein->energy_wanted_wh;
+        track_offer(h, ve, offered, dmax, stale, now);
         /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
         r->offered_ma = offered;
         r->draw_ma[0] = s0;
@@ -479,9 +517,11 @@ int alloc_tick(struct alloc *a,
         }
     }
     memcpy(a->final, a->clamped, a->in.n_evse * sizeof(*a->final));
+    int spiked = alloc_spike(a, st, a->final, now_ms); /* §7.1: a target while it lasts */
     out->held = (uint32_t)alloc_hold(a, a->final, a->held, dt);
-    /* Nothing cut and nothing held: the clamp's sums are those of the final targets. */
-    bool sums_valid = fixed == 0 && out->held == 0;
+    alloc_spike_after(a, a->final, a->held);
+    /* Nothing cut, spiked or held: the clamp's sums are those of the final targets. */
+    bool sums_valid = fixed == 0 && spiked == 0 && out->held == 0;
     for (size_t c = 0; sums_valid && c < site->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             a->pil[c][p] = a->scratch.pil[c][p];
