@@ -190,7 +190,7 @@ START_TEST(test_text_filters_and_config)
                               "integrated     16.0    16.0  5YJ3E1EA7KF000001   unplugged"),
                   "%s", buf);
     ck_assert_msg(strstr(buf, "(open)") != NULL, "%s", buf);
-    ck_assert_msg(strstr(buf, "bay \"3\", east?line") != NULL, "%s", buf); /* no raw newline */
+    ck_assert_msg(strstr(buf, "bay \"3\", east\\x0aline") != NULL, "%s", buf); /* no raw newline */
 
     snprintf(args, sizeof(args), "--db %s --json --charger bay2", db_path);
     ck_assert_int_eq(run(args, "out.json"), 0);
