@@ -108,7 +108,8 @@ struct sess_record {
 };
 
 struct sess_opts {
-    const char *path;           /* the SQLite file; created with its tables when missing */
+    const char *path;           /* the SQLite file, required (the config default:
+                                   CFG_DEFAULT_SESSION_DB); created with its tables if missing */
     const char *const *charger; /* names, indexed by the charger_index of sess_update */
     size_t n_charger;
     uint32_t flush_interval_ms; /* progress commit cadence (>= 1000) */
