@@ -52,6 +52,7 @@ struct ctl_evse_reading {
     int32_t draw_ma[3];  /* negative values (sensor offsets) count as 0 */
     uint64_t draw_at_ms; /* when measured; 0 = never */
     int32_t offer_ma;    /* the offer the EVSE reports in force, or SITE_OFFER_UNKNOWN */
+    int32_t spike_ma;    /* a Wall Connector's §7.1 spike current (16 or 21 A); 0 = none */
 };
 
 /*

@@ -657,23 +657,23 @@ int daemon_reload(struct daemon *d)
     for (size_t e = 0; e < next.site->n_evse; e++) {
         int o = site_find_evse(d->cur.site, next.site->evse[e].name);
         next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
-    }
-    bool same =
-        next.site->n_evse == d->cur.site->n_evse && strcmp(next.sess_db, d->cur.sess_db) == 0;
-    for (size_t e = 0; same && e < next.site->n_evse; e++) {
-        same = strcmp(next.site->evse[e].name, d->cur.site->evse[e].name) == 0;
-        memcpy(next.vin[e], d->cur.vin[e], sizeof(next.vin[e]));
+        if (o >= 0) {
+            memcpy(next.vin[e], d->cur.vin[o], sizeof(next.vin[e]));
+        }
     }
     uint64_t t = loop_now_ms(d->loop);
-    if (!same) {
-        /* the chargers or the file changed: the sessions end here and start again under
-         * the new names */
+    bool same_db = strcmp(next.sess_db, d->cur.sess_db) == 0;
+    if (!same_db) {
+        /* another file: the sessions end in the old one and start again in the new one */
         sess_end(d, t, SESS_END_CONTROLLER_RESTART);
+    } else if (d->sess) {
+        /* the same file: a charger still named keeps its open session, a removed one's ends */
+        sess_result(d, sess_log_set_chargers(d->sess, next.names, next.site->n_evse, wall_s(), t));
     }
     struct dsite old = d->cur;
     d->cur = next;
     dsite_free(&old);
-    if (!same) {
+    if (!same_db) {
         sess_open(d, t);
     }
     status_open(d);

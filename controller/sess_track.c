@@ -67,6 +67,21 @@ static void integrate(struct sess_track *t,
     t->last_ms = now_ms;
 }
 
+/* Moves the session's wall times when the wall clock was stepped since it started. */
+static void follow_clock_step(struct sess_track *t, int64_t now_wall_s, uint64_t now_ms)
+{
+    struct sess_record *r = &t->rec;
+    if (now_ms < t->start_ms) {
+        return;
+    }
+    int64_t start = now_wall_s - (int64_t)((now_ms - t->start_ms) / 1000);
+    int64_t step = start - r->start_s;
+    if (step > SESS_TRACK_CLOCK_STEP_S || step < -SESS_TRACK_CLOCK_STEP_S) {
+        r->start_s += step;
+        r->charged_until_s += r->charged_until_s ? step : 0;
+    }
+}
+
 /* Recomputes the record's derived figures from the accumulators. */
 static void refresh(struct sess_track *t, int64_t now_wall_s)
 {
@@ -111,6 +126,7 @@ static void start(struct sess_track *t, int64_t now_wall_s, uint64_t now_ms)
     memcpy(t->rec.charger, keep.charger, sizeof(t->rec.charger));
     t->rec.start_s = now_wall_s;
     t->rec.updated_s = now_wall_s;
+    t->start_ms = now_ms;
     t->rec.energy_source = SESS_ENERGY_INTEGRATED;
     t->last_ms = now_ms;
 }
@@ -172,6 +188,7 @@ bool sess_track_end(struct sess_track *t,
     if (!t->open) {
         return false;
     }
+    follow_clock_step(t, now_wall_s, now_ms);
     integrate(t, cfg, now_wall_s, now_ms);
     refresh(t, now_wall_s);
     t->rec.end_s = now_wall_s;
@@ -191,6 +208,7 @@ int sess_track_step(struct sess_track *t,
 {
     int ev = 0;
     if (t->open) {
+        follow_clock_step(t, now_wall_s, now_ms);
         enum sess_end_reason why = SESS_END_NONE;
         if (s->fault) {
             why = SESS_END_FAULT;

@@ -26,6 +26,11 @@
  * loop, a suspended process) does not invent energy that was never measured. */
 #define SESS_TRACK_GAP_MS 30000
 
+/* A wall clock that moved this far against the monotonic one during a session was stepped (a
+ * Raspberry Pi has no RTC: it boots on a saved or 1970 time until NTP syncs): the session's
+ * wall times are moved with it, so start and end stay as far apart as the time that passed. */
+#define SESS_TRACK_CLOCK_STEP_S 120
+
 /* What sess_track_step reports (a bit mask). */
 enum sess_track_event {
     SESS_TRACK_NONE = 0,
@@ -42,6 +47,7 @@ struct sess_track_cfg {
 struct sess_track {
     bool open;
     struct sess_record rec; /* the open session (id and charger are the caller's) */
+    uint64_t start_ms;      /* monotonic time of rec.start_s */
     /* the previous sample, in force until this one */
     uint64_t last_ms;
     int32_t last_ma[3];

@@ -17,7 +17,8 @@
 
 struct sess_charger {
     struct sess_track track;
-    bool dirty; /* its open session changed since the last commit */
+    bool dirty;     /* its open session changed since the last commit */
+    int64_t new_id; /* the row id its insert got in the transaction under way */
 };
 
 struct sess_log {
@@ -30,7 +31,7 @@ struct sess_log {
     size_t n_pending;
     uint64_t dropped;
     sqlite3 *db;
-    sqlite3_stmt *st_insert, *st_update;
+    sqlite3_stmt *st_insert, *st_update, *st_progress;
     bool recovered; /* the file's rows left open by an earlier run were closed */
     bool failing;   /* the last open or write failed: wait until retry_at_ms */
     uint64_t retry_at_ms;
@@ -129,11 +130,19 @@ static const char sql_update[] =
     " charged_until_s = ?6, energy_wh = ?7, energy_source = ?8, integrated_wh = ?9,"
     " peak_ma = ?10, mean_ma = ?11, charging_s = ?12, end_reason = ?13 WHERE id = ?14";
 
+/* An open session's progress: the indexed columns (start_s, end_s) stay out of the SET list, so
+ * SQLite rewrites only the row's page, not the index pages too (a third of the WAL bytes). */
+static const char sql_progress[] =
+    "UPDATE sessions SET vin = ?2, updated_s = ?5, charged_until_s = ?6, energy_wh = ?7,"
+    " energy_source = ?8, integrated_wh = ?9, peak_ma = ?10, mean_ma = ?11, charging_s = ?12"
+    " WHERE id = ?14";
+
 static void close_db(struct sess_log *log)
 {
     sqlite3_finalize(log->st_insert);
     sqlite3_finalize(log->st_update);
-    log->st_insert = log->st_update = NULL;
+    sqlite3_finalize(log->st_progress);
+    log->st_insert = log->st_update = log->st_progress = NULL;
     sqlite3_close(log->db); /* the last close checkpoints and removes -wal and -shm */
     log->db = NULL;
 }
@@ -211,6 +220,13 @@ static int open_db(struct sess_log *log, uint64_t now_ms)
         rc = sess_sqlite_rc(log->db, src);
         goto fail;
     }
+    if (sqlite3_db_readonly(log->db, "main") == 1) {
+        /* SQLite fell back to read-only (a read-only file or filesystem): never writable */
+        snprintf(log->err, sizeof(log->err), "%s: opening: the file or its filesystem is read-only",
+                 log->path);
+        rc = -EROFS;
+        goto fail;
+    }
     sqlite3_extended_result_codes(log->db, 1);
     sqlite3_busy_timeout(log->db, SESS_BUSY_MS);
     if ((rc = set_wal(log)) != 0 ||
@@ -224,6 +240,8 @@ static int open_db(struct sess_log *log, uint64_t now_ms)
     if (sqlite3_prepare_v3(log->db, sql_insert, -1, SQLITE_PREPARE_PERSISTENT, &log->st_insert,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(log->db, sql_update, -1, SQLITE_PREPARE_PERSISTENT, &log->st_update,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(log->db, sql_progress, -1, SQLITE_PREPARE_PERSISTENT, &log->st_progress,
                            NULL) != SQLITE_OK) {
         sess_sqlite_msg(log->db, log->path, "preparing", log->err, sizeof(log->err));
         rc = sess_sqlite_rc(log->db, sqlite3_errcode(log->db));
@@ -256,7 +274,9 @@ static void bind_i64_or_null(sqlite3_stmt *st, int i, int64_t v)
 /* Inserts (id 0) or updates one row; a new row's id goes to *new_id. Returns an SQLite code. */
 static int write_row(struct sess_log *log, const struct sess_record *r, int64_t *new_id)
 {
-    sqlite3_stmt *st = r->id ? log->st_update : log->st_insert;
+    sqlite3_stmt *st = !r->id                           ? log->st_insert
+                       : r->end_reason == SESS_END_NONE ? log->st_progress
+                                                        : log->st_update;
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, r->charger, -1, SQLITE_STATIC);
     bind_text_or_null(st, 2, r->vin);
@@ -298,14 +318,15 @@ static int flush(struct sess_log *log, uint64_t now_ms)
             return rc;
         }
     }
-    bool boundary = log->n_pending > 0;
+    bool boundary = log->n_pending > 0, changed = boundary;
     for (size_t i = 0; i < log->n_chg; i++) {
-        boundary |= log->chg[i].dirty && log->chg[i].track.open && !log->chg[i].track.rec.id;
+        const struct sess_charger *c = &log->chg[i];
+        boundary |= c->dirty && c->track.open && !c->track.rec.id;
+        changed |= c->dirty && c->track.open;
     }
-    int64_t *ids = calloc(log->n_chg ? log->n_chg : 1, sizeof(*ids));
-    if (!ids) {
-        snprintf(log->err, sizeof(log->err), "%s: out of memory", log->path);
-        return fail(log, -ENOMEM, now_ms);
+    if (!changed) {
+        log->flushed_ms = now_ms; /* no empty transaction every minute on an idle site */
+        return 0;
     }
     const char *what = "beginning a transaction";
     int src = sqlite3_exec(log->db, boundary ? "PRAGMA synchronous = FULL" : "", NULL, NULL, NULL);
@@ -321,7 +342,8 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         struct sess_charger *c = &log->chg[i];
         if (c->dirty && c->track.open) {
             what = "writing a session's progress";
-            src = write_row(log, &c->track.rec, &ids[i]);
+            c->new_id = 0;
+            src = write_row(log, &c->track.rec, &c->new_id);
         }
     }
     if (src == SQLITE_OK) {
@@ -335,23 +357,27 @@ static int flush(struct sess_log *log, uint64_t now_ms)
         if (!sqlite3_get_autocommit(log->db)) {
             sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
         }
+        if (rc != -EBUSY) {
+            /* the retry reopens: the file may have been replaced, remounted or repaired */
+            close_db(log);
+        }
     } else {
         /* ids become ours only once their rows are committed */
         for (size_t i = 0; i < log->n_chg; i++) {
-            if (ids[i]) {
-                log->chg[i].track.rec.id = ids[i];
+            struct sess_charger *c = &log->chg[i];
+            if (c->dirty && c->track.open && !c->track.rec.id) {
+                c->track.rec.id = c->new_id;
             }
-            log->chg[i].dirty = false;
+            c->dirty = false;
         }
         log->n_pending = 0;
         log->failing = false;
         log->flushed_ms = now_ms;
         log->err[0] = '\0';
     }
-    if (boundary) {
+    if (boundary && log->db) {
         sqlite3_exec(log->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     }
-    free(ids);
     return rc;
 }
 
@@ -378,6 +404,16 @@ static void queue_finished(struct sess_log *log, const struct sess_record *r)
     log->pending[log->n_pending++] = *r;
 }
 
+static bool names_are_valid(const char *const *name, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!name || !name[i] || strlen(name[i]) >= SESS_NAME_MAX) {
+            return false;
+        }
+    }
+    return true;
+}
+
 int sess_log_new(const struct sess_opts *o,
                  int64_t now_wall_s,
                  uint64_t now_ms,
@@ -385,14 +421,9 @@ int sess_log_new(const struct sess_opts *o,
 {
     (void)now_wall_s;
     *out = NULL;
-    if (!o || !o->path || !o->path[0] || (o->n_charger && !o->charger) ||
+    if (!o || !o->path || !o->path[0] || !names_are_valid(o->charger, o->n_charger) ||
         o->flush_interval_ms < 1000 || o->retry_interval_ms < 1000) {
         return -EINVAL;
-    }
-    for (size_t i = 0; i < o->n_charger; i++) {
-        if (!o->charger[i] || strlen(o->charger[i]) >= SESS_NAME_MAX) {
-            return -EINVAL;
-        }
     }
     struct sess_log *log = calloc(1, sizeof(*log));
     if (!log) {
@@ -452,6 +483,46 @@ int sess_update(struct sess_log *log,
     }
     c->dirty = c->track.open;
     return flush_if_due(log, now_ms, ev != 0);
+}
+
+int sess_log_set_chargers(
+    struct sess_log *log, const char *const *name, size_t n, int64_t now_wall_s, uint64_t now_ms)
+{
+    if (!log || !names_are_valid(name, n)) {
+        return -EINVAL;
+    }
+    struct sess_charger *chg = calloc(n ? n : 1, sizeof(*chg));
+    bool *kept = calloc(log->n_chg ? log->n_chg : 1, sizeof(*kept));
+    if (!chg || !kept) {
+        free(chg);
+        free(kept);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sess_track_init(&chg[i].track);
+        snprintf(chg[i].track.rec.charger, SESS_NAME_MAX, "%s", name[i]);
+        for (size_t j = 0; j < log->n_chg; j++) {
+            if (!kept[j] && strcmp(log->chg[j].track.rec.charger, name[i]) == 0) {
+                chg[i] = log->chg[j];
+                kept[j] = true;
+                break;
+            }
+        }
+    }
+    bool ended = false;
+    for (size_t j = 0; j < log->n_chg; j++) {
+        struct sess_record rec;
+        if (!kept[j] && sess_track_end(&log->chg[j].track, &log->tcfg, now_wall_s, now_ms,
+                                       SESS_END_SHUTDOWN, &rec)) {
+            queue_finished(log, &rec);
+            ended = true;
+        }
+    }
+    free(kept);
+    free(log->chg);
+    log->chg = chg;
+    log->n_chg = n;
+    return flush_if_due(log, now_ms, ended);
 }
 
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms)

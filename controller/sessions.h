@@ -7,13 +7,15 @@
  * The daemon drives it with plain values, once per control tick and charger:
  *
  *   struct sess_opts o = SESS_OPTS_DEFAULT;
- *   o.path = cfg.sessions.db.s;  o.charger = names;  o.n_charger = n;
+ *   o.path = cfg.sessions.db.line ? cfg.sessions.db.s : CFG_DEFAULT_SESSION_DB;
+ *   o.charger = names;  o.n_charger = n;
  *   struct sess_log *log;
  *   if (sess_log_new(&o, now_wall_s, now_ms, &log) == -ENOMEM) ...;  // other codes: see below
  *   per tick, per charger i:
  *       struct sess_sample s = {.connected = ..., .charging = ..., .current_ma = {...}, ...};
  *       if (sess_update(log, now_wall_s, now_ms, i, &s) < 0) log_warn("sessions", "%s",
  *                                                                     sess_log_error(log));
+ *   on SIGHUP with other chargers: sess_log_set_chargers(log, names, n, now_wall_s, now_ms);
  *   on SIGTERM: sess_close_all(log, now_wall_s, now_ms, SESS_END_SHUTDOWN); sess_log_free(log);
  *
  * Session boundaries are detected here (sess_track.h, a pure state machine per charger): a
@@ -41,7 +43,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SESS_DEFAULT_DB        "/var/lib/ampshare/sessions.db"
 #define SESS_DEFAULT_FLUSH_MS  60000  /* progress committed at least once a minute */
 #define SESS_DEFAULT_RETRY_MS  30000  /* after a failed write or open */
 #define SESS_DEFAULT_FULL_MS   300000 /* idle with an offer this long before an unplug = full */
@@ -107,7 +108,8 @@ struct sess_record {
 };
 
 struct sess_opts {
-    const char *path;           /* the SQLite file; created with its tables when missing */
+    const char *path;           /* the SQLite file, required (the config default:
+                                   CFG_DEFAULT_SESSION_DB); created with its tables if missing */
     const char *const *charger; /* names, indexed by the charger_index of sess_update */
     size_t n_charger;
     uint32_t flush_interval_ms; /* progress commit cadence (>= 1000) */
@@ -120,7 +122,7 @@ struct sess_opts {
 
 #define SESS_OPTS_DEFAULT                                                                  \
     {                                                                                      \
-        .path = SESS_DEFAULT_DB, .flush_interval_ms = SESS_DEFAULT_FLUSH_MS,               \
+        .path = NULL, .flush_interval_ms = SESS_DEFAULT_FLUSH_MS,                          \
         .retry_interval_ms = SESS_DEFAULT_RETRY_MS, .full_after_ms = SESS_DEFAULT_FULL_MS, \
         .nominal_voltage_v = SESS_DEFAULT_VOLTAGE_V,                                       \
     }
@@ -154,6 +156,18 @@ int sess_update(struct sess_log *log,
                 uint64_t now_ms,
                 size_t charger_index,
                 const struct sess_sample *sample);
+
+/*
+ * Replaces the charger table (a config reload): a charger whose name is in both keeps its open
+ * session under its new index; one no longer named has its session ended (reason shutdown: the
+ * controller no longer manages it); a new name starts with none. Names are copied. Returns 0,
+ * -EINVAL, -ENOMEM (the old table stays), or a write's code (the new table is in place).
+ */
+int sess_log_set_chargers(struct sess_log *log,
+                          const char *const *charger,
+                          size_t n_charger,
+                          int64_t now_wall_s,
+                          uint64_t now_ms);
 
 /* Commits every changed session now (a reload, a test). Returns 0 or a write's error code. */
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms);

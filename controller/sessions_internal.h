@@ -15,8 +15,10 @@
 #define SESS_SCHEMA_VERSION 2
 
 /* Milliseconds a statement waits for another connection's lock before it fails (-EBUSY). The
- * writer runs inside the control loop, so it never waits long; a failed flush is retried. */
-#define SESS_BUSY_MS 250
+ * writer runs inside the control loop, whose heartbeats may be at most 50 ms late, so it waits
+ * only long enough for a reader's momentary lock; another writer's (an admin's sqlite3 shell)
+ * makes the flush fail, and it is retried. */
+#define SESS_BUSY_MS 20
 
 /* The columns every reader selects, in sess_row_read's order. */
 #define SESS_COLUMNS                                                                           \

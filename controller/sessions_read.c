@@ -5,9 +5,12 @@
  * which the writing daemon keeps (or read access to a directory where SQLite may create it).
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "controller/sessions_internal.h"
 
@@ -44,6 +47,54 @@ void sess_row_read(sqlite3_stmt *st, struct sess_record *rec)
     rec->end_reason = sess_end_reason_parse((const char *)sqlite3_column_text(st, 13));
 }
 
+/* Opens path read-only; immutable: as a URI with immutable=1 (no locks, no -shm). */
+static int open_ro(const char *path, bool immutable, sqlite3 **db)
+{
+    if (!immutable) {
+        return sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    }
+    size_t n = strlen(path);
+    char *uri = malloc(n * 3 + 32);
+    if (!uri) {
+        return SQLITE_NOMEM;
+    }
+    char *u = uri + sprintf(uri, "file:");
+    for (const char *p = path; *p; p++) {
+        u += (*p == '%' || *p == '?' || *p == '#') ? sprintf(u, "%%%02X", (unsigned char)*p)
+                                                   : sprintf(u, "%c", *p);
+    }
+    sprintf(u, "?immutable=1");
+    int src = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                              NULL);
+    free(uri);
+    return src;
+}
+
+/* Reads user_version and application_id: the first read, which needs the WAL index. */
+static int read_header(sqlite3 *db, int *version, int *app)
+{
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db,
+                                 "SELECT (SELECT user_version FROM pragma_user_version),"
+                                 " (SELECT application_id FROM pragma_application_id)",
+                                 -1, &st, NULL);
+    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        *app = sqlite3_column_int(st, 1);
+        src = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return src;
+}
+
+/* No -wal beside the file: nobody is writing it (a running daemon always has one). */
+static bool has_no_wal(const char *path)
+{
+    char wal[PATH_MAX];
+    return snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+           access(wal, F_OK) != 0 && errno == ENOENT;
+}
+
 int sess_reader_open(const char *path, struct sess_reader **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -53,32 +104,29 @@ int sess_reader_open(const char *path, struct sess_reader **out, char *err, size
         snprintf(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
-    int src = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-    int rc = 0;
+    int rc = 0, version = 0, app = 0;
+    int src = open_ro(path, false, &r->db);
+    if (src == SQLITE_OK) {
+        sqlite3_busy_timeout(r->db, 2000);
+        src = read_header(r->db, &version, &app);
+        /* A WAL file closed cleanly, in a directory we cannot write (a read-only filesystem,
+         * another user's state directory): SQLite cannot make the -shm it needs to read. With
+         * no writer, the file cannot change under us, so it is read as immutable. */
+        if ((src & 0xff) == SQLITE_CANTOPEN && has_no_wal(path)) {
+            sqlite3_close(r->db);
+            r->db = NULL;
+            src = open_ro(path, true, &r->db);
+            if (src == SQLITE_OK) {
+                src = read_header(r->db, &version, &app);
+            }
+        }
+    }
     if (src != SQLITE_OK) {
         sess_sqlite_msg(r->db, path, "opening read-only", err, errlen);
         rc = sess_sqlite_rc(r->db, src);
         goto fail;
     }
-    sqlite3_busy_timeout(r->db, 2000);
     /* a file this build cannot read is refused with the writer's own checks, without writing */
-    sqlite3_stmt *st = NULL;
-    int version = 0, app = 0;
-    src = sqlite3_prepare_v2(r->db,
-                             "SELECT (SELECT user_version FROM pragma_user_version),"
-                             " (SELECT application_id FROM pragma_application_id)",
-                             -1, &st, NULL);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        version = sqlite3_column_int(st, 0);
-        app = sqlite3_column_int(st, 1);
-        src = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (src != SQLITE_OK) {
-        sess_sqlite_msg(r->db, path, "reading", err, errlen);
-        rc = sess_sqlite_rc(r->db, src);
-        goto fail;
-    }
     if ((app != 0 && app != SESS_APPLICATION_ID) || version < 1) {
         snprintf(err, errlen, "%s: not an ampshare session log", path);
         rc = -EBADMSG;

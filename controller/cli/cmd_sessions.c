@@ -16,6 +16,7 @@
 #include "controller/cli/cmd_util.h"
 #include "controller/engine/config.h"
 #include "controller/sessions.h"
+#include "drivers/base/amp_text.h"
 
 #define DEFAULT_CONFIG "/etc/ampshare/ampshare.ini"
 
@@ -115,69 +116,24 @@ static int parse_since(const char *s, int64_t *out)
 
 /* ---- text that may hold any byte ---- */
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF), or 0 when the byte at s does not start one. */
-static size_t utf8_len(const unsigned char *s)
+/* Writes s for a CSV field as valid UTF-8 (a byte that starts no valid sequence becomes
+ * U+FFFD, as in JSON); quoted: inside "", where a quote is doubled (RFC 4180). */
+static void put_csv(FILE *out, const char *s, bool quoted)
 {
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        return 1;
-    }
-    size_t n;
-    uint32_t cp, min;
-    if ((c & 0xe0) == 0xc0) {
-        n = 2, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
-
-enum text_mode {
-    TEXT_JSON,       /* inside "": quote, backslash and controls escaped */
-    TEXT_CSV,        /* as is: a field that needs no quotes */
-    TEXT_CSV_QUOTED, /* inside "": a quote doubled (RFC 4180) */
-    TEXT_TTY,        /* controls shown as '?' */
-};
-
-/* Writes s as valid UTF-8: a byte that starts no valid sequence becomes U+FFFD. */
-static void put_text(FILE *out, const char *s, enum text_mode mode)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = utf8_len(p);
-        if (n == 0) {
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = amp_utf8_seq(p + i, n - i);
+        if (k == 0) {
             fputs("\xef\xbf\xbd", out);
-            p++;
-        } else if (n > 1) {
-            fwrite(p, 1, n, out);
-            p += n;
-        } else if (mode == TEXT_JSON && (*p == '"' || *p == '\\')) {
-            fprintf(out, "\\%c", *p++);
-        } else if (mode == TEXT_CSV_QUOTED && *p == '"') {
-            fputs("\"\"", out);
-            p++;
-        } else if (mode == TEXT_JSON && *p < 0x20) {
-            fprintf(out, "\\u%04x", *p++);
-        } else if (mode == TEXT_TTY && (*p < 0x20 || *p == 0x7f)) {
-            fputc('?', out);
-            p++;
-        } else {
-            fputc(*p++, out);
+            i++;
+            continue;
         }
+        if (quoted && p[i] == '"') {
+            fputc('"', out);
+        }
+        fwrite(p + i, 1, k, out);
+        i += k;
     }
 }
 
@@ -337,7 +293,7 @@ static void csv_field(FILE *out, const char *s)
     if (quote) {
         fputc('"', out);
     }
-    put_text(out, s, quote ? TEXT_CSV_QUOTED : TEXT_CSV);
+    put_csv(out, s, quote);
     if (quote) {
         fputc('"', out);
     }
@@ -370,9 +326,7 @@ static void print_row_json(struct printer *pr, const struct sess_record *r)
         if (v.kind == VAL_INT) {
             fprintf(pr->out, "%" PRId64, v.i);
         } else if (v.kind == VAL_STR) {
-            fputc('"', pr->out);
-            put_text(pr->out, v.s, TEXT_JSON);
-            fputc('"', pr->out);
+            amp_json_string(pr->out, v.s);
         } else {
             fputs("null", pr->out);
         }
@@ -393,14 +347,14 @@ static void print_row_text(struct printer *pr, const struct sess_record *r)
     snprintf(peak, sizeof(peak), "%.1f", r->peak_ma / 1000.0);
     snprintf(mean, sizeof(mean), "%.1f", r->mean_ma / 1000.0);
     fprintf(pr->out, "%6" PRId64 "  ", r->id);
-    put_text(pr->out, r->charger, TEXT_TTY);
+    amp_text_put(pr->out, r->charger);
     fprintf(pr->out, "%*s %-19s  %-19s  %8s  %9s  %-11s  %6s  %6s  ",
             (int)(16 - (strlen(r->charger) < 16 ? strlen(r->charger) : 16)), "",
             fmt_time(r->start_s, false, start, sizeof(start)),
             is_open(r) ? "(open)" : fmt_time(r->end_s, false, end, sizeof(end)), dur, kwh,
             sess_energy_source_name(r->energy_source), peak, mean);
     if (r->vin[0]) {
-        put_text(pr->out, r->vin, TEXT_TTY);
+        amp_text_put(pr->out, r->vin);
     } else {
         fputc('-', pr->out);
     }

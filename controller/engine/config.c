@@ -32,9 +32,9 @@ enum sect_kind {
     SECT_WC,
     SECT_METER,
     SECT_EVSE,
-    SECT_SESSIONS,
     SECT_HTTP,
     SECT_MQTT,
+    SECT_SESSIONS,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -166,9 +166,9 @@ static const struct sect_def sect_defs[] = {
     {"wallconnector", SECT_WC, true, wc_keys, NKEYS(wc_keys)},
     {"meter", SECT_METER, true, meter_keys, NKEYS(meter_keys)},
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
-    {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
     {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
     {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
+    {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
 };
 
 struct parse_ctx {
@@ -490,12 +490,12 @@ static void *section_base(const struct parse_ctx *x)
         return &c->site;
     case SECT_POLICY:
         return &c->policy;
-    case SECT_SESSIONS:
-        return &c->sessions;
     case SECT_HTTP:
         return &c->http;
     case SECT_MQTT:
         return &c->mqtt;
+    case SECT_SESSIONS:
+        return &c->sessions;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -512,7 +512,8 @@ static void *section_base(const struct parse_ctx *x)
 }
 
 _Static_assert(offsetof(struct cfg_site, line) == 0 && offsetof(struct cfg_policy, line) == 0 &&
-                   offsetof(struct cfg_sessions, line) == 0,
+                   offsetof(struct cfg_sessions, line) == 0 &&
+                   offsetof(struct cfg_http, line) == 0 && offsetof(struct cfg_mqtt, line) == 0,
                "layout");
 
 /* Handles a "[...]" line: body is what lies between the brackets. */
@@ -536,7 +537,7 @@ static void open_section(struct parse_ctx *x, const char *body)
     if (!def) {
         perr(x,
              "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
-             "evse, sessions, http or mqtt)",
+             "evse, http, mqtt or sessions)",
              body);
         return;
     }

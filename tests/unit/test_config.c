@@ -40,7 +40,7 @@ static const struct parse_case errors[] = {
      "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
     {"\n\n[garage]\n",
      "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, "
-     "evse, sessions, http or mqtt)"},
+     "evse, http, mqtt or sessions)"},
     {"[sessions]\nflush_interval_ms = 500\n",
      "t.ini:2: [sessions] flush_interval_ms: 500 is out of range 1000..3600000"},
     {"[sessions]\n[sessions]\ndb = /x.db\n",
@@ -434,10 +434,10 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_parse_accepts_comments_indentation_crlf_and_lists);
     tcase_add_test(tc, test_amps_parse_exactly_without_floats);
     tcase_add_test(tc, test_missing_file_is_reported_with_its_path);
-    tcase_add_test(tc, test_sessions_section_parses_db_and_flush_interval);
     tcase_add_test(tc, test_nul_byte_is_an_error_with_line_and_column_not_the_end);
     tcase_add_test(tc, test_invalid_utf8_is_an_error_with_line_and_column);
     tcase_add_test(tc, test_only_regular_files_are_read);
+    tcase_add_test(tc, test_sessions_section_parses_db_and_flush_interval);
     tcase_add_test(tc, test_example_config_loads_and_builds_a_site);
     suite_add_tcase(s, tc);
     return s;

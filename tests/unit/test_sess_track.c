@@ -322,6 +322,39 @@ START_TEST(test_integration_per_phase_voltage_and_stalled_tick)
 
 END_TEST
 
+START_TEST(test_wall_clock_step_moves_the_session_with_it)
+{
+    /* a gateway without an RTC boots at 1970-01-01 plus a little; NTP steps the clock later */
+    struct sess_track t;
+    sess_track_init(&t);
+    struct sess_sample s = sample(true, true, 16000, 16000);
+    struct sess_record end;
+    for (int sec = 0; sec < 300; sec++) {
+        sess_track_step(&t, &cfg, 30 + sec, T0_MS + (uint64_t)sec * 1000, &s, &end);
+    }
+    ck_assert_int_eq(t.rec.start_s, 30);
+    /* at 300 s the clock is stepped to T0_WALL: the session started 300 s before that */
+    sess_track_step(&t, &cfg, T0_WALL, T0_MS + 300000, &s, &end);
+    ck_assert_int_eq(t.rec.start_s, T0_WALL - 300);
+    ck_assert_int_eq(t.rec.charged_until_s, T0_WALL);
+    struct sess_sample none = sample(false, false, 0, -1);
+    ck_assert_int_eq(sess_track_step(&t, &cfg, T0_WALL + 1, T0_MS + 301000, &none, &end),
+                     SESS_TRACK_ENDED);
+    ck_assert_int_eq(end.start_s, T0_WALL - 300);
+    ck_assert_int_eq(end.end_s, T0_WALL + 1);
+    ck_assert_int_eq(end.charged_until_s, T0_WALL + 1);
+    ck_assert_uint_eq(end.charging_s, 301);
+    /* a wall clock slewed by NTP (a second here and there) is left alone */
+    sess_track_init(&t);
+    for (int sec = 0; sec < 600; sec++) {
+        sess_track_step(&t, &cfg, T0_WALL + sec + sec / 100, T0_MS + (uint64_t)sec * 1000, &s,
+                        &end);
+    }
+    ck_assert_int_eq(t.rec.start_s, T0_WALL);
+}
+
+END_TEST
+
 START_TEST(test_vin_validity)
 {
     ck_assert(sess_vin_is_valid("5YJ3E1EA7KF000001"));
@@ -347,6 +380,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_fault_ends_and_blocks_until_cleared);
     tcase_add_test(tc, test_counter_energy_with_reset_and_gap);
     tcase_add_test(tc, test_integration_per_phase_voltage_and_stalled_tick);
+    tcase_add_test(tc, test_wall_clock_step_moves_the_session_with_it);
     tcase_add_test(tc, test_vin_validity);
     suite_add_tcase(s, tc);
     return s;

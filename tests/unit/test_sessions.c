@@ -7,16 +7,20 @@
  * with its own SQL, not the module's reader, except where the reader is what is tested.
  */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "controller/sessions.h"
 #include "tests/support/check_main.h"
+#include "tests/support/sess_test.h"
 
 #define T0_WALL 1764979200 /* 2025-12-06 00:00:00 UTC */
 #define T0_MS   1000000
@@ -26,16 +30,12 @@ static char db_path[128];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/amp_sess_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/sessions.db", dir);
+    sess_test_dir("amp_sess", dir, sizeof(dir), db_path, sizeof(db_path));
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    sess_test_rmdir(dir);
 }
 
 static const char *const names[] = {"bay1", "bay2"};
@@ -53,48 +53,19 @@ static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
     return log;
 }
 
-/* One integer from the file through a separate read-only connection (what a reader sees). */
 static int64_t peek(const char *sql)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    int64_t v = -1;
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -2 : sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return sess_test_peek(db_path, sql);
 }
 
 static char *peek_text(const char *sql, char *buf, size_t cap)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    buf[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-        snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return buf;
+    return sess_test_peek_text(db_path, sql, buf, cap);
 }
 
-/* Runs SQL on the file with a connection of the test's own (hand-made files). */
 static void exec_sql(const char *sql)
 {
-    sqlite3 *db = NULL;
-    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int src = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    ck_assert_msg(src == SQLITE_OK, "%s", msg ? msg : "?");
-    sqlite3_close(db);
+    sess_test_exec(db_path, sql);
 }
 
 static struct sess_sample charging_16a(void)
@@ -414,6 +385,141 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 
 END_TEST
 
+START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
+{
+    struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.path = db_path;
+    o.charger = names;
+    o.n_charger = 2;
+    o.retry_interval_ms = 5000;
+    struct sess_log *log = NULL;
+    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    /* another writer (an admin's sqlite3 shell) holds the write lock */
+    sqlite3 *other = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), -EBUSY);
+    ck_assert_msg(strstr(sess_log_error(log), "locked") != NULL, "%s", sess_log_error(log));
+    ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0); /* no retry yet */
+    ck_assert_int_eq(sess_update(log, T0_WALL + 2, T0_MS + 2000, 0, &none), 0);
+    ck_assert_uint_eq(sess_log_pending(log), 1);
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 4, T0_MS + 4000, 0, &none), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 0);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 5, T0_MS + 5000, 0, &none), 0);
+    ck_assert(sess_log_is_writing(log));
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
+    ck_assert_int_eq(peek("SELECT end_s - start_s FROM sessions"), 2);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * 3680 / 3600);
+    sess_log_free(log);
+}
+
+END_TEST
+
+START_TEST(test_reload_keeps_sessions_of_chargers_that_stay)
+{
+    struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
+    struct sess_sample s = charging_16a();
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0); /* bay1: row 1 */
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &s), 0); /* bay2: row 2 */
+    ck_assert_int_eq(sess_update(log, T0_WALL + 10, T0_MS + 10000, 1, &s), 0);
+    /* the new config drops bay1, keeps bay2 (now first) and adds bay3 */
+    const char *const next[] = {"bay2", "bay3"};
+    ck_assert_int_eq(sess_log_set_chargers(log, next, 2, T0_WALL + 20, T0_MS + 20000), 0);
+    char buf[32];
+    ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions WHERE id = 1", buf, sizeof(buf)),
+                     "shutdown");
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 1"), T0_WALL + 20);
+    struct sess_record cur;
+    ck_assert(sess_log_current(log, 0, &cur));
+    ck_assert_str_eq(cur.charger, "bay2");
+    ck_assert_int_eq(cur.id, 2);
+    ck_assert(!sess_log_current(log, 1, &cur));
+    ck_assert_int_eq(sess_update(log, T0_WALL + 30, T0_MS + 30000, 0, &s), 0);
+    ck_assert_int_eq(sess_close_all(log, T0_WALL + 40, T0_MS + 40000, SESS_END_SHUTDOWN), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
+    /* bay2's session went on across the reload: 40 s at 3680 W = 40.9 Wh */
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE id = 2"), 40);
+    ck_assert_int_eq(sess_update(log, T0_WALL + 50, T0_MS + 50000, 2, &s), -EINVAL);
+    const char *const bad[] = {NULL};
+    ck_assert_int_eq(sess_log_set_chargers(log, bad, 1, T0_WALL, T0_MS), -EINVAL);
+    sess_log_free(log);
+}
+
+END_TEST
+
+/* Without a tmpfs to fill (test_sessions_disk needs mount rights), a file size limit makes
+ * every write past the WAL's current end fail with EFBIG: a real write failure mid-run. */
+START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
+{
+    struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.path = db_path;
+    o.charger = names;
+    o.n_charger = 2;
+    o.flush_interval_ms = 1000;
+    o.retry_interval_ms = 10000;
+    struct sess_log *log = NULL;
+    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    int t = 0;
+    for (; t < 10; t++) {
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &s), 0);
+    }
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", db_path);
+    struct stat st_wal, st_db;
+    ck_assert_int_eq(stat(wal, &st_wal), 0);
+    ck_assert_int_eq(stat(db_path, &st_db), 0);
+    /* neither file may grow: no WAL append, and no checkpoint that would let the WAL restart */
+    struct rlimit old, lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)(st_db.st_size < st_wal.st_size ? st_db.st_size : st_wal.st_size);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int failures = 0;
+    for (; t <= 20; t++) {
+        /* bay2 plugs in at t = 10: its first row is in the transaction that fails */
+        /* at t = 10 bay2 goes first, so its new row is in the transaction that fails; at
+         * t = 20 bay1 goes first, so its finished session waits through the failed retry */
+        for (size_t i = 0; i < 2; i++) {
+            size_t c = t == 20 ? i : 1 - i;
+            int rc =
+                sess_update(log, T0_WALL + t, T0_MS + t * 1000u, c, c == 1 || t < 20 ? &s : &none);
+            if (rc) {
+                ck_assert_msg(rc == -EFBIG || rc == -EIO, "%d %s", rc, sess_log_error(log));
+                failures++;
+            }
+        }
+    }
+    ck_assert_int_eq(failures, 2); /* t = 10, then the retry at t = 20 */
+    ck_assert_msg(strstr(sess_log_error(log), db_path) != NULL, "%s", sess_log_error(log));
+    ck_assert_uint_eq(sess_log_pending(log), 1);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    for (; t <= 30; t++) {
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &none), 0);
+        ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 1, &s), 0);
+    }
+    ck_assert(sess_log_is_writing(log));
+    ck_assert_uint_eq(sess_log_pending(log), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE charger = 'bay1'"), T0_WALL + 20);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE charger = 'bay1'"),
+                     20 * 3680 / 3600);
+    /* bay2's row, inserted only by the retry, carries its progress */
+    ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 10);
+    ck_assert_int_eq(sess_flush(log, T0_WALL + 31, T0_MS + 31000), 0);
+    ck_assert_int_eq(peek("SELECT updated_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 30);
+    char buf[16];
+    ck_assert_str_eq(peek_text("PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    sess_log_free(log);
+}
+
+END_TEST
+
 START_TEST(test_missing_directory_is_created)
 {
     snprintf(db_path, sizeof(db_path), "%s/state/sessions.db", dir);
@@ -437,6 +543,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_refuses_newer_and_foreign_files_but_keeps_working);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_reader_filters_while_the_writer_holds_the_file);
+    tcase_add_test(tc, test_busy_file_is_retried_and_nothing_is_lost);
+    tcase_add_test(tc, test_reload_keeps_sessions_of_chargers_that_stay);
+    tcase_add_test(tc, test_write_failure_mid_run_is_reported_and_caught_up);
     tcase_add_test(tc, test_missing_directory_is_created);
     suite_add_tcase(s, tc);
     return s;
