@@ -841,7 +841,7 @@ int daemon_status(const struct daemon *d, uint64_t now_ms, struct daemon_status 
         o->up = tp_link_is_up(b->link);
         o->losses = tp_link_losses(b->link);
         o->slaves = twc_master_slave_count(&b->bus.master);
-        o->master_id = b->bus.master.cfg.id;
+        o->master_id = twc_master_id(&b->bus.master); /* a clash may have changed it */
     }
     for (size_t m = 0; m < site->n_meter; m++) {
         struct daemon_meter_status *o = &out->meter[m];
