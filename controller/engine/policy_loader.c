@@ -2,6 +2,8 @@
 /* The built-in policy table and the plugin loader. */
 #include "controller/engine/policy_loader.h"
 
+#include "controller/engine/policy_child.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -108,6 +110,15 @@ typedef const struct ampshare_policy *policy_entry_fn(uint16_t, uint16_t);
 
 int policy_open(const char *name, struct policy_handle *h, char *err, size_t errlen)
 {
+    return policy_open_ex(name, NULL, h, err, errlen);
+}
+
+int policy_open_ex(const char *name,
+                   const struct policy_open_opts *o,
+                   struct policy_handle *h,
+                   char *err,
+                   size_t errlen)
+{
     memset(h, 0, sizeof(*h));
     if (!strchr(name, '/')) {
         const struct ampshare_policy *p = policy_builtin_find(name);
@@ -127,6 +138,15 @@ int policy_open(const char *name, struct policy_handle *h, char *err, size_t err
         return rc;
     }
     snprintf(h->source, sizeof(h->source), "%s", name);
+    if (!o || !o->in_process) {
+        int rc = policy_child_open(name, o ? o->timeout_ms : 0, &h->child, err, errlen);
+        if (rc != 0) {
+            memset(h, 0, sizeof(*h));
+            return rc;
+        }
+        h->policy = policy_child_policy(h->child);
+        return 0;
+    }
     void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         const char *why = dlerror();
@@ -168,6 +188,9 @@ void policy_close(struct policy_handle *h)
 {
     if (h && h->dl) {
         dlclose(h->dl);
+    }
+    if (h && h->child) {
+        policy_child_close(h->child);
     }
     if (h) {
         memset(h, 0, sizeof(*h));
