@@ -171,4 +171,20 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+# issue 17: the configured policy runs on generated fleets; a plugin that crashes, hangs, answers
+# garbage or needs the clamp's corrections is an error naming what it did, at its [policy] line.
+for bad in "crash_segv:crashed on a generated fleet" "hang:did not answer in time on a generated fleet" \
+    "garbage:answered garbage on a generated fleet" \
+    "hostile:answered a target the safety clamp had to correct on a generated fleet"; do
+    plugin=${bad%%:*} want=${bad#*:}
+    sed -n '1,/^\[policy\]/p' "$src/etc/ampshare.ini" >"$tmp/trial.ini"
+    echo "name = $build/policies/test/$plugin.so" >>"$tmp/trial.ini"
+    line=$(grep -n '^name = ' "$tmp/trial.ini" | tail -1 | cut -d: -f1)
+    rc=0
+    "$bin" check-config "$tmp/trial.ini" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "$plugin: exit $rc, want 1"
+    grep -q "^$tmp/trial.ini:$line: \[policy\] .*$plugin.so $want" "$tmp/err" ||
+        { cat "$tmp/err"; fail "$plugin: no '$want' at line $line"; }
+done
+
 echo "check-config: ok"
