@@ -3,7 +3,8 @@
  * libFuzzer target: the Wall Connector control loop (ctl_twc) over a real master and the real
  * engine, on a metered site with a load nothing controls. The site: a 40 A garage circuit with
  * its own meter, under a 63 A supply; a Wall Connector at 2019 and one at `address = auto`
- * (40 A each); an oven on the garage circuit (metered, `control = none`, up to 30 A).
+ * (40 A each); an oven on the garage circuit (up to 30 A), either with a meter of its own (an
+ * `[evse] control = none`) or seen only by the garage meter, as in issue 17's 62 A case.
  *
  * The target keeps the physical truth: what the oven draws and what each car draws (never more
  * than the slave's offer when it was measured). Meters read that truth whenever it changes (at
@@ -18,7 +19,7 @@
  *   - ctl_twc_step never fails.
  * (Limits on the wire are fuzz_twc_master's invariants.)
  *
- * Script: byte 0 picks the policy and the overcommit; then each step is an opcode byte and its
+ * Script: byte 0 picks the policy, the overcommit and the oven's meter; then each step is an opcode byte and its
  * operands. Only the first FUZZ_MAX_BYTES count: short scripts reach every state of this small
  * site, and long ones made libFuzzer spend its time on feature bookkeeping (221 exec/s).
  * The sites are built once per policy and overcommit, not per input.
@@ -43,7 +44,7 @@ static const char *const fuzz_policies[] = {"idle_reclaim", "native", "equal_sha
 static const uint16_t fuzz_ids[FUZZ_N_IDS] = {0x2019, 0x2431, 0x4085, 0x8725};
 
 /* Built on first use and kept: site_new_from_ini was most of an input's setup. */
-static struct site *sites[8];
+static struct site *sites[16];
 
 struct truth {
     int32_t oven_ma;
@@ -52,11 +53,20 @@ struct truth {
 
 static struct site *site_for(uint8_t b0)
 {
-    unsigned k = b0 & 7u;
+    unsigned k = b0 & 15u;
     if (sites[k]) {
         return sites[k];
     }
     int oc_a = (b0 & 4) ? 6 : 0;
+    char oven[512] = "";
+    if (b0 & 8) {
+        snprintf(oven, sizeof(oven),
+                 "[evse oven]\ncontrol = none\nmeter = oven-meter\ncircuit = garage\n"
+                 "max_current_a = %d\n"
+                 "[meter oven-meter]\ntransport = tcp://127.0.0.1:1502\nunit_id = 2\n"
+                 "map = eastron-sdm120\nmeasures = evse:oven\n",
+                 OVEN_MAX_A);
+    }
     char ini[1536], err[256];
     snprintf(ini, sizeof(ini),
              "[site]\nsupply_limit_a = 63\nphases = 1\novercommit_a = %d\n"
@@ -66,14 +76,11 @@ static struct site *site_for(uint8_t b0)
              "max_current_a = 40\n"
              "[wallconnector i3]\nbus = rs485\naddress = auto\ncircuit = garage\n"
              "max_current_a = 40\n"
-             "[evse oven]\ncontrol = none\nmeter = oven-meter\ncircuit = garage\n"
-             "max_current_a = %d\n"
              "[meter garage-meter]\ntransport = tcp://127.0.0.1:1502\nmap = eastron-sdm120\n"
              "measures = circuit:garage\n"
-             "[meter oven-meter]\ntransport = tcp://127.0.0.1:1502\nunit_id = 2\n"
-             "map = eastron-sdm120\nmeasures = evse:oven\n"
+             "%s"
              "[policy]\nname = %s\n",
-             oc_a, oc_a, OVEN_MAX_A, fuzz_policies[b0 & 3]);
+             oc_a, oc_a, oven, fuzz_policies[b0 & 3]);
     CHECK(site_new_from_ini(ini, "fuzz.ini", &sites[k], err, sizeof(err)) == 0);
     return sites[k];
 }
@@ -88,7 +95,9 @@ static void measure(struct site_state *st, const struct site *site, const struct
     }
     int gm = site_find_meter(site, "garage-meter"), om = site_find_meter(site, "oven-meter");
     st->meter[gm] = (struct site_meter_input){.current_ma = {garage}, .at_ms = now};
-    st->meter[om] = (struct site_meter_input){.current_ma = {t->oven_ma}, .at_ms = now};
+    if (om >= 0) {
+        st->meter[om] = (struct site_meter_input){.current_ma = {t->oven_ma}, .at_ms = now};
+    }
 }
 
 static void check(const struct ctl_twc *c, const struct twc_master *m, int32_t oven_ma,
@@ -213,6 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* a meter reads garbage high (a reading may be wrong, but never low: a meter that
              * under-reads cannot be told from a load that stopped) */
             int m_idx = site_find_meter(site, (data[i] & 1) ? "oven-meter" : "garage-meter");
+            m_idx = m_idx >= 0 ? m_idx : site_find_meter(site, "garage-meter");
             st->meter[m_idx].current_ma[0] += 1000 * (1 + (data[i++] >> 1));
             st->meter[m_idx].at_ms = now;
         } else if (op <= 8) {
