@@ -497,8 +497,9 @@ static const char *fault_text(int rc)
                                : "failed";
 }
 
-/* Starts the instance's child and runs init in it. 0, the plugin's init code, or -EIO. */
-static int start(struct inst *s)
+/* Starts the instance's child and runs init in it, within budget_ms. 0, the plugin's init
+ * code, or -EIO. */
+static int start(struct inst *s, uint32_t budget_ms)
 {
     struct policy_child *pc = s->pc;
     s->pid = spawn(pc->path, false, &s->fd);
@@ -509,7 +510,7 @@ static int start(struct inst *s)
     }
     pc->stats.starts++;
     pc->stats.last_pid = (int)s->pid;
-    uint64_t deadline = mono_ms() + POLICY_CHILD_INIT_TIMEOUT_MS;
+    uint64_t deadline = mono_ms() + budget_ms;
     struct hdr h;
     int rc = send_msg(s->fd, MSG_INIT, s->init_msg, s->init_len, deadline);
     if (rc == 0) {
@@ -609,7 +610,7 @@ static int px_init(const struct ampshare_policy_host *host,
         at = put_text(s->init_msg, at, len, opt[i].value);
     }
     s->init_len = (uint32_t)len;
-    int rc = start(s);
+    int rc = start(s, POLICY_CHILD_INIT_TIMEOUT_MS);
     if (rc != 0) {
         px_destroy(s);
         return rc;
@@ -728,7 +729,12 @@ static int px_allocate(void *state,
             pc->stats.last_fault = POLICY_CHILD_DOWN;
             return -EAGAIN;
         }
-        int rc = start(s);
+        /* a restart runs inside a control tick: a short budget, so a plugin whose init hangs
+         * (or a child that cannot load it) delays the tick by a second at most */
+        uint32_t budget = pc->timeout_ms * 4 > POLICY_CHILD_RESTART_TIMEOUT_MS
+                              ? pc->timeout_ms * 4
+                              : POLICY_CHILD_RESTART_TIMEOUT_MS;
+        int rc = start(s, budget);
         if (rc != 0) {
             s->retry_at_ms = now + s->backoff_ms;
             s->backoff_ms = s->backoff_ms * 2 < POLICY_CHILD_BACKOFF_MAX_MS

@@ -24,7 +24,8 @@
 #include "policies/ampshare_policy.h"
 
 #define POLICY_CHILD_TIMEOUT_DEFAULT_MS 250u   /* per allocate(): [policy] timeout_ms */
-#define POLICY_CHILD_INIT_TIMEOUT_MS    5000u  /* loading and init() */
+#define POLICY_CHILD_INIT_TIMEOUT_MS    5000u  /* loading and init() at start-up */
+#define POLICY_CHILD_RESTART_TIMEOUT_MS 1000u  /* ... in a restart (or 4 x timeout_ms) */
 #define POLICY_CHILD_BACKOFF_MIN_MS     1000u  /* first restart after a failure */
 #define POLICY_CHILD_BACKOFF_MAX_MS     60000u /* the back-off doubles up to this */
 
