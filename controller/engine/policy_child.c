@@ -229,7 +229,10 @@ static void child_setup(int fd, pid_t parent)
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_UNBLOCK, &all, NULL);
-    const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2};
+    /* the parent's handlers are not the child's: a crash ends it at once (a sanitizer's or a
+     * crash reporter's handler would outlast the tick's budget and look like a hang) */
+    const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1,
+                        SIGUSR2, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGABRT};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         signal(sigs[i], SIG_DFL);
     }

@@ -33,7 +33,7 @@ struct rig {
 
 /* Three cars charging on one 40 A circuit; the plugin answers each with its 6 A minimum for
  * `after` ticks, then misbehaves on every tick (tests/plugins/misbehave.h). */
-static void rig_start(struct rig *g, const char *plugin, int after)
+static void rig_start(struct rig *g, const char *plugin, int after, unsigned timeout_ms)
 {
     memset(g, 0, sizeof(*g));
     char ini[1024], err[512];
@@ -43,11 +43,11 @@ static void rig_start(struct rig *g, const char *plugin, int after)
              "[wallconnector a]\nbus = b\naddress = 1111\ncircuit = supply\nmax_current_a = 32\n"
              "[wallconnector b]\nbus = b\naddress = 2222\ncircuit = supply\nmax_current_a = 32\n"
              "[wallconnector c]\nbus = b\naddress = 3333\ncircuit = supply\nmax_current_a = 32\n"
-             "[policy]\nname = %s/test/%s.so\nafter = %d\ntimeout_ms = 100\n",
-             PLUGIN_DIR, plugin, after);
+             "[policy]\nname = %s/test/%s.so\nafter = %d\ntimeout_ms = %u\n",
+             PLUGIN_DIR, plugin, after, timeout_ms);
     g->site = amp_test_site(ini);
     ck_assert(g->site->policy_isolate);
-    ck_assert_uint_eq(g->site->policy_timeout_ms, 100);
+    ck_assert_uint_eq(g->site->policy_timeout_ms, timeout_ms);
     struct policy_open_opts po = {.timeout_ms = g->site->policy_timeout_ms};
     ck_assert_msg(policy_open_ex(g->site->policy, &po, &g->h, err, sizeof(err)) == 0, "%s", err);
     ck_assert_ptr_nonnull(g->h.child);
@@ -120,20 +120,21 @@ static void assert_fallback(const struct rig *g)
 
 struct bad {
     const char *plugin;
-    int fault; /* enum policy_child_fault */
+    int fault;           /* enum policy_child_fault */
+    unsigned timeout_ms; /* generous where the plugin answers: a sanitizer slows the child */
 };
 
 static const struct bad bads[] = {
-    {"crash_segv", POLICY_CHILD_CRASH}, {"crash_abort", POLICY_CHILD_CRASH},
-    {"overrun", POLICY_CHILD_CRASH},    {"hang", POLICY_CHILD_HANG},
-    {"garbage", POLICY_CHILD_GARBAGE},
+    {"crash_segv", POLICY_CHILD_CRASH, 2000}, {"crash_abort", POLICY_CHILD_CRASH, 2000},
+    {"overrun", POLICY_CHILD_CRASH, 2000},    {"hang", POLICY_CHILD_HANG, 100},
+    {"garbage", POLICY_CHILD_GARBAGE, 2000},
 };
 
 START_TEST(test_failing_plugin_falls_back_that_tick_and_restarts)
 {
     const struct bad *b = &bads[_i];
     struct rig g;
-    rig_start(&g, b->plugin, 2);
+    rig_start(&g, b->plugin, 2, b->timeout_ms);
     int first_pid = stats(&g)->last_pid;
     ck_assert_int_gt(first_pid, 0);
     tick(&g, 1000);
@@ -178,7 +179,7 @@ END_TEST
 START_TEST(test_plugin_failing_from_the_start_never_stops_the_engine)
 {
     struct rig g;
-    rig_start(&g, "crash_segv", 0);
+    rig_start(&g, "crash_segv", 0, 2000);
     for (uint64_t t = 1000; t <= 120000; t += 1000) {
         tick(&g, t);
         assert_fallback(&g);
@@ -195,7 +196,7 @@ END_TEST
 START_TEST(test_destroy_reaps_the_child)
 {
     struct rig g;
-    rig_start(&g, "crash_segv", 100);
+    rig_start(&g, "crash_segv", 100, 2000);
     tick(&g, 1000);
     assert_answered(&g);
     int pid = stats(&g)->last_pid;
