@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/engine/alloc.h"
 #include "controller/cli/cmd.h"
+#include "controller/engine/alloc.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/site.h"
@@ -70,7 +70,12 @@ static void capture_sink(void *ctx, enum log_level lvl, const char *mod, const c
 
 /* The generated fleets a policy is tried on: what every car does, and whether the meters are
  * fresh. Each runs a few ticks, as the daemon would run them. */
-enum trial_car { TRIAL_NONE, TRIAL_CHARGING, TRIAL_IDLE, TRIAL_MIXED };
+enum trial_car {
+    TRIAL_NONE,
+    TRIAL_CHARGING,
+    TRIAL_IDLE,
+    TRIAL_MIXED
+};
 
 static const struct trial {
     const char *what;
@@ -161,15 +166,15 @@ static void try_policy(const struct config *cfg,
             if (rc == 0 && r->corrections > 0) {
                 for (size_t i = 0; i < site->n_evse; i++) {
                     if (r->evse[i].fix != ALLOC_FIX_NONE) {
-                        cfg_diag_add(diag, false, cfg->file, line,
-                                     "[policy] %s answered a target the safety clamp had to "
-                                     "correct on a generated fleet (%s, tick %d): %d mA for "
-                                     "%s %s (%s)",
-                                     site->policy, t->what, n + 1, r->evse[i].policy_ma,
-                                     site->evse[i].kind == SITE_EVSE_WALL_CONNECTOR
-                                         ? "wallconnector"
-                                         : "evse",
-                                     site->evse[i].name, alloc_fix_name((enum alloc_fix)r->evse[i].fix));
+                        cfg_diag_add(
+                            diag, false, cfg->file, line,
+                            "[policy] %s answered a target the safety clamp had to "
+                            "correct on a generated fleet (%s, tick %d): %d mA for "
+                            "%s %s (%s)",
+                            site->policy, t->what, n + 1, r->evse[i].policy_ma,
+                            site->evse[i].kind == SITE_EVSE_WALL_CONNECTOR ? "wallconnector"
+                                                                           : "evse",
+                            site->evse[i].name, alloc_fix_name((enum alloc_fix)r->evse[i].fix));
                         goto out;
                     }
                 }

@@ -105,7 +105,8 @@ int alloc_new(const struct site *site,
     a->bound = calloc(nc, sizeof(*a->bound));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
         !a->final || !a->held || !a->evc || !a->vk || !a->hist || !a->unc || !a->sub_draw ||
-        !a->pil || !a->cnt || !a->deep || !a->bound || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->pil || !a->cnt || !a->deep || !a->bound ||
+        alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;

@@ -107,19 +107,19 @@ int alloc_clamp(const struct ampshare_policy_input *in,
 /* ---- the engine ---- */
 
 struct alloc_evse_result {
-    int32_t target_ma;  /* the offer to send now (0 for an uncontrolled EVSE) */
-    int32_t policy_ma;  /* what the policy asked */
-    int32_t offered_ma; /* the offer in force before this tick */
-    int32_t draw_ma[3]; /* per supply phase, as used (assumed when stale) */
-    uint8_t state;      /* enum ampshare_evse_state */
-    uint8_t why;        /* enum alloc_why */
-    uint8_t fix;        /* enum alloc_fix: what the clamp corrected */
-    bool stale;              /* no fresh plausible measurement: the fail-safe budget */
-    uint8_t implausible;     /* enum alloc_implausible: its reading was refused this tick */
-    bool implausible_new;    /* ... and it was not on the tick before: log it now, once */
-    int32_t implausible_ma;  /* the refused reading (mA), for the log line; else 0 */
-    int32_t why_circuit;     /* the circuit for ALLOC_WHY_CIRCUIT, else -1 */
-    uint64_t since_ms;       /* when the state began */
+    int32_t target_ma;      /* the offer to send now (0 for an uncontrolled EVSE) */
+    int32_t policy_ma;      /* what the policy asked */
+    int32_t offered_ma;     /* the offer in force before this tick */
+    int32_t draw_ma[3];     /* per supply phase, as used (assumed when stale) */
+    uint8_t state;          /* enum ampshare_evse_state */
+    uint8_t why;            /* enum alloc_why */
+    uint8_t fix;            /* enum alloc_fix: what the clamp corrected */
+    bool stale;             /* no fresh plausible measurement: the fail-safe budget */
+    uint8_t implausible;    /* enum alloc_implausible: its reading was refused this tick */
+    bool implausible_new;   /* ... and it was not on the tick before: log it now, once */
+    int32_t implausible_ma; /* the refused reading (mA), for the log line; else 0 */
+    int32_t why_circuit;    /* the circuit for ALLOC_WHY_CIRCUIT, else -1 */
+    uint64_t since_ms;      /* when the state began */
 };
 
 struct alloc_circuit_result {
@@ -145,7 +145,7 @@ struct alloc_result {
 struct alloc_stats {
     uint64_t ticks;
     uint64_t policy_errors;
-    uint64_t implausible; /* EVSE-ticks with a refused reading */
+    uint64_t implausible;            /* EVSE-ticks with a refused reading */
     uint64_t fixes[ALLOC_FIX_COUNT]; /* EVSE-ticks corrected, by cause (fixes[0] stays 0) */
 };
 

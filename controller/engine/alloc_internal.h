@@ -97,7 +97,7 @@ struct alloc {
     int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */
     int64_t (*pil)[3];       /* [n_circuit]: hold / reason sums */
     int64_t (*cnt)[3];
-    int32_t (*deep)[3]; /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
+    int32_t (*deep)[3];  /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
     int32_t (*bound)[3]; /* [n_circuit]: the most a plausible EVSE draw below it may be */
 
     bool ticked;

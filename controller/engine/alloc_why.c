@@ -7,13 +7,20 @@
 #include "controller/engine/alloc_internal.h"
 
 static const char *const why_names[ALLOC_WHY_COUNT] = {
-    [ALLOC_WHY_POLICY] = "policy",       [ALLOC_WHY_DEMAND] = "demand",
-    [ALLOC_WHY_IDLE] = "idle",           [ALLOC_WHY_PROBE] = "probe",
-    [ALLOC_WHY_SHED] = "shed",           [ALLOC_WHY_WAIT] = "wait",
-    [ALLOC_WHY_UNPLUGGED] = "unplugged", [ALLOC_WHY_MAX] = "max",
-    [ALLOC_WHY_CIRCUIT] = "circuit",     [ALLOC_WHY_STALE] = "stale",
-    [ALLOC_WHY_HOLD] = "hold",           [ALLOC_WHY_RAMP] = "ramp",
-    [ALLOC_WHY_FALLBACK] = "fallback",   [ALLOC_WHY_UNCONTROLLED] = "uncontrolled",
+    [ALLOC_WHY_POLICY] = "policy",
+    [ALLOC_WHY_DEMAND] = "demand",
+    [ALLOC_WHY_IDLE] = "idle",
+    [ALLOC_WHY_PROBE] = "probe",
+    [ALLOC_WHY_SHED] = "shed",
+    [ALLOC_WHY_WAIT] = "wait",
+    [ALLOC_WHY_UNPLUGGED] = "unplugged",
+    [ALLOC_WHY_MAX] = "max",
+    [ALLOC_WHY_CIRCUIT] = "circuit",
+    [ALLOC_WHY_STALE] = "stale",
+    [ALLOC_WHY_HOLD] = "hold",
+    [ALLOC_WHY_RAMP] = "ramp",
+    [ALLOC_WHY_FALLBACK] = "fallback",
+    [ALLOC_WHY_UNCONTROLLED] = "uncontrolled",
     [ALLOC_WHY_IMPLAUSIBLE] = "implausible",
 };
 

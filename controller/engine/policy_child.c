@@ -231,8 +231,8 @@ static void child_setup(int fd, pid_t parent)
     sigprocmask(SIG_UNBLOCK, &all, NULL);
     /* the parent's handlers are not the child's: a crash ends it at once (a sanitizer's or a
      * crash reporter's handler would outlast the tick's budget and look like a hang) */
-    const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1,
-                        SIGUSR2, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGABRT};
+    const int sigs[] = {SIGTERM, SIGINT,  SIGHUP, SIGPIPE, SIGCHLD, SIGUSR1,
+                        SIGUSR2, SIGSEGV, SIGBUS, SIGFPE,  SIGILL,  SIGABRT};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         signal(sigs[i], SIG_DFL);
     }
@@ -532,8 +532,8 @@ static int start(struct inst *s, uint32_t budget_ms)
         s->pid = 0;
         s->fd = -1;
         if (rc != 0 && s->host.log) {
-            s->host.log(s->host.ctx, AMPSHARE_LOG_ERR, "plugin %s %s while starting (%s)",
-                        pc->path, fault_text(rc), how);
+            s->host.log(s->host.ctx, AMPSHARE_LOG_ERR, "plugin %s %s while starting (%s)", pc->path,
+                        fault_text(rc), how);
         }
         return rc != 0 ? -EIO : init_rc < 0 ? init_rc : -EINVAL;
     }
@@ -626,8 +626,8 @@ static int px_init(const struct ampshare_policy_host *host,
 static ssize_t build_req(struct inst *s, const struct ampshare_policy_input *in)
 {
     size_t cs = sizeof(struct ampshare_policy_circuit), es = sizeof(struct ampshare_policy_evse);
-    size_t len = sizeof(struct hdr) + sizeof(struct req_head) + in->n_circuit * cs +
-                 in->n_evse * es;
+    size_t len =
+        sizeof(struct hdr) + sizeof(struct req_head) + in->n_circuit * cs + in->n_evse * es;
     for (size_t c = 0; c < in->n_circuit; c++) {
         const char *nm = ampshare_policy_circuit_at(in, c)->name;
         len += (nm ? strlen(nm) : 0) + 1;
@@ -717,9 +717,8 @@ static int exchange(struct inst *s,
     return 0;
 }
 
-static int px_allocate(void *state,
-                       const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+px_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct inst *s = state;
     struct policy_child *pc = s->pc;
@@ -790,11 +789,8 @@ static int px_allocate(void *state,
 
 /* ---- open and close ---- */
 
-int policy_child_open(const char *path,
-                      uint32_t timeout_ms,
-                      struct policy_child **out,
-                      char *err,
-                      size_t errlen)
+int policy_child_open(
+    const char *path, uint32_t timeout_ms, struct policy_child **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct policy_child *pc = calloc(1, sizeof(*pc));

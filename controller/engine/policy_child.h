@@ -58,11 +58,8 @@ struct policy_child;
  * (-ENOENT, -EPROTONOSUPPORT, -EINVAL) with its message in err, or -EIO when the plugin crashed
  * or hung while loading. timeout_ms bounds each allocate() (0: the default).
  */
-int policy_child_open(const char *path,
-                      uint32_t timeout_ms,
-                      struct policy_child **out,
-                      char *err,
-                      size_t errlen);
+int policy_child_open(
+    const char *path, uint32_t timeout_ms, struct policy_child **out, char *err, size_t errlen);
 
 /* The proxy description (borrowed; valid until policy_child_close). */
 const struct ampshare_policy *policy_child_policy(const struct policy_child *pc);

@@ -2,13 +2,13 @@
 /* The built-in policy table and the plugin loader. */
 #include "controller/engine/policy_loader.h"
 
-#include "controller/engine/policy_child.h"
-
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "controller/engine/policy_child.h"
 
 /* Each built-in policy file defines one of these (APK_POLICY in ampshare_policy_kit.h). */
 const struct ampshare_policy *ampshare_builtin_native(void);

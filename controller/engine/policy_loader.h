@@ -20,9 +20,9 @@ struct policy_child;
 
 struct policy_handle {
     const struct ampshare_policy *policy; /* borrowed: valid until policy_close() */
-    void *dl;                    /* dlopen handle; NULL for a built-in or an isolated plugin */
-    struct policy_child *child;  /* an isolated plugin (policy_child.h), else NULL */
-    char source[256];            /* "built-in" or the plugin's path */
+    void *dl;                   /* dlopen handle; NULL for a built-in or an isolated plugin */
+    struct policy_child *child; /* an isolated plugin (policy_child.h), else NULL */
+    char source[256];           /* "built-in" or the plugin's path */
 };
 
 /* How a plugin is run ([policy] isolate and timeout_ms). */

@@ -113,7 +113,7 @@ struct site {
     size_t n_controllable;
     int32_t *controllable; /* site EVSE index of each controllable EVSE, in order */
 
-    char policy[CFG_TEXT_MAX]; /* a built-in name or a .so path */
+    char policy[CFG_TEXT_MAX];  /* a built-in name or a .so path */
     bool policy_isolate;        /* [policy] isolate: a plugin runs in a child process */
     uint32_t policy_timeout_ms; /* [policy] timeout_ms: its budget per tick; 0 = default */
     struct ampshare_policy_option *policy_opt;

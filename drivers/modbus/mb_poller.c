@@ -368,7 +368,8 @@ static void set_silenced(struct mb_poller *p, bool silent)
         return; /* the first tick after the start says nothing */
     }
     if (silent) {
-        log_warn("mb", "%s: the control loop is silent (no tick for %u ms): nothing more is sent "
+        log_warn("mb",
+                 "%s: the control loop is silent (no tick for %u ms): nothing more is sent "
                  "to its chargers, so their own watchdogs fall back to their fail-safe current",
                  mb_bus_label(p->bus), p->opts.liveness_ms);
     } else {

@@ -24,7 +24,7 @@
 #define MB_POLLER_INTERVAL_DEFAULT  1000u /* ms between two reads of one device */
 #define MB_POLLER_BACKOFF_DEFAULT   5000u /* ms between tries of a device that keeps failing */
 #define MB_POLLER_FAILS_FOR_BACKOFF 3
-#define MB_POLLER_LIVENESS_DEFAULT  5000u       /* ms without mb_poller_alive(): EVSEs unheard */
+#define MB_POLLER_LIVENESS_DEFAULT  5000u      /* ms without mb_poller_alive(): EVSEs unheard */
 #define MB_POLLER_LIVENESS_OFF      UINT32_MAX /* no gate: tools driving a charger by hand */
 
 struct mb_poller_opts {

@@ -19,9 +19,9 @@
  *   - ctl_twc_step never fails.
  * (Limits on the wire are fuzz_twc_master's invariants.)
  *
- * Script: byte 0 picks the policy, the overcommit and the oven's meter; then each step is an opcode byte and its
- * operands. Only the first FUZZ_MAX_BYTES count: short scripts reach every state of this small
- * site, and long ones made libFuzzer spend its time on feature bookkeeping (221 exec/s).
+ * Script: byte 0 picks the policy, the overcommit and the oven's meter; then each step is an opcode
+ * byte and its operands. Only the first FUZZ_MAX_BYTES count: short scripts reach every state of
+ * this small site, and long ones made libFuzzer spend its time on feature bookkeeping (221 exec/s).
  * The sites are built once per policy and overcommit, not per input.
  */
 #include <stdint.h>
@@ -86,8 +86,8 @@ static struct site *site_for(uint8_t b0)
 }
 
 /* The meters read the truth now: the garage sees the oven and every car. */
-static void measure(struct site_state *st, const struct site *site, const struct truth *t,
-                    uint64_t now)
+static void
+measure(struct site_state *st, const struct site *site, const struct truth *t, uint64_t now)
 {
     int32_t garage = t->oven_ma;
     for (int i = 0; i < FUZZ_N_IDS; i++) {
@@ -100,8 +100,8 @@ static void measure(struct site_state *st, const struct site *site, const struct
     }
 }
 
-static void check(const struct ctl_twc *c, const struct twc_master *m, int32_t oven_ma,
-                  int32_t cap_ma)
+static void
+check(const struct ctl_twc *c, const struct twc_master *m, int32_t oven_ma, int32_t cap_ma)
 {
     int64_t sum = 0;
     size_t n = twc_master_slave_count(m);
@@ -134,8 +134,12 @@ static int32_t offered_to(const struct twc_master *m, uint16_t id, bool *found, 
 
 /* A slave's frame. A heartbeat reports the car's true current (at most its offer) or an
  * implausible one; the truth changes only when the master took the report. */
-static void feed(struct twc_master *m, uint64_t now, const uint8_t *op, struct truth *t,
-                 struct site_state *st, const struct site *site)
+static void feed(struct twc_master *m,
+                 uint64_t now,
+                 const uint8_t *op,
+                 struct truth *t,
+                 struct site_state *st,
+                 const struct site *site)
 {
     struct twc_msg msg;
     memset(&msg, 0, sizeof(msg));

@@ -36,8 +36,10 @@ static void fake_sleep(void *ctx, uint32_t ms)
 static struct mb_poller *poller_for(struct sim_mbsrv *srv, const struct mb_clock *clock)
 {
     /* no liveness gate here: these tests drive EVSEs by hand (the gate has its own test) */
-    struct mb_poller_opts o = {
-        .timeout_ms = 250, .backoff_ms = 500, .clock = clock, .liveness_ms = MB_POLLER_LIVENESS_OFF};
+    struct mb_poller_opts o = {.timeout_ms = 250,
+                               .backoff_ms = 500,
+                               .clock = clock,
+                               .liveness_ms = MB_POLLER_LIVENESS_OFF};
     char err[200];
     ck_assert_int_eq(tp_addr_parse(sim_mbsrv_client_addr(srv), &o.addr, err, sizeof(err)), 0);
     struct mb_poller *p;

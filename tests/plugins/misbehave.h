@@ -80,9 +80,8 @@ static void misbehave(const struct mb_state *s,
 #endif
 }
 
-static int mb_allocate(void *state,
-                       const struct ampshare_policy_input *in,
-                       struct ampshare_policy_output *out)
+static int
+mb_allocate(void *state, const struct ampshare_policy_input *in, struct ampshare_policy_output *out)
 {
     struct mb_state *s = state;
     if (s->ticks++ >= s->after) {

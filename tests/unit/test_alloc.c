@@ -549,7 +549,6 @@ START_TEST(test_state_and_since_follow_the_measurements)
 
 END_TEST
 
-
 /* issue 17: a 40 A circuit, metered; an oven draws 30 A; the Wall Connector (32 A) reports
  * 655.35 A. Subtracted from the meter, that reading hid the oven and gave the car 32 A: 62 A
  * would flow. Refused, the reading counts as stale: the car keeps at most its offer, the oven
