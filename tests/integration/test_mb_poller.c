@@ -311,24 +311,32 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
 
 END_TEST
 
-START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
+/* A generic EVSE at unit 3 of a new TCP line whose watchdog wants 4660 written to register 1010
+ * every 30 ms; its setpoint goes to register 1000 in 0.1 A. */
+static struct sim_mbsrv *keepalive_evse_on_tcp(struct mb_evse_custom *c)
 {
     struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
     ck_assert_int_eq(
         sim_mbsrv_add_unit(srv, 3, modbus_mapping_new_start_address(0, 0, 0, 0, 1000, 20, 0, 0)),
         0);
-    struct mb_evse_custom c;
     char err[200] = "";
-    mb_evse_generic_init(&c, "generic");
+    mb_evse_generic_init(c, "generic");
     static const char *const kv[][2] = {
         {"current_reg", "1000"}, {"current_unit", "0.1A"},  {"zero_pauses", "yes"},
         {"keepalive", "write"},  {"keepalive_reg", "1010"}, {"keepalive_value", "4660"},
         {"keepalive_ms", "30"},
     };
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-        ck_assert_int_eq(mb_evse_generic_set(&c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+        ck_assert_int_eq(mb_evse_generic_set(c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
     }
-    ck_assert_msg(mb_evse_generic_finish(&c, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(mb_evse_generic_finish(c, err, sizeof(err)) == 0, "%s", err);
+    return srv;
+}
+
+START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
+{
+    struct mb_evse_custom c;
+    struct sim_mbsrv *srv = keepalive_evse_on_tcp(&c);
     struct mb_poller *p = poller_for(srv, NULL);
     struct mb_poller_dev_cfg cfg = {.name = "g", .unit = 3, .evse = &c.model, .failsafe_ma = -1};
     int dev = mb_poller_add(p, &cfg);
@@ -369,25 +377,12 @@ static bool server_heard_more(void *ctx)
  * setpoint and keep-alives resume. */
 START_TEST(test_keepalives_stop_when_the_control_loop_stops_ticking)
 {
-    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
-    ck_assert_int_eq(
-        sim_mbsrv_add_unit(srv, 3, modbus_mapping_new_start_address(0, 0, 0, 0, 1000, 20, 0, 0)),
-        0);
     struct mb_evse_custom c;
-    char err[200] = "";
-    mb_evse_generic_init(&c, "generic");
-    static const char *const kv[][2] = {
-        {"current_reg", "1000"}, {"current_unit", "0.1A"},  {"zero_pauses", "yes"},
-        {"keepalive", "write"},  {"keepalive_reg", "1010"}, {"keepalive_value", "4660"},
-        {"keepalive_ms", "30"},
-    };
-    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-        ck_assert_int_eq(mb_evse_generic_set(&c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
-    }
-    ck_assert_msg(mb_evse_generic_finish(&c, err, sizeof(err)) == 0, "%s", err);
+    struct sim_mbsrv *srv = keepalive_evse_on_tcp(&c);
     uint64_t fake = 100000;
     struct mb_clock clock = {.now_ms = fake_now_ms, .sleep_ms = fake_sleep, .ctx = &fake};
     struct mb_poller_opts o = {.timeout_ms = 250, .clock = &clock, .liveness_ms = 3000};
+    char err[200];
     ck_assert_int_eq(tp_addr_parse(sim_mbsrv_client_addr(srv), &o.addr, err, sizeof(err)), 0);
     struct mb_poller *p;
     ck_assert_int_eq(mb_poller_new(&o, &p), 0);
