@@ -24,6 +24,7 @@ static const struct cmd_entry commands[] = {
     {"meter", cmd_meter, "read a Modbus energy meter once (commissioning)"},
     {"check-config", cmd_check_config, "validate a site config and print the site tree"},
     {"ports", cmd_ports, "list serial adapters with their USB details"},
+    {"chargeport", cmd_chargeport, "decode or write the Tesla charge-port opener signal (no TX)"},
 };
 
 /* The process-wide stop flag (STYLE.md §2.5, §2.8): main.c is the only file with such state. */

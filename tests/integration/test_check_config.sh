@@ -171,6 +171,22 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+
+# a plugin named without a path is found in the policy directory ([policy] dir), nowhere else
+sed -i "s|^name = .*|name = fair_cap\ndir = $build/policies|" "$tmp/plugin.ini"
+"$bin" check-config "$tmp/plugin.ini" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "plugin by name in dir"; }
+grep -qF "policy: $build/policies/fair_cap.so (" "$tmp/out" || { cat "$tmp/out"; fail "plugin by name: policy line"; }
+for bad in no_such_policy ../policies/fair_cap fair_cap.so; do
+    sed -i "s|^name = .*|name = $bad|" "$tmp/plugin.ini"
+    set +e
+    "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "policy name '$bad' must be refused"
+done
+sed -i "s|^name = .*|name = no_such_policy|" "$tmp/plugin.ini"
+"$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err" || true
+grep -qF "nor a plugin $build/policies/no_such_policy.so" "$tmp/err" || { cat "$tmp/err"; fail "unknown name message"; }
+
 # issue 17: the configured policy runs on generated fleets; a plugin that crashes, hangs, answers
 # garbage or needs the clamp's corrections is an error naming what it did, at its [policy] line.
 for bad in "crash_segv:crashed on a generated fleet" "hang:did not answer in time on a generated fleet" \
