@@ -3,7 +3,8 @@
 # bounded time from a scratch copy of its seed corpus (the committed corpus is never written).
 # A target's tests/fuzz/<target>.options holds extra libFuzzer flags, one a line (fuzz_ctl_twc:
 # its scripts need no more than 384 bytes, and libFuzzer's entropic bookkeeping took 78% of its
-# time). Usage: tests/fuzz-smoke.sh [seconds-per-target]   (default 60; 9 targets: ~10 min)
+# time). Usage: tests/fuzz-smoke.sh [seconds-per-target]
+# (default 60: ten targets, about 10 minutes of CI's 90)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
