@@ -115,7 +115,7 @@ int alloc_new(const struct site *site,
         .struct_size = sizeof(a->host),
         .max_evse = (uint32_t)nv,
         .max_circuit = (uint32_t)nc,
-        .ctx = (void *)(uintptr_t)policy,
+        .ctx = (void *)(uintptr_t)policy, /* also how an isolated plugin finds its child */
         .log = host_log,
     };
     int rc = policy->init(&a->host, site->policy_opt, site->n_policy_opt, &a->pstate);
