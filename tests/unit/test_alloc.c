@@ -631,6 +631,37 @@ START_TEST(test_draw_above_the_meter_over_it_is_refused)
 
 END_TEST
 
+/* A charger configured for 32 A on a 16 A circuit (its maximum is cut to 16 A) that reports
+ * 30 A: within its own maximum, but more than the circuit could carry. No meter here, so the
+ * reading would raise nothing; it is refused all the same, and says why. */
+START_TEST(test_draw_above_the_circuit_rating_is_refused)
+{
+    struct rig g;
+    rig_start(&g, "[site]\nsupply_limit_a = 40\nphases = 1\n"
+                  "[circuit shed]\nlimit_a = 16\n"
+                  "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+                  "[wallconnector wc]\nbus = b\naddress = 1111\ncircuit = shed\n"
+                  "max_current_a = 32\n"
+                  "[policy]\nname = equal_share\n");
+    g.st->evse[idx(&g, "wc")].offer_ma = 16000;
+    car(&g, "wc", true, 30000, 1000);
+    tick(&g, 1000);
+    const struct alloc_evse_result *r = &g.r->evse[idx(&g, "wc")];
+    ck_assert_int_eq(r->implausible, ALLOC_IMPLAUSIBLE_RATING);
+    ck_assert_int_eq(r->implausible_ma, 30000);
+    ck_assert_int_le(target(&g, "wc"), 16000);
+    ck_assert_str_eq(why(&g, "wc", 1000, 0),
+                     "implausible reading 30.00 A (above the rating of its circuit): counted as "
+                     "stale");
+    /* 16 A and a little more is what a car on it may draw */
+    car(&g, "wc", true, 17000, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(g.r->evse[idx(&g, "wc")].implausible, ALLOC_IMPLAUSIBLE_NONE);
+    rig_stop(&g);
+}
+
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
@@ -651,6 +682,7 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, test_state_and_since_follow_the_measurements);
     tcase_add_test(tc, test_implausible_current_never_raises_a_budget);
     tcase_add_test(tc, test_draw_above_the_meter_over_it_is_refused);
+    tcase_add_test(tc, test_draw_above_the_circuit_rating_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }
