@@ -25,12 +25,6 @@ int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 
-/* Makes SIGINT and SIGTERM set the stop flag instead of killing the process. */
-void cmd_catch_stop_signals(void);
-
-/* Returns true once SIGINT or SIGTERM arrived (after cmd_catch_stop_signals). */
-bool cmd_stop_requested(void);
-
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);
 
