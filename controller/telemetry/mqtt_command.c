@@ -73,8 +73,13 @@ static int parse_time(const char *s, int64_t *wall_ms)
     return 0;
 }
 
-static int payload_value(enum command_kind *kind, const char *cmd, const char *p, int64_t wall_ms,
-                         int64_t *value, char *why, size_t cap)
+static int payload_value(enum command_kind *kind,
+                         const char *cmd,
+                         const char *p,
+                         int64_t wall_ms,
+                         int64_t *value,
+                         char *why,
+                         size_t cap)
 {
     int64_t m;
     if (strcmp(cmd, "charge_now") == 0) {
@@ -122,16 +127,23 @@ static int payload_value(enum command_kind *kind, const char *cmd, const char *p
             *value = m; /* kWh in milli-units = Wh */
         }
     } else {
-        snprintf(why, cap, "unknown command '%s' (charge_now, enabled, max_current, departure, "
-                           "energy_wanted)",
+        snprintf(why, cap,
+                 "unknown command '%s' (charge_now, enabled, max_current, departure, "
+                 "energy_wanted)",
                  cmd);
         return -EINVAL;
     }
     return 0;
 }
 
-int mqtt_parse_command(const char *prefix, const char *topic, const char *payload, size_t len,
-                       int64_t wall_ms, struct command *out, char *why, size_t cap)
+int mqtt_parse_command(const char *prefix,
+                       const char *topic,
+                       const char *payload,
+                       size_t len,
+                       int64_t wall_ms,
+                       struct command *out,
+                       char *why,
+                       size_t cap)
 {
     size_t pl = strlen(prefix);
     if (strncmp(topic, prefix, pl) != 0 || topic[pl] != '/') {
@@ -179,6 +191,6 @@ int mqtt_parse_command(const char *prefix, const char *topic, const char *payloa
         snprintf(why, cap, "charger name too long");
         return -EINVAL;
     }
-    snprintf(out->charger, sizeof(out->charger), "%s", word[1]);
+    memcpy(out->charger, word[1], strlen(word[1]) + 1); /* fits: checked above */
     return payload_value(&out->kind, word[2], p, wall_ms, &out->value, why, cap);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* [http] and [mqtt] of the config as the servers' options (defaults in docs/telemetry.md). */
+#include "controller/telemetry/telemetry_config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,9 +9,10 @@
 #include "controller/engine/config.h"
 #include "controller/telemetry/http.h"
 #include "controller/telemetry/mqtt.h"
-#include "controller/telemetry/telemetry_config.h"
 
-int http_options_from_cfg(const struct config *cfg, struct http_options *o, char *err,
+int http_options_from_cfg(const struct config *cfg,
+                          struct http_options *o,
+                          char *err,
                           size_t errlen)
 {
     struct cfg_listen l = {.host = "127.0.0.1", .port = 8080};
@@ -47,18 +50,25 @@ static int read_credentials(const char *path, struct mqtt_options *o, char *err,
         return -EINVAL;
     }
     *colon = '\0';
-    snprintf(o->username, sizeof(o->username), "%s", line);
-    snprintf(o->password, sizeof(o->password), "%s", colon + 1);
+    size_t nu = strlen(line), np = strlen(colon + 1);
+    if (nu >= sizeof(o->username) || np >= sizeof(o->password)) {
+        snprintf(err, errlen, "[mqtt] credentials_file %s: the user or the password is too long",
+                 path);
+        return -EINVAL;
+    }
+    memcpy(o->username, line, nu + 1);
+    memcpy(o->password, colon + 1, np + 1);
     return 0;
 }
 
-int mqtt_options_from_cfg(const struct config *cfg, const char *site, struct mqtt_options *o,
-                          char *err, size_t errlen)
+int mqtt_options_from_cfg(
+    const struct config *cfg, const char *site, struct mqtt_options *o, char *err, size_t errlen)
 {
     const struct cfg_mqtt *m = &cfg->mqtt;
     if (mqtt_parse_url(m->url.s, o) != 0) {
-        snprintf(err, errlen, "%s:%d: [mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or "
-                              "unix:/PATH",
+        snprintf(err, errlen,
+                 "%s:%d: [mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or "
+                 "unix:/PATH",
                  cfg->file, m->url.line, m->url.s);
         return -EINVAL;
     }
@@ -66,9 +76,11 @@ int mqtt_options_from_cfg(const struct config *cfg, const char *site, struct mqt
     mqtt_topic_word(site, word, sizeof(word));
     snprintf(o->ca_file, sizeof(o->ca_file), "%.*s", (int)sizeof(o->ca_file) - 1, m->ca_file.s);
     if (m->client_id.line) {
-        snprintf(o->client_id, sizeof(o->client_id), "%.*s", (int)sizeof(o->client_id) - 1, m->client_id.s);
+        snprintf(o->client_id, sizeof(o->client_id), "%.*s", (int)sizeof(o->client_id) - 1,
+                 m->client_id.s);
     } else {
-        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%.*s", (int)sizeof(o->client_id) - 10, word);
+        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%.*s",
+                 (int)sizeof(o->client_id) - 10, word);
     }
     if (m->prefix.line) {
         snprintf(o->prefix, sizeof(o->prefix), "%.*s", (int)sizeof(o->prefix) - 1, m->prefix.s);
