@@ -73,13 +73,8 @@ static int parse_time(const char *s, int64_t *wall_ms)
     return 0;
 }
 
-static int payload_value(enum command_kind *kind,
-                         const char *cmd,
-                         const char *p,
-                         int64_t wall_ms,
-                         int64_t *value,
-                         char *why,
-                         size_t cap)
+static int payload_value(enum command_kind *kind, const char *cmd, const char *p, int64_t wall_ms,
+                         int64_t *value, char *why, size_t cap)
 {
     int64_t m;
     if (strcmp(cmd, "charge_now") == 0) {
@@ -127,23 +122,16 @@ static int payload_value(enum command_kind *kind,
             *value = m; /* kWh in milli-units = Wh */
         }
     } else {
-        snprintf(why, cap,
-                 "unknown command '%s' (charge_now, enabled, max_current, departure, "
-                 "energy_wanted)",
+        snprintf(why, cap, "unknown command '%s' (charge_now, enabled, max_current, departure, "
+                           "energy_wanted)",
                  cmd);
         return -EINVAL;
     }
     return 0;
 }
 
-int mqtt_parse_command(const char *prefix,
-                       const char *topic,
-                       const char *payload,
-                       size_t len,
-                       int64_t wall_ms,
-                       struct command *out,
-                       char *why,
-                       size_t cap)
+int mqtt_parse_command(const char *prefix, const char *topic, const char *payload, size_t len,
+                       int64_t wall_ms, struct command *out, char *why, size_t cap)
 {
     size_t pl = strlen(prefix);
     if (strncmp(topic, prefix, pl) != 0 || topic[pl] != '/') {

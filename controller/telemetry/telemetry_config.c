@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* [http] and [mqtt] of the config as the servers' options (defaults in docs/telemetry.md). */
-#include "controller/telemetry/telemetry_config.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,10 +7,9 @@
 #include "controller/engine/config.h"
 #include "controller/telemetry/http.h"
 #include "controller/telemetry/mqtt.h"
+#include "controller/telemetry/telemetry_config.h"
 
-int http_options_from_cfg(const struct config *cfg,
-                          struct http_options *o,
-                          char *err,
+int http_options_from_cfg(const struct config *cfg, struct http_options *o, char *err,
                           size_t errlen)
 {
     struct cfg_listen l = {.host = "127.0.0.1", .port = 8080};
@@ -61,14 +58,13 @@ static int read_credentials(const char *path, struct mqtt_options *o, char *err,
     return 0;
 }
 
-int mqtt_options_from_cfg(
-    const struct config *cfg, const char *site, struct mqtt_options *o, char *err, size_t errlen)
+int mqtt_options_from_cfg(const struct config *cfg, const char *site, struct mqtt_options *o,
+                          char *err, size_t errlen)
 {
     const struct cfg_mqtt *m = &cfg->mqtt;
     if (mqtt_parse_url(m->url.s, o) != 0) {
-        snprintf(err, errlen,
-                 "%s:%d: [mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or "
-                 "unix:/PATH",
+        snprintf(err, errlen, "%s:%d: [mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or "
+                              "unix:/PATH",
                  cfg->file, m->url.line, m->url.s);
         return -EINVAL;
     }
@@ -76,11 +72,9 @@ int mqtt_options_from_cfg(
     mqtt_topic_word(site, word, sizeof(word));
     snprintf(o->ca_file, sizeof(o->ca_file), "%.*s", (int)sizeof(o->ca_file) - 1, m->ca_file.s);
     if (m->client_id.line) {
-        snprintf(o->client_id, sizeof(o->client_id), "%.*s", (int)sizeof(o->client_id) - 1,
-                 m->client_id.s);
+        snprintf(o->client_id, sizeof(o->client_id), "%.*s", (int)sizeof(o->client_id) - 1, m->client_id.s);
     } else {
-        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%.*s",
-                 (int)sizeof(o->client_id) - 10, word);
+        snprintf(o->client_id, sizeof(o->client_id), "ampshare-%.*s", (int)sizeof(o->client_id) - 10, word);
     }
     if (m->prefix.line) {
         snprintf(o->prefix, sizeof(o->prefix), "%.*s", (int)sizeof(o->prefix) - 1, m->prefix.s);
