@@ -249,7 +249,11 @@ static bool evse_car(enum mb_evse_state s)
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
 {
     struct ctl_mb *c = self;
-    (void)now_ms;
+    /* the control loop is alive: the pollers may talk to the EVSEs (a hung loop falls silent
+     * and each EVSE's own watchdog takes over) */
+    for (size_t i = 0; i < c->n_poller; i++) {
+        mb_poller_alive(c->poller[i], now_ms);
+    }
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];
         struct mb_reading r;

@@ -5,7 +5,8 @@
  * behind their hand-off, so nothing here waits for I/O.
  *
  * On every ctl_step it
- *   (read)  copies each meter's latest valid reading into the controller (grid and circuit
+ *   (read)  stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
+ *           keep-alives included, flows only while the loop steps), then copies each meter's latest valid reading into the controller (grid and circuit
  *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
  *           and each Modbus EVSE's state and the offer it reports in force (its current
  *           register and enable, read back by the poller; not what was queued or written);

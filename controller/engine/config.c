@@ -964,6 +964,22 @@ static int on_key(void *user, const char *section, const char *key, const char *
             }
             copy_text(t->s, sizeof(t->s), value, x, key);
             t->line = x->line;
+        } else if (strcmp(key, "isolate") == 0 || strcmp(key, "timeout_ms") == 0) {
+            /* the host's keys, never the policy's (docs/config.md) */
+            bool iso = key[0] == 'i';
+            struct cfg_u32 *f = iso ? &p->isolate : &p->timeout;
+            uint64_t v = 0;
+            if (f->line) {
+                perr(x, "%s %s: given twice (first at line %d)", x->label, key, f->line);
+            } else if (iso && strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+                perr(x, "%s isolate: '%s' is neither yes nor no", x->label, value);
+            } else if (!iso && (!parse_u64(value, 60000, &v) || v < 10)) {
+                perr(x, "%s timeout_ms: '%s' is not a whole number of ms from 10 to 60000",
+                     x->label, value);
+            } else {
+                f->v = iso ? strcmp(value, "yes") == 0 : (uint32_t)v;
+                f->line = x->line;
+            }
         } else {
             add_kv(x, &p->options, key, value);
         }

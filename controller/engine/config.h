@@ -215,9 +215,13 @@ struct cfg_sessions { /* [sessions]: the session log (controller/sessions.h) */
 
 struct cfg_policy {
     int line;
-    struct cfg_text name; /* a built-in name, a path to a .so, or a plugin in dir; default idle_reclaim */
-    struct cfg_text dir;  /* where plugins named without a path are found; default AMPSHARE_POLICY_DIR */
-    struct cfg_kvlist options;
+    struct cfg_text
+        name; /* a built-in name, a path to a .so, or a plugin in dir; default idle_reclaim */
+    struct cfg_text
+        dir; /* where plugins named without a path are found; default AMPSHARE_POLICY_DIR */
+    struct cfg_u32 isolate;    /* isolate = yes|no: a plugin in a child process (yes) */
+    struct cfg_u32 timeout;    /* timeout_ms: an isolated plugin's budget per tick (250) */
+    struct cfg_kvlist options; /* everything else, for the policy */
 };
 
 struct config {
