@@ -358,7 +358,6 @@ START_TEST(test_evse_offer_is_read_back_not_assumed)
 
 END_TEST
 
-START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
 /* A generic EVSE at unit 3 of a new TCP line whose watchdog wants 4660 written to register 1010
  * every 30 ms; its setpoint goes to register 1000 in 0.1 A. */
 static struct sim_mbsrv *keepalive_evse_on_tcp(struct mb_evse_custom *c)
