@@ -158,6 +158,6 @@ done
 
 total=$((killed + failed))
 elapsed=$(($(date +%s) - start))
-echo "mutants: $killed passed, $failed failed"
 echo "mutation score: $killed/$total ($((100 * killed / total)) %) in ${elapsed} s${bad[*]:+; not killed: ${bad[*]}}"
+echo "mutants: $killed passed, $failed failed"
 [ $failed -eq 0 ]
