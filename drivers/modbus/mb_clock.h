@@ -32,6 +32,7 @@ struct mb_clock_virtual {
     struct mb_clock clock; /* pass &v->clock wherever a clock is wanted */
     uint64_t now_ms;
     uint32_t n_sleeps;
+
     struct {
         uint64_t at_ms; /* when the sleep began */
         uint32_t ms;    /* how long it was */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What reaches a Modbus device, in order and in time, against a simulated server on loopback
- * TCP (and a pty for RTU) that logs every write it applies:
+ * TCP (and a pty for RTU) that logs every write it applies (sim_mbsrv_take_writes):
  *   - resuming a paused EVSE writes the current before the enable, so the car never sees the
  *     old, higher current enabled; pausing writes only the enable;
  *   - set-up writes the fail-safe current (register 262 on a Heidelberg, seeded here with a
@@ -22,47 +22,9 @@
 #include "tests/support/mb_test.h"
 
 #define SENTINEL 0xBEEF
-#define LOG_MAX  32
+#define LOG_MAX  SIM_MBSRV_WRITE_LOG
 
-struct write_rec {
-    uint8_t fc;
-    uint16_t addr;
-    uint16_t value; /* the first register or coil written */
-};
-
-/* The server's write log, filled by its hook (under the server lock). */
-struct write_log {
-    struct sim_mbsrv *srv;
-    uint8_t unit;
-    struct write_rec w[LOG_MAX];
-    size_t n;
-};
-
-static void on_write(void *ctx, uint8_t unit, uint8_t fc, uint16_t addr, uint16_t n)
-{
-    struct write_log *log = ctx;
-    (void)n;
-    if (unit != log->unit || log->n >= LOG_MAX) {
-        return;
-    }
-    modbus_mapping_t *mm = sim_mbsrv_mapping(log->srv, unit);
-    uint16_t v = fc == 5 || fc == 15 ? mm->tab_bits[addr - mm->start_bits]
-                                     : mm->tab_registers[addr - mm->start_registers];
-    log->w[log->n++] = (struct write_rec){fc, addr, v};
-}
-
-/* Copies the log out under the server's lock and empties it; returns the count. */
-static size_t take_log(struct write_log *log, struct write_rec *out)
-{
-    sim_mbsrv_lock(log->srv);
-    size_t n = log->n;
-    memcpy(out, log->w, n * sizeof(*out));
-    log->n = 0;
-    sim_mbsrv_unlock(log->srv);
-    return n;
-}
-
-static void expect(const struct write_rec *got, size_t i, uint8_t fc, uint16_t addr, uint16_t v)
+static void expect(const struct sim_mb_write *got, size_t i, uint8_t fc, uint16_t addr, uint16_t v)
 {
     ck_assert_msg(got[i].fc == fc && got[i].addr == addr && got[i].value == v,
                   "write %zu: fc %u addr %u value %u, want fc %u addr %u value %u", i, got[i].fc,
@@ -88,27 +50,25 @@ START_TEST(test_resume_writes_the_current_before_the_enable)
     ck_assert_ptr_nonnull(mm);
     mm->tab_registers[528] = 32; /* the old, higher current */
     ck_assert_int_eq(sim_mbsrv_add_unit(srv, 255, mm), 0);
-    struct write_log log = {.srv = srv, .unit = 255};
-    sim_mbsrv_on_write(srv, on_write, &log);
     struct mb_bus *bus = mb_test_bus_new(srv, 1000);
-    struct write_rec got[LOG_MAX];
+    struct sim_mb_write got[LOG_MAX];
 
     bool enabled = false; /* paused */
     ck_assert_int_eq(mb_evse_apply(m, bus, 255, 10000, &enabled), 0);
     ck_assert(enabled);
-    ck_assert_uint_eq(take_log(&log, got), 2);
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, got, LOG_MAX), 2);
     expect(got, 0, 6, 528, 10);
     expect(got, 1, 5, 400, 1);
 
     /* a pause is the enable alone; the current stays as it was */
     ck_assert_int_eq(mb_evse_apply(m, bus, 255, 0, &enabled), 0);
     ck_assert(!enabled);
-    ck_assert_uint_eq(take_log(&log, got), 1);
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, got, LOG_MAX), 1);
     expect(got, 0, 5, 400, 0);
 
     /* the enable state unknown (after a reconnect): still the current first */
     ck_assert_int_eq(mb_evse_apply(m, bus, 255, 16000, NULL), 0);
-    ck_assert_uint_eq(take_log(&log, got), 2);
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, got, LOG_MAX), 2);
     expect(got, 0, 6, 528, 16);
     expect(got, 1, 5, 400, 1);
 
@@ -130,13 +90,11 @@ START_TEST(test_setup_writes_the_fail_safe_current)
         mm->tab_registers[i] = SENTINEL;
     }
     ck_assert_int_eq(sim_mbsrv_add_unit(srv, 1, mm), 0);
-    struct write_log log = {.srv = srv, .unit = 1};
-    sim_mbsrv_on_write(srv, on_write, &log);
     struct mb_bus *bus = mb_test_bus_new(srv, 1000);
-    struct write_rec got[LOG_MAX];
+    struct sim_mb_write got[LOG_MAX];
 
     ck_assert_int_eq(m->ops->setup(m, bus, 1, m->failsafe_ma), 0);
-    ck_assert_uint_eq(take_log(&log, got), 3);
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, got, LOG_MAX), 3);
     expect(got, 0, 16, 258, 4);     /* standby off */
     expect(got, 1, 16, 257, 15000); /* watchdog 15 s */
     expect(got, 2, 16, 262, 0);     /* fail-safe 0 A */
@@ -144,7 +102,7 @@ START_TEST(test_setup_writes_the_fail_safe_current)
 
     /* a configured fail-safe current is the one written (0.1 A steps) */
     ck_assert_int_eq(m->ops->setup(m, bus, 1, 6000), 0);
-    ck_assert_uint_eq(take_log(&log, got), 3);
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, got, LOG_MAX), 3);
     expect(got, 2, 16, 262, 60);
     ck_assert_uint_eq(holding(srv, 1, 262), 60);
     ck_assert_uint_eq(holding(srv, 1, 259), SENTINEL); /* nothing else was touched */

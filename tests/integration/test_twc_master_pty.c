@@ -27,7 +27,6 @@
 #include "sim/sim_twc_slaves.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
-#include "tests/support/check_main.h"
 
 #define MID 0x5A3C
 /* Bounds for waiting on conditions: failures, never expectations of speed. */
