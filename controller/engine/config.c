@@ -859,13 +859,16 @@ static int on_key(void *user, const char *section, const char *key, const char *
     }
     if (x->kind == SECT_POLICY) {
         struct cfg_policy *p = &x->cfg->policy;
-        if (strcmp(key, "name") == 0) {
-            if (p->name.line) {
-                perr(x, "%s name: given twice (first at line %d)", x->label, p->name.line);
+        struct cfg_text *t = strcmp(key, "name") == 0  ? &p->name
+                             : strcmp(key, "dir") == 0 ? &p->dir
+                                                       : NULL;
+        if (t) {
+            if (t->line) {
+                perr(x, "%s %s: given twice (first at line %d)", x->label, key, t->line);
                 return 1;
             }
-            copy_text(p->name.s, sizeof(p->name.s), value, x, key);
-            p->name.line = x->line;
+            copy_text(t->s, sizeof(t->s), value, x, key);
+            t->line = x->line;
         } else {
             add_kv(x, &p->options, key, value);
         }

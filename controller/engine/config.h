@@ -179,7 +179,8 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
 
 struct cfg_policy {
     int line;
-    struct cfg_text name; /* a built-in name or a path to a .so; default idle_reclaim */
+    struct cfg_text name; /* a built-in name, a path to a .so, or a plugin in dir; default idle_reclaim */
+    struct cfg_text dir;  /* where plugins named without a path are found; default AMPSHARE_POLICY_DIR */
     struct cfg_kvlist options;
 };
 

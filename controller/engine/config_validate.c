@@ -775,11 +775,14 @@ static void check_policy(struct cfg_vctx *v)
     const char *n = p->name.s;
     size_t len = strlen(n);
     bool path = strchr(n, '/') && len > 3 && strcmp(n + len - 3, ".so") == 0;
-    if (!path && !policy_builtin_find(n)) {
+    char found[CFG_TEXT_MAX + 64];
+    if (!path && policy_resolve(n, p->dir.s, found, sizeof(found)) != 0) {
         char list[160];
         policy_builtin_list(list, sizeof(list));
         cfg_verr(v, p->name.line,
-                 "[policy] name: '%s' is neither a built-in (%s) nor a path to a .so", n, list);
+                 "[policy] name: '%s' is neither a built-in (%s), nor a path to a .so, nor a "
+                 "plugin %s/%s.so",
+                 n, list, p->dir.line ? p->dir.s : AMPSHARE_POLICY_DIR, n);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Each built-in policy file defines one of these (APK_POLICY in ampshare_policy_kit.h). */
 const struct ampshare_policy *ampshare_builtin_native(void);
@@ -100,6 +101,25 @@ int policy_check(const struct ampshare_policy *p, const char *source, char *err,
     if (missing) {
         snprintf(err, errlen, "policy %s: its description has no %s", source, missing);
         return -EINVAL;
+    }
+    return 0;
+}
+
+int policy_resolve(const char *name, const char *dir, char *out, size_t cap)
+{
+    int n;
+    if (strchr(name, '/') || policy_builtin_find(name)) {
+        n = snprintf(out, cap, "%s", name);
+        return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+    }
+    n = snprintf(out, cap, "%s/%s.so", dir && dir[0] ? dir : AMPSHARE_POLICY_DIR, name);
+    if (n < 0 || (size_t)n >= cap) {
+        return -ENAMETOOLONG;
+    }
+    struct stat st;
+    /* A plugin name with a '.' or a '/' could climb out of the directory: only plain names. */
+    if (name[0] == '\0' || strchr(name, '.') || stat(out, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return -ENOENT;
     }
     return 0;
 }

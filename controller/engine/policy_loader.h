@@ -37,6 +37,18 @@ void policy_builtin_list(char *buf, size_t cap);
  */
 int policy_check(const struct ampshare_policy *p, const char *source, char *err, size_t errlen);
 
+/* Where installed plugins are looked for when a config names neither a built-in nor a path. */
+#ifndef AMPSHARE_POLICY_DIR
+#define AMPSHARE_POLICY_DIR "/usr/lib/ampshare/policies"
+#endif
+
+/*
+ * Turns a configured policy name into what policy_open takes: a built-in name or a path as it
+ * is, else "<dir>/<name>.so" when that file exists (dir NULL or "" means AMPSHARE_POLICY_DIR).
+ * Returns 0, -ENOENT (neither a built-in nor a plugin in dir) or -ENAMETOOLONG.
+ */
+int policy_resolve(const char *name, const char *dir, char *out, size_t cap);
+
 /*
  * Opens a policy by built-in name or by path (anything with a '/'). A plugin must export
  * ampshare_policy_entry() and pass policy_check(). Returns 0, -ENOENT (no such built-in, file

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/engine/policy_loader.h"
 #include "drivers/modbus/mb_evse.h"
 #include "drivers/modbus/mb_maps.h"
 #include "drivers/twc/twc_master.h"
@@ -347,8 +348,11 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
         sb->cfg_line = b->line;
     }
     s->n_bus = cfg->n_bus;
-    snprintf(s->policy, sizeof(s->policy), "%s",
-             cfg->policy.name.line ? cfg->policy.name.s : CFG_DEFAULT_POLICY);
+    const char *pname = cfg->policy.name.line ? cfg->policy.name.s : CFG_DEFAULT_POLICY;
+    if (policy_resolve(pname, cfg->policy.dir.s, s->policy, sizeof(s->policy)) != 0) {
+        /* cfg_validate has reported it; policy_open will say so again by name. */
+        snprintf(s->policy, sizeof(s->policy), "%s", pname);
+    }
     for (size_t i = 0; i < cfg->policy.options.n; i++) {
         struct cfg_kv *kv = &s->kv[kv_used++];
         *kv = cfg->policy.options.kv[i];

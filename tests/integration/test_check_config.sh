@@ -178,4 +178,19 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "a plugin with an undefined symbol must be refused"
 grep -qF "undefined symbol: ampshare_test_undefined_function" "$tmp/err" || { cat "$tmp/err"; fail "undefined symbol message"; }
+
+# a plugin named without a path is found in the policy directory ([policy] dir), nowhere else
+sed -i "s|^name = .*|name = fair_cap\ndir = $build/policies|" "$tmp/plugin.ini"
+"$bin" check-config "$tmp/plugin.ini" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "plugin by name in dir"; }
+grep -qF "policy: $build/policies/fair_cap.so (" "$tmp/out" || { cat "$tmp/out"; fail "plugin by name: policy line"; }
+for bad in no_such_policy ../policies/fair_cap fair_cap.so; do
+    sed -i "s|^name = .*|name = $bad|" "$tmp/plugin.ini"
+    set +e
+    "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
+    set -e
+    [ $rc -eq 1 ] || fail "policy name '$bad' must be refused"
+done
+sed -i "s|^name = .*|name = no_such_policy|" "$tmp/plugin.ini"
+"$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err" || true
+grep -qF "nor a plugin $build/policies/no_such_policy.so" "$tmp/err" || { cat "$tmp/err"; fail "unknown name message"; }
 echo "check-config: ok"
