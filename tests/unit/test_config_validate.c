@@ -166,9 +166,10 @@ static const struct vcase cases[] = {
           "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = x\nmeasures = circuit:one\n"
           "phase_map = L2\n", false,
      "t.ini:16: [meter m] phase_map: L2 is not a phase of what it measures"},
-    {BASE "[policy]\nname = cheapest\n", false,
+    {BASE "[policy]\nname = cheapest\ndir = /opt/ampshare-policies\n", false,
      "t.ini:8: [policy] name: 'cheapest' is neither a built-in (native, equal_share, "
-     "idle_reclaim, priority, fifo, round_robin) nor a path to a .so"},
+     "idle_reclaim, priority, fifo, round_robin), nor a path to a .so, nor a plugin "
+     "/opt/ampshare-policies/cheapest.so"},
     {BASE "[policy]\nprobe_ms = 1\n", false, "t.ini:7: [policy] name is missing"},
     {"[site]\nsupply_limit_a = 63\n", true,
      "t.ini:1: warning: [site] no Wall Connector or EVSE is configured"},
