@@ -91,6 +91,33 @@ build() {
     cmake --build "$bld" -j"$jobs" >"$1" 2>&1
 }
 
+# The build targets behind the tests matching $1: each test's executable, or the ampshare binary
+# (which builds the plugins too) for a shell test. Empty when one is not a target: build all.
+targets_for() {
+    local t out=""
+    for t in $(ctest --test-dir "$bld" -R "$1" --show-only=json-v1 |
+        /usr/bin/python3 -c 'import json, os, sys
+for t in json.load(sys.stdin)["tests"]:
+    exe = os.path.basename(t["command"][0])
+    print("ampshare" if exe in ("bash", "sh") else exe)' | sort -u); do
+        grep -qxF "$t" "$work/targets" || return 0
+        out="$out $t"
+    done
+    echo "$out"
+}
+
+# Rebuilds what the tests matching $2 run (or everything); log to $1.
+build_for() {
+    local targets
+    targets=$(targets_for "$2")
+    if [ -n "$targets" ]; then
+        # shellcheck disable=SC2086 # one word per target
+        cmake --build "$bld" -j"$jobs" --target $targets >"$1" 2>&1
+    else
+        build "$1"
+    fi
+}
+
 echo "mutants: ${#patches[@]} mutants; scratch copy in $work"
 sync_tree
 cmake -S "$src" -B "$bld" >"$log/configure.txt" 2>&1 || {
@@ -98,6 +125,7 @@ cmake -S "$src" -B "$bld" >"$log/configure.txt" 2>&1 || {
     die "cmake configure of the scratch copy failed"
 }
 build "$log/build-base.txt" || { tail -40 "$log/build-base.txt"; die "the unmutated tree does not build"; }
+cmake --build "$bld" --target help | sed -n 's/^\.\.\. \([^ ]*\).*/\1/p' >"$work/targets"
 
 # Every named test must pass on the unmutated tree, or a "kill" would mean nothing.
 union=""
@@ -127,7 +155,7 @@ for p in "${patches[@]}"; do
     n_tests=$(ctest --test-dir "$bld" -N -R "$re" | sed -n 's/^Total Tests: //p')
     if [ "${n_tests:-0}" -eq 0 ]; then
         verdict="NOTESTS"
-    elif ! build "$log/$name.txt"; then
+    elif ! build_for "$log/$name.txt" "$re"; then
         verdict="BROKEN"
     elif ctest --test-dir "$bld" -R "$re" -j"$jobs" >>"$log/$name.txt" 2>&1; then
         verdict="SURVIVED"
