@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ampshare builds and tests with, when any is missing (needs root).
 set -euo pipefail
-pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev check socat
+pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev libsystemd-dev check socat
       python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll
-      dpkg-dev systemd)
+      dpkg-dev systemd rtl-433)
 [ "${1:-}" = "--with-clang" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

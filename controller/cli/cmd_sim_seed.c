@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "controller/cli/cmd.h"
-#include "controller/engine/config.h"
 #include "controller/cli/twc_fmt.h"
+#include "controller/engine/config.h"
 #include "sim/sim_seed.h"
 
 static void usage(FILE *out)

@@ -8,13 +8,17 @@
 #include "controller/engine/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
+#include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_addr.h"
 
 enum sect_kind {
@@ -211,10 +215,14 @@ void cfg_diag_add(
         memcpy(it->text + n, "warning: ", 9);
         n += 9;
     }
+    /* Messages quote the file's own text: its control characters and terminal escapes are
+     * shown as \xNN, never passed raw to a terminal, a log or JSON. */
+    char raw[CFG_DIAG_TEXT];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(it->text + n, sizeof(it->text) - (size_t)n, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    amp_text_safe(raw, it->text + n, sizeof(it->text) - (size_t)n);
 }
 
 int cfg_parse_amps(const char *text, int32_t *out_ma)
@@ -500,6 +508,7 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     }
     const char *p = x->text + x->pos;
+    const char *line_start = p;
     const char *nl = memchr(p, '\n', x->len - x->pos);
     size_t len = nl ? (size_t)(nl - p) : x->len - x->pos;
     x->pos += len + (nl ? 1 : 0);
@@ -515,8 +524,15 @@ static char *read_line(char *str, int num, void *stream)
     while (len && (*p == ' ' || *p == '\t')) {
         p++, len--;
     }
-    if (memchr(p, '\0', len)) {
-        perr(x, "NUL byte in line");
+    size_t bad = 0;
+    const char *nul = memchr(p, '\0', len);
+    if (nul) {
+        /* a NUL would end the line for inih, silently dropping the rest (a key, a section) */
+        perr(x, "NUL byte at column %zu: a config file is text", (size_t)(nul - line_start) + 1);
+        len = 0;
+    } else if (amp_utf8_check((const uint8_t *)p, len, &bad) < 0) {
+        perr(x, "invalid UTF-8 at column %zu (byte 0x%02x)", (size_t)(p - line_start) + bad + 1,
+             (unsigned char)p[bad]);
         len = 0;
     } else if (len > (size_t)num - 2) {
         perr(x, "line longer than %d characters", num - 2);
@@ -752,11 +768,11 @@ static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
             f->line = x->line;
             return true;
         }
+        /* twc-gen2.md §4.1: an ID is two bytes, written as exactly four hex digits (as on the
+         * unit's label and in captures); "28" or "1e3" is a typo, not 0028 or 01e3. */
         const char *h = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
-        size_t n = strlen(h);
-        char *end = NULL;
-        unsigned long a = n >= 1 && n <= 4 && strspn(h, "0123456789abcdefABCDEF") == n
-                              ? strtoul(h, &end, 16)
+        unsigned long a = strlen(h) == 4 && strspn(h, "0123456789abcdefABCDEF") == 4
+                              ? strtoul(h, NULL, 16)
                               : 0x10000;
         if (a > 0xffff) {
             perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits or auto)", x->label, key,
@@ -910,9 +926,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 int cfg_parse_string(const char *text, const char *file, struct config *cfg, struct cfg_diag *diag)
 {
+    return cfg_parse_bytes(text, strlen(text), file, cfg, diag);
+}
+
+int cfg_parse_bytes(
+    const char *text, size_t len, const char *file, struct config *cfg, struct cfg_diag *diag)
+{
     struct parse_ctx x = {
         .text = text,
-        .len = strlen(text),
+        .len = len,
         .cfg = cfg,
         .diag = diag,
     };
@@ -929,14 +951,23 @@ int cfg_parse_string(const char *text, const char *file, struct config *cfg, str
     return diag->errors > errors_before ? -EINVAL : 0;
 }
 
-int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
+/* Reads the whole regular file at path into *out (len in *n, NUL added). -errno. */
+static int read_regular(const char *path, char **out, size_t *n_out)
 {
-    snprintf(cfg->file, sizeof(cfg->file), "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
         int rc = -errno;
-        cfg_diag_add(diag, false, path, 0, "cannot read: %s", strerror(-rc));
+        close(fd);
         return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -ENOTSUP;
     }
     char *buf = NULL;
     size_t n = 0, cap = 0;
@@ -951,20 +982,44 @@ int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
             buf = nb;
             cap = cap ? cap * 2 : 8192;
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            rc = ferror(f) ? -EIO : 0;
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            rc = got < 0 ? -errno : 0;
             break;
         }
+        n += (size_t)got;
     }
-    fclose(f);
-    if (rc == 0) {
-        buf[n] = '\0';
-        rc = cfg_parse_string(buf, path, cfg, diag);
-    } else {
+    close(fd);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *n_out = n;
+    return 0;
+}
+
+int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
+{
+    snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = read_regular(path, &buf, &n);
+    if (rc == -ENOTSUP) {
+        cfg_diag_add(diag, false, path, 0,
+                     "cannot read: not a regular file (a FIFO, socket or "
+                     "device)");
+        return rc;
+    }
+    if (rc < 0) {
         cfg_diag_add(diag, false, path, 0, "cannot read: %s", strerror(-rc));
+        return rc;
     }
+    rc = cfg_parse_bytes(buf, n, path, cfg, diag);
     free(buf);
     return rc;
 }

@@ -242,7 +242,14 @@ void cfg_diag_init(struct cfg_diag *diag);
  */
 int cfg_parse_string(const char *text, const char *file, struct config *cfg, struct cfg_diag *diag);
 
-/* As cfg_parse_string, reading path (which also names it in messages). -errno if unreadable. */
+/* As cfg_parse_string, for len bytes that may hold anything: a NUL byte or invalid UTF-8 is an
+ * error naming its line and column (the line is then ignored), never the end of the text. */
+int cfg_parse_bytes(
+    const char *text, size_t len, const char *file, struct config *cfg, struct cfg_diag *diag);
+
+/* As cfg_parse_bytes, reading path (which also names it in messages). Only a regular file is
+ * read: a directory gives -EISDIR, a FIFO, socket or device -ENOTSUP (a FIFO would block).
+ * -errno if unreadable. */
 int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag);
 
 /*

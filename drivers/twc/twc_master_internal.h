@@ -40,6 +40,9 @@ void twc_master_pace(struct twc_master *m,
                      uint64_t now_ms,
                      uint64_t *wake);
 
+/* Ends a clash at now: picks a fresh ID and sign and restarts the §6.1 burst. */
+void twc_master_resume(struct twc_master *m, uint64_t now_ms);
+
 /* Starts a VIN query sequence for s (§6.3: when a car begins to draw >= 1 A on 4.5.3). */
 void twc_master_vin_start(struct twc_master *m, struct twc_master_slave *s, uint64_t now_ms);
 
