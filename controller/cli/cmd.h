@@ -18,6 +18,7 @@ int cmd_sim_meter(int argc, char **argv); /* `ampshare sim meter` */
 int cmd_meter(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_chargeport(int argc, char **argv);
 
 /* `ampshare sim <what>` simulators (rows of the table in cmd_sim.c). */

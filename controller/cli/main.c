@@ -23,6 +23,7 @@ static const struct cmd_entry commands[] = {
     {"meter", cmd_meter, "read a Modbus energy meter once (commissioning)"},
     {"check-config", cmd_check_config, "validate a site config and print the site tree"},
     {"ports", cmd_ports, "list serial adapters with their USB details"},
+    {"status", cmd_status, "ask the running daemon for chargers, circuits and health"},
     {"chargeport", cmd_chargeport, "decode or write the Tesla charge-port opener signal (no TX)"},
 };
 

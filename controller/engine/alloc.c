@@ -322,7 +322,13 @@ static void view_evses(struct alloc *a,
             int32_t cap =
                 floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
             max = cap < max ? cap : max;
-        } else {
+        }
+        if (ein->command_cap_ma >= 0) {
+            /* a remote command lowers the most it may get; the clamp keeps every rule anyway */
+            int32_t cap = floor_step(ein->command_cap_ma, e->step_ma);
+            max = cap < max ? cap : max;
+        }
+        if (!stale) {
             /* its fresh draw feeds the meters; it is 0 on the phases it does not load */
             int32_t *sd = sub_draw[e->circuit];
             sd[0] += s0;
@@ -429,6 +435,18 @@ static int run_policy(struct alloc *a)
     return rc < 0 ? rc : -EINVAL;
 }
 
+/* "Charge now" asks an EVSE's maximum whatever the policy said; the clamp still bounds it. */
+static void charge_now(struct alloc *a, const struct site_state *st)
+{
+    const struct site *site = a->site;
+    for (size_t i = 0; i < site->n_evse; i++) {
+        int32_t v = site->evse[i].view;
+        if (v >= 0 && st->evse[i].charge_now && a->in.evse[v].state != AMPSHARE_EVSE_UNPLUGGED) {
+            a->raw[v] = a->ve[v].max_ma;
+        }
+    }
+}
+
 int alloc_tick(struct alloc *a,
                const struct site_state *st,
                uint64_t now_ms,
@@ -449,6 +467,7 @@ int alloc_tick(struct alloc *a,
     view_circuits(a, st, now_ms, out);
 
     out->policy_rc = run_policy(a);
+    charge_now(a, st);
     int fixed = alloc_clamp(&a->in, a->raw, a->clamped, a->fix, a->fix_circuit, &a->scratch);
     if (fixed < 0) {
         return fixed; /* cannot happen with a view built from a site */

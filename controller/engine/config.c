@@ -7,6 +7,7 @@
  */
 #include "controller/engine/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -30,6 +31,8 @@ enum sect_kind {
     SECT_WC,
     SECT_METER,
     SECT_EVSE,
+    SECT_HTTP,
+    SECT_MQTT,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -69,6 +72,7 @@ static const struct key_def site_keys[] = {
     KD("overcommit_a", K_MA, cfg_site, overcommit, 0, 0),
     KD("ramp_up_a_per_s", K_MA, cfg_site, ramp_up, 0, 0),
     KD("control_interval_ms", K_U32, cfg_site, control_interval, 100, 60000),
+    KD("status_socket", K_TEXT, cfg_site, status_socket, 0, 0),
 };
 static const struct key_def circuit_keys[] = {
     KD("parent", K_NAME, cfg_circuit, parent, 0, 0),
@@ -102,6 +106,23 @@ static const struct key_def meter_keys[] = {
     KD("poll_interval_ms", K_U32, cfg_meter, poll_interval, 100, 600000),
     KD("stale_timeout_ms", K_U32, cfg_meter, stale_timeout, 500, 600000),
     KD("stale_current_a", K_MA, cfg_meter, stale_current, 0, 0),
+};
+static const struct key_def http_keys[] = {
+    KD("listen", K_TEXT, cfg_http, listen, 0, 0),
+    KD("token_file", K_TEXT, cfg_http, token_file, 0, 0),
+    KD("history_interval_ms", K_U32, cfg_http, history_interval, 100, 600000),
+};
+static const struct key_def mqtt_keys[] = {
+    KD("url", K_TEXT, cfg_mqtt, url, 0, 0),
+    KD("ca_file", K_TEXT, cfg_mqtt, ca_file, 0, 0),
+    KD("client_id", K_TEXT, cfg_mqtt, client_id, 0, 0),
+    KD("credentials_file", K_TEXT, cfg_mqtt, credentials_file, 0, 0),
+    KD("prefix", K_TEXT, cfg_mqtt, prefix, 0, 0),
+    KD("discovery_prefix", K_TEXT, cfg_mqtt, discovery_prefix, 0, 0),
+    KD("commands", K_TEXT, cfg_mqtt, commands, 0, 0),
+    KD("qos", K_U32, cfg_mqtt, qos, 0, 1),
+    KD("keepalive_s", K_U32, cfg_mqtt, keepalive, 5, 3600),
+    KD("interval_s", K_U32, cfg_mqtt, interval, 1, 3600),
 };
 static const struct key_def evse_keys[] = {
     KD("meter", K_NAME, cfg_evse, meter, 0, 0),
@@ -138,6 +159,8 @@ static const struct sect_def sect_defs[] = {
     {"wallconnector", SECT_WC, true, wc_keys, NKEYS(wc_keys)},
     {"meter", SECT_METER, true, meter_keys, NKEYS(meter_keys)},
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
+    {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
+    {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
 };
 
 struct parse_ctx {
@@ -223,6 +246,45 @@ void cfg_diag_add(
     vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
     amp_text_safe(raw, it->text + n, sizeof(it->text) - (size_t)n);
+}
+
+int cfg_parse_listen(const char *text, struct cfg_listen *out)
+{
+    const char *host = text, *colon;
+    size_t hl;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            return -EINVAL;
+        }
+        host = text + 1;
+        hl = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon || strchr(text, ':') != colon) {
+            return -EINVAL;
+        }
+        hl = (size_t)(colon - text);
+    }
+    if (!hl || hl >= sizeof(out->host)) {
+        return -EINVAL;
+    }
+    char h[sizeof(out->host)];
+    memcpy(h, host, hl);
+    h[hl] = '\0';
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, h, addr) != 1 && inet_pton(AF_INET6, h, addr) != 1) {
+        return -EINVAL;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535) {
+        return -EINVAL;
+    }
+    memcpy(out->host, h, hl + 1);
+    out->port = (uint16_t)port;
+    return 0;
 }
 
 int cfg_parse_amps(const char *text, int32_t *out_ma)
@@ -420,6 +482,10 @@ static void *section_base(const struct parse_ctx *x)
         return &c->site;
     case SECT_POLICY:
         return &c->policy;
+    case SECT_HTTP:
+        return &c->http;
+    case SECT_MQTT:
+        return &c->mqtt;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -455,8 +521,8 @@ static void open_section(struct parse_ctx *x, const char *body)
     }
     if (!def) {
         perr(x,
-             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
-             "or evse)",
+             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
+             "evse, http or mqtt)",
              body);
         return;
     }
@@ -465,17 +531,15 @@ static void open_section(struct parse_ctx *x, const char *body)
             perr(x, "[%s] takes no name", word);
             return;
         }
-        int prev = def->kind == SECT_SITE ? x->cfg->site.line : x->cfg->policy.line;
-        if (prev) {
-            perr(x, "[%s] given twice (first at line %d)", word, prev);
+        /* Every unnamed section's struct starts with the line of its header. */
+        x->kind = def->kind;
+        int *line = section_base(x);
+        if (*line) {
+            perr(x, "[%s] given twice (first at line %d)", word, *line);
+            x->kind = SECT_BAD;
             return;
         }
-        if (def->kind == SECT_SITE) {
-            x->cfg->site.line = x->line;
-        } else {
-            x->cfg->policy.line = x->line;
-        }
-        x->kind = def->kind;
+        *line = x->line;
         x->def = def;
         return;
     }

@@ -821,6 +821,30 @@ static void check_policy(struct cfg_vctx *v)
     }
 }
 
+/* [http] and [mqtt]: what the daemon's telemetry needs before it starts. */
+static void check_telemetry(struct cfg_vctx *v)
+{
+    const struct cfg_mqtt *m = &v->cfg->mqtt;
+    if (m->line && !m->url.line) {
+        cfg_verr(v, m->line, "[mqtt] url is missing (mqtt://HOST[:PORT], mqtts://... or unix:/PATH)");
+    }
+    const char *u = m->url.s;
+    if (m->url.line && strncmp(u, "mqtt://", 7) != 0 && strncmp(u, "mqtts://", 8) != 0 &&
+        strncmp(u, "unix:/", 6) != 0) {
+        cfg_verr(v, m->url.line, "[mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or unix:/PATH", u);
+    }
+    if (m->commands.line && strcmp(m->commands.s, "yes") != 0 && strcmp(m->commands.s, "no") != 0) {
+        cfg_verr(v, m->commands.line, "[mqtt] commands: '%s' is not yes or no", m->commands.s);
+    }
+    const struct cfg_http *h = &v->cfg->http;
+    struct cfg_listen l;
+    if (h->listen.line && cfg_parse_listen(h->listen.s, &l) != 0) {
+        cfg_verr(v, h->listen.line,
+                 "[http] listen: '%s' is not ADDRESS:PORT with a numeric address (127.0.0.1:8080, [::1]:8080)",
+                 h->listen.s);
+    }
+}
+
 int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
 {
     size_t before = diag->errors;
@@ -842,6 +866,7 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
     check_evses(&v);
     check_meters(&v);
     check_policy(&v);
+    check_telemetry(&v);
     if (cfg->n_wc + cfg->n_evse == 0 && cfg->site.line) {
         cfg_vwarn(&v, cfg->site.line, "[site] no Wall Connector or EVSE is configured");
     }
