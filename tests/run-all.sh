@@ -38,7 +38,7 @@ run_ctest --test-dir build-asan --output-on-failure -j"$jobs"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # libFuzzer smoke run: every fuzz target for a bounded time, clang + ASan/UBSan.
-bash tests/fuzz-smoke.sh 20
+bash tests/fuzz-smoke.sh 60
 
 # Mutation testing: every tests/mutants/*.patch must be caught by the tests it names
 # (tests/mutants/README.md). About 3-4 minutes for 43 mutants on 2 cores, one build included;

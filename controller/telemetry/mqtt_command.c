@@ -175,12 +175,10 @@ int mqtt_parse_command(const char *prefix, const char *topic, const char *payloa
         snprintf(why, cap, "command topics are %s/charger/NAME/COMMAND/set", prefix);
         return -EINVAL;
     }
-    size_t name_len = strlen(word[1]);
-    if (name_len >= sizeof(out->charger)) {
+    if (strlen(word[1]) >= sizeof(out->charger)) {
         snprintf(why, cap, "charger name too long");
         return -EINVAL;
     }
-    /* memcpy, not snprintf: gcc -O0 cannot see the check above and fails -Wformat-truncation */
-    memcpy(out->charger, word[1], name_len + 1);
+    memcpy(out->charger, word[1], strlen(word[1]) + 1); /* fits: checked above */
     return payload_value(&out->kind, word[2], p, wall_ms, &out->value, why, cap);
 }

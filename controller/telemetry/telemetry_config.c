@@ -47,17 +47,14 @@ static int read_credentials(const char *path, struct mqtt_options *o, char *err,
         return -EINVAL;
     }
     *colon = '\0';
-    size_t user_len = strlen(line), pass_len = strlen(colon + 1);
-    if (user_len >= sizeof(o->username) || pass_len >= sizeof(o->password)) {
-        snprintf(err, errlen,
-                 "[mqtt] credentials_file %s: user or password too long (at most %zu and %zu "
-                 "bytes)",
-                 path, sizeof(o->username) - 1, sizeof(o->password) - 1);
+    size_t nu = strlen(line), np = strlen(colon + 1);
+    if (nu >= sizeof(o->username) || np >= sizeof(o->password)) {
+        snprintf(err, errlen, "[mqtt] credentials_file %s: the user or the password is too long",
+                 path);
         return -EINVAL;
     }
-    /* memcpy with the lengths checked: a cut credential would fail to log in, unexplained */
-    memcpy(o->username, line, user_len + 1);
-    memcpy(o->password, colon + 1, pass_len + 1);
+    memcpy(o->username, line, nu + 1);
+    memcpy(o->password, colon + 1, np + 1);
     return 0;
 }
 

@@ -498,7 +498,9 @@ size_t twc_master_slave_count(const struct twc_master *m)
     return n;
 }
 
-static void fill_info(const struct twc_master_slave *s, struct twc_master_slave_info *out)
+static void fill_info(const struct twc_master *m,
+                      const struct twc_master_slave *s,
+                      struct twc_master_slave_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->id = s->id;
@@ -512,6 +514,7 @@ static void fill_info(const struct twc_master_slave *s, struct twc_master_slave_
     out->target_ma = s->target_a * 1000;
     out->ceiling_ma = s->ceiling_a * 1000;
     out->offered_ma = s->offered_a * 1000;
+    out->spike_ma = twc_master_spike_a(m, s) * 1000;
     out->linked_ms = s->linked_ms;
     out->last_heard_ms = s->last_heard_ms;
     out->fw_known = s->fw_known;
@@ -533,7 +536,7 @@ int twc_master_slave_at(const struct twc_master *m, size_t idx, struct twc_maste
             continue;
         }
         if (n++ == idx) {
-            fill_info(&m->slaves[i], out);
+            fill_info(m, &m->slaves[i], out);
             return 0;
         }
     }
@@ -546,7 +549,7 @@ int twc_master_slave_find(const struct twc_master *m,
 {
     for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
         if (m->slaves[i].used && m->slaves[i].id == slave_id) {
-            fill_info(&m->slaves[i], out);
+            fill_info(m, &m->slaves[i], out);
             return 0;
         }
     }

@@ -175,6 +175,7 @@ struct twc_master_slave_info {
     int32_t actual_ma;             /* measured current it reports */
     int32_t target_ma, ceiling_ma; /* as last set by the controller, after rounding/clamping */
     int32_t offered_ma;            /* what we command now (§7.1 pacing applied) */
+    int32_t spike_ma;              /* the §7.1 spike it gets when the ceiling allows (16/21 A) */
     uint64_t linked_ms, last_heard_ms;
     bool fw_known;
     struct twc_version fw;
