@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds ampshare and runs every test: the normal build with -Werror, then the whole suite again
-# under ASan+UBSan, the libFuzzer smoke run and the mutants. Installs missing Debian packages
+# Builds ampshare and runs every test: the normal build with -Werror, the libFuzzer smoke run,
+# the mutants, then the whole suite again under ASan+UBSan. Installs missing Debian packages
 # first. This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,12 +30,6 @@ cmake -S . -B build -DAMPSHARE_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 run_ctest --test-dir build --output-on-failure -j"$jobs"
 
-cmake -S . -B build-asan -DAMPSHARE_WERROR=ON -DAMPSHARE_SANITIZE="address;undefined" \
-      -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-asan -j"$jobs"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
-run_ctest --test-dir build-asan --output-on-failure -j"$jobs"
-unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # libFuzzer smoke run: every fuzz target for a bounded time, clang + ASan/UBSan.
 bash tests/fuzz-smoke.sh 60
@@ -43,5 +37,14 @@ bash tests/fuzz-smoke.sh 60
 # Mutation testing: every tests/mutants/*.patch must be caught by the tests it names
 # (tests/mutants/README.md). About 4-5 minutes for 59 mutants on 2 cores, one build included;
 # its last lines are the mutation score (with its time) and "mutants: N passed, M failed".
-echo "run-all: builds, suites and fuzzing took $(($(date +%s) - t_start)) s; now the mutants"
+echo "run-all: build, suite and fuzzing took $(($(date +%s) - t_start)) s; now the mutants"
 bash tests/mutants/run.sh
+
+# Last, the whole suite again under ASan+UBSan, so the run ends with ctest's summary line.
+cmake -S . -B build-asan -DAMPSHARE_WERROR=ON -DAMPSHARE_SANITIZE="address;undefined" \
+      -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+run_ctest --test-dir build-asan --output-on-failure -j"$jobs"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+echo "run-all: everything took $(($(date +%s) - t_start)) s"
