@@ -47,4 +47,3 @@ cmake --build build-asan -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 run_ctest --test-dir build-asan --output-on-failure -j"$jobs"
 unset ASAN_OPTIONS UBSAN_OPTIONS
-echo "run-all: everything took $(($(date +%s) - t_start)) s"
