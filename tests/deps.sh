@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev check socat
       python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll
-      dpkg-dev systemd rtl-433)
+      dpkg-dev systemd rtl-433 libjansson-dev zlib1g-dev)
 [ "${1:-}" = "--with-clang" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

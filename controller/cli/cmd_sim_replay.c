@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `ampshare sim replay FILE --limit-kw KW ...`: real charging sessions replayed under acnportal's
+ * model with the ACN reference algorithms (sim/fleet/replay.c), one policy, several side by side,
+ * or a sweep over capacities; a table, or one JSON document (docs/scenarios.md names every key).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "controller/cli/cmd.h"
+#include "sim/fleet/replay.h"
+
+#define MAX_LIST 32
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ampshare sim replay FILE --limit-kw KW [--network single|caltech3]\n"
+            "         [--period-s 300] [--voltage 208] [--policy P | --compare P1,P2,...]\n"
+            "         [--sweep KW1,KW2,...] [--json]\n\n"
+            "Replays real sessions (the Caltech acnportal JSON, gzipped or not, its CSV twin, or\n"
+            "the workplace CSV) in periods of --period-s seconds under acnportal 0.3.3's model:\n"
+            "ideal batteries, continuous 0-32 A pilots, a schedule every period.\n\n"
+            "  --limit-kw KW     capacity: single = one aggregate limit of KW*1000/V A;\n"
+            "                    caltech3 = the Caltech transformer and pods scaled to KW\n"
+            "  --network N       single (default) or caltech3 (54 EVSEs, 8 constraints)\n"
+            "  --policy P        one of acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr\n"
+            "  --compare LIST    several, side by side (default: all five)\n"
+            "  --sweep LIST      capacities in kW, each run with every policy\n"
+            "  --json            one JSON document on stdout instead of the table\n");
+}
+
+static int split_list(char *s, char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max) {
+            return -1;
+        }
+        out[n++] = tok;
+    }
+    return (int)n;
+}
+
+static bool parse_num(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return errno == 0 && end != s && *end == '\0' && isfinite(*v);
+}
+
+struct run {
+    enum acn_algo algo;
+    double limit_kw;
+    struct replay_result res;
+};
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *result_json(const struct run *r, const struct replay_net *rn, const struct replay_data *d)
+{
+    const struct replay_result *x = &r->res;
+    json_t *chargers = json_array();
+    bool *used = calloc(rn->n_station + 1, sizeof(bool));
+    for (size_t k = 0; used && k < d->n; k++) {
+        used[rn->sess_station[k]] = true;
+    }
+    for (size_t i = 0; i < rn->n_station; i++) {
+        if (!used || !used[i]) {
+            continue;
+        }
+        json_array_append_new(chargers,
+                              json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", rn->station[i],
+                                        "energy_kwh", json_real(x->station_kwh[i]), "mean_a",
+                                        json_real(x->station_mean_a[i]), "max_a",
+                                        json_real(x->station_max_a[i]), "mean_a_others_idle",
+                                        num_or_null(x->station_oi_mean_a ? x->station_oi_mean_a[i] : NAN)));
+    }
+    free(used);
+    json_t *o = json_object();
+    json_object_set_new(o, "policy", json_string(replay_algo_name(r->algo)));
+    json_object_set_new(o, "limit_kw", json_real(r->limit_kw));
+    json_object_set_new(o, "energy_requested_kwh", json_real(x->requested_kwh));
+    json_object_set_new(o, "energy_delivered_kwh", json_real(x->delivered_kwh));
+    json_object_set_new(o, "delivered_pct", json_real(x->delivered_pct));
+    json_object_set_new(o, "sessions", json_integer((json_int_t)x->sessions));
+    json_object_set_new(o, "sessions_served", json_integer((json_int_t)x->served));
+    json_object_set_new(o, "unfinished", json_integer((json_int_t)x->unfinished));
+    json_object_set_new(o, "peak_kw", json_real(x->peak_kw));
+    json_object_set_new(o, "over_limit_s", json_real(x->over_limit_s));
+    json_object_set_new(o, "over_limit_as", json_real(x->over_limit_as));
+    /* the ACN model offers nothing to a car that is full, so no capacity idles behind one */
+    json_object_set_new(o, "idle_waste_ah", json_real(0));
+    json_object_set_new(o, "jain", json_real(x->jain));
+    json_object_set_new(o, "reclaim_s", json_null());
+    json_object_set_new(o, "run_s", json_real(x->run_s));
+    json_object_set_new(o, "chargers", chargers);
+    return o;
+}
+
+static void print_table(const struct run *runs, size_t n, const char *network)
+{
+    printf("%-24s", network);
+    for (size_t i = 0; i < n; i++) {
+        printf(" %16s", replay_algo_name(runs[i].algo));
+    }
+    printf("\n");
+#define ROW(label, fmt, expr)                       \
+    do {                                            \
+        printf("%-24s", label);                     \
+        for (size_t i = 0; i < n; i++) {            \
+            const struct replay_result *x = &runs[i].res; \
+            (void)x;                                \
+            printf(" %16" fmt, expr);               \
+        }                                           \
+        printf("\n");                               \
+    } while (0)
+    ROW("limit (kW)", ".3f", runs[i].limit_kw);
+    ROW("requested (kWh)", ".3f", x->requested_kwh);
+    ROW("delivered (kWh)", ".3f", x->delivered_kwh);
+    ROW("delivered (%)", ".6f", x->delivered_pct);
+    ROW("sessions", "zu", x->sessions);
+    ROW("served (<0.1 kWh left)", "zu", x->served);
+    ROW("unfinished", "zu", x->unfinished);
+    ROW("peak (kW)", ".6f", x->peak_kw);
+    ROW("peak (A)", ".3f", x->peak_a);
+    ROW("over limit (s)", ".0f", x->over_limit_s);
+    ROW("over limit (A s)", ".1f", x->over_limit_as);
+    ROW("time to full mean (h)", ".3f", x->mean_time_to_full_s / 3600);
+    ROW("time to full p95 (h)", ".3f", x->p95_time_to_full_s / 3600);
+    ROW("Jain's fairness", ".6f", x->jain);
+    ROW("run (CPU s)", ".4f", x->run_s);
+#undef ROW
+}
+
+int cmd_sim_replay(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) {
+        usage(stdout);
+        return CMD_EXIT_OK;
+    }
+    const char *file = NULL, *network = "single";
+    double limit_kw = NAN, period_s = 300, voltage = 208;
+    char *policies[MAX_LIST];
+    int n_pol = 0;
+    double sweep[MAX_LIST];
+    int n_sweep = 0;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = strcmp(a, "--limit-kw") == 0 || strcmp(a, "--network") == 0 ||
+                     strcmp(a, "--period-s") == 0 || strcmp(a, "--voltage") == 0 ||
+                     strcmp(a, "--policy") == 0 || strcmp(a, "--compare") == 0 ||
+                     strcmp(a, "--sweep") == 0;
+        if (takes && !v) {
+            fprintf(stderr, "ampshare sim replay: %s needs a value\n", a);
+            return CMD_EXIT_USAGE;
+        }
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--limit-kw") == 0) {
+            if (!parse_num(v, &limit_kw) || limit_kw <= 0) {
+                fprintf(stderr, "ampshare sim replay: --limit-kw '%s': want a number above 0\n", v);
+                return CMD_EXIT_USAGE;
+            }
+            i++;
+        } else if (strcmp(a, "--network") == 0) {
+            network = v;
+            i++;
+        } else if (strcmp(a, "--period-s") == 0 || strcmp(a, "--voltage") == 0) {
+            double *dst = a[2] == 'p' ? &period_s : &voltage;
+            if (!parse_num(v, dst) || *dst <= 0) {
+                fprintf(stderr, "ampshare sim replay: %s '%s': want a number above 0\n", a, v);
+                return CMD_EXIT_USAGE;
+            }
+            i++;
+        } else if (strcmp(a, "--policy") == 0 || strcmp(a, "--compare") == 0) {
+            if (n_pol > 0) {
+                fprintf(stderr, "ampshare sim replay: give --policy or --compare once\n");
+                return CMD_EXIT_USAGE;
+            }
+            n_pol = split_list(argv[++i], policies, a[2] == 'p' ? 1 : MAX_LIST);
+            if (n_pol <= 0) {
+                fprintf(stderr, "ampshare sim replay: %s '%s': bad list\n", a, v);
+                return CMD_EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--sweep") == 0) {
+            char *kw[MAX_LIST];
+            n_sweep = split_list(argv[++i], kw, MAX_LIST);
+            for (int k = 0; k < n_sweep; k++) {
+                if (!parse_num(kw[k], &sweep[k]) || sweep[k] <= 0) {
+                    fprintf(stderr, "ampshare sim replay: --sweep '%s': want kW above 0\n", kw[k]);
+                    return CMD_EXIT_USAGE;
+                }
+            }
+            if (n_sweep <= 0) {
+                fprintf(stderr, "ampshare sim replay: --sweep: bad list\n");
+                return CMD_EXIT_USAGE;
+            }
+        } else if (a[0] == '-') {
+            fprintf(stderr, "ampshare sim replay: unknown option '%s'\n", a);
+            usage(stderr);
+            return CMD_EXIT_USAGE;
+        } else if (!file) {
+            file = a;
+        } else {
+            fprintf(stderr, "ampshare sim replay: one FILE only ('%s')\n", a);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    if (!file || (isnan(limit_kw) && n_sweep == 0)) {
+        fprintf(stderr, "ampshare sim replay: need FILE and --limit-kw (or --sweep)\n");
+        usage(stderr);
+        return CMD_EXIT_USAGE;
+    }
+    enum replay_network kind;
+    if (strcmp(network, "single") == 0) {
+        kind = REPLAY_NET_SINGLE;
+    } else if (strcmp(network, "caltech3") == 0) {
+        kind = REPLAY_NET_CALTECH3;
+    } else {
+        fprintf(stderr, "ampshare sim replay: --network '%s': want single or caltech3\n", network);
+        return CMD_EXIT_USAGE;
+    }
+    enum acn_algo algos[MAX_LIST];
+    static char *all[] = {"acn_uncontrolled", "acn_fcfs", "acn_edf", "acn_llf", "acn_rr"};
+    if (n_pol == 0) {
+        n_pol = 5;
+        memcpy(policies, all, sizeof(all));
+    }
+    for (int k = 0; k < n_pol; k++) {
+        if (replay_algo_parse(policies[k], &algos[k]) != 0) {
+            fprintf(stderr,
+                    "ampshare sim replay: policy '%s': the replay runs acn_uncontrolled, acn_fcfs, "
+                    "acn_edf, acn_llf or acn_rr\n",
+                    policies[k]);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    if (n_sweep == 0) {
+        sweep[0] = limit_kw;
+        n_sweep = 1;
+    }
+    char err[512] = "";
+    struct replay_data d;
+    if (replay_load(file, &d, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ampshare sim replay: %s\n", err);
+        return CMD_EXIT_FAIL;
+    }
+    size_t n_runs = (size_t)n_pol * (size_t)n_sweep;
+    struct run *runs = calloc(n_runs, sizeof(*runs));
+    struct replay_net rn = {0};
+    int rc = CMD_EXIT_OK;
+    json_t *results = json_array();
+    bool tty = isatty(STDERR_FILENO);
+    for (int s = 0; s < n_sweep && rc == CMD_EXIT_OK && runs; s++) {
+        if (replay_net_build(&rn, kind, sweep[s], voltage, (int64_t)period_s, &d, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ampshare sim replay: %s: %s\n", file, err);
+            rc = CMD_EXIT_FAIL;
+            break;
+        }
+        for (int k = 0; k < n_pol; k++) {
+            struct run *r = &runs[(size_t)s * (size_t)n_pol + (size_t)k];
+            r->algo = algos[k];
+            r->limit_kw = sweep[s];
+            struct replay_cfg cfg = {.algo = algos[k], .period_s = period_s};
+            if (tty && n_runs > 1) {
+                size_t done = (size_t)s * (size_t)n_pol + (size_t)k;
+                fprintf(stderr, "\r[%-30.*s] %zu/%zu %s %g kW   ", (int)(30 * done / n_runs),
+                        "##############################", done, n_runs, replay_algo_name(algos[k]),
+                        sweep[s]);
+            }
+            if (replay_run(&d, &rn, &cfg, &r->res, err, sizeof(err)) != 0) {
+                fprintf(stderr, "ampshare sim replay: %s: %s\n", file, err);
+                rc = CMD_EXIT_FAIL;
+                break;
+            }
+            if (json) {
+                json_array_append_new(results, result_json(r, &rn, &d));
+            }
+        }
+        if (rc == CMD_EXIT_OK && !json) {
+            print_table(runs + (size_t)s * (size_t)n_pol, (size_t)n_pol, network);
+            if (s + 1 < n_sweep) {
+                printf("\n");
+            }
+        }
+        replay_net_free(&rn);
+    }
+    if (tty && n_runs > 1) {
+        fprintf(stderr, "\r%60s\r", "");
+    }
+    if (!runs) {
+        fprintf(stderr, "ampshare sim replay: out of memory\n");
+        rc = CMD_EXIT_FAIL;
+    }
+    if (rc == CMD_EXIT_OK && json) {
+        const char *base = strrchr(file, '/');
+        json_t *doc = json_pack("{s:s, s:i, s:s, s:o}", "scenario", base ? base + 1 : file, "seed", 0,
+                                "mode", "replay", "results", json_incref(results));
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+        if (text) {
+            printf("%s\n", text);
+            free(text);
+        }
+        json_decref(doc);
+    }
+    json_decref(results);
+    for (size_t i = 0; runs && i < n_runs; i++) {
+        replay_result_free(&runs[i].res);
+    }
+    free(runs);
+    replay_data_free(&d);
+    return rc;
+}
