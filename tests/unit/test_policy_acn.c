@@ -75,11 +75,12 @@ START_TEST(test_each_algorithm_by_hand)
     run("acn_edf", &f, true);
     ck_assert_int_eq(f.out[1], 20000);
     ck_assert_int_eq(f.out[0], 0);
-    /* LLF: A's laxity is infinite (unknown energy: never done), B's 1 h - 0.14 h: B first */
+    /* LLF: an unknown energy counts as unlimited, so A's laxity is the least (hugely negative)
+     * and A goes first: acnportal's rule, which is why ampshare's own llf puts unknown cars last */
     two_cars(&f);
     run("acn_llf", &f, true);
-    ck_assert_int_eq(f.out[1], 20000);
-    ck_assert_int_eq(f.out[0], 0);
+    ck_assert_int_eq(f.out[0], 20000);
+    ck_assert_int_eq(f.out[1], 0);
     /* RR: both climb 0.1 A at a time to 10 A each */
     two_cars(&f);
     run("acn_rr", &f, true);
