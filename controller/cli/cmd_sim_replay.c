@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "controller/cli/cmd.h"
+#include "sim/fleet/fleet_svg.h"
 #include "sim/fleet/replay.h"
 
 #define MAX_LIST 32
@@ -23,7 +24,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ampshare sim replay FILE --limit-kw KW [--network single|caltech3]\n"
             "         [--period-s 300] [--voltage 208] [--policy P | --compare P1,P2,...]\n"
-            "         [--sweep KW1,KW2,...] [--json]\n\n"
+            "         [--sweep KW1,KW2,...] [--json] [--csv FILE] [--svg FILE]\n\n"
             "Replays real sessions (the Caltech acnportal JSON, gzipped or not, its CSV twin, or\n"
             "the workplace CSV) in periods of --period-s seconds under acnportal 0.3.3's model:\n"
             "ideal batteries, continuous 0-32 A pilots, a schedule every period.\n\n"
@@ -33,7 +34,10 @@ static void usage(FILE *out)
             "  --policy P        one of acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr\n"
             "  --compare LIST    several, side by side (default: all five)\n"
             "  --sweep LIST      capacities in kW, each run with every policy\n"
-            "  --json            one JSON document on stdout instead of the table\n");
+            "  --json            one JSON document on stdout instead of the table\n"
+            "  --csv FILE        per-period series: every station's current, each run\n"
+            "  --svg FILE        a chart: current per charger, stacked, the limit drawn, one panel\n"
+            "                    per run (each bucket the mean of the periods it spans)\n");
 }
 
 static int split_list(char *s, char **out, size_t max)
@@ -61,6 +65,105 @@ struct run {
     double limit_kw;
     struct replay_result res;
 };
+
+#define SVG_BUCKETS 800
+
+/* What a run's per-period callback writes to: the CSV rows and the chart's buckets. */
+struct series {
+    FILE *csv;
+    const char *policy;
+    double limit_kw, period_s, voltage;
+    int64_t first, end;
+    size_t n_bucket;
+    double *sum;   /* [n_bucket][n_station] */
+    double *count; /* [n_bucket] */
+    size_t n_station;
+};
+
+static void on_period(void *ctx, int64_t t, const double *amps, size_t n)
+{
+    struct series *s = ctx;
+    if (s->csv) {
+        double tot = 0;
+        for (size_t i = 0; i < n; i++) {
+            tot += amps[i];
+        }
+        fprintf(s->csv, "%s,%g,%lld,%.0f,%.6f,%.6f", s->policy, s->limit_kw, (long long)t,
+                (double)t * s->period_s, tot, tot * s->voltage / 1000);
+        for (size_t i = 0; i < n; i++) {
+            fprintf(s->csv, ",%.4f", amps[i]);
+        }
+        fputc('\n', s->csv);
+    }
+    if (s->sum && t >= s->first && t < s->end) {
+        size_t b = (size_t)((t - s->first) * (int64_t)s->n_bucket / (s->end - s->first));
+        for (size_t i = 0; i < n; i++) {
+            s->sum[b * n + i] += amps[i];
+        }
+    }
+}
+
+/* One chart panel from a run's buckets: the stations that had a car, their mean current per
+ * bucket; the limit drawn (single: the aggregate limit; caltech3: its transformer capacity as an
+ * aggregate current, the constraints themselves being phasor line currents). */
+static int add_panel(struct fleet_panel *p, const struct series *ser, const struct replay_net *rn,
+                     const struct replay_data *d, const char *network, const struct run *r)
+{
+    bool *used = calloc(rn->n_station + 1, sizeof(bool));
+    size_t n = 0;
+    for (size_t k = 0; used && k < d->n; k++) {
+        n += !used[rn->sess_station[k]];
+        used[rn->sess_station[k]] = true;
+    }
+    char (*name)[32] = calloc(n + 1, sizeof(*name));
+    double *val = calloc(ser->n_bucket * n + 1, sizeof(double));
+    if (!used || !name || !val) {
+        free(used);
+        free(name);
+        free(val);
+        return -ENOMEM;
+    }
+    double per_bucket = (double)(ser->end - ser->first) / (double)ser->n_bucket;
+    size_t j = 0;
+    for (size_t i = 0; i < rn->n_station; i++) {
+        if (!used[i]) {
+            continue;
+        }
+        snprintf(name[j], sizeof(name[j]), "%s", rn->station[i]);
+        for (size_t b = 0; b < ser->n_bucket; b++) {
+            val[b * n + j] = ser->sum[b * rn->n_station + i] / per_bucket;
+        }
+        j++;
+    }
+    free(used);
+    *p = (struct fleet_panel){.n_series = n, .name = name, .n_bucket = ser->n_bucket,
+                              .val = val, .t0_s = (double)ser->first * ser->period_s,
+                              .t1_s = (double)ser->end * ser->period_s, .n_limit = 1};
+    snprintf(p->title, sizeof(p->title), "%s, %g kW on %s: %.2f %% of the energy delivered, peak %.2f kW",
+             replay_algo_name(r->algo), r->limit_kw, network, r->res.delivered_pct, r->res.peak_kw);
+    p->limit_a[0] = r->limit_kw * 1000 / ser->voltage;
+    snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "%s %g kW = %.1f A",
+             strcmp(network, "single") == 0 ? "limit" : "transformer", r->limit_kw, p->limit_a[0]);
+    return 0;
+}
+
+static int write_svg(const char *path, const char *file, const struct fleet_panel *p, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "ampshare sim replay: --svg %s: %s\n", path, strerror(errno));
+        return CMD_EXIT_FAIL;
+    }
+    const char *base = strrchr(file, '/');
+    char title[256];
+    snprintf(title, sizeof(title), "Current per charger (stacked, mean per bucket): %s", base ? base + 1 : file);
+    int rc = fleet_svg_write(f, title, p, n);
+    if (fclose(f) != 0 || rc != 0) {
+        fprintf(stderr, "ampshare sim replay: --svg %s: write failed\n", path);
+        return CMD_EXIT_FAIL;
+    }
+    return CMD_EXIT_OK;
+}
 
 static json_t *num_or_null(double v)
 {
@@ -156,19 +259,24 @@ int cmd_sim_replay(int argc, char **argv)
     double sweep[MAX_LIST];
     int n_sweep = 0;
     bool json = false;
+    const char *csv_path = NULL, *svg_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = strcmp(a, "--limit-kw") == 0 || strcmp(a, "--network") == 0 ||
                      strcmp(a, "--period-s") == 0 || strcmp(a, "--voltage") == 0 ||
                      strcmp(a, "--policy") == 0 || strcmp(a, "--compare") == 0 ||
-                     strcmp(a, "--sweep") == 0;
+                     strcmp(a, "--sweep") == 0 || strcmp(a, "--csv") == 0 || strcmp(a, "--svg") == 0;
         if (takes && !v) {
             fprintf(stderr, "ampshare sim replay: %s needs a value\n", a);
             return CMD_EXIT_USAGE;
         }
         if (strcmp(a, "--json") == 0) {
             json = true;
+        } else if (strcmp(a, "--csv") == 0) {
+            csv_path = argv[++i];
+        } else if (strcmp(a, "--svg") == 0) {
+            svg_path = argv[++i];
         } else if (strcmp(a, "--limit-kw") == 0) {
             if (!parse_num(v, &limit_kw) || limit_kw <= 0) {
                 fprintf(stderr, "ampshare sim replay: --limit-kw '%s': want a number above 0\n", v);
@@ -264,6 +372,17 @@ int cmd_sim_replay(int argc, char **argv)
     int rc = CMD_EXIT_OK;
     json_t *results = json_array();
     bool tty = isatty(STDERR_FILENO);
+    struct series ser = {.period_s = period_s, .voltage = voltage};
+    replay_span(&d, (int64_t)period_s, &ser.first, &ser.end);
+    struct fleet_panel *panels = svg_path ? calloc(n_runs, sizeof(*panels)) : NULL;
+    size_t n_panels = 0;
+    if (csv_path && !(ser.csv = fopen(csv_path, "w"))) {
+        fprintf(stderr, "ampshare sim replay: --csv %s: %s\n", csv_path, strerror(errno));
+        rc = CMD_EXIT_FAIL;
+    }
+    if (svg_path && !panels) {
+        rc = CMD_EXIT_FAIL;
+    }
     for (int s = 0; s < n_sweep && rc == CMD_EXIT_OK && runs; s++) {
         if (replay_net_build(&rn, kind, sweep[s], voltage, (int64_t)period_s, &d, err, sizeof(err)) != 0) {
             fprintf(stderr, "ampshare sim replay: %s: %s\n", file, err);
@@ -275,6 +394,26 @@ int cmd_sim_replay(int argc, char **argv)
             r->algo = algos[k];
             r->limit_kw = sweep[s];
             struct replay_cfg cfg = {.algo = algos[k], .period_s = period_s};
+            if (ser.csv && s == 0 && k == 0) {
+                fprintf(ser.csv, "policy,limit_kw,period,t_s,total_a,total_kw");
+                for (size_t i = 0; i < rn.n_station; i++) {
+                    fprintf(ser.csv, ",%s", rn.station[i]);
+                }
+                fputc('\n', ser.csv);
+            }
+            ser.policy = replay_algo_name(algos[k]);
+            ser.limit_kw = sweep[s];
+            ser.n_station = rn.n_station;
+            ser.n_bucket = 0;
+            if (panels) {
+                int64_t span = ser.end - ser.first;
+                ser.n_bucket = span < SVG_BUCKETS ? (size_t)span : SVG_BUCKETS;
+                ser.sum = calloc(ser.n_bucket * rn.n_station + 1, sizeof(double));
+            }
+            if (ser.csv || ser.sum) {
+                cfg.on_period = on_period;
+                cfg.ctx = &ser;
+            }
             if (tty && n_runs > 1) {
                 size_t done = (size_t)s * (size_t)n_pol + (size_t)k;
                 fprintf(stderr, "\r[%-30.*s] %zu/%zu %s %g kW   ", (int)(30 * done / n_runs),
@@ -289,6 +428,11 @@ int cmd_sim_replay(int argc, char **argv)
             if (json) {
                 json_array_append_new(results, result_json(r, &rn, &d));
             }
+            if (ser.sum && add_panel(&panels[n_panels], &ser, &rn, &d, network, r) == 0) {
+                n_panels++;
+            }
+            free(ser.sum);
+            ser.sum = NULL;
         }
         if (rc == CMD_EXIT_OK && !json) {
             print_table(runs + (size_t)s * (size_t)n_pol, (size_t)n_pol, network);
@@ -298,6 +442,18 @@ int cmd_sim_replay(int argc, char **argv)
         }
         replay_net_free(&rn);
     }
+    if (ser.csv && fclose(ser.csv) != 0 && rc == CMD_EXIT_OK) {
+        fprintf(stderr, "ampshare sim replay: --csv %s: %s\n", csv_path, strerror(errno));
+        rc = CMD_EXIT_FAIL;
+    }
+    if (panels && rc == CMD_EXIT_OK) {
+        rc = write_svg(svg_path, file, panels, n_panels);
+    }
+    for (size_t i = 0; i < n_panels; i++) {
+        free(panels[i].name);
+        free(panels[i].val);
+    }
+    free(panels);
     if (tty && n_runs > 1) {
         fprintf(stderr, "\r%60s\r", "");
     }

@@ -45,6 +45,19 @@ void replay_result_free(struct replay_result *res)
     res->station_kwh = res->station_mean_a = res->station_max_a = res->station_oi_mean_a = NULL;
 }
 
+void replay_span(const struct replay_data *d, int64_t period_s, int64_t *first, int64_t *end)
+{
+    *first = d->n ? INT64_MAX : 0;
+    *end = 0;
+    for (size_t k = 0; k < d->n; k++) {
+        int64_t a = replay_period(d->s[k].arrival_s, period_s);
+        int64_t e = replay_period(d->s[k].departure_s, period_s);
+        e = e > a ? e : a + 1;
+        *first = a < *first ? a : *first;
+        *end = e > *end ? e : *end;
+    }
+}
+
 struct ev {
     int64_t a, d, est; /* periods */
     double requested, delivered, charge, cap, max_power;
@@ -307,6 +320,9 @@ int replay_run(const struct replay_data *d,
         if (over > 0) {
             res->over_limit_s += cfg->period_s;
             res->over_limit_as += over * cfg->period_s;
+        }
+        if (cfg->on_period) {
+            cfg->on_period(cfg->ctx, t, m.cur, ns);
         }
         res->periods++;
         t++;

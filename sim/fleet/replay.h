@@ -67,7 +67,14 @@ int replay_net_station(const struct replay_net *rn, const char *station);
 struct replay_cfg {
     enum acn_algo algo;
     double period_s; /* 300 */
+    /* Called after every simulated period with the currents drawn per station (may be NULL).
+     * Periods with no car plugged in are skipped, and not reported. */
+    void (*on_period)(void *ctx, int64_t period, const double *amps, size_t n_station);
+    void *ctx;
 };
+
+/* The periods a replay spans: [*first, *end). */
+void replay_span(const struct replay_data *d, int64_t period_s, int64_t *first, int64_t *end);
 
 struct replay_result {
     double requested_kwh, delivered_kwh, delivered_pct;
