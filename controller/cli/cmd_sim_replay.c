@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "controller/cli/cmd.h"
+#include "sim/fleet/fleet_json.h"
 #include "sim/fleet/fleet_svg.h"
 #include "sim/fleet/replay.h"
 
@@ -165,49 +166,37 @@ static int write_svg(const char *path, const char *file, const struct fleet_pane
     return CMD_EXIT_OK;
 }
 
-static json_t *num_or_null(double v)
-{
-    return isnan(v) ? json_null() : json_real(v);
-}
-
 static json_t *result_json(const struct run *r, const struct replay_net *rn, const struct replay_data *d)
 {
     const struct replay_result *x = &r->res;
-    json_t *chargers = json_array();
+    struct fleet_charger_result *ch = calloc(rn->n_station + 1, sizeof(*ch));
     bool *used = calloc(rn->n_station + 1, sizeof(bool));
+    size_t n = 0;
     for (size_t k = 0; used && k < d->n; k++) {
         used[rn->sess_station[k]] = true;
     }
-    for (size_t i = 0; i < rn->n_station; i++) {
-        if (!used || !used[i]) {
-            continue;
+    for (size_t i = 0; ch && used && i < rn->n_station; i++) {
+        if (used[i]) {
+            snprintf(ch[n].name, sizeof(ch[n].name), "%s", rn->station[i]);
+            ch[n].energy_kwh = x->station_kwh[i];
+            ch[n].mean_a = x->station_mean_a[i];
+            ch[n].max_a = x->station_max_a[i];
+            ch[n].mean_a_others_idle = x->station_oi_mean_a ? x->station_oi_mean_a[i] : NAN;
+            n++;
         }
-        json_array_append_new(chargers,
-                              json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", rn->station[i],
-                                        "energy_kwh", json_real(x->station_kwh[i]), "mean_a",
-                                        json_real(x->station_mean_a[i]), "max_a",
-                                        json_real(x->station_max_a[i]), "mean_a_others_idle",
-                                        num_or_null(x->station_oi_mean_a ? x->station_oi_mean_a[i] : NAN)));
     }
+    /* the ACN model offers nothing to a car that is full: no capacity idles behind one, and no
+     * idle car ever holds current to reclaim */
+    struct fleet_json_row row = {
+        .policy = replay_algo_name(r->algo), .limit_kw = r->limit_kw,
+        .requested_kwh = x->requested_kwh, .delivered_kwh = x->delivered_kwh,
+        .delivered_pct = x->delivered_pct, .sessions = x->sessions, .served = x->served,
+        .unfinished = x->unfinished, .peak_kw = x->peak_kw, .over_limit_s = x->over_limit_s,
+        .over_limit_as = x->over_limit_as, .idle_waste_ah = 0, .jain = x->jain, .reclaim_s = NAN,
+        .run_s = x->run_s, .charger = ch, .n_charger = n};
+    json_t *o = fleet_json_row(&row);
+    free(ch);
     free(used);
-    json_t *o = json_object();
-    json_object_set_new(o, "policy", json_string(replay_algo_name(r->algo)));
-    json_object_set_new(o, "limit_kw", json_real(r->limit_kw));
-    json_object_set_new(o, "energy_requested_kwh", json_real(x->requested_kwh));
-    json_object_set_new(o, "energy_delivered_kwh", json_real(x->delivered_kwh));
-    json_object_set_new(o, "delivered_pct", json_real(x->delivered_pct));
-    json_object_set_new(o, "sessions", json_integer((json_int_t)x->sessions));
-    json_object_set_new(o, "sessions_served", json_integer((json_int_t)x->served));
-    json_object_set_new(o, "unfinished", json_integer((json_int_t)x->unfinished));
-    json_object_set_new(o, "peak_kw", json_real(x->peak_kw));
-    json_object_set_new(o, "over_limit_s", json_real(x->over_limit_s));
-    json_object_set_new(o, "over_limit_as", json_real(x->over_limit_as));
-    /* the ACN model offers nothing to a car that is full, so no capacity idles behind one */
-    json_object_set_new(o, "idle_waste_ah", json_real(0));
-    json_object_set_new(o, "jain", json_real(x->jain));
-    json_object_set_new(o, "reclaim_s", json_null());
-    json_object_set_new(o, "run_s", json_real(x->run_s));
-    json_object_set_new(o, "chargers", chargers);
     return o;
 }
 
@@ -463,13 +452,8 @@ int cmd_sim_replay(int argc, char **argv)
     }
     if (rc == CMD_EXIT_OK && json) {
         const char *base = strrchr(file, '/');
-        json_t *doc = json_pack("{s:s, s:i, s:s, s:o}", "scenario", base ? base + 1 : file, "seed", 0,
-                                "mode", "replay", "results", json_incref(results));
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-        if (text) {
-            printf("%s\n", text);
-            free(text);
-        }
+        json_t *doc = fleet_json_doc(base ? base + 1 : file, 0, "replay", results);
+        fleet_json_print(doc);
         json_decref(doc);
     }
     json_decref(results);
