@@ -25,6 +25,7 @@ int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 int cmd_sim_replay(int argc, char **argv);
+int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */
 
 /* Makes SIGINT and SIGTERM set the stop flag instead of killing the process. */
 void cmd_catch_stop_signals(void);

@@ -22,7 +22,8 @@ static const struct sim_cmd sim_cmds[] = {
 
 static void sim_usage(FILE *out)
 {
-    fprintf(out, "usage: ampshare sim <what> [<args>]\n\nsimulators:\n");
+    fprintf(out, "usage: ampshare sim <what> [<args>]\n"
+                 "       ampshare sim SCENARIO.ini --fast [...]   a fleet scenario\n\nsimulators:\n");
     for (size_t i = 0; sim_cmds[i].name; i++) {
         fprintf(out, "  %-10s %s\n", sim_cmds[i].name, sim_cmds[i].summary);
     }
@@ -38,6 +39,10 @@ int cmd_sim(int argc, char **argv)
         if (strcmp(argv[1], sim_cmds[i].name) == 0) {
             return sim_cmds[i].fn(argc - 1, argv + 1);
         }
+    }
+    size_t len = strlen(argv[1]);
+    if (len > 4 && strcmp(argv[1] + len - 4, ".ini") == 0) {
+        return cmd_sim_scenario(argc - 1, argv + 1);
     }
     fprintf(stderr, "ampshare sim: unknown simulator '%s'\n", argv[1]);
     sim_usage(stderr);
