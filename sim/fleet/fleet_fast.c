@@ -267,7 +267,6 @@ int fleet_run_fast(const struct fleet_scenario *sc,
         size_t n_conn = 0, n_chg = 0;
         int only = -1;
         bool limited = false;
-        int64_t others_draw = 0;
         for (size_t e = 0; e < ne; e++) {
             int k = occupant[e];
             if (k < 0) {
@@ -330,7 +329,6 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                     if (!rec_on) {
                         rec_on = true;
                         rec_t0 = now + sc->tick_ms;
-                        rec_goal = others_draw - s->draw;
                         int64_t tot = 0, head = 0;
                         for (size_t j = 0; j < ncar; j++) {
                             if (j != k && cs[j].plugged && !cs[j].full && !cs[j].dead) {

@@ -15,7 +15,6 @@ struct pending_car {
     struct fleet_car c;
     char charger[FLEET_NAME_MAX];
     double energy_kwh; /* < 0: from soc */
-    int line;
 };
 
 struct arrivals {
@@ -36,14 +35,13 @@ struct parse {
     char load_circuit[16][FLEET_NAME_MAX];
     char *err;
     size_t errlen;
-    int line;
     bool failed;
 };
 
 static int bad(struct parse *p, const char *section, const char *key, const char *why)
 {
     if (!p->failed) {
-        snprintf(p->err, p->errlen, "%s:%d: [%s] %s: %s", p->path, p->line, section, key, why);
+        snprintf(p->err, p->errlen, "%s: [%s] %s: %s", p->path, section, key, why);
         p->failed = true;
     }
     return 0;
@@ -90,7 +88,6 @@ static struct pending_car *car_named(struct parse *p, const char *name)
     c->c.soc0 = 0.2;
     c->c.soc_target = 0.9;
     c->energy_kwh = -1;
-    c->line = p->line;
     return c;
 }
 
@@ -418,13 +415,13 @@ int fleet_scenario_load(const char *path, struct fleet_scenario *sc, char *err, 
         struct pending_car *pc = &p.pc[i];
         int e = site_find_evse(sc->site, pc->charger);
         if (e < 0 || sc->site->evse[e].view < 0) {
-            snprintf(err, errlen, "%s:%d: [car %s] charger: '%s' is not a controllable charger of %s",
-                     path, pc->line, pc->c.name, pc->charger, site_path);
+            snprintf(err, errlen, "%s: [car %s] charger: '%s' is not a controllable charger of %s",
+                     path, pc->c.name, pc->charger, site_path);
             rc = -EINVAL;
             break;
         }
         if (!pc->c.p) {
-            snprintf(err, errlen, "%s:%d: [car %s] profile: missing", path, pc->line, pc->c.name);
+            snprintf(err, errlen, "%s: [car %s] profile: missing", path, pc->c.name);
             rc = -EINVAL;
             break;
         }
