@@ -309,7 +309,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                 s->pending = want;
                 s->pending_at = now + delay;
             }
-            if (now >= s->pending_at) {
+            if (now + sc->tick_ms > s->pending_at) { /* it happens before the next tick */
                 s->draw = s->pending;
                 s->pending_at = UINT64_MAX;
             }

@@ -20,7 +20,7 @@ struct pending_car {
 struct arrivals {
     bool on;
     long count;
-    char chargers[1024];
+    char chargers[4096];
     char profiles[512];
     double first_s, spread_s, dwell_s, dwell_spread_s, soc, soc_spread, target_soc;
     bool tell;
@@ -209,8 +209,12 @@ static int handler(void *user, const char *section, const char *k, const char *v
     if (!strcmp(section, "arrivals")) {
         struct arrivals *a = &p->arr;
         a->on = true;
-        if (!strcmp(k, "chargers")) {
-            snprintf(a->chargers, sizeof(a->chargers), "%s", v);
+        if (!strcmp(k, "chargers")) { /* may be given on several lines: they add up */
+            size_t l = strlen(a->chargers);
+            if (l + strlen(v) + 2 > sizeof(a->chargers)) {
+                return bad(p, section, k, "too many chargers");
+            }
+            snprintf(a->chargers + l, sizeof(a->chargers) - l, "%s%s", l ? "," : "", v);
         } else if (!strcmp(k, "profiles")) {
             snprintf(a->profiles, sizeof(a->profiles), "%s", v);
         } else if (!strcmp(k, "tell")) {
@@ -281,11 +285,11 @@ static int generate(struct parse *p)
 {
     struct fleet_scenario *sc = p->sc;
     struct arrivals *a = &p->arr;
-    char chs[1024], prs[512];
+    char chs[4096], prs[512];
     snprintf(chs, sizeof(chs), "%s", a->chargers);
     snprintf(prs, sizeof(prs), "%s", a->profiles[0] ? a->profiles : "tesla-model-3");
-    char *ch[128], *pr[16];
-    size_t nch = split(chs, ch, 128), npr = split(prs, pr, 16);
+    char *ch[512], *pr[16];
+    size_t nch = split(chs, ch, 512), npr = split(prs, pr, 16);
     if (nch == 0) {
         snprintf(p->err, p->errlen, "%s: [arrivals] chargers: none listed", p->path);
         return -EINVAL;
