@@ -247,8 +247,7 @@ int cmd_sim_scenario(int argc, char **argv)
                 }
                 p->n_limit = 1;
                 p->limit_a[0] = lim;
-                snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "supply %s %.0f A",
-                         sc.site->circuit[0].name, lim);
+                snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "supply %.0f A", lim);
                 for (size_t c = 1; c < sc.site->n_circuit && p->n_limit < FLEET_SVG_MAX_LIMITS; c++) {
                     double cl = 0;
                     for (int ph = 0; ph < 3; ph++) {

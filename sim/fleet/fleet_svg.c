@@ -115,8 +115,12 @@ static void panel(FILE *f, const struct fleet_panel *p, double y0)
         double y = y0 + ph - p->limit_a[l] / top * ph;
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#c00\" stroke-width=\"2\" "
                    "stroke-dasharray=\"8 5\"/>\n", LEFT, y, LEFT + pw, y);
+        int near = 0; /* limits drawn at about the same height: labels one under the other */
+        for (size_t j = 0; j < l; j++) {
+            near += fabs(p->limit_a[j] - p->limit_a[l]) < top * 0.04;
+        }
         fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"11\" fill=\"#c00\" text-anchor=\"end\">", LEFT + pw - 4,
-                y - 4);
+                y - 4 + 13.0 * near + (near ? 4 : 0));
         xml_text(f, p->limit_label[l]);
         fprintf(f, "</text>\n");
     }
