@@ -141,6 +141,8 @@ static void report(struct ctl_twc *c, size_t e, const struct twc_master_slave_in
     in->draw_at_ms = info->last_heard_ms;
     /* §5.2: the slave echoes the limit it enforces, 0 included: the offer in force */
     in->offer_ma = info->limit_ma;
+    /* §7.1: the spike this unit needs; the engine makes it a target when it may (alloc_spike) */
+    in->spike_ma = info->spike_ma;
 }
 
 /* A bound Wall Connector its master does not list (never linked, or dropped). */

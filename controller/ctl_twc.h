@@ -10,7 +10,8 @@
  *      bus; a slave nothing binds is held at 0 A, since no circuit accounts for it);
  *   2. turns each bound slave's last heartbeat reply (twc-gen2.md §5.2) into the engine's input:
  *      car connected from the state code, the measured current, when it was heard, the echoed
- *      limit as the offer in force;
+ *      limit as the offer in force, and the unit's §7.1 spike current (the engine makes the
+ *      spike a target while it lasts, accounted like any other: controller/engine/alloc_spike);
  *   3. every control_interval_ms of the site, runs alloc_tick (policy, safety clamp, hold);
  *   4. hands every target to its master with twc_master_set_target(): the ceiling is the
  *      target itself, so every cut goes out at once and no §7.1 comfort rule can offer more than

@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define AMPSHARE_POLICY_ABI_MAJOR 1
-#define AMPSHARE_POLICY_ABI_MINOR 0
+#define AMPSHARE_POLICY_ABI_MINOR 1
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AMPSHARE_POLICY_EXPORT       __attribute__((visibility("default")))
@@ -154,7 +154,20 @@ struct ampshare_policy_evse {
     uint64_t departure_ms;       /* expected departure, 0 when unknown */
     int32_t energy_wanted_wh;    /* energy still wanted, -1 when unknown */
     int32_t reserved;            /* 0 */
+    /* ABI minor >= 1: read only when AMPSHARE_POLICY_HAS_FIELD(in->evse_size, ...) says so
+     * (ampshare_policy_settle_start() does). Kept by the host from the measurements. */
+    uint64_t offered_since_ms; /* when offered_ma (the offer in force) took effect; 0 unknown */
+    /* Since when the car has drawn below its offer without a break: its largest phase draw
+     * more than AMPSHARE_POLICY_BELOW_MA under offered_ma. 0 while it draws its offer (or has
+     * none). A raise of the offer starts a new run (the car must be given time to follow it),
+     * and so does a draw that climbs 1 A above the lowest of the run (it is still following);
+     * a cut does not (a car that drew below the higher offer draws below the lower one). */
+    uint64_t below_since_ms;
 };
+
+/* How far under its offer a car must draw to count as drawing below it (below_since_ms). A
+ * Wall Connector's car draws its offer less about 0.8 A when it takes all (twc-gen2.md §5.3). */
+#define AMPSHARE_POLICY_BELOW_MA 1500
 
 /* What allocate() sees. Read-only and valid only during the call. */
 struct ampshare_policy_input {

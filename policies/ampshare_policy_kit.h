@@ -10,10 +10,11 @@
  *   apk_reserve_draw() set aside an idle car's counted draw before a fill, to admit it after
  *   apk_raise()       raise one EVSE as far as its ceiling and the limits allow
  *   apk_fill_equal()  water-fill a set of admitted EVSEs up to their ceilings, equal increments
- *   apk_demand()      a ceiling from measured current (a car that takes less than offered)
+ *   apk_demand_at()   a ceiling from measured current (a car that takes less than offered),
+ *                     once the car has settled (apr_settled); apk_demand() judges at once
  *   apk_sort()        heap sort of (key, index) pairs: deterministic, no allocation
  *   apk_order()       every EVSE by a per-EVSE key, re-sorting only what moved since last tick
- *   apk_can(), apk_demand_e(), k->lo, k->hi, k->ev: apk_can_charge(), apk_demand(), the min and
+ *   apk_can(), apk_demand_e(), k->lo, k->hi, k->ev: apk_can_charge(), apk_demand_at(), the min and
  *                     max targets and the state, from the kit's compact copy (after apk_begin)
  *   apk_options()     parse and check integer / amp options, logging unknown ones
  *
@@ -30,6 +31,7 @@
 #include <string.h>
 
 #include "ampshare_policy.h"
+#include "ampshare_policy_rules.h"
 
 /* For a static (not inline) function: kept out of its callers' loops, so that the common path
  * around it inlines, and no warning where a policy does not use it. */
@@ -68,6 +70,7 @@ struct apk {
     uint32_t max_evse;
     uint32_t max_circuit;
     bool idle_full;      /* count idle cars' offers in full, as if overcommit were 0 everywhere */
+    uint64_t settle_ms;  /* apk_demand_e's settle time: APR_SETTLE_MS_DEFAULT from apk_init */
     int32_t *par;        /* per circuit: its parent (a compact copy for the walks up the tree) */
     int32_t (*r1)[3];    /* per circuit and phase: room left under host rule (1) */
     int32_t (*r2)[3];    /* ... and under rule (2) */
@@ -136,6 +139,7 @@ static inline int apk_init(struct apk *k, const struct ampshare_policy_host *hos
     uint32_t nc = host && host->max_circuit ? host->max_circuit : 1;
     k->max_evse = ne;
     k->max_circuit = nc;
+    k->settle_ms = APR_SETTLE_MS_DEFAULT;
     k->par = calloc(nc, sizeof(*k->par));
     k->r1 = calloc(nc, sizeof(*k->r1));
     k->r2 = calloc(nc, sizeof(*k->r2));
@@ -185,43 +189,30 @@ static inline int32_t apk_max32(int32_t a, int32_t b)
     return a > b ? a : b;
 }
 
+/* The host's rules (ampshare_policy_rules.h), under the kit's names. */
 static inline int32_t apk_step(const struct ampshare_policy_evse *ev)
 {
-    return ev->step_ma > 0 ? ev->step_ma : 1;
+    return apr_step(ev);
 }
 
-/* t modulo step, t >= 0. Whole amps (1000 mA) are by far the most common step, and a hardware
- * division costs tens of cycles, which adds up at 1000 EVSEs a tick: for 1000 the quotient is
- * a multiply and a shift (exact for every 32-bit value; the compiler would otherwise fold the
- * two cases back into one division). */
 static inline int32_t apk_mod(int32_t t, int32_t step)
 {
-    if (step == 1000 && t >= 0) {
-        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
-        return t - (int32_t)(q * 1000u);
-    }
-    return t % step;
+    return apr_mod(t, step);
 }
 
-/* t rounded down to the EVSE's step. */
 static inline int32_t apk_floor_step(const struct ampshare_policy_evse *ev, int32_t t)
 {
-    return t <= 0 ? 0 : t - apk_mod(t, apk_step(ev));
+    return apr_floor_step(ev, t);
 }
 
-/* The smallest valid non-zero target: the minimum rounded up to the step; > max_ma if none. */
 static inline int32_t apk_min_target(const struct ampshare_policy_evse *ev)
 {
-    int32_t s = apk_step(ev);
-    int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
-    int32_t r = apk_mod(m, s);
-    return r ? m - r + s : m;
+    return apr_min_target(ev);
 }
 
-/* The largest valid target: max_ma rounded down to the step. */
 static inline int32_t apk_max_target(const struct ampshare_policy_evse *ev)
 {
-    return apk_floor_step(ev, ev->max_ma);
+    return apr_max_target(ev);
 }
 
 /* True when the EVSE can be given any current at all. */
@@ -241,20 +232,17 @@ static inline int32_t apk_draw_max(const struct ampshare_policy_evse *ev)
     return d;
 }
 
+/* Host rule (1), unless the policy counts idle cars in full (k->idle_full). */
 static inline bool apk_counts_by_draw(const struct apk *k, const struct ampshare_policy_evse *ev)
 {
-    return !k->idle_full && ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
+    return !k->idle_full && apr_counts_by_draw(ev);
 }
 
 /* What an EVSE at target t counts on phase p under host rule (1). */
 static inline int32_t
 apk_counted(const struct apk *k, const struct ampshare_policy_evse *ev, int32_t t, int p)
 {
-    if (apk_counts_by_draw(k, ev)) {
-        int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
-        return t < d ? t : d;
-    }
-    return t;
+    return k->idle_full ? t : apr_counted(ev, t, p);
 }
 
 static inline int32_t apk_clamp32(int64_t v)
@@ -311,14 +299,12 @@ apk_begin(struct apk *k, const struct ampshare_policy_input *in, struct ampshare
         int32_t *l = k->lim[e];
         if (l[0] != ev->min_ma || l[1] != ev->max_ma || l[2] != ev->step_ma || !l[3]) {
             /* apk_min_target() and apk_max_target(), remade when one of the three changes */
-            int32_t m = ev->min_ma > 0 ? ev->min_ma : s;
-            int32_t r = apk_mod(m, s);
             l[0] = ev->min_ma;
             l[1] = ev->max_ma;
             l[2] = ev->step_ma;
             l[3] = 1;
-            l[4] = r ? m - r + s : m;
-            l[5] = ev->max_ma <= 0 ? 0 : ev->max_ma - apk_mod(ev->max_ma, s);
+            l[4] = apr_min_target(ev);
+            l[5] = apr_max_target(ev);
         }
         k->lo[e] = l[4];
         k->hi[e] = l[5];
@@ -705,29 +691,56 @@ static inline void apk_fill_equal(struct apk *k,
     }
 }
 
+/* The demand rule's arithmetic: the ceiling of a car drawing d under offer o (see apk_demand). */
+static inline int32_t apk_demand_cap(int32_t d,
+                                     int32_t o,
+                                     bool takes_all,
+                                     int32_t take_margin_ma,
+                                     int32_t headroom_ma,
+                                     int32_t lo,
+                                     int32_t hi,
+                                     int32_t step)
+{
+    if (takes_all || o <= 0 || d + take_margin_ma >= o) {
+        return hi;
+    }
+    int32_t w = d + headroom_ma;
+    int32_t r = apr_mod(w, step);
+    w = r ? w - r + step : w;
+    return apk_max32(lo, apk_min32(w, hi));
+}
+
 /*
  * A ceiling from measured demand. A car that draws within take_margin_ma of its offer takes all
  * it is given, so its ceiling is its max; one that draws less (its own limit, a full battery
  * tapering) is given its draw plus headroom_ma. headroom > take_margin keeps this stable: at
- * offer = draw + headroom the car is still "taking less".
+ * offer = draw + headroom the car is still "taking less". This form judges the car at once;
+ * apk_demand_at() and apk_demand_e() wait for it to settle first (apr_settled), which is what a
+ * policy wants: judged on the next tick, a raise the car has not had time to follow looks like
+ * a car that takes less, and the offer creeps up by the headroom every few seconds.
  */
 static inline int32_t
 apk_demand(const struct ampshare_policy_evse *ev, int32_t take_margin_ma, int32_t headroom_ma)
 {
-    int32_t top = apk_max_target(ev);
-    int32_t d = apk_draw_max(ev);
-    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
-        d + take_margin_ma >= ev->offered_ma) {
-        return top;
-    }
-    int32_t s = apk_step(ev);
-    int32_t w = d + headroom_ma;
-    int32_t r = apk_mod(w, s);
-    w = r ? w - r + s : w;
-    return apk_max32(apk_min_target(ev), apk_min32(w, top));
+    return apk_demand_cap(apk_draw_max(ev), ev->offered_ma,
+                          (ev->flags & AMPSHARE_EVSE_F_STALE) != 0, take_margin_ma, headroom_ma,
+                          apk_min_target(ev), apk_max_target(ev), apk_step(ev));
 }
 
-/* apk_demand() for EVSE e, after apk_begin(): the same ceiling from the kit's copy. */
+/* apk_demand() with the settle rule: a car counts as taking all it gets until it has drawn
+ * below its offer for settle_ms without a break (apr_settled). */
+static inline int32_t apk_demand_at(const struct ampshare_policy_input *in,
+                                    const struct ampshare_policy_evse *ev,
+                                    int32_t take_margin_ma,
+                                    int32_t headroom_ma,
+                                    uint64_t settle_ms)
+{
+    bool all = (ev->flags & AMPSHARE_EVSE_F_STALE) || !apr_settled(in, ev, settle_ms);
+    return apk_demand_cap(apk_draw_max(ev), ev->offered_ma, all, take_margin_ma, headroom_ma,
+                          apk_min_target(ev), apk_max_target(ev), apk_step(ev));
+}
+
+/* apk_demand_at() for EVSE e, after apk_begin(), with the kit's settle time k->settle_ms. */
 static inline int32_t apk_demand_e(const struct apk *k,
                                    const struct ampshare_policy_input *in,
                                    size_t e,
@@ -736,20 +749,13 @@ static inline int32_t apk_demand_e(const struct apk *k,
 {
     const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, e);
     const struct apk_ev *x = &k->ev[e];
-    int32_t top = k->hi[e];
     int32_t d = 0;
     for (uint32_t pm = x->phases; pm; pm &= pm - 1) {
         d = apk_max32(d, ev->draw_ma[apk_low_phase(pm)]);
     }
-    if (ev->offered_ma <= 0 || (ev->flags & AMPSHARE_EVSE_F_STALE) ||
-        d + take_margin_ma >= ev->offered_ma) {
-        return top;
-    }
-    int32_t s = x->step;
-    int32_t w = d + headroom_ma;
-    int32_t r = apk_mod(w, s);
-    w = r ? w - r + s : w;
-    return apk_max32(k->lo[e], apk_min32(w, top));
+    bool all = (ev->flags & AMPSHARE_EVSE_F_STALE) || !apr_settled(in, ev, k->settle_ms);
+    return apk_demand_cap(d, ev->offered_ma, all, take_margin_ma, headroom_ma, k->lo[e], k->hi[e],
+                          x->step);
 }
 
 static inline bool apk_key_less(const struct apk_key *a, const struct apk_key *b)

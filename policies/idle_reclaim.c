@@ -3,7 +3,8 @@
  * idle_reclaim: shares by measured demand, so no capacity sits idle while a car wants it.
  *
  *   - A charging car's ceiling follows its draw: one that draws within take_margin_a of its
- *     offer takes all it gets (ceiling = its max); one that draws less is given draw +
+ *     offer takes all it gets (ceiling = its max); one that has drawn less for settle_ms
+ *     without a break (10 s: time to follow a raise, twc-gen2.md §7.2) is given draw +
  *     headroom_a and the rest goes to others.
  *   - An idle car (connected, drawing nothing) keeps its minimum for a grace time: probe_ms
  *     after plug-in (a car needs ~10 s to start, twc-gen2.md §7.1), idle_after_ms after it
@@ -28,7 +29,7 @@ enum ir_class {
 
 struct idle_reclaim {
     struct apk k;
-    int64_t idle_after_ms, probe_ms, probe_every_ms, headroom_ma, take_margin_ma;
+    int64_t idle_after_ms, probe_ms, probe_every_ms, headroom_ma, take_margin_ma, settle_ms;
     uint32_t *probe; /* this tick's idle cars to probe, by EVSE index */
     uint32_t *keep;  /* ... and to keep at their minimum */
 };
@@ -58,12 +59,14 @@ static int ir_init(const struct ampshare_policy_host *host,
     s->probe_every_ms = 300000;
     s->headroom_ma = 3000;
     s->take_margin_ma = 1500;
+    s->settle_ms = APR_SETTLE_MS_DEFAULT;
     const struct apk_optdef defs[] = {
         {"idle_after_ms", APK_OPT_INT, 0, 86400000, &s->idle_after_ms},
         {"probe_ms", APK_OPT_INT, 1000, 3600000, &s->probe_ms},
         {"probe_every_ms", APK_OPT_INT, 10000, 86400000, &s->probe_every_ms},
         {"headroom_a", APK_OPT_AMPS, 500, 32000, &s->headroom_ma},
         {"take_margin_a", APK_OPT_AMPS, 100, 32000, &s->take_margin_ma},
+        {"settle_ms", APK_OPT_INT, 0, 600000, &s->settle_ms},
     };
     int rc = apk_options(host, "idle_reclaim", opt, n_opt, defs, sizeof(defs) / sizeof(defs[0]));
     if (rc == 0 && s->probe_every_ms <= s->probe_ms) {
@@ -83,6 +86,7 @@ static int ir_init(const struct ampshare_policy_host *host,
     }
     if (rc == 0) {
         rc = apk_init(&s->k, host);
+        s->k.settle_ms = (uint64_t)s->settle_ms;
     }
     if (rc == 0) {
         s->probe = calloc(s->k.max_evse, sizeof(*s->probe));

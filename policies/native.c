@@ -5,7 +5,8 @@
  * rest goes to the cars that draw, by measured current: a car that takes less than it is offered
  * is given its draw plus some headroom, and the spare goes to the others. On a 40 A circuit with
  * a Tesla charging and an idle BMW i3 plugged in, the Tesla gets 40 - 6 = 34 A, as the seed
- * reports. Options: none.
+ * reports. Like the native master, it hands out what a car does not take only once the car has
+ * drawn below its offer for settle_ms (10 s) without a break. Options: settle_ms.
  */
 #include "policies/ampshare_policy_kit.h"
 
@@ -21,7 +22,11 @@ static int native_init(const struct ampshare_policy_host *host,
                        size_t n_opt,
                        void **state)
 {
-    int rc = apk_options(host, "native", opt, n_opt, NULL, 0);
+    int64_t settle_ms = APR_SETTLE_MS_DEFAULT;
+    const struct apk_optdef defs[] = {
+        {"settle_ms", APK_OPT_INT, 0, 600000, &settle_ms},
+    };
+    int rc = apk_options(host, "native", opt, n_opt, defs, sizeof(defs) / sizeof(defs[0]));
     if (rc != 0) {
         return rc;
     }
@@ -35,6 +40,7 @@ static int native_init(const struct ampshare_policy_host *host,
         return rc;
     }
     s->k.idle_full = true; /* the reserve is real current, whatever the circuit would allow */
+    s->k.settle_ms = (uint64_t)settle_ms;
     *state = s;
     return 0;
 }

@@ -32,6 +32,8 @@ static void preset_common(struct sim_car_cfg *cfg)
     cfg->stop_confirm_ms = 3000;
     cfg->awake_ms = 60000;
     cfg->sleep_after_ms = 600000;
+    cfg->lock_clear_ma = 16000; /* §7.1: the spike TWCManager sends to all but 80 A units */
+    cfg->lock_clear_ms = 5000;  /* §7.1: >= 5 s */
     cfg->seed = 1;
 }
 
@@ -105,6 +107,9 @@ static int32_t settled_draw(const struct sim_car *car)
     int32_t d = car->offer_ma - car->cfg.offset_ma;
     if (d > car->cfg.max_ma) {
         d = car->cfg.max_ma;
+    }
+    if (car->locked && d > 6000 - car->cfg.offset_ma) {
+        d = 6000 - car->cfg.offset_ma; /* §7.1: its 6 A step, 5.14-5.23 A actual */
     }
     return d < 0 ? 0 : d;
 }
@@ -198,6 +203,14 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
     while (has_timer(car) && car->phase_until_ms <= now_ms) {
         run_transition(car, now_ms);
     }
+    if (car->locked && car->clear_since_ms &&
+        now_ms >= car->clear_since_ms + car->cfg.lock_clear_ms) {
+        car->locked = false; /* offered the spike long enough: follows its offer again */
+        car->clear_since_ms = 0;
+        if (car->phase == SIM_CAR_CHARGING && !car->pausing) {
+            ramp_to(car, now_ms, settled_draw(car), car->cfg.follow_delay_ms, car->cfg.raise_ms);
+        }
+    }
     if (car->pausing && now_ms >= car->pause_until_ms) {
         car->pausing = false;
         car->phase = SIM_CAR_STOPPED;
@@ -269,6 +282,16 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
             /* the same limit again (a master repeats it on every heartbeat): the ramp under way
              * goes on; restarting it kept a Tesla near 1.5 A for 40 s on a repeated 09 06 40 */
         } else {
+            if (car->cfg.lock_6a && car->offer_ma > prev) {
+                car->locked = true; /* §7.1: any raise may drop the car to its 6 A step */
+                car->clear_since_ms = 0;
+            }
+            if (car->locked) {
+                bool spike = car->offer_ma >= car->cfg.lock_clear_ma;
+                car->clear_since_ms = !spike                ? 0
+                                      : car->clear_since_ms ? car->clear_since_ms
+                                                            : now_ms;
+            }
             int32_t to = settled_draw(car);
             int32_t at = ramp_value(car, now_ms);
             if (to > at) {
@@ -304,6 +327,8 @@ void sim_car_plug(struct sim_car *car, uint64_t now_ms)
     car->idle_since_ms = now_ms;
     car->delivered_mw_ms = 0;
     car->comm_drops = 0;
+    car->locked = false;
+    car->clear_since_ms = 0;
     ramp_stop_now(car, now_ms);
 }
 
@@ -333,6 +358,27 @@ void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
     int32_t offer = car->offer_ma;
     car->offer_ma = 0;
     sim_car_set_offer(car, now_ms, offer);
+}
+
+void sim_car_full(struct sim_car *car, uint64_t now_ms)
+{
+    sim_car_step(car, now_ms);
+    if (car->phase == SIM_CAR_UNPLUGGED || car->phase == SIM_CAR_FAULTED) {
+        return;
+    }
+    car->cfg.energy_wanted_wh = sim_car_delivered_wh(car);
+    if (car->phase != SIM_CAR_CHARGING && car->phase != SIM_CAR_STARTING) {
+        car->pausing = false;
+        car->phase = SIM_CAR_FULL;
+        car->phase_until_ms = 0;
+        car->idle_since_ms = now_ms;
+    }
+    sim_car_step(car, now_ms); /* a charging car ramps down (sim_car_step: !wants_more) */
+}
+
+bool sim_car_is_locked(const struct sim_car *car)
+{
+    return car->locked;
 }
 
 void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
@@ -392,7 +438,13 @@ int64_t sim_car_delivered_wh(const struct sim_car *car)
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
     uint64_t next = UINT64_MAX;
-    uint64_t cand[5] = {car->ramp_t0, car->ramp_t1, 0, 0, car->pausing ? car->pause_until_ms : 0};
+    uint64_t cand[6] = {
+        car->ramp_t0,
+        car->ramp_t1,
+        0,
+        0,
+        car->pausing ? car->pause_until_ms : 0,
+        car->locked && car->clear_since_ms ? car->clear_since_ms + car->cfg.lock_clear_ms : 0};
     if (has_timer(car) || car->phase == SIM_CAR_FULL) {
         cand[2] = car->phase_until_ms;
     }
@@ -401,7 +453,7 @@ uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
     if (idle && !car->asleep && car->cfg.sleep_after_ms) {
         cand[3] = car->idle_since_ms + car->cfg.sleep_after_ms;
     }
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < 6; i++) {
         if (cand[i] > now_ms && cand[i] < next) {
             next = cand[i];
         }

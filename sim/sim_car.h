@@ -54,7 +54,14 @@ struct sim_car_cfg {
     uint32_t sleep_after_ms; /* a car idle this long falls asleep; 0 = never */
     bool asleep;             /* asleep when plugged in */
     uint32_t max_comm_drops; /* Teslas refuse to resume after this many comm losses (§6.4) */
-    uint64_t seed;           /* PRNG seed for the jitter */
+    /* §7.1 "6 A lock" (off by default): any raise while charging drops the car to its 6 A step
+     * (6 A - offset, 5.2 A) whatever it is offered, until it has been offered at least
+     * lock_clear_ma for lock_clear_ms without a break (TWCManager's spike: 16 A works on every
+     * unit, 21 A is what it sends to 80 A units; 5 s, 3 s was not enough). */
+    bool lock_6a;
+    int32_t lock_clear_ma;
+    uint32_t lock_clear_ms;
+    uint64_t seed; /* PRNG seed for the jitter */
 };
 
 struct sim_car {
@@ -73,6 +80,8 @@ struct sim_car {
     uint64_t last_ms;
     uint64_t delivered_mw_ms; /* energy delivered since plug-in, milliwatt-milliseconds */
     uint32_t comm_drops;      /* comm losses in this plug session */
+    bool locked;              /* in the 6 A lock (cfg.lock_6a) */
+    uint64_t clear_since_ms;  /* locked: since when the offer is >= lock_clear_ma; 0 = it is not */
     uint64_t rng;
 };
 
@@ -101,6 +110,13 @@ void sim_car_unplug(struct sim_car *car, uint64_t now_ms);
  * energy_wh = 0.
  */
 void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh);
+
+/* The car is full from now on: it stops drawing and stays plugged in (state 03). Does nothing
+ * without a car or for a faulted one. */
+void sim_car_full(struct sim_car *car, uint64_t now_ms);
+
+/* True while the car is in the 6 A lock (cfg.lock_6a). */
+bool sim_car_is_locked(const struct sim_car *car);
 
 /* The Wall Connector lost its master for long enough that the car stopped (§6.4): it waits for a
  * new offer, and a Tesla refuses to resume after max_comm_drops of these in one plug session. */

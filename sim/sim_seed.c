@@ -26,6 +26,7 @@ struct sim_seed {
     struct sim_vbus vb;
     bool vb_up;
     bool woke;
+    bool filled; /* the i3 was made full (cfg.i3_full_ms) */
     /* native */
     struct sim_native_master nm;
     /* ampshare: the master and the real control loop, as the daemon runs them */
@@ -150,7 +151,7 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
 
 /* ---- the slaves ---- */
 
-static int add_slaves(struct sim_twc_slaves *set)
+static int add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *sc)
 {
     struct sim_twc_slave_cfg cfg;
     struct sim_car_cfg car;
@@ -161,6 +162,7 @@ static int add_slaves(struct sim_twc_slaves *set)
     cfg.max_ca = 8000;
     cfg.noload_actual_ca = 25;
     sim_car_cfg_preset(&car, "tesla"); /* a Model X with a 48 A charger: wants it all */
+    car.lock_6a = sc->tesla_lock;
     int rc = sim_twc_slaves_add(set, &cfg, &car, 0);
     if (rc < 0) {
         return rc;
@@ -168,8 +170,15 @@ static int add_slaves(struct sim_twc_slaves *set)
     sim_twc_slave_cfg_default(&cfg, SIM_SEED_I3_ID, SIM_TWC_V2);
     cfg.max_ca = 8000;
     cfg.noload_actual_ca = 25;
-    cfg.linkready_first_ms = 300;            /* not on top of the first one */
-    sim_car_cfg_preset(&car, "bmw-i3-idle"); /* plugged in, not charging (§7.3) */
+    cfg.linkready_first_ms = 300; /* not on top of the first one */
+    /* plugged in, not charging (§7.3); or charging until it is made full */
+    sim_car_cfg_preset(&car, sc->i3_full_ms ? "bmw-i3" : "bmw-i3-idle");
+    if (sc->i3_jump) {
+        car.start_draw_ma = car.max_ma; /* straight to its whole offer */
+        car.start_ramp_ms = 1;
+        car.raise_ms = 1;
+        car.follow_delay_ms = 0;
+    }
     rc = sim_twc_slaves_add(set, &cfg, &car, 0);
     return rc < 0 ? rc : 0;
 }
@@ -208,7 +217,7 @@ int sim_seed_new(enum sim_seed_master which,
     s->cfg = *cfg;
     s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
     struct sim_vbus_party pm, ps;
-    int rc = add_slaves(&s->set);
+    int rc = add_slaves(&s->set, cfg);
     if (rc == 0 && which == SIM_SEED_NATIVE) {
         struct sim_native_master_cfg mc;
         sim_native_master_cfg_default(&mc);
@@ -231,18 +240,45 @@ int sim_seed_new(enum sim_seed_master which,
     return 0;
 }
 
+/* Makes the i3 full (cfg.i3_full_ms): it stops drawing, plugged in. */
+static void make_full(struct sim_seed *s)
+{
+    struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, SIM_SEED_I3_ID);
+    if (sl && sl->has_car) {
+        sim_car_full(&sl->car, s->vb.now_ms);
+    }
+}
+
+/* Runs the bus to `at` and fires a scenario event there, once (at == 0: never). */
+static int fire(struct sim_seed *s, uint64_t at, uint64_t until_ms, bool *done, bool wake)
+{
+    if (!at || *done || until_ms < at) {
+        return 0;
+    }
+    int rc = sim_vbus_run(&s->vb, at, 1);
+    if (rc != 0) {
+        return rc;
+    }
+    *done = true;
+    if (wake) {
+        sim_seed_wake(s, SIM_SEED_I3_ID);
+    } else {
+        make_full(s);
+    }
+    return 0;
+}
+
 int sim_seed_advance(struct sim_seed *s, uint64_t until_ms)
 {
-    uint64_t wake = s->cfg.wake_i3_ms;
-    if (wake && !s->woke && until_ms >= wake) {
-        int rc = sim_vbus_run(&s->vb, wake, 1);
-        if (rc != 0) {
-            return rc;
-        }
-        s->woke = true;
-        sim_seed_wake(s, SIM_SEED_I3_ID);
+    uint64_t wake = s->cfg.wake_i3_ms, full = s->cfg.i3_full_ms;
+    bool wake_first = !full || (wake && wake <= full);
+    int rc = wake_first ? fire(s, wake, until_ms, &s->woke, true)
+                        : fire(s, full, until_ms, &s->filled, false);
+    if (rc == 0) {
+        rc = wake_first ? fire(s, full, until_ms, &s->filled, false)
+                        : fire(s, wake, until_ms, &s->woke, true);
     }
-    return sim_vbus_run(&s->vb, until_ms, 1);
+    return rc == 0 ? sim_vbus_run(&s->vb, until_ms, 1) : rc;
 }
 
 uint64_t sim_seed_now(const struct sim_seed *s)
@@ -285,6 +321,12 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id)
     return 0;
 }
 
+void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves)
+{
+    *master = s->vb.bytes_tx[SIM_VBUS_MASTER];
+    *slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
+}
+
 const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s)
 {
     return s->ctl;
@@ -311,8 +353,7 @@ int sim_seed_run(enum sim_seed_master which,
     if (s) {
         sim_seed_unit(s, SIM_SEED_TESLA_ID, &res->tesla);
         sim_seed_unit(s, SIM_SEED_I3_ID, &res->i3);
-        res->bytes_master = s->vb.bytes_tx[SIM_VBUS_MASTER];
-        res->bytes_slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
+        sim_seed_bytes(s, &res->bytes_master, &res->bytes_slaves);
     }
     sim_seed_free(s);
     return rc;

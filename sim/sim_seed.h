@@ -33,6 +33,9 @@ struct sim_seed_cfg {
     uint64_t duration_ms;  /* virtual time to run: 150000 */
     uint32_t sample_ms;    /* one timeline row every sample_ms: 15000 */
     uint64_t wake_i3_ms;   /* the idle i3 wants energy again at this time; 0 = never */
+    uint64_t i3_full_ms;   /* > 0: the i3 charges from the start and is full from this time on */
+    bool i3_jump;          /* the i3 takes its whole offer at once when it starts (no 1.3 A step) */
+    bool tesla_lock;       /* the Tesla has the "6 A lock" of twc-gen2.md §7.1 (sim_car lock_6a) */
 };
 
 struct sim_seed_unit {
@@ -80,7 +83,8 @@ int sim_seed_new(enum sim_seed_master which,
 /* Frees it; NULL is allowed. */
 void sim_seed_free(struct sim_seed *s);
 
-/* Runs the bus in 1 ms steps up to until_ms (waking the i3 on the way when cfg says so).
+/* Runs the bus in 1 ms steps up to until_ms (waking the i3, or making it full, on the way when
+ * cfg says so).
  * Returns 0 or a transport code. */
 int sim_seed_advance(struct sim_seed *s, uint64_t until_ms);
 
@@ -93,6 +97,9 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u);
 
 /* The car behind slave `id` wants energy again from now on (sim_car_want). 0 or -ENOENT. */
 int sim_seed_wake(struct sim_seed *s, uint16_t id);
+
+/* Bytes sent so far by the master and by the slaves. */
+void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves);
 
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
 const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ampshare builds and tests with, when any is missing (needs root).
 set -euo pipefail
-pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev check socat
+pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev libsystemd-dev check socat
+      libjansson-dev libmicrohttpd-dev libmosquitto-dev
       python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll
-      dpkg-dev systemd rtl-433 libjansson-dev zlib1g-dev)
+      dpkg-dev systemd rtl-433 curl chromium fonts-dejavu-core mosquitto mosquitto-clients zlib1g-dev)
 [ "${1:-}" = "--with-clang" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -14,4 +15,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# promtool (a strict Prometheus text-format checker) without the Prometheus server and its
+# service: Debian's prometheus package, unpacked into a cache the tests find it in.
+cache=/var/cache/ampshare-tests
+if [ ! -x "$cache/promtool" ]; then
+    echo "deps: unpacking promtool into $cache"
+    mkdir -p "$cache"
+    (cd "$cache" && rm -f prometheus_*.deb && apt-get download prometheus >/dev/null 2>&1 ||
+        { apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }) &&
+        dpkg-deb -x "$cache"/prometheus_*.deb "$cache/pkg" &&
+        ln -sf "$cache/pkg/usr/bin/promtool" "$cache/promtool" && rm -f "$cache"/prometheus_*.deb
 fi

@@ -18,6 +18,7 @@ int cmd_sim_meter(int argc, char **argv); /* `ampshare sim meter` */
 int cmd_meter(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_chargeport(int argc, char **argv);
 
 /* `ampshare sim <what>` simulators (rows of the table in cmd_sim.c). */
@@ -26,12 +27,6 @@ int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 int cmd_sim_replay(int argc, char **argv);
 int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */
-
-/* Makes SIGINT and SIGTERM set the stop flag instead of killing the process. */
-void cmd_catch_stop_signals(void);
-
-/* Returns true once SIGINT or SIGTERM arrived (after cmd_catch_stop_signals). */
-bool cmd_stop_requested(void);
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);

@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/engine/alloc.h"
 #include "controller/cli/cmd.h"
+#include "controller/engine/alloc.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/site.h"
 #include "controller/engine/site_print.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/base/log.h"
 
 static void usage(FILE *out)
@@ -157,13 +158,15 @@ int cmd_check_config(int argc, char **argv)
                 }
             }
         }
+        char safe_path[512];
+        amp_text_safe(path, safe_path, sizeof(safe_path));
         if (diag->dropped) {
-            fprintf(stderr, "%s: ... and %zu more\n", path, diag->dropped);
+            fprintf(stderr, "%s: ... and %zu more\n", safe_path, diag->dropped);
         }
         if (ok) {
             site_print_tree(stdout, site, source);
         } else {
-            fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", path, diag->errors,
+            fprintf(stderr, "%s: %zu error%s, %zu warning%s\n", safe_path, diag->errors,
                     diag->errors == 1 ? "" : "s", diag->warnings, diag->warnings == 1 ? "" : "s");
         }
     }

@@ -13,6 +13,7 @@
 #include "controller/cli/cmd.h"
 #include "controller/cli/cmd_util.h"
 #include "drivers/base/amp_err.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/modbus/mb_bus.h"
 #include "drivers/modbus/mb_evse.h"
 #include "drivers/modbus/mb_meter.h"
@@ -186,17 +187,6 @@ static void json_triplet(const char *name, const struct mb_reading *r, int first
     printf("]");
 }
 
-/* Names and transports are ours or tp_addr's canonical text: no characters need escaping, but
- * quotes and backslashes are refused rather than trusted. */
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        putchar(*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 ? '?' : *s);
-    }
-    putchar('"');
-}
-
 static void print_json(const struct read_args *a,
                        const struct mb_map *map,
                        const char *label,
@@ -205,9 +195,9 @@ static void print_json(const struct read_args *a,
                        const char *error)
 {
     printf("{\"map\":");
-    json_string(map->name);
+    amp_json_string(stdout, map->name);
     printf(",\"unit\":%ld,\"transport\":", a->unit);
-    json_string(label);
+    amp_json_string(stdout, label);
     printf(",\"valid\":%s", r->valid ? "true" : "false");
     json_triplet("current_ma", r, MB_FIELD_CURRENT_L1, r->current_ma);
     json_triplet("voltage_dv", r, MB_FIELD_VOLTAGE_L1, r->voltage_dv);
@@ -218,7 +208,7 @@ static void print_json(const struct read_args *a,
     json_field(r, MB_FIELD_IMPORT_ENERGY, r->import_wh);
     if (rc != 0) {
         printf(",\"code\":%d,\"error\":", rc);
-        json_string(error);
+        amp_json_string(stdout, error);
     }
     printf("}\n");
 }

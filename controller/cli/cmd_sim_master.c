@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,9 @@
 #include "controller/cli/cmd.h"
 #include "controller/cli/cmd_util.h"
 #include "controller/cli/twc_fmt.h"
+#include "controller/loop.h"
 #include "drivers/base/amp_err.h"
+#include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 
@@ -112,8 +113,13 @@ static int parse_opt(struct master_opts *o, const char *name, const char *val)
 struct master_run {
     struct twc_bus bus;
     const struct master_opts *o;
-    uint64_t t0;
-    bool stopping; /* a signal, the time limit or --exit-when-charging */
+    struct loop *loop;
+    struct loop_service svc;       /* the bus: its fd (changes on reconnects), its wake-up */
+    struct loop_timer status, end; /* status lines, --for-s */
+    uint64_t t0;                   /* loop time of the start: times print from 1 ms */
+    uint64_t stop_at;              /* when the zero limits were set (0: running) */
+    bool stopping;                 /* a signal, the time limit or --exit-when-charging */
+    int rc;
 };
 
 static void on_event(void *ctx, const struct twc_master_event *ev)
@@ -138,11 +144,13 @@ static void print_status(struct master_run *r, uint64_t now)
         if (twc_master_slave_at(m, i, &s) < 0) {
             continue;
         }
+        char vin[sizeof(s.vin) * 8];
         printf("  slave %04x v%u max %" PRId32 " mA: state %02x %s, limit %" PRId32
                " mA (offered %" PRId32 "), actual %" PRId32 " mA%s%s%s\n",
                s.id, s.proto, s.max_ma, s.state, s.replied ? twc_fmt_state_name(s.state) : "?",
                s.limit_ma, s.offered_ma, s.actual_ma, s.vin_known ? ", VIN " : "",
-               s.vin_known ? (s.vin[0] ? s.vin : "none") : "", s.ext ? " (4.5.3)" : "");
+               s.vin_known ? (s.vin[0] ? amp_text_safe(s.vin, vin, sizeof(vin)) : "none") : "",
+               s.ext ? " (4.5.3)" : "");
     }
     fflush(stdout);
 }
@@ -179,55 +187,94 @@ static bool all_zero(struct master_run *r, uint64_t now, bool first)
     return done;
 }
 
-static int run(struct master_run *r, struct tp_link *link)
+static uint64_t run_now(const struct master_run *r)
+{
+    return loop_now_ms(r->loop) - r->t0 + 1;
+}
+
+/* Everything the old poll loop did in one pass: service the bus, then the stop logic. The loop
+ * asks the bus for its fd and wake-up after every pass (a frame just read may make a reply due
+ * at once). */
+static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
+{
+    struct master_run *r = ctx;
+    uint64_t now = loop_now - r->t0 + 1;
+    if (twc_bus_service(&r->bus, now) == AMP_ERR_MASTER_CLASH) {
+        r->rc = CMD_EXIT_FAIL;
+        loop_stop(l);
+        return LOOP_NEVER;
+    }
+    if (r->o->exit_when > 0 && !r->stopping && count_charging(r) >= (size_t)r->o->exit_when) {
+        print_status(r, now);
+        r->stopping = true;
+    }
+    if (r->stopping && r->stop_at == 0) {
+        r->stop_at = now;
+        (void)all_zero(r, now, true);
+        loop_timer_arm(l, &r->end, r->t0 - 1 + now + MASTER_STOP_GRACE_MS);
+    }
+    if (r->stop_at && all_zero(r, now, false)) {
+        loop_stop(l);
+        return LOOP_NEVER;
+    }
+    *fd = twc_bus_poll_fd(&r->bus);
+    uint64_t next = twc_bus_next_wakeup_ms(&r->bus);
+    return next == LOOP_NEVER ? LOOP_NEVER : r->t0 - 1 + next;
+}
+
+static void on_status(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)now;
+    struct master_run *r = ctx;
+    print_status(r, run_now(r));
+    loop_timer_arm_in(l, t, (uint64_t)r->o->status_ms);
+}
+
+/* --for-s passed, or the stop grace after it ran out. */
+static void on_end(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)t;
+    (void)now;
+    struct master_run *r = ctx;
+    if (r->stop_at) {
+        loop_stop(l);
+        return;
+    }
+    fprintf(stderr, "ampshare sim master: %ld s passed\n", r->o->for_s);
+    if (r->o->exit_when > 0) {
+        print_status(r, run_now(r));
+        r->rc = CMD_EXIT_FAIL;
+    }
+    r->stopping = true;
+    loop_service_run(l, &r->svc);
+}
+
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+    (void)signo;
+    struct master_run *r = ctx;
+    r->stopping = true;
+    loop_service_run(l, &r->svc);
+}
+
+static int run(struct master_run *r)
 {
     const struct master_opts *o = r->o;
-    uint64_t next_status = o->status_ms > 0 ? (uint64_t)o->status_ms : UINT64_MAX;
-    uint64_t end = o->for_s > 0 ? (uint64_t)o->for_s * 1000 : UINT64_MAX;
-    uint64_t stop_at = 0;
-    int rc = CMD_EXIT_OK;
-    for (;;) {
-        uint64_t now = cmd_mono_ms() - r->t0 + 1;
-        if (twc_bus_service(&r->bus, now) == AMP_ERR_MASTER_CLASH) {
-            rc = CMD_EXIT_FAIL;
-            break;
-        }
-        if (now >= next_status) {
-            print_status(r, now);
-            next_status = now + (uint64_t)o->status_ms;
-        }
-        if (o->exit_when > 0 && count_charging(r) >= (size_t)o->exit_when) {
-            print_status(r, now);
-            r->stopping = true;
-        }
-        r->stopping = r->stopping || cmd_stop_requested();
-        if (r->stopping && stop_at == 0) {
-            stop_at = now;
-            (void)all_zero(r, now, true);
-        }
-        if (stop_at && (all_zero(r, now, false) || now >= stop_at + MASTER_STOP_GRACE_MS)) {
-            break;
-        }
-        if (!stop_at && now >= end) {
-            fprintf(stderr, "ampshare sim master: %ld s passed\n", o->for_s);
-            if (o->exit_when > 0) {
-                print_status(r, now);
-                rc = CMD_EXIT_FAIL;
-            }
-            r->stopping = true;
-            continue;
-        }
-        uint64_t next = twc_bus_next_wakeup_ms(&r->bus);
-        next = next_status < next ? next_status : next;
-        uint64_t wait = next > now ? next - now : 0;
-        wait = wait > 100 ? 100 : wait;
-        struct pollfd pfd = {.fd = tp_link_poll_fd(link), .events = POLLIN};
-        if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)wait) < 0 && errno != EINTR) {
-            rc = CMD_EXIT_FAIL;
-            break;
-        }
+    loop_service_init(&r->svc, service, r);
+    loop_timer_init(&r->status, on_status, r);
+    loop_timer_init(&r->end, on_end, r);
+    if (o->status_ms > 0) {
+        loop_timer_arm(r->loop, &r->status, r->t0 - 1 + (uint64_t)o->status_ms);
     }
-    return rc;
+    if (o->for_s > 0) {
+        loop_timer_arm(r->loop, &r->end, r->t0 - 1 + (uint64_t)o->for_s * 1000);
+    }
+    if (loop_service_start(r->loop, &r->svc) < 0) {
+        return CMD_EXIT_FAIL;
+    }
+    int rc = loop_run(r->loop);
+    loop_service_stop(r->loop, &r->svc);
+    return rc < 0 ? CMD_EXIT_FAIL : r->rc;
 }
 
 int cmd_sim_master(int argc, char **argv)
@@ -275,7 +322,12 @@ int cmd_sim_master(int argc, char **argv)
         return CMD_EXIT_FAIL;
     }
     r->o = &o;
-    r->t0 = cmd_mono_ms();
+    if (loop_new(NULL, &r->loop) < 0) {
+        free(r);
+        tp_link_free(link);
+        return CMD_EXIT_FAIL;
+    }
+    r->t0 = loop_now_ms(r->loop);
     struct twc_bus_config bc;
     twc_bus_config_init(&bc);
     if (o.id > 0) {
@@ -294,15 +346,17 @@ int cmd_sim_master(int argc, char **argv)
     int rc = twc_bus_init(&r->bus, link, &bc, 1);
     if (rc < 0) {
         fprintf(stderr, "ampshare sim master: %s\n", amp_strerror(rc));
-        free(r);
-        tp_link_free(link);
-        return CMD_EXIT_USAGE;
+        rc = CMD_EXIT_USAGE;
+    } else if ((rc = loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r)) < 0) {
+        fprintf(stderr, "ampshare sim master: signals: %s\n", amp_strerror(rc));
+        rc = CMD_EXIT_FAIL;
+    } else {
+        fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
+                o.limit_a, o.bus);
+        rc = run(r);
+        fprintf(stderr, "ampshare sim master: stopped\n");
     }
-    cmd_catch_stop_signals();
-    fprintf(stderr, "ampshare sim master: ID %04x, %ld A per slave on %s\n", bc.master.id,
-            o.limit_a, o.bus);
-    rc = run(r, link);
-    fprintf(stderr, "ampshare sim master: stopped\n");
+    loop_free(r->loop);
     free(r);
     tp_link_free(link);
     return rc;

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "controller/cli/cmd.h"
-#include "controller/engine/config.h"
 #include "controller/cli/twc_fmt.h"
+#include "controller/engine/config.h"
+#include "drivers/base/amp_text.h"
 #include "sim/sim_seed.h"
 
 static void usage(FILE *out)
@@ -18,6 +19,7 @@ static void usage(FILE *out)
         "usage: ampshare sim seed [--circuit-a N] [--duration-s N] [--master "
         "native|ampshare|both]\n"
         "                         [--policy NAME] [--overcommit-a N] [--wake-i3-s N]\n"
+        "                         [--i3-full-s N] [--sample-s N] [--json] [--tesla-lock]\n"
         "\n"
         "The seed scenario (twc-gen2.md §7.3): a Tesla that wants 48 A and an idle BMW i3 on\n"
         "a J1772 adapter, each on a simulated Wall Connector slave (v2, 80 A), share a 40 A\n"
@@ -38,6 +40,15 @@ static void usage(FILE *out)
         "  --overcommit-a N  the circuit's overcommit_a: amps an idle car may keep beyond\n"
         "                    the limit (default 0; docs/allocation.md)\n"
         "  --wake-i3-s N     the i3 wants to charge from N s of virtual time on (default never)\n"
+        "  --i3-full-s N     the i3 charges from the start and is full (plugged in, drawing\n"
+        "                    nothing) from N s on, so the reclaim of a share in use shows\n"
+        "  --sample-s N      one row every N s of virtual time (decimals allowed, down to\n"
+        "                    0.001; default: a tenth of the duration, at least 1 s)\n"
+        "  --json            JSON Lines instead of the text: one object per sample and master,\n"
+        "                    {\"master\", \"t_s\", \"tesla\": {\"state\", \"limit_a\",\n"
+        "                    \"actual_a\", \"why\"}, \"i3\": {...}}\n"
+        "  --tesla-lock      the Tesla has the \"6 A lock\" (twc-gen2.md §7.1): any raise drops\n"
+        "                    it to 5.2 A until it is offered 16 A or more for 5 s\n"
         "  -h, --help        this help\n");
 }
 
@@ -83,39 +94,89 @@ static void print_result(enum sim_seed_master which, const struct sim_seed_resul
            (unsigned long long)res->bytes_master, (unsigned long long)res->bytes_slaves);
 }
 
-static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg)
+/* One JSON Lines object: a sample of both units under one master. */
+static void json_unit(const char *key, const struct sim_seed_unit *u)
+{
+    printf("\"%s\": {\"state\": %u, \"limit_a\": %u.%02u, \"actual_a\": %u.%02u, \"why\": ", key,
+           u->state, u->limit_ca / 100u, u->limit_ca % 100u, u->actual_ca / 100u,
+           u->actual_ca % 100u);
+    amp_json_string(stdout, u->why);
+    printf("}");
+}
+
+static void json_row(enum sim_seed_master which, const struct sim_seed_sample *row)
+{
+    printf("{\"master\": \"%s\", \"t_s\": %llu.%03llu, ",
+           which == SIM_SEED_NATIVE ? "native" : "ampshare", (unsigned long long)(row->t_ms / 1000),
+           (unsigned long long)(row->t_ms % 1000));
+    json_unit("tesla", &row->tesla);
+    printf(", ");
+    json_unit("i3", &row->i3);
+    printf("}\n");
+}
+
+static void text_row(enum sim_seed_master which, const struct sim_seed_sample *row)
+{
+    if (row->t_ms % 1000) {
+        printf("  %4.1fs", (double)row->t_ms / 1000.0);
+    } else {
+        printf("  %4llus", (unsigned long long)(row->t_ms / 1000));
+    }
+    print_unit(&row->tesla);
+    print_unit(&row->i3);
+    printf("\n");
+    if (which == SIM_SEED_AMPSHARE) {
+        printf("         Tesla: %s; i3: %s\n", row->tesla.why, row->i3.why);
+    }
+}
+
+/* Runs one master, printing every sample as it is taken. */
+static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg, bool json)
 {
     struct sim_seed_result *res = calloc(1, sizeof(*res));
     if (res == NULL) {
         return -ENOMEM;
     }
     char err[256] = "";
-    int rc = sim_seed_run(which, cfg, res, err, sizeof(err));
+    struct sim_seed *s = NULL;
+    int rc = sim_seed_new(which, cfg, &s, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "ampshare sim seed: %s\n", err[0] ? err : strerror(-rc));
         free(res);
         return rc;
     }
-    print_title(which, cfg);
-    printf("  %5s  %-34s  %s\n", "t", "Tesla (slave 2019)", "BMW i3 (slave 2431)");
-    printf("  %5s", "");
-    for (int u = 0; u < 2; u++) {
-        printf("  %-18s %7s %7s", "state", "limit", "actual");
-    }
-    printf("\n");
-    for (size_t i = 0; i < res->n; i++) {
-        const struct sim_seed_sample *row = &res->sample[i];
-        printf("  %4llus", (unsigned long long)(row->t_ms / 1000));
-        print_unit(&row->tesla);
-        print_unit(&row->i3);
+    if (!json) {
+        print_title(which, cfg);
+        printf("  %5s  %-34s  %s\n", "t", "Tesla (slave 2019)", "BMW i3 (slave 2431)");
+        printf("  %5s", "");
+        for (int u = 0; u < 2; u++) {
+            printf("  %-18s %7s %7s", "state", "limit", "actual");
+        }
         printf("\n");
-        if (which == SIM_SEED_AMPSHARE) {
-            printf("         Tesla: %s; i3: %s\n", row->tesla.why, row->i3.why);
+    }
+    for (uint64_t t = 0; rc == 0 && t <= cfg->duration_ms; t += cfg->sample_ms) {
+        rc = sim_seed_advance(s, t);
+        struct sim_seed_sample row = {.t_ms = t};
+        sim_seed_unit(s, SIM_SEED_TESLA_ID, &row.tesla);
+        sim_seed_unit(s, SIM_SEED_I3_ID, &row.i3);
+        if (rc == 0 && json) {
+            json_row(which, &row);
+        } else if (rc == 0) {
+            text_row(which, &row);
         }
     }
-    print_result(which, res);
+    if (rc == 0 && !json) {
+        sim_seed_unit(s, SIM_SEED_TESLA_ID, &res->tesla);
+        sim_seed_unit(s, SIM_SEED_I3_ID, &res->i3);
+        sim_seed_bytes(s, &res->bytes_master, &res->bytes_slaves);
+        print_result(which, res);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "ampshare sim seed: %s\n", strerror(-rc));
+    }
+    sim_seed_free(s);
     free(res);
-    return 0;
+    return rc;
 }
 
 static int parse_num(const char *s, long min, long max, long *out)
@@ -130,10 +191,46 @@ static int parse_num(const char *s, long min, long max, long *out)
     return 0;
 }
 
-/* One option and its value; false when either is bad. */
-static bool
-parse_opt(struct sim_seed_cfg *cfg, const char *opt, const char *val, bool *native, bool *ampshare)
+/* Seconds with up to 3 decimals ("0.1", "15") as milliseconds, in [1, max_ms]. */
+static int parse_ms(const char *s, uint64_t max_ms, uint64_t *out)
 {
+    uint64_t whole = 0, frac = 0;
+    int digits = 0, decimals = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        whole = whole * 10 + (uint64_t)(*s - '0');
+        if (whole > max_ms) {
+            return -EINVAL;
+        }
+    }
+    if (*s == '.') {
+        for (s++; *s >= '0' && *s <= '9'; s++, decimals++) {
+            if (decimals == 3) {
+                return -EINVAL;
+            }
+            frac = frac * 10 + (uint64_t)(*s - '0');
+        }
+    }
+    for (int d = decimals; d < 3; d++) {
+        frac *= 10;
+    }
+    uint64_t ms = whole * 1000 + frac;
+    if (*s || (digits == 0 && decimals == 0) || ms == 0 || ms > max_ms) {
+        return -EINVAL;
+    }
+    *out = ms;
+    return 0;
+}
+
+struct seed_args {
+    struct sim_seed_cfg cfg;
+    bool native, ampshare, json;
+    uint64_t sample_ms; /* --sample-s, or 0 */
+};
+
+/* One option and its value; false when either is bad. */
+static bool parse_opt(struct seed_args *a, const char *opt, const char *val)
+{
+    struct sim_seed_cfg *cfg = &a->cfg;
     long v = 0;
     if (!val) {
         return false;
@@ -146,8 +243,8 @@ parse_opt(struct sim_seed_cfg *cfg, const char *opt, const char *val, bool *nati
     } else if (strcmp(opt, "--master") == 0 &&
                (strcmp(val, "native") == 0 || strcmp(val, "ampshare") == 0 ||
                 strcmp(val, "both") == 0)) {
-        *native = strcmp(val, "ampshare") != 0;
-        *ampshare = strcmp(val, "native") != 0;
+        a->native = strcmp(val, "ampshare") != 0;
+        a->ampshare = strcmp(val, "native") != 0;
     } else if (strcmp(opt, "--policy") == 0 && val[0] && strlen(val) < sizeof(cfg->policy) &&
                !strpbrk(val, "\n;#[]=")) {
         snprintf(cfg->policy, sizeof(cfg->policy), "%s", val);
@@ -155,6 +252,9 @@ parse_opt(struct sim_seed_cfg *cfg, const char *opt, const char *val, bool *nati
         cfg->overcommit_ma = (int32_t)v * 1000;
     } else if (strcmp(opt, "--wake-i3-s") == 0 && parse_num(val, 1, 86400, &v) == 0) {
         cfg->wake_i3_ms = (uint64_t)v * 1000;
+    } else if (strcmp(opt, "--i3-full-s") == 0 && parse_num(val, 1, 86400, &v) == 0) {
+        cfg->i3_full_ms = (uint64_t)v * 1000;
+    } else if (strcmp(opt, "--sample-s") == 0 && parse_ms(val, 86400000, &a->sample_ms) == 0) {
     } else {
         return false;
     }
@@ -167,32 +267,51 @@ int cmd_sim_seed(int argc, char **argv)
         usage(stdout);
         return CMD_EXIT_OK;
     }
-    struct sim_seed_cfg cfg;
-    sim_seed_cfg_default(&cfg);
-    bool native = true, ampshare = true;
-    /* Every option takes one value. */
-    for (int i = 1; i < argc; i += 2) {
+    struct seed_args a = {.native = true, .ampshare = true};
+    sim_seed_cfg_default(&a.cfg);
+    /* Every option takes one value but the flags. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            a.json = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--tesla-lock") == 0) {
+            a.cfg.tesla_lock = true;
+            continue;
+        }
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!parse_opt(&cfg, argv[i], val, &native, &ampshare)) {
+        if (!parse_opt(&a, argv[i], val)) {
             fprintf(stderr, "ampshare sim seed: bad argument '%s'%s%s\n", argv[i],
                     val ? " with value " : "", val ? val : "");
             usage(stderr);
             return CMD_EXIT_USAGE;
         }
+        i++;
     }
-    printf("seed scenario: Tesla (wants 48 A) + idle BMW i3 (J1772 adapter) on a %ld A circuit,\n"
-           "two simulated slaves, %llu s of virtual time",
-           (long)(cfg.circuit_ma / 1000), (unsigned long long)(cfg.duration_ms / 1000));
-    if (cfg.wake_i3_ms) {
-        printf("; the i3 wants to charge from %llu s", (unsigned long long)(cfg.wake_i3_ms / 1000));
+    struct sim_seed_cfg cfg = a.cfg;
+    if (a.sample_ms) {
+        cfg.sample_ms = (uint32_t)a.sample_ms;
     }
-    printf("\n\n");
+    if (!a.json) {
+        printf("seed scenario: Tesla (wants 48 A) + %s BMW i3 (J1772 adapter) on a %ld A "
+               "circuit,\ntwo simulated slaves, %llu s of virtual time",
+               cfg.i3_full_ms ? "a charging" : "idle", (long)(cfg.circuit_ma / 1000),
+               (unsigned long long)(cfg.duration_ms / 1000));
+        if (cfg.i3_full_ms) {
+            printf("; the i3 is full from %llu s", (unsigned long long)(cfg.i3_full_ms / 1000));
+        }
+        if (cfg.wake_i3_ms) {
+            printf("; the i3 wants to charge from %llu s",
+                   (unsigned long long)(cfg.wake_i3_ms / 1000));
+        }
+        printf("%s\n\n", cfg.tesla_lock ? "; the Tesla has the 6 A lock" : "");
+    }
     int rc = 0;
-    if (native) {
-        rc = run_one(SIM_SEED_NATIVE, &cfg);
+    if (a.native) {
+        rc = run_one(SIM_SEED_NATIVE, &cfg, a.json);
     }
-    if (rc == 0 && ampshare) {
-        rc = run_one(SIM_SEED_AMPSHARE, &cfg);
+    if (rc == 0 && a.ampshare) {
+        rc = run_one(SIM_SEED_AMPSHARE, &cfg, a.json);
     }
     return rc < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }

@@ -5,7 +5,6 @@
  * SIGTERM. The slaves themselves are the pure sim/ state machines; this file only moves bytes.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "controller/cli/cmd.h"
 #include "controller/cli/cmd_util.h"
 #include "controller/cli/twc_fmt.h"
+#include "controller/loop.h"
 #include "drivers/transport/tp.h"
 #include "sim/sim_twc_slaves.h"
 
@@ -52,7 +52,8 @@ static void usage(FILE *out)
             "delay with its state, the limit echoed and the car's current, and follows a\n"
             "simulated car. State changes are printed on stderr. Runs until SIGINT/SIGTERM.\n"
             "\n"
-            "  --listen ADDR     tcp://127.0.0.1:PORT (one master at a time) or pty:PATH (a\n"
+            "  --listen ADDR     tcp://127.0.0.1:PORT (one master at a time; PORT 0: any free\n"
+            "                    port, printed as 'listening on port N') or pty:PATH (a\n"
             "                    pseudo-terminal linked at PATH; point the master at PATH)\n"
             "  --count N         slaves, 1..%d (default 1; a real bus holds at most 3)\n"
             "  --proto P         1 (14-byte frames), 2 (16-byte, default) or ext (firmware\n"
@@ -239,44 +240,84 @@ static int write_all(struct tp *t, const uint8_t *buf, size_t len)
     return 0; /* what did not fit is lost, as on an overrun bus */
 }
 
-static int run_loop(struct tp *t, struct sim_twc_slaves *set, bool quiet)
-{
-    uint64_t t0 = cmd_mono_ms();
+struct slaves_run {
+    struct tp *t;
+    struct sim_twc_slaves *set;
+    bool quiet, primed;
     struct sim_twc_slave_view last[SIM_TWC_SLAVES_MAX];
-    bool primed = false;
+    struct loop *loop;
+    struct loop_service svc;  /* the transport and the slaves' own timers */
+    struct loop_timer report; /* state-change lines */
+    uint64_t t0;
+    int rc;
+};
+
+/* Reads what came, lets the slaves answer and reports changes; due again when a slave is. */
+static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
+{
+    struct slaves_run *r = ctx;
+    uint64_t now = loop_now - r->t0;
     uint8_t buf[1024];
-    while (!cmd_stop_requested()) {
-        uint64_t now = cmd_mono_ms() - t0;
-        for (;;) {
-            ssize_t n = tp_read(t, buf, sizeof(buf));
-            if (n < 0 && n != -EAGAIN) {
-                fprintf(stderr, "ampshare sim slaves: %s: read: %s\n", t->label, strerror((int)-n));
-                return (int)n;
-            }
-            if (n <= 0) {
-                break;
-            }
-            sim_twc_slaves_on_bytes(set, now, buf, (size_t)n);
+    for (;;) {
+        ssize_t n = tp_read(r->t, buf, sizeof(buf));
+        if (n < 0 && n != -EAGAIN) {
+            fprintf(stderr, "ampshare sim slaves: %s: read: %s\n", r->t->label, strerror((int)-n));
+            r->rc = (int)n;
+            loop_stop(l);
+            return LOOP_NEVER;
         }
-        uint64_t next = UINT64_MAX;
-        size_t out = sim_twc_slaves_poll(set, now, buf, sizeof(buf), &next);
-        if (out > 0) {
-            int rc = write_all(t, buf, out);
-            if (rc < 0) {
-                fprintf(stderr, "ampshare sim slaves: %s: write: %s\n", t->label, strerror(-rc));
-                return rc;
-            }
+        if (n <= 0) {
+            break;
         }
-        report_changes(set, last, primed, now, quiet);
-        primed = true;
-        uint64_t wait = next > now ? next - now : 0;
-        wait = wait > SLAVES_IDLE_WAKE_MS ? SLAVES_IDLE_WAKE_MS : wait;
-        struct pollfd pfd = {.fd = tp_poll_fd(t), .events = POLLIN};
-        if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)wait) < 0 && errno != EINTR) {
-            return -errno;
+        sim_twc_slaves_on_bytes(r->set, now, buf, (size_t)n);
+    }
+    uint64_t next = UINT64_MAX;
+    size_t out = sim_twc_slaves_poll(r->set, now, buf, sizeof(buf), &next);
+    if (out > 0) {
+        int rc = write_all(r->t, buf, out);
+        if (rc < 0) {
+            fprintf(stderr, "ampshare sim slaves: %s: write: %s\n", r->t->label, strerror(-rc));
+            r->rc = rc;
+            loop_stop(l);
+            return LOOP_NEVER;
         }
     }
-    return 0;
+    report_changes(r->set, r->last, r->primed, now, r->quiet);
+    r->primed = true;
+    *fd = tp_poll_fd(r->t);
+    return next == UINT64_MAX ? LOOP_NEVER : r->t0 + next;
+}
+
+/* The cars change state on their own time: look at them a few times a second for the report. */
+static void on_report(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)now;
+    struct slaves_run *r = ctx;
+    loop_timer_arm_in(l, t, SLAVES_IDLE_WAKE_MS);
+    loop_service_run(l, &r->svc);
+}
+
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+    (void)signo;
+    (void)ctx;
+    loop_stop(l);
+}
+
+static int run_loop(struct slaves_run *r)
+{
+    int rc = 0;
+    r->t0 = loop_now_ms(r->loop);
+    loop_service_init(&r->svc, service, r);
+    loop_timer_init(&r->report, on_report, r);
+    loop_timer_arm_in(r->loop, &r->report, SLAVES_IDLE_WAKE_MS);
+    rc = loop_service_start(r->loop, &r->svc);
+    if (rc == 0) {
+        rc = loop_run(r->loop);
+    }
+    loop_service_stop(r->loop, &r->svc);
+    loop_timer_disarm(r->loop, &r->report);
+    return r->rc < 0 ? r->rc : rc;
 }
 
 int cmd_sim_slaves(int argc, char **argv)
@@ -328,13 +369,27 @@ int cmd_sim_slaves(int argc, char **argv)
         return CMD_EXIT_FAIL;
     }
     struct sim_twc_slaves *set = calloc(1, sizeof(*set));
-    int exit_code = !set ? CMD_EXIT_FAIL : (build_slaves(&o, set, 0) < 0 ? CMD_EXIT_USAGE : 0);
+    struct slaves_run *r = calloc(1, sizeof(*r));
+    int exit_code =
+        !set || !r ? CMD_EXIT_FAIL : (build_slaves(&o, set, 0) < 0 ? CMD_EXIT_USAGE : 0);
+    if (exit_code == 0) {
+        *r = (struct slaves_run){.t = t, .set = set, .quiet = o.quiet};
+        rc = loop_new(NULL, &r->loop);
+        rc = rc < 0 ? rc : loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r);
+        if (rc < 0) {
+            fprintf(stderr, "ampshare sim slaves: %s\n", strerror(-rc));
+            exit_code = CMD_EXIT_FAIL;
+        }
+    }
     if (exit_code != 0) {
+        if (r) {
+            loop_free(r->loop);
+        }
+        free(r);
         free(set);
         tp_free(t);
         return exit_code;
     }
-    cmd_catch_stop_signals();
     const char *pts = tp_pty_name(t);
     fprintf(stderr, "ampshare sim slaves: %d slave%s (v%s, %d A) on %s%s%s\n", o.count,
             o.count == 1 ? "" : "s",
@@ -343,8 +398,14 @@ int cmd_sim_slaves(int argc, char **argv)
     if (o.count > 3) {
         fprintf(stderr, "ampshare sim slaves: note: a real bus holds at most 3 slaves (§1)\n");
     }
-    rc = run_loop(t, set, o.quiet);
+    if (strcmp(tp_kind(t), "tcp-listen") == 0) {
+        /* with port 0 the kernel picked one: tell whoever connects (tests take ports this way) */
+        fprintf(stderr, "ampshare sim slaves: listening on port %d\n", tp_tcp_listen_port(t));
+    }
+    rc = run_loop(r);
     fprintf(stderr, "ampshare sim slaves: stopped\n");
+    loop_free(r->loop);
+    free(r);
     free(set);
     tp_free(t);
     return rc < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;

@@ -6,7 +6,6 @@
  * read back.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +18,14 @@
 #include "controller/cli/twc_capture.h"
 #include "controller/cli/twc_fmt.h"
 #include "controller/cli/twc_summary.h"
+#include "controller/loop.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_codec.h"
 #include "drivers/twc/twc_hexline.h"
 
 #define SNIFF_READ_MAX 512 /* well under TWC_CAPTURE_HIST */
-#define SNIFF_WAKE_MS  100
+/* A replay looks for SIGINT/SIGTERM this often (in input lines). */
+#define SNIFF_REPLAY_SIGNAL_LINES 64
 
 struct sniff {
     bool json, summary;
@@ -38,6 +39,12 @@ struct sniff {
     unsigned long frames, bad_frames, errors;
     unsigned long line; /* replay: the input line being fed */
     bool has_t;         /* the time is known: always live, per line in a replay */
+    bool stop;          /* SIGINT or SIGTERM */
+    /* live: the loop, the link's fd, its next wake-up, the capture's trailer wait */
+    struct loop *loop;
+    struct tp_link *link;
+    struct loop_service svc;
+    uint64_t t0, now;
 };
 
 static void usage(FILE *out)
@@ -145,9 +152,17 @@ static void emit(struct sniff *s, const struct twc_df_event *ev, bool at_end, ui
     }
 }
 
+static void on_signal(struct loop *l, int signo, void *ctx)
+{
+    (void)signo;
+    struct sniff *s = ctx;
+    s->stop = true;
+    loop_stop(l);
+}
+
 static bool done(const struct sniff *s)
 {
-    return cmd_stop_requested() || (s->max_frames && s->frames >= s->max_frames);
+    return s->stop || (s->max_frames && s->frames >= s->max_frames);
 }
 
 static void feed(struct sniff *s, uint64_t t_ms, const uint8_t *data, size_t len)
@@ -182,37 +197,51 @@ static void finish(struct sniff *s, uint64_t t_ms)
     }
 }
 
+/* Reads what the link has; due again when the link is (reconnects) or a capture line is. */
+static uint64_t live_service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
+{
+    struct sniff *s = ctx;
+    uint64_t now = loop_now - s->t0;
+    s->now = now;
+    tp_link_service(s->link, now);
+    uint8_t buf[SNIFF_READ_MAX];
+    ssize_t n;
+    while (!done(s) && (n = tp_link_read(s->link, now, buf, sizeof(buf))) > 0) {
+        feed(s, now, buf, (size_t)n);
+    }
+    drain_capture(s, now, false);
+    if (done(s)) {
+        loop_stop(l);
+        return LOOP_NEVER;
+    }
+    *fd = tp_link_poll_fd(s->link);
+    uint64_t next = tp_link_next_ms(s->link);
+    if (s->cap_out && s->cap.npend > 0) {
+        uint64_t cap = s->cap.last_rx_ms + TWC_CAPTURE_TRAILER_WAIT_MS;
+        next = cap < next ? cap : next;
+    }
+    return next == UINT64_MAX ? LOOP_NEVER : s->t0 + next;
+}
+
 static int sniff_live(struct sniff *s, const char *addr)
 {
     char err[256];
-    struct tp_link *link = NULL;
-    if (tp_link_new_from_text(addr, TP_ROLE_CONNECT, &link, err, sizeof(err)) < 0) {
+    if (tp_link_new_from_text(addr, TP_ROLE_CONNECT, &s->link, err, sizeof(err)) < 0) {
         fprintf(stderr, "ampshare sniff: %s\n", err);
         return -EINVAL;
     }
-    fprintf(stderr, "ampshare sniff: listening on %s (never transmits)\n", tp_link_tp(link)->label);
-    uint64_t t0 = cmd_mono_ms(), now = 0;
+    fprintf(stderr, "ampshare sniff: listening on %s (never transmits)\n",
+            tp_link_tp(s->link)->label);
+    s->t0 = loop_now_ms(s->loop);
     s->has_t = true;
-    uint8_t buf[SNIFF_READ_MAX];
-    while (!done(s)) {
-        now = cmd_mono_ms() - t0;
-        tp_link_service(link, now);
-        ssize_t n;
-        while (!done(s) && (n = tp_link_read(link, now, buf, sizeof(buf))) > 0) {
-            feed(s, now, buf, (size_t)n);
-        }
-        drain_capture(s, now, false);
-        uint64_t next = tp_link_next_ms(link);
-        uint64_t wait = next > now ? next - now : 0;
-        wait = wait > SNIFF_WAKE_MS ? SNIFF_WAKE_MS : wait;
-        struct pollfd pfd = {.fd = tp_link_poll_fd(link), .events = POLLIN};
-        if (!done(s) && poll(&pfd, pfd.fd >= 0 ? 1 : 0, (int)wait) < 0 && errno != EINTR) {
-            break;
-        }
-    }
-    finish(s, now);
-    tp_link_free(link);
-    return 0;
+    loop_service_init(&s->svc, live_service, s);
+    int rc = loop_service_start(s->loop, &s->svc);
+    rc = rc < 0 ? rc : loop_run(s->loop);
+    loop_service_stop(s->loop, &s->svc);
+    finish(s, s->now);
+    tp_link_free(s->link);
+    s->link = NULL;
+    return rc < 0 ? rc : 0;
 }
 
 static int sniff_replay(struct sniff *s, const char *path)
@@ -229,6 +258,9 @@ static int sniff_replay(struct sniff *s, const char *path)
     uint8_t bytes[256], wire[2 * TWC_BODY_MAX + 3];
     while (!done(s) && (got = getline(&line, &line_cap, in)) >= 0) {
         s->line++;
+        if (s->line % SNIFF_REPLAY_SIGNAL_LINES == 0) {
+            (void)loop_run_once(s->loop, LOOP_NOWAIT); /* a SIGINT ends a long replay */
+        }
         struct twc_hexline hl;
         if ((size_t)got / 2 + 1 > sizeof(bytes)) {
             fprintf(stderr, "ampshare sniff: %s:%lu: line too long; skipped\n", path, s->line);
@@ -336,7 +368,17 @@ int cmd_sniff(int argc, char **argv)
         fprintf(s->cap_out, "# ampshare sniff capture of %s, started %s; <t_ms>\\t<hex on wire>\n",
                 src, stamp);
     }
-    cmd_catch_stop_signals();
+    int lrc = loop_new(NULL, &s->loop);
+    lrc = lrc < 0 ? lrc : loop_signals_catch(s->loop, cmd_stop_signals, 2, on_signal, s);
+    if (lrc < 0) {
+        fprintf(stderr, "ampshare sniff: %s\n", strerror(-lrc));
+        if (s->cap_out) {
+            fclose(s->cap_out);
+        }
+        loop_free(s->loop);
+        free(s);
+        return CMD_EXIT_FAIL;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     int rc = replay ? sniff_replay(s, src) : sniff_live(s, src);
     if (s->cap_out) {
@@ -350,6 +392,7 @@ int cmd_sniff(int argc, char **argv)
     if (s->cap.lost) {
         fprintf(stderr, "ampshare sniff: %u frames could not be captured\n", s->cap.lost);
     }
+    loop_free(s->loop);
     free(s);
     if (rc == -EINVAL) {
         return CMD_EXIT_USAGE;

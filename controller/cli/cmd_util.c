@@ -3,10 +3,10 @@
 #include "controller/cli/cmd_util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "controller/cli/cmd.h"
 #include "drivers/modbus/mb_maps.h"
@@ -38,12 +38,7 @@ int cmd_parse_long(const char *s, int base, long lo, long hi, long *out)
     return 0;
 }
 
-uint64_t cmd_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+const int cmd_stop_signals[2] = {SIGINT, SIGTERM};
 
 int cmd_generic_map(const char *prog, const char *const *set, size_t n_set, struct mb_map_custom *c)
 {

@@ -18,8 +18,9 @@ const char *cmd_opt_value(int argc, char **argv, int *i, const char *name);
 /* Parses a whole number in base (0: decimal or 0x-hex) within [lo, hi]. Returns 0 or -EINVAL. */
 int cmd_parse_long(const char *s, int base, long lo, long hi, long *out);
 
-/* CLOCK_MONOTONIC in milliseconds, for the loops that drive pure cores in real time. */
-uint64_t cmd_mono_ms(void);
+/* SIGINT and SIGTERM: what stops a subcommand's loop (loop_signals_catch(l, cmd_stop_signals, 2,
+ * ...)). */
+extern const int cmd_stop_signals[2];
 
 /*
  * Builds the generic meter map from "KEY=VALUE" strings (--set options; keys in docs/modbus.md).

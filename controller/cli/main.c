@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* git-style dispatch to the subcommands; the only file that holds process-wide state. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,31 +23,9 @@ static const struct cmd_entry commands[] = {
     {"meter", cmd_meter, "read a Modbus energy meter once (commissioning)"},
     {"check-config", cmd_check_config, "validate a site config and print the site tree"},
     {"ports", cmd_ports, "list serial adapters with their USB details"},
+    {"status", cmd_status, "ask the running daemon for chargers, circuits and health"},
     {"chargeport", cmd_chargeport, "decode or write the Tesla charge-port opener signal (no TX)"},
 };
-
-/* The process-wide stop flag (STYLE.md §2.5, §2.8): main.c is the only file with such state. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_signal = 1;
-}
-
-void cmd_catch_stop_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    (void)sigaction(SIGINT, &sa, NULL);
-    (void)sigaction(SIGTERM, &sa, NULL);
-}
-
-bool cmd_stop_requested(void)
-{
-    return stop_signal != 0;
-}
 
 static void usage(FILE *out)
 {

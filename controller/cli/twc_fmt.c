@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "drivers/base/amp_text.h"
+
 struct out {
     char *p;
     size_t cap, n;
@@ -108,23 +110,17 @@ static void put_hex_bytes(struct out *o, const uint8_t *b, size_t n, const char 
     }
 }
 
-/* A text field: printable ASCII as is; quotes, backslashes and others escaped. */
+/* A text field from the wire (§4.2: ASCII by spec, but any byte may come): quoted, escaped by
+ * the one rule for outside text (amp_text.h). */
 static void put_text(struct out *o, const struct twc_text *t, bool json)
 {
-    put(o, "\"");
-    for (size_t i = 0; i < t->len; i++) {
-        unsigned char c = (unsigned char)t->text[i];
-        if (c == '"' || c == '\\') {
-            put(o, "\\%c", c);
-        } else if (c >= 0x20 && c < 0x7F) {
-            put(o, "%c", c);
-        } else if (json) {
-            put(o, "\\u%04x", c);
-        } else {
-            put(o, "\\x%02x", c);
-        }
+    char esc[sizeof(t->text) * 8 + 1];
+    if (json) {
+        amp_json_escape_n((const char *)t->text, t->len, esc, sizeof(esc));
+    } else {
+        amp_text_quote_n((const char *)t->text, t->len, esc, sizeof(esc));
     }
-    put(o, "\"");
+    put(o, "\"%s\"", esc);
 }
 
 static const char *version_word(size_t len)

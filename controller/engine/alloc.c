@@ -237,6 +237,43 @@ static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
     return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
 }
 
+/*
+ * The settle facts of an EVSE's view (ABI minor 1): when its offer in force took effect, and
+ * since when its car has drawn below it (more than AMPSHARE_POLICY_BELOW_MA under it) without a
+ * break. A raise starts a new run: the car cannot yet have followed it. So does a draw that
+ * climbs ALLOC_CLIMB_MA above where the run began: the car is still following (a start, the
+ * §7.1 lock clearing). A cut does not: a car below the higher offer is below the lower one too.
+ * A stale reading is assumed to be the whole offer, so it is never below.
+ */
+#define ALLOC_CLIMB_MA 1000
+
+static void track_offer(struct alloc_hist *h,
+                        struct ampshare_policy_evse *ve,
+                        int32_t offered,
+                        int32_t draw,
+                        bool stale,
+                        uint64_t now)
+{
+    if (h->offer_since_ms == 0 || offered != h->offer_ma) {
+        if (offered > h->offer_ma) {
+            h->below_since_ms = 0;
+        }
+        h->offer_ma = offered;
+        h->offer_since_ms = now;
+    }
+    bool below = !stale && offered > 0 && (int64_t)draw + AMPSHARE_POLICY_BELOW_MA < offered;
+    if (!below) {
+        h->below_since_ms = 0;
+    } else if (h->below_since_ms == 0 || draw > h->below_draw_ma + ALLOC_CLIMB_MA) {
+        h->below_since_ms = now ? now : 1; /* 0 means "not below" */
+        h->below_draw_ma = draw;
+    } else if (draw < h->below_draw_ma) {
+        h->below_draw_ma = draw; /* a climb counts from the lowest draw of the run */
+    }
+    ve->offered_since_ms = h->offer_since_ms;
+    ve->below_since_ms = h->below_since_ms;
+}
+
 /* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
  * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
  * compiler reload every pointer from *a for each EVSE. */
@@ -322,7 +359,13 @@ static void view_evses(struct alloc *a,
             int32_t cap =
                 floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
             max = cap < max ? cap : max;
-        } else {
+        }
+        if (ein->command_cap_ma >= 0) {
+            /* a remote command lowers the most it may get; the clamp keeps every rule anyway */
+            int32_t cap = floor_step(ein->command_cap_ma, e->step_ma);
+            max = cap < max ? cap : max;
+        }
+        if (!stale) {
             /* its fresh draw feeds the meters; it is 0 on the phases it does not load */
             int32_t *sd = sub_draw[e->circuit];
             sd[0] += s0;
@@ -340,6 +383,7 @@ static void view_evses(struct alloc *a,
         ve->connected_since_ms = connected ? h->connected_since_ms : 0;
         ve->departure_ms = ein->departure_ms;
         ve->energy_wanted_wh = ein->energy_wanted_wh;
+        track_offer(h, ve, offered, dmax, stale, now);
         /* the target, the policy's answer, the fix and the reason follow in alloc_explain */
         r->offered_ma = offered;
         r->draw_ma[0] = s0;
@@ -429,6 +473,18 @@ static int run_policy(struct alloc *a)
     return rc < 0 ? rc : -EINVAL;
 }
 
+/* "Charge now" asks an EVSE's maximum whatever the policy said; the clamp still bounds it. */
+static void charge_now(struct alloc *a, const struct site_state *st)
+{
+    const struct site *site = a->site;
+    for (size_t i = 0; i < site->n_evse; i++) {
+        int32_t v = site->evse[i].view;
+        if (v >= 0 && st->evse[i].charge_now && a->in.evse[v].state != AMPSHARE_EVSE_UNPLUGGED) {
+            a->raw[v] = a->ve[v].max_ma;
+        }
+    }
+}
+
 int alloc_tick(struct alloc *a,
                const struct site_state *st,
                uint64_t now_ms,
@@ -449,6 +505,7 @@ int alloc_tick(struct alloc *a,
     view_circuits(a, st, now_ms, out);
 
     out->policy_rc = run_policy(a);
+    charge_now(a, st);
     int fixed = alloc_clamp(&a->in, a->raw, a->clamped, a->fix, a->fix_circuit, &a->scratch);
     if (fixed < 0) {
         return fixed; /* cannot happen with a view built from a site */
@@ -460,9 +517,11 @@ int alloc_tick(struct alloc *a,
         }
     }
     memcpy(a->final, a->clamped, a->in.n_evse * sizeof(*a->final));
+    int spiked = alloc_spike(a, st, a->final, now_ms); /* §7.1: a target while it lasts */
     out->held = (uint32_t)alloc_hold(a, a->final, a->held, dt);
-    /* Nothing cut and nothing held: the clamp's sums are those of the final targets. */
-    bool sums_valid = fixed == 0 && out->held == 0;
+    alloc_spike_after(a, a->final, a->held);
+    /* Nothing cut, spiked or held: the clamp's sums are those of the final targets. */
+    bool sums_valid = fixed == 0 && spiked == 0 && out->held == 0;
     for (size_t c = 0; sums_valid && c < site->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             a->pil[c][p] = a->scratch.pil[c][p];

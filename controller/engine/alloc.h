@@ -37,6 +37,7 @@ enum alloc_why {
     ALLOC_WHY_RAMP = 11,         /* "raise rate-limited" */
     ALLOC_WHY_FALLBACK = 12,     /* "policy failed: equal share" */
     ALLOC_WHY_UNCONTROLLED = 13, /* "metered only" */
+    ALLOC_WHY_SPIKE = 14,        /* "spike: cancels the car's 6 A lock" (twc-gen2.md §7.1) */
     ALLOC_WHY_COUNT
 };
 

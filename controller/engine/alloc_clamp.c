@@ -66,31 +66,10 @@ static const struct ampshare_policy_circuit *ci_at(const struct ampshare_policy_
     return ampshare_policy_circuit_at(in, c);
 }
 
-/* An idle car with a fresh measurement counts its draw (capped by its target); the rest count
- * their target in full. Unknown states count in full. */
-static bool counts_by_draw(const struct ampshare_policy_evse *ev)
-{
-    return ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
-}
-
+/* What an EVSE that counts by its draw counts at target t on phase p (apr_counted). */
 static int64_t counted(const struct ampshare_policy_evse *ev, int32_t t, int p)
 {
-    int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
-    return t < d ? t : d;
-}
-
-/* 0, or a multiple of the step within [min, max]: only ever lowers t. */
-static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
-{
-    int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    if (t <= 0) {
-        return 0;
-    }
-    if (t > ev->max_ma) {
-        t = ev->max_ma > 0 ? ev->max_ma : 0;
-    }
-    t -= alloc_mod_step(t, step);
-    return t > 0 && t >= ev->min_ma ? t : 0;
+    return apr_counted(ev, t, p);
 }
 
 /* The last correction wins: it is the one that set the final target. */
@@ -132,11 +111,11 @@ static void cut(const struct ampshare_policy_input *in,
         size_t i = s->order[k];
         const struct ampshare_policy_evse *ev = ev_at(in, i);
         int32_t t = out[i];
-        bool by_draw = counts_by_draw(ev);
+        bool by_draw = apr_counts_by_draw(ev);
         if (t == 0 || !((ev->phases >> p) & 1u) || (only_full && by_draw)) {
             continue;
         }
-        int32_t nt = num > 0 && den > 0 ? sanitize(ev, (int32_t)((__int128)t * num / den)) : 0;
+        int32_t nt = num > 0 && den > 0 ? apr_sanitize(ev, (int32_t)((__int128)t * num / den)) : 0;
         if (nt == t) {
             continue;
         }
@@ -284,7 +263,7 @@ int alloc_clamp(const struct ampshare_policy_input *in,
                 f = ALLOC_FIX_MAX;
                 t = ev->max_ma > 0 ? ev->max_ma : 0;
             }
-            int32_t rest = alloc_mod_step(t, ev->step_ma > 0 ? ev->step_ma : 1);
+            int32_t rest = apr_mod(t, apr_step(ev));
             if (rest) {
                 f = ALLOC_FIX_STEP;
                 t -= rest;
@@ -304,7 +283,7 @@ int alloc_clamp(const struct ampshare_policy_input *in,
         corrected += t != r;
         if (t) {
             /* the direct sums of its own circuit */
-            bool by_draw = counts_by_draw(ev);
+            bool by_draw = apr_counts_by_draw(ev);
             for (uint32_t pm = ph; pm; pm &= pm - 1) {
                 int p = alloc_low_phase(pm);
                 pil[c][p] += t;

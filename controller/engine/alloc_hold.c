@@ -11,11 +11,6 @@
 
 #include "controller/engine/alloc_internal.h"
 
-static bool counts_by_draw(const struct ampshare_policy_evse *ev)
-{
-    return ev->state == AMPSHARE_EVSE_IDLE && !(ev->flags & AMPSHARE_EVSE_F_STALE);
-}
-
 void alloc_sums(const struct ampshare_policy_input *in,
                 const int32_t *t,
                 int64_t (*pil)[3],
@@ -29,12 +24,10 @@ void alloc_sums(const struct ampshare_policy_input *in,
     for (size_t i = 0; i < in->n_evse; i++) {
         const struct ampshare_policy_evse *ev = ampshare_policy_evse_at(in, i);
         int32_t c = ev->circuit;
-        bool by_draw = counts_by_draw(ev);
         for (uint32_t pm = ev->phases & 7u; pm; pm &= pm - 1) {
             int p = alloc_low_phase(pm);
-            int32_t d = ev->draw_ma[p] > 0 ? ev->draw_ma[p] : 0;
             pil[c][p] += t[i];
-            cnt[c][p] += by_draw && d < t[i] ? d : t[i];
+            cnt[c][p] += apr_counted(ev, t[i], p);
         }
     }
     /* children hold larger indices than their parents: add each into its parent once */
@@ -45,23 +38,6 @@ void alloc_sums(const struct ampshare_policy_input *in,
             cnt[parent][p] += cnt[c][p];
         }
     }
-}
-
-static int32_t sanitize(const struct ampshare_policy_evse *ev, int32_t t)
-{
-    int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-    if (t <= 0) {
-        return 0;
-    }
-    t -= alloc_mod_step(t, step);
-    return t >= ev->min_ma ? t : 0;
-}
-
-static bool over(const struct ampshare_policy_circuit *ci, int64_t pil, int64_t cnt, int p)
-{
-    int64_t cap1 = ci->limit_ma[p] > 0 ? ci->limit_ma[p] : 0;
-    int64_t cap2 = (int64_t)cap1 + (ci->overcommit_ma > 0 ? ci->overcommit_ma : 0);
-    return pil > cap2 || cnt > cap1;
 }
 
 int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
@@ -86,13 +62,12 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
                 continue;
             }
             int64_t lim = (int64_t)ev->offered_ma + (int64_t)ramp * (int64_t)dt_ms / 1000;
-            int32_t step = ev->step_ma > 0 ? ev->step_ma : 1;
-            int64_t start = ((int64_t)ev->min_ma + step - 1) / step * step;
+            int64_t start = apr_min_target(ev);
             if (lim < start) {
                 lim = start; /* a car at 0 may always start at its minimum */
             }
             if (t[i] > lim) {
-                t[i] = sanitize(ev, (int32_t)lim);
+                t[i] = apr_sanitize(ev, (int32_t)(lim < INT32_MAX ? lim : INT32_MAX));
                 held[i] = ALLOC_WHY_RAMP;
                 n_held++;
             }
@@ -121,11 +96,11 @@ int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms)
              c = ampshare_policy_circuit_at(in, (size_t)c)->parent) {
             const struct ampshare_policy_circuit *ci = ampshare_policy_circuit_at(in, (size_t)c);
             for (int p = 0; p < 3 && !blocked; p++) {
-                blocked = ((ev->phases >> p) & 1u) && over(ci, a->pil[c][p], a->cnt[c][p], p);
+                blocked = ((ev->phases >> p) & 1u) && alloc_over(ci, a->pil[c][p], a->cnt[c][p], p);
             }
         }
         if (blocked) {
-            t[i] = sanitize(ev, ev->offered_ma);
+            t[i] = apr_sanitize(ev, ev->offered_ma);
             n_held += held[i] == 0;
             held[i] = ALLOC_WHY_HOLD;
         }

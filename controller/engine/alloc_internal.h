@@ -4,6 +4,7 @@
 #define ALLOC_INTERNAL_H
 
 #include "controller/engine/alloc.h"
+#include "policies/ampshare_policy_rules.h"
 
 /* The lowest phase in mask m (m != 0): "for (m = phases; m; m &= m - 1)" visits only the
  * phases an EVSE loads (most load one), which keeps the per-EVSE loops short. */
@@ -16,16 +17,10 @@ static inline int alloc_low_phase(uint32_t m)
 #endif
 }
 
-/* t modulo step for t >= 0. Whole amps (the common step) divide by a multiply and a shift,
- * exact for every 32-bit value: a hardware division per EVSE adds up at 1000 EVSEs a tick (and
- * the compiler would fold "step == 1000 ? t % 1000 : t % step" back into one division). */
+/* t modulo step for t >= 0: the rules' own (policies/ampshare_policy_rules.h). */
 static inline int32_t alloc_mod_step(int32_t t, int32_t step)
 {
-    if (step == 1000 && t >= 0) {
-        uint32_t q = (uint32_t)(((uint64_t)(uint32_t)t * 274877907u) >> 38);
-        return t - (int32_t)(q * 1000u);
-    }
-    return t % step;
+    return apr_mod(t, step);
 }
 
 /* What the view reads of each site EVSE every tick, copied once from struct site_evse, whose
@@ -63,6 +58,19 @@ struct alloc_hist {
     uint64_t since_ms;
     uint64_t connected_since_ms;
     int32_t target_ma; /* last commanded */
+    /* the settle facts of the view (ABI minor 1): see track_offer() in alloc.c */
+    int32_t offer_ma;        /* the offer in force at the last tick */
+    uint64_t offer_since_ms; /* when it took effect */
+    uint64_t below_since_ms; /* since when the car draws below it; 0 = it does not */
+    int32_t below_draw_ma;   /* its draw when that run began */
+    /* the §7.1 spike (alloc_spike.c) */
+    int32_t spike_ma;        /* the spike in force, or 0 */
+    uint64_t spike_at_ms;    /* when it was granted */
+    uint64_t spike_seen_ms;  /* when the echoed offer first showed it; 0 = not yet */
+    uint64_t short_since_ms; /* since when it draws > 2 A short of its offer; 0 = it does not */
+    int32_t short_draw_ma;   /* the lowest draw of that run */
+    uint8_t spike_tries;     /* reactive spikes since it last drew its offer */
+    uint64_t spike_next_ms;  /* no reactive spike before this (backing off) */
 };
 
 struct alloc {
@@ -110,6 +118,26 @@ struct alloc {
  * ALLOC_WHY_RAMP. Returns how many raises were held. Pure.
  */
 int alloc_hold(struct alloc *a, int32_t *t, uint8_t *held, uint64_t dt_ms);
+
+/* True when sums of targets pil and counted current cnt break circuit ci's rules on phase p. */
+static inline bool
+alloc_over(const struct ampshare_policy_circuit *ci, int64_t pil, int64_t cnt, int p)
+{
+    int64_t cap1 = ci->limit_ma[p] > 0 ? ci->limit_ma[p] : 0;
+    int64_t cap2 = (int64_t)cap1 + (ci->overcommit_ma > 0 ? ci->overcommit_ma : 0);
+    return pil > cap2 || cnt > cap1;
+}
+
+/*
+ * The §7.1 spike that cancels a Tesla's "6 A lock", as targets: raises t[] (the clamped targets)
+ * to a Wall Connector's spike current where a rule asks for it and every circuit above has the
+ * room, counting every EVSE at max(target, offer in force); lowers a car stuck at the spike to
+ * spike - 2 A. st gives each unit's spike current. held[v] gets ALLOC_WHY_SPIKE where a spike
+ * is in t. Returns how many targets it changed. Run before alloc_hold, which then checks the spikes
+ * like any raise; alloc_spike_after forgets the spikes the hold held back. Pure.
+ */
+int alloc_spike(struct alloc *a, const struct site_state *st, int32_t *t, uint64_t now_ms);
+void alloc_spike_after(struct alloc *a, const int32_t *t, uint8_t *held);
 
 /* Sums of targets (pil) and counted current (cnt) per circuit and phase for targets t. */
 void alloc_sums(const struct ampshare_policy_input *in,

@@ -14,6 +14,7 @@ static const char *const why_names[ALLOC_WHY_COUNT] = {
     [ALLOC_WHY_CIRCUIT] = "circuit",     [ALLOC_WHY_STALE] = "stale",
     [ALLOC_WHY_HOLD] = "hold",           [ALLOC_WHY_RAMP] = "ramp",
     [ALLOC_WHY_FALLBACK] = "fallback",   [ALLOC_WHY_UNCONTROLLED] = "uncontrolled",
+    [ALLOC_WHY_SPIKE] = "spike",
 };
 
 static const char *const fix_names[ALLOC_FIX_COUNT] = {
@@ -221,6 +222,9 @@ int alloc_why_format(const struct site *site,
         break;
     case ALLOC_WHY_FALLBACK:
         n = snprintf(buf, cap, "policy failed: equal share");
+        break;
+    case ALLOC_WHY_SPIKE:
+        n = snprintf(buf, cap, "spike: cancels the car's 6 A lock");
         break;
     case ALLOC_WHY_UNCONTROLLED:
         n = snprintf(buf, cap, "metered only, not controlled");

@@ -7,14 +7,19 @@
  */
 #include "controller/engine/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
+#include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_addr.h"
 
 enum sect_kind {
@@ -26,6 +31,8 @@ enum sect_kind {
     SECT_WC,
     SECT_METER,
     SECT_EVSE,
+    SECT_HTTP,
+    SECT_MQTT,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -65,6 +72,7 @@ static const struct key_def site_keys[] = {
     KD("overcommit_a", K_MA, cfg_site, overcommit, 0, 0),
     KD("ramp_up_a_per_s", K_MA, cfg_site, ramp_up, 0, 0),
     KD("control_interval_ms", K_U32, cfg_site, control_interval, 100, 60000),
+    KD("status_socket", K_TEXT, cfg_site, status_socket, 0, 0),
 };
 static const struct key_def circuit_keys[] = {
     KD("parent", K_NAME, cfg_circuit, parent, 0, 0),
@@ -98,6 +106,23 @@ static const struct key_def meter_keys[] = {
     KD("poll_interval_ms", K_U32, cfg_meter, poll_interval, 100, 600000),
     KD("stale_timeout_ms", K_U32, cfg_meter, stale_timeout, 500, 600000),
     KD("stale_current_a", K_MA, cfg_meter, stale_current, 0, 0),
+};
+static const struct key_def http_keys[] = {
+    KD("listen", K_TEXT, cfg_http, listen, 0, 0),
+    KD("token_file", K_TEXT, cfg_http, token_file, 0, 0),
+    KD("history_interval_ms", K_U32, cfg_http, history_interval, 100, 600000),
+};
+static const struct key_def mqtt_keys[] = {
+    KD("url", K_TEXT, cfg_mqtt, url, 0, 0),
+    KD("ca_file", K_TEXT, cfg_mqtt, ca_file, 0, 0),
+    KD("client_id", K_TEXT, cfg_mqtt, client_id, 0, 0),
+    KD("credentials_file", K_TEXT, cfg_mqtt, credentials_file, 0, 0),
+    KD("prefix", K_TEXT, cfg_mqtt, prefix, 0, 0),
+    KD("discovery_prefix", K_TEXT, cfg_mqtt, discovery_prefix, 0, 0),
+    KD("commands", K_TEXT, cfg_mqtt, commands, 0, 0),
+    KD("qos", K_U32, cfg_mqtt, qos, 0, 1),
+    KD("keepalive_s", K_U32, cfg_mqtt, keepalive, 5, 3600),
+    KD("interval_s", K_U32, cfg_mqtt, interval, 1, 3600),
 };
 static const struct key_def evse_keys[] = {
     KD("meter", K_NAME, cfg_evse, meter, 0, 0),
@@ -134,6 +159,8 @@ static const struct sect_def sect_defs[] = {
     {"wallconnector", SECT_WC, true, wc_keys, NKEYS(wc_keys)},
     {"meter", SECT_METER, true, meter_keys, NKEYS(meter_keys)},
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
+    {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
+    {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
 };
 
 struct parse_ctx {
@@ -211,10 +238,53 @@ void cfg_diag_add(
         memcpy(it->text + n, "warning: ", 9);
         n += 9;
     }
+    /* Messages quote the file's own text: its control characters and terminal escapes are
+     * shown as \xNN, never passed raw to a terminal, a log or JSON. */
+    char raw[CFG_DIAG_TEXT];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(it->text + n, sizeof(it->text) - (size_t)n, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    amp_text_safe(raw, it->text + n, sizeof(it->text) - (size_t)n);
+}
+
+int cfg_parse_listen(const char *text, struct cfg_listen *out)
+{
+    const char *host = text, *colon;
+    size_t hl;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            return -EINVAL;
+        }
+        host = text + 1;
+        hl = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (!colon || strchr(text, ':') != colon) {
+            return -EINVAL;
+        }
+        hl = (size_t)(colon - text);
+    }
+    if (!hl || hl >= sizeof(out->host)) {
+        return -EINVAL;
+    }
+    char h[sizeof(out->host)];
+    memcpy(h, host, hl);
+    h[hl] = '\0';
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, h, addr) != 1 && inet_pton(AF_INET6, h, addr) != 1) {
+        return -EINVAL;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535) {
+        return -EINVAL;
+    }
+    memcpy(out->host, h, hl + 1);
+    out->port = (uint16_t)port;
+    return 0;
 }
 
 int cfg_parse_amps(const char *text, int32_t *out_ma)
@@ -412,6 +482,10 @@ static void *section_base(const struct parse_ctx *x)
         return &c->site;
     case SECT_POLICY:
         return &c->policy;
+    case SECT_HTTP:
+        return &c->http;
+    case SECT_MQTT:
+        return &c->mqtt;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -447,8 +521,8 @@ static void open_section(struct parse_ctx *x, const char *body)
     }
     if (!def) {
         perr(x,
-             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter "
-             "or evse)",
+             "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
+             "evse, http or mqtt)",
              body);
         return;
     }
@@ -457,17 +531,15 @@ static void open_section(struct parse_ctx *x, const char *body)
             perr(x, "[%s] takes no name", word);
             return;
         }
-        int prev = def->kind == SECT_SITE ? x->cfg->site.line : x->cfg->policy.line;
-        if (prev) {
-            perr(x, "[%s] given twice (first at line %d)", word, prev);
+        /* Every unnamed section's struct starts with the line of its header. */
+        x->kind = def->kind;
+        int *line = section_base(x);
+        if (*line) {
+            perr(x, "[%s] given twice (first at line %d)", word, *line);
+            x->kind = SECT_BAD;
             return;
         }
-        if (def->kind == SECT_SITE) {
-            x->cfg->site.line = x->line;
-        } else {
-            x->cfg->policy.line = x->line;
-        }
-        x->kind = def->kind;
+        *line = x->line;
         x->def = def;
         return;
     }
@@ -500,6 +572,7 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     }
     const char *p = x->text + x->pos;
+    const char *line_start = p;
     const char *nl = memchr(p, '\n', x->len - x->pos);
     size_t len = nl ? (size_t)(nl - p) : x->len - x->pos;
     x->pos += len + (nl ? 1 : 0);
@@ -515,8 +588,15 @@ static char *read_line(char *str, int num, void *stream)
     while (len && (*p == ' ' || *p == '\t')) {
         p++, len--;
     }
-    if (memchr(p, '\0', len)) {
-        perr(x, "NUL byte in line");
+    size_t bad = 0;
+    const char *nul = memchr(p, '\0', len);
+    if (nul) {
+        /* a NUL would end the line for inih, silently dropping the rest (a key, a section) */
+        perr(x, "NUL byte at column %zu: a config file is text", (size_t)(nul - line_start) + 1);
+        len = 0;
+    } else if (amp_utf8_check((const uint8_t *)p, len, &bad) < 0) {
+        perr(x, "invalid UTF-8 at column %zu (byte 0x%02x)", (size_t)(p - line_start) + bad + 1,
+             (unsigned char)p[bad]);
         len = 0;
     } else if (len > (size_t)num - 2) {
         perr(x, "line longer than %d characters", num - 2);
@@ -752,11 +832,11 @@ static bool parse_typed(struct parse_ctx *x, const struct key_def *kd, void *fie
             f->line = x->line;
             return true;
         }
+        /* twc-gen2.md §4.1: an ID is two bytes, written as exactly four hex digits (as on the
+         * unit's label and in captures); "28" or "1e3" is a typo, not 0028 or 01e3. */
         const char *h = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
-        size_t n = strlen(h);
-        char *end = NULL;
-        unsigned long a = n >= 1 && n <= 4 && strspn(h, "0123456789abcdefABCDEF") == n
-                              ? strtoul(h, &end, 16)
+        unsigned long a = strlen(h) == 4 && strspn(h, "0123456789abcdefABCDEF") == 4
+                              ? strtoul(h, NULL, 16)
                               : 0x10000;
         if (a > 0xffff) {
             perr(x, "%s %s: '%s' is not a Wall Connector ID (4 hex digits or auto)", x->label, key,
@@ -910,9 +990,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
 
 int cfg_parse_string(const char *text, const char *file, struct config *cfg, struct cfg_diag *diag)
 {
+    return cfg_parse_bytes(text, strlen(text), file, cfg, diag);
+}
+
+int cfg_parse_bytes(
+    const char *text, size_t len, const char *file, struct config *cfg, struct cfg_diag *diag)
+{
     struct parse_ctx x = {
         .text = text,
-        .len = strlen(text),
+        .len = len,
         .cfg = cfg,
         .diag = diag,
     };
@@ -929,14 +1015,23 @@ int cfg_parse_string(const char *text, const char *file, struct config *cfg, str
     return diag->errors > errors_before ? -EINVAL : 0;
 }
 
-int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
+/* Reads the whole regular file at path into *out (len in *n, NUL added). -errno. */
+static int read_regular(const char *path, char **out, size_t *n_out)
 {
-    snprintf(cfg->file, sizeof(cfg->file), "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
         int rc = -errno;
-        cfg_diag_add(diag, false, path, 0, "cannot read: %s", strerror(-rc));
+        close(fd);
         return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -ENOTSUP;
     }
     char *buf = NULL;
     size_t n = 0, cap = 0;
@@ -951,20 +1046,44 @@ int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
             buf = nb;
             cap = cap ? cap * 2 : 8192;
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            rc = ferror(f) ? -EIO : 0;
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            rc = got < 0 ? -errno : 0;
             break;
         }
+        n += (size_t)got;
     }
-    fclose(f);
-    if (rc == 0) {
-        buf[n] = '\0';
-        rc = cfg_parse_string(buf, path, cfg, diag);
-    } else {
+    close(fd);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *n_out = n;
+    return 0;
+}
+
+int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag)
+{
+    snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = read_regular(path, &buf, &n);
+    if (rc == -ENOTSUP) {
+        cfg_diag_add(diag, false, path, 0,
+                     "cannot read: not a regular file (a FIFO, socket or "
+                     "device)");
+        return rc;
+    }
+    if (rc < 0) {
         cfg_diag_add(diag, false, path, 0, "cannot read: %s", strerror(-rc));
+        return rc;
     }
+    rc = cfg_parse_bytes(buf, n, path, cfg, diag);
     free(buf);
     return rc;
 }

@@ -98,6 +98,30 @@ struct cfg_site {
     struct cfg_ma overcommit;         /* overcommit_a on the supply itself (0) */
     struct cfg_ma ramp_up;            /* ramp_up_a_per_s: increase limit (0 = none) */
     struct cfg_u32 control_interval;  /* control_interval_ms: one allocation tick (1000) */
+    struct cfg_text status_socket;    /* the daemon's status socket (status_socket_path) */
+};
+
+/* [http]: the daemon's read-only web status and Prometheus metrics (docs/telemetry.md). */
+struct cfg_http {
+    int line; /* of the [http] header; 0 when absent (then no HTTP server runs) */
+    struct cfg_text listen;            /* host:port, default 127.0.0.1:8080 */
+    struct cfg_text token_file;        /* a file holding the bearer token for write calls */
+    struct cfg_u32 history_interval;   /* history_interval_ms: chart sample period (10000) */
+};
+
+/* [mqtt]: states, Home Assistant discovery and commands over MQTT (docs/telemetry.md). */
+struct cfg_mqtt {
+    int line; /* of the [mqtt] header; 0 when absent (then no MQTT) */
+    struct cfg_text url;              /* mqtt://host[:port], mqtts://host[:port], unix:/path */
+    struct cfg_text ca_file;          /* for mqtts:// (default: the system's CAs) */
+    struct cfg_text client_id;        /* default ampshare-<site> */
+    struct cfg_text credentials_file; /* "user:password" on its first line */
+    struct cfg_text prefix;           /* default ampshare/<site name> */
+    struct cfg_text discovery_prefix; /* default homeassistant; "off" turns discovery off */
+    struct cfg_text commands;         /* yes (default) or no */
+    struct cfg_u32 qos;               /* 0 or 1 (1) */
+    struct cfg_u32 keepalive;         /* keepalive_s (60) */
+    struct cfg_u32 interval;          /* interval_s: republish period (30) */
 };
 
 struct cfg_circuit {
@@ -188,6 +212,8 @@ struct config {
     char file[CFG_TEXT_MAX]; /* as given to the parser: prefixes every message */
     struct cfg_site site;
     struct cfg_policy policy;
+    struct cfg_http http;
+    struct cfg_mqtt mqtt;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;
@@ -242,7 +268,14 @@ void cfg_diag_init(struct cfg_diag *diag);
  */
 int cfg_parse_string(const char *text, const char *file, struct config *cfg, struct cfg_diag *diag);
 
-/* As cfg_parse_string, reading path (which also names it in messages). -errno if unreadable. */
+/* As cfg_parse_string, for len bytes that may hold anything: a NUL byte or invalid UTF-8 is an
+ * error naming its line and column (the line is then ignored), never the end of the text. */
+int cfg_parse_bytes(
+    const char *text, size_t len, const char *file, struct config *cfg, struct cfg_diag *diag);
+
+/* As cfg_parse_bytes, reading path (which also names it in messages). Only a regular file is
+ * read: a directory gives -EISDIR, a FIFO, socket or device -ENOTSUP (a FIFO would block).
+ * -errno if unreadable. */
 int cfg_parse_file(const char *path, struct config *cfg, struct cfg_diag *diag);
 
 /*
@@ -267,6 +300,16 @@ void cfg_diag_add(
 /* Parses amps ("32", "6.5", "0.125") into mA. 0, or -EINVAL (not a number, more than 3
  * decimals), -ERANGE (above 1000 A). Pure. */
 int cfg_parse_amps(const char *text, int32_t *out_ma);
+
+/* A listening address as plain values. */
+struct cfg_listen {
+    char host[64]; /* numeric IPv4 or IPv6, without brackets */
+    uint16_t port; /* 0: any free port */
+};
+
+/* Parses "127.0.0.1:8080" or "[::1]:8080" (numeric addresses only: no name lookup at start).
+ * 0 or -EINVAL. Pure. */
+int cfg_parse_listen(const char *text, struct cfg_listen *out);
 
 /* ---- derived values, shared by the validator and the site builder ---- */
 

@@ -182,8 +182,29 @@ static void circuit_limits(const struct cfg_vctx *v, int idx, int32_t out[3])
 {
     const struct cfg_ma3 *l = idx == -1 ? &v->cfg->site.supply_limit : &v->cfg->circuit[idx].limit;
     for (int p = 0; p < 3; p++) {
-        out[p] = l->line ? l->ma[p] : 0;
+        out[p] = l->line > 0 ? l->ma[p] : 0;
     }
+}
+
+/* The least positive limit on the phases in mask of circuit idx and every circuit above it up
+ * to the supply; *at is the circuit that sets it. 0 when none is known. */
+static int32_t chain_min_limit(const struct cfg_vctx *v, int idx, uint8_t mask, int *at)
+{
+    int32_t best = 0;
+    for (size_t steps = 0; idx >= -1 && steps <= v->cfg->n_circuit + 1; steps++) {
+        int32_t lim[3];
+        circuit_limits(v, idx, lim);
+        int32_t m = mask_min_limit(lim, mask);
+        if (m > 0 && (best == 0 || m < best)) {
+            best = m;
+            *at = idx;
+        }
+        if (idx == -1) {
+            break;
+        }
+        idx = v->parent[idx];
+    }
+    return best;
 }
 
 static const char *circuit_name(const struct config *cfg, int idx)
@@ -228,7 +249,7 @@ static void check_site(struct cfg_vctx *v)
             "[site] charging_threshold_a: %s A must be above 0 and at most min_current_a (%s A)",
             cfg_fmt_amps(thr, a, sizeof(a)), cfg_fmt_amps(min, b, sizeof(b)));
     }
-    if (s->overcommit.line && s->supply_limit.line &&
+    if (s->overcommit.line > 0 && s->supply_limit.line > 0 &&
         s->overcommit.ma > mask_min_limit(s->supply_limit.ma, cfg_site_phase_mask(v->cfg))) {
         cfg_verr(v, s->overcommit.line, "[site] overcommit_a: above the supply limit");
     }
@@ -316,7 +337,9 @@ static void check_circuits(struct cfg_vctx *v)
                     circuit_name(cfg, pidx), cfg_fmt_amps(plim[p], b, sizeof(b)));
             }
         }
-        if (c->overcommit.line && c->overcommit.ma > mask_min_limit(c->limit.ma, v->mask[i])) {
+        /* an unparsable limit_a (negative line) was reported once; no overcommit error on top */
+        if (c->overcommit.line > 0 && c->limit.line > 0 &&
+            c->overcommit.ma > mask_min_limit(c->limit.ma, v->mask[i])) {
             cfg_verr(v, c->overcommit.line, "[circuit %s] overcommit_a: above the circuit's limit",
                      c->name);
         }
@@ -384,9 +407,16 @@ static void check_evse_common(struct cfg_vctx *v, const struct evse_common *e)
         cfg_verr(v, e->circuit->line, "[%s %s] circuit: no circuit '%s'", e->kind, e->name,
                  e->circuit->s);
     }
-    int32_t min = e->min->line                 ? e->min->ma
-                  : cfg->site.min_current.line ? cfg->site.min_current.ma
-                                               : CFG_DEFAULT_MIN_MA;
+    /* A minimum inherited from [site] gets the same checks as one written in the section; the
+     * message then names the section and where the value came from. */
+    bool own_min = e->min->line != 0;
+    bool site_min = !own_min && cfg->site.min_current.line > 0;
+    int32_t min = own_min ? e->min->ma : site_min ? cfg->site.min_current.ma : CFG_DEFAULT_MIN_MA;
+    int min_line = own_min ? e->min->line : e->line;
+    char from[48] = "";
+    if (site_min) {
+        snprintf(from, sizeof(from), " (from [site] line %d)", cfg->site.min_current.line);
+    }
     if (!e->max->line) {
         cfg_verr(v, e->line, "[%s %s] max_current_a is missing", e->kind, e->name);
         return;
@@ -401,11 +431,11 @@ static void check_evse_common(struct cfg_vctx *v, const struct evse_common *e)
                      "6..80 (twc-gen2.md §5.3)",
                      e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)));
         }
-        if (e->min->line && (min % 1000 || min < 5000)) {
-            cfg_verr(v, e->min->line,
-                     "[%s %s] min_current_a: %s A is not a whole number of amps of "
+        if ((own_min || site_min) && (min % 1000 || min < 5000)) {
+            cfg_verr(v, min_line,
+                     "[%s %s] min_current_a: %s A%s is not a whole number of amps of "
                      "at least 5 (twc-gen2.md §5.3)",
-                     e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)));
+                     e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), from);
         }
     } else {
         if (max <= 0) {
@@ -415,18 +445,17 @@ static void check_evse_common(struct cfg_vctx *v, const struct evse_common *e)
             return; /* reported by the caller */
         }
         if (min % e->step_ma) {
-            cfg_verr(v, e->min->line ? e->min->line : e->line,
-                     "[%s %s] min_current_a: %s A is not a multiple of step_a", e->kind, e->name,
-                     cfg_fmt_amps(min, a, sizeof(a)));
+            cfg_verr(v, min_line, "[%s %s] min_current_a: %s A%s is not a multiple of step_a",
+                     e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), from);
         }
     }
     if (e->min->line && e->min->ma <= 0) {
         cfg_verr(v, e->min->line, "[%s %s] min_current_a: must be above 0 A", e->kind, e->name);
     }
     if (min > max) {
-        cfg_verr(v, e->min->line ? e->min->line : e->max->line,
-                 "[%s %s] min_current_a %s A is above max_current_a %s A", e->kind, e->name,
-                 cfg_fmt_amps(min, a, sizeof(a)), cfg_fmt_amps(max, b, sizeof(b)));
+        cfg_verr(v, own_min ? e->min->line : e->max->line,
+                 "[%s %s] min_current_a %s A%s is above max_current_a %s A", e->kind, e->name,
+                 cfg_fmt_amps(min, a, sizeof(a)), from, cfg_fmt_amps(max, b, sizeof(b)));
     }
     if (e->stale->line && e->stale->ma != 0 && (e->stale->ma < min || e->stale->ma > max)) {
         cfg_verr(v, e->stale->line, "[%s %s] stale_current_a: %s A is outside 0 or %s..%s A",
@@ -459,19 +488,20 @@ static void check_evse_common(struct cfg_vctx *v, const struct evse_common *e)
                  e->kind, e->name, circuit_name(cfg, ci));
         return;
     }
-    int32_t lim[3];
-    circuit_limits(v, ci, lim);
-    int32_t cmin = mask_min_limit(lim, em);
+    /* Every level above the charger limits it, not only its own circuit (a circuit's limit may
+     * exceed its parent's): the least of them on the charger's phases is what could ever flow. */
+    int at = ci;
+    int32_t cmin = chain_min_limit(v, ci, em, &at);
     if (cmin > 0 && min > cmin) {
-        cfg_verr(v, e->min->line ? e->min->line : e->max->line,
-                 "[%s %s] min_current_a %s A is above circuit %s's %s A: it could never charge",
-                 e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), circuit_name(cfg, ci),
+        cfg_verr(v, own_min ? e->min->line : e->max->line,
+                 "[%s %s] min_current_a %s A%s is above circuit %s's %s A: it could never charge",
+                 e->kind, e->name, cfg_fmt_amps(min, a, sizeof(a)), from, circuit_name(cfg, at),
                  cfg_fmt_amps(cmin, b, sizeof(b)));
     } else if (cmin > 0 && max > cmin) {
         cfg_vwarn(v, e->max->line,
                   "[%s %s] max_current_a %s A is above circuit %s's %s A; clamped to "
                   "%s A",
-                  e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, ci),
+                  e->kind, e->name, cfg_fmt_amps(max, a, sizeof(a)), circuit_name(cfg, at),
                   cfg_fmt_amps(cmin, b, sizeof(b)), b);
     }
 }
@@ -495,6 +525,11 @@ static void check_wallconnectors(struct cfg_vctx *v)
         if (!w->address.line) {
             cfg_verr(v, w->line, "[wallconnector %s] address is missing (4 hex digits or auto)",
                      w->name);
+        } else if (w->address.line > 0 && !w->address.is_auto &&
+                   (w->address.v == 0x0000 || w->address.v == 0xffff)) {
+            /* twc-gen2.md §7.5: 0000 is what frames to nobody carry; FFFF is no unit either */
+            cfg_verr(v, w->address.line, "[wallconnector %s] address: %04x is reserved", w->name,
+                     w->address.v);
         } else if (!w->address.is_auto && bus) {
             /* an auto master ID is picked around the configured slave IDs (site.h) */
             const struct cfg_addr *master = &bus->master_address;
@@ -786,6 +821,30 @@ static void check_policy(struct cfg_vctx *v)
     }
 }
 
+/* [http] and [mqtt]: what the daemon's telemetry needs before it starts. */
+static void check_telemetry(struct cfg_vctx *v)
+{
+    const struct cfg_mqtt *m = &v->cfg->mqtt;
+    if (m->line && !m->url.line) {
+        cfg_verr(v, m->line, "[mqtt] url is missing (mqtt://HOST[:PORT], mqtts://... or unix:/PATH)");
+    }
+    const char *u = m->url.s;
+    if (m->url.line && strncmp(u, "mqtt://", 7) != 0 && strncmp(u, "mqtts://", 8) != 0 &&
+        strncmp(u, "unix:/", 6) != 0) {
+        cfg_verr(v, m->url.line, "[mqtt] url: '%s' is not mqtt://HOST[:PORT], mqtts://... or unix:/PATH", u);
+    }
+    if (m->commands.line && strcmp(m->commands.s, "yes") != 0 && strcmp(m->commands.s, "no") != 0) {
+        cfg_verr(v, m->commands.line, "[mqtt] commands: '%s' is not yes or no", m->commands.s);
+    }
+    const struct cfg_http *h = &v->cfg->http;
+    struct cfg_listen l;
+    if (h->listen.line && cfg_parse_listen(h->listen.s, &l) != 0) {
+        cfg_verr(v, h->listen.line,
+                 "[http] listen: '%s' is not ADDRESS:PORT with a numeric address (127.0.0.1:8080, [::1]:8080)",
+                 h->listen.s);
+    }
+}
+
 int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
 {
     size_t before = diag->errors;
@@ -807,6 +866,7 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
     check_evses(&v);
     check_meters(&v);
     check_policy(&v);
+    check_telemetry(&v);
     if (cfg->n_wc + cfg->n_evse == 0 && cfg->site.line) {
         cfg_vwarn(&v, cfg->site.line, "[site] no Wall Connector or EVSE is configured");
     }

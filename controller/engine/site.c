@@ -445,6 +445,7 @@ int site_state_new(const struct site *site, struct site_state **out)
     for (size_t i = 0; i < site->n_evse; i++) {
         st->evse[i].offer_ma = SITE_OFFER_UNKNOWN;
         st->evse[i].energy_wanted_wh = -1;
+        st->evse[i].command_cap_ma = -1;
     }
     *out = st;
     return 0;

@@ -165,6 +165,9 @@ struct site_evse_input {
     int32_t offer_ma;         /* the offer the EVSE reports in force, or SITE_OFFER_UNKNOWN */
     uint64_t departure_ms;    /* expected departure, 0 if unknown */
     int32_t energy_wanted_wh; /* -1 if unknown */
+    int32_t command_cap_ma;   /* a remote command's cap on its offer (0: paused); -1: none */
+    bool charge_now;          /* a remote "charge now": ask its maximum, whatever the policy */
+    int32_t spike_ma;         /* a Wall Connector's §7.1 spike current (16 or 21 A); 0 = none */
 };
 
 /* What a meter reports: current per meter input (its L1, L2, L3), unsigned magnitude. */

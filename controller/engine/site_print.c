@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "drivers/base/amp_text.h"
+
 static void phase_list(char *buf, size_t cap, uint8_t mask)
 {
     size_t n = 0;
@@ -65,9 +67,10 @@ static void print_evse(
             fprintf(out, "  bus %s address %04x", s->bus[e->bus].name, e->address);
         }
     } else {
-        fprintf(out, "  control %s", e->control);
+        char t[256];
+        fprintf(out, "  control %s", amp_text_safe(e->control, t, sizeof(t)));
         if (e->control_map[0]) {
-            fprintf(out, " %s", e->control_map);
+            fprintf(out, " %s", amp_text_safe(e->control_map, t, sizeof(t)));
         }
     }
     if (e->meter >= 0) {
@@ -150,8 +153,10 @@ void site_print_tree(FILE *out, const struct site *s, const char *policy_source)
     for (size_t i = 0; i < s->n_meter; i++) {
         const struct site_meter *m = &s->meter[i];
         map_list(ph, sizeof(ph), m->phase_map, m->n_inputs);
+        char t1[256], t2[256];
         fprintf(out, "  %s  map %s  unit %u  %s  measures %s (%s)  poll %u ms, stale after %u ms",
-                m->name, m->map, m->unit_id, m->transport, measures_text(s, m, v, sizeof(v)), ph,
+                m->name, amp_text_safe(m->map, t1, sizeof(t1)), m->unit_id,
+                amp_text_safe(m->transport, t2, sizeof(t2)), measures_text(s, m, v, sizeof(v)), ph,
                 m->poll_interval_ms, m->stale_timeout_ms);
         if (m->stale_current_ma >= 0) {
             fprintf(out, ", then %s A", cfg_fmt_amps(m->stale_current_ma, a, sizeof(a)));
@@ -167,31 +172,20 @@ void site_print_tree(FILE *out, const struct site *s, const char *policy_source)
         if (!b->master_auto) {
             snprintf(id, sizeof(id), "%04x", b->master_address);
         }
-        fprintf(out, "  %s  %s  master %s  stale after %u ms\n", b->name, b->transport, id,
-                b->stale_timeout_ms);
+        char t[256];
+        fprintf(out, "  %s  %s  master %s  stale after %u ms\n", b->name,
+                amp_text_safe(b->transport, t, sizeof(t)), id, b->stale_timeout_ms);
     }
-    fprintf(out, "policy: %s (%s)", s->policy, policy_source ? policy_source : "not loaded");
+    /* the policy's name may be a path and its options are free text: shown, never obeyed */
+    char t1[512], t2[512];
+    fprintf(out, "policy: %s (%s)", amp_text_safe(s->policy, t1, sizeof(t1)),
+            amp_text_safe(policy_source ? policy_source : "not loaded", t2, sizeof(t2)));
     for (size_t i = 0; i < s->n_policy_opt; i++) {
-        fprintf(out, "%s%s = %s", i ? ", " : "; options: ", s->policy_opt[i].key,
-                s->policy_opt[i].value);
+        fprintf(out, "%s%s = %s",
+                i ? ", " : "; options: ", amp_text_safe(s->policy_opt[i].key, t1, sizeof(t1)),
+                amp_text_safe(s->policy_opt[i].value, t2, sizeof(t2)));
     }
     fprintf(out, "\n");
-}
-
-void site_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            fprintf(out, "\\%c", c);
-        } else if (c < 0x20) {
-            fprintf(out, "\\u%04x", c);
-        } else {
-            fputc(c, out);
-        }
-    }
-    fputc('"', out);
 }
 
 static void json_amps(FILE *out, int32_t ma)
@@ -214,18 +208,18 @@ static void json_phases(FILE *out, uint8_t mask)
 static void json_site(FILE *out, const struct site *s, const char *policy_source)
 {
     fprintf(out, "{\"name\":");
-    site_json_string(out, s->name);
+    amp_json_string(out, s->name);
     fprintf(out, ",\"phases\":%d,\"voltage_v\":%u,\"circuits\":[", s->phases == 0x7 ? 3 : 1,
             s->voltage_v);
     for (size_t c = 0; c < s->n_circuit; c++) {
         const struct site_circuit *sc = &s->circuit[c];
         fprintf(out, "%s{\"name\":", c ? "," : "");
-        site_json_string(out, sc->name);
+        amp_json_string(out, sc->name);
         fprintf(out, ",\"parent\":");
         if (sc->parent < 0) {
             fprintf(out, "null");
         } else {
-            site_json_string(out, s->circuit[sc->parent].name);
+            amp_json_string(out, s->circuit[sc->parent].name);
         }
         fprintf(out, ",\"phases\":");
         json_phases(out, sc->phases);
@@ -242,10 +236,10 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
     for (size_t i = 0; i < s->n_evse; i++) {
         const struct site_evse *e = &s->evse[i];
         fprintf(out, "%s{\"name\":", i ? "," : "");
-        site_json_string(out, e->name);
+        amp_json_string(out, e->name);
         fprintf(out, ",\"kind\":\"%s\",\"circuit\":",
                 e->kind == SITE_EVSE_WALL_CONNECTOR ? "wallconnector" : "evse");
-        site_json_string(out, s->circuit[e->circuit].name);
+        amp_json_string(out, s->circuit[e->circuit].name);
         fprintf(out, ",\"controllable\":%s,\"phases\":", e->controllable ? "true" : "false");
         json_phases(out, e->phases);
         fprintf(out, ",\"phase_map\":[");
@@ -259,16 +253,16 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
         fprintf(out, ",\"configured_max_a\":");
         json_amps(out, e->configured_max_ma);
         fprintf(out, ",\"control\":");
-        site_json_string(out, e->control);
+        amp_json_string(out, e->control);
         fprintf(out, ",\"control_map\":");
         if (e->control_map[0]) {
-            site_json_string(out, e->control_map);
+            amp_json_string(out, e->control_map);
         } else {
             fprintf(out, "null");
         }
         fprintf(out, ",\"priority\":%d,\"meter\":", e->priority);
         if (e->meter >= 0) {
-            site_json_string(out, s->meter[e->meter].name);
+            amp_json_string(out, s->meter[e->meter].name);
         } else {
             fprintf(out, "null");
         }
@@ -279,21 +273,21 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
         const struct site_meter *m = &s->meter[i];
         char v[64];
         fprintf(out, "%s{\"name\":", i ? "," : "");
-        site_json_string(out, m->name);
+        amp_json_string(out, m->name);
         fprintf(out, ",\"map\":");
-        site_json_string(out, m->map);
+        amp_json_string(out, m->map);
         fprintf(out, ",\"transport\":");
-        site_json_string(out, m->transport);
+        amp_json_string(out, m->transport);
         fprintf(out, ",\"unit_id\":%u,\"measures\":", m->unit_id);
-        site_json_string(out, measures_text(s, m, v, sizeof(v)));
+        amp_json_string(out, measures_text(s, m, v, sizeof(v)));
         fprintf(out, ",\"stale_timeout_ms\":%u}", m->stale_timeout_ms);
     }
     fprintf(out, "],\"buses\":[");
     for (size_t i = 0; i < s->n_bus; i++) {
         fprintf(out, "%s{\"name\":", i ? "," : "");
-        site_json_string(out, s->bus[i].name);
+        amp_json_string(out, s->bus[i].name);
         fprintf(out, ",\"transport\":");
-        site_json_string(out, s->bus[i].transport);
+        amp_json_string(out, s->bus[i].transport);
         char id[8] = "auto";
         if (!s->bus[i].master_auto) {
             snprintf(id, sizeof(id), "%04x", s->bus[i].master_address);
@@ -301,15 +295,15 @@ static void json_site(FILE *out, const struct site *s, const char *policy_source
         fprintf(out, ",\"master_address\":\"%s\"}", id);
     }
     fprintf(out, "],\"policy\":{\"name\":");
-    site_json_string(out, s->policy);
+    amp_json_string(out, s->policy);
     fprintf(out, ",\"source\":");
-    site_json_string(out, policy_source ? policy_source : "");
+    amp_json_string(out, policy_source ? policy_source : "");
     fprintf(out, ",\"options\":{");
     for (size_t i = 0; i < s->n_policy_opt; i++) {
         fprintf(out, "%s", i ? "," : "");
-        site_json_string(out, s->policy_opt[i].key);
+        amp_json_string(out, s->policy_opt[i].key);
         fputc(':', out);
-        site_json_string(out, s->policy_opt[i].value);
+        amp_json_string(out, s->policy_opt[i].value);
     }
     fprintf(out, "}}}");
 }
@@ -321,14 +315,14 @@ void site_print_json(FILE *out,
                      const char *policy_source)
 {
     fprintf(out, "{\"file\":");
-    site_json_string(out, file);
+    amp_json_string(out, file);
     fprintf(out, ",\"valid\":%s", diag->errors == 0 && site ? "true" : "false");
     for (int w = 0; w < 2; w++) {
         fprintf(out, ",\"%s\":[", w ? "warnings" : "errors");
         for (size_t i = 0, n = 0; i < diag->n; i++) {
             if (diag->item[i].warning == (w == 1)) {
                 fprintf(out, "%s", n++ ? "," : "");
-                site_json_string(out, diag->item[i].text);
+                amp_json_string(out, diag->item[i].text);
             }
         }
         fprintf(out, "]");

@@ -20,7 +20,4 @@ void site_print_json(FILE *out,
                      const struct site *site,
                      const char *policy_source);
 
-/* Writes s as a JSON string, quotes included. */
-void site_json_string(FILE *out, const char *s);
-
 #endif

@@ -8,11 +8,11 @@
 #include <errno.h>
 #include <time.h>
 
+#include "drivers/base/amp_clock.h"
+
 uint64_t mb_clock_monotonic_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return amp_clock_mono_ms();
 }
 
 static uint64_t mono_now(void *ctx)

@@ -103,7 +103,8 @@ int tp_new_from_text(const char *text, enum tp_role role, struct tp **out, char 
     if (out) {
         *out = NULL;
     }
-    int rc = tp_addr_parse(text, &addr, err, errlen);
+    int rc = role == TP_ROLE_LISTEN ? tp_addr_parse_listen(text, &addr, err, errlen)
+                                    : tp_addr_parse(text, &addr, err, errlen);
     if (rc < 0) {
         return rc;
     }

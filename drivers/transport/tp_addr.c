@@ -163,8 +163,12 @@ parse_serial(const char *text, const char *rest, struct tp_addr *out, char *err,
     return 0;
 }
 
-static int
-parse_tcp(const char *text, const char *rest, struct tp_addr *out, char *err, size_t errlen)
+static int parse_tcp(const char *text,
+                     const char *rest,
+                     bool any_port,
+                     struct tp_addr *out,
+                     char *err,
+                     size_t errlen)
 {
     const char *host = rest;
     size_t hlen;
@@ -188,8 +192,9 @@ parse_tcp(const char *text, const char *rest, struct tp_addr *out, char *err, si
         return addr_fail(err, errlen, text, "bad host");
     }
     unsigned long port;
-    if (!parse_uint(colon + 1, strlen(colon + 1), 65535, &port) || port == 0) {
-        return addr_fail(err, errlen, text, "port '%s' is not 1..65535", colon + 1);
+    if (!parse_uint(colon + 1, strlen(colon + 1), 65535, &port) || (port == 0 && !any_port)) {
+        return addr_fail(err, errlen, text, "port '%s' is not %s..65535", colon + 1,
+                         any_port ? "0" : "1");
     }
     memcpy(out->host, host, hlen);
     out->host[hlen] = '\0';
@@ -197,7 +202,8 @@ parse_tcp(const char *text, const char *rest, struct tp_addr *out, char *err, si
     return 0;
 }
 
-int tp_addr_parse(const char *text, struct tp_addr *out, char *err, size_t errlen)
+static int
+parse_addr(const char *text, bool any_port, struct tp_addr *out, char *err, size_t errlen)
 {
     if (!text || !out) {
         return -EINVAL;
@@ -217,7 +223,7 @@ int tp_addr_parse(const char *text, struct tp_addr *out, char *err, size_t errle
     }
     if (strncmp(text, "tcp://", 6) == 0) {
         out->kind = TP_ADDR_TCP;
-        return parse_tcp(text, text + 6, out, err, errlen);
+        return parse_tcp(text, text + 6, any_port, out, err, errlen);
     }
     if (strncmp(text, "pty:", 4) == 0) {
         out->kind = TP_ADDR_PTY;
@@ -229,6 +235,16 @@ int tp_addr_parse(const char *text, struct tp_addr *out, char *err, size_t errle
         return 0;
     }
     return addr_fail(err, errlen, text, "expected serial:/dev/..., tcp://host:port or pty:/path");
+}
+
+int tp_addr_parse(const char *text, struct tp_addr *out, char *err, size_t errlen)
+{
+    return parse_addr(text, false, out, err, errlen);
+}
+
+int tp_addr_parse_listen(const char *text, struct tp_addr *out, char *err, size_t errlen)
+{
+    return parse_addr(text, true, out, err, errlen);
 }
 
 int tp_addr_format(const struct tp_addr *addr, char *buf, size_t cap)

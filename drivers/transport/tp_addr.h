@@ -40,6 +40,10 @@ struct tp_addr {
  */
 int tp_addr_parse(const char *text, struct tp_addr *out, char *err, size_t errlen);
 
+/* As tp_addr_parse, for an address to listen on: tcp port 0 means "any free port", which the
+ * listener binds and reports (tp_tcp_listen_port), so tests never race for a port. */
+int tp_addr_parse_listen(const char *text, struct tp_addr *out, char *err, size_t errlen);
+
 /* Writes the canonical form of addr into buf. Returns its length, or -EMSGSIZE. */
 int tp_addr_format(const struct tp_addr *addr, char *buf, size_t cap);
 

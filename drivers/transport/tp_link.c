@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "drivers/base/amp_err.h"
 #include "drivers/base/log.h"
@@ -21,6 +23,7 @@ enum tp_link_state {
 
 struct tp_link {
     struct tp *tp;
+    enum tp_link_retry retry;
     enum tp_link_state state;
     bool reported;        /* the current outage has been logged */
     uint64_t next_try_ms; /* DOWN: when the next open is due */
@@ -50,6 +53,7 @@ int tp_link_new(struct tp *t, struct tp_link **out)
         return -ENOMEM;
     }
     l->tp = t;
+    l->retry = tp_link_retry_for(tp_kind(t));
     l->backoff_ms = TP_LINK_BACKOFF_MIN_MS;
     l->last_rc = -ENOTCONN;
     *out = l;
@@ -70,6 +74,21 @@ int tp_link_new_from_text(
     return tp_link_new(t, out);
 }
 
+enum tp_link_retry tp_link_retry_for(const char *kind)
+{
+    bool local = kind && (strcmp(kind, "serial") == 0 || strcmp(kind, "pty") == 0);
+    return local ? TP_LINK_RETRY_FIXED : TP_LINK_RETRY_BACKOFF;
+}
+
+int tp_link_set_retry(struct tp_link *l, enum tp_link_retry retry)
+{
+    if (!l || (retry != TP_LINK_RETRY_BACKOFF && retry != TP_LINK_RETRY_FIXED)) {
+        return -EINVAL;
+    }
+    l->retry = retry;
+    return 0;
+}
+
 void tp_link_free(struct tp_link *l)
 {
     if (l) {
@@ -78,13 +97,27 @@ void tp_link_free(struct tp_link *l)
     }
 }
 
-/* Schedules the next attempt and doubles the wait after it, up to the maximum. */
+/* Schedules the next attempt; with back-off, doubles the wait after it, up to the maximum. */
 static void schedule_retry(struct tp_link *l, uint64_t now_ms)
 {
     l->state = TP_LINK_DOWN;
+    if (l->retry == TP_LINK_RETRY_FIXED) {
+        l->next_try_ms = now_ms + TP_LINK_LOCAL_RETRY_MS;
+        return;
+    }
     l->next_try_ms = now_ms + l->backoff_ms;
     l->backoff_ms =
         l->backoff_ms >= TP_LINK_BACKOFF_MAX_MS / 2 ? TP_LINK_BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+/* "with back-off" or "every 1000 ms", for the one log line of an outage. */
+static const char *retry_words(const struct tp_link *l, char *buf, size_t cap)
+{
+    if (l->retry != TP_LINK_RETRY_FIXED) {
+        return "with back-off";
+    }
+    snprintf(buf, cap, "every %u ms", TP_LINK_LOCAL_RETRY_MS);
+    return buf;
 }
 
 static void open_failed(struct tp_link *l, uint64_t now_ms, int rc)
@@ -93,8 +126,9 @@ static void open_failed(struct tp_link *l, uint64_t now_ms, int rc)
     l->attempts++;
     l->last_rc = rc;
     if (!l->reported) {
-        log_err("tp", "%s: cannot open: %s; retrying with back-off", l->tp->label,
-                amp_strerror(rc));
+        char how[32];
+        log_err("tp", "%s: cannot open: %s; retrying %s", l->tp->label, amp_strerror(rc),
+                retry_words(l, how, sizeof(how)));
         l->reported = true;
         l->down_since_ms = l->state == TP_LINK_OPENING ? l->opening_since_ms : now_ms;
     }
@@ -120,7 +154,9 @@ static void went_down(struct tp_link *l, uint64_t now_ms, int rc)
     l->losses++;
     l->last_rc = rc;
     l->down_since_ms = now_ms;
-    log_err("tp", "%s: lost: %s; reconnecting with back-off", l->tp->label, amp_strerror(rc));
+    char how[32];
+    log_err("tp", "%s: lost: %s; reconnecting %s", l->tp->label, amp_strerror(rc),
+            retry_words(l, how, sizeof(how)));
     l->reported = true;
     /* A link that stayed up a while starts again from the shortest wait; a flapping one does not.
      */

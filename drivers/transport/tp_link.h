@@ -2,9 +2,13 @@
 /*
  * A transport that comes back by itself. The link owns one transport, opens it, and when a read
  * or write says the device is gone (a USB adapter pulled out, a bridge rebooted, a TCP reset,
- * socat ending) it closes it and retries the open with exponential back-off: 0.5 s, 1 s, 2 s, ...
- * up to 30 s between attempts. The loss is logged once (error, naming the transport and the
- * reason) and the return once (info); the attempts in between are silent.
+ * socat ending) it closes it and retries the open. A network bridge is retried with exponential
+ * back-off: 0.5 s, 1 s, 2 s, ... up to 30 s between attempts. A local serial device (or pty) is
+ * retried every TP_LINK_LOCAL_RETRY_MS whatever happened before: trying to open a device node
+ * costs nothing, and a slave stops its car 25 s after the master's last heartbeat (twc-gen2.md
+ * §6.4), so a replugged adapter must not wait out a long back-off. The loss is logged once
+ * (error, naming the transport and the reason) and the return once (info); the attempts in
+ * between are silent.
  *
  * Time is passed in (now_ms, monotonic milliseconds); the link never reads a clock or sleeps. The
  * caller calls tp_link_service() at least by tp_link_next_ms(), and reads and writes through the
@@ -25,12 +29,20 @@
 #define TP_LINK_STABLE_MS          30000u /* up this long: the next loss starts from the minimum */
 #define TP_LINK_CONNECT_TIMEOUT_MS 5000u  /* an open still in progress this long has failed */
 #define TP_LINK_CONNECT_POLL_MS    50u    /* service interval while an open is in progress */
+#define TP_LINK_LOCAL_RETRY_MS     1000u  /* fixed retry interval for a local device */
+
+/* How a lost link is retried. */
+enum tp_link_retry {
+    TP_LINK_RETRY_BACKOFF = 1, /* network bridges: 0.5 s doubling to 30 s */
+    TP_LINK_RETRY_FIXED = 2,   /* local devices: every TP_LINK_LOCAL_RETRY_MS */
+};
 
 struct tp_link;
 
 /*
  * Makes a link owning t (closed or open; tp_free'd with the link, or at once on failure). The
- * first tp_link_service() opens it.
+ * first tp_link_service() opens it. Serial and pty transports retry at a fixed interval, every
+ * other kind with back-off (tp_link_retry_for()).
  * @param[out] out  the link, owned by the caller (tp_link_free); NULL on failure
  * @return 0, -EINVAL, -ENOMEM
  */
@@ -39,6 +51,12 @@ int tp_link_new(struct tp *t, struct tp_link **out);
 /* Parses text (tp_addr.h syntax), makes the transport and the link; err as tp_new_from_text. */
 int tp_link_new_from_text(
     const char *text, enum tp_role role, struct tp_link **out, char *err, size_t errlen);
+
+/* The retry rule for a transport kind (tp_kind()): FIXED for "serial" and "pty". */
+enum tp_link_retry tp_link_retry_for(const char *kind);
+
+/* Overrides the retry rule (a wrapped transport, tests). Returns 0 or -EINVAL. */
+int tp_link_set_retry(struct tp_link *l, enum tp_link_retry retry);
 
 /* Frees the link and its transport. Accepts NULL. */
 void tp_link_free(struct tp_link *l);

@@ -135,19 +135,67 @@ ev_init(struct twc_master_event *ev, enum twc_master_event_type type, uint64_t n
 
 static int on_clash(struct twc_master *m, uint64_t now, const struct twc_msg *msg)
 {
-    /* §6.6, §7.5: two masters on one bus fight (both flash red); never fight a native master.
-     * Stop transmitting for good and say so once. */
+    /* §3: the checksum leaves out the type byte, so a slave's FD E0/FD E2 with one flipped bit
+     * reads as a master's FB E0/FB E2. A linked slave's ID in a master frame is that, not a
+     * master; one frame from an unknown ID is only a suspect. */
     m->stats.clash_frames++;
-    if (!m->clash) {
-        m->clash = true;
-        m->clash_src = msg->src;
-        m->exch_active = false;
-        struct twc_master_event ev;
-        ev_init(&ev, TWC_MEV_MASTER_CLASH, now, msg->src);
-        ev.u.clash.code = msg->code;
-        twc_master_emit(m, &ev);
+    if (twc_master_slave_by_id(m, msg->src)) {
+        m->stats.clash_suspects++;
+        return 0;
     }
+    if (m->clash) {
+        m->clash_last_ms = now;
+        return AMP_ERR_MASTER_CLASH;
+    }
+    bool confirmed = m->suspect && m->suspect_src == msg->src &&
+                     now - m->suspect_ms <= TWC_MASTER_CLASH_WINDOW_MS;
+    if (!confirmed) {
+        m->suspect = true;
+        m->suspect_src = msg->src;
+        m->suspect_ms = now;
+        m->stats.clash_suspects++;
+        return 0;
+    }
+    /* §6.6: two masters on one bus fight (both flash red); never fight a native master. Stop
+     * transmitting until the other one has been quiet for TWC_MASTER_CLASH_QUIET_MS. */
+    m->suspect = false;
+    m->clash = true;
+    m->clash_src = msg->src;
+    m->clash_last_ms = now;
+    m->exch_active = false;
+    struct twc_master_event ev;
+    ev_init(&ev, TWC_MEV_MASTER_CLASH, now, msg->src);
+    ev.u.clash.code = msg->code;
+    twc_master_emit(m, &ev);
     return AMP_ERR_MASTER_CLASH;
+}
+
+void twc_master_resume(struct twc_master *m, uint64_t now)
+{
+    /* A fresh ID and sign: nothing on the bus may still address the old one, and the other
+     * master may have taken it. The seed mixes what differs between runs and buses. */
+    uint16_t old = m->cfg.id;
+    uint64_t seed = (uint64_t)old << 48 ^ (uint64_t)m->clash_src << 32 ^
+                    (uint64_t)m->cfg.sign << 24 ^ now ^ (uint64_t)m->stats.clash_resumes << 40;
+    uint16_t id;
+    uint8_t sign;
+    do {
+        twc_master_pick_id(seed++, &id, &sign);
+    } while (id == old || id == m->clash_src || twc_master_slave_by_id(m, id));
+    m->cfg.id = id;
+    m->cfg.sign = sign;
+    m->clash = false;
+    m->stats.clash_resumes++;
+    /* §6.1: announce ourselves again as after power-on. */
+    m->burst_sent = 0;
+    m->burst_next_ms = now;
+    m->bus_free_ms = now;
+    struct twc_master_event ev;
+    ev_init(&ev, TWC_MEV_MASTER_RESUMED, now, m->clash_src);
+    ev.u.resumed.old_id = old;
+    ev.u.resumed.new_id = id;
+    ev.u.resumed.new_sign = sign;
+    twc_master_emit(m, &ev);
 }
 
 static void warn_too_many(struct twc_master *m, uint64_t now, uint16_t id)
@@ -361,6 +409,7 @@ int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_
         return -EINVAL;
     }
     uint64_t now = advance(m, now_ms);
+    m->input_seq++;
     m->stats.frames_in++;
     uint8_t type = (uint8_t)(msg->code >> 8);
     if (msg->has_src && msg->src == m->cfg.id && type != 0xFD) {
@@ -423,6 +472,7 @@ int twc_master_set_target_ceiling(
         return -ENOENT;
     }
     uint64_t now = advance(m, now_ms);
+    m->input_seq++;
     s->req_target_ma = target_ma;
     s->req_ceiling_ma = ceiling_ma > target_ma ? ceiling_ma : target_ma;
     twc_master_reclamp(s, s->req_target_ma, s->req_ceiling_ma);
@@ -448,7 +498,9 @@ size_t twc_master_slave_count(const struct twc_master *m)
     return n;
 }
 
-static void fill_info(const struct twc_master_slave *s, struct twc_master_slave_info *out)
+static void fill_info(const struct twc_master *m,
+                      const struct twc_master_slave *s,
+                      struct twc_master_slave_info *out)
 {
     memset(out, 0, sizeof(*out));
     out->id = s->id;
@@ -462,6 +514,7 @@ static void fill_info(const struct twc_master_slave *s, struct twc_master_slave_
     out->target_ma = s->target_a * 1000;
     out->ceiling_ma = s->ceiling_a * 1000;
     out->offered_ma = s->offered_a * 1000;
+    out->spike_ma = twc_master_spike_a(m, s) * 1000;
     out->linked_ms = s->linked_ms;
     out->last_heard_ms = s->last_heard_ms;
     out->fw_known = s->fw_known;
@@ -483,7 +536,7 @@ int twc_master_slave_at(const struct twc_master *m, size_t idx, struct twc_maste
             continue;
         }
         if (n++ == idx) {
-            fill_info(&m->slaves[i], out);
+            fill_info(m, &m->slaves[i], out);
             return 0;
         }
     }
@@ -496,7 +549,7 @@ int twc_master_slave_find(const struct twc_master *m,
 {
     for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
         if (m->slaves[i].used && m->slaves[i].id == slave_id) {
-            fill_info(&m->slaves[i], out);
+            fill_info(m, &m->slaves[i], out);
             return 0;
         }
     }
@@ -506,6 +559,11 @@ int twc_master_slave_find(const struct twc_master *m,
 bool twc_master_clashed(const struct twc_master *m)
 {
     return m->clash;
+}
+
+uint16_t twc_master_id(const struct twc_master *m)
+{
+    return m->cfg.id;
 }
 
 const struct twc_master_stats *twc_master_get_stats(const struct twc_master *m)
@@ -536,6 +594,8 @@ const char *twc_master_event_name(enum twc_master_event_type type)
         return "meter";
     case TWC_MEV_MASTER_CLASH:
         return "master_clash";
+    case TWC_MEV_MASTER_RESUMED:
+        return "master_resumed";
     case TWC_MEV_TOO_MANY_SLAVES:
         return "too_many_slaves";
     case TWC_MEV_ID_COLLISION:

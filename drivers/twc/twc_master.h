@@ -63,6 +63,16 @@
 #define TWC_MASTER_START_STOP_HOLD_MS 60000
 /* Ours: repeat the too-many-slaves warning for one ID at most once a minute. */
 #define TWC_MASTER_WARN_REPEAT_MS 60000
+/* §6.6, §3: the checksum leaves out the type byte, so one flipped bit turns a slave's FD E0 into
+ * a master's FB E0. Another master is present only on consistent evidence: a second frame of a
+ * master kind from the same ID, not a linked slave's, within this window (a native master sends
+ * its burst 100 ms apart and heartbeats each slave about once a second, §6.1, §6.3). */
+#define TWC_MASTER_CLASH_WINDOW_MS 5000
+/* Ours: once no master frame from another ID has been heard for this long, the other master is
+ * gone (switched to F, powered off); ampshare resumes with a fresh ID and sign and announces
+ * itself again (§6.1). A native master heartbeats every second, so a present one is never quiet
+ * this long while it has slaves. */
+#define TWC_MASTER_CLASH_QUIET_MS 60000
 /* Fixed event queue (oldest events are kept; overflow is counted). */
 #define TWC_MASTER_EVENTS_MAX 32
 
@@ -103,6 +113,8 @@ enum twc_master_event_type {
     TWC_MEV_VIN,              /* all three VIN parts in; u.text ("" when the car gave none) */
     TWC_MEV_METER,            /* FD EB; u.meter */
     TWC_MEV_MASTER_CLASH,     /* another master heard: we stopped transmitting; u.clash */
+    TWC_MEV_MASTER_RESUMED,   /* the other master was quiet long enough: we announce again
+                                 under a fresh ID; u.resumed */
     TWC_MEV_TOO_MANY_SLAVES,  /* a linkready beyond TWC_MASTER_SLAVES_MAX, not answered */
     TWC_MEV_ID_COLLISION,     /* a slave uses our ID: burst repeated (§6.6) */
 };
@@ -143,6 +155,11 @@ struct twc_master_event {
         struct {
             uint16_t code; /* the foreign master's frame code */
         } clash;
+
+        struct {
+            uint16_t old_id, new_id; /* slave_id is the master that clashed */
+            uint8_t new_sign;
+        } resumed;
     } u;
 };
 
@@ -158,6 +175,7 @@ struct twc_master_slave_info {
     int32_t actual_ma;             /* measured current it reports */
     int32_t target_ma, ceiling_ma; /* as last set by the controller, after rounding/clamping */
     int32_t offered_ma;            /* what we command now (§7.1 pacing applied) */
+    int32_t spike_ma;              /* the §7.1 spike it gets when the ceiling allows (16/21 A) */
     uint64_t linked_ms, last_heard_ms;
     bool fw_known;
     struct twc_version fw;
@@ -172,6 +190,8 @@ struct twc_master_stats {
     uint32_t frames_in, echoes, replies, reply_timeouts, unknown_src, foreign_dst;
     uint32_t heartbeats_sent, linkreadies_sent, queries_sent, guard_refusals;
     uint32_t clash_frames, idle_frames, events_lost;
+    uint32_t clash_suspects; /* a master-kind frame not (yet) taken as another master */
+    uint32_t clash_resumes;
 };
 
 /* Internal per-slave record; read it through twc_master_slave_at()/_find(). */
@@ -203,8 +223,16 @@ struct twc_master {
     struct twc_master_config cfg;
     struct twc_master_slave slaves[TWC_MASTER_SLAVES_MAX];
     uint64_t last_now_ms;
+    /* Counts inputs that may make a frame due sooner than the last poll's next_ms said (a frame
+     * heard, a new target): a driver that sees it change polls again once the line is idle. */
+    uint32_t input_seq;
     bool clash;
     uint16_t clash_src;
+    uint64_t clash_last_ms; /* last master frame from another ID while clashed */
+    /* evidence for a clash: the last master-kind frame from an unlinked foreign ID */
+    bool suspect;
+    uint16_t suspect_src;
+    uint64_t suspect_ms;
     /* start-up burst (§6.1) */
     uint32_t burst_sent;
     uint64_t burst_next_ms;
@@ -250,8 +278,10 @@ int twc_master_init(struct twc_master *m, const struct twc_master_config *cfg, u
 
 /*
  * Feeds one decoded, checksum-valid frame heard at now_ms (our own echo included: it is
- * dropped here, §1). Returns 0, or AMP_ERR_MASTER_CLASH when the frame came from another master
- * (the master is then silent for good; see twc_master_clashed()).
+ * dropped here, §1). Returns 0, or AMP_ERR_MASTER_CLASH while another master is on the bus: the
+ * second master-kind frame from one unlinked ID within TWC_MASTER_CLASH_WINDOW_MS silences the
+ * master until no such frame has been heard for TWC_MASTER_CLASH_QUIET_MS; it then resumes
+ * under a fresh ID (see twc_master_clashed(), TWC_MEV_MASTER_RESUMED).
  */
 int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_msg *msg);
 
@@ -296,8 +326,11 @@ int twc_master_slave_find(const struct twc_master *m,
                           uint16_t slave_id,
                           struct twc_master_slave_info *out);
 
-/* True once another master was heard; the master then never transmits again (§6.6). */
+/* True while another master is on the bus; the master transmits nothing then (§6.6). */
 bool twc_master_clashed(const struct twc_master *m);
+
+/* Our ID now (the configured one, or the fresh one picked after a clash ended). */
+uint16_t twc_master_id(const struct twc_master *m);
 
 /* Counters since init. Borrowed; valid while m lives. */
 const struct twc_master_stats *twc_master_get_stats(const struct twc_master *m);

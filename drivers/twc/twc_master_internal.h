@@ -23,6 +23,8 @@ struct twc_master_slave *twc_master_slave_by_id(struct twc_master *m, uint16_t i
 
 /* Whole amps: the least a slave accepts (§5.3) and its linkready maximum (§4.3). */
 int32_t twc_master_min_a(const struct twc_master_slave *s);
+/* §4.3, §7.1, §9 #16: the spike this master offers slave s (21 A for 80 A units, else 16 A). */
+int32_t twc_master_spike_a(const struct twc_master *m, const struct twc_master_slave *s);
 int32_t twc_master_max_a(const struct twc_master_slave *s);
 
 /* Converts the controller's milliamps to the whole amps we may offer s (round down, clamp to
@@ -39,6 +41,9 @@ void twc_master_pace(struct twc_master *m,
                      struct twc_master_slave *s,
                      uint64_t now_ms,
                      uint64_t *wake);
+
+/* Ends a clash at now: picks a fresh ID and sign and restarts the §6.1 burst. */
+void twc_master_resume(struct twc_master *m, uint64_t now_ms);
 
 /* Starts a VIN query sequence for s (§6.3: when a car begins to draw >= 1 A on 4.5.3). */
 void twc_master_vin_start(struct twc_master *m, struct twc_master_slave *s, uint64_t now_ms);

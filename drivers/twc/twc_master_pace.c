@@ -83,7 +83,7 @@ static void set_offer(struct twc_master *m,
     twc_master_emit(m, &ev);
 }
 
-static int32_t spike_for(const struct twc_master *m, const struct twc_master_slave *s)
+int32_t twc_master_spike_a(const struct twc_master *m, const struct twc_master_slave *s)
 {
     /* §4.3, §7.1, §9 #16: 21 A for 80 A slaves, 16 A for the others. */
     return s->max_ca >= TWC_MASTER_SPIKE_MAX_CA ? m->cfg.spike_a_80 : m->cfg.spike_a;
@@ -132,7 +132,7 @@ void twc_master_pace(struct twc_master *m, struct twc_master_slave *s, uint64_t 
         twc_master_wake_at(wake, s->stopped_ms + c->start_stop_hold_ms);
         return;
     }
-    int32_t spike = spike_for(m, s);
+    int32_t spike = twc_master_spike_a(m, s);
     if (t < spike && s->ceiling_a >= spike) {
         /* §7.1 proactive spike: since car firmware 2017.44 any raise can drop the car to its
          * 6 A step; offering >= the spike for >= 5 s cancels it ("even 0.01 A below does not

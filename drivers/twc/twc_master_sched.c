@@ -308,9 +308,13 @@ int twc_master_poll(struct twc_master *m, uint64_t now_ms, struct twc_master_out
     out->wire_len = 0;
     /* timers that act whatever the bus does: reply timeout, silence drop, pacing */
     expire(m, now, &wake);
+    if (m->clash && now >= m->clash_last_ms + TWC_MASTER_CLASH_QUIET_MS) {
+        twc_master_resume(m, now);
+    }
     if (m->clash) {
-        /* §6.6: silent for good once another master was heard. */
-        out->next_ms = UINT64_MAX;
+        /* §6.6: silent while another master is on the bus. */
+        twc_master_wake_at(&wake, m->clash_last_ms + TWC_MASTER_CLASH_QUIET_MS);
+        out->next_ms = wake > now ? wake : now + 1;
         return 0;
     }
     int rc = 0;

@@ -182,6 +182,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             in->offer_ma = offer[e];
             in->draw_at_ms = now + 1;
             in->energy_wanted_wh = -1;
+            in->command_cap_ma = -1; /* no remote command caps a simulated charger */
             memset(ph_ma[e], 0, sizeof(ph_ma[e]));
             if (k < 0) {
                 continue;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: arbitrary text through ini_parse_string (our line reader in front) and
+ * Fuzz target: arbitrary bytes through cfg_parse_bytes (our line reader in front of inih) and
  * cfg_validate; when it passes, the site is built, printed (text and JSON) and run for one
  * allocation tick with the built-in equal_share. Nothing may crash, leak or read out of bounds.
  */
@@ -58,16 +58,16 @@ static void quiet(void *ctx, enum log_level lvl, const char *mod, const char *li
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     log_set_sink(quiet, NULL, LOG_LEVEL_ERR); /* policies refusing fuzzed options are expected */
-    char *text = malloc(size + 1);
+    /* exactly size bytes, no terminator: NULs and invalid UTF-8 are input like any other */
+    char *text = malloc(size ? size : 1);
     if (!text) {
         return 0;
     }
     memcpy(text, data, size);
-    text[size] = '\0';
     struct cfg_diag *diag = calloc(1, sizeof(*diag));
     struct config cfg;
     cfg_init(&cfg);
-    if (diag && cfg_parse_string(text, "fuzz.ini", &cfg, diag) == 0 &&
+    if (diag && cfg_parse_bytes(text, size, "fuzz.ini", &cfg, diag) == 0 &&
         cfg_validate(&cfg, diag) == 0) {
         struct site *site = NULL;
         char err[256];

@@ -79,7 +79,7 @@ $tmp/bad.ini:4: [circuit a] limit_a is missing
 $tmp/bad.ini:5: [circuit a] parent: no circuit 'b'
 $tmp/bad.ini:7: [wallconnector w] bus: no bus 'nobus'
 $tmp/bad.ini:10: [wallconnector w] max_current_a: 48.5 A is not a whole number of amps in 6..80 (twc-gen2.md §5.3)
-$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter or evse)
+$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http or mqtt)
 $tmp/bad.ini: 7 errors, 0 warnings
 EOF2
 diff "$tmp/want" "$tmp/err" || fail "messages differ"
@@ -170,8 +170,7 @@ set +e
 "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
-grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.0" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
-
+grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.1" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
 # a plugin named without a path is found in the policy directory ([policy] dir), nowhere else
 sed -i "s|^name = .*|name = fair_cap\ndir = $build/policies|" "$tmp/plugin.ini"
 "$bin" check-config "$tmp/plugin.ini" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "plugin by name in dir"; }
@@ -186,4 +185,119 @@ done
 sed -i "s|^name = .*|name = no_such_policy|" "$tmp/plugin.ini"
 "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err" || true
 grep -qF "nor a plugin $build/policies/no_such_policy.so" "$tmp/err" || { cat "$tmp/err"; fail "unknown name message"; }
+
+# values (issue 17): a three-digit address, a 2 A site minimum inherited by a Wall Connector,
+# a minimum the grandparent circuit could never supply, an unparsable limit without an
+# overcommit error on top
+cat >"$tmp/values.ini" <<'INI'
+[site]
+supply_limit_a = 63
+min_current_a = 2
+[bus b]
+transport = serial:/dev/ttyUSB0
+[circuit garage]
+limit_a = 40
+[circuit sub]
+parent = garage
+limit_a = 50
+[circuit broken]
+limit_a = lots
+overcommit_a = 3
+[wallconnector w]
+bus = b
+address = 1e3
+circuit = sub
+max_current_a = 48
+[evse e]
+control = modbus
+control_transport = tcp://127.0.0.1:502
+circuit = sub
+max_current_a = 48
+min_current_a = 45
+INI
+set +e
+"$bin" check-config "$tmp/values.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "values config exit $rc"
+for want in \
+    "$tmp/values.ini:12: [circuit broken] limit_a: 'lots' is not a current in amps (up to 3 decimals)" \
+    "$tmp/values.ini:16: [wallconnector w] address: '1e3' is not a Wall Connector ID (4 hex digits or auto)"
+do
+    grep -qxF -- "$want" "$tmp/err" || { cat "$tmp/err"; fail "values lack: $want"; }
+done
+! grep -q overcommit "$tmp/err" || { cat "$tmp/err"; fail "an unparsable limit_a also gave an overcommit error"; }
+sed -i 's/^address = 1e3$/address = 01e3/; s/^limit_a = lots$/limit_a = 30/' "$tmp/values.ini"
+set +e
+"$bin" check-config "$tmp/values.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "values config (2) exit $rc"
+for want in \
+    "$tmp/values.ini:14: [wallconnector w] min_current_a: 2 A (from [site] line 3) is not a whole number of amps of at least 5 (twc-gen2.md §5.3)" \
+    "$tmp/values.ini:24: [evse e] min_current_a 45 A is above circuit garage's 40 A: it could never charge"
+do
+    grep -qxF -- "$want" "$tmp/err" || { cat "$tmp/err"; fail "values lack: $want"; }
+done
+
+# config files as bytes: one NUL in a comment is an error naming its line (it used to end the
+# file there, dropping the grid meter below it); so is invalid UTF-8; only regular files are read
+printf '[site]\nsupply_limit_a = 40\n; note \0 old\n[meter grid]\ntransport = tcp://127.0.0.1:502\nmeasures = grid\n' >"$tmp/nul.ini"
+set +e
+"$bin" check-config "$tmp/nul.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a NUL byte must fail check-config (exit $rc)"
+grep -qxF "$tmp/nul.ini:3: NUL byte at column 8: a config file is text" "$tmp/err" || { cat "$tmp/err"; fail "NUL message"; }
+printf '[site]\nsupply_limit_a = 40\n[policy]\nnote = caf\xe9\n' >"$tmp/latin1.ini"
+set +e
+"$bin" check-config "$tmp/latin1.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "invalid UTF-8 must fail check-config (exit $rc)"
+grep -qxF "$tmp/latin1.ini:4: invalid UTF-8 at column 11 (byte 0xe9)" "$tmp/err" || { cat "$tmp/err"; fail "UTF-8 message"; }
+mkfifo "$tmp/fifo.ini"
+set +e
+timeout 20 "$bin" check-config "$tmp/fifo.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a FIFO must be refused at once (exit $rc)"
+grep -qxF "$tmp/fifo.ini: cannot read: not a regular file (a FIFO, socket or device)" "$tmp/err" || { cat "$tmp/err"; fail "FIFO message"; }
+mkdir "$tmp/dir.ini"
+set +e
+"$bin" check-config "$tmp/dir.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a directory must fail (exit $rc)"
+grep -qxF "$tmp/dir.ini: cannot read: Is a directory" "$tmp/err" || { cat "$tmp/err"; fail "directory message"; }
+
+# hostile text (issue 17): terminal escapes and C1 controls in keys, values, a transport and a
+# policy path are shown as \xNN in text; --json is strict JSON and valid UTF-8 (RFC 8259)
+printf '[site]\nsupply_limit_a = 40\n\033]0;pwned\007key = 1\n[bus b]\ntransport = serial:/dev/tty\033[2J\n[wallconnector w]\nbus = b\naddress = auto\ncircuit = supply\nmax_current_a = 32\n[policy]\nname = /nonexistent/\033[31m\302\233x.so\n' >"$tmp/hostile.ini"
+printf '[site]\nsupply_limit_a = 40\n[bus b]\ntransport = serial:/dev/tty\033[2J\302\233\n[wallconnector w]\nbus = b\naddress = auto\ncircuit = supply\nmax_current_a = 32\n[policy]\nname = idle_reclaim\nidle_after_ms = 2000\n' >"$tmp/hostile-ok.ini"
+set +e
+"$bin" check-config "$tmp/hostile.ini" >"$tmp/h.out" 2>"$tmp/h.err"; rc=$?
+"$bin" check-config --json "$tmp/hostile.ini" >"$tmp/h.json" 2>/dev/null
+"$bin" check-config "$tmp/hostile-ok.ini" >"$tmp/hok.out" 2>"$tmp/hok.err"; rcok=$?
+"$bin" check-config --json "$tmp/hostile-ok.ini" >"$tmp/hok.json" 2>/dev/null
+set -e
+[ $rc -eq 1 ] || fail "hostile config exit $rc"
+[ $rcok -eq 0 ] || { cat "$tmp/hok.err"; fail "hostile-but-valid config exit $rcok"; }
+"$py" - "$tmp/h.out" "$tmp/h.err" "$tmp/hok.out" "$tmp/hok.err" <<'PY' || fail "hostile text output"
+import sys
+for f in sys.argv[1:]:
+    b = open(f, "rb").read()
+    b.decode("utf-8")
+    bad = [c for c in b if (c < 0x20 and c != 0x0a) or c == 0x7f]
+    assert not bad, (f, "raw control bytes", b)
+    assert b"\xc2\x9b" not in b, (f, "raw C1 CSI", b)
+err = open(sys.argv[2], "rb").read().decode()
+assert "unknown key '\\x1b]0;pwned\\x07key'" in err, err
+out = open(sys.argv[3], "rb").read().decode()
+assert "serial:/dev/tty\\x1b[2J\\xc2\\x9b  master auto" in out, out
+PY
+"$py" - "$tmp/h.json" "$tmp/hok.json" <<'PY' || fail "hostile --json"
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+assert d["valid"] is False
+assert any("unknown key" in e for e in d["errors"]), d
+ok = json.loads(open(sys.argv[2], "rb").read().decode("utf-8"))
+assert ok["valid"] is True, ok
+assert ok["site"]["buses"][0]["transport"] == "serial:/dev/tty\x1b[2J\x9b", ok["site"]["buses"]
+PY
+
 echo "check-config: ok"

@@ -134,6 +134,31 @@ ev = [json.loads(l)["event"] for l in sys.stdin]
 assert ev == ["bad_hex", "garbage", "bad_escape", "overlong", "frame", "frame", "incomplete"], ev
 '
 
+# 5b. Hostile text fields (issue 17): a serial report whose bytes are a terminal escape, a C1
+# CSI, invalid UTF-8, a quote, a backslash and BEL. Text output shows them as \xNN and never
+# raw; --json is strict JSON and valid UTF-8 (RFC 8259).
+hostile=$("$PYTHON" -c '
+b = bytes([0xfd, 0xed, 0x20, 0x19]) + b"\x1b[2J\xc2\x9b\xff\"\\\x07A" + bytes(4)
+print((b + bytes([sum(b[1:]) & 0xff])).hex(" "))')
+echo "$hostile" | "$AMPSHARE_BIN" decode >"$tmp/h.out" 2>/dev/null
+"$PYTHON" - "$tmp/h.out" <<'PY' || fail "hostile text output"
+import sys
+b = open(sys.argv[1], "rb").read()
+b.decode("utf-8")
+bad = [c for c in b if (c < 0x20 and c != 0x0a) or c == 0x7f]
+assert not bad, ("raw control bytes", b)
+assert b"\x9b" not in b.replace(b"\\x", b""), b
+want = b'tsn="\\x1b[2J\\xc2\\x9b\\xff\\"\\\\\\x07A"'
+assert want in b, (want, b)
+PY
+echo "$hostile" | "$AMPSHARE_BIN" decode --json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+raw = sys.stdin.buffer.read()
+text = raw.decode("utf-8")  # strict: invalid UTF-8 raises
+d = json.loads(text)         # strict: raw control characters raise
+assert d["tsn"] == "\x1b[2J\x9b\ufffd\"\\\x07A", repr(d["tsn"])
+' || fail "hostile --json"
+
 # 6. Arguments.
 "$AMPSHARE_BIN" decode --help | grep -q "usage: ampshare decode" || fail "--help"
 set +e

@@ -54,9 +54,27 @@ grep -q 'exception 2 (Illegal data address) reading 4 holding registers at 0x500
 if read_meter --transport "$tcp" --unit 9 --map sdm630 2>"$tmp/err"; then fail "wrong unit read"; fi
 grep -q 'no answer from unit 9' "$tmp/err" || fail "wrong unit message: $(cat "$tmp/err")"
 
-# The server disappears ...
+# The server disappears ... and its port stays held (bound, not listening: connects are refused)
+# so that no other test takes it before the server comes back on it. The holder binds within a
+# millisecond of the server's exit; the server re-binds with SO_REUSEADDR beside it.
+"$PYTHON" -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+while True:
+    try:
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+        break
+    except OSError:
+        time.sleep(0.001)
+print("held", flush=True)
+time.sleep(600)
+' "$port" >"$tmp/hold.out" 2>&1 &
+hold_pid=$!
+pids+=("$hold_pid")
 kill "$tcp_pid"
 wait "$tcp_pid" 2>/dev/null || true
+wait_line "$tmp/hold.out" '^held'
 if read_meter --transport "$tcp" --unit 1 --map sdm630 --json >"$tmp/json" 2>"$tmp/err"; then
     fail "read from a dead server"
 fi
@@ -65,6 +83,8 @@ grep -q '"valid":false' "$tmp/json" || fail "dead server json"
 grep -q '"current_ma":\[null,null,null\]' "$tmp/json" || fail "values reported from a dead server"
 # ... and comes back on the same port.
 start_tcp "${tcp#tcp://127.0.0.1:}"
+kill "$hold_pid"
+wait "$hold_pid" 2>/dev/null || true
 read_meter --transport "$tcp" --unit 1 --map sdm630 --json | check_json || fail "tcp after restart"
 
 # ---- RTU on a pty pair: pymodbus on one end, ampshare on the other ----

@@ -35,6 +35,7 @@ for s in postinst prerm postrm; do [ -x "$tmp/control/$s" ] || fail "$s missing 
 dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/payload"
 for f in ./usr/bin/ampshare ./etc/ampshare/ampshare.ini ./lib/systemd/system/ampshare.service \
          ./usr/lib/sysusers.d/ampshare.conf ./usr/include/ampshare/ampshare_policy.h \
+         ./usr/include/ampshare/ampshare_policy_rules.h \
          ./usr/share/man/man1/ampshare.1.gz ./usr/share/man/man5/ampshare.ini.5.gz \
          ./usr/share/doc/ampshare/copyright; do
     grep -qx "$f" "$tmp/payload" || fail "payload lacks $f"

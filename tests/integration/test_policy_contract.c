@@ -86,6 +86,8 @@ static void collect(void)
     /* six built-ins as plugins plus the docs example: none may silently go missing */
     ck_assert_uint_ge(plugins, policy_builtin_count() + 1);
     add_subject(PLUGIN_DIR "/test/hostile.so", false);
+    /* the docs example built against the ABI 1.0 header: it must keep working on a 1.1 host */
+    add_subject(PLUGIN_DIR "/test/fair_cap_abi10.so", true);
 }
 
 static void release(void)
@@ -286,6 +288,68 @@ START_TEST(test_builtin_and_its_plugin_agree)
 
 END_TEST
 
+/*
+ * ABI minor 1 both ways. A plugin built against 1.0 loads (its descriptor says 1.0, and
+ * its struct_size is 1.0's) and answers on the host's larger records as it did (the random-fleet
+ * tests above run it). And a minor-1 policy given a 1.0 host's view (records without the settle
+ * facts, evse_size of 1.0) reads nothing past them: its answers keep every limit, and equal its
+ * answers on the full view where every car is settled (what a 1.0 host's policies assumed).
+ */
+START_TEST(test_abi_minor_0_plugins_and_views_keep_working)
+{
+    char err[512];
+    struct policy_handle h;
+    ck_assert_msg(policy_open(PLUGIN_DIR "/test/fair_cap_abi10.so", &h, err, sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_uint_eq(h.policy->abi_major, 1);
+    ck_assert_uint_eq(h.policy->abi_minor, 0);
+    policy_close(&h);
+
+    const size_t old_size = offsetof(struct ampshare_policy_evse, offered_since_ms);
+    ck_assert_uint_lt(old_size, sizeof(struct ampshare_policy_evse));
+    ck_assert(!AMPSHARE_POLICY_HAS_FIELD(old_size, struct ampshare_policy_evse, below_since_ms));
+    uint64_t seed = amp_test_seed();
+    static unsigned char packed[AMP_FLEET_EVSE_MAX * sizeof(struct ampshare_policy_evse)];
+    for (size_t i = 0; i < policy_builtin_count(); i++) {
+        const struct ampshare_policy *p = policy_builtin_at(i);
+        void *st = NULL;
+        ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
+        uint64_t rng = seed ^ 0xab10;
+        struct amp_fleet f;
+        for (int k = 0; k < 500; k++) {
+            amp_fleet_random(&f, &rng, 30, 6, 2000000 + (uint64_t)k * 3000);
+            /* the full view, every car below its offer settled long ago */
+            for (size_t e = 0; e < f.in.n_evse; e++) {
+                f.evse[e].below_since_ms = 1;
+                f.evse[e].state_since_ms =
+                    f.evse[e].state_since_ms < 1000 ? f.evse[e].state_since_ms : 1000;
+            }
+            int32_t full[AMP_FLEET_EVSE_MAX], old[AMP_FLEET_EVSE_MAX];
+            int rf = run(p, st, &f, full);
+            /* the same fleet in 1.0 records */
+            for (size_t e = 0; e < f.in.n_evse; e++) {
+                memcpy(packed + e * old_size, &f.evse[e], old_size);
+            }
+            struct amp_fleet g = f;
+            g.in.evse_size = (uint32_t)old_size;
+            g.in.evse = (const struct ampshare_policy_evse *)(const void *)packed;
+            int ro = run(p, st, &g, old);
+            ck_assert_int_eq(rf, ro);
+            if (ro != 0) {
+                continue;
+            }
+            char msg[200];
+            ck_assert_msg(is_uncontrolled(p->name) || amp_check_limits(&g.in, old, msg, sizeof(msg)) == 0,
+                          "%s: fleet %d on a 1.0 view: %s", p->name, k, msg);
+            ck_assert_msg(memcmp(full, old, f.in.n_evse * sizeof(*old)) == 0,
+                          "%s: fleet %d: a 1.0 view answers differently", p->name, k);
+        }
+        p->destroy(st);
+    }
+}
+
+END_TEST
+
 struct refusal {
     const char *path;
     int rc;
@@ -294,7 +358,7 @@ struct refusal {
 
 static const struct refusal refusals[] = {
     {PLUGIN_DIR "/test/abi_mismatch.so", -EPROTONOSUPPORT,
-     "built for policy ABI 2.0, this ampshare speaks ABI 1.0; rebuild it against this "
+     "built for policy ABI 2.0, this ampshare speaks ABI 1.1; rebuild it against this "
      "ampshare_policy.h"},
     {PLUGIN_DIR "/test/refuses_major.so", -EPROTONOSUPPORT, "does not support policy ABI major 1"},
     {PLUGIN_DIR "/test/no_entry.so", -ENOENT,
@@ -348,6 +412,7 @@ static Suite *policy_contract_suite(void)
     tcase_add_test(tc, test_identical_input_gives_identical_output);
     tcase_add_test(tc, test_two_instances_do_not_interfere);
     tcase_add_test(tc, test_builtin_and_its_plugin_agree);
+    tcase_add_test(tc, test_abi_minor_0_plugins_and_views_keep_working);
     tcase_add_loop_test(tc, test_loader_refuses_a_bad_plugin_with_a_clear_message, 0,
                         (int)(sizeof(refusals) / sizeof(refusals[0])));
     tcase_add_test(tc, test_loader_checks_struct_size_and_functions);

@@ -6,11 +6,15 @@ set -euo pipefail
 PY=${PYTHON:-/usr/bin/python3}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" slavestcp
 
-port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$AMPSHARE_BIN" sim slaves --listen "tcp://127.0.0.1:$port" --count 3 \
+# Port 0: the simulator binds a free port and prints it, so parallel runs never race for one
+# (a port picked by bind-and-release may be taken by someone else before it is bound again).
+"$AMPSHARE_BIN" sim slaves --listen "tcp://127.0.0.1:0" --count 3 \
     --car tesla,none,bmw-i3-idle --linkready-ms 1000 2>"$tmp/err" &
 pid=$!
 pids+=("$pid")
+wait_line "$tmp/err" 'listening on port [0-9]'
+port=$(sed -n 's/.*listening on port \([0-9]*\)$/\1/p' "$tmp/err")
+[ -n "$port" ] && [ "$port" -gt 0 ] || { cat "$tmp/err"; echo "FAIL: no bound port"; exit 1; }
 
 if ! "$PY" "$AMPSHARE_SRC/tests/integration/sim_slaves_peer.py" tcp 127.0.0.1 "$port"; then
     cat "$tmp/err"

@@ -26,10 +26,12 @@
 
 #include <check.h>
 
+#include "drivers/base/amp_clock.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/transport/tp_serial.h"
+#include "tests/support/amp_port.h"
 #include "tests/support/check_main.h"
 
 #define WAIT_MS 5000 /* upper bound for any single wait; passing runs take milliseconds */
@@ -42,9 +44,7 @@ static const uint8_t to_master[] = {0xc0, 0xfd, 0xe0, 0x20, 0x19, 0x77, 0x77, 0x
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return amp_clock_mono_ms();
 }
 
 /* Waits up to timeout_ms for fd to be readable (or hung up). Returns true when it is. */
@@ -375,12 +375,13 @@ START_TEST(test_serial_link_comes_back_when_socat_restarts)
     ck_assert_int_lt(link_read_all(l, buf, 1), 0);
     ck_assert(!tp_link_is_up(l));
     ck_assert_int_eq(book.errs, 1);
-    ck_assert(logged(": lost: No such device; reconnecting with back-off"));
-    /* Still gone at the first retry: silent. */
-    ck_assert_int_ne(link_wait_up(l, NULL, 700), 0);
+    /* a local device is retried every second, not with back-off (§6.4: cars stop at 25 s) */
+    ck_assert(logged(": lost: No such device; reconnecting every 1000 ms"));
+    /* Still gone at the first retries: silent. */
+    ck_assert_int_ne(link_wait_up(l, NULL, 2500), 0);
     ck_assert_int_eq(book.errs, 1);
 
-    /* Plugged back: the link reopens by itself within its back-off. */
+    /* Plugged back: the link reopens by itself at its next retry. */
     socat_start(&s);
     ck_assert_int_eq(link_wait_up(l, NULL, 10000), 0);
     ck_assert(logged(": back after "));
@@ -429,8 +430,10 @@ START_TEST(test_tcp_client_link_and_listener_survive_listener_restart)
     ck_assert_int_eq(link_wait_up(l, srv, WAIT_MS), 0);
     exchange_tp_tp(tp_link_tp(l), srv);
 
-    /* The listener goes away: the client reads the connection's end as the peer gone. */
+    /* The listener goes away: the client reads the connection's end as the peer gone. The port
+     * is held meanwhile, so no other test takes it (amp_port.h). */
     tp_close(srv);
+    int hold = amp_port_hold(port);
     uint8_t buf[64];
     ck_assert_int_eq(link_read_all(l, buf, 1), -ECONNRESET);
     ck_assert(logged(": lost: Connection reset by peer; reconnecting with back-off"));
@@ -441,6 +444,7 @@ START_TEST(test_tcp_client_link_and_listener_survive_listener_restart)
     /* The listener comes back on the same port; the client finds it by itself. */
     ck_assert_int_eq(tp_open(srv), 0);
     ck_assert_int_eq(tp_tcp_listen_port(srv), port);
+    amp_port_release(hold);
     ck_assert_int_eq(link_wait_up(l, srv, 10000), 0);
     ck_assert(logged(": back after "));
     exchange_tp_tp(tp_link_tp(l), srv);
@@ -522,6 +526,8 @@ START_TEST(test_tcp_client_against_plain_listener_and_refused_port)
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(lfd, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = 1; /* the port is held once this closes; its TIME_WAIT must allow that */
+    ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
     ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     ck_assert_int_eq(listen(lfd, 1), 0);
     socklen_t len = sizeof(sa);
@@ -562,9 +568,12 @@ START_TEST(test_tcp_client_against_plain_listener_and_refused_port)
     ck_assert_int_eq(tp_wait_gone(c), -ECONNRESET);
     tp_close(c);
 
-    /* Nothing listens any more: the connect is refused, now or after it was under way. */
+    /* Nothing listens any more: the connect is refused, now or after it was under way. The
+     * port stays held, so no other test's socket can answer instead (amp_port.h). */
     close(lfd);
+    int hold = amp_port_hold(port);
     ck_assert_int_eq(open_until_done(c), -ECONNREFUSED);
+    amp_port_release(hold);
     ck_assert_int_eq(tp_poll_fd(c), -1);
     tp_free(c);
 }

@@ -20,11 +20,13 @@
 
 #include <check.h>
 
+#include "drivers/base/amp_clock.h"
 #include "drivers/base/log.h"
 #include "drivers/transport/tp.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 #include "sim/sim_twc_slaves.h"
+#include "tests/support/amp_port.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
@@ -49,9 +51,7 @@ struct rt {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return amp_clock_mono_ms();
 }
 
 static uint64_t rt_now(const struct rt *r)
@@ -367,8 +367,10 @@ START_TEST(test_three_slaves_over_tcp_loopback_listener_gone_and_back)
     ck_assert_msg(rt_run_until(&r, all_charging, LINK_DEADLINE_MS), "not all linked and charging");
     check_charging(&r);
 
-    /* the bridge goes away: listener and client socket closed */
+    /* the bridge goes away: listener and client socket closed; the port is held meanwhile so
+     * that no other test takes it (amp_port.h) */
     tp_close(listener);
+    int hold = amp_port_hold(port);
     r.listener = NULL;
     ck_assert(rt_run_until(&r, master_link_down, DROP_DEADLINE_MS));
     ck_assert_msg(rt_run_until(&r, all_dropped, DROP_DEADLINE_MS), "slaves not dropped");
@@ -376,6 +378,7 @@ START_TEST(test_three_slaves_over_tcp_loopback_listener_gone_and_back)
     /* and comes back on the same port */
     ck_assert_int_eq(tp_open(listener), 0);
     ck_assert_int_eq(tp_tcp_listen_port(listener), port);
+    amp_port_release(hold);
     r.listener = listener;
     ck_assert_msg(rt_run_until(&r, all_relinked, LINK_DEADLINE_MS), "slaves did not come back");
     check_charging(&r);

@@ -18,6 +18,7 @@
 #include "drivers/twc/twc_codec.h"
 #include "sim/sim_native_master.h"
 #include "sim/sim_twc_slave.h"
+#include "tests/support/amp_tap.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
@@ -142,40 +143,24 @@ add_slave(struct rig *r, uint16_t id, enum sim_twc_proto proto, const char *car,
     return &e->s;
 }
 
+static void on_tap_frame(void *ctx, const struct twc_msg *msg)
+{
+    struct rig *r = ctx;
+    if (r->nwire < MAX_WIRE) {
+        struct wire_rec *w = &r->wire[r->nwire++];
+        w->t = r->now;
+        w->code = msg->code;
+        w->src = msg->src;
+        w->dst = msg->dst;
+        w->len = msg->body_len;
+        w->cmd = msg->kind == TWC_KIND_MASTER_HEARTBEAT ? msg->u.mhb.cmd : 0;
+        w->amps_ca = msg->kind == TWC_KIND_MASTER_HEARTBEAT ? msg->u.mhb.amps_ca : 0;
+    }
+}
+
 static void tap_read(struct rig *r)
 {
-    uint8_t buf[512];
-    ssize_t n;
-    while ((n = tp_read(r->tap, buf, sizeof(buf))) > 0) {
-        size_t off = 0;
-        while (off < (size_t)n) {
-            size_t used = 0;
-            struct twc_df_event ev;
-            int rc = twc_deframer_push(&r->tapdf, buf + off, (size_t)n - off, &used, &ev);
-            off += used;
-            if (rc != 1) {
-                break;
-            }
-            if (ev.type != TWC_DF_FRAME) {
-                continue;
-            }
-            struct twc_msg msg;
-            if (twc_decode(ev.body, ev.len, &msg) != 0) {
-                r->tap_bad++;
-                continue;
-            }
-            if (r->nwire < MAX_WIRE) {
-                struct wire_rec *w = &r->wire[r->nwire++];
-                w->t = r->now;
-                w->code = msg.code;
-                w->src = msg.src;
-                w->dst = msg.dst;
-                w->len = msg.body_len;
-                w->cmd = msg.kind == TWC_KIND_MASTER_HEARTBEAT ? msg.u.mhb.cmd : 0;
-                w->amps_ca = msg.kind == TWC_KIND_MASTER_HEARTBEAT ? msg.u.mhb.amps_ca : 0;
-            }
-        }
-    }
+    r->tap_bad += amp_tap_read(r->tap, &r->tapdf, on_tap_frame, r);
 }
 
 /* Moves every byte that can move at r->now; returns the earliest next event time. */
@@ -528,7 +513,7 @@ START_TEST(test_a_fourth_slave_is_refused)
 
 END_TEST
 
-START_TEST(test_a_second_master_appearing_silences_ampshare)
+START_TEST(test_a_second_master_silences_ampshare_until_it_leaves)
 {
     struct rig r;
     rig_init(&r, false);
@@ -556,6 +541,29 @@ START_TEST(test_a_second_master_appearing_silences_ampshare)
         /* nothing from us after the clash */
         ck_assert(!(r.wire[i].src == MID && r.wire[i].t > clash_at));
     }
+    /* the native master is switched to F: after 60 s of quiet ampshare is master again, under
+     * a fresh ID, and the slave links to it */
+    uint64_t off_at = r.now;
+    tp_free(r.nm_ep);
+    r.nm_ep = NULL;
+    r.nm_on = false;
+    rig_run(&r, r.now + TWC_MASTER_CLASH_QUIET_MS + 30000);
+    ck_assert(!twc_master_clashed(twc_bus_master(&r.bus)));
+    ck_assert_uint_eq(count_events(&r, TWC_MEV_MASTER_RESUMED, nc.id), 1);
+    uint16_t id = twc_master_id(twc_bus_master(&r.bus));
+    ck_assert_uint_ne(id, MID);
+    ck_assert_uint_ne(id, nc.id);
+    for (size_t i = 0; i < r.nev; i++) {
+        if (r.ev[i].type == TWC_MEV_MASTER_RESUMED) {
+            ck_assert_uint_ge(r.ev[i].at_ms, off_at + TWC_MASTER_CLASH_QUIET_MS - 1100);
+            ck_assert_uint_eq(r.ev[i].u.resumed.new_id, id);
+        }
+    }
+    expect_linked(&r, 0x2019, 2);
+    struct sim_twc_slave_view v;
+    sim_twc_slave_view(&r.sim[0].s, r.now, &v);
+    ck_assert(v.linked);
+    ck_assert_uint_eq(v.master_id, id);
     rig_fini(&r);
 }
 
@@ -649,7 +657,7 @@ static Suite *master_sim_suite(void)
     tcase_add_test(tc, test_spike_with_headroom_then_the_target);
     tcase_add_test(tc, test_silent_slave_is_dropped_and_relinked_when_it_returns);
     tcase_add_test(tc, test_a_fourth_slave_is_refused);
-    tcase_add_test(tc, test_a_second_master_appearing_silences_ampshare);
+    tcase_add_test(tc, test_a_second_master_silences_ampshare_until_it_leaves);
     tcase_add_test(tc, test_garbage_and_corruption_on_the_bus_are_survived);
     tcase_add_test(tc, test_adapter_echo_is_ignored);
     suite_add_tcase(s, tc);

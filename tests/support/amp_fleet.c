@@ -102,6 +102,11 @@ void amp_fleet_random(
             ev->flags |= AMPSHARE_EVSE_F_STALE;
         }
         ev->energy_wanted_wh = -1;
+        /* the settle facts (ABI minor 1): an offer in force for up to 30 s, and a run below it
+         * that began up to 30 s ago, or none (the car draws its offer) */
+        uint64_t oa = amp_test_rand(rng) % 30000, ba = amp_test_rand(rng) % 30000;
+        ev->offered_since_ms = ev->offered_ma ? (now_ms > oa ? now_ms - oa : 1) : 0;
+        ev->below_since_ms = pick(rng, 2) ? (now_ms > ba ? now_ms - ba : 1) : 0;
     }
     f->in = (struct ampshare_policy_input){
         .struct_size = sizeof(f->in),

@@ -549,6 +549,254 @@ START_TEST(test_state_and_since_follow_the_measurements)
 
 END_TEST
 
+/* ---- the §7.1 spike (alloc_spike.c) ---- */
+
+/* The targets a test policy answers (test-only state: one rig at a time). */
+static int32_t fixed_ma[2];
+
+static int fixed_allocate(void *state,
+                          const struct ampshare_policy_input *in,
+                          struct ampshare_policy_output *out)
+{
+    (void)state;
+    for (size_t i = 0; i < in->n_evse && i < 2; i++) {
+        out->target_ma[i] = fixed_ma[i];
+    }
+    return 0;
+}
+
+static const struct ampshare_policy fixed_policy = {
+    .abi_major = AMPSHARE_POLICY_ABI_MAJOR,
+    .struct_size = sizeof(struct ampshare_policy),
+    .name = "fixed",
+    .init = failing_init,
+    .allocate = fixed_allocate,
+    .destroy = nothing,
+};
+
+static const char spike_ini[] = "[site]\nsupply_limit_a = 40\nphases = 1\novercommit_a = 6\n"
+                                "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+                                "[wallconnector a]\nbus = b\naddress = 1111\ncircuit = supply\n"
+                                "max_current_a = 32\n"
+                                "[wallconnector b]\nbus = b\naddress = 2222\ncircuit = supply\n"
+                                "max_current_a = 32\n";
+
+static void spike_rig(struct rig *g, int32_t a_ma, int32_t b_ma)
+{
+    rig_start_with(g, spike_ini, &fixed_policy);
+    fixed_ma[0] = a_ma;
+    fixed_ma[1] = b_ma;
+    for (int i = 0; i < 2; i++) {
+        g->st->evse[i].spike_ma = 21000; /* an 80 A unit's spike */
+    }
+}
+
+/*
+ * Proactive: a's raise from 6 to 10 A (below its 21 A spike) becomes 21 A while every circuit
+ * has the room (21 + b's 10 <= 40), for 5 s from the tick whose echo shows it, then 10 A. While
+ * it lasts it counts: b's raise to 25 A waits (21 + 25 > 40), and goes out once a's 21 A is no
+ * longer in force.
+ */
+START_TEST(test_spike_proactive_is_a_counted_target_for_5_s)
+{
+    struct rig g;
+    spike_rig(&g, 6000, 10000);
+    car(&g, "a", true, 5200, 1000);
+    car(&g, "b", true, 9200, 1000);
+    tick(&g, 1000); /* a start, not a raise: no spike */
+    ck_assert_int_eq(target(&g, "a"), 6000);
+    fixed_ma[0] = 10000;
+    car(&g, "a", true, 5200, 2000);
+    car(&g, "b", true, 9200, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(target(&g, "a"), 21000);
+    ck_assert_str_eq(why(&g, "a", 2000, 0), "spike: cancels the car's 6 A lock");
+    fixed_ma[1] = 25000;
+    for (uint64_t t = 3000; t <= 7000; t += 1000) {
+        car(&g, "a", true, 5200, t);
+        car(&g, "b", true, 9200, t);
+        tick(&g, t);
+        ck_assert_msg(target(&g, "a") == 21000, "t %llu: a %d", (unsigned long long)t,
+                      target(&g, "a"));
+        ck_assert_int_eq(target(&g, "b"), 10000);
+        ck_assert_str_eq(why(&g, "b", t, 0), "raise held until cuts elsewhere are in force");
+    }
+    car(&g, "a", true, 5200, 8000);
+    car(&g, "b", true, 9200, 8000);
+    tick(&g, 8000); /* 5 s after the echo showed it (3000) */
+    ck_assert_int_eq(target(&g, "a"), 10000);
+    ck_assert_int_eq(target(&g, "b"), 10000); /* a's 21 A still in force */
+    tick(&g, 9000);
+    ck_assert_int_eq(target(&g, "b"), 25000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/* No room, no spike: beside b's 25 A, a's 21 A would break 40 A. */
+START_TEST(test_spike_needs_room_on_every_circuit)
+{
+    struct rig g;
+    spike_rig(&g, 6000, 25000);
+    car(&g, "a", true, 5200, 1000);
+    car(&g, "b", true, 24200, 1000);
+    tick(&g, 1000);
+    fixed_ma[0] = 10000;
+    tick(&g, 2000);
+    ck_assert_int_eq(target(&g, "a"), 10000);
+    ck_assert_int_eq(target(&g, "b"), 25000);
+    /* nor for a unit without a spike current (not a Wall Connector master's slave) */
+    rig_stop(&g);
+    spike_rig(&g, 6000, 10000);
+    g.st->evse[0].spike_ma = 0;
+    car(&g, "a", true, 5200, 1000);
+    car(&g, "b", true, 9200, 1000);
+    tick(&g, 1000);
+    fixed_ma[0] = 10000;
+    tick(&g, 2000);
+    ck_assert_int_eq(target(&g, "a"), 10000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/*
+ * Reactive: a at 10 A draws 5.2 A (its 6 A step), more than 2 A short, under one offer: after
+ * 10 s the spike. And a car offered the spike itself that stays 2 A short for 10 s is offered
+ * spike - 2 A.
+ */
+START_TEST(test_spike_reactive_and_stuck_rules)
+{
+    struct rig g;
+    spike_rig(&g, 10000, 10000);
+    uint64_t spiked = 0;
+    for (uint64_t t = 1000; t <= 15000 && !spiked; t += 1000) {
+        car(&g, "a", true, 5200, t);
+        car(&g, "b", true, 9200, t);
+        tick(&g, t);
+        spiked = target(&g, "a") == 21000 ? t : 0;
+    }
+    /* the offer 10 A is in force from the tick after 1000; short from then on */
+    ck_assert_uint_eq(spiked, 12000);
+    /* still short after it (a car that just takes less): the next ones back off, 20 s, 40 s */
+    uint64_t starts[3] = {spiked, 0, 0};
+    int n = 1;
+    int32_t prev = 21000;
+    for (uint64_t t = spiked + 1000; t <= 150000 && n < 3; t += 1000) {
+        car(&g, "a", true, 5200, t);
+        car(&g, "b", true, 9200, t);
+        tick(&g, t);
+        if (target(&g, "a") == 21000 && prev != 21000) {
+            starts[n++] = t;
+        }
+        prev = target(&g, "a");
+    }
+    ck_assert_int_eq(n, 3);
+    ck_assert_uint_ge(starts[1], starts[0] + 20000);
+    ck_assert_uint_ge(starts[2], starts[1] + 40000);
+    ck_assert_uint_le(starts[2], starts[1] + 45000);
+    rig_stop(&g);
+
+    spike_rig(&g, 21000, 10000);
+    int32_t last = 0;
+    uint64_t t = 1000;
+    for (; t <= 15000 && last != 19000; t += 1000) {
+        car(&g, "a", true, 5200, t);
+        car(&g, "b", true, 9200, t);
+        tick(&g, t);
+        last = target(&g, "a");
+    }
+    ck_assert_int_eq(last, 19000);
+    ck_assert_uint_eq(t - 1000, 12000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/*
+ * A spike in force is dropped the tick its room goes: b, idle at 22 A (counted by its draw, 0;
+ * 21 + 22 <= 40 + 6 overcommit), wakes, and now counts 22 A in full: 21 + 22 > 40.
+ */
+START_TEST(test_spike_is_cut_when_the_room_goes)
+{
+    struct rig g;
+    spike_rig(&g, 6000, 22000);
+    car(&g, "a", true, 5200, 1000);
+    car(&g, "b", true, 0, 1000);
+    tick(&g, 1000);
+    ck_assert_int_eq(target(&g, "b"), 22000);
+    fixed_ma[0] = 10000;
+    car(&g, "a", true, 5200, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(target(&g, "a"), 21000);
+    car(&g, "a", true, 5200, 3000);
+    car(&g, "b", true, 5000, 3000); /* b wakes */
+    tick(&g, 3000);
+    ck_assert_int_eq(target(&g, "a"), 10000);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/* The settle facts of the view (ABI minor 1), as alloc.c keeps them from the measurements. */
+static const struct ampshare_policy_evse *view_of(const struct rig *g, const char *name)
+{
+    const struct ampshare_policy_input *in = alloc_last_view(g->a);
+    for (size_t v = 0; v < in->n_evse; v++) {
+        if (g->site->controllable[v] == idx(g, name)) {
+            return ampshare_policy_evse_at(in, v);
+        }
+    }
+    ck_abort_msg("no view of %s", name);
+    return NULL;
+}
+
+START_TEST(test_view_keeps_the_settle_facts)
+{
+    struct rig g;
+    rig_start_with(&g, spike_ini, &fixed_policy);
+    fixed_ma[0] = 10000;
+    fixed_ma[1] = 0;
+    car(&g, "a", true, 9200, 1000); /* draws its offer (10 - 0.8) */
+    tick(&g, 1000);
+    tick(&g, 2000); /* the 10 A offer in force from here */
+    const struct ampshare_policy_evse *ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 2000);
+    ck_assert_uint_eq(ev->below_since_ms, 0);
+    car(&g, "a", true, 5000, 3000); /* 5 A under 10: below */
+    tick(&g, 3000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 3000);
+    car(&g, "a", true, 5500, 4000); /* climbs less than 1 A: the same run */
+    tick(&g, 4000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 3000);
+    fixed_ma[0] = 8000; /* a cut: the same run */
+    tick(&g, 5000);
+    tick(&g, 6000);
+    ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 6000);
+    ck_assert_uint_eq(ev->below_since_ms, 3000);
+    fixed_ma[0] = 20000; /* a raise: a new run */
+    tick(&g, 7000);
+    tick(&g, 8000);
+    ev = view_of(&g, "a");
+    ck_assert_uint_eq(ev->offered_since_ms, 8000);
+    ck_assert_uint_eq(ev->below_since_ms, 8000);
+    car(&g, "a", true, 7000, 9000); /* climbs 1.5 A: still following, a new run */
+    tick(&g, 9000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 9000);
+    car(&g, "a", true, 19200, 10000); /* takes its offer */
+    tick(&g, 10000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 0);
+    car(&g, "a", true, 5000, 11000);
+    tick(&g, 11000);
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 11000);
+    tick(&g, 30000); /* stale (10 s): assumed to draw its offer, so not below */
+    ck_assert_uint_eq(view_of(&g, "a")->below_since_ms, 0);
+    rig_stop(&g);
+}
+
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
@@ -567,6 +815,11 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, test_greedy_policy_is_clamped_and_counted);
     tcase_add_test(tc, test_tick_refuses_a_state_of_another_site);
     tcase_add_test(tc, test_state_and_since_follow_the_measurements);
+    tcase_add_test(tc, test_spike_proactive_is_a_counted_target_for_5_s);
+    tcase_add_test(tc, test_spike_needs_room_on_every_circuit);
+    tcase_add_test(tc, test_spike_reactive_and_stuck_rules);
+    tcase_add_test(tc, test_spike_is_cut_when_the_room_goes);
+    tcase_add_test(tc, test_view_keeps_the_settle_facts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,7 +5,11 @@
  * The example config (etc/ampshare.ini) is loaded here too, so it cannot rot.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -35,8 +39,8 @@ static const struct parse_case errors[] = {
     {"[site]\nvoltage_v = 230.5\n",
      "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
     {"\n\n[garage]\n",
-     "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter "
-     "or evse)"},
+     "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, "
+     "evse, http or mqtt)"},
     {"[site]\nsupply_limt_a = 40\n",
      "t.ini:2: [site]: unknown key 'supply_limt_a'"},
     {"[site]\nsupply_limit_a = 40\nsupply_limit_a = 50\n",
@@ -75,6 +79,15 @@ static const struct parse_case errors[] = {
      "phase once)"},
     {"[wallconnector w]\naddress = 12345\n",
      "t.ini:2: [wallconnector w] address: '12345' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[wallconnector w]\naddress = 0x28\n",
+     "t.ini:2: [wallconnector w] address: '0x28' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[wallconnector w]\naddress = 1e3\n",
+     "t.ini:2: [wallconnector w] address: '1e3' is not a Wall Connector ID (4 hex digits or "
+     "auto)"},
+    {"[wallconnector w]\naddress = 0x\n",
+     "t.ini:2: [wallconnector w] address: '0x' is not a Wall Connector ID (4 hex digits or "
      "auto)"},
     {"[bus b]\nmaster_address = 77777\n",
      "t.ini:2: [bus b] master_address: '77777' is not a Wall Connector ID (4 hex digits or auto)"},
@@ -234,6 +247,112 @@ START_TEST(test_missing_file_is_reported_with_its_path)
 
 END_TEST
 
+/* The issue-17 case: one NUL in a comment used to end the file there, silently dropping the
+ * grid meter below it. */
+static const char nul_text[] = "[site]\nsupply_limit_a = 40\n; old \0 note\n"
+                               "[meter grid]\ntransport = tcp://127.0.0.1:502\nmeasures = grid\n";
+
+START_TEST(test_nul_byte_is_an_error_with_line_and_column_not_the_end)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_bytes(nul_text, sizeof(nul_text) - 1, "t.ini", &cfg, &diag),
+                     -EINVAL);
+    ck_assert_uint_eq(diag.errors, 1);
+    ck_assert_str_eq(diag.item[0].text, "t.ini:3: NUL byte at column 7: a config file is text");
+    ck_assert_uint_eq(cfg.n_meter, 1); /* the rest was read */
+    cfg_free(&cfg);
+    /* the same from a file */
+    char path[] = "/tmp/ampshare-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, nul_text, sizeof(nul_text) - 1), (ssize_t)sizeof(nul_text) - 1);
+    close(fd);
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_file(path, &cfg, &diag), -EINVAL);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:3: NUL byte at column 7: a config file is text", path);
+    ck_assert_str_eq(diag.item[0].text, want);
+    ck_assert_uint_eq(cfg.n_meter, 1);
+    cfg_free(&cfg);
+    unlink(path);
+}
+
+END_TEST
+
+START_TEST(test_invalid_utf8_is_an_error_with_line_and_column)
+{
+    static const struct {
+        const char *text;
+        const char *first;
+    } cases[] = {
+        {"[site]\nname = caf\xe9\n", "t.ini:2: invalid UTF-8 at column 11 (byte 0xe9)"},
+        {"[site]\n; \xc0\xaf overlong\n", "t.ini:2: invalid UTF-8 at column 3 (byte 0xc0)"},
+        {"; \xed\xa0\x80 surrogate\n", "t.ini:1: invalid UTF-8 at column 3 (byte 0xed)"},
+        {"[site]\nname = x\xf4\x90\x80\x80\n", "t.ini:2: invalid UTF-8 at column 9 (byte 0xf4)"},
+        {"[site]\nname = cut\xe2\x82", "t.ini:2: invalid UTF-8 at column 11 (byte 0xe2)"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct cfg_diag diag;
+        struct config cfg;
+        cfg_diag_init(&diag);
+        cfg_init(&cfg);
+        ck_assert_int_eq(cfg_parse_string(cases[i].text, "t.ini", &cfg, &diag), -EINVAL);
+        ck_assert_str_eq(diag.item[0].text, cases[i].first);
+        cfg_free(&cfg);
+    }
+    /* valid UTF-8 anywhere is fine: a comment and a policy option */
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_string("; Zo\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x8c\n[policy]\n"
+                                      "note = Caf\xc3\xa9\n",
+                                      "t.ini", &cfg, &diag),
+                     0);
+    cfg_free(&cfg);
+}
+
+END_TEST
+
+START_TEST(test_only_regular_files_are_read)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_file("/tmp", &cfg, &diag), -EISDIR);
+    ck_assert_str_eq(diag.item[0].text, "/tmp: cannot read: Is a directory");
+    cfg_free(&cfg);
+    /* a FIFO with no writer would block a read for ever: refused at once */
+    char dir[] = "/tmp/ampshare-fifo-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof(path), "%s/cfg", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_file(path, &cfg, &diag), -ENOTSUP);
+    char want[160];
+    snprintf(want, sizeof(want), "%s: cannot read: not a regular file (a FIFO, socket or device)",
+             path);
+    ck_assert_str_eq(diag.item[0].text, want);
+    cfg_free(&cfg);
+    char err[256];
+    ck_assert_int_eq(cfg_load(path, &cfg, err, sizeof(err)), -ENOTSUP);
+    ck_assert_str_eq(err, want);
+    unlink(path);
+    rmdir(dir);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_load("/dev/null", &cfg, err, sizeof(err)), -ENOTSUP);
+}
+
+END_TEST
+
 START_TEST(test_example_config_loads_and_builds_a_site)
 {
     const char *path = AMP_TEST_SRC_DIR "/etc/ampshare.ini";
@@ -283,6 +402,9 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_parse_accepts_comments_indentation_crlf_and_lists);
     tcase_add_test(tc, test_amps_parse_exactly_without_floats);
     tcase_add_test(tc, test_missing_file_is_reported_with_its_path);
+    tcase_add_test(tc, test_nul_byte_is_an_error_with_line_and_column_not_the_end);
+    tcase_add_test(tc, test_invalid_utf8_is_an_error_with_line_and_column);
+    tcase_add_test(tc, test_only_regular_files_are_read);
     tcase_add_test(tc, test_example_config_loads_and_builds_a_site);
     suite_add_tcase(s, tc);
     return s;

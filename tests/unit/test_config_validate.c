@@ -74,6 +74,33 @@ static const struct vcase cases[] = {
           "[wallconnector w]\nbus = b\naddress = 1111\ncircuit = tiny\nmax_current_a = 32\n", false,
      "t.ini:14: [wallconnector w] min_current_a 6 A is above circuit tiny's 5 A: it could never "
      "charge"},
+    /* issue 17: the limit above the direct circuit counts too, at every level */
+    {BASE "[circuit sub]\nparent = garage\nlimit_a = 50\n"
+          "[wallconnector w]\nbus = b\naddress = 1111\ncircuit = sub\nmax_current_a = 48\n"
+          "min_current_a = 45\n", false,
+     "t.ini:15: [wallconnector w] min_current_a 45 A is above circuit garage's 40 A: it could "
+     "never charge"},
+    {"[site]\nsupply_limit_a = 10\n[bus b]\ntransport = serial:/dev/ttyUSB0\n[circuit garage]\n"
+     "limit_a = 40\n" WC_OK("w", "1111") "min_current_a = 16\n", false,
+     "t.ini:12: [wallconnector w] min_current_a 16 A is above circuit supply's 10 A: it could "
+     "never charge"},
+    {"[site]\nsupply_limit_a = 10\n[circuit garage]\nlimit_a = 40\n[evse e]\ncontrol = modbus\n"
+     "control_transport = tcp://127.0.0.1:502\ncircuit = garage\nmax_current_a = 16\n"
+     "min_current_a = 12\n", false,
+     "t.ini:10: [evse e] min_current_a 12 A is above circuit supply's 10 A: it could never "
+     "charge"},
+    /* issue 17: an inherited minimum gets the checks of one written in the section */
+    {"[site]\nsupply_limit_a = 63\nmin_current_a = 2\n[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+     "[circuit garage]\nlimit_a = 40\n" WC_OK("w", "1111"), false,
+     "t.ini:8: [wallconnector w] min_current_a: 2 A (from [site] line 3) is not a whole number "
+     "of amps of at least 5 (twc-gen2.md §5.3)"},
+    {"[site]\nsupply_limit_a = 63\nmin_current_a = 20\n[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+     "[circuit garage]\nlimit_a = 40\n[wallconnector w]\nbus = b\naddress = 1111\n"
+     "circuit = garage\nmax_current_a = 16\n", false,
+     "t.ini:12: [wallconnector w] min_current_a 20 A (from [site] line 3) is above max_current_a "
+     "16 A"},
+    {BASE WC_OK("w", "0000"), false, "t.ini:9: [wallconnector w] address: 0000 is reserved"},
+    {BASE WC_OK("w", "FFFF"), false, "t.ini:9: [wallconnector w] address: ffff is reserved"},
     {BASE "[wallconnector w]\nbus = b\naddress = 1111\ncircuit = garage\nmax_current_a = 32.5\n",
      false, "t.ini:11: [wallconnector w] max_current_a: 32.5 A is not a whole number of amps in "
             "6..80 (twc-gen2.md §5.3)"},
@@ -174,6 +201,30 @@ static const struct vcase cases[] = {
 /* clang-format on */
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+START_TEST(test_unparsable_limit_is_reported_once_without_an_overcommit_error)
+{
+    static const char *const texts[] = {
+        BASE "[circuit sub]\nparent = garage\nlimit_a = lots\novercommit_a = 3\n",
+        "[site]\nsupply_limit_a = lots\novercommit_a = 3\n",
+    };
+    for (size_t t = 0; t < 2; t++) {
+        struct cfg_diag diag;
+        struct config cfg;
+        cfg_diag_init(&diag);
+        cfg_init(&cfg);
+        ck_assert_int_eq(cfg_parse_string(texts[t], "t.ini", &cfg, &diag), -EINVAL);
+        ck_assert_uint_eq(diag.errors, 1);
+        ck_assert_ptr_nonnull(strstr(diag.item[0].text, "'lots' is not a current in amps"));
+        (void)cfg_validate(&cfg, &diag);
+        for (size_t i = 0; i < diag.n; i++) {
+            ck_assert_msg(strstr(diag.item[i].text, "overcommit") == NULL, "%s", diag.item[i].text);
+        }
+        cfg_free(&cfg);
+    }
+}
+
+END_TEST
 
 START_TEST(test_validate_case_names_file_line_and_fault)
 {
@@ -295,6 +346,7 @@ static Suite *config_validate_suite(void)
 {
     Suite *s = suite_create("config_validate");
     TCase *tc = tcase_create("validate");
+    tcase_add_test(tc, test_unparsable_limit_is_reported_once_without_an_overcommit_error);
     tcase_add_loop_test(tc, test_validate_case_names_file_line_and_fault, 0, (int)N_CASES);
     tcase_add_test(tc, test_validate_clean_base_site_has_no_message);
     tcase_add_test(tc, test_site_clamps_a_charger_above_its_circuit);

@@ -74,6 +74,9 @@ static struct ampshare_policy_evse *add(struct fleet *f,
         .connected_since_ms = connected_ms,
         .state_since_ms = since_ms,
         .energy_wanted_wh = -1,
+        .offered_since_ms = since_ms,
+        /* as the host keeps it: below its offer since its state began, when it is */
+        .below_since_ms = draw_ma + AMPSHARE_POLICY_BELOW_MA < offered_ma ? since_ms : 0,
     };
     return e;
 }
@@ -228,6 +231,63 @@ START_TEST(test_idle_reclaim_hands_a_self_limited_cars_spare_to_the_other)
     ck_assert_int_eq(f.out[1], 21000); /* 40 - 19 */
     ck_assert_uint_eq(f.why[0], AMPSHARE_WHY_DEMAND);
     stop(&x);
+}
+
+END_TEST
+
+/*
+ * The settle rule (issue 12): the same self-limited car 6 s after its offer was raised has not
+ * settled (a car needs 5-10 s to follow a raise, twc-gen2.md §7.2), so it counts as taking all
+ * it gets: 20 A each. With settle_ms = 5000 it has, and its spare goes to the other. A raise
+ * starts the count again (below_since_ms is the raise), whatever the state's age.
+ */
+START_TEST(test_demand_waits_for_the_car_to_settle)
+{
+    static const char *const names[] = {"idle_reclaim", "native"};
+    const struct ampshare_policy_option five[] = {{"settle_ms", "5000"}};
+    for (int k = 0; k < 2; k++) {
+        struct instance x;
+        struct fleet f;
+        start(&x, names[k], NULL, 0);
+        fleet_init(&f, 8000, 40000, 0);
+        add(&f, CHG, 32000, 20000, 16000, 1000, 2000); /* below its offer since 2 s: 6 s */
+        add(&f, CHG, 32000, 20000, 19200, 1000, 2000);
+        run(&x, &f);
+        ck_assert_msg(f.out[0] == 20000 && f.out[1] == 20000, "%s: %d %d", names[k], f.out[0],
+                      f.out[1]);
+        ck_assert_uint_ne(f.why[0], AMPSHARE_WHY_DEMAND);
+        stop(&x);
+        start(&x, names[k], five, 1);
+        run(&x, &f);
+        ck_assert_msg(f.out[0] == 19000 && f.out[1] == 21000, "%s: %d %d", names[k], f.out[0],
+                      f.out[1]);
+        ck_assert_uint_eq(f.why[0], AMPSHARE_WHY_DEMAND);
+        /* raised 1 s ago: not settled, though it has charged for 6 s */
+        f.e[0].below_since_ms = 7000;
+        run(&x, &f);
+        ck_assert_int_eq(f.out[0], 20000);
+        /* and a car that draws its offer (below_since_ms 0) is never capped */
+        f.e[0].below_since_ms = 0;
+        run(&x, &f);
+        ck_assert_int_eq(f.out[0], 20000);
+        stop(&x);
+    }
+}
+
+END_TEST
+
+START_TEST(test_settle_ms_option_is_checked)
+{
+    const struct ampshare_policy *p = policy_builtin_find("idle_reclaim");
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = 2, .max_circuit = 1};
+    const struct ampshare_policy_option bad[] = {{"settle_ms", "-1"}};
+    const struct ampshare_policy_option big[] = {{"settle_ms", "600001"}};
+    void *st = NULL;
+    ck_assert_int_eq(p->init(&host, bad, 1, &st), -EINVAL);
+    ck_assert_int_eq(p->init(&host, big, 1, &st), -EINVAL);
+    p = policy_builtin_find("native");
+    ck_assert_int_eq(p->init(&host, bad, 1, &st), -EINVAL);
 }
 
 END_TEST
@@ -407,6 +467,8 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_idle_reclaim_probes_a_paused_car_on_schedule);
     tcase_add_test(tc, test_idle_reclaim_new_car_gets_its_minimum_to_start);
     tcase_add_test(tc, test_idle_reclaim_hands_a_self_limited_cars_spare_to_the_other);
+    tcase_add_test(tc, test_demand_waits_for_the_car_to_settle);
+    tcase_add_test(tc, test_settle_ms_option_is_checked);
     tcase_add_test(tc, test_equal_share_water_fills_past_a_small_charger);
     tcase_add_test(tc, test_equal_share_seed_counts_the_idle_reserve_by_overcommit);
     tcase_add_test(tc, test_equal_share_respects_each_phase);

@@ -60,6 +60,54 @@ START_TEST(test_car_follows_cut_within_a_second_and_raise_after_delay)
 
 END_TEST
 
+/*
+ * The §7.1 "6 A lock" (cfg.lock_6a, off by default): a raise drops the car to its 6 A step
+ * (5.2 A) whatever it is offered; an offer of 16 A or more for 5 s without a break clears it,
+ * and the car then follows its offer. An offer under 16 A never clears it.
+ */
+START_TEST(test_car_6a_lock_is_left_only_after_5_s_at_the_spike)
+{
+    struct sim_car car = tesla_at(0);
+    ck_assert(!car.cfg.lock_6a); /* off by default */
+    car.cfg.lock_6a = true;
+    sim_car_set_offer(&car, 0, 6000);
+    ck_assert_int_eq(draw_at(&car, 20000), 5200);
+    sim_car_set_offer(&car, 20000, 10000); /* a raise below the spike: locked for good */
+    ck_assert(sim_car_is_locked(&car));
+    ck_assert_int_eq(draw_at(&car, 60000), 5200);
+    sim_car_set_offer(&car, 60000, 21000); /* the spike ... */
+    ck_assert_int_eq(draw_at(&car, 62000), 5200);
+    sim_car_set_offer(&car, 62000, 15000); /* ... cut after 2 s: not enough */
+    ck_assert_int_eq(draw_at(&car, 70000), 5200);
+    ck_assert(sim_car_is_locked(&car));
+    sim_car_set_offer(&car, 70000, 21000);
+    ck_assert_int_eq(draw_at(&car, 74999), 5200);
+    ck_assert_uint_eq(sim_car_next_ms(&car, 74999), 75000);
+    draw_at(&car, 75000);
+    ck_assert(!sim_car_is_locked(&car));
+    sim_car_set_offer(&car, 75000, 10000); /* a cut: no lock; follows it */
+    ck_assert_int_eq(draw_at(&car, 90000), 9200);
+    ck_assert(!sim_car_is_locked(&car));
+}
+
+END_TEST
+
+/* sim_car_full: a charging car ramps down and reports full; an idle one just is full. */
+START_TEST(test_car_made_full_stops_drawing)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 32000);
+    ck_assert_int_eq(draw_at(&car, 20000), 31200);
+    sim_car_full(&car, 20000);
+    ck_assert_int_eq(draw_at(&car, 22000), 0);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    struct sim_car idle = tesla_at(0);
+    sim_car_full(&idle, 1000);
+    ck_assert_int_eq(idle.phase, SIM_CAR_FULL);
+}
+
+END_TEST
+
 START_TEST(test_car_never_draws_above_its_charger)
 {
     struct sim_car car = tesla_at(0);
@@ -310,6 +358,8 @@ static Suite *sim_car_suite(void)
     tcase_add_test(tc, test_car_start_runs_through_08_ramp_then_follows_offer);
     tcase_add_test(tc, test_car_follows_cut_within_a_second_and_raise_after_delay);
     tcase_add_test(tc, test_car_never_draws_above_its_charger);
+    tcase_add_test(tc, test_car_6a_lock_is_left_only_after_5_s_at_the_spike);
+    tcase_add_test(tc, test_car_made_full_stops_drawing);
     tcase_add_test(tc, test_car_stops_when_offer_falls_below_5a);
     tcase_add_test(tc, test_one_off_zero_offer_pauses_but_does_not_stop);
     tcase_add_test(tc, test_idle_i3_stays_full_and_draws_nothing);

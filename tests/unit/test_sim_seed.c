@@ -248,6 +248,209 @@ START_TEST(test_waking_paused_i3_gets_current_at_the_next_probe)
 
 END_TEST
 
+/* ---- issue 12: reclaim in seconds ---- */
+
+/* When the Tesla's slave first holds or measures a level (centiamps), in ms; UINT64_MAX = never. */
+struct marks {
+    uint64_t lim34, lim39, lim40, act33, act39;
+    uint64_t i3_idle;    /* cfg.i3_full_ms: first sample from then on with the i3 under 1 A */
+    uint32_t max_act_ca; /* most the two drew at once */
+    uint32_t max_lim_ca; /* most the two slaves held at once */
+};
+
+static void mark(uint64_t *m, uint64_t t, bool hit)
+{
+    if (hit && *m == UINT64_MAX) {
+        *m = t;
+    }
+}
+
+/* Runs the seed every 100 ms of virtual time (the physical draw is checked on every sample). */
+static void marks_run(enum sim_seed_master which, const struct sim_seed_cfg *cfg, struct marks *m)
+{
+    struct sim_seed *s = NULL;
+    char err[256] = "";
+    ck_assert_msg(sim_seed_new(which, cfg, &s, err, sizeof(err)) == 0, "%s", err);
+    memset(m, 0xff, sizeof(*m));
+    m->max_act_ca = m->max_lim_ca = 0;
+    for (uint64_t t = 0; t <= cfg->duration_ms; t += 100) {
+        ck_assert_int_eq(sim_seed_advance(s, t), 0);
+        struct sim_seed_unit a, b;
+        ck_assert_int_eq(sim_seed_unit(s, SIM_SEED_TESLA_ID, &a), 0);
+        ck_assert_int_eq(sim_seed_unit(s, SIM_SEED_I3_ID, &b), 0);
+        uint32_t act = (uint32_t)a.actual_ca + b.actual_ca, lim = (uint32_t)a.limit_ca + b.limit_ca;
+        m->max_act_ca = act > m->max_act_ca ? act : m->max_act_ca;
+        m->max_lim_ca = lim > m->max_lim_ca ? lim : m->max_lim_ca;
+        mark(&m->i3_idle, t, cfg->i3_full_ms && t >= cfg->i3_full_ms && b.actual_ca < 100);
+        uint64_t from = cfg->i3_full_ms ? m->i3_idle : 0;
+        if (from == UINT64_MAX) {
+            continue; /* in the i3-full runs the marks count once its draw fell idle */
+        }
+        mark(&m->lim34, t, a.limit_ca >= 3400);
+        mark(&m->lim39, t, a.limit_ca >= 3900);
+        mark(&m->lim40, t, a.limit_ca >= 4000);
+        mark(&m->act33, t, a.actual_ca >= 3300);
+        mark(&m->act39, t, a.actual_ca >= 3900);
+    }
+    sim_seed_free(s);
+}
+
+/* The car's own ramp after a raise it can see: the next heartbeat (1 s), follow_delay (1 s),
+ * raise_ms (5 s), and a heartbeat reply to measure it (1 s). */
+#define CAR_RAMP_MS 8000
+
+/*
+ * Overcommit 0: the Tesla is offered 34 A no later than the native master offers it (+1 s), 40 A
+ * once the i3's wake-up grace (probe_ms, 30 s) has passed, and draws 39 A within its ramp.
+ */
+START_TEST(test_reclaim_without_overcommit_is_as_fast_as_the_native_master)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 0);
+    cfg.duration_ms = 60000;
+    struct marks nat, amp;
+    marks_run(SIM_SEED_NATIVE, &cfg, &nat);
+    marks_run(SIM_SEED_AMPSHARE, &cfg, &amp);
+    ck_assert_uint_ne(nat.lim34, UINT64_MAX);
+    ck_assert_msg(amp.lim34 <= nat.lim34 + 1000, "34 A at %llu ms, native at %llu ms",
+                  (unsigned long long)amp.lim34, (unsigned long long)nat.lim34);
+    ck_assert_msg(amp.lim40 >= 30000 && amp.lim40 <= 34000, "40 A at %llu ms",
+                  (unsigned long long)amp.lim40);
+    ck_assert_msg(amp.act39 <= amp.lim40 + CAR_RAMP_MS, "39 A drawn at %llu ms",
+                  (unsigned long long)amp.act39);
+    ck_assert_uint_le(amp.max_act_ca, 4000);
+    ck_assert_uint_le(amp.max_lim_ca, 4000);
+}
+
+END_TEST
+
+/* Overcommit 6: the i3 keeps 6 A beside the Tesla, which is offered 39 A within 10 s. */
+START_TEST(test_reclaim_with_overcommit_offers_39_a_within_10_s)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 6000);
+    cfg.duration_ms = 30000;
+    struct marks amp;
+    marks_run(SIM_SEED_AMPSHARE, &cfg, &amp);
+    ck_assert_msg(amp.lim39 <= 10000, "39 A at %llu ms", (unsigned long long)amp.lim39);
+    ck_assert_uint_le(amp.max_act_ca, 4000);
+}
+
+END_TEST
+
+static const char *const reclaimers[] = {"idle_reclaim", "round_robin"};
+
+/*
+ * --i3-full-s 120: the i3's share was in use. The Tesla is offered the freed amps (40 A) within
+ * 5 s of the i3's draw falling idle and draws them within its ramp; the physical draw never
+ * exceeds 40 A on any 100 ms sample.
+ */
+START_TEST(test_a_share_in_use_is_reclaimed_within_5_s)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, reclaimers[_i], 0);
+    cfg.i3_full_ms = 120000;
+    cfg.duration_ms = 150000;
+    struct marks amp;
+    marks_run(SIM_SEED_AMPSHARE, &cfg, &amp);
+    ck_assert_uint_ne(amp.i3_idle, UINT64_MAX);
+    ck_assert_msg(amp.lim40 <= amp.i3_idle + 5000, "%s: 40 A %llu ms after the i3 fell idle",
+                  reclaimers[_i], (unsigned long long)(amp.lim40 - amp.i3_idle));
+    ck_assert_msg(amp.act39 <= amp.lim40 + CAR_RAMP_MS, "%s: 39 A drawn %llu ms after the offer",
+                  reclaimers[_i], (unsigned long long)(amp.act39 - amp.lim40));
+    ck_assert_msg(amp.max_act_ca <= 4000, "%s: %u cA drawn", reclaimers[_i], amp.max_act_ca);
+    ck_assert_msg(amp.max_lim_ca <= 4000, "%s: %u cA held", reclaimers[_i], amp.max_lim_ca);
+}
+
+END_TEST
+
+/*
+ * The waking-i3 bound with the faster ramp: the Tesla is at full current when the i3 wakes, and
+ * the i3 either starts as cars do (1.3 A first, §5.2) or jumps straight to its whole offer. The
+ * Tesla's slave holds a lower limit within 7 s of the i3 drawing 1 A, more than 40 A is drawn
+ * for at most 12 s and never more than 46 A (40 + the 6 A overcommit).
+ */
+START_TEST(test_waking_i3_bound_holds_at_full_current_and_with_a_jump)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 6000);
+    cfg.wake_i3_ms = 40000;
+    cfg.i3_jump = _i == 1;
+    struct sim_seed *s = NULL;
+    char err[256] = "";
+    ck_assert_msg(sim_seed_new(SIM_SEED_AMPSHARE, &cfg, &s, err, sizeof(err)) == 0, "%s", err);
+    struct watch w = {0};
+    watch_run(s, 39900, 4000, &w);
+    struct sim_seed_unit a;
+    sim_seed_unit(s, SIM_SEED_TESLA_ID, &a);
+    ck_assert_uint_eq(a.limit_ca, 3900); /* at full current when the i3 wakes */
+    ck_assert_uint_ge(a.actual_ca, 3800);
+    uint64_t t_draw = first_when(s, 60000, i3_draws);
+    uint64_t t_cut = first_when(s, t_draw + 10000, tesla_cut);
+    ck_assert_msg(t_cut - t_draw <= 7000, "cut %llu ms after the wake-up was drawn",
+                  (unsigned long long)(t_cut - t_draw));
+    watch_run(s, 120000, 4000, &w);
+    ck_assert_uint_le(w.max_limits_ca, 4600);
+    ck_assert_uint_le(w.max_actuals_ca, 4600);
+    ck_assert_uint_le(w.over_last_ms, t_draw + 12000);
+    sim_seed_free(s);
+}
+
+END_TEST
+
+/*
+ * The 6 A lock (§7.1) on 26 A with a charging i3: the Tesla's raise to 13 A leaves it at 5.2 A,
+ * and no spike fits beside the i3. Once the i3 is full and paused, the reactive rule offers the
+ * 21 A spike (there is room for it now); the car leaves the lock and takes the circuit. The
+ * physical draw and the held limits never exceed 26 A on any 100 ms sample.
+ */
+START_TEST(test_a_locked_tesla_leaves_the_lock_within_the_circuit)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 0);
+    cfg.circuit_ma = 26000;
+    cfg.tesla_lock = true;
+    cfg.i3_full_ms = 60000;
+    struct sim_seed *s = NULL;
+    char err[256] = "";
+    ck_assert_msg(sim_seed_new(SIM_SEED_AMPSHARE, &cfg, &s, err, sizeof(err)) == 0, "%s", err);
+    struct watch w = {0};
+    watch_run(s, 55000, 2600, &w);
+    struct sim_seed_unit a;
+    sim_seed_unit(s, SIM_SEED_TESLA_ID, &a);
+    ck_assert_uint_eq(a.actual_ca, 520); /* locked at its 6 A step */
+    watch_run(s, 120000, 2600, &w);
+    sim_seed_unit(s, SIM_SEED_TESLA_ID, &a);
+    ck_assert_uint_eq(a.limit_ca, 2600);
+    ck_assert_uint_eq(a.actual_ca, 2520); /* out of the lock */
+    ck_assert_uint_le(w.max_limits_ca, 2600);
+    ck_assert_uint_le(w.max_actuals_ca, 2600);
+    ck_assert_uint_eq(w.over_first_ms, 0);
+    sim_seed_free(s);
+}
+
+END_TEST
+
+/* The lock model is off by default: the same run without it shares 13 A / 13 A, the Tesla
+ * drawing its 12.2 A from the start. */
+START_TEST(test_without_the_lock_the_tesla_takes_its_half)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 0);
+    cfg.circuit_ma = 26000;
+    cfg.i3_full_ms = 60000;
+    cfg.duration_ms = 60000;
+    struct marks amp;
+    marks_run(SIM_SEED_AMPSHARE, &cfg, &amp);
+    ck_assert_uint_le(amp.max_act_ca, 2600);
+    static struct sim_seed_result res;
+    run_ok(SIM_SEED_AMPSHARE, &cfg, &res);
+    ck_assert_uint_eq(res.tesla.limit_ca, 1300);
+    ck_assert_uint_eq(res.tesla.actual_ca, 1220);
+}
+
+END_TEST
+
 START_TEST(test_bad_config_and_unknown_policy_are_refused)
 {
     struct sim_seed_cfg cfg;
@@ -277,6 +480,13 @@ static Suite *sim_seed_suite(void)
     tcase_add_test(tc, test_waking_i3_gets_current_and_the_tesla_is_cut_within_the_bound);
     tcase_add_test(tc, test_waking_paused_i3_gets_current_at_the_next_probe);
     tcase_add_test(tc, test_bad_config_and_unknown_policy_are_refused);
+    tcase_add_test(tc, test_reclaim_without_overcommit_is_as_fast_as_the_native_master);
+    tcase_add_test(tc, test_reclaim_with_overcommit_offers_39_a_within_10_s);
+    tcase_add_loop_test(tc, test_a_share_in_use_is_reclaimed_within_5_s, 0,
+                        (int)(sizeof(reclaimers) / sizeof(reclaimers[0])));
+    tcase_add_loop_test(tc, test_waking_i3_bound_holds_at_full_current_and_with_a_jump, 0, 2);
+    tcase_add_test(tc, test_a_locked_tesla_leaves_the_lock_within_the_circuit);
+    tcase_add_test(tc, test_without_the_lock_the_tesla_takes_its_half);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+#include "drivers/transport/tp.h"
 #include "drivers/transport/tp_addr.h"
 #include "tests/support/check_main.h"
 
@@ -177,6 +178,29 @@ START_TEST(test_addr_bad_forms_are_refused_with_message_naming_address)
 
 END_TEST
 
+START_TEST(test_addr_port_0_only_for_listening)
+{
+    struct tp_addr a;
+    char err[128];
+    ck_assert_int_eq(tp_addr_parse_listen("tcp://127.0.0.1:0", &a, err, sizeof(err)), 0);
+    ck_assert_uint_eq(a.port, 0);
+    ck_assert_int_eq(tp_addr_parse_listen("tcp://127.0.0.1:65536", &a, err, sizeof(err)), -EINVAL);
+    ck_assert_str_eq(err, "address 'tcp://127.0.0.1:65536': port '65536' is not 0..65535");
+    /* a listener made from text binds a free port and reports it */
+    struct tp *t;
+    ck_assert_int_eq(tp_new_from_text("tcp://127.0.0.1:0", TP_ROLE_LISTEN, &t, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(tp_open(t), 0);
+    ck_assert_int_gt(tp_tcp_listen_port(t), 0);
+    tp_free(t);
+    /* nothing can connect to port 0 */
+    ck_assert_int_eq(tp_new_from_text("tcp://127.0.0.1:0", TP_ROLE_CONNECT, &t, err, sizeof(err)),
+                     -EINVAL);
+    ck_assert_str_eq(err, "address 'tcp://127.0.0.1:0': port '0' is not 1..65535");
+}
+
+END_TEST
+
 START_TEST(test_addr_too_long_path_is_refused_by_name)
 {
     /* struct tp_addr holds a path of at most 255 characters: 256 is refused, 255 fits. */
@@ -244,6 +268,7 @@ static Suite *tp_addr_suite(void)
     tcase_add_loop_test(tc, test_addr_bad_forms_are_refused_with_message_naming_address, 0,
                         (int)(sizeof(bad) / sizeof(bad[0])));
     tcase_add_test(tc, test_addr_too_long_path_is_refused_by_name);
+    tcase_add_test(tc, test_addr_port_0_only_for_listening);
     tcase_add_test(tc, test_addr_small_error_buffer_is_truncated_not_overrun);
     tcase_add_test(tc, test_addr_null_arguments_are_refused);
     tcase_add_test(tc, test_addr_format_reports_small_buffer);

@@ -154,6 +154,76 @@ START_TEST(test_link_flapping_keeps_long_wait_stable_link_starts_short)
 
 END_TEST
 
+START_TEST(test_local_device_is_retried_every_second_however_often_it_dropped)
+{
+    struct rig r;
+    uint8_t buf[4];
+    rig_make(&r);
+    /* the rig's fault(mem) stands for a local serial device */
+    ck_assert_int_eq(tp_link_set_retry(r.l, TP_LINK_RETRY_FIXED), 0);
+    ck_assert_int_eq(tp_link_service(r.l, 0), 0);
+    /* it flaps ten times (each up < 30 s), then stays away for two minutes */
+    uint64_t t = 1000;
+    for (int i = 0; i < 10; i++) {
+        tp_fault_set_unplugged(r.f, true);
+        ck_assert_int_eq(tp_link_read(r.l, t, buf, sizeof(buf)), -ENODEV);
+        ck_assert_uint_eq(tp_link_next_ms(r.l), t + TP_LINK_LOCAL_RETRY_MS);
+        tp_fault_set_unplugged(r.f, false);
+        t += TP_LINK_LOCAL_RETRY_MS;
+        ck_assert_int_eq(tp_link_service(r.l, t), 0);
+        t += 2000;
+    }
+    ck_assert_str_eq(r.log.last_err,
+                     "tp: fault(mem:b): lost: No such device; reconnecting every 1000 ms");
+    tp_fault_set_unplugged(r.f, true);
+    ck_assert_int_eq(tp_link_read(r.l, t, buf, sizeof(buf)), -ENODEV);
+    uint64_t down = t;
+    for (int i = 1; i <= 120; i++) {
+        uint64_t due = down + (uint64_t)i * TP_LINK_LOCAL_RETRY_MS;
+        ck_assert_uint_eq(tp_link_next_ms(r.l), due);
+        uint64_t before = opens(&r);
+        ck_assert_int_eq(tp_link_service(r.l, due - 1), -ENODEV);
+        ck_assert_uint_eq(opens(&r), before);
+        ck_assert_int_eq(tp_link_service(r.l, due), -ENODEV);
+        ck_assert_uint_eq(opens(&r), before + 1);
+    }
+    /* back: up within one interval of the replug, far inside a slave's 25 s */
+    tp_fault_set_unplugged(r.f, false);
+    uint64_t plugged = down + 120 * TP_LINK_LOCAL_RETRY_MS + 1;
+    ck_assert_int_eq(tp_link_service(r.l, plugged), -ENODEV);
+    ck_assert_uint_le(tp_link_next_ms(r.l) - plugged, TP_LINK_LOCAL_RETRY_MS);
+    ck_assert_int_eq(tp_link_service(r.l, tp_link_next_ms(r.l)), 0);
+    ck_assert_int_eq(r.log.errs, 11); /* one per loss, silent attempts */
+    rig_free(&r);
+}
+
+END_TEST
+
+START_TEST(test_retry_rule_follows_the_transport_kind)
+{
+    ck_assert_int_eq(tp_link_retry_for("serial"), TP_LINK_RETRY_FIXED);
+    ck_assert_int_eq(tp_link_retry_for("pty"), TP_LINK_RETRY_FIXED);
+    ck_assert_int_eq(tp_link_retry_for("tcp"), TP_LINK_RETRY_BACKOFF);
+    ck_assert_int_eq(tp_link_retry_for("fault"), TP_LINK_RETRY_BACKOFF);
+    ck_assert_int_eq(tp_link_retry_for(NULL), TP_LINK_RETRY_BACKOFF);
+    /* a serial device that is not there: retried every second from the first failure on */
+    struct captured log = {0};
+    log_set_sink(capture, &log, LOG_LEVEL_INFO);
+    struct tp_link *l;
+    ck_assert_int_eq(
+        tp_link_new_from_text("serial:/dev/ampshare-no-such-tty", TP_ROLE_CONNECT, &l, NULL, 0), 0);
+    for (uint64_t t = 0; t < 20000; t += TP_LINK_LOCAL_RETRY_MS) {
+        ck_assert_int_lt(tp_link_service(l, t), 0);
+        ck_assert_uint_eq(tp_link_next_ms(l), t + TP_LINK_LOCAL_RETRY_MS);
+    }
+    ck_assert_int_eq(log.errs, 1);
+    ck_assert_int_eq(tp_link_set_retry(l, 0), -EINVAL);
+    tp_link_free(l);
+    log_set_sink(NULL, NULL, LOG_LEVEL_INFO);
+}
+
+END_TEST
+
 START_TEST(test_link_absent_at_start_is_logged_once_and_retried)
 {
     struct rig r;
@@ -307,6 +377,8 @@ static Suite *tp_link_suite(void)
     tcase_add_test(tc, test_link_backs_off_doubling_to_30s_and_logs_loss_and_return_once);
     tcase_add_test(tc, test_link_flapping_keeps_long_wait_stable_link_starts_short);
     tcase_add_test(tc, test_link_absent_at_start_is_logged_once_and_retried);
+    tcase_add_test(tc, test_local_device_is_retried_every_second_however_often_it_dropped);
+    tcase_add_test(tc, test_retry_rule_follows_the_transport_kind);
     tcase_add_test(tc, test_link_failed_write_takes_it_down);
     tcase_add_test(tc, test_link_open_in_progress_is_polled_then_times_out);
     tcase_add_test(tc, test_link_from_text_reports_bad_address);

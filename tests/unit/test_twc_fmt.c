@@ -157,7 +157,7 @@ START_TEST(test_json_ids_proto_null_and_kind_fields)
                "\"kind\":\"model_report_old\",\"code\":\"fd1a\",\"src\":null,\"dst\":null,"
                "\"proto\":1,\"checksum_ok\":true,\"checksum\":\"3b\",\"checksum_expected\":\"3b\","
                "\"length_ok\":true,\"pad_nonzero\":false,"
-               "\"body\":\"fd1aff220000000000000000003b\",\"model\":\"\\u00ff\\\"\"}");
+               "\"body\":\"fd1aff220000000000000000003b\",\"model\":\"\\ufffd\\\"\"}");
 }
 
 END_TEST

@@ -427,7 +427,7 @@ static const char *const clash_frames[] = {
     "fb e0 03 5d 20 19 00 00 00 00 00 00 00 00 00 79",
 };
 
-START_TEST(test_another_master_silences_us_for_good)
+START_TEST(test_another_master_silences_us_until_it_has_been_quiet_60_s)
 {
     struct twc_master m;
     struct twc_master_out out;
@@ -438,21 +438,89 @@ START_TEST(test_another_master_silences_us_for_good)
     int n = amp_test_hex(clash_frames[_i], b, sizeof(b));
     struct twc_msg msg;
     ck_assert_int_eq(twc_decode(b, (size_t)n, &msg), 0);
-    ck_assert_int_eq(twc_master_on_frame(&m, t + 30, &msg), AMP_ERR_MASTER_CLASH);
+    /* one frame is a suspect only (it may be a slave's frame with a flipped type byte, §3) */
+    ck_assert_int_eq(twc_master_on_frame(&m, t + 30, &msg), 0);
+    ck_assert(!twc_master_clashed(&m));
+    /* the second from the same ID within the window is evidence */
+    ck_assert_int_eq(twc_master_on_frame(&m, t + 1030, &msg), AMP_ERR_MASTER_CLASH);
     ck_assert(twc_master_clashed(&m));
     ck_assert(find_event(&m, TWC_MEV_MASTER_CLASH, &ev));
     ck_assert_uint_eq(ev.slave_id, 0x035D);
     ck_assert_uint_eq(ev.u.clash.code, (uint16_t)(b[0] << 8 | b[1]));
-    /* no frame, ever, even for a new slave's linkready */
-    feed_linkready(&m, t + 40, 0x4085, 0x0C80, 16);
-    for (uint64_t now = t + 40; now < t + 10000; now += 50) {
+    /* no frame while the other master talks, even for a new slave's linkready */
+    feed_linkready(&m, t + 1040, 0x4085, 0x0C80, 16);
+    uint64_t last = t + 1030;
+    for (uint64_t now = t + 1040; now < t + 30000; now += 50) {
+        if ((now - t) % 1000 == 0) {
+            ck_assert_int_eq(twc_master_on_frame(&m, now, &msg), AMP_ERR_MASTER_CLASH);
+            last = now;
+        }
         ck_assert_int_eq(twc_master_poll(&m, now, &out), 0);
-        ck_assert_uint_eq(out.next_ms, UINT64_MAX);
+        /* woken for the slave's silence drop (26 s) and the end of the quiet time */
+        ck_assert_uint_gt(out.next_ms, now);
+        ck_assert_uint_le(out.next_ms, last + TWC_MASTER_CLASH_QUIET_MS);
     }
     /* one event, however many foreign frames */
-    (void)twc_master_on_frame(&m, t + 10000, &msg);
     ck_assert(!find_event(&m, TWC_MEV_MASTER_CLASH, &ev));
-    ck_assert_uint_eq(twc_master_get_stats(&m)->clash_frames, 2);
+    /* quiet for 60 s less 1 ms: still silent */
+    ck_assert_int_eq(twc_master_poll(&m, last + TWC_MASTER_CLASH_QUIET_MS - 1, &out), 0);
+    ck_assert(twc_master_clashed(&m));
+    /* then it announces itself again (§6.1) under a fresh ID */
+    uint64_t back = last + TWC_MASTER_CLASH_QUIET_MS;
+    ck_assert_int_eq(twc_master_poll(&m, back, &out), 1);
+    ck_assert(!twc_master_clashed(&m));
+    ck_assert(find_event(&m, TWC_MEV_MASTER_RESUMED, &ev));
+    ck_assert_uint_eq(ev.slave_id, 0x035D);
+    ck_assert_uint_eq(ev.u.resumed.old_id, MID);
+    uint16_t id = twc_master_id(&m);
+    ck_assert_uint_eq(ev.u.resumed.new_id, id);
+    ck_assert_uint_ne(id, MID);
+    ck_assert_uint_ne(id, 0x035D);
+    ck_assert_uint_ne(id, 0x0000);
+    decode_out(&out, &msg);
+    ck_assert_int_eq(msg.kind, TWC_KIND_MASTER_LINKREADY1);
+    ck_assert_uint_eq(msg.src, id);
+    ck_assert_uint_eq(twc_master_get_stats(&m)->clash_resumes, 1);
+}
+
+END_TEST
+
+START_TEST(test_a_flipped_type_byte_is_not_another_master)
+{
+    struct twc_master m;
+    struct twc_master_out out;
+    start(&m);
+    uint64_t t = link_slave(&m, skip_burst(&m), 0x2019, 0x0C80, 16);
+    /* §3: the slave's reply FD E0 2019 -> 7777 with its type byte flipped to FB passes the
+     * checksum and reads as a master heartbeat from 2019, every second for a minute */
+    for (int i = 0; i < 60; i++) {
+        uint8_t b[16] = {0xFB, 0xE0, 0x20, 0x19, MID >> 8, MID & 0xFF, 0x01};
+        seal(b, sizeof(b));
+        struct twc_msg msg;
+        ck_assert_int_eq(twc_decode(b, sizeof(b), &msg), 0);
+        ck_assert_int_eq(msg.kind, TWC_KIND_MASTER_HEARTBEAT);
+        t += 1000;
+        ck_assert_int_eq(twc_master_on_frame(&m, t, &msg), 0);
+        feed_hb(&m, t + 20, 0x2019, 0x01, 0, 0, 16);
+    }
+    ck_assert(!twc_master_clashed(&m));
+    ck_assert_int_eq(next_frame(&m, t + 30, t + 2000, &out) > 0, 1);
+    /* an unlinked slave's linkready FD E2 turned into FB E2, once every 10 s (§6.2): each one
+     * is a suspect, but never two within the window */
+    for (int i = 0; i < 6; i++) {
+        uint8_t b[16] = {0xFB, 0xE2, 0x40, 0x85, 0x5A, 0x0C, 0x80};
+        seal(b, sizeof(b));
+        struct twc_msg msg;
+        ck_assert_int_eq(twc_decode(b, sizeof(b), &msg), 0);
+        t += 10000;
+        ck_assert_int_eq(twc_master_on_frame(&m, t, &msg), 0);
+        feed_hb(&m, t + 20, 0x2019, 0x01, 0, 0, 16);
+    }
+    /* two suspects from different IDs are no evidence either */
+    feed_hex(&m, t + 100, "fc e1 03 5d 39 00 00 00 00 00 00 00 00 7a");
+    feed_hex(&m, t + 200, "fb e2 04 5d 5f 00 00 00 00 00 00 00 00 a2");
+    ck_assert(!twc_master_clashed(&m));
+    ck_assert_uint_eq(twc_master_get_stats(&m)->clash_suspects, 68);
 }
 
 END_TEST
@@ -1127,8 +1195,9 @@ static Suite *master_suite(void)
     tcase_add_test(tc, test_heartbeat_cadence_is_one_per_second_per_slave);
     tcase_add_test(tc, test_one_exchange_at_a_time_reply_timeout_and_gap);
     tcase_add_test(tc, test_own_echo_is_dropped_and_does_not_end_the_exchange);
-    tcase_add_loop_test(tc, test_another_master_silences_us_for_good, 0,
+    tcase_add_loop_test(tc, test_another_master_silences_us_until_it_has_been_quiet_60_s, 0,
                         (int)(sizeof(clash_frames) / sizeof(clash_frames[0])));
+    tcase_add_test(tc, test_a_flipped_type_byte_is_not_another_master);
     tcase_add_test(tc, test_fourth_slave_is_refused_and_reported_once_a_minute);
     tcase_add_test(tc, test_silent_slave_is_dropped_after_26_s_and_relinked);
     tcase_add_test(tc, test_targets_round_down_respect_minimum_and_maximum);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's web face (libmicrohttpd on the daemon's loop, external polling through one epoll
+ * fd, so a slow browser never delays a heartbeat):
+ *   GET /              the status page (compiled in: no files, no build step)
+ *   GET /metrics       Prometheus text format 0.0.4 (telemetry_metrics.c)
+ *   GET /api/status    the document of docs/status.md, as `ampshare status --json`
+ *   GET /api/history   per-circuit load over the last hour, for the page's chart
+ *   GET /api/sessions  the session log, when the daemon has one (docs/sessions.md)
+ * Read-only: every other method gets 405. docs/telemetry.md.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/loop.h"
+#include "controller/status/status.h"
+
+#define HTTP_HISTORY_SAMPLES 360 /* one hour at the default 10 s */
+
+/* Writes the sessions document (a JSON array) for ?since=...&charger=... into *out (malloc'd,
+ * the server frees it); 0 or a negative errno. NULL when the daemon keeps no session log. */
+typedef int http_sessions_fn(void *ctx, const char *since, const char *charger, char **out);
+
+struct http_options {
+    char host[64];                /* a numeric IPv4 or IPv6 address ("127.0.0.1") */
+    uint16_t port;                /* 0: any free port (tests read it back: http_srv_port) */
+    uint32_t history_interval_ms; /* chart sample period */
+    struct status_caps caps;      /* the site's sizes, for the snapshots */
+    status_fill_fn *fill;
+    http_sessions_fn *sessions;   /* may be NULL */
+    void *ctx;                    /* for fill and sessions */
+    const char *version;          /* for ampshare_build_info */
+};
+
+struct http_srv;
+
+/* Starts listening on loop l. 0 and *out, or a negative errno with a message in err. */
+int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv **out, char *err,
+                  size_t errlen);
+
+/* The port it listens on (the one the kernel chose for port 0). */
+uint16_t http_srv_port(const struct http_srv *s);
+
+/* Stops the server and frees it; NULL is allowed. */
+void http_srv_close(struct http_srv *s);
+
+/* ---- pure parts, for the tests ---- */
+
+/* One history sample per circuit: load per phase at one time. */
+struct http_history {
+    size_t n_circuit, cap, count, head; /* ring of cap samples per circuit */
+    uint32_t interval_ms;
+    int64_t *wall_ms;                   /* [cap] */
+    int32_t (*load_ma)[3];              /* [cap * n_circuit] */
+};
+
+int http_history_init(struct http_history *h, size_t n_circuit, size_t cap, uint32_t interval_ms);
+void http_history_fini(struct http_history *h);
+void http_history_add(struct http_history *h, const struct status_snapshot *snap);
+/* {"interval_s": .., "circuits": [{"name", "phases", "rating_a", "points": [[t_s, a...], ...]}]} */
+json_t *http_history_json(const struct http_history *h, const struct status_snapshot *snap);
+
+/* The Prometheus exposition of a snapshot (malloc'd text, NULL on -ENOMEM). */
+char *telemetry_metrics(const struct status_snapshot *snap, const char *version);
+
+#endif
