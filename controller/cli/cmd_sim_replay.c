@@ -17,6 +17,7 @@
 #include "sim/fleet/fleet_json.h"
 #include "sim/fleet/fleet_svg.h"
 #include "sim/fleet/replay.h"
+#include "sim/fleet/replay_abi.h"
 
 #define MAX_LIST 32
 
@@ -32,7 +33,9 @@ static void usage(FILE *out)
             "  --limit-kw KW     capacity: single = one aggregate limit of KW*1000/V A;\n"
             "                    caltech3 = the Caltech transformer and pods scaled to KW\n"
             "  --network N       single (default) or caltech3 (54 EVSEs, 8 constraints)\n"
-            "  --policy P        one of acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr\n"
+            "  --policy P        acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr (acnportal's\n"
+            "                    algorithms), or on single any ampshare policy (edf, llf,\n"
+            "                    equal_share, ... or a .so) through the ABI and the clamp\n"
             "  --compare LIST    several, side by side (default: all five)\n"
             "  --sweep LIST      capacities in kW, each run with every policy\n"
             "  --json            one JSON document on stdout instead of the table\n"
@@ -63,6 +66,7 @@ static bool parse_num(const char *s, double *v)
 
 struct run {
     enum acn_algo algo;
+    const char *name; /* the policy as given */
     double limit_kw;
     struct replay_result res;
 };
@@ -141,7 +145,7 @@ static int add_panel(struct fleet_panel *p, const struct series *ser, const stru
                               .val = val, .t0_s = (double)ser->first * ser->period_s,
                               .t1_s = (double)ser->end * ser->period_s, .n_limit = 1};
     snprintf(p->title, sizeof(p->title), "%s, %g kW on %s: %.2f %% of the energy delivered, peak %.2f kW",
-             replay_algo_name(r->algo), r->limit_kw, network, r->res.delivered_pct, r->res.peak_kw);
+             r->name, r->limit_kw, network, r->res.delivered_pct, r->res.peak_kw);
     p->limit_a[0] = r->limit_kw * 1000 / ser->voltage;
     snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "%s %g kW = %.1f A",
              strcmp(network, "single") == 0 ? "limit" : "transformer", r->limit_kw, p->limit_a[0]);
@@ -188,7 +192,7 @@ static json_t *result_json(const struct run *r, const struct replay_net *rn, con
     /* the ACN model offers nothing to a car that is full: no capacity idles behind one, and no
      * idle car ever holds current to reclaim */
     struct fleet_json_row row = {
-        .policy = replay_algo_name(r->algo), .limit_kw = r->limit_kw,
+        .policy = r->name, .limit_kw = r->limit_kw,
         .requested_kwh = x->requested_kwh, .delivered_kwh = x->delivered_kwh,
         .delivered_pct = x->delivered_pct, .sessions = x->sessions, .served = x->served,
         .unfinished = x->unfinished, .peak_kw = x->peak_kw, .over_limit_s = x->over_limit_s,
@@ -204,7 +208,7 @@ static void print_table(const struct run *runs, size_t n, const char *network)
 {
     printf("%-24s", network);
     for (size_t i = 0; i < n; i++) {
-        printf(" %16s", replay_algo_name(runs[i].algo));
+        printf(" %16.16s", runs[i].name);
     }
     printf("\n");
 #define ROW(label, fmt, expr)                       \
@@ -336,11 +340,14 @@ int cmd_sim_replay(int argc, char **argv)
         n_pol = 5;
         memcpy(policies, all, sizeof(all));
     }
+    bool is_abi[MAX_LIST];
     for (int k = 0; k < n_pol; k++) {
-        if (replay_algo_parse(policies[k], &algos[k]) != 0) {
+        is_abi[k] = replay_algo_parse(policies[k], &algos[k]) != 0;
+        if (is_abi[k] && kind != REPLAY_NET_SINGLE) {
             fprintf(stderr,
-                    "ampshare sim replay: policy '%s': the replay runs acn_uncontrolled, acn_fcfs, "
-                    "acn_edf, acn_llf or acn_rr\n",
+                    "ampshare sim replay: policy '%s': ampshare's policies replay on --network "
+                    "single only (the policy ABI's circuit tree has no phasor constraints); on "
+                    "caltech3 use acn_uncontrolled, acn_fcfs, acn_edf, acn_llf or acn_rr\n",
                     policies[k]);
             return CMD_EXIT_USAGE;
         }
@@ -381,8 +388,19 @@ int cmd_sim_replay(int argc, char **argv)
         for (int k = 0; k < n_pol; k++) {
             struct run *r = &runs[(size_t)s * (size_t)n_pol + (size_t)k];
             r->algo = algos[k];
+            r->name = policies[k];
             r->limit_kw = sweep[s];
             struct replay_cfg cfg = {.algo = algos[k], .period_s = period_s};
+            struct replay_abi *abi = NULL;
+            if (is_abi[k]) {
+                if (replay_abi_new(policies[k], rn.n_station, rn.limit[0], voltage, &abi, err,
+                                   sizeof(err)) != 0) {
+                    fprintf(stderr, "ampshare sim replay: %s\n", err);
+                    rc = CMD_EXIT_FAIL;
+                    break;
+                }
+                cfg.abi = abi;
+            }
             if (ser.csv && s == 0 && k == 0) {
                 fprintf(ser.csv, "policy,limit_kw,period,t_s,total_a,total_kw");
                 for (size_t i = 0; i < rn.n_station; i++) {
@@ -390,7 +408,7 @@ int cmd_sim_replay(int argc, char **argv)
                 }
                 fputc('\n', ser.csv);
             }
-            ser.policy = replay_algo_name(algos[k]);
+            ser.policy = policies[k];
             ser.limit_kw = sweep[s];
             ser.n_station = rn.n_station;
             ser.n_bucket = 0;
@@ -406,10 +424,12 @@ int cmd_sim_replay(int argc, char **argv)
             if (tty && n_runs > 1) {
                 size_t done = (size_t)s * (size_t)n_pol + (size_t)k;
                 fprintf(stderr, "\r[%-30.*s] %zu/%zu %s %g kW   ", (int)(30 * done / n_runs),
-                        "##############################", done, n_runs, replay_algo_name(algos[k]),
+                        "##############################", done, n_runs, policies[k],
                         sweep[s]);
             }
-            if (replay_run(&d, &rn, &cfg, &r->res, err, sizeof(err)) != 0) {
+            int rr = replay_run(&d, &rn, &cfg, &r->res, err, sizeof(err));
+            replay_abi_free(abi);
+            if (rr != 0) {
                 fprintf(stderr, "ampshare sim replay: %s: %s\n", file, err);
                 rc = CMD_EXIT_FAIL;
                 break;

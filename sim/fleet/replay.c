@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sim/fleet/replay.h"
+#include "sim/fleet/replay_abi.h"
 
 static const char *const algo_names[ACN_ALGO_COUNT] = {
     [ACN_UNCONTROLLED] = "acn_uncontrolled", [ACN_FCFS] = "acn_fcfs", [ACN_EDF] = "acn_edf",
@@ -77,6 +78,7 @@ struct replay_mem {
     double *rate, *cur, *re, *im, *key, *plugged_periods, *sum_a, *oi_sum, *oi_n, *ttf;
     size_t *order, *queue;
     uint32_t *rung, *top;
+    struct replay_abi_station *abi_st;
 };
 
 static void mem_free(struct replay_mem *m)
@@ -98,6 +100,7 @@ static void mem_free(struct replay_mem *m)
     free(m->queue);
     free(m->rung);
     free(m->top);
+    free(m->abi_st);
 }
 
 static int mem_alloc(struct replay_mem *m, size_t n_sess, size_t n_st, size_t n_row)
@@ -121,9 +124,10 @@ static int mem_alloc(struct replay_mem *m, size_t n_sess, size_t n_st, size_t n_
     m->queue = calloc(ns + 1, sizeof(size_t));
     m->rung = calloc(ns, sizeof(uint32_t));
     m->top = calloc(ns, sizeof(uint32_t));
+    m->abi_st = calloc(ns, sizeof(*m->abi_st));
     if (!m->ev || !m->occ || !m->sess || !m->rate || !m->cur || !m->re || !m->im || !m->key ||
         !m->plugged_periods || !m->sum_a || !m->oi_sum || !m->oi_n || !m->ttf || !m->order ||
-        !m->queue || !m->rung || !m->top) {
+        !m->queue || !m->rung || !m->top || !m->abi_st) {
         mem_free(m);
         return -ENOMEM;
     }
@@ -274,7 +278,24 @@ int replay_run(const struct replay_data *d,
             }
         }
         n_plugged_active = n_act;
-        if (acn_schedule(net, cfg->algo, m.sess, n_act, (double)t, period_min, m.rate, &w) != 0) {
+        if (cfg->abi) {
+            for (size_t i = 0; i < ns; i++) {
+                long k = m.occ[i];
+                struct replay_abi_station *x = &m.abi_st[i];
+                x->plugged = k >= 0;
+                x->last_a = m.cur[i];
+                if (k >= 0) {
+                    x->arrival_ms = (uint64_t)(m.ev[k].a * p + 1) * 1000;
+                    x->departure_ms = (uint64_t)(m.ev[k].est * p) * 1000;
+                    x->remaining_kwh = m.ev[k].requested - m.ev[k].delivered;
+                }
+            }
+            if (replay_abi_schedule(cfg->abi, (uint64_t)(t * p + 1) * 1000, m.abi_st, m.rate) != 0) {
+                snprintf(err, errlen, "period %lld: the clamp refused the view", (long long)t);
+                rc = -EINVAL;
+                goto out;
+            }
+        } else if (acn_schedule(net, cfg->algo, m.sess, n_act, (double)t, period_min, m.rate, &w) != 0) {
             snprintf(err, errlen, "period %lld: every car at 0 A is already infeasible", (long long)t);
             rc = -EINVAL;
             goto out;

@@ -64,8 +64,11 @@ int64_t replay_period(int64_t t, int64_t period_s);
 
 int replay_net_station(const struct replay_net *rn, const char *station);
 
+struct replay_abi;
+
 struct replay_cfg {
     enum acn_algo algo;
+    struct replay_abi *abi; /* not NULL: this ampshare policy schedules instead of algo */
     double period_s; /* 300 */
     /* Called after every simulated period with the currents drawn per station (may be NULL).
      * Periods with no car plugged in are skipped, and not reported. */

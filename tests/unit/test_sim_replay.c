@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include "sim/fleet/replay.h"
+#include "sim/fleet/replay_abi.h"
 #include "tests/support/check_main.h"
 
 #define CALTECH_JSON "caltech_20190301T000000_20190401T000000_5m_208V_6.6kW.json.gz"
@@ -220,6 +221,48 @@ START_TEST(test_bad_input_named)
 }
 END_TEST
 
+static void run_abi(const struct replay_data *d, double kw, const char *policy, struct replay_result *res)
+{
+    struct replay_net rn;
+    char err[512] = "";
+    ck_assert_msg(replay_net_build(&rn, REPLAY_NET_SINGLE, kw, 208, 300, d, err, sizeof(err)) == 0, "%s", err);
+    struct replay_abi *abi;
+    ck_assert_msg(replay_abi_new(policy, rn.n_station, rn.limit[0], 208, &abi, err, sizeof(err)) == 0,
+                  "%s", err);
+    struct replay_cfg cfg = {.abi = abi, .period_s = 300};
+    ck_assert_msg(replay_run(d, &rn, &cfg, res, err, sizeof(err)) == 0, "%s", err);
+    replay_abi_free(abi);
+    replay_net_free(&rn);
+}
+
+/* ampshare's own policies on the real month, through the ABI and the clamp: never over the
+ * limit; edf uses the departures and energies the data knows (it beats equal_share, which
+ * ignores them, by far) and is fairer than acnportal's EDF; with real EVSEs' 6 A minimum it
+ * delivers less than acnportal's EVSEs that go down to 0 A. */
+START_TEST(test_ampshare_policies_on_the_month)
+{
+    struct replay_data d;
+    load(CALTECH_CSV, &d);
+    struct replay_result edf, eq, acn;
+    run_abi(&d, 10, "edf", &edf);
+    run_abi(&d, 10, "equal_share", &eq);
+    run(&d, REPLAY_NET_SINGLE, 10, ACN_EDF, &acn);
+    ck_assert(edf.over_limit_s == 0 && eq.over_limit_s == 0);
+    ck_assert(edf.peak_kw <= 10.0 + 1e-9);
+    ck_assert_msg(edf.delivered_pct > eq.delivered_pct + 2, "edf %.3f %%, equal_share %.3f %%",
+                  edf.delivered_pct, eq.delivered_pct);
+    ck_assert(edf.delivered_pct < acn.delivered_pct);
+    ck_assert_msg(edf.jain > acn.jain, "jain %.4f vs acn_edf %.4f", edf.jain, acn.jain);
+    replay_result_free(&edf);
+    replay_result_free(&eq);
+    replay_result_free(&acn);
+    replay_data_free(&d);
+    char err[256];
+    struct replay_abi *abi;
+    ck_assert_int_lt(replay_abi_new("no_such_policy", 3, 40, 208, &abi, err, sizeof(err)), 0);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
     Suite *s = suite_create("sim_replay");
@@ -230,6 +273,7 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_ten_kw_published);
     tcase_add_test(tc, test_two_cars_by_hand);
     tcase_add_test(tc, test_bad_input_named);
+    tcase_add_test(tc, test_ampshare_policies_on_the_month);
     suite_add_tcase(s, tc);
     return s;
 }
