@@ -90,6 +90,7 @@ static void print_table(const struct fleet_result *r, size_t n, const struct sit
     ROW("peak (kW)", ".3f", x->peak_kw);
     ROW("over a limit (s)", ".0f", x->over_limit_s);
     ROW("over a limit (A s)", ".1f", x->over_limit_as);
+    ROW("largest excess (A)", ".2f", x->max_over_a);
     ROW("idle capacity wasted (Ah)", ".3f", x->idle_waste_ah);
     ROW("Jain's fairness", ".4f", x->jain);
     ROW("reclaim (s)", ".0f", isnan(x->reclaim_s) ? -1.0 : x->reclaim_s);

@@ -87,6 +87,7 @@ struct fleet_result {
     size_t sessions, served, unfinished;
     double peak_kw;
     double over_limit_s, over_limit_as;
+    double max_over_a; /* the largest excess over any circuit's rating on any phase, one tick */
     double idle_waste_ah;
     double jain;
     double reclaim_s; /* NAN when no idle car ever freed current */

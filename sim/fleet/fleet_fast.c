@@ -254,6 +254,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                 if (site->circuit[c].rating_ma[p] > 0 && x > 0) {
                     over = true;
                     res->over_limit_as += (double)x / 1000 * sc->tick_ms / 1000;
+                    res->max_over_a = x / 1000.0 > res->max_over_a ? x / 1000.0 : res->max_over_a;
                 }
                 if (circ[c][p] > res->peak_ma[c * 3 + (size_t)p]) {
                     res->peak_ma[c * 3 + (size_t)p] = (int32_t)circ[c][p];

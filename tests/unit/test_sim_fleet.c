@@ -149,6 +149,52 @@ START_TEST(test_over_limit_metrics_by_hand)
 }
 END_TEST
 
+/* i3-wakes: with 6 A of overcommit the idle i3 keeps a 6 A offer; when it wakes the circuit is
+ * over until the engine measures the wake and cuts the Tesla: a few seconds, never more than the
+ * 6 A bound. With no overcommit (the same site otherwise) the idle i3 has no offer to wake on. */
+START_TEST(test_i3_wakes_overshoot_within_overcommit)
+{
+    struct fleet_scenario sc;
+    load(SCEN "i3-wakes.ini", &sc);
+    struct fleet_result r;
+    run(&sc, "idle_reclaim", &r);
+    ck_assert_msg(r.over_limit_s > 0 && r.over_limit_s <= 5, "%g s over", r.over_limit_s);
+    ck_assert_msg(r.max_over_a > 0 && r.max_over_a <= 6.0, "%g A over", r.max_over_a);
+    fleet_result_free(&r);
+    fleet_scenario_free(&sc);
+
+    char dir[] = "/tmp/amp_fleet_wake_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], text[4096];
+    FILE *in = fopen(SCEN "i3-wakes-site.ini", "r");
+    ck_assert_ptr_nonnull(in);
+    size_t n = fread(text, 1, sizeof(text) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    for (char *p = strstr(text, "overcommit_a = 6"); p; p = strstr(p, "overcommit_a = 6")) {
+        p[15] = '0';
+    }
+    snprintf(path, sizeof(path), "%s/i3-wakes-site.ini", dir);
+    write_file(path, text);
+    in = fopen(SCEN "i3-wakes.ini", "r");
+    ck_assert_ptr_nonnull(in);
+    n = fread(text, 1, sizeof(text) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    char scen[256];
+    snprintf(scen, sizeof(scen), "%s/i3-wakes.ini", dir);
+    write_file(scen, text);
+    load(scen, &sc);
+    run(&sc, "idle_reclaim", &r);
+    ck_assert_msg(r.over_limit_s == 0, "no overcommit: %g s over", r.over_limit_s);
+    fleet_result_free(&r);
+    fleet_scenario_free(&sc);
+    unlink(path);
+    unlink(scen);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     struct fleet_scenario sc;
@@ -199,6 +245,7 @@ static Suite *fleet_suite(void)
     tcase_add_test(tc, test_shortage_sheds_the_lowest_priority_only);
     tcase_add_test(tc, test_clamp_holds_uncontrolled);
     tcase_add_test(tc, test_over_limit_metrics_by_hand);
+    tcase_add_test(tc, test_i3_wakes_overshoot_within_overcommit);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_bad_scenario_named);
     suite_add_tcase(s, tc);
