@@ -160,6 +160,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             const struct fleet_car *c = &sc->car[k];
             struct car_st *s = &cs[k];
             if (s->plugged && c->depart_ms && now >= c->depart_ms) {
+                rec_on = false; /* the fleet changed: a reclaim under way is not measurable */
                 s->plugged = false;
                 s->done_session = true;
                 occupant[c->charger] = -1;
@@ -167,6 +168,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             }
             if (!s->plugged && !s->done_session && now >= c->arrive_ms &&
                 (!c->depart_ms || now < c->depart_ms) && occupant[c->charger] < 0) {
+                rec_on = false;
                 s->plugged = true;
                 occupant[c->charger] = (int)k;
                 s->full = s->soc >= c->soc_target;
@@ -336,6 +338,11 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                             if (j != k && cs[j].plugged && !cs[j].full && !cs[j].dead) {
                                 tot += cs[j].draw;
                                 int32_t own = sc->car[j].p->max_ma;
+                                int32_t emax = site->evse[sc->car[j].charger].max_ma;
+                                int32_t tap = taper(&sc->car[j], cs[j].soc);
+                                own = own < emax ? own : emax;
+                                own = own < tap ? own : tap;
+                                own -= sc->car[j].p->gap_ma;
                                 head += own > cs[j].draw ? own - cs[j].draw : 0;
                             }
                         }

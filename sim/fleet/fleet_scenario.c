@@ -10,6 +10,7 @@
 
 #include "controller/engine/config.h"
 #include "sim/fleet/fleet.h"
+#include "sim/fleet/replay.h"
 
 struct pending_car {
     struct fleet_car c;
@@ -24,6 +25,8 @@ struct arrivals {
     char profiles[512];
     double first_s, spread_s, dwell_s, dwell_spread_s, soc, soc_spread, target_soc;
     bool tell;
+    char sessions[512]; /* a sessions file instead of the generator */
+    double offset_s;    /* the file's time that is the scenario's 0 */
 };
 
 struct parse {
@@ -221,8 +224,12 @@ static int handler(void *user, const char *section, const char *k, const char *v
             if (!yes(v, &a->tell)) {
                 return bad(p, section, k, "want yes or no");
             }
+        } else if (!strcmp(k, "sessions")) {
+            snprintf(a->sessions, sizeof(a->sessions), "%s", v);
         } else if (!num(v, &d) || d < 0) {
             return bad(p, section, k, "want a number, 0 or more");
+        } else if (!strcmp(k, "offset_s")) {
+            a->offset_s = d;
         } else if (!strcmp(k, "count")) {
             a->count = (long)d;
         } else if (!strcmp(k, "first_s")) {
@@ -281,6 +288,73 @@ static size_t split(char *s, char **out, size_t max)
 
 /* The seeded generator: arrival uniform over [first, first + spread], dwell uniform around its
  * mean, arrival SoC around its mean; each car takes the first listed charger free at its arrival. */
+/* Takes the first listed charger free at the arrival; "" when none is. */
+static void pick_charger(struct pending_car *pc, char **ch, size_t nch, uint64_t *busy)
+{
+    pc->charger[0] = '\0';
+    for (size_t k = 0; k < nch; k++) {
+        if (busy[k] <= pc->c.arrive_ms) {
+            busy[k] = pc->c.depart_ms;
+            snprintf(pc->charger, sizeof(pc->charger), "%s", ch[k]);
+            break;
+        }
+    }
+}
+
+/* Arrivals from a sessions file (the replay's loaders): each session that arrives within the
+ * scenario (after offset_s of the file's clock) is a car wanting the session's energy, on the
+ * first listed charger free, with the listed profiles in turn. */
+static int from_sessions(struct parse *p, char **ch, size_t nch, char **pr, size_t npr, uint64_t *busy)
+{
+    struct fleet_scenario *sc = p->sc;
+    struct arrivals *a = &p->arr;
+    char path[1024];
+    const char *base = strrchr(p->path, '/');
+    if (a->sessions[0] == '/' || !base) {
+        snprintf(path, sizeof(path), "%s", a->sessions);
+    } else {
+        snprintf(path, sizeof(path), "%.*s%s", (int)(base - p->path + 1), p->path, a->sessions);
+    }
+    struct replay_data d;
+    char e2[512];
+    if (replay_load(path, &d, e2, sizeof(e2)) != 0) {
+        snprintf(p->err, p->errlen, "%s: [arrivals] sessions: %s", p->path, e2);
+        return -EINVAL;
+    }
+    int rc = 0;
+    size_t made = 0;
+    for (size_t i = 0; i < d.n && rc == 0; i++) {
+        double at = (double)d.s[i].arrival_s - a->offset_s;
+        if (at < 0 || at * 1000 >= (double)sc->duration_ms) {
+            continue;
+        }
+        char name[FLEET_NAME_MAX];
+        snprintf(name, sizeof(name), "s%05zu-%.20s", i % 100000, d.s[i].id);
+        struct pending_car *pc = car_named(p, name);
+        if (!pc) {
+            rc = -ENOMEM;
+            break;
+        }
+        pc->c.arrive_ms = (uint64_t)(at * 1000);
+        pc->c.depart_ms = (uint64_t)(((double)d.s[i].departure_s - a->offset_s) * 1000);
+        pc->c.p = fleet_profile_find(pr[made % npr]);
+        pc->c.soc_target = a->target_soc > 0 ? a->target_soc : 0.9;
+        pc->energy_kwh = d.s[i].energy_kwh;
+        pc->c.tell = a->tell;
+        made++;
+        if (!pc->c.p) {
+            snprintf(p->err, p->errlen, "%s: [arrivals] profiles: unknown profile", p->path);
+            rc = -EINVAL;
+        }
+        pick_charger(pc, ch, nch, busy);
+        if (!pc->charger[0]) {
+            p->n_pc--;
+        }
+    }
+    replay_data_free(&d);
+    return rc;
+}
+
 static int generate(struct parse *p)
 {
     struct fleet_scenario *sc = p->sc;
@@ -298,6 +372,11 @@ static int generate(struct parse *p)
     uint64_t *busy = calloc(nch, sizeof(uint64_t));
     if (!busy) {
         return -ENOMEM;
+    }
+    if (a->sessions[0]) {
+        int src = from_sessions(p, ch, nch, pr, npr, busy);
+        free(busy);
+        return src;
     }
     /* arrival times first, sorted, so the charger pick is in time order */
     double *at = calloc((size_t)a->count + 1, sizeof(double));
@@ -334,14 +413,7 @@ static int generate(struct parse *p)
         pc->c.soc0 = soc < 0.05 ? 0.05 : soc > 0.95 ? 0.95 : soc;
         pc->c.soc_target = a->target_soc > 0 ? a->target_soc : 0.9;
         pc->c.tell = a->tell;
-        pc->charger[0] = '\0';
-        for (size_t k = 0; k < nch; k++) {
-            if (busy[k] <= pc->c.arrive_ms) {
-                busy[k] = pc->c.depart_ms;
-                snprintf(pc->charger, sizeof(pc->charger), "%s", ch[k]);
-                break;
-            }
-        }
+        pick_charger(pc, ch, nch, busy);
         if (!pc->c.p) {
             snprintf(p->err, p->errlen, "%s: [arrivals] profiles: unknown profile", p->path);
             rc = -EINVAL;

@@ -195,6 +195,44 @@ START_TEST(test_i3_wakes_overshoot_within_overcommit)
 }
 END_TEST
 
+/* Arrivals from a sessions file (the Caltech CSV format): three sessions, two chargers; the one
+ * that finds both taken goes elsewhere; the others want the file's energy, from its times
+ * (periods of 5 min) less offset_s. */
+START_TEST(test_arrivals_from_a_sessions_file)
+{
+    char dir[] = "/tmp/amp_fleet_sess_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], scen[256], text[1024];
+    snprintf(path, sizeof(path), "%s/s.csv", dir);
+    write_file(path, "session_id,station_id,arrival_period,departure_period,arrival_utc,departure_utc,energy_kwh\n"
+                     "a,X-1,12,20,x,x,2.5\n"
+                     "b,X-2,13,30,x,x,4.0\n"
+                     "c,X-3,14,18,x,x,1.0\n");
+    snprintf(scen, sizeof(scen), "%s/sess.ini", dir);
+    snprintf(text, sizeof(text),
+             "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 10800\n"
+             "[arrivals]\nsessions = s.csv\noffset_s = 3000\nprofiles = bmw-i3\ntarget_soc = 90\n"
+             "chargers = tesla,i3\n", AMP_TEST_SRC_DIR "/etc/scenarios");
+    write_file(scen, text);
+    struct fleet_scenario sc;
+    load(scen, &sc);
+    ck_assert_uint_eq(sc.n_car, 2);
+    ck_assert_uint_eq(sc.car[0].arrive_ms, (12 * 300 - 3000) * 1000);
+    ck_assert_uint_eq(sc.car[0].depart_ms, (20 * 300 - 3000) * 1000);
+    ck_assert_double_eq_tol((sc.car[0].soc_target - sc.car[0].soc0) * 37.9, 2.5, 1e-9);
+    ck_assert_double_eq_tol((sc.car[1].soc_target - sc.car[1].soc0) * 37.9, 4.0, 1e-9);
+    struct fleet_result r;
+    run(&sc, "equal_share", &r);
+    ck_assert_uint_eq(r.sessions, 2);
+    ck_assert_double_eq_tol(r.requested_kwh, 6.5, 1e-9);
+    fleet_result_free(&r);
+    fleet_scenario_free(&sc);
+    unlink(path);
+    unlink(scen);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     struct fleet_scenario sc;
@@ -246,6 +284,7 @@ static Suite *fleet_suite(void)
     tcase_add_test(tc, test_clamp_holds_uncontrolled);
     tcase_add_test(tc, test_over_limit_metrics_by_hand);
     tcase_add_test(tc, test_i3_wakes_overshoot_within_overcommit);
+    tcase_add_test(tc, test_arrivals_from_a_sessions_file);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_bad_scenario_named);
     suite_add_tcase(s, tc);
