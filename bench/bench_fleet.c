@@ -45,8 +45,9 @@ static void bench(const char *path, const char *policy)
     }
     double sim_s = (double)sc.duration_ms / 1000;
     printf("%-28s %-13s %4zu chargers %5zu cars %8.0f ticks: %8.3f s CPU, %.3g sim s / CPU s "
-           "(%.1f %% delivered)\n", sc.name, policy, sc.site->n_evse, sc.n_car,
-           sim_s * 1000 / sc.tick_ms, best, sim_s / best, r.delivered_pct);
+           "(%.1f %% delivered)\n",
+           sc.name, policy, sc.site->n_evse, sc.n_car, sim_s * 1000 / sc.tick_ms, best,
+           sim_s / best, r.delivered_pct);
     fleet_result_free(&r);
     fleet_scenario_free(&sc);
 }
@@ -69,16 +70,19 @@ int main(int argc, char **argv)
         fprintf(f, "[circuit panel%d]\nlimit_a = 100\n", p);
     }
     for (int e = 0; e < 100; e++) {
-        fprintf(f, "[evse ev%03d]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:%d\n"
-                   "control_map = heidelberg-ec\ncircuit = panel%d\nmax_current_a = 16\nphases = 3\n"
-                   "phase_map = L1,L2,L3\n", e, 15020 + e, e / 10);
+        fprintf(f,
+                "[evse ev%03d]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:%d\n"
+                "control_map = heidelberg-ec\ncircuit = panel%d\nmax_current_a = 16\nphases = 3\n"
+                "phase_map = L1,L2,L3\n",
+                e, 15020 + e, e / 10);
     }
     fclose(f);
     f = fopen(scen, "w");
-    fprintf(f, "[scenario]\nsite = site.ini\nduration_s = %d\ntick_ms = 60000\nseed = 7\n"
-               "[arrivals]\ncount = 2000\nfirst_s = 0\nspread_s = %d\ndwell_s = 28800\n"
-               "dwell_spread_s = 14400\nsoc = 40\nsoc_spread = 25\ntarget_soc = 90\n"
-               "profiles = tesla-model-3,renault-zoe,bmw-i3,tesla-model-s\n",
+    fprintf(f,
+            "[scenario]\nsite = site.ini\nduration_s = %d\ntick_ms = 60000\nseed = 7\n"
+            "[arrivals]\ncount = 2000\nfirst_s = 0\nspread_s = %d\ndwell_s = 28800\n"
+            "dwell_spread_s = 14400\nsoc = 40\nsoc_spread = 25\ntarget_soc = 90\n"
+            "profiles = tesla-model-3,renault-zoe,bmw-i3,tesla-model-s\n",
             30 * 86400, 29 * 86400);
     for (int e = 0; e < 100; e++) { /* ten to a line: inih's lines are short */
         fprintf(f, "%sev%03d%s", e % 10 ? "," : "chargers = ", e, e % 10 == 9 ? "\n" : "");

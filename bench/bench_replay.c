@@ -16,7 +16,7 @@
 
 #include "sim/fleet/replay.h"
 
-#define REPS 7
+#define REPS    7
 #define CALTECH "caltech_20190301T000000_20190401T000000_5m_208V_6.6kW.json.gz"
 
 static double cpu_now(void)
@@ -50,7 +50,10 @@ static double one(const struct replay_data *d, enum replay_network kind, double 
     return pct;
 }
 
-static void timed(const char *label, const struct replay_data *d, enum replay_network kind, double kw,
+static void timed(const char *label,
+                  const struct replay_data *d,
+                  enum replay_network kind,
+                  double kw,
                   enum acn_algo a)
 {
     double t[REPS], pct = 0;
@@ -87,7 +90,8 @@ int main(int argc, char **argv)
     for (int n = 0; n < 2; n++) {
         for (int a = 0; a < ACN_ALGO_COUNT; a++) {
             char label[80];
-            snprintf(label, sizeof(label), "%s, 10 kW, %s", replay_algo_name((enum acn_algo)a), nets[n]);
+            snprintf(label, sizeof(label), "%s, 10 kW, %s", replay_algo_name((enum acn_algo)a),
+                     nets[n]);
             timed(label, &d, (enum replay_network)n, 10, (enum acn_algo)a);
         }
     }
@@ -106,7 +110,8 @@ int main(int argc, char **argv)
     }
     qsort(sweep, 3, sizeof(double), cmp);
     printf("\nfull sweep, 8 capacities x 5 algorithms x 2 networks (goal < 2 s): %.3f s median, "
-           "%.3f s best\n", sweep[1], sweep[0]);
+           "%.3f s best\n",
+           sweep[1], sweep[0]);
     replay_data_free(&d);
     return 0;
 }

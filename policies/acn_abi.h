@@ -149,11 +149,20 @@ static inline int acn_pol_allocate(void *state,
         };
     }
     s->term_start[in->n_evse] = nt;
-    struct acn_net net = {.n_station = in->n_evse, .n_row = nr, .limit = s->limit,
-                          .term_start = s->term_start, .term = s->term,
-                          .max_pilot = s->max_pilot, .voltage = s->volt};
-    struct acn_work w = {.re = s->re, .im = s->im, .order = s->order, .queue = s->queue,
-                         .key = s->key, .rung = s->rung, .top = s->top};
+    struct acn_net net = {.n_station = in->n_evse,
+                          .n_row = nr,
+                          .limit = s->limit,
+                          .term_start = s->term_start,
+                          .term = s->term,
+                          .max_pilot = s->max_pilot,
+                          .voltage = s->volt};
+    struct acn_work w = {.re = s->re,
+                         .im = s->im,
+                         .order = s->order,
+                         .queue = s->queue,
+                         .key = s->key,
+                         .rung = s->rung,
+                         .top = s->top};
     if (acn_schedule(&net, s->algo, s->sess, n, (double)in->now_ms / period_ms,
                      (double)s->period_s / 60, s->rate, &w) != 0) {
         return -ERANGE; /* even all at 0 breaks a limit: the host's fallback decides */
@@ -174,22 +183,22 @@ static inline int acn_pol_allocate(void *state,
     return 0;
 }
 
-#define ACN_POLICY(ident, algo)                                                                    \
+#define ACN_POLICY(ident, algo)                                                                   \
     static int ident##_init(const struct ampshare_policy_host *host,                              \
                             const struct ampshare_policy_option *opt, size_t n_opt, void **state) \
-    {                                                                                              \
-        return acn_pol_init(host, opt, n_opt, state, #ident, algo);                                \
-    }                                                                                              \
-    static const struct ampshare_policy ident##_policy = {                                         \
-        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,                                                    \
-        .abi_minor = AMPSHARE_POLICY_ABI_MINOR,                                                    \
-        .struct_size = sizeof(struct ampshare_policy),                                             \
-        .name = #ident,                                                                            \
-        .version = "acnportal-0.3.3",                                                              \
-        .init = ident##_init,                                                                      \
-        .allocate = acn_pol_allocate,                                                              \
-        .destroy = acn_pol_destroy,                                                                \
-    };                                                                                             \
+    {                                                                                             \
+        return acn_pol_init(host, opt, n_opt, state, #ident, algo);                               \
+    }                                                                                             \
+    static const struct ampshare_policy ident##_policy = {                                        \
+        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,                                                   \
+        .abi_minor = AMPSHARE_POLICY_ABI_MINOR,                                                   \
+        .struct_size = sizeof(struct ampshare_policy),                                            \
+        .name = #ident,                                                                           \
+        .version = "acnportal-0.3.3",                                                             \
+        .init = ident##_init,                                                                     \
+        .allocate = acn_pol_allocate,                                                             \
+        .destroy = acn_pol_destroy,                                                               \
+    };                                                                                            \
     APK_POLICY(ident, ident##_policy)
 
 #endif

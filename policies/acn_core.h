@@ -43,11 +43,12 @@ struct acn_term {
 struct acn_net {
     size_t n_station;
     size_t n_row;
-    const double *limit;        /* [n_row] A */
-    const size_t *term_start;   /* [n_station + 1]: station i's terms are term[start[i] .. start[i+1]) */
+    const double *limit; /* [n_row] A */
+    const size_t
+        *term_start; /* [n_station + 1]: station i's terms are term[start[i] .. start[i+1]) */
     const struct acn_term *term;
-    const double *max_pilot;    /* [n_station] A (32 for acnportal's BASIC EVSE) */
-    const double *voltage;      /* [n_station] V */
+    const double *max_pilot; /* [n_station] A (32 for acnportal's BASIC EVSE) */
+    const double *voltage;   /* [n_station] V */
 };
 
 /* An active session as the scheduler sees it (acnportal's SessionInfo). Pass them in station
@@ -78,7 +79,8 @@ static inline double acn_row_tol(double limit)
 }
 
 /* Sets r[i] = v, updating the row sums. */
-static inline void acn_set(const struct acn_net *net, struct acn_work *w, double *r, size_t i, double v)
+static inline void
+acn_set(const struct acn_net *net, struct acn_work *w, double *r, size_t i, double v)
 {
     double d = v - r[i];
     r[i] = v;
@@ -103,7 +105,8 @@ static inline bool acn_rows_ok(const struct acn_net *net, const struct acn_work 
 }
 
 /* Would r[i] = v be feasible? Leaves r[i] as it was. */
-static inline bool acn_try(const struct acn_net *net, struct acn_work *w, double *r, size_t i, double v)
+static inline bool
+acn_try(const struct acn_net *net, struct acn_work *w, double *r, size_t i, double v)
 {
     double old = r[i];
     acn_set(net, w, r, i, v);
@@ -132,8 +135,8 @@ static inline double acn_amp_periods(double kwh, double voltage, double period_m
 
 /* SortedSchedulingAlgo.max_feasible_rate: ub if feasible, else bisection on [lb, ub] to 0.01 A
  * keeping the feasible lower end. */
-static inline double
-acn_max_feasible(const struct acn_net *net, struct acn_work *w, double *r, size_t i, double lb, double ub)
+static inline double acn_max_feasible(
+    const struct acn_net *net, struct acn_work *w, double *r, size_t i, double lb, double ub)
 {
     if (acn_try(net, w, r, i, ub)) {
         return ub;

@@ -21,7 +21,10 @@
 
 #include "policies/ampshare_policy_kit.h"
 
-enum dl_order { DL_EDF, DL_LLF };
+enum dl_order {
+    DL_EDF,
+    DL_LLF
+};
 
 struct dl {
     struct apk k;
@@ -69,7 +72,8 @@ static inline bool dl_known(const struct ampshare_policy_evse *ev, uint64_t now)
 }
 
 /* The current per phase (mA) that delivers the car's energy by its departure. */
-static inline int64_t dl_need_ma(const struct dl *s, const struct ampshare_policy_evse *ev, uint64_t now)
+static inline int64_t
+dl_need_ma(const struct dl *s, const struct ampshare_policy_evse *ev, uint64_t now)
 {
     uint64_t left_ms = ev->departure_ms - now;
     double watts = (double)ev->energy_wanted_wh * 3.6e6 / (double)left_ms;
@@ -79,8 +83,8 @@ static inline int64_t dl_need_ma(const struct dl *s, const struct ampshare_polic
 
 /* Sort key: known cars first by deadline or laxity (both in ms, laxity offset to stay positive),
  * unknown ones after them by plug-in time. */
-static inline uint64_t dl_key(const struct dl *s, const struct ampshare_policy_evse *ev, uint64_t now,
-                              enum dl_order order)
+static inline uint64_t
+dl_key(const struct dl *s, const struct ampshare_policy_evse *ev, uint64_t now, enum dl_order order)
 {
     const uint64_t unknown = 1ull << 62;
     if (!dl_known(ev, now)) {
@@ -90,7 +94,8 @@ static inline uint64_t dl_key(const struct dl *s, const struct ampshare_policy_e
         return ev->departure_ms < unknown ? ev->departure_ms : unknown - 1;
     }
     /* laxity = time left - time to charge at the EVSE's most */
-    double max_w = (double)ev->max_ma / 1000 * (double)s->voltage * (ev->n_phases ? ev->n_phases : 1);
+    double max_w =
+        (double)ev->max_ma / 1000 * (double)s->voltage * (ev->n_phases ? ev->n_phases : 1);
     double charge_ms = max_w > 0 ? (double)ev->energy_wanted_wh * 3.6e6 / max_w : 1e15;
     double lax = (double)(ev->departure_ms - now) - charge_ms;
     double key = lax + 1e15; /* laxity may be negative: the car is already late */
@@ -154,27 +159,27 @@ static inline int dl_allocate(void *state,
     return 0;
 }
 
-#define DL_POLICY(ident, order)                                                                    \
+#define DL_POLICY(ident, order)                                                                   \
     static int ident##_init(const struct ampshare_policy_host *host,                              \
                             const struct ampshare_policy_option *opt, size_t n_opt, void **state) \
-    {                                                                                              \
-        return dl_init(host, opt, n_opt, state, #ident);                                           \
-    }                                                                                              \
-    static int ident##_allocate(void *state, const struct ampshare_policy_input *in,               \
-                                struct ampshare_policy_output *out)                                \
-    {                                                                                              \
-        return dl_allocate(state, in, out, order);                                                 \
-    }                                                                                              \
-    static const struct ampshare_policy ident##_policy = {                                         \
-        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,                                                    \
-        .abi_minor = AMPSHARE_POLICY_ABI_MINOR,                                                    \
-        .struct_size = sizeof(struct ampshare_policy),                                             \
-        .name = #ident,                                                                            \
-        .version = "1.0",                                                                          \
-        .init = ident##_init,                                                                      \
-        .allocate = ident##_allocate,                                                              \
-        .destroy = dl_destroy,                                                                     \
-    };                                                                                             \
+    {                                                                                             \
+        return dl_init(host, opt, n_opt, state, #ident);                                          \
+    }                                                                                             \
+    static int ident##_allocate(void *state, const struct ampshare_policy_input *in,              \
+                                struct ampshare_policy_output *out)                               \
+    {                                                                                             \
+        return dl_allocate(state, in, out, order);                                                \
+    }                                                                                             \
+    static const struct ampshare_policy ident##_policy = {                                        \
+        .abi_major = AMPSHARE_POLICY_ABI_MAJOR,                                                   \
+        .abi_minor = AMPSHARE_POLICY_ABI_MINOR,                                                   \
+        .struct_size = sizeof(struct ampshare_policy),                                            \
+        .name = #ident,                                                                           \
+        .version = "1.0",                                                                         \
+        .init = ident##_init,                                                                     \
+        .allocate = ident##_allocate,                                                             \
+        .destroy = dl_destroy,                                                                    \
+    };                                                                                            \
     APK_POLICY(ident, ident##_policy)
 
 #endif

@@ -5,13 +5,12 @@
  * or a sweep over capacities; a table, or one JSON document (docs/scenarios.md names every key).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "controller/cli/cmd.h"
 #include "sim/fleet/fleet_json.h"
@@ -23,25 +22,26 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ampshare sim replay FILE --limit-kw KW [--network single|caltech3]\n"
-            "         [--period-s 300] [--voltage 208] [--policy P | --compare P1,P2,...]\n"
-            "         [--sweep KW1,KW2,...] [--json] [--csv FILE] [--svg FILE]\n\n"
-            "Replays real sessions (the Caltech acnportal JSON, gzipped or not, its CSV twin, or\n"
-            "the workplace CSV) in periods of --period-s seconds under acnportal 0.3.3's model:\n"
-            "ideal batteries, continuous 0-32 A pilots, a schedule every period.\n\n"
-            "  --limit-kw KW     capacity: single = one aggregate limit of KW*1000/V A;\n"
-            "                    caltech3 = the Caltech transformer and pods scaled to KW\n"
-            "  --network N       single (default) or caltech3 (54 EVSEs, 8 constraints)\n"
-            "  --policy P        acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr (acnportal's\n"
-            "                    algorithms), or on single any ampshare policy (edf, llf,\n"
-            "                    equal_share, ... or a .so) through the ABI and the clamp\n"
-            "  --compare LIST    several, side by side (default: all five)\n"
-            "  --sweep LIST      capacities in kW, each run with every policy\n"
-            "  --json            one JSON document on stdout instead of the table\n"
-            "  --csv FILE        per-period series: every station's current, each run\n"
-            "  --svg FILE        a chart: current per charger, stacked, the limit drawn, one panel\n"
-            "                    per run (each bucket the mean of the periods it spans)\n");
+    fprintf(
+        out,
+        "usage: ampshare sim replay FILE --limit-kw KW [--network single|caltech3]\n"
+        "         [--period-s 300] [--voltage 208] [--policy P | --compare P1,P2,...]\n"
+        "         [--sweep KW1,KW2,...] [--json] [--csv FILE] [--svg FILE]\n\n"
+        "Replays real sessions (the Caltech acnportal JSON, gzipped or not, its CSV twin, or\n"
+        "the workplace CSV) in periods of --period-s seconds under acnportal 0.3.3's model:\n"
+        "ideal batteries, continuous 0-32 A pilots, a schedule every period.\n\n"
+        "  --limit-kw KW     capacity: single = one aggregate limit of KW*1000/V A;\n"
+        "                    caltech3 = the Caltech transformer and pods scaled to KW\n"
+        "  --network N       single (default) or caltech3 (54 EVSEs, 8 constraints)\n"
+        "  --policy P        acn_uncontrolled, acn_fcfs, acn_edf, acn_llf, acn_rr (acnportal's\n"
+        "                    algorithms), or on single any ampshare policy (edf, llf,\n"
+        "                    equal_share, ... or a .so) through the ABI and the clamp\n"
+        "  --compare LIST    several, side by side (default: all five)\n"
+        "  --sweep LIST      capacities in kW, each run with every policy\n"
+        "  --json            one JSON document on stdout instead of the table\n"
+        "  --csv FILE        per-period series: every station's current, each run\n"
+        "  --svg FILE        a chart: current per charger, stacked, the limit drawn, one panel\n"
+        "                    per run (each bucket the mean of the periods it spans)\n");
 }
 
 static int split_list(char *s, char **out, size_t max)
@@ -111,8 +111,12 @@ static void on_period(void *ctx, int64_t t, const double *amps, size_t n)
 /* One chart panel from a run's buckets: the stations that had a car, their mean current per
  * bucket; the limit drawn (single: the aggregate limit; caltech3: its transformer capacity as an
  * aggregate current, the constraints themselves being phasor line currents). */
-static int add_panel(struct fleet_panel *p, const struct series *ser, const struct replay_net *rn,
-                     const struct replay_data *d, const char *network, const struct run *r)
+static int add_panel(struct fleet_panel *p,
+                     const struct series *ser,
+                     const struct replay_net *rn,
+                     const struct replay_data *d,
+                     const char *network,
+                     const struct run *r)
 {
     bool *used = calloc(rn->n_station + 1, sizeof(bool));
     size_t n = 0;
@@ -120,7 +124,7 @@ static int add_panel(struct fleet_panel *p, const struct series *ser, const stru
         n += !used[rn->sess_station[k]];
         used[rn->sess_station[k]] = true;
     }
-    char (*name)[32] = calloc(n + 1, sizeof(*name));
+    char(*name)[32] = calloc(n + 1, sizeof(*name));
     double *val = calloc(ser->n_bucket * n + 1, sizeof(double));
     if (!used || !name || !val) {
         free(used);
@@ -141,11 +145,16 @@ static int add_panel(struct fleet_panel *p, const struct series *ser, const stru
         j++;
     }
     free(used);
-    *p = (struct fleet_panel){.n_series = n, .name = name, .n_bucket = ser->n_bucket,
-                              .val = val, .t0_s = (double)ser->first * ser->period_s,
-                              .t1_s = (double)ser->end * ser->period_s, .n_limit = 1};
-    snprintf(p->title, sizeof(p->title), "%s, %g kW on %s: %.2f %% of the energy delivered, peak %.2f kW",
-             r->name, r->limit_kw, network, r->res.delivered_pct, r->res.peak_kw);
+    *p = (struct fleet_panel){.n_series = n,
+                              .name = name,
+                              .n_bucket = ser->n_bucket,
+                              .val = val,
+                              .t0_s = (double)ser->first * ser->period_s,
+                              .t1_s = (double)ser->end * ser->period_s,
+                              .n_limit = 1};
+    snprintf(p->title, sizeof(p->title),
+             "%s, %g kW on %s: %.2f %% of the energy delivered, peak %.2f kW", r->name, r->limit_kw,
+             network, r->res.delivered_pct, r->res.peak_kw);
     p->limit_a[0] = r->limit_kw * 1000 / ser->voltage;
     snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "%s %g kW = %.1f A",
              strcmp(network, "single") == 0 ? "limit" : "transformer", r->limit_kw, p->limit_a[0]);
@@ -161,7 +170,8 @@ static int write_svg(const char *path, const char *file, const struct fleet_pane
     }
     const char *base = strrchr(file, '/');
     char title[256];
-    snprintf(title, sizeof(title), "Current per charger (stacked, mean per bucket): %s", base ? base + 1 : file);
+    snprintf(title, sizeof(title), "Current per charger (stacked, mean per bucket): %s",
+             base ? base + 1 : file);
     int rc = fleet_svg_write(f, title, p, n);
     if (fclose(f) != 0 || rc != 0) {
         fprintf(stderr, "ampshare sim replay: --svg %s: write failed\n", path);
@@ -170,7 +180,8 @@ static int write_svg(const char *path, const char *file, const struct fleet_pane
     return CMD_EXIT_OK;
 }
 
-static json_t *result_json(const struct run *r, const struct replay_net *rn, const struct replay_data *d)
+static json_t *
+result_json(const struct run *r, const struct replay_net *rn, const struct replay_data *d)
 {
     const struct replay_result *x = &r->res;
     struct fleet_charger_result *ch = calloc(rn->n_station + 1, sizeof(*ch));
@@ -191,13 +202,23 @@ static json_t *result_json(const struct run *r, const struct replay_net *rn, con
     }
     /* the ACN model offers nothing to a car that is full: no capacity idles behind one, and no
      * idle car ever holds current to reclaim */
-    struct fleet_json_row row = {
-        .policy = r->name, .limit_kw = r->limit_kw,
-        .requested_kwh = x->requested_kwh, .delivered_kwh = x->delivered_kwh,
-        .delivered_pct = x->delivered_pct, .sessions = x->sessions, .served = x->served,
-        .unfinished = x->unfinished, .peak_kw = x->peak_kw, .over_limit_s = x->over_limit_s,
-        .over_limit_as = x->over_limit_as, .idle_waste_ah = 0, .jain = x->jain, .reclaim_s = NAN,
-        .run_s = x->run_s, .charger = ch, .n_charger = n};
+    struct fleet_json_row row = {.policy = r->name,
+                                 .limit_kw = r->limit_kw,
+                                 .requested_kwh = x->requested_kwh,
+                                 .delivered_kwh = x->delivered_kwh,
+                                 .delivered_pct = x->delivered_pct,
+                                 .sessions = x->sessions,
+                                 .served = x->served,
+                                 .unfinished = x->unfinished,
+                                 .peak_kw = x->peak_kw,
+                                 .over_limit_s = x->over_limit_s,
+                                 .over_limit_as = x->over_limit_as,
+                                 .idle_waste_ah = 0,
+                                 .jain = x->jain,
+                                 .reclaim_s = NAN,
+                                 .run_s = x->run_s,
+                                 .charger = ch,
+                                 .n_charger = n};
     json_t *o = fleet_json_row(&row);
     free(ch);
     free(used);
@@ -211,15 +232,15 @@ static void print_table(const struct run *runs, size_t n, const char *network)
         printf(" %16.16s", runs[i].name);
     }
     printf("\n");
-#define ROW(label, fmt, expr)                       \
-    do {                                            \
-        printf("%-24s", label);                     \
-        for (size_t i = 0; i < n; i++) {            \
+#define ROW(label, fmt, expr)                             \
+    do {                                                  \
+        printf("%-24s", label);                           \
+        for (size_t i = 0; i < n; i++) {                  \
             const struct replay_result *x = &runs[i].res; \
-            (void)x;                                \
-            printf(" %16" fmt, expr);               \
-        }                                           \
-        printf("\n");                               \
+            (void)x;                                      \
+            printf(" %16" fmt, expr);                     \
+        }                                                 \
+        printf("\n");                                     \
     } while (0)
     ROW("limit (kW)", ".3f", runs[i].limit_kw);
     ROW("requested (kWh)", ".3f", x->requested_kwh);
@@ -259,7 +280,8 @@ int cmd_sim_replay(int argc, char **argv)
         bool takes = strcmp(a, "--limit-kw") == 0 || strcmp(a, "--network") == 0 ||
                      strcmp(a, "--period-s") == 0 || strcmp(a, "--voltage") == 0 ||
                      strcmp(a, "--policy") == 0 || strcmp(a, "--compare") == 0 ||
-                     strcmp(a, "--sweep") == 0 || strcmp(a, "--csv") == 0 || strcmp(a, "--svg") == 0;
+                     strcmp(a, "--sweep") == 0 || strcmp(a, "--csv") == 0 ||
+                     strcmp(a, "--svg") == 0;
         if (takes && !v) {
             fprintf(stderr, "ampshare sim replay: %s needs a value\n", a);
             return CMD_EXIT_USAGE;
@@ -380,7 +402,8 @@ int cmd_sim_replay(int argc, char **argv)
         rc = CMD_EXIT_FAIL;
     }
     for (int s = 0; s < n_sweep && rc == CMD_EXIT_OK && runs; s++) {
-        if (replay_net_build(&rn, kind, sweep[s], voltage, (int64_t)period_s, &d, err, sizeof(err)) != 0) {
+        if (replay_net_build(&rn, kind, sweep[s], voltage, (int64_t)period_s, &d, err,
+                             sizeof(err)) != 0) {
             fprintf(stderr, "ampshare sim replay: %s: %s\n", file, err);
             rc = CMD_EXIT_FAIL;
             break;
@@ -424,8 +447,7 @@ int cmd_sim_replay(int argc, char **argv)
             if (tty && n_runs > 1) {
                 size_t done = (size_t)s * (size_t)n_pol + (size_t)k;
                 fprintf(stderr, "\r[%-30.*s] %zu/%zu %s %g kW   ", (int)(30 * done / n_runs),
-                        "##############################", done, n_runs, policies[k],
-                        sweep[s]);
+                        "##############################", done, n_runs, policies[k], sweep[s]);
             }
             int rr = replay_run(&d, &rn, &cfg, &r->res, err, sizeof(err));
             replay_abi_free(abi);

@@ -14,8 +14,8 @@
 #include "sim/fleet/fleet_json.h"
 #include "sim/fleet/fleet_svg.h"
 
-#define MAX_POL      16
-#define SVG_BUCKETS  800
+#define MAX_POL     16
+#define SVG_BUCKETS 800
 
 static void usage(FILE *out)
 {
@@ -50,7 +50,8 @@ static void on_tick(void *ctx, uint64_t now, const int32_t (*ma)[3], size_t n)
     if (o->csv) {
         fprintf(o->csv, "%s,%.3f", o->policy, (double)now / 1000);
         for (size_t e = 0; e < n; e++) {
-            fprintf(o->csv, ",%.3f,%.3f,%.3f", ma[e][0] / 1000.0, ma[e][1] / 1000.0, ma[e][2] / 1000.0);
+            fprintf(o->csv, ",%.3f,%.3f,%.3f", ma[e][0] / 1000.0, ma[e][1] / 1000.0,
+                    ma[e][2] / 1000.0);
         }
         fputc('\n', o->csv);
     }
@@ -70,14 +71,14 @@ static void print_table(const struct fleet_result *r, size_t n, const struct sit
         printf(" %16.16s", r[i].policy);
     }
     printf("\n");
-#define ROW(label, fmt, expr)                          \
-    do {                                               \
-        printf("%-26s", label);                        \
-        for (size_t i = 0; i < n; i++) {               \
-            const struct fleet_result *x = &r[i];      \
-            printf(" %16" fmt, expr);                  \
-        }                                              \
-        printf("\n");                                  \
+#define ROW(label, fmt, expr)                     \
+    do {                                          \
+        printf("%-26s", label);                   \
+        for (size_t i = 0; i < n; i++) {          \
+            const struct fleet_result *x = &r[i]; \
+            printf(" %16" fmt, expr);             \
+        }                                         \
+        printf("\n");                             \
     } while (0)
     ROW("requested (kWh)", ".3f", x->requested_kwh);
     ROW("delivered (kWh)", ".3f", x->delivered_kwh);
@@ -158,8 +159,10 @@ int cmd_sim_scenario(int argc, char **argv)
         }
     }
     if (!fast) {
-        fprintf(stderr, "ampshare sim %s: wire mode (simulated Wall Connectors on the bus) is not "
-                        "built yet; run it with --fast\n", file);
+        fprintf(stderr,
+                "ampshare sim %s: wire mode (simulated Wall Connectors on the bus) is not "
+                "built yet; run it with --fast\n",
+                file);
         return CMD_EXIT_USAGE;
     }
     char err[512] = "";
@@ -213,14 +216,23 @@ int cmd_sim_scenario(int argc, char **argv)
         } else {
             done++;
             const struct fleet_result *x = &res[i];
-            struct fleet_json_row row = {
-                .policy = pol[i], .limit_kw = NAN, .requested_kwh = x->requested_kwh,
-                .delivered_kwh = x->delivered_kwh, .delivered_pct = x->delivered_pct,
-                .sessions = x->sessions, .served = x->served, .unfinished = x->unfinished,
-                .peak_kw = x->peak_kw, .over_limit_s = x->over_limit_s,
-                .over_limit_as = x->over_limit_as, .idle_waste_ah = x->idle_waste_ah, .jain = x->jain,
-                .reclaim_s = x->reclaim_s, .run_s = x->run_s, .charger = x->charger,
-                .n_charger = x->n_charger};
+            struct fleet_json_row row = {.policy = pol[i],
+                                         .limit_kw = NAN,
+                                         .requested_kwh = x->requested_kwh,
+                                         .delivered_kwh = x->delivered_kwh,
+                                         .delivered_pct = x->delivered_pct,
+                                         .sessions = x->sessions,
+                                         .served = x->served,
+                                         .unfinished = x->unfinished,
+                                         .peak_kw = x->peak_kw,
+                                         .over_limit_s = x->over_limit_s,
+                                         .over_limit_as = x->over_limit_as,
+                                         .idle_waste_ah = x->idle_waste_ah,
+                                         .jain = x->jain,
+                                         .reclaim_s = x->reclaim_s,
+                                         .run_s = x->run_s,
+                                         .charger = x->charger,
+                                         .n_charger = x->n_charger};
             json_array_append_new(results, fleet_json_row(&row));
             if (panels && to.sum && to.cnt) {
                 struct fleet_panel *p = &panels[i];
@@ -239,8 +251,9 @@ int cmd_sim_scenario(int argc, char **argv)
                 p->n_bucket = to.n_bucket;
                 p->t0_s = 0;
                 p->t1_s = (double)sc.duration_ms / 1000;
-                snprintf(p->title, sizeof(p->title), "%.40s: %.1f %% delivered, %.0f s over a limit",
-                         pol[i], x->delivered_pct, x->over_limit_s);
+                snprintf(p->title, sizeof(p->title),
+                         "%.40s: %.1f %% delivered, %.0f s over a limit", pol[i], x->delivered_pct,
+                         x->over_limit_s);
                 /* the supply's rating, summed over its phases: the stack is the sum too */
                 double lim = 0;
                 for (int ph = 0; ph < 3; ph++) {
@@ -249,14 +262,15 @@ int cmd_sim_scenario(int argc, char **argv)
                 p->n_limit = 1;
                 p->limit_a[0] = lim;
                 snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "supply %.0f A", lim);
-                for (size_t c = 1; c < sc.site->n_circuit && p->n_limit < FLEET_SVG_MAX_LIMITS; c++) {
+                for (size_t c = 1; c < sc.site->n_circuit && p->n_limit < FLEET_SVG_MAX_LIMITS;
+                     c++) {
                     double cl = 0;
                     for (int ph = 0; ph < 3; ph++) {
                         cl += sc.site->circuit[c].rating_ma[ph] / 1000.0;
                     }
                     p->limit_a[p->n_limit] = cl;
-                    snprintf(p->limit_label[p->n_limit], sizeof(p->limit_label[0]), "circuit %.20s %.0f A",
-                             sc.site->circuit[c].name, cl);
+                    snprintf(p->limit_label[p->n_limit], sizeof(p->limit_label[0]),
+                             "circuit %.20s %.0f A", sc.site->circuit[c].name, cl);
                     p->n_limit++;
                 }
             }
@@ -285,8 +299,8 @@ int cmd_sim_scenario(int argc, char **argv)
             fleet_json_print(doc);
             json_decref(doc);
         } else {
-            printf("scenario %s (seed %llu, %.0f s, fast mode)\n", sc.name, (unsigned long long)sc.seed,
-                   (double)sc.duration_ms / 1000);
+            printf("scenario %s (seed %llu, %.0f s, fast mode)\n", sc.name,
+                   (unsigned long long)sc.seed, (double)sc.duration_ms / 1000);
             print_table(res, n_pol, sc.site);
         }
     }

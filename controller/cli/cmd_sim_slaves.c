@@ -35,8 +35,8 @@ struct slaves_opts {
     uint32_t reply_ms;
     uint32_t linkready_ms;
     int32_t noise_ma;
-    int phases;          /* 0: the region's default (3 in the EU, split-phase in the US) */
-    int volts[3];        /* --voltage, or -1: what the region and phases say */
+    int phases;   /* 0: the region's default (3 in the EU, split-phase in the US) */
+    int volts[3]; /* --voltage, or -1: what the region and phases say */
     bool quiet;
 };
 
@@ -175,7 +175,8 @@ static int build_slaves(const struct slaves_opts *o, struct sim_twc_slaves *set,
     for (int i = 0; i < o->count; i++) {
         struct sim_twc_slave_cfg cfg;
         sim_twc_slave_cfg_default(&cfg, default_ids[i], o->proto);
-        sim_twc_slave_cfg_region(&cfg, (uint16_t)(o->max_a * 100), o->phases ? (unsigned)o->phases : 3);
+        sim_twc_slave_cfg_region(&cfg, (uint16_t)(o->max_a * 100),
+                                 o->phases ? (unsigned)o->phases : 3);
         for (int v = 0; v < 3 && o->volts[0] >= 0; v++) {
             cfg.voltage_v[v] = (uint16_t)o->volts[v];
         }

@@ -20,15 +20,15 @@
 struct fleet_profile {
     const char *name;
     const char *label;
-    int32_t max_ma;        /* the on-board charger's most, per phase */
-    uint8_t phases;        /* 1 or 3 */
-    double battery_kwh;    /* usable */
-    double taper_soc;      /* above this SoC the current falls linearly ... */
-    int32_t taper_end_ma;  /* ... to this at 100 % */
-    int32_t gap_ma;        /* draws this much under the offer (twc-gen2.md §5.3: 0.8 A) */
-    uint32_t start_ms;     /* from a usable offer to drawing (wake-up, contactor) */
-    uint32_t follow_ms;    /* from an offer change to the draw following it */
-    int32_t noload_ma;     /* what its EVSE reads while it draws nothing */
+    int32_t max_ma;       /* the on-board charger's most, per phase */
+    uint8_t phases;       /* 1 or 3 */
+    double battery_kwh;   /* usable */
+    double taper_soc;     /* above this SoC the current falls linearly ... */
+    int32_t taper_end_ma; /* ... to this at 100 % */
+    int32_t gap_ma;       /* draws this much under the offer (twc-gen2.md §5.3: 0.8 A) */
+    uint32_t start_ms;    /* from a usable offer to drawing (wake-up, contactor) */
+    uint32_t follow_ms;   /* from an offer change to the draw following it */
+    int32_t noload_ma;    /* what its EVSE reads while it draws nothing */
 };
 
 const struct fleet_profile *fleet_profile_find(const char *name);
@@ -46,8 +46,8 @@ struct fleet_car {
     uint64_t wake_at_ms; /* 0: never; else draws wake_ma for wake_ms once full */
     int32_t wake_ma;
     uint32_t wake_ms;
-    bool no_resume;      /* does not resume after a pause until re-plugged */
-    int priority;        /* unused by the model; kept for reports */
+    bool no_resume; /* does not resume after a pause until re-plugged */
+    int priority;   /* unused by the model; kept for reports */
 };
 
 struct fleet_load { /* an uncontrolled load (building) on a circuit, amps per phase */
@@ -93,7 +93,7 @@ struct fleet_result {
     double reclaim_s; /* NAN when no idle car ever freed current */
     double run_s;
     double mean_time_to_full_s, p95_time_to_full_s;
-    int32_t *peak_ma;  /* [n_circuit][3]: the highest physical current per circuit and phase */
+    int32_t *peak_ma; /* [n_circuit][3]: the highest physical current per circuit and phase */
     size_t n_circuit;
     struct fleet_charger_result *charger; /* [n_charger] */
     size_t n_charger;

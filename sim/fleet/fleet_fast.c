@@ -47,8 +47,8 @@ static int32_t taper(const struct fleet_car *c, double soc)
 }
 
 /* What the car would draw now at this offer (before its response delay). */
-static int32_t desired(const struct fleet_car *c, struct car_st *s, int32_t offer, int32_t evse_max,
-                       uint64_t now)
+static int32_t
+desired(const struct fleet_car *c, struct car_st *s, int32_t offer, int32_t evse_max, uint64_t now)
 {
     if (!s->plugged || s->dead) {
         return 0;
@@ -235,14 +235,16 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             mi->at_ms = now + 1;
             for (uint8_t i = 0; i < sm->n_inputs && i < 3; i++) {
                 uint8_t p = sm->phase_map[i] < 3 ? sm->phase_map[i] : 0;
-                mi->current_ma[i] = sm->measures == CFG_MEASURES_EVSE ? ph_ma[sm->target][p]
-                                                                     : (int32_t)circ[sm->target][p];
+                mi->current_ma[i] = sm->measures == CFG_MEASURES_EVSE
+                                        ? ph_ma[sm->target][p]
+                                        : (int32_t)circ[sm->target][p];
             }
         }
         /* 3. the engine */
         rc = alloc_tick(al, st, now + 1, ar);
         if (rc != 0) {
-            snprintf(err, errlen, "alloc_tick at %llu ms: %s", (unsigned long long)now, strerror(-rc));
+            snprintf(err, errlen, "alloc_tick at %llu ms: %s", (unsigned long long)now,
+                     strerror(-rc));
             goto out;
         }
         for (size_t e = 0; e < ne; e++) {
@@ -281,7 +283,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                 n_chg++;
                 only = (int)e;
                 int32_t own = sc->car[k].p->max_ma < site->evse[e].max_ma ? sc->car[k].p->max_ma
-                                                                         : site->evse[e].max_ma;
+                                                                          : site->evse[e].max_ma;
                 if (offer[e] < own && cs[k].draw + sc->car[k].p->gap_ma + 1000 >= offer[e]) {
                     limited = true;
                 }
@@ -309,7 +311,9 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             int e = c->charger;
             int32_t want = desired(c, s, offer[e], site->evse[e].max_ma, now);
             if (want != s->pending) {
-                uint32_t delay = want < s->draw ? 1000 : s->draw == 0 ? c->p->start_ms : c->p->follow_ms;
+                uint32_t delay = want < s->draw ? 1000
+                                 : s->draw == 0 ? c->p->start_ms
+                                                : c->p->follow_ms;
                 s->pending = want;
                 s->pending_at = now + delay;
             }
@@ -381,7 +385,8 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                     continue;
                 }
                 const struct site_evse *se = &site->evse[e];
-                uint8_t n = sc->car[k].p->phases < se->n_phases ? sc->car[k].p->phases : se->n_phases;
+                uint8_t n =
+                    sc->car[k].p->phases < se->n_phases ? sc->car[k].p->phases : se->n_phases;
                 for (uint8_t i = 0; i < n; i++) {
                     if (se->phase_map[i] < 3) {
                         ph_ma[e][se->phase_map[i]] += cs[k].draw;
@@ -417,7 +422,8 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             nx++;
         }
     }
-    res->delivered_pct = res->requested_kwh > 0 ? 100 * res->delivered_kwh / res->requested_kwh : 100;
+    res->delivered_pct =
+        res->requested_kwh > 0 ? 100 * res->delivered_kwh / res->requested_kwh : 100;
     res->jain = sx2 > 0 ? sx * sx / ((double)nx * sx2) : 1;
     if (nt) {
         double s = 0;

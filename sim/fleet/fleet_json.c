@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The fleet JSON document (fleet_json.h). */
+#include "sim/fleet/fleet_json.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include "sim/fleet/fleet_json.h"
 
 static json_t *num_or_null(double v)
 {

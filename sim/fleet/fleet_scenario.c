@@ -106,7 +106,8 @@ static int on_car(struct parse *p, const char *sec, const char *name, const char
         snprintf(pc->charger, sizeof(pc->charger), "%s", v);
     } else if (!strcmp(k, "profile")) {
         if (!(c->p = fleet_profile_find(v))) {
-            return bad(p, sec, k, "unknown profile (tesla-model-3, tesla-model-s, bmw-i3, renault-zoe)");
+            return bad(p, sec, k,
+                       "unknown profile (tesla-model-3, tesla-model-s, bmw-i3, renault-zoe)");
         }
     } else if (!strcmp(k, "tell")) {
         if (!yes(v, &c->tell)) {
@@ -280,14 +281,16 @@ static double uni(uint64_t *s)
 static size_t split(char *s, char **out, size_t max)
 {
     size_t n = 0;
-    for (char *save = NULL, *t = strtok_r(s, ", ", &save); t && n < max; t = strtok_r(NULL, ", ", &save)) {
+    for (char *save = NULL, *t = strtok_r(s, ", ", &save); t && n < max;
+         t = strtok_r(NULL, ", ", &save)) {
         out[n++] = t;
     }
     return n;
 }
 
 /* The seeded generator: arrival uniform over [first, first + spread], dwell uniform around its
- * mean, arrival SoC around its mean; each car takes the first listed charger free at its arrival. */
+ * mean, arrival SoC around its mean; each car takes the first listed charger free at its arrival.
+ */
 /* Takes the first listed charger free at the arrival; "" when none is. */
 static void pick_charger(struct pending_car *pc, char **ch, size_t nch, uint64_t *busy)
 {
@@ -304,7 +307,8 @@ static void pick_charger(struct pending_car *pc, char **ch, size_t nch, uint64_t
 /* Arrivals from a sessions file (the replay's loaders): each session that arrives within the
  * scenario (after offset_s of the file's clock) is a car wanting the session's energy, on the
  * first listed charger free, with the listed profiles in turn. */
-static int from_sessions(struct parse *p, char **ch, size_t nch, char **pr, size_t npr, uint64_t *busy)
+static int
+from_sessions(struct parse *p, char **ch, size_t nch, char **pr, size_t npr, uint64_t *busy)
 {
     struct fleet_scenario *sc = p->sc;
     struct arrivals *a = &p->arr;

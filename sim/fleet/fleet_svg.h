@@ -16,7 +16,7 @@ struct fleet_panel {
     size_t n_series;
     char (*name)[32]; /* [n_series] */
     size_t n_bucket;
-    double *val; /* [n_bucket][n_series] A, the mean current of each bucket */
+    double *val;       /* [n_bucket][n_series] A, the mean current of each bucket */
     double t0_s, t1_s; /* the time the buckets span, seconds from the data set's start */
     size_t n_limit;
     double limit_a[FLEET_SVG_MAX_LIMITS];

@@ -6,6 +6,8 @@
  * car for one period through its ideal battery, record the currents. Stretches with no car plugged
  * in are skipped: nothing charges there and acnportal records zeros.
  */
+#include "sim/fleet/replay.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,12 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim/fleet/replay.h"
 #include "sim/fleet/replay_abi.h"
 
 static const char *const algo_names[ACN_ALGO_COUNT] = {
-    [ACN_UNCONTROLLED] = "acn_uncontrolled", [ACN_FCFS] = "acn_fcfs", [ACN_EDF] = "acn_edf",
-    [ACN_LLF] = "acn_llf",                   [ACN_RR] = "acn_rr",
+    [ACN_UNCONTROLLED] = "acn_uncontrolled",
+    [ACN_FCFS] = "acn_fcfs",
+    [ACN_EDF] = "acn_edf",
+    [ACN_LLF] = "acn_llf",
+    [ACN_RR] = "acn_rr",
 };
 
 const char *replay_algo_name(enum acn_algo a)
@@ -222,7 +226,8 @@ int replay_run(const struct replay_data *d,
         struct ev *e = &m.ev[k];
         e->a = replay_period(d->s[k].arrival_s, p);
         e->d = replay_period(d->s[k].departure_s, p);
-        if (e->d <= e->a) { /* the unplug event is queued at plug-in, so it is seen a period later */
+        if (e->d <=
+            e->a) { /* the unplug event is queued at plug-in, so it is seen a period later */
             e->d = e->a + 1;
         }
         e->est = replay_period(d->s[k].est_departure_s, p);
@@ -235,8 +240,13 @@ int replay_run(const struct replay_data *d,
             t_end = e->d;
         }
     }
-    struct acn_work w = {.re = m.re, .im = m.im, .order = m.order, .queue = m.queue, .key = m.key,
-                         .rung = m.rung, .top = m.top};
+    struct acn_work w = {.re = m.re,
+                         .im = m.im,
+                         .order = m.order,
+                         .queue = m.queue,
+                         .key = m.key,
+                         .rung = m.rung,
+                         .top = m.top};
     size_t next = 0, plugged = 0;
     int rc = 0;
     int64_t t = d->n ? m.ev[0].a : 0;
@@ -254,7 +264,8 @@ int replay_run(const struct replay_data *d,
         for (; next < d->n && m.ev[next].a <= t; next++) {
             size_t st = rn->sess_station[next];
             if (m.occ[st] >= 0) {
-                snprintf(err, errlen, "session %s: station %s is occupied", d->s[next].id, rn->station[st]);
+                snprintf(err, errlen, "session %s: station %s is occupied", d->s[next].id,
+                         rn->station[st]);
                 rc = -EINVAL;
                 goto out;
             }
@@ -290,13 +301,16 @@ int replay_run(const struct replay_data *d,
                     x->remaining_kwh = m.ev[k].requested - m.ev[k].delivered;
                 }
             }
-            if (replay_abi_schedule(cfg->abi, (uint64_t)(t * p + 1) * 1000, m.abi_st, m.rate) != 0) {
+            if (replay_abi_schedule(cfg->abi, (uint64_t)(t * p + 1) * 1000, m.abi_st, m.rate) !=
+                0) {
                 snprintf(err, errlen, "period %lld: the clamp refused the view", (long long)t);
                 rc = -EINVAL;
                 goto out;
             }
-        } else if (acn_schedule(net, cfg->algo, m.sess, n_act, (double)t, period_min, m.rate, &w) != 0) {
-            snprintf(err, errlen, "period %lld: every car at 0 A is already infeasible", (long long)t);
+        } else if (acn_schedule(net, cfg->algo, m.sess, n_act, (double)t, period_min, m.rate, &w) !=
+                   0) {
+            snprintf(err, errlen, "period %lld: every car at 0 A is already infeasible",
+                     (long long)t);
             rc = -EINVAL;
             goto out;
         }

@@ -34,7 +34,10 @@ struct replay_data {
 int replay_load(const char *path, struct replay_data *d, char *err, size_t errlen);
 void replay_data_free(struct replay_data *d);
 
-enum replay_network { REPLAY_NET_SINGLE = 0, REPLAY_NET_CALTECH3 };
+enum replay_network {
+    REPLAY_NET_SINGLE = 0,
+    REPLAY_NET_CALTECH3
+};
 
 /* A network built for a data set and a period length (a station holding two cars in one period
  * gets a second port): its stations (Caltech's 54 in registration order, then any
@@ -69,7 +72,7 @@ struct replay_abi;
 struct replay_cfg {
     enum acn_algo algo;
     struct replay_abi *abi; /* not NULL: this ampshare policy schedules instead of algo */
-    double period_s; /* 300 */
+    double period_s;        /* 300 */
     /* Called after every simulated period with the currents drawn per station (may be NULL).
      * Periods with no car plugged in are skipped, and not reported. */
     void (*on_period)(void *ctx, int64_t period, const double *amps, size_t n_station);
@@ -81,14 +84,16 @@ void replay_span(const struct replay_data *d, int64_t period_s, int64_t *first, 
 
 struct replay_result {
     double requested_kwh, delivered_kwh, delivered_pct;
-    size_t sessions, served, unfinished; /* served: remaining < 0.1 kWh (proportion_of_demands_met) */
-    double peak_a, peak_kw;              /* max over periods of the aggregate current / power */
-    double over_limit_s, over_limit_as;  /* drawn currents above any constraint row, beyond tolerance */
+    size_t sessions, served,
+        unfinished;         /* served: remaining < 0.1 kWh (proportion_of_demands_met) */
+    double peak_a, peak_kw; /* max over periods of the aggregate current / power */
+    double over_limit_s,
+        over_limit_as; /* drawn currents above any constraint row, beyond tolerance */
     double mean_time_to_full_s, p95_time_to_full_s; /* over the sessions served */
-    double jain;                         /* Jain's index over delivered / requested */
-    double run_s;                        /* CPU seconds the replay took */
+    double jain;                                    /* Jain's index over delivered / requested */
+    double run_s;                                   /* CPU seconds the replay took */
     int64_t periods;
-    double *station_kwh;                 /* [n_station], caller frees */
+    double *station_kwh; /* [n_station], caller frees */
     double *station_mean_a, *station_max_a;
     double *station_oi_mean_a; /* mean while every other connected car is idle; NAN if never */
 };

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* An ampshare policy in the replay, through the ABI and the clamp (replay_abi.h). */
+#include "sim/fleet/replay_abi.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +10,6 @@
 
 #include "controller/engine/alloc.h"
 #include "controller/engine/policy_loader.h"
-#include "sim/fleet/replay_abi.h"
 
 struct replay_abi {
     struct policy_handle h;
@@ -43,8 +44,13 @@ void replay_abi_free(struct replay_abi *ra)
     free(ra);
 }
 
-int replay_abi_new(const char *policy, size_t n_station, double limit_a, double voltage,
-                   struct replay_abi **out, char *err, size_t errlen)
+int replay_abi_new(const char *policy,
+                   size_t n_station,
+                   double limit_a,
+                   double voltage,
+                   struct replay_abi **out,
+                   char *err,
+                   size_t errlen)
 {
     struct replay_abi *ra = calloc(1, sizeof(*ra));
     if (!ra) {
@@ -66,8 +72,8 @@ int replay_abi_new(const char *policy, size_t n_station, double limit_a, double 
         return -ENOMEM;
     }
     ra->sc_ok = alloc_clamp_scratch_init(&ra->sc, 1, n_station) == 0;
-    struct ampshare_policy_host host = {.struct_size = sizeof(host), .max_evse = (uint32_t)n_station,
-                                        .max_circuit = 1};
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = (uint32_t)n_station, .max_circuit = 1};
     char v[16];
     snprintf(v, sizeof(v), "%.0f", voltage);
     struct ampshare_policy_option opt = {"voltage", v};
@@ -83,26 +89,34 @@ int replay_abi_new(const char *policy, size_t n_station, double limit_a, double 
         return rc ? rc : -ENOMEM;
     }
     int32_t lim = (int32_t)floor(limit_a * 1000);
-    ra->circuit = (struct ampshare_policy_circuit){.name = "supply", .parent = -1,
+    ra->circuit = (struct ampshare_policy_circuit){.name = "supply",
+                                                   .parent = -1,
                                                    .phases = AMPSHARE_PHASE_L1,
-                                                   .rating_ma = {lim, 0, 0}, .limit_ma = {lim, 0, 0}};
+                                                   .rating_ma = {lim, 0, 0},
+                                                   .limit_ma = {lim, 0, 0}};
     for (size_t i = 0; i < n_station; i++) {
         snprintf(ra->name[i], sizeof(ra->name[i]), "s%zu", i);
-        ra->evse[i] = (struct ampshare_policy_evse){.name = ra->name[i], .circuit = 0,
-                                                    .phases = AMPSHARE_PHASE_L1, .n_phases = 1,
-                                                    .min_ma = 6000, .max_ma = 32000, .step_ma = 100,
+        ra->evse[i] = (struct ampshare_policy_evse){.name = ra->name[i],
+                                                    .circuit = 0,
+                                                    .phases = AMPSHARE_PHASE_L1,
+                                                    .n_phases = 1,
+                                                    .min_ma = 6000,
+                                                    .max_ma = 32000,
+                                                    .step_ma = 100,
                                                     .energy_wanted_wh = -1};
     }
     *out = ra;
     return 0;
 }
 
-int replay_abi_schedule(struct replay_abi *ra, uint64_t now_ms, const struct replay_abi_station *st,
+int replay_abi_schedule(struct replay_abi *ra,
+                        uint64_t now_ms,
+                        const struct replay_abi_station *st,
                         double *rate)
 {
     for (size_t i = 0; i < ra->n; i++) {
         struct ampshare_policy_evse *e = &ra->evse[i];
-        uint8_t state = !st[i].plugged ? AMPSHARE_EVSE_UNPLUGGED
+        uint8_t state = !st[i].plugged               ? AMPSHARE_EVSE_UNPLUGGED
                         : st[i].remaining_kwh > 1e-3 ? AMPSHARE_EVSE_CHARGING
                                                      : AMPSHARE_EVSE_IDLE;
         if (state != e->state) {
@@ -120,13 +134,18 @@ int replay_abi_schedule(struct replay_abi *ra, uint64_t now_ms, const struct rep
             e->offered_ma = 0;
         }
     }
-    struct ampshare_policy_input in = {.struct_size = sizeof(in), .circuit_size = sizeof(ra->circuit),
-                                       .evse_size = sizeof(*ra->evse), .now_ms = now_ms,
-                                       .circuit = &ra->circuit, .n_circuit = 1, .evse = ra->evse,
+    struct ampshare_policy_input in = {.struct_size = sizeof(in),
+                                       .circuit_size = sizeof(ra->circuit),
+                                       .evse_size = sizeof(*ra->evse),
+                                       .now_ms = now_ms,
+                                       .circuit = &ra->circuit,
+                                       .n_circuit = 1,
+                                       .evse = ra->evse,
                                        .n_evse = ra->n};
     memset(ra->raw, 0, ra->n * sizeof(int32_t));
     memset(ra->why, 0, ra->n);
-    struct ampshare_policy_output o = {.struct_size = sizeof(o), .target_ma = ra->raw, .why = ra->why};
+    struct ampshare_policy_output o = {
+        .struct_size = sizeof(o), .target_ma = ra->raw, .why = ra->why};
     if (ra->h.policy->allocate(ra->state, &in, &o) != 0) {
         memset(ra->raw, 0, ra->n * sizeof(int32_t)); /* a failed tick: nothing, never too much */
     }

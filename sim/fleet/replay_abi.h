@@ -18,8 +18,13 @@ struct replay_abi;
 
 /* Opens policy for a network of n_station stations under limit_a amps. The policy gets the
  * option voltage=V when it takes one. 0, or a negative errno with err. */
-int replay_abi_new(const char *policy, size_t n_station, double limit_a, double voltage,
-                   struct replay_abi **out, char *err, size_t errlen);
+int replay_abi_new(const char *policy,
+                   size_t n_station,
+                   double limit_a,
+                   double voltage,
+                   struct replay_abi **out,
+                   char *err,
+                   size_t errlen);
 void replay_abi_free(struct replay_abi *ra);
 
 /* What replay_run tells it each period, per station: plugged in (arrival, departure in ms),
@@ -32,7 +37,9 @@ struct replay_abi_station {
 };
 
 /* One period: fills rate[] (A) for every station. 0, or a negative errno. */
-int replay_abi_schedule(struct replay_abi *ra, uint64_t now_ms, const struct replay_abi_station *st,
+int replay_abi_schedule(struct replay_abi *ra,
+                        uint64_t now_ms,
+                        const struct replay_abi_station *st,
                         double *rate);
 
 #endif

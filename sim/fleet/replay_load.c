@@ -5,12 +5,11 @@
  * passes plain files through unchanged, so any of them may be gzipped or not.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <jansson.h>
 #include <zlib.h>
 
 #include "sim/fleet/replay.h"
@@ -85,8 +84,8 @@ static double num(const json_t *o, const char *key, bool *ok)
     return json_number_value(v);
 }
 
-static int load_acn_json(const char *path, const char *text, size_t len, struct replay_data *d,
-                         char *err, size_t errlen)
+static int load_acn_json(
+    const char *path, const char *text, size_t len, struct replay_data *d, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *outer = json_loadb(text, len, JSON_DECODE_ANY, &je);
@@ -212,8 +211,10 @@ static int load_csv(const char *path, char *text, struct replay_data *d, char *e
     int w_c = col(hdr, nh, "created"), w_e = col(hdr, nh, "ended"), w_k = col(hdr, nh, "kwhTotal");
     bool work = w_sid >= 0 && w_st >= 0 && w_c >= 0 && w_e >= 0 && w_k >= 0;
     if (!caltech && !work) {
-        snprintf(err, errlen, "%s:1: not a session file this replay knows (want the Caltech CSV "
-                              "or the workplace CSV header)", path);
+        snprintf(err, errlen,
+                 "%s:1: not a session file this replay knows (want the Caltech CSV "
+                 "or the workplace CSV header)",
+                 path);
         return -EINVAL;
     }
     size_t cap = 0;

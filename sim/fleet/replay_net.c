@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The replay's networks (acn-model.md §1.4): `single`, acnportal's simple_acn (every station at
- * 0 degrees under one aggregate limit of cap*1000/V A), and `caltech3`, caltech_acn(basic_evse=True):
- * 54 EVSEs in three line-to-line groups, two 80 A pods, three secondary and three primary line
- * currents of the 150 kW-class transformer scaled to the capacity.
+ * 0 degrees under one aggregate limit of cap*1000/V A), and `caltech3`,
+ * caltech_acn(basic_evse=True): 54 EVSEs in three line-to-line groups, two 80 A pods, three
+ * secondary and three primary line currents of the 150 kW-class transformer scaled to the capacity.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,14 +16,16 @@
 #define ACN_BASIC_MAX_A 32.0
 
 /* caltech_acn()'s registration order: AB (then its AV and CC pods), BC, CA. */
-static const int caltech_ab[] = {308, 508, 303, 513, 310, 506, 316, 500, 318, 498,
-                                 324, 325, 326, 327, 489, 490, 491, 492, /* AV pod */
+static const int caltech_ab[] = {308, 508, 303, 513, 310, 506, 316, 500, 318,
+                                 498, 324, 325, 326, 327, 489, 490, 491, 492, /* AV pod */
                                  322, 493, 496, 320, 495, 321, 323, 494 /* CC pod */};
-static const int caltech_bc[] = {304, 512, 305, 511, 313, 503, 311, 505, 317, 499, 148, 149, 212, 213};
-static const int caltech_ca[] = {307, 509, 309, 507, 306, 510, 315, 501, 319, 497, 312, 504, 314, 502};
-#define N_AB (sizeof(caltech_ab) / sizeof(caltech_ab[0]))
-#define N_BC (sizeof(caltech_bc) / sizeof(caltech_bc[0]))
-#define N_CA (sizeof(caltech_ca) / sizeof(caltech_ca[0]))
+static const int caltech_bc[] = {304, 512, 305, 511, 313, 503, 311,
+                                 505, 317, 499, 148, 149, 212, 213};
+static const int caltech_ca[] = {307, 509, 309, 507, 306, 510, 315,
+                                 501, 319, 497, 312, 504, 314, 502};
+#define N_AB      (sizeof(caltech_ab) / sizeof(caltech_ab[0]))
+#define N_BC      (sizeof(caltech_bc) / sizeof(caltech_bc[0]))
+#define N_CA      (sizeof(caltech_ca) / sizeof(caltech_ca[0]))
 #define N_CALTECH (N_AB + N_BC + N_CA)
 
 int replay_net_station(const struct replay_net *rn, const char *station)
@@ -60,8 +62,13 @@ void replay_net_free(struct replay_net *rn)
 
 /* Gives each session a station; where a data set has two cars on one station id at once (a
  * two-port unit), the second gets a port of its own, "<id>#2". */
-static int assign_ports(struct replay_net *rn, size_t cap, const struct replay_data *d,
-                        int64_t period_s, int64_t *busy_until, char *err, size_t errlen)
+static int assign_ports(struct replay_net *rn,
+                        size_t cap,
+                        const struct replay_data *d,
+                        int64_t period_s,
+                        int64_t *busy_until,
+                        char *err,
+                        size_t errlen)
 {
     for (size_t k = 0; k < d->n; k++) { /* d is sorted by arrival */
         int64_t a = replay_period(d->s[k].arrival_s, period_s);
@@ -130,8 +137,10 @@ int replay_net_build(struct replay_net *rn,
         return rc;
     }
     if (kind == REPLAY_NET_CALTECH3 && rn->n_station > N_CALTECH) {
-        snprintf(err, errlen, "station '%s' is not on the Caltech network (caltech3 needs the Caltech "
-                 "ACN data; use --network single)", rn->station[N_CALTECH]);
+        snprintf(err, errlen,
+                 "station '%s' is not on the Caltech network (caltech3 needs the Caltech "
+                 "ACN data; use --network single)",
+                 rn->station[N_CALTECH]);
         replay_net_free(rn);
         return -EINVAL;
     }
@@ -143,7 +152,8 @@ int replay_net_build(struct replay_net *rn,
     rn->voltage = calloc(n, sizeof(double));
     rn->term_start = calloc(n + 1, sizeof(size_t));
     rn->term = calloc(n * 6 + 1, sizeof(struct acn_term));
-    if (!rn->row_name || !rn->limit || !rn->max_pilot || !rn->voltage || !rn->term_start || !rn->term) {
+    if (!rn->row_name || !rn->limit || !rn->max_pilot || !rn->voltage || !rn->term_start ||
+        !rn->term) {
         replay_net_free(rn);
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
@@ -172,8 +182,9 @@ int replay_net_build(struct replay_net *rn,
         /* Secondary: Ia = AB - CA, Ib = BC - AB, Ic = CA - BC. Primary: IA = (Ia - Ic)/4 =
          * (AB + BC - 2 CA)/4, IB = (Ib - Ia)/4 = (BC + CA - 2 AB)/4, IC = (Ic - Ib)/4 =
          * (CA + AB - 2 BC)/4. Coefficients per group AB, BC, CA: */
-        static const double coef[6][3] = {{1, 0, -1},       {-1, 1, 0},       {0, -1, 1},
-                                          {0.25, 0.25, -0.5}, {-0.5, 0.25, 0.25}, {0.25, -0.5, 0.25}};
+        static const double coef[6][3] = {{1, 0, -1},         {-1, 1, 0},
+                                          {0, -1, 1},         {0.25, 0.25, -0.5},
+                                          {-0.5, 0.25, 0.25}, {0.25, -0.5, 0.25}};
         for (size_t i = 0; i < n; i++) {
             int g = i < N_AB ? 0 : i < N_AB + N_BC ? 1 : 2;
             double deg = g == 0 ? 30 : g == 1 ? -90 : 150;
@@ -186,8 +197,8 @@ int replay_net_build(struct replay_net *rn,
             }
             for (int j = 0; j < 6; j++) {
                 if (coef[j][g] != 0) {
-                    rn->term[nt++] =
-                        (struct acn_term){.row = (uint32_t)(2 + j), .re = coef[j][g] * c, .im = coef[j][g] * s};
+                    rn->term[nt++] = (struct acn_term){
+                        .row = (uint32_t)(2 + j), .re = coef[j][g] * c, .im = coef[j][g] * s};
                 }
             }
         }

@@ -339,7 +339,8 @@ START_TEST(test_abi_minor_0_plugins_and_views_keep_working)
                 continue;
             }
             char msg[200];
-            ck_assert_msg(is_uncontrolled(p->name) || amp_check_limits(&g.in, old, msg, sizeof(msg)) == 0,
+            ck_assert_msg(is_uncontrolled(p->name) ||
+                              amp_check_limits(&g.in, old, msg, sizeof(msg)) == 0,
                           "%s: fleet %d on a 1.0 view: %s", p->name, k, msg);
             ck_assert_msg(memcmp(full, old, f.in.n_evse * sizeof(*old)) == 0,
                           "%s: fleet %d: a 1.0 view answers differently", p->name, k);

@@ -28,21 +28,35 @@ static void two_cars(struct fleet *f)
 {
     memset(f, 0, sizeof(*f));
     f->c[0] = (struct ampshare_policy_circuit){
-        .name = "supply", .parent = -1, .phases = AMPSHARE_PHASE_L1,
-        .rating_ma = {20000, 0, 0}, .limit_ma = {20000, 0, 0},
+        .name = "supply",
+        .parent = -1,
+        .phases = AMPSHARE_PHASE_L1,
+        .rating_ma = {20000, 0, 0},
+        .limit_ma = {20000, 0, 0},
     };
     for (int i = 0; i < 2; i++) {
         f->e[i] = (struct ampshare_policy_evse){
-            .name = i ? "B" : "A", .phases = AMPSHARE_PHASE_L1, .n_phases = 1,
-            .state = AMPSHARE_EVSE_CHARGING, .min_ma = 6000, .max_ma = 32000, .step_ma = 1000,
+            .name = i ? "B" : "A",
+            .phases = AMPSHARE_PHASE_L1,
+            .n_phases = 1,
+            .state = AMPSHARE_EVSE_CHARGING,
+            .min_ma = 6000,
+            .max_ma = 32000,
+            .step_ma = 1000,
             .connected_since_ms = i ? 2000 : 1000,
             .departure_ms = i ? NOW_MS + HOUR_MS : NOW_MS + 8 * HOUR_MS,
             .energy_wanted_wh = i ? 1000 : -1,
         };
     }
     f->in = (struct ampshare_policy_input){
-        .struct_size = sizeof(f->in), .circuit_size = sizeof(f->c[0]), .evse_size = sizeof(f->e[0]),
-        .now_ms = NOW_MS, .circuit = f->c, .n_circuit = 1, .evse = f->e, .n_evse = 2,
+        .struct_size = sizeof(f->in),
+        .circuit_size = sizeof(f->c[0]),
+        .evse_size = sizeof(f->e[0]),
+        .now_ms = NOW_MS,
+        .circuit = f->c,
+        .n_circuit = 1,
+        .evse = f->e,
+        .n_evse = 2,
     };
 }
 
@@ -50,10 +64,12 @@ static void run(const char *name, struct fleet *f, bool keeps_limits)
 {
     const struct ampshare_policy *p = policy_builtin_find(name);
     ck_assert_ptr_nonnull(p);
-    struct ampshare_policy_host host = {.struct_size = sizeof(host), .max_evse = 2, .max_circuit = 1};
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = 2, .max_circuit = 1};
     void *st;
     ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
-    struct ampshare_policy_output out = {.struct_size = sizeof(out), .target_ma = f->out, .why = f->why};
+    struct ampshare_policy_output out = {
+        .struct_size = sizeof(out), .target_ma = f->out, .why = f->why};
     ck_assert_int_eq(p->allocate(st, &f->in, &out), 0);
     p->destroy(st);
     char msg[160];
@@ -92,6 +108,7 @@ START_TEST(test_each_algorithm_by_hand)
     ck_assert_int_eq(f.out[0], 32000);
     ck_assert_int_eq(f.out[1], 32000);
 }
+
 END_TEST
 
 /* A car with nothing left is not a session: it gets 0 and the other takes all it may. */
@@ -104,6 +121,7 @@ START_TEST(test_done_car_is_not_a_session)
     ck_assert_int_eq(f.out[1], 0);
     ck_assert_int_eq(f.out[0], 20000);
 }
+
 END_TEST
 
 static Suite *acn_suite(void)

@@ -28,12 +28,20 @@ static void fleet_init(struct fleet *f, int32_t supply_ma)
 {
     memset(f, 0, sizeof(*f));
     f->c[0] = (struct ampshare_policy_circuit){
-        .name = "supply", .parent = -1, .phases = AMPSHARE_PHASE_L1,
-        .rating_ma = {supply_ma, 0, 0}, .limit_ma = {supply_ma, 0, 0},
+        .name = "supply",
+        .parent = -1,
+        .phases = AMPSHARE_PHASE_L1,
+        .rating_ma = {supply_ma, 0, 0},
+        .limit_ma = {supply_ma, 0, 0},
     };
     f->in = (struct ampshare_policy_input){
-        .struct_size = sizeof(f->in), .circuit_size = sizeof(f->c[0]), .evse_size = sizeof(f->e[0]),
-        .now_ms = NOW_MS, .circuit = f->c, .n_circuit = 1, .evse = f->e,
+        .struct_size = sizeof(f->in),
+        .circuit_size = sizeof(f->c[0]),
+        .evse_size = sizeof(f->e[0]),
+        .now_ms = NOW_MS,
+        .circuit = f->c,
+        .n_circuit = 1,
+        .evse = f->e,
     };
 }
 
@@ -42,9 +50,17 @@ static void car(struct fleet *f, uint64_t plugged_ms, double departure_h, int32_
 {
     struct ampshare_policy_evse *e = &f->e[f->in.n_evse++];
     *e = (struct ampshare_policy_evse){
-        .name = "e", .phases = AMPSHARE_PHASE_L1, .n_phases = 1, .state = AMPSHARE_EVSE_CHARGING,
-        .min_ma = 6000, .max_ma = 32000, .step_ma = 1000, .offered_ma = 6000,
-        .draw_ma = {6000, 0, 0}, .connected_since_ms = plugged_ms, .state_since_ms = plugged_ms,
+        .name = "e",
+        .phases = AMPSHARE_PHASE_L1,
+        .n_phases = 1,
+        .state = AMPSHARE_EVSE_CHARGING,
+        .min_ma = 6000,
+        .max_ma = 32000,
+        .step_ma = 1000,
+        .offered_ma = 6000,
+        .draw_ma = {6000, 0, 0},
+        .connected_since_ms = plugged_ms,
+        .state_since_ms = plugged_ms,
         .departure_ms = departure_h > 0 ? NOW_MS + (uint64_t)(departure_h * HOUR_MS) : 0,
         .energy_wanted_wh = wh,
     };
@@ -54,10 +70,12 @@ static void run(const char *name, struct fleet *f)
 {
     const struct ampshare_policy *p = policy_builtin_find(name);
     ck_assert_ptr_nonnull(p);
-    struct ampshare_policy_host host = {.struct_size = sizeof(host), .max_evse = 4, .max_circuit = 1};
+    struct ampshare_policy_host host = {
+        .struct_size = sizeof(host), .max_evse = 4, .max_circuit = 1};
     void *st;
     ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
-    struct ampshare_policy_output out = {.struct_size = sizeof(out), .target_ma = f->out, .why = f->why};
+    struct ampshare_policy_output out = {
+        .struct_size = sizeof(out), .target_ma = f->out, .why = f->why};
     ck_assert_int_eq(p->allocate(st, &f->in, &out), 0);
     p->destroy(st);
     char msg[160];
@@ -82,6 +100,7 @@ START_TEST(test_known_car_gets_its_deadline_rate_first)
         ck_assert_uint_eq(f.why[2], AMPSHARE_WHY_DEMAND);
     }
 }
+
 END_TEST
 
 /* 50 A: after A's 20 A and the two minimums (32 A), 18 A are shared equally: 6 A more each, so
@@ -98,6 +117,7 @@ START_TEST(test_rest_shared_equally)
     ck_assert_int_eq(f.out[1], 12000);
     ck_assert_int_eq(f.out[2], 26000);
 }
+
 END_TEST
 
 /* Room for one minimum only (6 A). X: 10 kWh by 2 h: laxity 2 h - 10000 / (32 x 230) h = 0.64 h.
@@ -107,7 +127,7 @@ START_TEST(test_shortage_order_deadline_or_laxity)
 {
     struct fleet f;
     fleet_init(&f, 6000);
-    car(&f, 1000, 0, -1);     /* Z */
+    car(&f, 1000, 0, -1);      /* Z */
     car(&f, 2000, 2.0, 10000); /* X */
     car(&f, 3000, 1.0, 1000);  /* Y */
     run("edf", &f);
@@ -120,6 +140,7 @@ START_TEST(test_shortage_order_deadline_or_laxity)
     ck_assert_int_eq(f.out[2], 0);
     ck_assert_int_eq(f.out[0], 0);
 }
+
 END_TEST
 
 /* A known car with nothing left keeps its minimum; the other takes the rest. */
@@ -133,6 +154,7 @@ START_TEST(test_done_car_not_raised)
     ck_assert_int_eq(f.out[0], 6000);
     ck_assert_int_eq(f.out[1], 32000);
 }
+
 END_TEST
 
 static Suite *deadline_suite(void)

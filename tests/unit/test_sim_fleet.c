@@ -32,7 +32,8 @@ static void load(const char *path, struct fleet_scenario *sc)
 static void run(const struct fleet_scenario *sc, const char *policy, struct fleet_result *r)
 {
     char err[512] = "";
-    ck_assert_msg(fleet_run_fast(sc, policy, r, NULL, NULL, err, sizeof(err)) == 0, "%s: %s", policy, err);
+    ck_assert_msg(fleet_run_fast(sc, policy, r, NULL, NULL, err, sizeof(err)) == 0, "%s: %s",
+                  policy, err);
 }
 
 static const struct fleet_charger_result *charger(const struct fleet_result *r, const char *name)
@@ -57,7 +58,8 @@ START_TEST(test_i3_idle_native_vs_idle_reclaim)
     ck_assert_double_eq_tol(charger(&nat, "tesla")->max_a, 33.2, 1e-9);
     ck_assert(charger(&ir, "tesla")->max_a >= 39.0);
     ck_assert(!isnan(ir.reclaim_s) && !isnan(nat.reclaim_s));
-    ck_assert_msg(ir.reclaim_s < nat.reclaim_s, "reclaim %g s vs native %g s", ir.reclaim_s, nat.reclaim_s);
+    ck_assert_msg(ir.reclaim_s < nat.reclaim_s, "reclaim %g s vs native %g s", ir.reclaim_s,
+                  nat.reclaim_s);
     ck_assert(ir.idle_waste_ah < nat.idle_waste_ah);
     /* while the i3 sits idle the Tesla alone draws: 39.2 A under idle_reclaim once the policy
      * has climbed there (the mean includes that climb), 33.2 A at most under native */
@@ -70,6 +72,7 @@ START_TEST(test_i3_idle_native_vs_idle_reclaim)
     fleet_result_free(&ir);
     fleet_scenario_free(&sc);
 }
+
 END_TEST
 
 START_TEST(test_shortage_sheds_the_lowest_priority_only)
@@ -87,6 +90,7 @@ START_TEST(test_shortage_sheds_the_lowest_priority_only)
     fleet_result_free(&r);
     fleet_scenario_free(&sc);
 }
+
 END_TEST
 
 /* acn_uncontrolled asks 40 A for each charger on a 40 A circuit: only the clamp stands between
@@ -104,6 +108,7 @@ START_TEST(test_clamp_holds_uncontrolled)
     fleet_result_free(&r);
     fleet_scenario_free(&sc);
 }
+
 END_TEST
 
 static void write_file(const char *path, const char *text)
@@ -147,6 +152,7 @@ START_TEST(test_over_limit_metrics_by_hand)
     unlink(scen);
     rmdir(dir);
 }
+
 END_TEST
 
 /* i3-wakes: with 6 A of overcommit the idle i3 keeps a 6 A offer; when it wakes the circuit is
@@ -193,6 +199,7 @@ START_TEST(test_i3_wakes_overshoot_within_overcommit)
     unlink(scen);
     rmdir(dir);
 }
+
 END_TEST
 
 /* Arrivals from a sessions file (the Caltech CSV format): three sessions, two chargers; the one
@@ -204,7 +211,8 @@ START_TEST(test_arrivals_from_a_sessions_file)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[256], scen[256], text[1024];
     snprintf(path, sizeof(path), "%s/s.csv", dir);
-    write_file(path, "session_id,station_id,arrival_period,departure_period,arrival_utc,departure_utc,energy_kwh\n"
+    write_file(path, "session_id,station_id,arrival_period,departure_period,arrival_utc,departure_"
+                     "utc,energy_kwh\n"
                      "a,X-1,12,20,x,x,2.5\n"
                      "b,X-2,13,30,x,x,4.0\n"
                      "c,X-3,14,18,x,x,1.0\n");
@@ -212,7 +220,8 @@ START_TEST(test_arrivals_from_a_sessions_file)
     snprintf(text, sizeof(text),
              "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 10800\n"
              "[arrivals]\nsessions = s.csv\noffset_s = 3000\nprofiles = bmw-i3\ntarget_soc = 90\n"
-             "chargers = tesla,i3\n", AMP_TEST_SRC_DIR "/etc/scenarios");
+             "chargers = tesla,i3\n",
+             AMP_TEST_SRC_DIR "/etc/scenarios");
     write_file(scen, text);
     struct fleet_scenario sc;
     load(scen, &sc);
@@ -231,6 +240,7 @@ START_TEST(test_arrivals_from_a_sessions_file)
     unlink(scen);
     rmdir(dir);
 }
+
 END_TEST
 
 START_TEST(test_deterministic)
@@ -249,6 +259,7 @@ START_TEST(test_deterministic)
     fleet_result_free(&b);
     fleet_scenario_free(&sc);
 }
+
 END_TEST
 
 START_TEST(test_bad_scenario_named)
@@ -258,20 +269,25 @@ START_TEST(test_bad_scenario_named)
     ck_assert_int_ge(fd, 0);
     close(fd);
     char text[512];
-    snprintf(text, sizeof(text), "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 60\n"
-                                 "[car x]\ncharger = nowhere\nprofile = bmw-i3\n", AMP_TEST_SRC_DIR "/etc/scenarios");
+    snprintf(text, sizeof(text),
+             "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 60\n"
+             "[car x]\ncharger = nowhere\nprofile = bmw-i3\n",
+             AMP_TEST_SRC_DIR "/etc/scenarios");
     write_file(path, text);
     struct fleet_scenario sc;
     char err[512] = "";
     ck_assert_int_lt(fleet_scenario_load(path, &sc, err, sizeof(err)), 0);
     ck_assert_msg(strstr(err, "[car x] charger: 'nowhere'") != NULL, "%s", err);
-    snprintf(text, sizeof(text), "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 60\n"
-                                 "[car x]\ncharger = i3\nprofile = trabant\n", AMP_TEST_SRC_DIR "/etc/scenarios");
+    snprintf(text, sizeof(text),
+             "[scenario]\nsite = %s/i3-idle-site.ini\nduration_s = 60\n"
+             "[car x]\ncharger = i3\nprofile = trabant\n",
+             AMP_TEST_SRC_DIR "/etc/scenarios");
     write_file(path, text);
     ck_assert_int_lt(fleet_scenario_load(path, &sc, err, sizeof(err)), 0);
     ck_assert_msg(strstr(err, "[car x] profile: unknown profile") != NULL, "%s", err);
     unlink(path);
 }
+
 END_TEST
 
 static Suite *fleet_suite(void)

@@ -37,7 +37,10 @@ static void load(const char *name, struct replay_data *d)
     ck_assert_msg(replay_load(path, d, err, sizeof(err)) == 0, "%s", err);
 }
 
-static void run(const struct replay_data *d, enum replay_network kind, double kw, enum acn_algo a,
+static void run(const struct replay_data *d,
+                enum replay_network kind,
+                double kw,
+                enum acn_algo a,
                 struct replay_result *res)
 {
     struct replay_net rn;
@@ -76,6 +79,7 @@ START_TEST(test_loader_facts)
     ck_assert_str_eq(d.format, "workplace-csv");
     replay_data_free(&d);
 }
+
 END_TEST
 
 /* Uncontrolled checks the loader, the period arithmetic and the battery before any policy. */
@@ -101,6 +105,7 @@ START_TEST(test_uncontrolled_published)
         replay_data_free(&d);
     }
 }
+
 END_TEST
 
 struct published {
@@ -130,16 +135,18 @@ START_TEST(test_ten_kw_published)
     for (size_t i = 0; i < 4; i++) {
         struct replay_result r;
         run(&d, REPLAY_NET_CALTECH3, 10, three[i].a, &r);
-        ck_assert_msg(fabs(r.delivered_pct - three[i].pct) < 1e-4, "caltech3 %s: %.6f %%, published %.6f",
-                      replay_algo_name(three[i].a), r.delivered_pct, three[i].pct);
+        ck_assert_msg(fabs(r.delivered_pct - three[i].pct) < 1e-4,
+                      "caltech3 %s: %.6f %%, published %.6f", replay_algo_name(three[i].a),
+                      r.delivered_pct, three[i].pct);
         ck_assert_msg(fabs(r.peak_kw - three[i].peak_kw) < 1e-6, "caltech3 %s: peak %.6f kW",
                       replay_algo_name(three[i].a), r.peak_kw);
         ck_assert(r.over_limit_s == 0);
         replay_result_free(&r);
 
         run(&d, REPLAY_NET_SINGLE, 10, single[i].a, &r);
-        ck_assert_msg(fabs(r.delivered_pct - single[i].pct) < 1e-4, "single %s: %.6f %%, 0.3.3 gives %.6f",
-                      replay_algo_name(single[i].a), r.delivered_pct, single[i].pct);
+        ck_assert_msg(fabs(r.delivered_pct - single[i].pct) < 1e-4,
+                      "single %s: %.6f %%, 0.3.3 gives %.6f", replay_algo_name(single[i].a),
+                      r.delivered_pct, single[i].pct);
         if (!isnan(single[i].peak_kw)) {
             ck_assert_double_eq_tol(r.peak_kw, single[i].peak_kw, 1e-5);
         }
@@ -148,6 +155,7 @@ START_TEST(test_ten_kw_published)
     }
     replay_data_free(&d);
 }
+
 END_TEST
 
 static void write_csv(char *path, size_t len, const char *rows)
@@ -156,7 +164,9 @@ static void write_csv(char *path, size_t len, const char *rows)
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
-    fputs("session_id,station_id,arrival_period,departure_period,arrival_utc,departure_utc,energy_kwh\n", f);
+    fputs("session_id,station_id,arrival_period,departure_period,arrival_utc,departure_utc,energy_"
+          "kwh\n",
+          f);
     fputs(rows, f);
     fclose(f);
 }
@@ -198,6 +208,7 @@ START_TEST(test_two_cars_by_hand)
     replay_result_free(&r);
     replay_data_free(&d);
 }
+
 END_TEST
 
 START_TEST(test_bad_input_named)
@@ -212,22 +223,27 @@ START_TEST(test_bad_input_named)
     /* caltech3 only knows Caltech's stations */
     load(WORKPLACE, &d);
     struct replay_net rn;
-    ck_assert_int_lt(replay_net_build(&rn, REPLAY_NET_CALTECH3, 10, 208, 300, &d, err, sizeof(err)), 0);
+    ck_assert_int_lt(replay_net_build(&rn, REPLAY_NET_CALTECH3, 10, 208, 300, &d, err, sizeof(err)),
+                     0);
     ck_assert_msg(strstr(err, "not on the Caltech network") != NULL, "%s", err);
     replay_data_free(&d);
 
     ck_assert_int_lt(replay_load("/nonexistent/x.csv", &d, err, sizeof(err)), 0);
     ck_assert_msg(strstr(err, "/nonexistent/x.csv") != NULL, "%s", err);
 }
+
 END_TEST
 
-static void run_abi(const struct replay_data *d, double kw, const char *policy, struct replay_result *res)
+static void
+run_abi(const struct replay_data *d, double kw, const char *policy, struct replay_result *res)
 {
     struct replay_net rn;
     char err[512] = "";
-    ck_assert_msg(replay_net_build(&rn, REPLAY_NET_SINGLE, kw, 208, 300, d, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(replay_net_build(&rn, REPLAY_NET_SINGLE, kw, 208, 300, d, err, sizeof(err)) == 0,
+                  "%s", err);
     struct replay_abi *abi;
-    ck_assert_msg(replay_abi_new(policy, rn.n_station, rn.limit[0], 208, &abi, err, sizeof(err)) == 0,
+    ck_assert_msg(replay_abi_new(policy, rn.n_station, rn.limit[0], 208, &abi, err, sizeof(err)) ==
+                      0,
                   "%s", err);
     struct replay_cfg cfg = {.abi = abi, .period_s = 300};
     ck_assert_msg(replay_run(d, &rn, &cfg, res, err, sizeof(err)) == 0, "%s", err);
@@ -261,6 +277,7 @@ START_TEST(test_ampshare_policies_on_the_month)
     struct replay_abi *abi;
     ck_assert_int_lt(replay_abi_new("no_such_policy", 3, 40, 208, &abi, err, sizeof(err)), 0);
 }
+
 END_TEST
 
 static Suite *replay_suite(void)

@@ -45,8 +45,13 @@ static void make(struct sim_twc_slave *s, uint16_t id, enum sim_twc_proto proto,
     sim_twc_slave_poll(s, 0, out, sizeof(out), NULL);
 }
 
-static size_t send(struct sim_twc_slave *s, uint64_t t, uint8_t kind, const uint8_t *pl, size_t npl,
-                   uint8_t *reply, size_t cap)
+static size_t send(struct sim_twc_slave *s,
+                   uint64_t t,
+                   uint8_t kind,
+                   const uint8_t *pl,
+                   size_t npl,
+                   uint8_t *reply,
+                   size_t cap)
 {
     uint8_t f[32];
     size_t n = master_frame(kind, s->id, pl, npl, f);
@@ -79,6 +84,7 @@ START_TEST(test_repeated_limit_keeps_the_ramp)
     ck_assert_msg(rep_at_20 >= 14000, "repeated 09 06 40: %d mA after 20 s", rep_at_20);
     ck_assert_msg(a - b < 500 && b - a < 500, "repeated %d mA, set once %d mA", a, b);
 }
+
 END_TEST
 
 static int vin_value(char c)
@@ -121,6 +127,7 @@ START_TEST(test_vin_is_valid)
     char check = sum % 11 == 10 ? 'X' : (char)('0' + sum % 11);
     ck_assert_msg(vin[8] == check, "VIN '%s': check digit %c, want %c", vin, vin[8], check);
 }
+
 END_TEST
 
 /* FD EB: energy (4 bytes) then L1, L2, L3 in volts, big-endian, from byte 9 of the frame. */
@@ -149,6 +156,7 @@ START_TEST(test_voltages_follow_region_and_phases)
     voltages(3200, 3, (uint16_t[3]){230, 230, 230});
     voltages(3200, 1, (uint16_t[3]){230, 0, 0});
 }
+
 END_TEST
 
 static Suite *behave_suite(void)
