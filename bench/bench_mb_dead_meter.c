@@ -71,6 +71,7 @@ static void turn(struct turn_ctx *c, unsigned n)
         return;
     }
     mb_poller_latest(c->poller, c->dead_dev, &r);
+    mb_poller_alive(c->poller, mb_clock_monotonic_ms()); /* the loop ticks: EVSEs are driven */
     if (c->live_dev >= 0 && mb_poller_latest(c->poller, c->live_dev, &r) == 0 &&
         r.at_ms != c->last_live_at) {
         c->last_live_at = r.at_ms;

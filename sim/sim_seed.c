@@ -126,7 +126,9 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
     }
     rc = site_new_from_ini(ini, "seed.ini", &s->site, err, errlen);
     if (rc == 0) {
-        rc = policy_open(s->site->policy, &s->ph, err, errlen);
+        struct policy_open_opts po = {.in_process = !s->site->policy_isolate,
+                                      .timeout_ms = s->site->policy_timeout_ms};
+        rc = policy_open_ex(s->site->policy, &po, &s->ph, err, errlen);
     }
     if (rc == 0) {
         rc = ctl_twc_new(s->site, s->ph.policy, &s->ctl, err, errlen);

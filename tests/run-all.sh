@@ -17,4 +17,4 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 # libFuzzer smoke run: every fuzz target for a bounded time, clang + ASan/UBSan.
-bash tests/fuzz-smoke.sh 20
+bash tests/fuzz-smoke.sh 60

@@ -20,6 +20,7 @@ int cmd_check_config(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_chargeport(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 
 /* `ampshare sim <what>` simulators (rows of the table in cmd_sim.c). */
 int cmd_sim_seed(int argc, char **argv);

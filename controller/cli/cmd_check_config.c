@@ -20,7 +20,9 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ampshare check-config FILE [--json]\n\n"
             "Loads a site config as the daemon would: parses it, checks every reference, range\n"
-            "and limit, loads the policy (built-in or plugin) and starts it with its options.\n"
+            "and limit, loads the policy (built-in or plugin) and starts it with its options,\n"
+            "then runs it on a few generated fleets of the site: a policy that crashes, hangs,\n"
+            "answers garbage, refuses or needs the safety clamp's corrections is an error.\n"
             "Prints every error and warning as FILE:LINE: message; when the config is valid,\n"
             "prints the site as a tree of circuits with their limits and phases and the chargers\n"
             "on them. The keys are described in docs/config.md.\n\n"
@@ -67,6 +69,129 @@ static void capture_sink(void *ctx, enum log_level lvl, const char *mod, const c
     }
 }
 
+/* The generated fleets a policy is tried on: what every car does, and whether the meters are
+ * fresh. Each runs a few ticks, as the daemon would run them. */
+enum trial_car {
+    TRIAL_NONE,
+    TRIAL_CHARGING,
+    TRIAL_IDLE,
+    TRIAL_MIXED
+};
+
+static const struct trial {
+    const char *what;
+    enum trial_car cars;
+    bool stale;
+} trials[] = {
+    {"no car plugged in", TRIAL_NONE, false},
+    {"every car charging at its maximum", TRIAL_CHARGING, false},
+    {"every car plugged in and idle", TRIAL_IDLE, false},
+    {"half the cars charging, half idle", TRIAL_MIXED, false},
+    {"every car charging, every meter stale", TRIAL_CHARGING, true},
+};
+
+#define TRIAL_TICKS 3
+
+static void trial_state(const struct site *site,
+                        const struct trial *t,
+                        const struct alloc_result *last,
+                        struct site_state *st,
+                        uint64_t now)
+{
+    for (size_t i = 0; i < site->n_evse; i++) {
+        const struct site_evse *e = &site->evse[i];
+        bool charging = t->cars == TRIAL_CHARGING || (t->cars == TRIAL_MIXED && i % 2 == 0);
+        int32_t draw = charging ? e->max_ma : 0;
+        int32_t offer = last->evse[i].target_ma;
+        draw = charging && e->controllable && offer < draw ? offer : draw;
+        st->evse[i] = (struct site_evse_input){
+            .connected = t->cars != TRIAL_NONE,
+            .draw_ma = {draw, draw, draw},
+            .draw_at_ms = t->stale ? 0 : now,
+            .offer_ma = offer,
+            .energy_wanted_wh = -1,
+        };
+    }
+    for (size_t m = 0; m < site->n_meter; m++) {
+        st->meter[m] = (struct site_meter_input){.at_ms = t->stale ? 0 : now};
+        const struct site_meter *sm = &site->meter[m];
+        if (sm->measures == CFG_MEASURES_EVSE && sm->target >= 0 &&
+            (size_t)sm->target < site->n_evse) {
+            for (int k = 0; k < 3; k++) {
+                st->meter[m].current_ma[k] = st->evse[sm->target].draw_ma[0];
+            }
+        }
+    }
+}
+
+static const char *trial_fault(int rc)
+{
+    return rc == -EIO         ? "crashed"
+           : rc == -ETIMEDOUT ? "did not answer in time"
+           : rc == -EPROTO    ? "answered garbage"
+                              : "refused to allocate";
+}
+
+/*
+ * Runs the engine with the policy on a few generated fleets of this site. A policy that
+ * crashes, hangs, answers garbage, refuses, or answers targets the clamp must correct (a policy
+ * fault: a good policy sees everything the clamp sees) is an error at its [policy] line.
+ */
+static void try_policy(const struct config *cfg,
+                       const struct site *site,
+                       struct alloc *a,
+                       struct cfg_diag *diag,
+                       int line)
+{
+    struct site_state *st = NULL;
+    struct alloc_result *r = NULL;
+    if (site_state_new(site, &st) != 0 || alloc_result_new(site, &r) != 0) {
+        cfg_diag_add(diag, false, cfg->file, line, "[policy] out of memory trying the policy");
+        goto out;
+    }
+    uint64_t now = 1000;
+    for (size_t k = 0; k < sizeof(trials) / sizeof(trials[0]); k++) {
+        const struct trial *t = &trials[k];
+        for (int n = 0; n < TRIAL_TICKS; n++, now += site->control_interval_ms) {
+            trial_state(site, t, r, st, now);
+            int rc = alloc_tick(a, st, now, r);
+            if (rc == 0 && r->policy_rc != 0) {
+                rc = r->policy_rc;
+                bool refused = rc != -EIO && rc != -ETIMEDOUT && rc != -EPROTO;
+                cfg_diag_add(diag, false, cfg->file, line,
+                             "[policy] %s %s on a generated fleet (%s, tick %d)%s%s", site->policy,
+                             trial_fault(rc), t->what, n + 1, refused ? ": " : "",
+                             refused ? strerror(rc < 0 ? -rc : EINVAL) : "");
+                goto out;
+            }
+            if (rc == 0 && r->corrections > 0) {
+                for (size_t i = 0; i < site->n_evse; i++) {
+                    if (r->evse[i].fix != ALLOC_FIX_NONE) {
+                        cfg_diag_add(
+                            diag, false, cfg->file, line,
+                            "[policy] %s answered a target the safety clamp had to "
+                            "correct on a generated fleet (%s, tick %d): %d mA for "
+                            "%s %s (%s)",
+                            site->policy, t->what, n + 1, r->evse[i].policy_ma,
+                            site->evse[i].kind == SITE_EVSE_WALL_CONNECTOR ? "wallconnector"
+                                                                           : "evse",
+                            site->evse[i].name, alloc_fix_name((enum alloc_fix)r->evse[i].fix));
+                        goto out;
+                    }
+                }
+            }
+            if (rc != 0) {
+                cfg_diag_add(diag, false, cfg->file, line, "[policy] engine tick failed: %s",
+                             strerror(-rc));
+                goto out;
+            }
+        }
+    }
+out:
+    alloc_result_free(r);
+    site_state_free(st);
+}
+
 /* Opens the site's policy and starts an engine with it, exactly as the daemon will. */
 static void check_policy(const struct config *cfg,
                          const struct site *site,
@@ -77,7 +202,9 @@ static void check_policy(const struct config *cfg,
     int line = cfg->policy.name.line ? cfg->policy.name.line : cfg->policy.line;
     struct policy_handle h;
     char err[512];
-    if (policy_open(site->policy, &h, err, sizeof(err)) != 0) {
+    struct policy_open_opts po = {.in_process = !site->policy_isolate,
+                                  .timeout_ms = site->policy_timeout_ms};
+    if (policy_open_ex(site->policy, &po, &h, err, sizeof(err)) != 0) {
         cfg_diag_add(diag, false, cfg->file, line, "%s", err);
         return;
     }
@@ -88,6 +215,9 @@ static void check_policy(const struct config *cfg,
     log_set_sink(capture_sink, &c, LOG_LEVEL_WARN);
     struct alloc *a = NULL;
     int rc = alloc_new(site, h.policy, &a, err, sizeof(err));
+    if (rc == 0) {
+        try_policy(cfg, site, a, diag, line);
+    }
     log_set_sink(NULL, NULL, restore);
     if (rc != 0 && diag->errors == before) {
         cfg_diag_add(diag, false, cfg->file, line, "%s", err);

@@ -67,6 +67,7 @@ void alloc_free(struct alloc *a)
     free(a->pil);
     free(a->cnt);
     free(a->deep);
+    free(a->bound);
     free(a);
 }
 
@@ -101,9 +102,11 @@ int alloc_new(const struct site *site,
     a->pil = calloc(nc, sizeof(*a->pil));
     a->cnt = calloc(nc, sizeof(*a->cnt));
     a->deep = calloc(nc, sizeof(*a->deep));
+    a->bound = calloc(nc, sizeof(*a->bound));
     if (!a->vc || !a->ve || !a->raw || !a->hint || !a->clamped || !a->fix || !a->fix_circuit ||
         !a->final || !a->held || !a->evc || !a->vk || !a->hist || !a->unc || !a->sub_draw ||
-        !a->pil || !a->cnt || !a->deep || alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
+        !a->pil || !a->cnt || !a->deep || !a->bound ||
+        alloc_clamp_scratch_init(&a->scratch, nc, nv) != 0) {
         alloc_free(a);
         snprintf(err, errlen, "allocation engine: out of memory");
         return -ENOMEM;
@@ -112,7 +115,7 @@ int alloc_new(const struct site *site,
         .struct_size = sizeof(a->host),
         .max_evse = (uint32_t)nv,
         .max_circuit = (uint32_t)nc,
-        .ctx = (void *)(uintptr_t)policy,
+        .ctx = (void *)(uintptr_t)policy, /* also how an isolated plugin finds its child */
         .log = host_log,
     };
     int rc = policy->init(&a->host, site->policy_opt, site->n_policy_opt, &a->pstate);
@@ -162,6 +165,7 @@ int alloc_new(const struct site *site,
             .step_ma = e->step_ma,
             .stale_current_ma = e->stale_current_ma,
             .assumed_ma = e->stale_current_ma >= 0 ? e->stale_current_ma : e->configured_max_ma,
+            .own_max_ma = e->configured_max_ma,
             .phases = e->phases,
             .n_phases = e->n_phases,
             .phase_map = {e->phase_map[0], e->phase_map[1], e->phase_map[2]},
@@ -232,11 +236,6 @@ const struct alloc_stats *alloc_get_stats(const struct alloc *a)
     return &a->stats;
 }
 
-static bool is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
-{
-    return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
-}
-
 /*
  * The settle facts of an EVSE's view (ABI minor 1): when its offer in force took effect, and
  * since when its car has drawn below it (more than AMPSHARE_POLICY_BELOW_MA under it) without a
@@ -277,11 +276,12 @@ static void track_offer(struct alloc_hist *h,
 /* Every EVSE: its measurement, its state and, if controllable, its view entry. The arrays are
  * held in locals: the byte-sized stores below may alias anything, and would otherwise make the
  * compiler reload every pointer from *a for each EVSE. */
-static void view_evses(struct alloc *a,
-                       const struct site_state *st,
-                       uint64_t now,
-                       struct alloc_evse_result *res)
+static uint32_t view_evses(struct alloc *a,
+                           const struct site_state *st,
+                           uint64_t now,
+                           struct alloc_evse_result *res)
 {
+    uint32_t n_implausible = 0;
     const struct alloc_evc *evc = a->evc;
     const struct site_evse_input *input = st->evse;
     const struct site_meter_input *meter = st->meter;
@@ -301,7 +301,7 @@ static void view_evses(struct alloc *a,
             cur = meter[e->meter].current_ma;
             at = meter[e->meter].at_ms;
         }
-        bool stale = is_stale(at, now, e->stale_timeout_ms);
+        bool stale = alloc_is_stale(at, now, e->stale_timeout_ms);
         /* Each conductor's draw (at least 0) on its supply phase, kept in registers: written to
          * a small array at a varying place and read back whole, it stalled every EVSE on store
          * forwarding (a fifth of the view's time). A later conductor on the same phase wins,
@@ -335,6 +335,14 @@ static void view_evses(struct alloc *a,
             continue;
         }
         struct alloc_hist *h = &hist[i];
+        /* a reading that could raise a budget must be plausible, or it counts as stale */
+        int32_t bad_ma = 0;
+        uint8_t implausible = ALLOC_IMPLAUSIBLE_NONE;
+        if (!stale) {
+            implausible = alloc_plaus_check(a, e, (const int32_t[3]){s0, s1, s2}, dmax, &bad_ma);
+            stale = implausible != ALLOC_IMPLAUSIBLE_NONE;
+            n_implausible += stale;
+        }
         bool connected = ein->connected;
         int32_t offered = ein->offer_ma >= 0 ? ein->offer_ma : h->target_ma;
         uint8_t state = !connected                   ? AMPSHARE_EVSE_UNPLUGGED
@@ -360,9 +368,9 @@ static void view_evses(struct alloc *a,
                 floor_step(e->stale_current_ma >= 0 ? e->stale_current_ma : offered, e->step_ma);
             max = cap < max ? cap : max;
         }
-        if (ein->command_cap_ma >= 0) {
+        if (ein->command_paused || ein->command_cap_ma > 0) {
             /* a remote command lowers the most it may get; the clamp keeps every rule anyway */
-            int32_t cap = floor_step(ein->command_cap_ma, e->step_ma);
+            int32_t cap = ein->command_paused ? 0 : floor_step(ein->command_cap_ma, e->step_ma);
             max = cap < max ? cap : max;
         }
         if (!stale) {
@@ -392,7 +400,12 @@ static void view_evses(struct alloc *a,
         r->state = state;
         r->stale = stale;
         r->since_ms = h->since_ms;
+        r->implausible = implausible;
+        r->implausible_new = implausible && !h->implausible;
+        r->implausible_ma = bad_ma;
+        h->implausible = implausible;
     }
+    return n_implausible;
 }
 
 /* Uncontrolled load and budget of every circuit, children first. */
@@ -414,7 +427,7 @@ view_circuits(struct alloc *a, const struct site_state *st, uint64_t now, struct
             const struct site_meter *m = &site->meter[sc->meter];
             const struct site_meter_input *mi = &st->meter[sc->meter];
             int32_t meas[3] = {0, 0, 0};
-            if (is_stale(mi->at_ms, now, m->stale_timeout_ms)) {
+            if (alloc_is_stale(mi->at_ms, now, m->stale_timeout_ms)) {
                 /* fail-safe: the configured stale load, or the whole rating (no budget) */
                 vc->flags |= AMPSHARE_CIRCUIT_F_METER_STALE;
                 for (int p = 0; p < 3; p++) {
@@ -501,7 +514,9 @@ int alloc_tick(struct alloc *a,
     memset(a->unc, 0, site->n_circuit * sizeof(*a->unc));
     memset(a->sub_draw, 0, site->n_circuit * sizeof(*a->sub_draw));
     a->in.now_ms = now_ms;
-    view_evses(a, st, now_ms, out->evse);
+    alloc_plaus_bounds(a, st, now_ms);
+    out->implausible = view_evses(a, st, now_ms, out->evse);
+    a->stats.implausible += out->implausible;
     view_circuits(a, st, now_ms, out);
 
     out->policy_rc = run_policy(a);

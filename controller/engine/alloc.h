@@ -38,6 +38,7 @@ enum alloc_why {
     ALLOC_WHY_FALLBACK = 12,     /* "policy failed: equal share" */
     ALLOC_WHY_UNCONTROLLED = 13, /* "metered only" */
     ALLOC_WHY_SPIKE = 14,        /* "spike: cancels the car's 6 A lock" (twc-gen2.md §7.1) */
+    ALLOC_WHY_IMPLAUSIBLE = 15,  /* "implausible reading 655.35 A: counted as stale" */
     ALLOC_WHY_COUNT
 };
 
@@ -52,6 +53,17 @@ enum alloc_fix {
     ALLOC_FIX_CIRCUIT = 6,   /* cut to fit a circuit */
     ALLOC_FIX_COUNT
 };
+
+/* Why a measured current was refused (alloc_plaus.c); such a reading counts as stale. */
+enum alloc_implausible {
+    ALLOC_IMPLAUSIBLE_NONE = 0,
+    ALLOC_IMPLAUSIBLE_OWN_MAX = 1, /* above the EVSE's configured maximum plus a margin */
+    ALLOC_IMPLAUSIBLE_RATING = 2,  /* above the rating of a circuit above it plus a margin */
+    ALLOC_IMPLAUSIBLE_METER = 3,   /* above a fresh meter over it plus a slack */
+};
+
+/* "above its own maximum", ... */
+const char *alloc_implausible_name(enum alloc_implausible why);
 
 /* ---- the clamp (alloc_clamp.c) ---- */
 
@@ -96,16 +108,19 @@ int alloc_clamp(const struct ampshare_policy_input *in,
 /* ---- the engine ---- */
 
 struct alloc_evse_result {
-    int32_t target_ma;  /* the offer to send now (0 for an uncontrolled EVSE) */
-    int32_t policy_ma;  /* what the policy asked */
-    int32_t offered_ma; /* the offer in force before this tick */
-    int32_t draw_ma[3]; /* per supply phase, as used (assumed when stale) */
-    uint8_t state;      /* enum ampshare_evse_state */
-    uint8_t why;        /* enum alloc_why */
-    uint8_t fix;        /* enum alloc_fix: what the clamp corrected */
-    bool stale;
-    int32_t why_circuit; /* the circuit for ALLOC_WHY_CIRCUIT, else -1 */
-    uint64_t since_ms;   /* when the state began */
+    int32_t target_ma;      /* the offer to send now (0 for an uncontrolled EVSE) */
+    int32_t policy_ma;      /* what the policy asked */
+    int32_t offered_ma;     /* the offer in force before this tick */
+    int32_t draw_ma[3];     /* per supply phase, as used (assumed when stale) */
+    uint8_t state;          /* enum ampshare_evse_state */
+    uint8_t why;            /* enum alloc_why */
+    uint8_t fix;            /* enum alloc_fix: what the clamp corrected */
+    bool stale;             /* no fresh plausible measurement: the fail-safe budget */
+    uint8_t implausible;    /* enum alloc_implausible: its reading was refused this tick */
+    bool implausible_new;   /* ... and it was not on the tick before: log it now, once */
+    int32_t implausible_ma; /* the refused reading (mA), for the log line; else 0 */
+    int32_t why_circuit;    /* the circuit for ALLOC_WHY_CIRCUIT, else -1 */
+    uint64_t since_ms;      /* when the state began */
 };
 
 struct alloc_circuit_result {
@@ -123,6 +138,7 @@ struct alloc_result {
     struct alloc_circuit_result *circuit;
     uint32_t corrections; /* EVSEs the clamp corrected this tick (policy faults) */
     uint32_t held;        /* raises held back this tick (hold or ramp) */
+    uint32_t implausible; /* EVSEs whose reading was refused this tick (counted as stale) */
     int policy_rc;        /* 0, or the policy's error code (equal share was used instead) */
 };
 
@@ -130,6 +146,7 @@ struct alloc_result {
 struct alloc_stats {
     uint64_t ticks;
     uint64_t policy_errors;
+    uint64_t implausible;            /* EVSE-ticks with a refused reading */
     uint64_t fixes[ALLOC_FIX_COUNT]; /* EVSE-ticks corrected, by cause (fixes[0] stays 0) */
 };
 

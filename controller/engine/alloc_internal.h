@@ -34,6 +34,7 @@ struct alloc_evc {
     int32_t step_ma;
     int32_t stale_current_ma;
     int32_t assumed_ma; /* metered only: what it is assumed to draw while stale */
+    int32_t own_max_ma; /* as configured: the plausibility bound (alloc_plaus.c) */
     uint8_t phases;
     uint8_t n_phases;
     uint8_t phase_map[3];
@@ -71,6 +72,7 @@ struct alloc_hist {
     int32_t short_draw_ma;   /* the lowest draw of that run */
     uint8_t spike_tries;     /* reactive spikes since it last drew its offer */
     uint64_t spike_next_ms;  /* no reactive spike before this (backing off) */
+    bool implausible;  /* its reading was refused on the last tick */
 };
 
 struct alloc {
@@ -103,12 +105,40 @@ struct alloc {
     int32_t (*sub_draw)[3];  /* [n_circuit]: fresh draws of controllable EVSEs at or below */
     int64_t (*pil)[3];       /* [n_circuit]: hold / reason sums */
     int64_t (*cnt)[3];
-    int32_t (*deep)[3]; /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
+    int32_t (*deep)[3];  /* [n_circuit]: the deepest circuit on the way up with < 1 A room */
+    int32_t (*bound)[3]; /* [n_circuit]: the most a plausible EVSE draw below it may be */
 
     bool ticked;
     uint64_t last_now_ms;
     struct alloc_stats stats;
 };
+
+static inline bool alloc_is_stale(uint64_t at_ms, uint64_t now_ms, uint32_t timeout_ms)
+{
+    return at_ms == 0 || (now_ms > at_ms && now_ms - at_ms > timeout_ms);
+}
+
+/* ---- plausibility (alloc_plaus.c) ---- */
+
+/* A reading may exceed a bound by this plus 1/8 of the bound (cars draw a little above their
+ * offer; meters and EVSEs differ by a few per cent). */
+#define ALLOC_PLAUS_MARGIN_MA 3000
+/* An EVSE may exceed a fresh meter above it by this plus 1/4 of the reading: the two are read
+ * at different moments, and a car ramps up between them. */
+#define ALLOC_PLAUS_METER_SLACK_MA 6000
+
+int32_t alloc_plaus_margin(int32_t ma);
+
+/* a->bound for every circuit from the ratings and the fresh meter readings. Pure. */
+void alloc_plaus_bounds(struct alloc *a, const struct site_state *st, uint64_t now);
+
+/* Checks a fresh draw s[] (per supply phase, its largest dmax) of EVSE e against its bounds:
+ * ALLOC_IMPLAUSIBLE_NONE, or why not with the refused value in *bad_ma. */
+uint8_t alloc_plaus_check(const struct alloc *a,
+                          const struct alloc_evc *e,
+                          const int32_t s[3],
+                          int32_t dmax,
+                          int32_t *bad_ma);
 
 /*
  * Holds back raises: first the ramp (at most ramp_ma_per_s per second above the offer in

@@ -15,6 +15,7 @@ static const char *const why_names[ALLOC_WHY_COUNT] = {
     [ALLOC_WHY_HOLD] = "hold",           [ALLOC_WHY_RAMP] = "ramp",
     [ALLOC_WHY_FALLBACK] = "fallback",   [ALLOC_WHY_UNCONTROLLED] = "uncontrolled",
     [ALLOC_WHY_SPIKE] = "spike",
+    [ALLOC_WHY_IMPLAUSIBLE] = "implausible",
 };
 
 static const char *const fix_names[ALLOC_FIX_COUNT] = {
@@ -123,7 +124,7 @@ void alloc_explain(struct alloc *a, struct alloc_result *out, bool sums_valid)
         } else if (held[v]) {
             why = held[v];
         } else if (r->stale) {
-            why = ALLOC_WHY_STALE;
+            why = r->implausible ? ALLOC_WHY_IMPLAUSIBLE : ALLOC_WHY_STALE;
         } else if (fix[v] == ALLOC_FIX_CIRCUIT) {
             why = ALLOC_WHY_CIRCUIT;
             why_circuit = fix_circuit[v];
@@ -225,6 +226,11 @@ int alloc_why_format(const struct site *site,
         break;
     case ALLOC_WHY_SPIKE:
         n = snprintf(buf, cap, "spike: cancels the car's 6 A lock");
+        break;
+    case ALLOC_WHY_IMPLAUSIBLE:
+        n = snprintf(buf, cap, "implausible reading %d.%02d A (%s): counted as stale",
+                     r->implausible_ma / 1000, (r->implausible_ma % 1000) / 10,
+                     alloc_implausible_name((enum alloc_implausible)r->implausible));
         break;
     case ALLOC_WHY_UNCONTROLLED:
         n = snprintf(buf, cap, "metered only, not controlled");

@@ -130,7 +130,8 @@ void command_apply(struct command_table *t, struct site_state *st, uint64_t now_
         if (ce->charge_until_ms && now_ms >= ce->charge_until_ms) {
             ce->charge_until_ms = 0;
         }
-        in->command_cap_ma = ce->paused ? 0 : ce->cap_ma;
+        in->command_paused = ce->paused;
+        in->command_cap_ma = ce->cap_ma > 0 ? ce->cap_ma : 0;
         in->charge_now = ce->charge_until_ms != 0 && !ce->paused;
         if (ce->departure_wall_ms > wall_ms) {
             in->departure_ms = now_ms + (uint64_t)(ce->departure_wall_ms - wall_ms);

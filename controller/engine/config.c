@@ -33,6 +33,7 @@ enum sect_kind {
     SECT_EVSE,
     SECT_HTTP,
     SECT_MQTT,
+    SECT_SESSIONS,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -139,6 +140,10 @@ static const struct key_def evse_keys[] = {
     KD("priority", K_I32, cfg_evse, priority, -1000, 1000),
     KD("stale_current_a", K_MA, cfg_evse, stale_current, 0, 0),
 };
+static const struct key_def sessions_keys[] = {
+    KD("db", K_TEXT, cfg_sessions, db, 0, 0),
+    KD("flush_interval_ms", K_U32, cfg_sessions, flush_interval, 1000, 3600000),
+};
 /* clang-format on */
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -161,6 +166,7 @@ static const struct sect_def sect_defs[] = {
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
     {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
     {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
+    {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
 };
 
 struct parse_ctx {
@@ -486,6 +492,8 @@ static void *section_base(const struct parse_ctx *x)
         return &c->http;
     case SECT_MQTT:
         return &c->mqtt;
+    case SECT_SESSIONS:
+        return &c->sessions;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -500,6 +508,11 @@ static void *section_base(const struct parse_ctx *x)
         return NULL;
     }
 }
+
+_Static_assert(offsetof(struct cfg_site, line) == 0 && offsetof(struct cfg_policy, line) == 0 &&
+                   offsetof(struct cfg_sessions, line) == 0 &&
+                   offsetof(struct cfg_http, line) == 0 && offsetof(struct cfg_mqtt, line) == 0,
+               "layout");
 
 /* Handles a "[...]" line: body is what lies between the brackets. */
 static void open_section(struct parse_ctx *x, const char *body)
@@ -522,7 +535,7 @@ static void open_section(struct parse_ctx *x, const char *body)
     if (!def) {
         perr(x,
              "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
-             "evse, http or mqtt)",
+             "evse, http, mqtt or sessions)",
              body);
         return;
     }
@@ -949,6 +962,22 @@ static int on_key(void *user, const char *section, const char *key, const char *
             }
             copy_text(t->s, sizeof(t->s), value, x, key);
             t->line = x->line;
+        } else if (strcmp(key, "isolate") == 0 || strcmp(key, "timeout_ms") == 0) {
+            /* the host's keys, never the policy's (docs/config.md) */
+            bool iso = key[0] == 'i';
+            struct cfg_u32 *f = iso ? &p->isolate : &p->timeout;
+            uint64_t v = 0;
+            if (f->line) {
+                perr(x, "%s %s: given twice (first at line %d)", x->label, key, f->line);
+            } else if (iso && strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+                perr(x, "%s isolate: '%s' is neither yes nor no", x->label, value);
+            } else if (!iso && (!parse_u64(value, 60000, &v) || v < 10)) {
+                perr(x, "%s timeout_ms: '%s' is not a whole number of ms from 10 to 60000",
+                     x->label, value);
+            } else {
+                f->v = iso ? strcmp(value, "yes") == 0 : (uint32_t)v;
+                f->line = x->line;
+            }
         } else {
             add_kv(x, &p->options, key, value);
         }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "controller/engine/policy_child.h"
+
 /* Each built-in policy file defines one of these (APK_POLICY in ampshare_policy_kit.h). */
 const struct ampshare_policy *ampshare_builtin_native(void);
 const struct ampshare_policy *ampshare_builtin_equal_share(void);
@@ -138,6 +140,15 @@ typedef const struct ampshare_policy *policy_entry_fn(uint16_t, uint16_t);
 
 int policy_open(const char *name, struct policy_handle *h, char *err, size_t errlen)
 {
+    return policy_open_ex(name, NULL, h, err, errlen);
+}
+
+int policy_open_ex(const char *name,
+                   const struct policy_open_opts *o,
+                   struct policy_handle *h,
+                   char *err,
+                   size_t errlen)
+{
     memset(h, 0, sizeof(*h));
     if (!strchr(name, '/')) {
         const struct ampshare_policy *p = policy_builtin_find(name);
@@ -157,6 +168,15 @@ int policy_open(const char *name, struct policy_handle *h, char *err, size_t err
         return rc;
     }
     snprintf(h->source, sizeof(h->source), "%s", name);
+    if (!o || !o->in_process) {
+        int rc = policy_child_open(name, o ? o->timeout_ms : 0, &h->child, err, errlen);
+        if (rc != 0) {
+            memset(h, 0, sizeof(*h));
+            return rc;
+        }
+        h->policy = policy_child_policy(h->child);
+        return 0;
+    }
     void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         const char *why = dlerror();
@@ -198,6 +218,9 @@ void policy_close(struct policy_handle *h)
 {
     if (h && h->dl) {
         dlclose(h->dl);
+    }
+    if (h && h->child) {
+        policy_child_close(h->child);
     }
     if (h) {
         memset(h, 0, sizeof(*h));

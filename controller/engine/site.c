@@ -360,6 +360,8 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
         s->policy_opt[i].value = kv->value;
     }
     s->n_policy_opt = cfg->policy.options.n;
+    s->policy_isolate = !cfg->policy.isolate.line || cfg->policy.isolate.v;
+    s->policy_timeout_ms = cfg->policy.timeout.line ? cfg->policy.timeout.v : 0;
     s->n_kv = kv_used;
     free(cmap);
     *out = s;
@@ -445,7 +447,6 @@ int site_state_new(const struct site *site, struct site_state **out)
     for (size_t i = 0; i < site->n_evse; i++) {
         st->evse[i].offer_ma = SITE_OFFER_UNKNOWN;
         st->evse[i].energy_wanted_wh = -1;
-        st->evse[i].command_cap_ma = -1;
     }
     *out = st;
     return 0;

@@ -113,7 +113,9 @@ struct site {
     size_t n_controllable;
     int32_t *controllable; /* site EVSE index of each controllable EVSE, in order */
 
-    char policy[CFG_TEXT_MAX]; /* a built-in name or a .so path */
+    char policy[CFG_TEXT_MAX];  /* a built-in name or a .so path */
+    bool policy_isolate;        /* [policy] isolate: a plugin runs in a child process */
+    uint32_t policy_timeout_ms; /* [policy] timeout_ms: its budget per tick; 0 = default */
     struct ampshare_policy_option *policy_opt;
     size_t n_policy_opt;
 
@@ -165,7 +167,8 @@ struct site_evse_input {
     int32_t offer_ma;         /* the offer the EVSE reports in force, or SITE_OFFER_UNKNOWN */
     uint64_t departure_ms;    /* expected departure, 0 if unknown */
     int32_t energy_wanted_wh; /* -1 if unknown */
-    int32_t command_cap_ma;   /* a remote command's cap on its offer (0: paused); -1: none */
+    int32_t command_cap_ma;   /* a remote command's lower maximum; 0: none (zeroed = no command) */
+    bool command_paused;      /* a remote command paused it: offered 0 */
     bool charge_now;          /* a remote "charge now": ask its maximum, whatever the policy */
     int32_t spike_ma;         /* a Wall Connector's §7.1 spike current (16 or 21 A); 0 = none */
 };

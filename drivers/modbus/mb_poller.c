@@ -52,9 +52,14 @@ struct mb_poller {
     bool started;
     bool draining; /* the thread's own: writing the last setpoints after a stop */
 
+    bool silenced; /* the thread's own: EVSE traffic held (the loop is silent or not started) */
+    bool lost;     /* ... since the loop fell silent after ticking (not merely not started) */
+
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC: setpoints and stop wake the thread */
     bool stop;
+    bool alive_ever;      /* mb_poller_alive() was called */
+    uint64_t alive_at_ms; /* ... last at this time (opts.clock) */
 };
 
 static uint64_t mono_now(void *ctx)
@@ -109,6 +114,10 @@ int mb_poller_new(const struct mb_poller_opts *opts, struct mb_poller **out)
     if (!p->opts.backoff_ms) {
         p->opts.backoff_ms = MB_POLLER_BACKOFF_DEFAULT;
     }
+    if (!p->opts.liveness_ms) {
+        p->opts.liveness_ms = MB_POLLER_LIVENESS_DEFAULT;
+    }
+    p->silenced = p->opts.liveness_ms != MB_POLLER_LIVENESS_OFF; /* until the first tick */
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -168,6 +177,7 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg)
             return -EINVAL;
         }
         mb_bus_raise_gap(p->bus, d->evse->gap_ms);
+        d->st.silenced = p->silenced;
         d->st.requested_ma = -1;
         d->st.applied_ma = -1;
     }
@@ -314,9 +324,66 @@ static void read_meter(struct mb_poller *p, struct dev *d)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Whether the control loop stamped its liveness recently enough (see mb_poller_opts). */
+static bool loop_alive(struct mb_poller *p)
+{
+    if (p->opts.liveness_ms == MB_POLLER_LIVENESS_OFF) {
+        return true;
+    }
+    pthread_mutex_lock(&p->lock);
+    bool ever = p->alive_ever;
+    uint64_t at = p->alive_at_ms;
+    pthread_mutex_unlock(&p->lock);
+    uint64_t now = stamp(p);
+    return ever && (now <= at || now - at <= p->opts.liveness_ms);
+}
+
+/* Enters or leaves the silence (once per change, with a log line). Leaving it, every EVSE is
+ * treated as one that came back: its fail-safe may be in force, so set-up and setpoint again. */
+static void set_silenced(struct mb_poller *p, bool silent)
+{
+    if (silent == p->silenced) {
+        return;
+    }
+    p->silenced = silent;
+    bool any = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_dev; i++) {
+        struct dev *d = &p->dev[i];
+        if (d->evse) {
+            any = true;
+            d->st.silenced = silent;
+            if (!silent) {
+                d->setup_done = false;
+                d->enabled = false;
+                d->next_setup = 0;
+                d->st.pending = d->st.requested_ma >= 0;
+            }
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    bool was_lost = p->lost;
+    p->lost = silent;
+    if (!any || (!silent && !was_lost)) {
+        return; /* the first tick after the start says nothing */
+    }
+    if (silent) {
+        log_warn("mb",
+                 "%s: the control loop is silent (no tick for %u ms): nothing more is sent "
+                 "to its chargers, so their own watchdogs fall back to their fail-safe current",
+                 mb_bus_label(p->bus), p->opts.liveness_ms);
+    } else {
+        log_info("mb", "%s: the control loop ticks again: chargers are set up and driven again",
+                 mb_bus_label(p->bus));
+    }
+}
+
 static void service(struct mb_poller *p, struct dev *d)
 {
     uint64_t now = mb_clock_monotonic_ms();
+    if (d->evse && p->silenced) {
+        return; /* not even a read: any transaction feeds a traffic watchdog (Heidelberg) */
+    }
     if (d->evse) {
         service_evse(p, d, now);
     }
@@ -333,12 +400,18 @@ static void service(struct mb_poller *p, struct dev *d)
     d->next_read = now + retry_ms(p, d, fails);
 }
 
-/* The earliest monotonic time any device needs the thread. */
+/* The earliest monotonic time any device needs the thread. While silenced, EVSEs need it only
+ * to notice the loop's return (mb_poller_alive also wakes it). */
 static uint64_t next_due(struct mb_poller *p)
 {
     uint64_t due = UINT64_MAX;
     for (size_t i = 0; i < p->n_dev; i++) {
         struct dev *d = &p->dev[i];
+        if (d->evse && p->silenced) {
+            uint64_t again = mb_clock_monotonic_ms() + 200;
+            due = again < due ? again : due;
+            continue;
+        }
         if (d->next_read < due) {
             due = d->next_read;
         }
@@ -363,6 +436,7 @@ static void *run(void *arg)
 {
     struct mb_poller *p = arg;
     while (!stopping(p)) {
+        set_silenced(p, !loop_alive(p));
         for (size_t i = 0; i < p->n_dev && !stopping(p); i++) {
             service(p, &p->dev[i]);
         }
@@ -455,6 +529,18 @@ int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma)
     }
     pthread_mutex_unlock(&p->lock);
     return 0;
+}
+
+void mb_poller_alive(struct mb_poller *p, uint64_t now_ms)
+{
+    pthread_mutex_lock(&p->lock);
+    bool wake = !p->alive_ever || now_ms - p->alive_at_ms > p->opts.liveness_ms;
+    p->alive_ever = true;
+    p->alive_at_ms = now_ms > p->alive_at_ms ? now_ms : p->alive_at_ms;
+    if (wake) {
+        pthread_cond_broadcast(&p->cond); /* a silenced bus talks again at once */
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *out)

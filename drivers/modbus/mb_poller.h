@@ -24,6 +24,8 @@
 #define MB_POLLER_INTERVAL_DEFAULT  1000u /* ms between two reads of one device */
 #define MB_POLLER_BACKOFF_DEFAULT   5000u /* ms between tries of a device that keeps failing */
 #define MB_POLLER_FAILS_FOR_BACKOFF 3
+#define MB_POLLER_LIVENESS_DEFAULT  5000u      /* ms without mb_poller_alive(): EVSEs unheard */
+#define MB_POLLER_LIVENESS_OFF      UINT32_MAX /* no gate: tools driving a charger by hand */
 
 struct mb_poller_opts {
     struct tp_addr addr;
@@ -31,6 +33,12 @@ struct mb_poller_opts {
     uint32_t gap_ms;              /* quiet time between transactions (devices may raise it) */
     uint32_t backoff_ms;          /* 0 = MB_POLLER_BACKOFF_DEFAULT */
     const struct mb_clock *clock; /* timestamps; NULL = mb_clock_monotonic. Borrowed. */
+    /* The control loop's liveness: when mb_poller_alive() has not been called for this long
+     * (on `clock`), and before its first call, the thread sends nothing at all to the EVSEs on
+     * this bus (no keep-alive, no setpoint, no read: any traffic feeds some watchdogs), so each
+     * EVSE's own fail-safe takes over from a hung controller. Meters are still read.
+     * 0 = MB_POLLER_LIVENESS_DEFAULT; MB_POLLER_LIVENESS_OFF for no gate. */
+    uint32_t liveness_ms;
 };
 
 struct mb_poller_dev_cfg {
@@ -50,8 +58,9 @@ struct mb_evse_status {
     int32_t requested_ma; /* last setpoint queued, -1 before any */
     int32_t applied_ma;   /* last setpoint the EVSE acknowledged, -1 before any */
     uint64_t applied_at_ms;
-    bool pending; /* requested_ma not yet acknowledged */
-    int last_rc;  /* result of the last EVSE transaction */
+    bool pending;  /* requested_ma not yet acknowledged */
+    int last_rc;   /* result of the last EVSE transaction */
+    bool silenced; /* the control loop is not alive: nothing is sent to it */
 };
 
 struct mb_poller;
@@ -88,6 +97,12 @@ int mb_poller_latest(struct mb_poller *p, int dev, struct mb_reading *out);
  * -ENOTSUP when the device is not controllable; -EINVAL for a bad index.
  */
 int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma);
+
+/*
+ * The control loop is alive at now_ms (on opts.clock): call it every tick. EVSE traffic runs
+ * only while the last call is at most opts.liveness_ms old. Never waits for I/O.
+ */
+void mb_poller_alive(struct mb_poller *p, uint64_t now_ms);
 
 /* Copies the EVSE status of dev. Returns 0, -ENOTSUP (not controllable) or -EINVAL. */
 int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *out);

@@ -79,7 +79,7 @@ $tmp/bad.ini:4: [circuit a] limit_a is missing
 $tmp/bad.ini:5: [circuit a] parent: no circuit 'b'
 $tmp/bad.ini:7: [wallconnector w] bus: no bus 'nobus'
 $tmp/bad.ini:10: [wallconnector w] max_current_a: 48.5 A is not a whole number of amps in 6..80 (twc-gen2.md §5.3)
-$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http or mqtt)
+$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http, mqtt or sessions)
 $tmp/bad.ini: 7 errors, 0 warnings
 EOF2
 diff "$tmp/want" "$tmp/err" || fail "messages differ"
@@ -185,6 +185,22 @@ done
 sed -i "s|^name = .*|name = no_such_policy|" "$tmp/plugin.ini"
 "$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err" || true
 grep -qF "nor a plugin $build/policies/no_such_policy.so" "$tmp/err" || { cat "$tmp/err"; fail "unknown name message"; }
+
+# issue 17: the configured policy runs on generated fleets; a plugin that crashes, hangs, answers
+# garbage or needs the clamp's corrections is an error naming what it did, at its [policy] line.
+for bad in "crash_segv:crashed on a generated fleet" "hang:did not answer in time on a generated fleet" \
+    "garbage:answered garbage on a generated fleet" \
+    "hostile:answered a target the safety clamp had to correct on a generated fleet"; do
+    plugin=${bad%%:*} want=${bad#*:}
+    sed -n '1,/^\[policy\]/p' "$src/etc/ampshare.ini" >"$tmp/trial.ini"
+    echo "name = $build/policies/test/$plugin.so" >>"$tmp/trial.ini"
+    line=$(grep -n '^name = ' "$tmp/trial.ini" | tail -1 | cut -d: -f1)
+    rc=0
+    "$bin" check-config "$tmp/trial.ini" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "$plugin: exit $rc, want 1"
+    grep -q "^$tmp/trial.ini:$line: \[policy\] .*$plugin.so $want" "$tmp/err" ||
+        { cat "$tmp/err"; fail "$plugin: no '$want' at line $line"; }
+done
 
 # values (issue 17): a three-digit address, a 2 A site minimum inherited by a Wall Connector,
 # a minimum the grandparent circuit could never supply, an unparsable limit without an

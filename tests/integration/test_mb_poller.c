@@ -8,6 +8,7 @@
  */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 #include <modbus.h>
@@ -34,7 +35,11 @@ static void fake_sleep(void *ctx, uint32_t ms)
 
 static struct mb_poller *poller_for(struct sim_mbsrv *srv, const struct mb_clock *clock)
 {
-    struct mb_poller_opts o = {.timeout_ms = 250, .backoff_ms = 500, .clock = clock};
+    /* no liveness gate here: these tests drive EVSEs by hand (the gate has its own test) */
+    struct mb_poller_opts o = {.timeout_ms = 250,
+                               .backoff_ms = 500,
+                               .clock = clock,
+                               .liveness_ms = MB_POLLER_LIVENESS_OFF};
     char err[200];
     ck_assert_int_eq(tp_addr_parse(sim_mbsrv_client_addr(srv), &o.addr, err, sizeof(err)), 0);
     struct mb_poller *p;
@@ -306,24 +311,32 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
 
 END_TEST
 
-START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
+/* A generic EVSE at unit 3 of a new TCP line whose watchdog wants 4660 written to register 1010
+ * every 30 ms; its setpoint goes to register 1000 in 0.1 A. */
+static struct sim_mbsrv *keepalive_evse_on_tcp(struct mb_evse_custom *c)
 {
     struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
     ck_assert_int_eq(
         sim_mbsrv_add_unit(srv, 3, modbus_mapping_new_start_address(0, 0, 0, 0, 1000, 20, 0, 0)),
         0);
-    struct mb_evse_custom c;
     char err[200] = "";
-    mb_evse_generic_init(&c, "generic");
+    mb_evse_generic_init(c, "generic");
     static const char *const kv[][2] = {
         {"current_reg", "1000"}, {"current_unit", "0.1A"},  {"zero_pauses", "yes"},
         {"keepalive", "write"},  {"keepalive_reg", "1010"}, {"keepalive_value", "4660"},
         {"keepalive_ms", "30"},
     };
     for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
-        ck_assert_int_eq(mb_evse_generic_set(&c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+        ck_assert_int_eq(mb_evse_generic_set(c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
     }
-    ck_assert_msg(mb_evse_generic_finish(&c, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(mb_evse_generic_finish(c, err, sizeof(err)) == 0, "%s", err);
+    return srv;
+}
+
+START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
+{
+    struct mb_evse_custom c;
+    struct sim_mbsrv *srv = keepalive_evse_on_tcp(&c);
     struct mb_poller *p = poller_for(srv, NULL);
     struct mb_poller_dev_cfg cfg = {.name = "g", .unit = 3, .evse = &c.model, .failsafe_ma = -1};
     int dev = mb_poller_add(p, &cfg);
@@ -339,6 +352,104 @@ START_TEST(test_generic_evse_keepalive_write_reaches_the_register)
     ck_assert_int_eq(mb_poller_set_current(p, dev, 12300), 0);
     struct reg_want amps = {srv, 3, 0, 1000, 123};
     ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
+struct quiet_want {
+    struct sim_mbsrv *srv;
+    uint64_t requests;
+};
+
+/* The server counted a request since w->requests was taken. */
+static bool server_heard_more(void *ctx)
+{
+    struct quiet_want *w = ctx;
+    return sim_mbsrv_requests(w->srv) != w->requests;
+}
+
+/* issue 17: keep-alives are tied to the control loop's liveness. A generic EVSE whose watchdog
+ * wants a write every 30 ms, on a real loopback Modbus server; the loop stamps its liveness on
+ * an injected clock. While it ticks, keep-alives flow; once it has not ticked for liveness_ms,
+ * nothing at all reaches the EVSE (so its own fail-safe takes over); when it ticks again, set-up,
+ * setpoint and keep-alives resume. */
+START_TEST(test_keepalives_stop_when_the_control_loop_stops_ticking)
+{
+    struct mb_evse_custom c;
+    struct sim_mbsrv *srv = keepalive_evse_on_tcp(&c);
+    uint64_t fake = 100000;
+    struct mb_clock clock = {.now_ms = fake_now_ms, .sleep_ms = fake_sleep, .ctx = &fake};
+    struct mb_poller_opts o = {.timeout_ms = 250, .clock = &clock, .liveness_ms = 3000};
+    char err[200];
+    ck_assert_int_eq(tp_addr_parse(sim_mbsrv_client_addr(srv), &o.addr, err, sizeof(err)), 0);
+    struct mb_poller *p;
+    ck_assert_int_eq(mb_poller_new(&o, &p), 0);
+    struct mb_poller_dev_cfg cfg = {.name = "g", .unit = 3, .evse = &c.model, .failsafe_ma = -1};
+    int dev = mb_poller_add(p, &cfg);
+    ck_assert_int_ge(dev, 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 12300), 0);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+
+    /* not ticked yet: the EVSE hears nothing */
+    struct quiet_want q = {srv, sim_mbsrv_requests(srv)};
+    ck_assert(!mb_test_wait_for(server_heard_more, &q, 300));
+    ck_assert_uint_eq(q.requests, 0);
+    struct mb_evse_status st;
+    ck_assert_int_eq(mb_poller_evse_status(p, dev, &st), 0);
+    ck_assert(st.silenced);
+
+    /* the loop ticks: setpoint and keep-alives */
+    mb_poller_alive(p, fake);
+    struct reg_want ka = {srv, 3, 0, 1010, 4660}, amps = {srv, 3, 0, 1000, 123};
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS));
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS));
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 3)->tab_registers[10] = 0;
+    sim_mbsrv_unlock(srv);
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS)); /* written again */
+
+    /* 2.9 s of injected time later, still within liveness_ms: keep-alives go on */
+    __atomic_store_n(&fake, fake + 2900, __ATOMIC_SEQ_CST);
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 3)->tab_registers[10] = 0;
+    sim_mbsrv_unlock(srv);
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS));
+
+    /* the loop hangs: 3.1 s without a tick. Once the thread has noticed, nothing is sent. */
+    __atomic_store_n(&fake, fake + 200, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < WAIT_MS / 10; i++) {
+        ck_assert_int_eq(mb_poller_evse_status(p, dev, &st), 0);
+        if (st.silenced) {
+            break;
+        }
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert(st.silenced);
+    /* a transaction under way when it noticed may still complete */
+    struct timespec settle = {0, 300000000};
+    nanosleep(&settle, NULL);
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 3)->tab_registers[10] = 0;
+    sim_mbsrv_unlock(srv);
+    q.requests = sim_mbsrv_requests(srv);
+    /* ten keep-alive periods and more: no request at all */
+    ck_assert(!mb_test_wait_for(server_heard_more, &q, 500));
+    ka.value = 0;
+    ck_assert(reg_is(&ka));
+
+    /* it ticks again: the EVSE is set up and driven again */
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 3)->tab_registers[0] = 60; /* its fail-safe took over: 6.0 A */
+    sim_mbsrv_unlock(srv);
+    mb_poller_alive(p, fake);
+    ka.value = 4660;
+    ck_assert(mb_test_wait_for(reg_is, &ka, WAIT_MS));
+    ck_assert(mb_test_wait_for(reg_is, &amps, WAIT_MS)); /* the setpoint in force, written again */
+    ck_assert_int_eq(mb_poller_evse_status(p, dev, &st), 0);
+    ck_assert(!st.silenced);
     mb_poller_free(p);
     mb_test_line_free(srv);
 }
@@ -477,6 +588,7 @@ static Suite *mb_poller_suite(void)
     tcase_add_test(tc, test_heidelberg_setup_setpoints_state_and_meter_on_rtu);
     tcase_add_test(tc, test_phoenix_ev_eth_enables_by_coil_over_tcp);
     tcase_add_test(tc, test_generic_evse_keepalive_write_reaches_the_register);
+    tcase_add_test(tc, test_keepalives_stop_when_the_control_loop_stops_ticking);
     tcase_add_test(tc, test_lost_evse_gets_its_setpoint_and_enable_again_when_it_returns);
     tcase_add_test(tc, test_lost_heidelberg_is_set_up_and_limited_again_when_it_returns);
     tcase_add_test(tc, test_add_refuses_bad_devices);

@@ -402,7 +402,7 @@ START_TEST(test_commands_within_the_rules)
     struct site_state *ss;
     ck_assert_int_eq(site_state_new(site, &ss), 0);
     command_apply(&table, ss, loop_now_ms(l), (int64_t)time(NULL) * 1000);
-    ck_assert_int_eq(ss->evse[0].command_cap_ma, 0);
+    ck_assert(ss->evse[0].command_paused);
     ck_assert(!ss->evse[0].charge_now); /* paused wins over charge now */
     ck_assert_int_eq(ss->evse[0].energy_wanted_wh, 30500);
     site_state_free(ss);

@@ -29,11 +29,19 @@
 #define PLUGIN_DIR AMP_TEST_BUILD_DIR "/policies"
 #define FLEETS     3000
 
-static const struct ampshare_policy_host host = {
+/* The engine's host: ctx is the policy description, through which a plugin run in a child
+ * process (policy_child.h) finds its plugin. Plugins run isolated here, as in the daemon. */
+static struct ampshare_policy_host host_of_p = {
     .struct_size = sizeof(struct ampshare_policy_host),
     .max_evse = AMP_FLEET_EVSE_MAX,
     .max_circuit = AMP_FLEET_CIRCUITS_MAX,
 };
+
+static const struct ampshare_policy_host *host_for(const struct ampshare_policy *p)
+{
+    host_of_p.ctx = (void *)(uintptr_t)p;
+    return &host_of_p;
+}
 
 struct subject {
     char name[300];
@@ -117,11 +125,11 @@ START_TEST(test_init_with_no_and_junk_options_succeeds_or_returns_a_code)
     for (size_t i = 0; i < n_subjects; i++) {
         const struct ampshare_policy *p = subjects[i].h.policy;
         void *st = NULL;
-        int rc = p->init(&host, NULL, 0, &st);
+        int rc = p->init(host_for(p), NULL, 0, &st);
         ck_assert_msg(rc == 0, "%s: init without options: %d", subjects[i].name, rc);
         p->destroy(st);
         st = NULL;
-        rc = p->init(&host, junk, 4, &st);
+        rc = p->init(host_for(p), junk, 4, &st);
         ck_assert_msg(rc <= 0, "%s: init with junk returned %d", subjects[i].name, rc);
         if (rc == 0) {
             p->destroy(st);
@@ -141,7 +149,7 @@ START_TEST(test_random_fleets_keep_every_limit)
     for (size_t i = 0; i < n_subjects; i++) {
         const struct ampshare_policy *p = subjects[i].h.policy;
         void *st = NULL;
-        ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
+        ck_assert_int_eq(p->init(host_for(p), NULL, 0, &st), 0);
         uint64_t rng = seed ^ (0x5a5a + i);
         struct amp_fleet f;
         int32_t raw[AMP_FLEET_EVSE_MAX], out[AMP_FLEET_EVSE_MAX];
@@ -183,8 +191,8 @@ START_TEST(test_identical_input_gives_identical_output)
     for (size_t i = 0; i < n_subjects; i++) {
         const struct ampshare_policy *p = subjects[i].h.policy;
         void *a = NULL, *b = NULL;
-        ck_assert_int_eq(p->init(&host, NULL, 0, &a), 0);
-        ck_assert_int_eq(p->init(&host, NULL, 0, &b), 0);
+        ck_assert_int_eq(p->init(host_for(p), NULL, 0, &a), 0);
+        ck_assert_int_eq(p->init(host_for(p), NULL, 0, &b), 0);
         uint64_t rng = seed ^ 0x77;
         struct amp_fleet f;
         int32_t x[AMP_FLEET_EVSE_MAX], y[AMP_FLEET_EVSE_MAX], z[AMP_FLEET_EVSE_MAX];
@@ -224,7 +232,7 @@ START_TEST(test_two_instances_do_not_interfere)
         struct amp_fleet f;
         for (int s = 0; s < 2; s++) {
             void *st = NULL;
-            ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
+            ck_assert_int_eq(p->init(host_for(p), NULL, 0, &st), 0);
             uint64_t rng = seed ^ (uint64_t)(s + 1) * 0x1234567;
             for (int k = 0; k < N; k++) {
                 amp_fleet_random(&f, &rng, 20, 5, 1000 + (uint64_t)k * 60000);
@@ -235,7 +243,7 @@ START_TEST(test_two_instances_do_not_interfere)
         void *st[2] = {NULL, NULL};
         uint64_t rng[2];
         for (int s = 0; s < 2; s++) {
-            ck_assert_int_eq(p->init(&host, NULL, 0, &st[s]), 0);
+            ck_assert_int_eq(p->init(host_for(p), NULL, 0, &st[s]), 0);
             rng[s] = seed ^ (uint64_t)(s + 1) * 0x1234567;
         }
         for (int k = 0; k < N; k++) {
@@ -269,8 +277,8 @@ START_TEST(test_builtin_and_its_plugin_agree)
         ck_assert_str_eq(h.policy->name, bi->name);
         ck_assert_ptr_ne(h.policy, bi);
         void *a = NULL, *b = NULL;
-        ck_assert_int_eq(bi->init(&host, NULL, 0, &a), 0);
-        ck_assert_int_eq(h.policy->init(&host, NULL, 0, &b), 0);
+        ck_assert_int_eq(bi->init(host_for(bi), NULL, 0, &a), 0);
+        ck_assert_int_eq(h.policy->init(host_for(h.policy), NULL, 0, &b), 0);
         uint64_t rng = seed ^ 0x99;
         struct amp_fleet f;
         for (int k = 0; k < 500; k++) {
@@ -313,7 +321,7 @@ START_TEST(test_abi_minor_0_plugins_and_views_keep_working)
     for (size_t i = 0; i < policy_builtin_count(); i++) {
         const struct ampshare_policy *p = policy_builtin_at(i);
         void *st = NULL;
-        ck_assert_int_eq(p->init(&host, NULL, 0, &st), 0);
+        ck_assert_int_eq(p->init(host_for(p), NULL, 0, &st), 0);
         uint64_t rng = seed ^ 0xab10;
         struct amp_fleet f;
         for (int k = 0; k < 500; k++) {

@@ -78,6 +78,23 @@ grep -q "spike: cancels the car's 6 A lock" <<<"$out" || fail "--tesla-lock: no 
 grep -qx 'result (ampshare): Tesla offered 26.00A, drawing 25.20A; i3 offered 0.00A, drawing 0.25A (.*)' \
     <<<"$out" || fail "--tesla-lock: the Tesla left the lock"
 
+# issue 17: a plugin that crashes, aborts, hangs or answers garbage on every tick runs in a child
+# process; the fallback (equal share: 34 A / 6 A here) decides, and the output is all there.
+: "${AMPSHARE_BUILD:?}"
+for bad in crash_segv crash_abort overrun hang garbage; do
+    rc=0
+    out=$("$AMPSHARE_BIN" sim seed --master ampshare --policy "$AMPSHARE_BUILD/policies/test/$bad.so" \
+        2>"${TMPDIR:-/tmp}/seed-$$.err") || rc=$?
+    err=$(cat "${TMPDIR:-/tmp}/seed-$$.err")
+    rm -f "${TMPDIR:-/tmp}/seed-$$.err"
+    [ "$rc" -eq 0 ] || fail "$bad: exit $rc ($err)"
+    grep -qx 'result (ampshare): Tesla offered 34.00A, drawing 33.20A; i3 offered 6.00A, drawing 0.25A (.*)' \
+        <<<"$out" || fail "$bad: want the fallback's 34 A / 6 A"
+    grep -q '^   150s  ' <<<"$out" || fail "$bad: timeline cut short"
+    grep -q "policy failed: equal share" <<<"$out" || fail "$bad: reasons do not say fallback"
+    grep -q "$bad.so .* on the tick at" <<<"$err" || fail "$bad: no log line ($err)"
+done
+
 out=$("$AMPSHARE_BIN" sim seed --help)
 grep -q -- '--policy NAME' <<<"$out" || fail "--help names --policy"
 for o in --i3-full-s --sample-s --json --tesla-lock; do

@@ -738,6 +738,61 @@ START_TEST(test_spike_is_cut_when_the_room_goes)
 
 END_TEST
 
+/* issue 17: a 40 A circuit, metered; an oven draws 30 A; the Wall Connector (32 A) reports
+ * 655.35 A. Subtracted from the meter, that reading hid the oven and gave the car 32 A: 62 A
+ * would flow. Refused, the reading counts as stale: the car keeps at most its offer, the oven
+ * stays counted, and the reason names the value. */
+static const char oven_ini[] =
+    "[site]\nsupply_limit_a = 40\nphases = 1\n"
+    "[circuit kitchen]\nlimit_a = 40\n"
+    "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+    "[wallconnector wc]\nbus = b\naddress = 1111\ncircuit = kitchen\nmax_current_a = 32\n"
+    "[meter km]\ntransport = tcp://127.0.0.1:1502\nmap = eastron-sdm120\n"
+    "measures = circuit:kitchen\n"
+    "[policy]\nname = equal_share\n";
+
+START_TEST(test_implausible_current_never_raises_a_budget)
+{
+    struct rig g;
+    rig_start(&g, oven_ini);
+    int kitchen = site_find_circuit(g.site, "kitchen");
+    /* a sane start: the car draws 6 A, the meter sees 30 + 6 */
+    g.st->evse[idx(&g, "wc")].offer_ma = 6000;
+    car(&g, "wc", true, 6000, 1000);
+    meter(&g, "km", 36000, 0, 0, 1000);
+    tick(&g, 1000);
+    ck_assert_int_eq(g.r->circuit[kitchen].uncontrolled_ma[0], 30000);
+    ck_assert_int_eq(target(&g, "wc"), 10000); /* 40 - 30 */
+    ck_assert_int_eq(g.r->evse[idx(&g, "wc")].implausible, ALLOC_IMPLAUSIBLE_NONE);
+    /* the slave reports 655.35 A (0xFFFF centiamps) while the meter still sees 30 + 10 */
+    car(&g, "wc", true, 655350, 2000);
+    meter(&g, "km", 40000, 0, 0, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(target(&g, "wc"), 0); /* believed, the reading gave it 32 A: 62 A flow */
+    const struct alloc_evse_result *r = &g.r->evse[idx(&g, "wc")];
+    ck_assert_int_eq(r->implausible, ALLOC_IMPLAUSIBLE_OWN_MAX);
+    ck_assert(r->implausible_new);
+    ck_assert_int_eq(r->implausible_ma, 655350);
+    ck_assert(r->stale);
+    ck_assert_uint_eq(g.r->implausible, 1);
+    /* a stale draw is not subtracted: all 40 A the meter sees count as other load, so the
+     * car is cut to 0 (its own fail-safe); with the reading believed it got 32 A */
+    ck_assert_int_eq(g.r->circuit[kitchen].uncontrolled_ma[0], 40000);
+    ck_assert_int_eq(target(&g, "wc"), 0);
+    ck_assert_str_eq(why(&g, "wc", 2000, 0),
+                     "implausible reading 655.35 A (above its own maximum): counted as stale");
+    /* still refused on the next tick, but no longer new: the caller logs it once */
+    car(&g, "wc", true, 655350, 3000);
+    meter(&g, "km", 40000, 0, 0, 3000);
+    tick(&g, 3000);
+    ck_assert(!g.r->evse[idx(&g, "wc")].implausible_new);
+    ck_assert_int_eq(target(&g, "wc"), 0);
+    ck_assert_uint_eq(alloc_get_stats(g.a)->implausible, 2);
+    rig_stop(&g);
+}
+
+END_TEST
+
 /* The settle facts of the view (ABI minor 1), as alloc.c keeps them from the measurements. */
 static const struct ampshare_policy_evse *view_of(const struct rig *g, const char *name)
 {
@@ -797,6 +852,64 @@ START_TEST(test_view_keeps_the_settle_facts)
 
 END_TEST
 
+/* Within its own maximum, a reading can still be impossible: 30 A under a meter that sees 8 A
+ * in all. Subtracted, it would turn the 8 A the meter sees into room for 32 A. */
+START_TEST(test_draw_above_the_meter_over_it_is_refused)
+{
+    struct rig g;
+    rig_start(&g, oven_ini);
+    int kitchen = site_find_circuit(g.site, "kitchen");
+    g.st->evse[idx(&g, "wc")].offer_ma = 32000;
+    car(&g, "wc", true, 30000, 1000);
+    meter(&g, "km", 8000, 0, 0, 1000);
+    tick(&g, 1000);
+    const struct alloc_evse_result *r = &g.r->evse[idx(&g, "wc")];
+    ck_assert_int_eq(r->implausible, ALLOC_IMPLAUSIBLE_METER);
+    ck_assert(r->stale);
+    ck_assert_int_eq(g.r->circuit[kitchen].uncontrolled_ma[0], 8000);
+    ck_assert_int_le(target(&g, "wc"), 32000); /* at most its offer, never raised */
+    ck_assert_int_eq(r->why, ALLOC_WHY_IMPLAUSIBLE);
+    /* a car ramping up between the two reads is not refused: 14 A beside a meter at 8 A */
+    car(&g, "wc", true, 14000, 2000);
+    meter(&g, "km", 8000, 0, 0, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(g.r->evse[idx(&g, "wc")].implausible, ALLOC_IMPLAUSIBLE_NONE);
+    rig_stop(&g);
+}
+
+END_TEST
+
+/* A charger configured for 32 A on a 16 A circuit (its maximum is cut to 16 A) that reports
+ * 30 A: within its own maximum, but more than the circuit could carry. No meter here, so the
+ * reading would raise nothing; it is refused all the same, and says why. */
+START_TEST(test_draw_above_the_circuit_rating_is_refused)
+{
+    struct rig g;
+    rig_start(&g, "[site]\nsupply_limit_a = 40\nphases = 1\n"
+                  "[circuit shed]\nlimit_a = 16\n"
+                  "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
+                  "[wallconnector wc]\nbus = b\naddress = 1111\ncircuit = shed\n"
+                  "max_current_a = 32\n"
+                  "[policy]\nname = equal_share\n");
+    g.st->evse[idx(&g, "wc")].offer_ma = 16000;
+    car(&g, "wc", true, 30000, 1000);
+    tick(&g, 1000);
+    const struct alloc_evse_result *r = &g.r->evse[idx(&g, "wc")];
+    ck_assert_int_eq(r->implausible, ALLOC_IMPLAUSIBLE_RATING);
+    ck_assert_int_eq(r->implausible_ma, 30000);
+    ck_assert_int_le(target(&g, "wc"), 16000);
+    ck_assert_str_eq(why(&g, "wc", 1000, 0),
+                     "implausible reading 30.00 A (above the rating of its circuit): counted as "
+                     "stale");
+    /* 16 A and a little more is what a car on it may draw */
+    car(&g, "wc", true, 17000, 2000);
+    tick(&g, 2000);
+    ck_assert_int_eq(g.r->evse[idx(&g, "wc")].implausible, ALLOC_IMPLAUSIBLE_NONE);
+    rig_stop(&g);
+}
+
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
@@ -820,6 +933,9 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, test_spike_reactive_and_stuck_rules);
     tcase_add_test(tc, test_spike_is_cut_when_the_room_goes);
     tcase_add_test(tc, test_view_keeps_the_settle_facts);
+    tcase_add_test(tc, test_implausible_current_never_raises_a_budget);
+    tcase_add_test(tc, test_draw_above_the_meter_over_it_is_refused);
+    tcase_add_test(tc, test_draw_above_the_circuit_rating_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -131,7 +131,7 @@ START_TEST(test_command_rules_against_a_site)
     c.value = 32000; /* the charger's own maximum clears the cap */
     ck_assert_int_eq(command_set(&t, site, &c, 0, 0, why, sizeof(why)), 0);
     command_apply(&t, st, 1000, 1765000000000LL);
-    ck_assert_int_eq(st->evse[0].command_cap_ma, -1);
+    ck_assert_int_eq(st->evse[0].command_cap_ma, 0);
     c = (struct command){.kind = COMMAND_CHARGE_NOW, .charger = "w", .value = 60};
     ck_assert_int_eq(command_set(&t, site, &c, 1000, 0, why, sizeof(why)), 0);
     command_apply(&t, st, 60999, 1765000000000LL);
@@ -184,7 +184,8 @@ START_TEST(test_engine_bounds_what_commands_ask)
         for (int k = 0; k < 2; k++) {
             st->evse[k].draw_at_ms = now;
         }
-        st->evse[0].command_cap_ma = step == 0 ? -1 : step == 1 ? 10000 : step == 2 ? 0 : -1;
+        st->evse[0].command_cap_ma = step == 1 ? 10000 : 0;
+        st->evse[0].command_paused = step == 2;
         st->evse[0].charge_now = step >= 3; /* the hold lets the raise follow the cut */
         ck_assert_int_eq(alloc_tick(a, st, now, r), 0);
         int32_t t0 = r->evse[0].target_ma, t1 = r->evse[1].target_ma;
