@@ -3,9 +3,12 @@
  * Fast mode cost (issue 14): a 30-day, 100-charger site at 1-minute steps (goal under 1 s CPU):
  * 100 Modbus EVSEs (16 A, 3-phase) in 10 sub-panels of 100 A under a 400 A supply, 2,000 cars
  * from the seeded arrival generator, equal_share and idle_reclaim. Also i3-idle and shortage at
- * their 1 s ticks. Simulated seconds per CPU second. Prints figures; never a test.
+ * their 1 s ticks, and wire mode (real bytes, 1 ms bus steps) on i3-idle, shortage (3 buses)
+ * and one bus of 3 Wall Connectors for an hour (goal >= 1e5 simulated s per CPU s). Simulated
+ * seconds per CPU second. Prints figures; never a test.
  *   bench_fleet [SRC_DIR]   (default: the source tree it was built from)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@ static double cpu_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void bench(const char *path, const char *policy)
+static void bench(const char *path, const char *policy, bool wire)
 {
     struct fleet_scenario sc;
     char err[512];
@@ -33,7 +36,9 @@ static void bench(const char *path, const char *policy)
     double best = 1e9;
     for (int i = 0; i < 3; i++) {
         double t0 = cpu_now();
-        if (fleet_run_fast(&sc, policy, &r, NULL, NULL, err, sizeof(err)) != 0) {
+        int rc = wire ? fleet_run_wire(&sc, policy, &r, NULL, NULL, err, sizeof(err))
+                      : fleet_run_fast(&sc, policy, &r, NULL, NULL, err, sizeof(err));
+        if (rc != 0) {
             fprintf(stderr, "bench_fleet: %s\n", err);
             exit(1);
         }
@@ -44,10 +49,10 @@ static void bench(const char *path, const char *policy)
         }
     }
     double sim_s = (double)sc.duration_ms / 1000;
-    printf("%-28s %-13s %4zu chargers %5zu cars %8.0f ticks: %8.3f s CPU, %.3g sim s / CPU s "
+    printf("%-5s %-22s %-13s %4zu chargers %5zu cars %8.0f ticks: %8.3f s CPU, %.3g sim s / CPU s "
            "(%.1f %% delivered)\n",
-           sc.name, policy, sc.site->n_evse, sc.n_car, sim_s * 1000 / sc.tick_ms, best,
-           sim_s / best, r.delivered_pct);
+           wire ? "wire" : "fast", sc.name, policy, sc.site->n_evse, sc.n_car,
+           sim_s * 1000 / sc.tick_ms, best, sim_s / best, r.delivered_pct);
     fleet_result_free(&r);
     fleet_scenario_free(&sc);
 }
@@ -88,13 +93,42 @@ int main(int argc, char **argv)
         fprintf(f, "%sev%03d%s", e % 10 ? "," : "chargers = ", e, e % 10 == 9 ? "\n" : "");
     }
     fclose(f);
-    bench(scen, "equal_share");
-    bench(scen, "idle_reclaim");
+    bench(scen, "equal_share", false);
+    bench(scen, "idle_reclaim", false);
     char path[512];
     snprintf(path, sizeof(path), "%s/etc/scenarios/i3-idle.ini", src);
-    bench(path, "idle_reclaim");
+    bench(path, "idle_reclaim", false);
+    bench(path, "idle_reclaim", true);
     snprintf(path, sizeof(path), "%s/etc/scenarios/shortage.ini", src);
-    bench(path, "priority");
+    bench(path, "priority", false);
+    bench(path, "priority", true);
+    /* wire mode: one bus of three Wall Connectors, an hour */
+    char site3[256], scen3[256];
+    snprintf(site3, sizeof(site3), "%s/bus3.ini", dir);
+    snprintf(scen3, sizeof(scen3), "%s/bus3-hour.ini", dir);
+    f = fopen(site3, "w");
+    fprintf(f,
+            "[site]\nname = bus3\nsupply_limit_a = 63\nphases = 1\n[circuit garage]\nlimit_a = 63\n"
+            "[bus rs485]\ntransport = pty:/tmp/ampshare-bench-bus3\nmaster_address = 7a7a\n");
+    for (int e = 0; e < 3; e++) {
+        fprintf(f,
+                "[wallconnector wc%d]\nbus = rs485\naddress = %04x\ncircuit = "
+                "garage\nmax_current_a = 32\n",
+                e, 0x2001 + e);
+    }
+    fprintf(f, "[policy]\nname = equal_share\n");
+    fclose(f);
+    f = fopen(scen3, "w");
+    fprintf(f, "[scenario]\nsite = bus3.ini\nduration_s = 3600\n");
+    for (int e = 0; e < 3; e++) {
+        fprintf(f, "[car c%d]\ncharger = wc%d\nprofile = %s\narrive_s = %d\n", e, e,
+                e == 1 ? "bmw-i3" : "tesla-model-s", e * 60);
+    }
+    fclose(f);
+    bench(scen3, "equal_share", true);
+    bench(scen3, "equal_share", false);
+    unlink(site3);
+    unlink(scen3);
     unlink(site);
     unlink(scen);
     rmdir(dir);

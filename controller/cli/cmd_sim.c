@@ -24,7 +24,7 @@ static void sim_usage(FILE *out)
 {
     fprintf(out,
             "usage: ampshare sim <what> [<args>]\n"
-            "       ampshare sim SCENARIO.ini --fast [...]   a fleet scenario\n\nsimulators:\n");
+            "       ampshare sim SCENARIO.ini [--fast] [...]   a fleet scenario\n\nsimulators:\n");
     for (size_t i = 0; sim_cmds[i].name; i++) {
         fprintf(out, "  %-10s %s\n", sim_cmds[i].name, sim_cmds[i].summary);
     }

@@ -20,12 +20,14 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: ampshare sim SCENARIO.ini --fast [--policy P | --compare P1,P2,...]\n"
+            "usage: ampshare sim SCENARIO.ini [--fast] [--policy P | --compare P1,P2,...]\n"
             "                    [--json] [--csv FILE] [--svg FILE]\n\n"
             "Runs a fleet scenario (docs/scenarios.md): the site file it names, its cars and\n"
-            "arrivals, under each policy (a built-in name or a .so path), on a virtual clock.\n\n"
+            "arrivals, under each policy (a built-in name or a .so path), on a virtual clock.\n"
+            "By default in wire mode: simulated Wall Connectors answer ampshare's real master\n"
+            "with real bytes, and the site's control loop sets every limit.\n\n"
             "  --fast            the allocation engine and policy on the fleet model, no bytes\n"
-            "                    (wire mode, through simulated Wall Connectors, is not built yet)\n"
+            "                    (any site: meters, third-party EVSEs, building loads)\n"
             "  --policy P        one policy (default: the site file's [policy] name)\n"
             "  --compare LIST    several, side by side\n"
             "  --json            one JSON document on stdout instead of the table\n"
@@ -158,13 +160,6 @@ int cmd_sim_scenario(int argc, char **argv)
             return CMD_EXIT_USAGE;
         }
     }
-    if (!fast) {
-        fprintf(stderr,
-                "ampshare sim %s: wire mode (simulated Wall Connectors on the bus) is not "
-                "built yet; run it with --fast\n",
-                file);
-        return CMD_EXIT_USAGE;
-    }
     char err[512] = "";
     struct fleet_scenario sc;
     if (fleet_scenario_load(file, &sc, err, sizeof(err)) != 0) {
@@ -209,8 +204,11 @@ int cmd_sim_scenario(int argc, char **argv)
         }
         to.sum = panels ? calloc(to.n_bucket * ne + 1, sizeof(double)) : NULL;
         to.cnt = panels ? calloc(to.n_bucket + 1, sizeof(double)) : NULL;
-        if (fleet_run_fast(&sc, pol[i], &res[i], to.csv || to.sum ? on_tick : NULL, &to, err,
-                           sizeof(err)) != 0) {
+        int (*runner)(const struct fleet_scenario *, const char *, struct fleet_result *,
+                      fleet_tick_fn, void *, char *, size_t) =
+            fast ? fleet_run_fast : fleet_run_wire;
+        if (runner(&sc, pol[i], &res[i], to.csv || to.sum ? on_tick : NULL, &to, err,
+                   sizeof(err)) != 0) {
             fprintf(stderr, "ampshare sim: %s: policy %s: %s\n", file, pol[i], err);
             rc = CMD_EXIT_FAIL;
         } else {
@@ -295,12 +293,13 @@ int cmd_sim_scenario(int argc, char **argv)
     }
     if (rc == CMD_EXIT_OK) {
         if (json) {
-            json_t *doc = fleet_json_doc(sc.name, sc.seed, "fast", results);
+            json_t *doc = fleet_json_doc(sc.name, sc.seed, fast ? "fast" : "wire", results);
             fleet_json_print(doc);
             json_decref(doc);
         } else {
-            printf("scenario %s (seed %llu, %.0f s, fast mode)\n", sc.name,
-                   (unsigned long long)sc.seed, (double)sc.duration_ms / 1000);
+            printf("scenario %s (seed %llu, %.0f s, %s mode)\n", sc.name,
+                   (unsigned long long)sc.seed, (double)sc.duration_ms / 1000,
+                   fast ? "fast" : "wire");
             print_table(res, n_pol, sc.site);
         }
     }

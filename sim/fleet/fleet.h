@@ -110,6 +110,15 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                    void *ctx,
                    char *err,
                    size_t errlen);
+/* The same in wire mode (sim/fleet/fleet_wire.h): real bytes between ampshare's master and
+ * simulated Wall Connectors, whose cars (sim_car) are the physics. */
+int fleet_run_wire(const struct fleet_scenario *sc,
+                   const char *policy,
+                   struct fleet_result *res,
+                   fleet_tick_fn on_tick,
+                   void *ctx,
+                   char *err,
+                   size_t errlen);
 void fleet_result_free(struct fleet_result *res);
 
 #endif

@@ -21,6 +21,7 @@
 #include "controller/engine/alloc.h"
 #include "controller/engine/policy_loader.h"
 #include "sim/fleet/fleet.h"
+#include "sim/fleet/fleet_wire.h"
 
 #define MIN_MA 6000 /* IEC 61851 / J1772: below this a car cannot charge */
 
@@ -91,13 +92,55 @@ static int cmp_double(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-int fleet_run_fast(const struct fleet_scenario *sc,
-                   const char *policy,
-                   struct fleet_result *res,
-                   fleet_tick_fn on_tick,
-                   void *ctx,
-                   char *err,
-                   size_t errlen)
+/* Reclaim: one stop measured at a time (docs/scenarios.md, reclaim_s). */
+struct reclaim {
+    bool on;
+    uint64_t t0;
+    int64_t goal;
+    double max;
+};
+
+/* Car k, drawing freed_ma, has just stopped (full) at at_ms: the others should take what they
+ * can of it (their own, their charger's and their taper's limits). */
+static void reclaim_begin(struct reclaim *rc,
+                          const struct fleet_scenario *sc,
+                          const struct car_st *cs,
+                          size_t k,
+                          int32_t freed_ma,
+                          uint64_t at_ms)
+{
+    if (rc->on) {
+        return;
+    }
+    int64_t tot = 0, head = 0;
+    for (size_t j = 0; j < sc->n_car; j++) {
+        if (j != k && cs[j].plugged && !cs[j].full && !cs[j].dead) {
+            tot += cs[j].draw;
+            int32_t own = sc->car[j].p->max_ma;
+            int32_t emax = sc->site->evse[sc->car[j].charger].max_ma;
+            int32_t tap = taper(&sc->car[j], cs[j].soc);
+            own = own < emax ? own : emax;
+            own = own < tap ? own : tap;
+            own -= sc->car[j].p->gap_ma;
+            head += own > cs[j].draw ? own - cs[j].draw : 0;
+        }
+    }
+    int64_t freed = freed_ma < head ? freed_ma : head;
+    if (freed >= 2000) {
+        rc->on = true;
+        rc->t0 = at_ms;
+        rc->goal = tot + freed - 1000;
+    }
+}
+
+static int fleet_run(const struct fleet_scenario *sc,
+                     const char *policy,
+                     bool wire,
+                     struct fleet_result *res,
+                     fleet_tick_fn on_tick,
+                     void *ctx,
+                     char *err,
+                     size_t errlen)
 {
     memset(res, 0, sizeof(*res));
     clock_t c0 = clock();
@@ -109,8 +152,11 @@ int fleet_run_fast(const struct fleet_scenario *sc,
     struct alloc *al = NULL;
     struct alloc_result *ar = NULL;
     struct site_state *st = NULL;
+    struct fleet_wire *wi = NULL;
     int rc = policy_open(policy, &ph, err, errlen);
-    if (rc == 0) {
+    if (rc == 0 && wire) {
+        rc = fleet_wire_new(sc, ph.policy, &wi, err, errlen);
+    } else if (rc == 0) {
         rc = alloc_new(site, ph.policy, &al, err, errlen);
     }
     if (rc == 0) {
@@ -144,11 +190,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
     }
     double volt = site->voltage_v ? site->voltage_v : 230;
     double dt_h = sc->tick_ms / 3600000.0;
-    /* reclaim: one pending event at a time */
-    bool rec_on = false;
-    uint64_t rec_t0 = 0;
-    int64_t rec_goal = 0;
-    double rec_max = NAN;
+    struct reclaim rec = {.max = NAN};
     for (size_t k = 0; k < ncar; k++) {
         res->requested_kwh += (sc->car[k].soc_target - sc->car[k].soc0) * sc->car[k].p->battery_kwh;
         cs[k].soc = sc->car[k].soc0;
@@ -160,19 +202,54 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             const struct fleet_car *c = &sc->car[k];
             struct car_st *s = &cs[k];
             if (s->plugged && c->depart_ms && now >= c->depart_ms) {
-                rec_on = false; /* the fleet changed: a reclaim under way is not measurable */
+                rec.on = false; /* the fleet changed: a reclaim under way is not measurable */
                 s->plugged = false;
+                if (wi) {
+                    fleet_wire_unplug(wi, c->charger, now);
+                }
                 s->done_session = true;
                 occupant[c->charger] = -1;
                 s->draw = s->pending = 0;
             }
             if (!s->plugged && !s->done_session && now >= c->arrive_ms &&
                 (!c->depart_ms || now < c->depart_ms) && occupant[c->charger] < 0) {
-                rec_on = false;
+                rec.on = false;
                 s->plugged = true;
                 occupant[c->charger] = (int)k;
                 s->full = s->soc >= c->soc_target;
+                if (wi) {
+                    fleet_wire_plug(wi, c->charger, c, (c->soc_target - s->soc) * c->p->battery_kwh,
+                                    now);
+                }
                 s->pending_at = UINT64_MAX;
+            }
+        }
+        /* wire mode: the bus runs to now; what the units report is the fleet's state */
+        if (wi) {
+            rc = fleet_wire_run(wi, now);
+            if (rc != 0) {
+                snprintf(err, errlen, "wire: %s", strerror(-rc));
+                goto out;
+            }
+            for (size_t e = 0; e < ne; e++) {
+                struct fleet_wire_reading r;
+                fleet_wire_read(wi, (int)e, &r);
+                offer[e] = r.offer_ma;
+                int k = occupant[e];
+                if (k < 0) {
+                    continue;
+                }
+                const struct fleet_car *c = &sc->car[k];
+                struct car_st *s = &cs[k];
+                int32_t before = s->draw;
+                s->draw = r.draw_ma;
+                s->kwh = r.delivered_kwh;
+                s->soc = c->soc0 + r.delivered_kwh / c->p->battery_kwh;
+                if (r.full && !s->full) {
+                    s->full = true;
+                    s->full_at = now;
+                    reclaim_begin(&rec, sc, cs, (size_t)k, before, now);
+                }
             }
         }
         /* 2. readings */
@@ -240,15 +317,17 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                                         : (int32_t)circ[sm->target][p];
             }
         }
-        /* 3. the engine */
-        rc = alloc_tick(al, st, now + 1, ar);
-        if (rc != 0) {
-            snprintf(err, errlen, "alloc_tick at %llu ms: %s", (unsigned long long)now,
-                     strerror(-rc));
-            goto out;
-        }
-        for (size_t e = 0; e < ne; e++) {
-            offer[e] = ar->evse[e].target_ma;
+        /* 3. the engine (in wire mode the site's control loop runs it on the bus) */
+        if (!wi) {
+            rc = alloc_tick(al, st, now + 1, ar);
+            if (rc != 0) {
+                snprintf(err, errlen, "alloc_tick at %llu ms: %s", (unsigned long long)now,
+                         strerror(-rc));
+                goto out;
+            }
+            for (size_t e = 0; e < ne; e++) {
+                offer[e] = ar->evse[e].target_ma;
+            }
         }
         /* 5. metrics on the currents drawn this tick */
         bool over = false;
@@ -309,54 +388,35 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                 continue;
             }
             int e = c->charger;
-            int32_t want = desired(c, s, offer[e], site->evse[e].max_ma, now);
-            if (want != s->pending) {
-                uint32_t delay = want < s->draw ? 1000
-                                 : s->draw == 0 ? c->p->start_ms
-                                                : c->p->follow_ms;
-                s->pending = want;
-                s->pending_at = now + delay;
-            }
-            if (now + sc->tick_ms > s->pending_at) { /* it happens before the next tick */
-                s->draw = s->pending;
-                s->pending_at = UINT64_MAX;
-            }
-            if (s->full && s->draw > s->pending) {
-                s->draw = s->pending;
-            }
-            double kwh = s->draw / 1000.0 * volt * c->p->phases / 1000 * dt_h;
-            if (!s->full && s->draw > 0) {
-                double room = (c->soc_target - s->soc) * c->p->battery_kwh;
-                kwh = kwh < room ? kwh : room;
-                s->soc += kwh / c->p->battery_kwh;
-                s->kwh += kwh;
-                if (s->soc >= c->soc_target - 1e-9) {
-                    s->full = true;
-                    s->full_at = now + sc->tick_ms;
-                    /* a full car stops at once: the freed current is what reclaim measures */
-                    if (!rec_on) {
-                        rec_on = true;
-                        rec_t0 = now + sc->tick_ms;
-                        int64_t tot = 0, head = 0;
-                        for (size_t j = 0; j < ncar; j++) {
-                            if (j != k && cs[j].plugged && !cs[j].full && !cs[j].dead) {
-                                tot += cs[j].draw;
-                                int32_t own = sc->car[j].p->max_ma;
-                                int32_t emax = site->evse[sc->car[j].charger].max_ma;
-                                int32_t tap = taper(&sc->car[j], cs[j].soc);
-                                own = own < emax ? own : emax;
-                                own = own < tap ? own : tap;
-                                own -= sc->car[j].p->gap_ma;
-                                head += own > cs[j].draw ? own - cs[j].draw : 0;
-                            }
-                        }
-                        int64_t freed = s->draw < head ? s->draw : head;
-                        rec_goal = tot + freed - 1000;
-                        if (freed < 2000) {
-                            rec_on = false;
-                        }
+            if (!wi) { /* in wire mode the slave's car moves on the bus */
+                int32_t want = desired(c, s, offer[e], site->evse[e].max_ma, now);
+                if (want != s->pending) {
+                    uint32_t delay = want < s->draw ? 1000
+                                     : s->draw == 0 ? c->p->start_ms
+                                                    : c->p->follow_ms;
+                    s->pending = want;
+                    s->pending_at = now + delay;
+                }
+                if (now + sc->tick_ms > s->pending_at) { /* it happens before the next tick */
+                    s->draw = s->pending;
+                    s->pending_at = UINT64_MAX;
+                }
+                if (s->full && s->draw > s->pending) {
+                    s->draw = s->pending;
+                }
+                double kwh = s->draw / 1000.0 * volt * c->p->phases / 1000 * dt_h;
+                if (!s->full && s->draw > 0) {
+                    double room = (c->soc_target - s->soc) * c->p->battery_kwh;
+                    kwh = kwh < room ? kwh : room;
+                    s->soc += kwh / c->p->battery_kwh;
+                    s->kwh += kwh;
+                    if (s->soc >= c->soc_target - 1e-9) {
+                        s->full = true;
+                        s->full_at = now + sc->tick_ms;
+                        /* a full car stops at once: the freed current is what reclaim measures */
+                        reclaim_begin(&rec, sc, cs, k, s->draw, now + sc->tick_ms);
+                        s->draw = s->pending = 0;
                     }
-                    s->draw = s->pending = 0;
                 }
             }
             res->charger[e].energy_kwh += s->draw / 1000.0 * volt * c->p->phases / 1000 * dt_h;
@@ -364,17 +424,17 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                 res->charger[e].max_a = s->draw / 1000.0;
             }
         }
-        if (rec_on) {
+        if (rec.on) {
             int64_t tot = 0;
             for (size_t j = 0; j < ncar; j++) {
                 if (cs[j].plugged && !cs[j].full) {
                     tot += cs[j].draw;
                 }
             }
-            if (tot >= rec_goal) {
-                double r = (double)(now + sc->tick_ms - rec_t0) / 1000;
-                rec_max = isnan(rec_max) || r > rec_max ? r : rec_max;
-                rec_on = false;
+            if (tot >= rec.goal) {
+                double r = (double)(now + sc->tick_ms - rec.t0) / 1000;
+                rec.max = isnan(rec.max) || r > rec.max ? r : rec.max;
+                rec.on = false;
             }
         }
         if (on_tick) {
@@ -396,11 +456,11 @@ int fleet_run_fast(const struct fleet_scenario *sc,
             on_tick(ctx, now, (const int32_t(*)[3])ph_ma, ne);
         }
     }
-    if (rec_on) { /* never reclaimed: counts to the end */
-        double r = (double)(sc->duration_ms - rec_t0) / 1000;
-        rec_max = isnan(rec_max) || r > rec_max ? r : rec_max;
+    if (rec.on) { /* never reclaimed: counts to the end */
+        double r = (double)(sc->duration_ms - rec.t0) / 1000;
+        rec.max = isnan(rec.max) || r > rec.max ? r : rec.max;
     }
-    res->reclaim_s = rec_max;
+    res->reclaim_s = rec.max;
     double sx = 0, sx2 = 0;
     size_t nx = 0, nt = 0;
     for (size_t k = 0; k < ncar; k++) {
@@ -454,10 +514,33 @@ out:
     site_state_free(st);
     alloc_result_free(ar);
     alloc_free(al);
+    fleet_wire_free(wi);
     policy_close(&ph);
     res->run_s = (double)(clock() - c0) / CLOCKS_PER_SEC;
     if (rc != 0) {
         fleet_result_free(res);
     }
     return rc;
+}
+
+int fleet_run_fast(const struct fleet_scenario *sc,
+                   const char *policy,
+                   struct fleet_result *res,
+                   fleet_tick_fn on_tick,
+                   void *ctx,
+                   char *err,
+                   size_t errlen)
+{
+    return fleet_run(sc, policy, false, res, on_tick, ctx, err, errlen);
+}
+
+int fleet_run_wire(const struct fleet_scenario *sc,
+                   const char *policy,
+                   struct fleet_result *res,
+                   fleet_tick_fn on_tick,
+                   void *ctx,
+                   char *err,
+                   size_t errlen)
+{
+    return fleet_run(sc, policy, true, res, on_tick, ctx, err, errlen);
 }

@@ -2,7 +2,8 @@
 # `ampshare sim SCENARIO.ini --fast` end to end on etc/scenarios/i3-idle.ini: the JSON document
 # read by Python (keys exactly as docs/scenarios.md names them, mode "fast", limit_kw null), the
 # Tesla's 33.2 A under native and >= 39 A under idle_reclaim, byte-identical output on a second
-# run but for run_s, the CSV's rows, the SVG's panels, and wire mode refused with a clear message.
+# run but for run_s, the CSV's rows, the SVG's panels; wire mode's document, and a site it cannot
+# simulate refused with a clear message.
 set -euo pipefail
 : "${AMPSHARE_BIN:?}" "${AMPSHARE_SRC:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" scenario
@@ -44,12 +45,25 @@ assert any(t.startswith("native:") for t in texts) and any(t.startswith("idle_re
 assert sum(t == "supply 40 A" for t in texts) == 2, texts
 PY
 
+# wire mode (the default): the same document with mode "wire", the Tesla's 33.2 A under native
+"$AMPSHARE_BIN" sim "$scen" --policy native --json >"$tmp/w.json"
+"$py" - "$tmp/w.json" <<'PY' || fail "wire JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mode"] == "wire", d["mode"]
+r = d["results"][0]
+t = [c for c in r["chargers"] if c["name"] == "tesla"][0]
+assert abs(t["max_a"] - 33.2) < 1e-9 and r["over_limit_s"] == 0, r
+PY
+# wire mode simulates Wall Connectors only: a site with meters is refused, naming the way out
+cp "$AMPSHARE_SRC/etc/ampshare.ini" "$tmp/site.ini"
+printf '[scenario]\nsite = site.ini\nduration_s = 10\n' >"$tmp/meters.ini"
 set +e
-err=$("$AMPSHARE_BIN" sim "$scen" 2>&1)
+err=$("$AMPSHARE_BIN" sim "$tmp/meters.ini" 2>&1)
 rc=$?
 set -e
-[ "$rc" = 2 ] || fail "without --fast: exit $rc"
-grep -q "wire mode .* is not built yet; run it with --fast" <<<"$err" || fail "wire message: $err"
+[ "$rc" = 1 ] || fail "a site with meters in wire mode: exit $rc ($err)"
+grep -q "wire mode simulates Wall Connectors only .*use --fast" <<<"$err" || fail "wire message: $err"
 err=$("$AMPSHARE_BIN" sim "$tmp/none.ini" --fast 2>&1) && fail "a missing scenario ran"
 grep -q "none.ini: cannot open" <<<"$err" || fail "missing file message: $err"
 echo ok

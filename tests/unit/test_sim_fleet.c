@@ -8,7 +8,8 @@
  *   - no circuit limit is ever exceeded through the engine's clamp, even by acnportal's
  *     uncontrolled policy (which asks every charger's maximum);
  *   - the physical over-limit metrics on a load worked out by hand;
- *   - the same scenario, seed and policy give the same results.
+ *   - the same scenario, seed and policy give the same results;
+ *   - wire mode (real bytes) and fast mode agree within a stated tolerance.
  */
 #include <math.h>
 #include <stdio.h>
@@ -243,6 +244,82 @@ START_TEST(test_arrivals_from_a_sessions_file)
 
 END_TEST
 
+/* Wire mode (real bytes between ampshare's master and simulated Wall Connectors, the site's
+ * control loop ctl_twc, sim_car as the physics) and fast mode (alloc_tick on the fleet model)
+ * agree on i3-idle within the stated tolerance: delivered energy within 2 %, the Tesla's highest
+ * current within 0.5 A, reclaim within 5 s, nothing over a limit in either. */
+START_TEST(test_wire_and_fast_agree)
+{
+    struct fleet_scenario sc;
+    load(SCEN "i3-idle.ini", &sc);
+    static const char *pol[2] = {"native", "idle_reclaim"};
+    for (int i = 0; i < 2; i++) {
+        struct fleet_result f, w;
+        char err[512] = "";
+        run(&sc, pol[i], &f);
+        ck_assert_msg(fleet_run_wire(&sc, pol[i], &w, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                      err);
+        ck_assert_msg(fabs(w.delivered_kwh - f.delivered_kwh) <= 0.02 * f.delivered_kwh,
+                      "%s: wire %.3f kWh, fast %.3f kWh", pol[i], w.delivered_kwh, f.delivered_kwh);
+        ck_assert_msg(fabs(charger(&w, "tesla")->max_a - charger(&f, "tesla")->max_a) <= 0.5,
+                      "%s: Tesla %.2f A (wire) vs %.2f A (fast)", pol[i],
+                      charger(&w, "tesla")->max_a, charger(&f, "tesla")->max_a);
+        ck_assert_msg(fabs(w.reclaim_s - f.reclaim_s) <= 5, "%s: reclaim %g s vs %g s", pol[i],
+                      w.reclaim_s, f.reclaim_s);
+        ck_assert(w.over_limit_s == 0 && f.over_limit_s == 0);
+        fleet_result_free(&f);
+        fleet_result_free(&w);
+    }
+    fleet_scenario_free(&sc);
+}
+
+END_TEST
+
+/* shortage over three buses in wire mode (10 virtual minutes): the visitor is shed there too. */
+START_TEST(test_wire_shortage_three_buses)
+{
+    char dir[] = "/tmp/amp_fleet_wire_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256], scen[256], text[8192];
+    FILE *in = fopen(SCEN "shortage-site.ini", "r");
+    ck_assert_ptr_nonnull(in);
+    size_t n = fread(text, 1, sizeof(text) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    snprintf(path, sizeof(path), "%s/shortage-site.ini", dir);
+    write_file(path, text);
+    in = fopen(SCEN "shortage.ini", "r");
+    ck_assert_ptr_nonnull(in);
+    n = fread(text, 1, sizeof(text) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    char *d = strstr(text, "duration_s = 3600");
+    ck_assert_ptr_nonnull(d);
+    memcpy(d, "duration_s = 0600", 17);
+    snprintf(scen, sizeof(scen), "%s/shortage.ini", dir);
+    write_file(scen, text);
+    struct fleet_scenario sc;
+    load(scen, &sc);
+    struct fleet_result w, f;
+    char err[512] = "";
+    ck_assert_msg(fleet_run_wire(&sc, "priority", &w, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    run(&sc, "priority", &f);
+    ck_assert_double_eq_tol(charger(&w, "visitor")->energy_kwh, 0, 1e-12);
+    ck_assert(charger(&w, "bay1")->energy_kwh > 0);
+    ck_assert(w.over_limit_s == 0);
+    ck_assert_msg(fabs(w.delivered_kwh - f.delivered_kwh) <= 0.05 * f.delivered_kwh,
+                  "wire %.3f kWh, fast %.3f kWh", w.delivered_kwh, f.delivered_kwh);
+    fleet_result_free(&w);
+    fleet_result_free(&f);
+    fleet_scenario_free(&sc);
+    unlink(path);
+    unlink(scen);
+    rmdir(dir);
+}
+
+END_TEST
+
 START_TEST(test_deterministic)
 {
     struct fleet_scenario sc;
@@ -301,6 +378,8 @@ static Suite *fleet_suite(void)
     tcase_add_test(tc, test_over_limit_metrics_by_hand);
     tcase_add_test(tc, test_i3_wakes_overshoot_within_overcommit);
     tcase_add_test(tc, test_arrivals_from_a_sessions_file);
+    tcase_add_test(tc, test_wire_and_fast_agree);
+    tcase_add_test(tc, test_wire_shortage_three_buses);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_bad_scenario_named);
     suite_add_tcase(s, tc);
