@@ -171,6 +171,14 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.1" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+# a plugin calling a function nothing defines is refused now, not at its first tick (RTLD_NOW)
+sed -i "s|name = .*|name = $build/policies/test/undefined_symbol.so|" "$tmp/plugin.ini"
+set +e
+"$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a plugin with an undefined symbol must be refused"
+grep -qF "undefined symbol: ampshare_test_undefined_function" "$tmp/err" || { cat "$tmp/err"; fail "undefined symbol message"; }
+
 # a plugin named without a path is found in the policy directory ([policy] dir), nowhere else
 sed -i "s|^name = .*|name = fair_cap\ndir = $build/policies|" "$tmp/plugin.ini"
 "$bin" check-config "$tmp/plugin.ini" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "plugin by name in dir"; }

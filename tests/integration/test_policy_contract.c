@@ -373,6 +373,9 @@ static const struct refusal refusals[] = {
     {PLUGIN_DIR "/test/no_entry.so", -ENOENT,
      "missing symbol ampshare_policy_entry (is it exported?)"},
     {PLUGIN_DIR "/test/missing_allocate.so", -EINVAL, "its description has no allocate"},
+    {PLUGIN_DIR "/test/undefined_symbol.so", -ENOENT,
+     "cannot load: " PLUGIN_DIR "/test/undefined_symbol.so: undefined symbol: "
+     "ampshare_test_undefined_function"},
     {PLUGIN_DIR "/test/not_there.so", -ENOENT, "cannot load: "},
     {"no_such_policy", -ENOENT, "no such built-in"},
 };

@@ -155,6 +155,10 @@ static const struct vcase cases[] = {
     {BASE "[evse e]\ncontrol = none\nmeter = g\ncircuit = garage\nmax_current_a = 16\n"
           "[meter g]\ntransport = tcp://127.0.0.1:502\nmap = x\nmeasures = grid\n", false,
      "t.ini:9: [evse e] meter: g does not measure an EVSE (measures = grid)"},
+    {BASE "[evse a]\ncontrol = none\nmeter = m\ncircuit = garage\nmax_current_a = 16\n"
+          "[evse b]\ncontrol = none\nmeter = m\ncircuit = garage\nmax_current_a = 16\n"
+          "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = eastron-sdm120\nmeasures = evse\n",
+     false, "t.ini:14: [evse b] meter: m already measures [evse a]"},
     {BASE "[evse e]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:502\ncircuit = garage\n"
           "max_current_a = 16\nstep_a = 0.7\n", false,
      "t.ini:7: [evse e] min_current_a: 6 A is not a multiple of step_a"},
