@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev libsqlite3-dev libsystemd-dev
       check socat libjansson-dev libmicrohttpd-dev libmosquitto-dev
       python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll
-      dpkg-dev systemd rtl-433 curl chromium fonts-dejavu-core mosquitto mosquitto-clients)
+      dpkg-dev systemd rtl-433 curl chromium fonts-dejavu-core mosquitto mosquitto-clients zlib1g-dev)
 [ "${1:-}" = "--with-clang" ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -28,6 +28,8 @@ int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 int cmd_sim_evse(int argc, char **argv);
+int cmd_sim_replay(int argc, char **argv);
+int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);

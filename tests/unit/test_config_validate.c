@@ -195,7 +195,8 @@ static const struct vcase cases[] = {
      "t.ini:16: [meter m] phase_map: L2 is not a phase of what it measures"},
     {BASE "[policy]\nname = cheapest\n", false,
      "t.ini:8: [policy] name: 'cheapest' is neither a built-in (native, equal_share, "
-     "idle_reclaim, priority, fifo, round_robin), nor a path to a .so, nor a plugin "
+     "idle_reclaim, priority, fifo, round_robin, edf, llf, acn_uncontrolled, acn_fcfs, acn_edf, "
+     "acn_llf, acn_rr), nor a path to a .so, nor a plugin "
      AMPSHARE_POLICY_DIR "/cheapest.so"},
     {BASE "[policy]\nprobe_ms = 1\n", false, "t.ini:7: [policy] name is missing"},
     {"[site]\nsupply_limit_a = 63\n", true,
