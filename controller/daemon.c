@@ -106,6 +106,11 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
                                                                    : SESS_DEFAULT_FLUSH_MS;
             snprintf(out->status_socket, sizeof(out->status_socket), "%s",
                      cfg->site.status_socket.line ? cfg->site.status_socket.s : "");
+            rc = daemon_telemetry_load(cfg, out, err, errlen);
+            if (rc != 0) {
+                log_err(MOD, "%s", err);
+                dsite_free(out);
+            }
         }
     }
     cfg_free(cfg);
@@ -187,6 +192,7 @@ static void sess_tick(struct daemon *d, uint64_t now)
 /* After any bus activity and on every tick: the site controller's step. */
 static void site_step(struct daemon *d, uint64_t now)
 {
+    daemon_commands_apply(d, now);
     int rc = ctl_step(d->ctl, now);
     if (rc < 0) {
         log_limited("daemon-tick", now, LOG_LEVEL_ERR, MOD,
@@ -440,6 +446,7 @@ void daemon_free(struct daemon *d)
         dbus_free(d, d->bus[i]);
     }
     free(d->bus);
+    daemon_telemetry_close(d);
     status_srv_close(d->status);
     if (d->sess) {
         /* not stopped through daemon_stop: leave the sessions open, as a crash would; the next
@@ -451,6 +458,7 @@ void daemon_free(struct daemon *d)
     ctl_mb_free(d->mb);
     ctl_twc_free(d->twc);
     ctl_free(d->ctl);
+    policy_close(&d->switched); /* after the engine that may still run it */
     dsite_free(&d->cur);
     free(d->ini_text);
     free(d);
@@ -514,6 +522,7 @@ int daemon_new(
     sess_open(d, loop_now_ms(l));
     d->started_ms = loop_now_ms(l);
     status_open(d);
+    daemon_telemetry_open(d);
     log_info(MOD, "site %s from %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",
              site->name, d->path, site->n_circuit, site->n_evse, site->n_meter, site->n_bus,
              site->policy);
@@ -630,6 +639,7 @@ int daemon_reload(struct daemon *d)
         sess_open(d, t);
     }
     status_open(d);
+    daemon_telemetry_open(d); /* the new site's sizes, names and [http]/[mqtt] */
     d->stats.reloads++;
     (void)sdnotify_ready("running (config reloaded)");
     log_info(MOD, "reloaded %s: %zu circuits, %zu chargers, %zu meters, %zu buses, policy %s",

@@ -5,6 +5,9 @@
 #define DAEMON_INTERNAL_H
 
 #include "controller/ctl_mb.h"
+#include "controller/engine/command.h"
+#include "controller/telemetry/http.h"
+#include "controller/telemetry/mqtt.h"
 #include "controller/ctl_twc.h"
 #include "controller/daemon.h"
 #include "controller/engine/config.h"
@@ -37,6 +40,9 @@ struct dsite {
     char sess_db[CFG_TEXT_MAX];       /* [sessions] db */
     char status_socket[CFG_TEXT_MAX]; /* [site] status_socket ("" = the default rule) */
     uint32_t sess_flush_ms;           /* [sessions] flush_interval_ms */
+    bool http_on, mqtt_on;            /* [http], [mqtt] present and valid */
+    struct http_options http;         /* their options (hooks set when opened) */
+    struct mqtt_options mqtt;
 };
 
 struct daemon {
@@ -57,6 +63,12 @@ struct daemon {
     struct sess_log *sess;
     struct status_srv *status;
     struct status_caps status_caps;
+    struct command_table cmds; /* remote commands in force (MQTT), site order */
+    struct http_srv *http;
+    struct mqtt_client *mqtt;
+    char policy_name[CFG_TEXT_MAX]; /* the policy running when a command switched it, else "" */
+    struct policy_handle switched;   /* that policy, while it runs */
+    char policies[256];              /* the built-ins, for the MQTT policy select (kept: borrowed) */
     uint64_t started_ms;
     bool sess_failing; /* the last session write failed (logged once until it works again) */
     struct daemon_stats stats;
@@ -70,5 +82,13 @@ void daemon_evse_status(const struct daemon *d,
 
 /* The status socket's fill (status_fill_fn): the snapshot of docs/status.md. */
 int daemon_status_fill(void *ctx, struct status_snapshot *snap);
+
+/* [http] and [mqtt] (daemon_telemetry.c): read from the config by dsite_load, opened after
+ * the status socket and again after a reload, closed with the daemon. Remote commands live in
+ * d->cmds and are written into the engine's input before every step. */
+int daemon_telemetry_load(const struct config *cfg, struct dsite *out, char *err, size_t errlen);
+void daemon_telemetry_open(struct daemon *d);
+void daemon_telemetry_close(struct daemon *d);
+void daemon_commands_apply(struct daemon *d, uint64_t now);
 
 #endif

@@ -131,8 +131,13 @@ static void fill_charger(const struct daemon *d, size_t e, uint64_t now, struct 
     o->phases = ev->phases;
     struct sess_record rec;
     o->session_wh = d->sess && sess_log_current(d->sess, e, &rec) ? (int64_t)rec.energy_wh : -1;
-    o->energy_wh = -1;
+    o->energy_wh = -1; /* not counted across sessions yet: the session's energy is above */
     o->command_max_ma = -1;
+    if (e < d->cmds.n_evse) { /* what remote commands hold in force (daemon_telemetry.c) */
+        o->paused = d->cmds.evse[e].paused;
+        o->charge_now = d->cmds.evse[e].charge_until_ms != 0;
+        o->command_max_ma = d->cmds.evse[e].cap_ma;
+    }
     snprintf(o->vin, sizeof(o->vin), "%s", d->cur.vin[e]);
     snprintf(o->why, sizeof(o->why), "%s", alloc_why_name((enum alloc_why)r->why));
     snprintf(o->reason, sizeof(o->reason), "%s", s.why);
@@ -144,7 +149,8 @@ int daemon_status_fill(void *ctx, struct status_snapshot *snap)
     const struct site *site = d->cur.site;
     uint64_t now = loop_now_ms(d->loop);
     snprintf(snap->site, sizeof(snap->site), "%s", site->name);
-    snprintf(snap->policy, sizeof(snap->policy), "%s", site->policy);
+    snprintf(snap->policy, sizeof(snap->policy), "%s",
+             d->policy_name[0] ? d->policy_name : site->policy);
     snap->wall_ms = (int64_t)time(NULL) * 1000;
     for (size_t e = 0; e < site->n_evse && snap->n_charger < snap->cap_charger; e++) {
         fill_charger(d, e, now, &snap->charger[snap->n_charger++]);

@@ -56,7 +56,8 @@ static json_t *charger_state(const struct status_charger *c)
     json_object_set_new(d, "reason", text(c->reason));
     json_object_set_new(d, "session_kwh",
                         json_real(c->session_wh < 0 ? 0.0 : c->session_wh / 1000.0));
-    json_object_set_new(d, "energy_kwh", json_real(c->energy_wh / 1000.0));
+    json_object_set_new(d, "energy_kwh",
+                        c->energy_wh < 0 ? json_null() : json_real(c->energy_wh / 1000.0));
     json_object_set_new(d, "vin", c->vin[0] ? text(c->vin) : json_null());
     json_object_set_new(d, "enabled", json_string(c->paused ? "OFF" : "ON"));
     json_object_set_new(d, "charge_now", json_string(c->charge_now ? "ON" : "OFF"));

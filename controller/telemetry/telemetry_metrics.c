@@ -115,8 +115,9 @@ static void chargers(struct out *o, const struct status_snapshot *s)
                                   c[i].stale || c[i].implausible);
     family(o, "ampshare_evse_energy_joules_total", "counter",
            "Energy delivered since the daemon started.");
-    EACH(c, s->n_charger) sample1(o, "ampshare_evse_energy_joules_total", "charger", c[i].name,
-                                  (double)c[i].energy_wh * 3600.0);
+    EACH(c, s->n_charger) if (c[i].energy_wh >= 0) sample1(o, "ampshare_evse_energy_joules_total",
+                                                          "charger", c[i].name,
+                                                          (double)c[i].energy_wh * 3600.0);
     family(o, "ampshare_evse_session_energy_joules", "gauge",
            "Energy of the session in progress (0 without one).");
     EACH(c, s->n_charger) sample1(o, "ampshare_evse_session_energy_joules", "charger",

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `ampshare run` with [http] and [mqtt]: two simulated Wall Connector slaves on a pty, a real
+# mosquitto broker on a Unix socket, the HTTP server on port 0 (read back from the log). The
+# daemon's own /api/status, /metrics (promtool) and page; its retained MQTT states and Home
+# Assistant discovery; an MQTT command that lowers the Tesla's maximum reaching the slave's
+# limit, a refused one with its reason on the reply topic, a pause, a policy switch.
+set -euo pipefail
+: "${AMPSHARE_BIN:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runtelemetry
+for tool in mosquitto mosquitto_sub mosquitto_pub curl; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+
+printf 'listener 0 %s/broker.sock\nallow_anonymous true\npersistence false\n%s' "$tmp" \
+    "$([ "$(id -u)" = 0 ] && echo 'user root')" >"$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.log" 2>&1 &
+pids+=($!)
+wait_path "$tmp/broker.sock"
+
+"$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
+    --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
+slaves=$!
+pids+=("$slaves")
+wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+
+cat >"$tmp/site.ini" <<INI
+[sessions]
+db = $tmp/sessions.db
+[site]
+name = office
+supply_limit_a = 40
+phases = 1
+status_socket = $tmp/status.sock
+[bus rs485]
+transport = serial:$tmp/twc
+[wallconnector tesla]
+bus = rs485
+address = 2019
+circuit = supply
+max_current_a = 40
+[wallconnector i3]
+bus = rs485
+address = auto
+circuit = supply
+max_current_a = 40
+[http]
+listen = 127.0.0.1:0
+history_interval_ms = 500
+[mqtt]
+url = unix:$tmp/broker.sock
+prefix = ampshare/office
+interval_s = 2
+INI
+"$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
+run=$!
+pids+=("$run")
+wait_line "$tmp/err" 'http on 127.0.0.1:[0-9]'
+port=$(sed -n 's/.*http on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/err" | head -1)
+wait_line "$tmp/err" 'mqtt: connected'
+wait_line "$tmp/slaves" 'slave 2019: linked to'
+
+# HTTP: the daemon's own status and metrics.
+curl -sS --max-time 10 "http://127.0.0.1:$port/api/status" >"$tmp/status.json"
+/usr/bin/python3 - "$tmp/status.json" <<'PY' || { cat "$tmp/status.json"; fail "/api/status"; }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["site"] == "office", doc["site"]
+assert {c["name"] for c in doc["chargers"]} == {"tesla", "i3"}
+PY
+curl -sS --max-time 10 "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+grep -q '^ampshare_evse_offer_amperes{charger="tesla"} ' "$tmp/metrics" || fail "/metrics"
+promtool=/var/cache/ampshare-tests/promtool
+if [ -x "$promtool" ]; then
+    "$promtool" check metrics <"$tmp/metrics" || fail "promtool check metrics"
+fi
+curl -sS --max-time 10 "http://127.0.0.1:$port/" >"$tmp/page.html"
+grep -q '<title>ampshare</title>' "$tmp/page.html" || fail "page"
+
+# MQTT: retained states and discovery of the daemon's own site.
+sleep 1
+mosquitto_sub --unix "$tmp/broker.sock" -t 'ampshare/#' -t 'homeassistant/#' -v \
+    --retained-only -W 2 >"$tmp/retained" 2>/dev/null || true
+grep -q '^ampshare/office/status online$' "$tmp/retained" || { cat "$tmp/retained"; fail "status"; }
+grep -q '^ampshare/office/charger/tesla/state {' "$tmp/retained" || fail "tesla state"
+grep -q '^homeassistant/number/ampshare_office_tesla_max_current/config {' "$tmp/retained" ||
+    fail "discovery of the max current number"
+
+# ask TOPIC PAYLOAD: publishes a command and prints the daemon's reply.
+ask() {
+    mosquitto_sub --unix "$tmp/broker.sock" -t ampshare/office/reply -C 1 -W 10 >"$tmp/reply" &
+    local sub=$!
+    sleep 0.3
+    mosquitto_pub --unix "$tmp/broker.sock" -t "$1" -m "$2" -q 1
+    wait "$sub" || true
+    cat "$tmp/reply"
+}
+# A lower maximum reaches the Tesla's Wall Connector as its limit.
+ask ampshare/office/charger/tesla/max_current/set 10 >"$tmp/r1"
+grep -q '"ok":true' "$tmp/r1" || { cat "$tmp/r1"; fail "max_current 10"; }
+wait_line "$tmp/slaves" 'slave 2019: linked to .*limit 10.00 A'
+"$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status2.json"
+/usr/bin/python3 - "$tmp/status2.json" <<'PY' || { cat "$tmp/status2.json"; fail "command in status"; }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t = next(c for c in doc["chargers"] if c["name"] == "tesla")
+assert t["command_max_a"] == 10 and t["target_a"] <= 10, t
+PY
+# Out of range: refused with a reason; the limit stays.
+ask ampshare/office/charger/tesla/max_current/set 55 >"$tmp/r2"
+grep -q '"ok":false.*not within' "$tmp/r2" || { cat "$tmp/r2"; fail "max_current 55 must be refused"; }
+# Pause: offered 0.
+ask ampshare/office/charger/tesla/enabled/set OFF >"$tmp/r3"
+grep -q '"ok":true' "$tmp/r3" || { cat "$tmp/r3"; fail "pause"; }
+wait_line "$tmp/slaves" 'slave 2019: linked to .*limit 0.00 A'
+# Switch the policy, then one that does not exist.
+ask ampshare/office/site/policy/set equal_share >"$tmp/r4"
+grep -q '"ok":true' "$tmp/r4" || { cat "$tmp/r4"; fail "policy switch"; }
+ask ampshare/office/site/policy/set nonsense >"$tmp/r5"
+grep -q '"ok":false.*no policy' "$tmp/r5" || { cat "$tmp/r5"; fail "unknown policy must be refused"; }
+"$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status3.json"
+grep -q '"policy": "equal_share"' "$tmp/status3.json" || fail "status shows the switched policy"
+
+kill -TERM "$run"
+wait "$run" || fail "ampshare run did not exit 0"
+echo "run telemetry: ok"
