@@ -124,6 +124,18 @@ struct cfg_mqtt {
     struct cfg_u32 interval;          /* interval_s: republish period (30) */
 };
 
+/* [ocpp]: the OCPP 1.6J central system for [evse] control = ocpp (docs/ocpp.md). */
+struct cfg_ocpp {
+    int line;                         /* of the [ocpp] header; 0 when absent */
+    struct cfg_text listen;           /* host:port, default 127.0.0.1:9000 */
+    struct cfg_text certificate;      /* PEM; with key, the server speaks wss:// */
+    struct cfg_text key;
+    struct cfg_text credentials_file; /* "<id>:<password>" lines (HTTP Basic) */
+    struct cfg_text id_tags;          /* allow-list, comma-separated; absent = accept all */
+    struct cfg_u32 heartbeat;         /* heartbeat_s (300) */
+    struct cfg_u32 meter_interval;    /* meter_interval_s: MeterValueSampleInterval (10) */
+};
+
 struct cfg_circuit {
     int line;
     char name[CFG_NAME_MAX];
@@ -185,10 +197,12 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     int line;
     char name[CFG_NAME_MAX];
     struct cfg_name meter;
-    struct cfg_text control; /* none | modbus */
+    struct cfg_text control; /* none | modbus | ocpp */
     struct cfg_text control_transport;
     struct cfg_u32 control_unit_id;
     struct cfg_text control_map;    /* a model of mb_evse_find(), or generic */
+    struct cfg_text ocpp_id;        /* control = ocpp: the charge point identity */
+    struct cfg_u32 connector;       /* control = ocpp: its connector (1) */
     struct cfg_kvlist control_keys; /* the other control_* keys, as written: for control_map =
                                      * generic, mb_evse_generic_set() keys with control_ ahead */
     struct cfg_name circuit;
@@ -218,6 +232,7 @@ struct config {
     struct cfg_policy policy;
     struct cfg_http http;
     struct cfg_mqtt mqtt;
+    struct cfg_ocpp ocpp;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;
