@@ -40,7 +40,7 @@ static const struct parse_case errors[] = {
      "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
     {"\n\n[garage]\n",
      "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, "
-     "evse, http or mqtt)"},
+     "evse, http, mqtt or ocpp)"},
     {"[site]\nsupply_limt_a = 40\n",
      "t.ini:2: [site]: unknown key 'supply_limt_a'"},
     {"[site]\nsupply_limit_a = 40\nsupply_limit_a = 50\n",
