@@ -3,12 +3,15 @@
 #include "controller/ocpp/ocpp_srv.h"
 
 #include <errno.h>
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
-
-#include <libwebsockets.h>
+#include <unistd.h>
 
 #include "controller/engine/config.h"
 #include "drivers/base/log.h"
@@ -21,18 +24,24 @@
 
 struct sess;
 
-struct srv_fd { /* one fd lws asked us to watch */
+/* One accepted connection: we accept it and hand it to lws (lws_adopt_socket_vhost), so we know
+ * its fd and watch it on the loop. Debian's lws has no external-poll hooks, so each wake-up runs
+ * lws_service(ctx, -1): a poll of lws's own fds that never sleeps (the loop does the waiting). */
+struct conn {
     struct loop_fd h;
     struct ocpp_srv *s;
-    struct srv_fd *next;
+    struct lws *wsi;
+    struct conn *next;
 };
 
 struct ocpp_srv {
     struct loop *loop;
     struct lws_context *ctx;
     struct lws_vhost *vh;
+    struct loop_fd listen;
+    int lfd;
     struct loop_timer tick;
-    struct srv_fd *fds;
+    struct conn *conns;
     struct ocpp_cp_conf cp_conf;
     struct ocpp_creds creds;
     size_t n;
@@ -40,7 +49,6 @@ struct ocpp_srv {
     struct sess **live; /* [n]: the connection of each charge point, or NULL */
     uint32_t refused;
     int port;
-    bool in_service;
 };
 
 struct sess { /* lws's per-session data: zeroed by lws */
@@ -54,84 +62,121 @@ struct sess { /* lws's per-session data: zeroed by lws */
     size_t q_head, q_n;
 };
 
-static void arm_tick(struct ocpp_srv *s);
+/* ---- lws on the loop ---- */
 
-/* ---- the fds lws watches, on the loop ---- */
+/* Services whatever lws has ready, then re-asks each connection's events and lws's next timer. */
+static void service(struct ocpp_srv *s)
+{
+    lws_service(s->ctx, -1);
+    for (struct conn *c = s->conns; c; c = c->next) {
+        const struct sess *x = lws_wsi_user(c->wsi);
+        bool out = (x && x->q_n) || lws_partial_buffered(c->wsi);
+        loop_fd_set(s->loop, &c->h, c->h.fd, (short)(LOOP_READ | (out ? LOOP_WRITE : 0)));
+    }
+    int ms = lws_service_adjust_timeout(s->ctx, 1000, 0);
+    loop_timer_arm_in(s->loop, &s->tick, (uint64_t)(ms < 0 ? 1000 : ms > 1000 ? 1000 : ms));
+}
 
-static void on_fd(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)
+static void on_conn(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)
 {
     (void)l;
     (void)h;
-    struct srv_fd *f = ctx;
-    struct ocpp_srv *s = f->s;
-    struct lws_pollfd p = {.fd = fd, .events = h->events, .revents = revents};
-    s->in_service = true;
-    lws_service_fd(s->ctx, &p); /* may free f (DEL_POLL_FD) */
-    s->in_service = false;
-    arm_tick(s);
+    (void)fd;
+    (void)revents;
+    struct conn *c = ctx;
+    service(c->s); /* may free c (WSI_DESTROY) */
 }
 
-static struct srv_fd *find_fd(struct ocpp_srv *s, int fd, struct srv_fd ***link)
-{
-    for (struct srv_fd **pp = &s->fds; *pp; pp = &(*pp)->next) {
-        if ((*pp)->h.fd == fd) {
-            if (link) {
-                *link = pp;
-            }
-            return *pp;
-        }
-    }
-    return NULL;
-}
-
-static int poll_fd(struct ocpp_srv *s, enum lws_callback_reasons r, const struct lws_pollargs *a)
-{
-    struct srv_fd **link = NULL, *f = find_fd(s, a->fd, &link);
-    switch (r) {
-    case LWS_CALLBACK_ADD_POLL_FD:
-        if (!f) {
-            f = calloc(1, sizeof(*f));
-            if (!f) {
-                return 1;
-            }
-            f->s = s;
-            loop_fd_init(&f->h, on_fd, f);
-            f->next = s->fds;
-            s->fds = f;
-        }
-        return loop_fd_set(s->loop, &f->h, a->fd, (short)a->events) ? 1 : 0;
-    case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-        return f ? (loop_fd_set(s->loop, &f->h, a->fd, (short)a->events) ? 1 : 0) : 0;
-    case LWS_CALLBACK_DEL_POLL_FD:
-        if (f) {
-            loop_fd_del(s->loop, &f->h);
-            *link = f->next;
-            free(f);
-        }
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-/* lws's own timers: serviced from one loop timer, re-armed after each service. */
 static void on_tick(struct loop *l, struct loop_timer *t, uint64_t now_ms, void *ctx)
 {
     (void)l;
     (void)t;
     (void)now_ms;
     struct ocpp_srv *s = ctx;
-    if (lws_service_adjust_timeout(s->ctx, 1, 0) == 0) {
-        lws_service_tsi(s->ctx, -1, 0);
-    }
     ocpp_srv_flush(s);
-    arm_tick(s);
+    service(s);
 }
 
-static void arm_tick(struct ocpp_srv *s)
+static void on_accept(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)
 {
-    int ms = lws_service_adjust_timeout(s->ctx, 1000, 0);
-    loop_timer_arm_in(s->loop, &s->tick, (uint64_t)(ms < 0 ? 1000 : ms));
+    (void)l;
+    (void)h;
+    (void)revents;
+    struct ocpp_srv *s = ctx;
+    for (int i = 0; i < 16; i++) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                log_limited("ocpp-accept", loop_now_ms(s->loop), LOG_LEVEL_WARN, MOD, "accept: %s",
+                            strerror(errno));
+            }
+            break;
+        }
+        struct conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(cfd);
+            break;
+        }
+        c->s = s;
+        loop_fd_init(&c->h, on_conn, c);
+        c->next = s->conns;
+        s->conns = c;
+        c->h.fd = cfd; /* found by fd in WSI_DESTROY should adoption fail */
+        c->wsi = lws_adopt_socket_vhost(s->vh, cfd);
+        if (!c->wsi) { /* lws closed cfd and freed what it made */
+            s->conns = c->next;
+            free(c);
+            continue;
+        }
+        loop_fd_set(s->loop, &c->h, cfd, LOOP_READ);
+    }
+    service(s);
+}
+
+static void conn_gone(struct ocpp_srv *s, struct lws *wsi)
+{
+    for (struct conn **pp = &s->conns; *pp; pp = &(*pp)->next) {
+        if ((*pp)->wsi == wsi) {
+            struct conn *c = *pp;
+            *pp = c->next;
+            loop_fd_del(s->loop, &c->h);
+            free(c);
+            return;
+        }
+    }
+}
+
+static int listen_on(const struct cfg_listen *la, int *port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    char serv[8];
+    snprintf(serv, sizeof(serv), "%u", la->port);
+    int rc = getaddrinfo(la->host, serv, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "[ocpp] listen %s: %s", la->host, gai_strerror(rc));
+        return -EINVAL;
+    }
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "[ocpp] listen %s:%u: %s", la->host, la->port, strerror(e));
+        freeaddrinfo(ai);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -e;
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    *port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+                                           : ((struct sockaddr_in *)&sa)->sin_port);
+    return fd;
 }
 
 /* ---- sending ---- */
@@ -143,13 +188,14 @@ static void enqueue(struct sess *x, char *frame)
         return;
     }
     if (x->q_n == QUEUE_MAX) {
-        log_warn(MOD, "%s: send queue full, frame dropped",
-                 x->cp >= 0 ? x->s->cp[x->cp].id : "?");
+        log_warn(MOD, "%s: send queue full, frame dropped", x->cp >= 0 ? x->s->cp[x->cp].id : "?");
         free(frame);
         return;
     }
     x->q[(x->q_head + x->q_n++) % QUEUE_MAX] = frame;
     lws_callback_on_writable(x->wsi);
+    /* lws is serviced from the loop, never from here (this may run inside an lws callback) */
+    loop_timer_arm_in(x->s->loop, &x->s->tick, 0);
 }
 
 static int write_one(struct sess *x)
@@ -158,6 +204,7 @@ static int write_one(struct sess *x)
         return 0;
     }
     char *f = x->q[x->q_head];
+    log_debug(MOD, "%s: > %s", x->s->cp[x->cp].id, f);
     x->q_head = (x->q_head + 1) % QUEUE_MAX;
     x->q_n--;
     size_t len = strlen(f);
@@ -215,13 +262,13 @@ static void on_frame(struct sess *x, const char *text, size_t len)
     if (f.type == OCPP_CALL) {
         const char *code = NULL;
         char desc[128] = "";
-        json_t *r = ocpp_cp_on_call(cp, f.action, f.payload, now, time(NULL), &code, desc,
-                                    sizeof(desc));
+        json_t *r =
+            ocpp_cp_on_call(cp, f.action, f.payload, now, time(NULL), &code, desc, sizeof(desc));
         if (r) {
             enqueue(x, ocpp_frame_result(f.id, r));
         } else {
-            log_limited(cp->id, now, LOG_LEVEL_WARN, MOD, "%s: %s refused: %s %s", cp->id,
-                        f.action, code, desc);
+            log_limited(cp->id, now, LOG_LEVEL_WARN, MOD, "%s: %s refused: %s %s", cp->id, f.action,
+                        code, desc);
             enqueue(x, ocpp_frame_error(f.id, code, desc));
         }
     } else if (ocpp_cp_on_reply(cp, &f, now) != 0) {
@@ -286,8 +333,8 @@ static bool offers_ocpp16(struct lws *wsi)
 }
 
 /* 0 and the charge point's index in *cp, or a reason for the log. */
-static const char *check_handshake(struct ocpp_srv *s, struct lws *wsi, int *cp, char *id,
-                                   size_t idlen)
+static const char *
+check_handshake(struct ocpp_srv *s, struct lws *wsi, int *cp, char *id, size_t idlen)
 {
     char uri[256] = "";
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
@@ -343,17 +390,18 @@ static int on_filter(struct ocpp_srv *s, struct sess *x, struct lws *wsi)
     return 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct lws_context *ctx = lws_get_context(wsi);
     struct ocpp_srv *s = ctx ? lws_context_user(ctx) : NULL;
     struct sess *x = user;
     switch (reason) {
-    case LWS_CALLBACK_ADD_POLL_FD:
-    case LWS_CALLBACK_DEL_POLL_FD:
-    case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
-        return s ? poll_fd(s, reason, in) : 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (s) {
+            conn_gone(s, wsi);
+        }
+        return 0;
     case LWS_CALLBACK_HTTP:
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
         return -1;
@@ -416,6 +464,7 @@ int ocpp_srv_new(struct loop *l,
         return -ENOMEM;
     }
     s->loop = l;
+    s->lfd = -1;
     s->n = n_points;
     s->cp_conf = conf->cp;
     loop_timer_init(&s->tick, on_tick, s);
@@ -436,38 +485,52 @@ int ocpp_srv_new(struct loop *l,
     }
     for (size_t i = 0; i < n_points; i++) {
         if (!ocpp_creds_password(&s->creds, points[i].id)) {
-            log_warn(MOD, "%s has no password: it connects without authentication "
-                          "(security profile 0, for closed networks only)", points[i].id);
+            log_warn(MOD,
+                     "%s has no password: it connects without authentication "
+                     "(security profile 0, for closed networks only)",
+                     points[i].id);
         }
     }
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.port = la.port;
-    info.iface = la.host;
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* we listen; lws adopts what we accept */
     info.protocols = protocols;
     info.user = s;
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(la.host, ':') == NULL);
+    info.vhost_name = "ocpp";
     if (conf->certificate && conf->key) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = conf->certificate;
         info.ssl_private_key_filepath = conf->key;
     }
+    s->lfd = -1;
     s->ctx = lws_create_context(&info);
-    if (!s->ctx) {
-        snprintf(err, errlen, "[ocpp] listen %s: cannot listen (address in use, or a bad "
-                              "certificate or key)", conf->listen);
+    s->vh = s->ctx ? lws_get_vhost_by_name(s->ctx, "ocpp") : NULL;
+    if (!s->vh) {
+        snprintf(err, errlen,
+                 "[ocpp]: cannot start the WebSocket server (a bad certificate or "
+                 "key?)");
         ocpp_srv_free(s);
-        return -EADDRINUSE;
+        return -EINVAL;
     }
-    s->vh = lws_get_vhost_by_name(s->ctx, "default");
-    s->port = s->vh ? lws_get_vhost_listen_port(s->vh) : la.port;
-    arm_tick(s);
-    log_info(MOD, "central system on %s://%s:%d%s<id>", conf->certificate ? "wss" : "ws",
-             la.host, s->port, PATH);
+    s->lfd = listen_on(&la, &s->port, err, errlen);
+    if (s->lfd < 0) {
+        rc = s->lfd;
+        ocpp_srv_free(s);
+        return rc;
+    }
+    loop_fd_init(&s->listen, on_accept, s);
+    if (loop_fd_set(l, &s->listen, s->lfd, LOOP_READ) != 0) {
+        ocpp_srv_free(s);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    service(s);
+    log_info(MOD, "central system on %s://%s:%d%s<id>", conf->certificate ? "wss" : "ws", la.host,
+             s->port, PATH);
     *out = s;
     return 0;
 }
@@ -478,16 +541,20 @@ void ocpp_srv_free(struct ocpp_srv *s)
         return;
     }
     if (s->ctx) {
-        lws_context_destroy(s->ctx);
+        lws_context_destroy(s->ctx); /* closes every connection: WSI_DESTROY frees each conn */
     }
-    while (s->fds) { /* lws deleted its fds on destroy; any left are ours to drop */
-        struct srv_fd *f = s->fds;
-        s->fds = f->next;
-        loop_fd_del(s->loop, &f->h);
-        free(f);
+    while (s->conns) {
+        struct conn *c = s->conns;
+        s->conns = c->next;
+        loop_fd_del(s->loop, &c->h);
+        free(c);
     }
     if (s->loop) {
+        loop_fd_del(s->loop, &s->listen);
         loop_timer_disarm(s->loop, &s->tick);
+    }
+    if (s->lfd >= 0) {
+        close(s->lfd);
     }
     ocpp_creds_free(&s->creds);
     free(s->live);

@@ -109,10 +109,11 @@ void ocpp_cp_clear(struct ocpp_cp *cp)
     cp->target_ma = OCPP_OFFER_UNKNOWN;
 }
 
+/* Our CALL of this kind in flight (0: of any kind), or NULL. */
 static struct ocpp_out *in_flight(struct ocpp_cp *cp, enum ocpp_out_kind kind)
 {
     for (size_t i = 0; i < OCPP_OUT_MAX; i++) {
-        if (cp->out[i].kind == kind || (kind == 0 && cp->out[i].kind != 0)) {
+        if (cp->out[i].kind != 0 && (kind == 0 || cp->out[i].kind == kind)) {
             return &cp->out[i];
         }
     }
@@ -126,12 +127,11 @@ bool ocpp_cp_settled(const struct ocpp_cp *cp)
             return false;
         }
     }
-    return
-           (cp->target_ma == OCPP_OFFER_UNKNOWN || ocpp_cp_confirmed_ma(cp) == cp->target_ma);
+    return (cp->target_ma == OCPP_OFFER_UNKNOWN || ocpp_cp_confirmed_ma(cp) == cp->target_ma);
 }
 
-static struct ocpp_out *new_out(struct ocpp_cp *cp, enum ocpp_out_kind kind, int32_t limit_ma,
-                                uint64_t now_ms)
+static struct ocpp_out *
+new_out(struct ocpp_cp *cp, enum ocpp_out_kind kind, int32_t limit_ma, uint64_t now_ms)
 {
     struct ocpp_out *o = NULL;
     for (size_t i = 0; !o && i < OCPP_OUT_MAX; i++) {
@@ -160,23 +160,30 @@ static json_t *profile(const struct ocpp_cp *cp, bool tx, int32_t ma, time_t wal
     char t[21];
     ocpp_time(wall_s, t);
     json_t *period = json_pack("[{siso}]", "startPeriod", 0, "limit", limit_json(ma));
-    json_t *sched = json_pack("{ssso}", "chargingRateUnit", "A", "chargingSchedulePeriod", period);
-    json_t *p = json_pack("{sisisssssso}", "chargingProfileId",
-                          tx ? PROFILE_ID_TX : PROFILE_ID_DEFAULT, "stackLevel", STACK_LEVEL,
-                          "chargingProfilePurpose", tx ? "TxProfile" : "TxDefaultProfile",
-                          "chargingProfileKind", "Absolute", "startSchedule", t,
-                          "chargingSchedule", sched);
+    json_t *sched = json_pack("{sssssO}", "startSchedule", t, "chargingRateUnit", "A",
+                              "chargingSchedulePeriod", period);
+    json_decref(period);
+    json_t *p = !sched
+                    ? NULL
+                    : json_pack("{sisissssso}", "chargingProfileId",
+                                tx ? PROFILE_ID_TX : PROFILE_ID_DEFAULT, "stackLevel", STACK_LEVEL,
+                                "chargingProfilePurpose", tx ? "TxProfile" : "TxDefaultProfile",
+                                "chargingProfileKind", "Absolute", "chargingSchedule", sched);
     if (tx && p) {
         json_object_set_new(p, "transactionId", json_integer(cp->tx_id));
     }
-    return json_pack("{siso}", "connectorId", cp->connector, "csChargingProfiles", p);
+    return p ? json_pack("{siso}", "connectorId", cp->connector, "csChargingProfiles", p) : NULL;
 }
 
-static char *send(struct ocpp_cp *cp, enum ocpp_out_kind kind, int32_t limit_ma, uint64_t now_ms,
-                  const char *action, json_t *payload)
+static char *send(struct ocpp_cp *cp,
+                  enum ocpp_out_kind kind,
+                  int32_t limit_ma,
+                  uint64_t now_ms,
+                  const char *action,
+                  json_t *payload)
 {
-    struct ocpp_out *o = new_out(cp, kind, limit_ma, now_ms);
-    if (!o || !payload) {
+    struct ocpp_out *o = payload ? new_out(cp, kind, limit_ma, now_ms) : NULL;
+    if (!o) {
         json_decref(payload);
         return NULL;
     }

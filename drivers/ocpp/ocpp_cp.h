@@ -13,12 +13,11 @@
 #ifndef OCPP_CP_H
 #define OCPP_CP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-#include <jansson.h>
 
 #include "drivers/ocpp/ocpp_frame.h"
 

@@ -3,12 +3,11 @@
 #include "drivers/ocpp/ocpp_creds.h"
 
 #include <errno.h>
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <libwebsockets.h>
 
 static int add(struct ocpp_creds *c, const char *id, const char *pw)
 {

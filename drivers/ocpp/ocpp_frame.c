@@ -104,7 +104,9 @@ static char *dump(json_t *root)
     if (!root) {
         return NULL;
     }
-    char *s = json_dumps(root, JSON_COMPACT);
+    /* Reals are limits in deci-amps / 10: ten significant digits print them exactly ("6.1",
+     * not 17 digits' "6.0999999999999996"), as the 1.6 schemas' multipleOf 0.1 wants. */
+    char *s = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(root);
     return s;
 }

@@ -10,16 +10,19 @@
 #ifndef OCPP_FRAME_H
 #define OCPP_FRAME_H
 
-#include <stddef.h>
-
 #include <jansson.h>
+#include <stddef.h>
 
 #define OCPP_ID_MAX     36 /* message ids: GUID size (OCPP-J §4.1.4) */
 #define OCPP_ACTION_MAX 40
 #define OCPP_CODE_MAX   40
 #define OCPP_FRAME_MAX  65536 /* larger text frames are refused */
 
-enum ocpp_type { OCPP_CALL = 2, OCPP_RESULT = 3, OCPP_ERROR = 4 };
+enum ocpp_type {
+    OCPP_CALL = 2,
+    OCPP_RESULT = 3,
+    OCPP_ERROR = 4
+};
 
 struct ocpp_frame {
     enum ocpp_type type;

@@ -16,9 +16,9 @@
 
 struct field {
     const char *name;
-    int type;    /* JSON_STRING, JSON_INTEGER, JSON_OBJECT, JSON_ARRAY */
+    int type; /* JSON_STRING, JSON_INTEGER, JSON_OBJECT, JSON_ARRAY */
     bool req;
-    size_t max;  /* strings: maximum length; 0 = any */
+    size_t max; /* strings: maximum length; 0 = any */
 };
 
 struct check {
@@ -49,8 +49,8 @@ static bool check_fields(const json_t *obj, const struct field *f, size_t n, str
             }
             continue;
         }
-        bool ok = f[i].type == JSON_INTEGER ? ocpp_json_is_int(v)
-                                            : (int)json_typeof(v) == f[i].type;
+        bool ok =
+            f[i].type == JSON_INTEGER ? ocpp_json_is_int(v) : (int)json_typeof(v) == f[i].type;
         if (!ok) {
             return bad(c, "TypeConstraintViolation", "has the wrong type", f[i].name);
         }
@@ -150,12 +150,15 @@ static bool one_of(const char *s, const char *const *set, size_t n)
 static json_t *on_status(struct ocpp_cp *cp, const json_t *p, struct check *c)
 {
     static const struct field f[] = {
-        {"connectorId", JSON_INTEGER, true, 0}, {"errorCode", JSON_STRING, true, 0},
-        {"status", JSON_STRING, true, 0},       {"timestamp", JSON_STRING, false, 0},
-        {"info", JSON_STRING, false, 50},       {"vendorId", JSON_STRING, false, 255},
+        {"connectorId", JSON_INTEGER, true, 0},
+        {"errorCode", JSON_STRING, true, 0},
+        {"status", JSON_STRING, true, 0},
+        {"timestamp", JSON_STRING, false, 0},
+        {"info", JSON_STRING, false, 50},
+        {"vendorId", JSON_STRING, false, 255},
         {"vendorErrorCode", JSON_STRING, false, 50},
     };
-    static const char *const statuses[] = {"Available",     "Preparing", "Charging",
+    static const char *const statuses[] = {"Available",     "Preparing",   "Charging",
                                            "SuspendedEVSE", "SuspendedEV", "Finishing",
                                            "Reserved",      "Unavailable", "Faulted"};
     if (!CHECK_FIELDS(p, f, c)) {
@@ -219,10 +222,11 @@ static void take_sample(struct ocpp_cp *cp, const json_t *sv, uint64_t now_ms)
     }
     if (strcmp(meas, "Current.Import") == 0 && d < 2000.0) {
         int32_t ma = (int32_t)lround(d * 1000.0);
-        int ph = !phase ? -1 : strncmp(phase, "L1", 2) == 0 ? 0
-                             : strncmp(phase, "L2", 2) == 0 ? 1
-                             : strncmp(phase, "L3", 2) == 0 ? 2
-                                                            : -2;
+        int ph = !phase                         ? -1
+                 : strncmp(phase, "L1", 2) == 0 ? 0
+                 : strncmp(phase, "L2", 2) == 0 ? 1
+                 : strncmp(phase, "L3", 2) == 0 ? 2
+                                                : -2;
         if (ph == -1) { /* an overall value: on every conductor not given by phase */
             for (int i = 0; i < 3; i++) {
                 cp->draw_ma[i] = ma;
@@ -241,33 +245,37 @@ static void take_sample(struct ocpp_cp *cp, const json_t *sv, uint64_t now_ms)
 }
 
 /* MeterValues' and StopTransaction's meterValue arrays: [{timestamp, sampledValue[]}]. */
-static bool take_meter_values(struct ocpp_cp *cp, const json_t *arr, bool use, uint64_t now_ms,
-                              struct check *c)
+static bool
+take_meter_values(struct ocpp_cp *cp, const json_t *arr, bool use, uint64_t now_ms, struct check *c)
 {
     static const struct field mv[] = {
         {"timestamp", JSON_STRING, true, 0},
         {"sampledValue", JSON_ARRAY, true, 0},
     };
     static const struct field sv[] = {
-        {"value", JSON_STRING, true, 0},     {"context", JSON_STRING, false, 0},
-        {"format", JSON_STRING, false, 0},   {"measurand", JSON_STRING, false, 0},
-        {"phase", JSON_STRING, false, 0},    {"location", JSON_STRING, false, 0},
+        {"value", JSON_STRING, true, 0},   {"context", JSON_STRING, false, 0},
+        {"format", JSON_STRING, false, 0}, {"measurand", JSON_STRING, false, 0},
+        {"phase", JSON_STRING, false, 0},  {"location", JSON_STRING, false, 0},
         {"unit", JSON_STRING, false, 0},
     };
     size_t i, j;
     const json_t *m, *s;
-    json_array_foreach (arr, i, m) {
+    json_array_foreach(arr, i, m)
+    {
         if (!CHECK_FIELDS(m, mv, c)) {
             return false;
         }
-        json_array_foreach (json_object_get(m, "sampledValue"), j, s) {
+        json_array_foreach(json_object_get(m, "sampledValue"), j, s)
+        {
             if (!CHECK_FIELDS(s, sv, c)) {
                 return false;
             }
         }
     }
-    json_array_foreach (arr, i, m) {
-        json_array_foreach (json_object_get(m, "sampledValue"), j, s) {
+    json_array_foreach(arr, i, m)
+    {
+        json_array_foreach(json_object_get(m, "sampledValue"), j, s)
+        {
             if (use) {
                 take_sample(cp, s, now_ms);
             }
@@ -276,8 +284,8 @@ static bool take_meter_values(struct ocpp_cp *cp, const json_t *arr, bool use, u
     return true;
 }
 
-static json_t *on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms,
-                               struct check *c)
+static json_t *
+on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct check *c)
 {
     static const struct field f[] = {
         {"connectorId", JSON_INTEGER, true, 0},
@@ -307,8 +315,8 @@ static json_t *on_authorize(struct ocpp_cp *cp, const json_t *p, struct check *c
 static json_t *on_start(struct ocpp_cp *cp, const json_t *p, struct check *c)
 {
     static const struct field f[] = {
-        {"connectorId", JSON_INTEGER, true, 0}, {"idTag", JSON_STRING, true, OCPP_TAG_MAX},
-        {"meterStart", JSON_INTEGER, true, 0},  {"timestamp", JSON_STRING, true, 0},
+        {"connectorId", JSON_INTEGER, true, 0},    {"idTag", JSON_STRING, true, OCPP_TAG_MAX},
+        {"meterStart", JSON_INTEGER, true, 0},     {"timestamp", JSON_STRING, true, 0},
         {"reservationId", JSON_INTEGER, false, 0},
     };
     if (!CHECK_FIELDS(p, f, c)) {
@@ -392,9 +400,9 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
         return on_boot(cp, payload, wall_s, &c);
     }
     if (strcmp(action, "Heartbeat") == 0) {
-        return json_is_object(payload) ? now_obj(wall_s)
-                                       : (bad(&c, "TypeConstraintViolation", "is not an object", "payload"),
-                                          NULL);
+        return json_is_object(payload)
+                   ? now_obj(wall_s)
+                   : (bad(&c, "TypeConstraintViolation", "is not an object", "payload"), NULL);
     }
     if (strcmp(action, "StatusNotification") == 0) {
         return on_status(cp, payload, &c);
