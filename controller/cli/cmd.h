@@ -25,6 +25,7 @@ int cmd_chargeport(int argc, char **argv);
 int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
+int cmd_sim_ocpp(int argc, char **argv);
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);
