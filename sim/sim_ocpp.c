@@ -9,7 +9,14 @@
 
 #include "drivers/ocpp/ocpp_cp.h"
 
-enum step { ST_BOOT, ST_STATUS0, ST_PREPARING, ST_START, ST_CHARGING, ST_RUN };
+enum step {
+    ST_BOOT,
+    ST_STATUS0,
+    ST_PREPARING,
+    ST_START,
+    ST_CHARGING,
+    ST_RUN
+};
 
 void sim_ocpp_init(struct sim_ocpp *s)
 {
@@ -60,12 +67,10 @@ static char *on_call(struct sim_ocpp *s, const struct ocpp_frame *f, uint64_t no
     if (strcmp(f->action, "SetChargingProfile") == 0) {
         const json_t *cs = json_object_get(p, "csChargingProfiles");
         const json_t *sch = json_object_get(cs, "chargingSchedule");
-        const json_t *lim =
-            json_object_get(json_array_get(json_object_get(sch, "chargingSchedulePeriod"), 0),
-                            "limit");
+        const json_t *lim = json_object_get(
+            json_array_get(json_object_get(sch, "chargingSchedulePeriod"), 0), "limit");
         const char *unit = json_string_value(json_object_get(sch, "chargingRateUnit"));
-        if (!json_is_number(lim) || !unit || strcmp(unit, "A") != 0 ||
-            json_number_value(lim) < 0) {
+        if (!json_is_number(lim) || !unit || strcmp(unit, "A") != 0 || json_number_value(lim) < 0) {
             return reply_status(f->id, "Rejected");
         }
         advance(s, now_ms);
@@ -97,10 +102,10 @@ static char *on_call(struct sim_ocpp *s, const struct ocpp_frame *f, uint64_t no
         json_t *r = json_pack("{ssso}", "status", "Accepted", "connectorId",
                               json_incref(json_object_get(p, "connectorId")));
         if (r && s->limit_ma >= 0) {
-            json_object_set_new(
-                r, "chargingSchedule",
-                json_pack("{sss[{sisf}]}", "chargingRateUnit", "A", "chargingSchedulePeriod",
-                          "startPeriod", 0, "limit", (s->limit_ma / 100) / 10.0));
+            json_object_set_new(r, "chargingSchedule",
+                                json_pack("{sss[{sisf}]}", "chargingRateUnit", "A",
+                                          "chargingSchedulePeriod", "startPeriod", 0, "limit",
+                                          (s->limit_ma / 100) / 10.0));
         }
         return ocpp_frame_result(f->id, r);
     }
@@ -162,9 +167,9 @@ char *sim_ocpp_poll(struct sim_ocpp *s, uint64_t now_ms, time_t wall_s)
     ocpp_time(wall_s, t);
     switch (s->step) {
     case ST_BOOT:
-        return call(s, "BootNotification",
-                    json_pack("{ssss}", "chargePointVendor", "ampshare", "chargePointModel",
-                              "sim ocpp"));
+        return call(
+            s, "BootNotification",
+            json_pack("{ssss}", "chargePointVendor", "ampshare", "chargePointModel", "sim ocpp"));
     case ST_STATUS0:
         return call(s, "StatusNotification", status("Available", 0));
     case ST_PREPARING:
@@ -193,12 +198,12 @@ char *sim_ocpp_poll(struct sim_ocpp *s, uint64_t now_ms, time_t wall_s)
     snprintf(v, sizeof(v), "%d.%d", (int)(sim_ocpp_draw_ma(s) / 1000),
              (int)(sim_ocpp_draw_ma(s) % 1000 / 100));
     for (int i = 0; i < s->phases; i++) {
-        json_array_append_new(sv, json_pack("{sssssssss}", "value", v, "measurand",
-                                            "Current.Import", "phase", ph[i], "unit", "A"));
+        json_array_append_new(sv, json_pack("{ssssssss}", "value", v, "measurand", "Current.Import",
+                                            "phase", ph[i], "unit", "A"));
     }
     char e[32];
     snprintf(e, sizeof(e), "%lld", (long long)s->energy_wh);
-    json_array_append_new(sv, json_pack("{sssssss}", "value", e, "measurand",
+    json_array_append_new(sv, json_pack("{ssssss}", "value", e, "measurand",
                                         "Energy.Active.Import.Register", "unit", "Wh"));
     return call(s, "MeterValues",
                 json_pack("{sisis[{ssso}]}", "connectorId", 1, "transactionId", (int)s->tx_id,

@@ -18,15 +18,15 @@
 struct sim_ocpp {
     /* set before sim_ocpp_start */
     char id_tag[21];
-    int32_t car_ma;    /* what the car takes when let (16000) */
-    uint8_t phases;    /* 1 or 3 */
-    uint32_t meter_s;  /* meter value interval until the CSMS sets one (10) */
+    int32_t car_ma;   /* what the car takes when let (16000) */
+    uint8_t phases;   /* 1 or 3 */
+    uint32_t meter_s; /* meter value interval until the CSMS sets one (10) */
 
     /* state */
     int32_t limit_ma; /* the profile in force, -1 = none (unconstrained) */
     int32_t tx_id;    /* -1 before StartTransaction's answer */
     bool booted;
-    int step;         /* where the start-up sequence is */
+    int step; /* where the start-up sequence is */
     double energy_wh;
     uint64_t last_ms, next_meter_ms;
     char out_id[OCPP_ID_MAX + 1]; /* our CALL in flight, "" = none */

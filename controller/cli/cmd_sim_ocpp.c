@@ -5,13 +5,12 @@
  * standalone process: lws's own service loop drives it, with one lws timer for the car.
  */
 #include <getopt.h>
+#include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <libwebsockets.h>
 
 #include "controller/cli/cmd.h"
 #include "drivers/base/amp_clock.h"
@@ -80,8 +79,8 @@ static void connect_now(struct simcp *c)
         return;
     }
     char full[600];
-    snprintf(full, sizeof(full), "/%s%s%s", path, path[0] && path[strlen(path) - 1] == '/' ? "" : "/",
-             c->id);
+    snprintf(full, sizeof(full), "/%s%s%s", path,
+             path[0] && path[strlen(path) - 1] == '/' ? "" : "/", c->id);
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof(ci));
     ci.context = c->ctx;
@@ -119,8 +118,8 @@ static void on_tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(c->ctx, 0, &c->sul, on_tick, TICK_US);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     (void)user;
     struct simcp *c = lws_get_opaque_user_data(wsi);
@@ -140,8 +139,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         strncat(hdr, b64, sizeof(hdr) - strlen(hdr) - 1);
         unsigned char **p = in, *end = *p + len;
-        return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-                                            (unsigned char *)hdr, (int)strlen(hdr), p, end)
+        return lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, (unsigned char *)hdr,
+                                            (int)strlen(hdr), p, end)
                    ? -1
                    : 0;
     }
@@ -225,10 +224,14 @@ int cmd_sim_ocpp(int argc, char **argv)
     memset(&c, 0, sizeof(c));
     sim_ocpp_init(&c.sim);
     static const struct option opts[] = {
-        {"id", required_argument, NULL, 'i'},     {"url", required_argument, NULL, 'u'},
-        {"password", required_argument, NULL, 'p'}, {"car-a", required_argument, NULL, 'a'},
-        {"phases", required_argument, NULL, 'n'}, {"id-tag", required_argument, NULL, 't'},
-        {"insecure", no_argument, NULL, 'k'},     {"help", no_argument, NULL, 'h'},
+        {"id", required_argument, NULL, 'i'},
+        {"url", required_argument, NULL, 'u'},
+        {"password", required_argument, NULL, 'p'},
+        {"car-a", required_argument, NULL, 'a'},
+        {"phases", required_argument, NULL, 'n'},
+        {"id-tag", required_argument, NULL, 't'},
+        {"insecure", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     optind = 1;

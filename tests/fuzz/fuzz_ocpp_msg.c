@@ -45,8 +45,8 @@ static void one_frame(struct ocpp_cp *cp, const char *p, size_t n, uint64_t now)
     if (f.type == OCPP_CALL) {
         const char *code = NULL;
         char desc[128] = "";
-        json_t *r = ocpp_cp_on_call(cp, f.action, f.payload, now, 1700000000, &code, desc,
-                                    sizeof(desc));
+        json_t *r =
+            ocpp_cp_on_call(cp, f.action, f.payload, now, 1700000000, &code, desc, sizeof(desc));
         if (r) {
             CHECK(json_is_object(r));
             check_frame_text(ocpp_frame_result(f.id, r), OCPP_RESULT);
@@ -69,8 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         once = 1;
     }
     int32_t next_tx = 1;
-    struct ocpp_cp_conf conf = {.heartbeat_s = 300, .meter_interval_s = 10,
-                                .call_timeout_ms = 30000, .next_tx_id = &next_tx};
+    struct ocpp_cp_conf conf = {.heartbeat_s = 300,
+                                .meter_interval_s = 10,
+                                .call_timeout_ms = 30000,
+                                .next_tx_id = &next_tx};
     struct ocpp_cp cp;
     ocpp_cp_init(&cp, "FUZZ", 1, &conf);
     ocpp_cp_online(&cp, 0);

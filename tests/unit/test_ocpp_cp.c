@@ -59,6 +59,7 @@ START_TEST(test_malformed_frames_are_refused_with_the_id_when_readable)
         {"[4,\"q\",\"X\",3,{}]", "q"},
         {"[\"2\",\"q\",\"Heartbeat\",{}]", "q"},
     };
+
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct ocpp_frame f;
         const char *why = NULL;
@@ -100,8 +101,10 @@ static void rig_init(struct rig *g)
 {
     memset(g, 0, sizeof(*g));
     g->next_tx = 100;
-    g->conf = (struct ocpp_cp_conf){.heartbeat_s = 300, .meter_interval_s = 10,
-                                    .call_timeout_ms = 30000, .next_tx_id = &g->next_tx};
+    g->conf = (struct ocpp_cp_conf){.heartbeat_s = 300,
+                                    .meter_interval_s = 10,
+                                    .call_timeout_ms = 30000,
+                                    .next_tx_id = &g->next_tx};
     ocpp_cp_init(&g->cp, "CP1", 1, &g->conf);
     ocpp_cp_online(&g->cp, 0);
 }
@@ -410,9 +413,9 @@ START_TEST(test_bad_calls_get_the_right_callerror)
     ck_assert_str_eq(call(&g, "FlyToTheMoon", "{}"), "ERR NotImplemented");
     ck_assert_str_eq(call(&g, "BootNotification", "{\"chargePointVendor\":\"x\"}"),
                      "ERR OccurenceConstraintViolation");
-    ck_assert_str_eq(call(&g, "BootNotification",
-                          "{\"chargePointVendor\":1,\"chargePointModel\":\"m\"}"),
-                     "ERR TypeConstraintViolation");
+    ck_assert_str_eq(
+        call(&g, "BootNotification", "{\"chargePointVendor\":1,\"chargePointModel\":\"m\"}"),
+        "ERR TypeConstraintViolation");
     ck_assert_str_eq(call(&g, "Authorize", "{\"idTag\":\"012345678901234567890\"}"),
                      "ERR FormationViolation");
     ck_assert_str_eq(call(&g, "StatusNotification",
