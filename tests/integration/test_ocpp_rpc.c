@@ -21,7 +21,9 @@
 #include "controller/engine/alloc.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/loop.h"
+#include "controller/ocpp/ocpp_settings.h"
 #include "controller/ocpp/ocpp_srv.h"
+#include <time.h>
 #include "drivers/base/log.h"
 #include "tests/support/amp_fleet.h"
 
@@ -33,7 +35,6 @@ static const char ini[] = "[site]\nsupply_limit_a = 32\nphases = 1\n"
                           "[bus b]\ntransport = serial:/dev/ttyUSB0\n"
                           "[wallconnector tesla]\nbus = b\naddress = 1111\ncircuit = garage\n"
                           "max_current_a = 32\n"
-                          "[ocpp]\nlisten = 127.0.0.1:0\n"
                           "[evse abb]\ncontrol = ocpp\nocpp_id = CP1\ncircuit = garage\n"
                           "max_current_a = 32\n"
                           "[policy]\nname = equal_share\n";
@@ -164,7 +165,19 @@ int main(void)
     }
     close(fd);
 
-    g.site = amp_test_site(ini);
+    /* the site and the server's settings from one config, as the daemon makes them */
+    char text[sizeof(ini) + 256];
+    snprintf(text, sizeof(text),
+             "%s[ocpp]\nlisten = 127.0.0.1:0\ncredentials_file = %s\nmeter_interval_s = 1\n",
+             ini, creds);
+    static struct config cfg;
+    static struct cfg_diag diag;
+    cfg_init(&cfg);
+    if (cfg_parse_string(text, "t.ini", &cfg, &diag) != 0 || cfg_validate(&cfg, &diag) != 0) {
+        fprintf(stderr, "config: %s\n", diag.n ? diag.item[0].text : "?");
+        return 1;
+    }
+    g.site = amp_test_site(text);
     g.cp_evse = site_find_evse(g.site, "abb");
     g.wc_evse = site_find_evse(g.site, "tesla");
     if (policy_open(g.site->policy, &g.h, err, sizeof(err)) != 0 ||
@@ -174,18 +187,15 @@ int main(void)
         fprintf(stderr, "setup: %s\n", err);
         return 1;
     }
-    int32_t next_tx = 1;
-    struct ocpp_srv_conf conf = {
-        .listen = "127.0.0.1:0",
-        .credentials = creds,
-        .cp = {.heartbeat_s = 300,
-               .meter_interval_s = 1,
-               .call_timeout_ms = 10000,
-               .next_tx_id = &next_tx},
-    };
-    const struct site_evse *e = &g.site->evse[g.cp_evse];
-    struct ocpp_srv_point pt = {e->ocpp_id, (int)e->ocpp_connector};
-    if (ocpp_srv_new(g.loop, &conf, &pt, 1, &g.srv, err, sizeof(err)) != 0) {
+    struct ocpp_settings set;
+    if (ocpp_settings_init(&set, &cfg.ocpp, g.site, time(NULL)) != 0 || set.n_points != 1 ||
+        set.evse[0] != g.cp_evse || set.conf.cp.meter_interval_s != 1) {
+        fprintf(stderr, "ocpp_settings_init\n");
+        return 1;
+    }
+    set.conf.cp.call_timeout_ms = 10000;
+    if (ocpp_srv_new(g.loop, &set.conf, set.points, set.n_points, &g.srv, err, sizeof(err)) !=
+        0) {
         fprintf(stderr, "ocpp_srv_new: %s\n", err);
         return 1;
     }
@@ -216,6 +226,8 @@ int main(void)
     alloc_free(g.a);
     policy_close(&g.h);
     site_free(g.site);
+    ocpp_settings_free(&set);
+    cfg_free(&cfg);
     unlink(creds);
     printf("%s: %d failure(s)\n", g.failures ? "FAIL" : "PASS", g.failures);
     return g.failures ? 1 : 0;
