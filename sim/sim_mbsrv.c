@@ -58,6 +58,8 @@ struct sim_mbsrv {
     uint64_t replies;
     sim_mbsrv_write_fn *on_write;
     void *on_write_ctx;
+    struct sim_mb_write writes[SIM_MBSRV_WRITE_LOG];
+    size_t n_writes; /* logged since the last take; may exceed SIM_MBSRV_WRITE_LOG */
 };
 
 static int srv_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -247,9 +249,28 @@ reply_normally(struct sim_mbsrv *srv, struct sim_unit *u, const uint8_t *req, in
         return;
     }
     srv->replies++;
-    if (srv->on_write && (fc == 5 || fc == 6 || fc == 15 || fc == 16)) {
-        uint16_t addr = (uint16_t)((req[hl + 1] << 8) | req[hl + 2]);
-        uint16_t n = fc <= 6 ? 1 : (uint16_t)((req[hl + 3] << 8) | req[hl + 4]);
+    if (fc != 5 && fc != 6 && fc != 15 && fc != 16) {
+        return;
+    }
+    /* modbus_reply() has checked the request's length for its function code */
+    uint16_t addr = (uint16_t)((req[hl + 1] << 8) | req[hl + 2]);
+    uint16_t n = fc <= 6 ? 1 : (uint16_t)((req[hl + 3] << 8) | req[hl + 4]);
+    bool bits = fc == 5 || fc == 15;
+    int start = bits ? u->map->start_bits : u->map->start_registers;
+    int size = bits ? u->map->nb_bits : u->map->nb_registers;
+    if (addr < start || addr + n > start + size) {
+        return; /* answered with an exception: nothing was written */
+    }
+    uint16_t value = fc == 5    ? req[hl + 3] == 0xFF
+                     : fc == 6  ? (uint16_t)((req[hl + 3] << 8) | req[hl + 4])
+                     : fc == 15 ? req[hl + 6] & 1u
+                                : (uint16_t)((req[hl + 6] << 8) | req[hl + 7]);
+    if (srv->n_writes < SIM_MBSRV_WRITE_LOG) {
+        srv->writes[srv->n_writes] =
+            (struct sim_mb_write){.unit = u->unit, .fc = fc, .addr = addr, .n = n, .value = value};
+    }
+    srv->n_writes++;
+    if (srv->on_write) {
         srv->on_write(srv->on_write_ctx, u->unit, fc, addr, n);
     }
 }
@@ -618,4 +639,15 @@ void sim_mbsrv_on_write(struct sim_mbsrv *srv, sim_mbsrv_write_fn *fn, void *ctx
     srv->on_write = fn;
     srv->on_write_ctx = ctx;
     pthread_mutex_unlock(&srv->lock);
+}
+
+size_t sim_mbsrv_take_writes(struct sim_mbsrv *srv, struct sim_mb_write *out, size_t cap)
+{
+    pthread_mutex_lock(&srv->lock);
+    size_t n = srv->n_writes;
+    size_t kept = n < SIM_MBSRV_WRITE_LOG ? n : SIM_MBSRV_WRITE_LOG;
+    memcpy(out, srv->writes, (kept < cap ? kept : cap) * sizeof(*out));
+    srv->n_writes = 0;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
 }

@@ -83,4 +83,22 @@ uint64_t sim_mbsrv_replies(struct sim_mbsrv *srv);
 /* Sets the hook called after every applied write (NULL to remove). */
 void sim_mbsrv_on_write(struct sim_mbsrv *srv, sim_mbsrv_write_fn *fn, void *ctx);
 
+/* Writes the server keeps in its log between two sim_mbsrv_take_writes() calls. */
+#define SIM_MBSRV_WRITE_LOG 64
+
+/* One write request the server applied (fc 5, 6, 15 or 16), as it came in. */
+struct sim_mb_write {
+    uint8_t unit, fc;
+    uint16_t addr, n;
+    uint16_t value; /* the first register written, or the first coil (0 or 1) */
+};
+
+/*
+ * The write log, in arrival order: copies up to cap of the writes applied since the last call
+ * into out, forgets all of them, and returns how many were logged (which may exceed cap, or
+ * SIM_MBSRV_WRITE_LOG: writes past the log's size are counted but not kept). For tests that
+ * assert what reached a device and in which order.
+ */
+size_t sim_mbsrv_take_writes(struct sim_mbsrv *srv, struct sim_mb_write *out, size_t cap);
+
 #endif

@@ -10,6 +10,7 @@
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/site_ini.h"
+#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_master.h"
 #include "sim/sim_native_master.h"
 #include "sim/sim_twc_slaves.h"
@@ -81,24 +82,7 @@ int sim_seed_site_ini(const struct sim_seed_cfg *cfg, char *buf, size_t cap)
 static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
 {
     struct sim_seed *s = ctx;
-    while (len > 0) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(&s->df, buf, len, &used, &ev);
-        buf += used;
-        len -= used;
-        if (rc != 1) {
-            break;
-        }
-        struct twc_msg msg;
-        if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0) {
-            twc_master_on_frame(&s->m, now_ms, &msg);
-        }
-    }
-    struct twc_master_event e;
-    while (twc_master_next_event(&s->m, &e) == 1) {
-        /* a daemon logs these; the control loop reads the slave table */
-    }
+    twc_master_feed(&s->m, &s->df, now_ms, buf, len);
 }
 
 static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)

@@ -52,6 +52,17 @@ void sim_twc_slave_cfg_default(struct sim_twc_slave_cfg *cfg, uint16_t id, enum 
     cfg->seed = id;
 }
 
+void sim_twc_slave_cfg_region(struct sim_twc_slave_cfg *cfg, uint16_t max_ca, unsigned phases)
+{
+    cfg->max_ca = max_ca;
+    bool us = max_ca > 3200; /* §4.3: 80 A (or 48 A) units are North American */
+    uint16_t v = us ? 240 : 230;
+    for (unsigned i = 0; i < 3; i++) {
+        /* §7.4: a split-phase US unit fills only L1 (e.g. 241, 0, 0) */
+        cfg->voltage_v[i] = i == 0 || (!us && phases == 3) ? v : 0;
+    }
+}
+
 static int body_len_of(const struct sim_twc_slave *s)
 {
     return s->cfg.proto == SIM_TWC_V1 ? TWC_BODY_V1 : TWC_BODY_V2;

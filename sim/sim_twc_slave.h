@@ -116,6 +116,13 @@ void sim_twc_slave_cfg_default(struct sim_twc_slave_cfg *cfg,
                                enum sim_twc_proto proto);
 
 /*
+ * Sets the linkready maximum and the voltages FD EB reports to what a unit of that region and
+ * wiring says (§4.3, §7.4): above 32 A a North American split-phase unit, 240 V on L1 only;
+ * otherwise 230 V on each of the 1 or 3 phases it is wired to.
+ */
+void sim_twc_slave_cfg_region(struct sim_twc_slave_cfg *cfg, uint16_t max_ca, unsigned phases);
+
+/*
  * Starts a slave at now_ms with a car plugged in (car not NULL) or none. Copies both configs.
  * Returns 0, or -EINVAL for a bad config (ID 0000, bad proto, trailer > 255, TSN not 11 chars).
  */

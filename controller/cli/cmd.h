@@ -20,12 +20,15 @@ int cmd_check_config(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_chargeport(int argc, char **argv);
+int cmd_sessions(int argc, char **argv);
 
 /* `ampshare sim <what>` simulators (rows of the table in cmd_sim.c). */
 int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 int cmd_sim_ocpp(int argc, char **argv);
+int cmd_sim_replay(int argc, char **argv);
+int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */
 
 /* Returns true when argv holds -h or --help before any "--". */
 bool cmd_wants_help(int argc, char **argv);

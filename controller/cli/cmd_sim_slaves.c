@@ -35,6 +35,8 @@ struct slaves_opts {
     uint32_t reply_ms;
     uint32_t linkready_ms;
     int32_t noise_ma;
+    int phases;   /* 0: the region's default (3 in the EU, split-phase in the US) */
+    int volts[3]; /* --voltage, or -1: what the region and phases say */
     bool quiet;
 };
 
@@ -59,6 +61,9 @@ static void usage(FILE *out)
             "  --car LIST        comma list, one per slave, the last repeated: tesla,\n"
             "                    tesla-idle, bmw-i3, bmw-i3-idle, none (default tesla)\n"
             "  --max-a A         linkready maximum: 32 (EU, default) or 80 (US)\n"
+            "  --phases 1|3      how an EU unit is wired (default 3); the FD EB voltages follow:\n"
+            "                    230 V per wired phase, a US unit 240 V on L1 only\n"
+            "  --voltage V[,V,V] the FD EB voltages instead (L1[,L2,L3], volts)\n"
             "  --trailer XX      byte after each frame, hex, or none (default fe)\n"
             "  --reply-ms N      heartbeat reply delay (default 50)\n"
             "  --linkready-ms N  linkready interval (default 10000)\n"
@@ -118,6 +123,24 @@ static int parse_opt(struct slaves_opts *o, const char *name, const char *val)
             return -EINVAL;
         }
         o->linkready_ms = (uint32_t)v;
+    } else if (strcmp(name, "--phases") == 0) {
+        if (strcmp(val, "1") != 0 && strcmp(val, "3") != 0) {
+            return -EINVAL;
+        }
+        o->phases = val[0] - '0';
+    } else if (strcmp(name, "--voltage") == 0) {
+        int n = sscanf(val, "%d,%d,%d", &o->volts[0], &o->volts[1], &o->volts[2]);
+        if (n < 1) {
+            return -EINVAL;
+        }
+        for (int i = 0; i < 3; i++) {
+            if (i >= n) {
+                o->volts[i] = 0;
+            }
+            if (o->volts[i] < 0 || o->volts[i] > 65535) {
+                return -EINVAL;
+            }
+        }
     } else if (strcmp(name, "--noise-ma") == 0) {
         if (cmd_parse_long(val, 0, 0, 10000, &v) < 0) {
             return -EINVAL;
@@ -152,7 +175,11 @@ static int build_slaves(const struct slaves_opts *o, struct sim_twc_slaves *set,
     for (int i = 0; i < o->count; i++) {
         struct sim_twc_slave_cfg cfg;
         sim_twc_slave_cfg_default(&cfg, default_ids[i], o->proto);
-        cfg.max_ca = (uint16_t)(o->max_a * 100);
+        sim_twc_slave_cfg_region(&cfg, (uint16_t)(o->max_a * 100),
+                                 o->phases ? (unsigned)o->phases : 3);
+        for (int v = 0; v < 3 && o->volts[0] >= 0; v++) {
+            cfg.voltage_v[v] = (uint16_t)o->volts[v];
+        }
         cfg.trailer = o->trailer;
         cfg.reply_delay_ms = o->reply_ms;
         cfg.linkready_interval_ms = o->linkready_ms;
@@ -305,6 +332,7 @@ int cmd_sim_slaves(int argc, char **argv)
         .proto = SIM_TWC_V2,
         .cars = "tesla",
         .max_a = 32,
+        .volts = {-1, -1, -1},
         .trailer = 0xFE,
         .reply_ms = 50,
         .linkready_ms = 10000,

@@ -25,6 +25,7 @@ static const struct cmd_entry commands[] = {
     {"ports", cmd_ports, "list serial adapters with their USB details"},
     {"status", cmd_status, "ask the running daemon for chargers, circuits and health"},
     {"chargeport", cmd_chargeport, "decode or write the Tesla charge-port opener signal (no TX)"},
+    {"sessions", cmd_sessions, "list the charging sessions the daemon logged"},
 };
 
 static void usage(FILE *out)

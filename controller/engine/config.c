@@ -34,6 +34,7 @@ enum sect_kind {
     SECT_HTTP,
     SECT_MQTT,
     SECT_OCPP,
+    SECT_SESSIONS,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
 
@@ -151,6 +152,10 @@ static const struct key_def evse_keys[] = {
     KD("priority", K_I32, cfg_evse, priority, -1000, 1000),
     KD("stale_current_a", K_MA, cfg_evse, stale_current, 0, 0),
 };
+static const struct key_def sessions_keys[] = {
+    KD("db", K_TEXT, cfg_sessions, db, 0, 0),
+    KD("flush_interval_ms", K_U32, cfg_sessions, flush_interval, 1000, 3600000),
+};
 /* clang-format on */
 
 #define NKEYS(t) (sizeof(t) / sizeof((t)[0]))
@@ -174,6 +179,7 @@ static const struct sect_def sect_defs[] = {
     {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
     {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
     {"ocpp", SECT_OCPP, false, ocpp_keys, NKEYS(ocpp_keys)},
+    {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
 };
 
 struct parse_ctx {
@@ -501,6 +507,8 @@ static void *section_base(const struct parse_ctx *x)
         return &c->mqtt;
     case SECT_OCPP:
         return &c->ocpp;
+    case SECT_SESSIONS:
+        return &c->sessions;
     case SECT_CIRCUIT:
         return &c->circuit[x->index];
     case SECT_BUS:
@@ -515,6 +523,11 @@ static void *section_base(const struct parse_ctx *x)
         return NULL;
     }
 }
+
+_Static_assert(offsetof(struct cfg_site, line) == 0 && offsetof(struct cfg_policy, line) == 0 &&
+                   offsetof(struct cfg_sessions, line) == 0 && offsetof(struct cfg_ocpp, line) == 0 &&
+                   offsetof(struct cfg_http, line) == 0 && offsetof(struct cfg_mqtt, line) == 0,
+               "layout");
 
 /* Handles a "[...]" line: body is what lies between the brackets. */
 static void open_section(struct parse_ctx *x, const char *body)
@@ -537,7 +550,7 @@ static void open_section(struct parse_ctx *x, const char *body)
     if (!def) {
         perr(x,
              "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
-             "evse, http, mqtt or ocpp)",
+             "evse, http, mqtt, sessions or ocpp)",
              body);
         return;
     }

@@ -215,6 +215,13 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     struct cfg_ma stale_current;
 };
 
+struct cfg_sessions { /* [sessions]: the session log (controller/sessions.h) */
+    int line;
+    struct cfg_text db;            /* the SQLite file; absent: CFG_DEFAULT_SESSION_DB */
+    struct cfg_u32 flush_interval; /* flush_interval_ms; absent: SESS_DEFAULT_FLUSH_MS (the
+                                    * session log's own default, controller/sessions.h) */
+};
+
 struct cfg_policy {
     int line;
     struct cfg_text
@@ -233,6 +240,7 @@ struct config {
     struct cfg_http http;
     struct cfg_mqtt mqtt;
     struct cfg_ocpp ocpp;
+    struct cfg_sessions sessions;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;
     struct cfg_bus *bus;
@@ -269,6 +277,7 @@ struct cfg_diag {
 #define CFG_DEFAULT_VOLTAGE_V    230
 #define CFG_TWCMANAGER_ID        0x7777 /* TWCManager's fixed fake-master ID (twcmanager-peer.md) */
 #define CFG_DEFAULT_POLICY       "idle_reclaim"
+#define CFG_DEFAULT_SESSION_DB   "/var/lib/ampshare/sessions.db" /* [sessions] db */
 
 /* Empties cfg (no allocation). */
 void cfg_init(struct config *cfg);

@@ -18,12 +18,22 @@ const struct ampshare_policy *ampshare_builtin_idle_reclaim(void);
 const struct ampshare_policy *ampshare_builtin_priority(void);
 const struct ampshare_policy *ampshare_builtin_fifo(void);
 const struct ampshare_policy *ampshare_builtin_round_robin(void);
+const struct ampshare_policy *ampshare_builtin_edf(void);
+const struct ampshare_policy *ampshare_builtin_llf(void);
+const struct ampshare_policy *ampshare_builtin_acn_uncontrolled(void);
+const struct ampshare_policy *ampshare_builtin_acn_fcfs(void);
+const struct ampshare_policy *ampshare_builtin_acn_edf(void);
+const struct ampshare_policy *ampshare_builtin_acn_llf(void);
+const struct ampshare_policy *ampshare_builtin_acn_rr(void);
 
 typedef const struct ampshare_policy *policy_builtin_fn(void);
 
 static policy_builtin_fn *const builtin[] = {
     ampshare_builtin_native,   ampshare_builtin_equal_share, ampshare_builtin_idle_reclaim,
     ampshare_builtin_priority, ampshare_builtin_fifo,        ampshare_builtin_round_robin,
+    ampshare_builtin_edf,      ampshare_builtin_llf,         ampshare_builtin_acn_uncontrolled,
+    ampshare_builtin_acn_fcfs, ampshare_builtin_acn_edf,     ampshare_builtin_acn_llf,
+    ampshare_builtin_acn_rr,
 };
 
 #define N_BUILTIN (sizeof(builtin) / sizeof(builtin[0]))

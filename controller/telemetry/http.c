@@ -179,7 +179,7 @@ static void on_sample(struct loop *l, struct loop_timer *t, uint64_t now_ms, voi
     loop_timer_arm_in(l, t, s->o.history_interval_ms);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char line[256];

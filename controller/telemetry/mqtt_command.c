@@ -179,6 +179,6 @@ int mqtt_parse_command(const char *prefix, const char *topic, const char *payloa
         snprintf(why, cap, "charger name too long");
         return -EINVAL;
     }
-    snprintf(out->charger, sizeof(out->charger), "%s", word[1]);
+    memcpy(out->charger, word[1], strlen(word[1]) + 1); /* fits: checked above */
     return payload_value(&out->kind, word[2], p, wall_ms, &out->value, why, cap);
 }

@@ -47,8 +47,14 @@ static int read_credentials(const char *path, struct mqtt_options *o, char *err,
         return -EINVAL;
     }
     *colon = '\0';
-    snprintf(o->username, sizeof(o->username), "%s", line);
-    snprintf(o->password, sizeof(o->password), "%s", colon + 1);
+    size_t nu = strlen(line), np = strlen(colon + 1);
+    if (nu >= sizeof(o->username) || np >= sizeof(o->password)) {
+        snprintf(err, errlen, "[mqtt] credentials_file %s: the user or the password is too long",
+                 path);
+        return -EINVAL;
+    }
+    memcpy(o->username, line, nu + 1);
+    memcpy(o->password, colon + 1, np + 1);
     return 0;
 }
 

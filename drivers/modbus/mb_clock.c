@@ -6,6 +6,7 @@
 #include "drivers/modbus/mb_clock.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "drivers/base/amp_clock.h"
@@ -34,3 +35,34 @@ const struct mb_clock mb_clock_monotonic = {
     .sleep_ms = mono_sleep,
     .ctx = NULL,
 };
+
+static uint64_t virtual_now(void *ctx)
+{
+    const struct mb_clock_virtual *v = ctx;
+    return v->now_ms;
+}
+
+static void virtual_sleep(void *ctx, uint32_t ms)
+{
+    struct mb_clock_virtual *v = ctx;
+    if (v->n_sleeps < MB_CLOCK_VIRTUAL_SLEEPS) {
+        v->sleeps[v->n_sleeps].at_ms = v->now_ms;
+        v->sleeps[v->n_sleeps].ms = ms;
+    }
+    v->n_sleeps++;
+    v->now_ms += ms;
+}
+
+void mb_clock_virtual_init(struct mb_clock_virtual *v, uint64_t start_ms)
+{
+    memset(v, 0, sizeof(*v));
+    v->clock.now_ms = virtual_now;
+    v->clock.sleep_ms = virtual_sleep;
+    v->clock.ctx = v;
+    v->now_ms = start_ms;
+}
+
+void mb_clock_virtual_advance(struct mb_clock_virtual *v, uint64_t ms)
+{
+    v->now_ms += ms;
+}

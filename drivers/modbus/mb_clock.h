@@ -20,4 +20,29 @@ extern const struct mb_clock mb_clock_monotonic;
 /* Reads CLOCK_MONOTONIC in ms (for callers building their own clock). */
 uint64_t mb_clock_monotonic_ms(void);
 
+/* Sleeps a virtual clock keeps (the oldest ones; the rest are only counted). */
+#define MB_CLOCK_VIRTUAL_SLEEPS 32
+
+/*
+ * A virtual clock for runs faster than real time and for tests of timing rules: time stands
+ * still until a sleep moves it (by exactly the time asked) or the owner moves it
+ * (mb_clock_virtual_advance); every sleep is recorded with the time it began. One thread.
+ */
+struct mb_clock_virtual {
+    struct mb_clock clock; /* pass &v->clock wherever a clock is wanted */
+    uint64_t now_ms;
+    uint32_t n_sleeps;
+
+    struct {
+        uint64_t at_ms; /* when the sleep began */
+        uint32_t ms;    /* how long it was */
+    } sleeps[MB_CLOCK_VIRTUAL_SLEEPS];
+};
+
+/* Starts v at start_ms with no sleeps recorded. */
+void mb_clock_virtual_init(struct mb_clock_virtual *v, uint64_t start_ms);
+
+/* Moves v forward by ms without recording a sleep (time spent elsewhere). */
+void mb_clock_virtual_advance(struct mb_clock_virtual *v, uint64_t ms);
+
 #endif

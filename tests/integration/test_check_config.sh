@@ -79,7 +79,7 @@ $tmp/bad.ini:4: [circuit a] limit_a is missing
 $tmp/bad.ini:5: [circuit a] parent: no circuit 'b'
 $tmp/bad.ini:7: [wallconnector w] bus: no bus 'nobus'
 $tmp/bad.ini:10: [wallconnector w] max_current_a: 48.5 A is not a whole number of amps in 6..80 (twc-gen2.md §5.3)
-$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http, mqtt or ocpp)
+$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http, mqtt, sessions or ocpp)
 $tmp/bad.ini: 7 errors, 0 warnings
 EOF2
 diff "$tmp/want" "$tmp/err" || fail "messages differ"
@@ -171,6 +171,14 @@ set +e
 set -e
 [ $rc -eq 1 ] || fail "an ABI-mismatched plugin must be refused"
 grep -qF "built for policy ABI 2.0, this ampshare speaks ABI 1.1" "$tmp/err" || { cat "$tmp/err"; fail "mismatch message"; }
+# a plugin calling a function nothing defines is refused now, not at its first tick (RTLD_NOW)
+sed -i "s|name = .*|name = $build/policies/test/undefined_symbol.so|" "$tmp/plugin.ini"
+set +e
+"$bin" check-config "$tmp/plugin.ini" >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a plugin with an undefined symbol must be refused"
+grep -qF "undefined symbol: ampshare_test_undefined_function" "$tmp/err" || { cat "$tmp/err"; fail "undefined symbol message"; }
+
 # a plugin named without a path is found in the policy directory ([policy] dir), nowhere else
 sed -i "s|^name = .*|name = fair_cap\ndir = $build/policies|" "$tmp/plugin.ini"
 "$bin" check-config "$tmp/plugin.ini" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "plugin by name in dir"; }

@@ -209,6 +209,10 @@ START_TEST(test_heidelberg_setup_setpoints_state_and_meter_on_rtu)
     set_input(srv, 1, 5, 4);   /* B: vehicle connected */
     set_input(srv, 1, 6, 160); /* 16.0 A on L1 */
     set_input(srv, 1, 10, 230);
+    /* a sentinel in the fail-safe register: the zero-filled table would pass unwritten */
+    sim_mbsrv_lock(srv);
+    sim_mbsrv_mapping(srv, 1)->tab_registers[262 - 257] = 0xBEEF;
+    sim_mbsrv_unlock(srv);
 
     struct mb_poller *p = poller_for(srv, NULL);
     struct mb_poller_dev_cfg cfg = {

@@ -2,7 +2,8 @@
 /*
  * The simulated Modbus line's pty endpoint and the path it is told to link: it makes a symlink
  * there and removes it again, but never deletes a file it did not make, and never removes a link
- * that someone else has put in its place since (the rule of the pty transport, tp_pty.c).
+ * that someone else has put in its place since (the rule of the pty transport, tp_pty.c). Its
+ * write log keeps every applied write in order, and nothing the server refused.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,8 +15,10 @@
 
 #include <check.h>
 
+#include "drivers/modbus/mb_bus.h"
 #include "sim/sim_mbsrv.h"
 #include "tests/support/check_main.h"
+#include "tests/support/mb_test.h"
 
 struct pty_dir {
     char dir[64];
@@ -112,6 +115,39 @@ START_TEST(test_pty_line_leaves_a_link_someone_else_put_there)
 
 END_TEST
 
+START_TEST(test_write_log_keeps_applied_writes_in_order)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    ck_assert_int_eq(sim_mbsrv_add_unit(srv, 4, modbus_mapping_new(10, 0, 10, 0)), 0);
+    struct mb_bus *bus = mb_test_bus_new(srv, 1000);
+    const uint16_t two[2] = {0x1234, 0x5678};
+    ck_assert_int_eq(mb_bus_write_coil(bus, 4, 7, true), 0);
+    ck_assert_int_eq(mb_bus_write_regs(bus, 4, 6, 3, 1, &two[1]), 0);
+    ck_assert_int_eq(mb_bus_write_regs(bus, 4, 16, 8, 2, two), 0);
+    ck_assert_int_lt(mb_bus_write_regs(bus, 4, 6, 10, 1, two), 0); /* past the table: refused */
+    ck_assert_int_eq(mb_bus_write_coil(bus, 4, 7, false), 0);
+    struct sim_mb_write w[SIM_MBSRV_WRITE_LOG];
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, w, SIM_MBSRV_WRITE_LOG), 4);
+    const struct sim_mb_write want[4] = {
+        {.unit = 4, .fc = 5, .addr = 7, .n = 1, .value = 1},
+        {.unit = 4, .fc = 6, .addr = 3, .n = 1, .value = 0x5678},
+        {.unit = 4, .fc = 16, .addr = 8, .n = 2, .value = 0x1234},
+        {.unit = 4, .fc = 5, .addr = 7, .n = 1, .value = 0},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_uint_eq(w[i].unit, want[i].unit);
+        ck_assert_uint_eq(w[i].fc, want[i].fc);
+        ck_assert_uint_eq(w[i].addr, want[i].addr);
+        ck_assert_uint_eq(w[i].n, want[i].n);
+        ck_assert_uint_eq(w[i].value, want[i].value);
+    }
+    ck_assert_uint_eq(sim_mbsrv_take_writes(srv, w, SIM_MBSRV_WRITE_LOG), 0); /* taken */
+    mb_bus_free(bus);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 static Suite *sim_mbsrv_suite(void)
 {
     Suite *s = suite_create("sim_mbsrv");
@@ -119,6 +155,7 @@ static Suite *sim_mbsrv_suite(void)
     tcase_add_test(tc, test_pty_line_never_deletes_a_file_at_its_link_path);
     tcase_add_test(tc, test_pty_line_replaces_a_stale_link_and_removes_its_own);
     tcase_add_test(tc, test_pty_line_leaves_a_link_someone_else_put_there);
+    tcase_add_test(tc, test_write_log_keeps_applied_writes_in_order);
     suite_add_tcase(s, tc);
     return s;
 }

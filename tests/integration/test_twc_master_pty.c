@@ -299,7 +299,7 @@ static bool master_link_down(struct rt *r)
 START_TEST(test_three_slaves_over_a_socat_pty_link_charge_unplug_and_return)
 {
     if (!have_socat()) {
-        fprintf(stderr, "socat missing: test skipped\n");
+        fprintf(stderr, "socat missing: this half is skipped, and so is the whole test\n");
         return;
     }
     struct socat so;
@@ -401,4 +401,15 @@ static Suite *master_pty_suite(void)
     return s;
 }
 
-AMP_CHECK_MAIN(master_pty_suite)
+int main(void)
+{
+    SRunner *sr = srunner_create(master_pty_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    if (failed) {
+        return EXIT_FAILURE;
+    }
+    /* Without socat the pty half did not run: report a skip (SKIP_RETURN_CODE), not a pass. */
+    return have_socat() ? EXIT_SUCCESS : AMP_TEST_SKIP;
+}

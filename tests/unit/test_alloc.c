@@ -549,6 +549,31 @@ START_TEST(test_state_and_since_follow_the_measurements)
 
 END_TEST
 
+START_TEST(test_meters_never_read_are_stale_from_the_first_tick)
+{
+    /* On a monotonic clock the first ticks come long before any stale timeout (here 1 s after
+     * boot, the timeouts are 5 s and 10 s): a meter that has not answered yet is no reading. */
+    struct rig g;
+    rig_start(&g, stale_ini);
+    car(&g, "bay", true, 0, 0);
+    tick(&g, 1000);
+    ck_assert(g.r->circuit[0].meter_stale); /* the grid's 30 A stale load: 40 - 30 = 10 A */
+    ck_assert_int_eq(g.r->circuit[0].limit_ma[0], 10000);
+    ck_assert(g.r->evse[idx(&g, "bay")].stale);
+    ck_assert_int_eq(target(&g, "bay"), 0); /* a stale EVSE meter freezes its offer: none yet */
+    /* both answer: fresh at once */
+    meter(&g, "bm", 0, 0, 0, 1500);
+    meter(&g, "grid", 9000, 0, 0, 1500);
+    tick(&g, 2000);
+    ck_assert(!g.r->circuit[0].meter_stale);
+    ck_assert(!g.r->evse[idx(&g, "bay")].stale);
+    ck_assert_int_eq(g.r->circuit[0].limit_ma[0], 31000);
+    ck_assert_int_gt(target(&g, "bay"), 0); /* a start (ramped) */
+    rig_stop(&g);
+}
+
+END_TEST
+
 /* ---- the §7.1 spike (alloc_spike.c) ---- */
 
 /* The targets a test policy answers (test-only state: one rig at a time). */
@@ -923,6 +948,7 @@ static Suite *alloc_suite(void)
     tcase_add_test(tc, test_uncontrolled_evse_is_a_load_and_its_stale_meter_a_fixed_one);
     tcase_add_test(tc, test_stale_evse_meter_keeps_its_offer_and_says_so);
     tcase_add_test(tc, test_stale_grid_meter_uses_its_configured_budget);
+    tcase_add_test(tc, test_meters_never_read_are_stale_from_the_first_tick);
     tcase_add_test(tc, test_ramp_limits_raises_but_allows_a_start);
     tcase_add_test(tc, test_failing_policy_falls_back_to_equal_share);
     tcase_add_test(tc, test_greedy_policy_is_clamped_and_counted);

@@ -40,7 +40,15 @@ static const struct parse_case errors[] = {
      "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
     {"\n\n[garage]\n",
      "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, "
-     "evse, http, mqtt or ocpp)"},
+     "evse, http, mqtt, sessions or ocpp)"},
+    {"[sessions]\nflush_interval_ms = 500\n",
+     "t.ini:2: [sessions] flush_interval_ms: 500 is out of range 1000..3600000"},
+    {"[sessions]\n[sessions]\ndb = /x.db\n",
+     "t.ini:2: [sessions] given twice (first at line 1)"},
+    {"[sessions]\ndbfile = /x.db\n",
+     "t.ini:2: [sessions]: unknown key 'dbfile'"},
+    {"[sessions main]\n",
+     "t.ini:1: [sessions] takes no name"},
     {"[site]\nsupply_limt_a = 40\n",
      "t.ini:2: [site]: unknown key 'supply_limt_a'"},
     {"[site]\nsupply_limit_a = 40\nsupply_limit_a = 50\n",
@@ -230,6 +238,30 @@ START_TEST(test_amps_parse_exactly_without_floats)
 
 END_TEST
 
+START_TEST(test_sessions_section_parses_db_and_flush_interval)
+{
+    struct cfg_diag diag;
+    struct config cfg;
+    cfg_diag_init(&diag);
+    cfg_init(&cfg);
+    ck_assert_int_eq(cfg_parse_string("[site]\nsupply_limit_a = 40\n\n[sessions]\n"
+                                      "db = /srv/ampshare/log.db\nflush_interval_ms = 30000\n",
+                                      "t.ini", &cfg, &diag),
+                     0);
+    ck_assert_int_eq(cfg.sessions.line, 4);
+    ck_assert_str_eq(cfg.sessions.db.s, "/srv/ampshare/log.db");
+    ck_assert_int_eq(cfg.sessions.db.line, 5);
+    ck_assert_uint_eq(cfg.sessions.flush_interval.v, 30000);
+    cfg_free(&cfg);
+    /* absent: no line, the caller takes the defaults */
+    cfg_diag_init(&diag);
+    ck_assert_int_eq(cfg_parse_string("[site]\nsupply_limit_a = 40\n", "t.ini", &cfg, &diag), 0);
+    ck_assert_int_eq(cfg.sessions.line, 0);
+    ck_assert_int_eq(cfg.sessions.db.line, 0);
+    cfg_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_missing_file_is_reported_with_its_path)
 {
     struct cfg_diag diag;
@@ -405,6 +437,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_nul_byte_is_an_error_with_line_and_column_not_the_end);
     tcase_add_test(tc, test_invalid_utf8_is_an_error_with_line_and_column);
     tcase_add_test(tc, test_only_regular_files_are_read);
+    tcase_add_test(tc, test_sessions_section_parses_db_and_flush_interval);
     tcase_add_test(tc, test_example_config_loads_and_builds_a_site);
     suite_add_tcase(s, tc);
     return s;

@@ -173,6 +173,10 @@ static const struct vcase cases[] = {
     {BASE "[evse e]\ncontrol = none\nmeter = g\ncircuit = garage\nmax_current_a = 16\n"
           "[meter g]\ntransport = tcp://127.0.0.1:502\nmap = x\nmeasures = grid\n", false,
      "t.ini:9: [evse e] meter: g does not measure an EVSE (measures = grid)"},
+    {BASE "[evse a]\ncontrol = none\nmeter = m\ncircuit = garage\nmax_current_a = 16\n"
+          "[evse b]\ncontrol = none\nmeter = m\ncircuit = garage\nmax_current_a = 16\n"
+          "[meter m]\ntransport = tcp://127.0.0.1:502\nmap = eastron-sdm120\nmeasures = evse\n",
+     false, "t.ini:14: [evse b] meter: m already measures [evse a]"},
     {BASE "[evse e]\ncontrol = modbus\ncontrol_transport = tcp://127.0.0.1:502\ncircuit = garage\n"
           "max_current_a = 16\nstep_a = 0.7\n", false,
      "t.ini:7: [evse e] min_current_a: 6 A is not a multiple of step_a"},
@@ -209,7 +213,8 @@ static const struct vcase cases[] = {
      "t.ini:16: [meter m] phase_map: L2 is not a phase of what it measures"},
     {BASE "[policy]\nname = cheapest\n", false,
      "t.ini:8: [policy] name: 'cheapest' is neither a built-in (native, equal_share, "
-     "idle_reclaim, priority, fifo, round_robin), nor a path to a .so, nor a plugin "
+     "idle_reclaim, priority, fifo, round_robin, edf, llf, acn_uncontrolled, acn_fcfs, acn_edf, "
+     "acn_llf, acn_rr), nor a path to a .so, nor a plugin "
      AMPSHARE_POLICY_DIR "/cheapest.so"},
     {BASE "[policy]\nprobe_ms = 1\n", false, "t.ini:7: [policy] name is missing"},
     {"[site]\nsupply_limit_a = 63\n", true,

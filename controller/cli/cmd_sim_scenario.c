@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `ampshare sim SCENARIO.ini [--policy P | --compare P1,P2,...] [--fast] [--json] [--csv FILE]
+ * [--svg FILE]`: a fleet scenario (docs/scenarios.md) under one policy or several side by side.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/cli/cmd.h"
+#include "sim/fleet/fleet.h"
+#include "sim/fleet/fleet_json.h"
+#include "sim/fleet/fleet_svg.h"
+
+#define MAX_POL     16
+#define SVG_BUCKETS 800
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ampshare sim SCENARIO.ini [--fast] [--policy P | --compare P1,P2,...]\n"
+            "                    [--json] [--csv FILE] [--svg FILE]\n\n"
+            "Runs a fleet scenario (docs/scenarios.md): the site file it names, its cars and\n"
+            "arrivals, under each policy (a built-in name or a .so path), on a virtual clock.\n"
+            "By default in wire mode: simulated Wall Connectors answer ampshare's real master\n"
+            "with real bytes, and the site's control loop sets every limit.\n\n"
+            "  --fast            the allocation engine and policy on the fleet model, no bytes\n"
+            "                    (any site: meters, third-party EVSEs, building loads)\n"
+            "  --policy P        one policy (default: the site file's [policy] name)\n"
+            "  --compare LIST    several, side by side\n"
+            "  --json            one JSON document on stdout instead of the table\n"
+            "  --csv FILE        per-tick series: every charger's current per phase\n"
+            "  --svg FILE        a chart: current per charger, stacked, the supply limit drawn,\n"
+            "                    one panel per policy\n");
+}
+
+struct tick_out {
+    FILE *csv;
+    const char *policy;
+    const struct site *site;
+    uint64_t duration_ms;
+    size_t n_bucket;
+    double *sum; /* [n_bucket][n_evse] A */
+    double *cnt; /* [n_bucket] */
+};
+
+static void on_tick(void *ctx, uint64_t now, const int32_t (*ma)[3], size_t n)
+{
+    struct tick_out *o = ctx;
+    if (o->csv) {
+        fprintf(o->csv, "%s,%.3f", o->policy, (double)now / 1000);
+        for (size_t e = 0; e < n; e++) {
+            fprintf(o->csv, ",%.3f,%.3f,%.3f", ma[e][0] / 1000.0, ma[e][1] / 1000.0,
+                    ma[e][2] / 1000.0);
+        }
+        fputc('\n', o->csv);
+    }
+    if (o->sum) {
+        size_t b = (size_t)(now * o->n_bucket / o->duration_ms);
+        for (size_t e = 0; e < n; e++) {
+            o->sum[b * n + e] += (ma[e][0] + ma[e][1] + ma[e][2]) / 1000.0;
+        }
+        o->cnt[b] += 1;
+    }
+}
+
+static void print_table(const struct fleet_result *r, size_t n, const struct site *site)
+{
+    printf("%-26s", "");
+    for (size_t i = 0; i < n; i++) {
+        printf(" %16.16s", r[i].policy);
+    }
+    printf("\n");
+#define ROW(label, fmt, expr)                     \
+    do {                                          \
+        printf("%-26s", label);                   \
+        for (size_t i = 0; i < n; i++) {          \
+            const struct fleet_result *x = &r[i]; \
+            printf(" %16" fmt, expr);             \
+        }                                         \
+        printf("\n");                             \
+    } while (0)
+    ROW("requested (kWh)", ".3f", x->requested_kwh);
+    ROW("delivered (kWh)", ".3f", x->delivered_kwh);
+    ROW("delivered (%)", ".3f", x->delivered_pct);
+    ROW("sessions", "zu", x->sessions);
+    ROW("served", "zu", x->served);
+    ROW("unfinished", "zu", x->unfinished);
+    ROW("time to full mean (min)", ".1f", x->mean_time_to_full_s / 60);
+    ROW("time to full p95 (min)", ".1f", x->p95_time_to_full_s / 60);
+    ROW("peak (kW)", ".3f", x->peak_kw);
+    ROW("over a limit (s)", ".0f", x->over_limit_s);
+    ROW("over a limit (A s)", ".1f", x->over_limit_as);
+    ROW("largest excess (A)", ".2f", x->max_over_a);
+    ROW("idle capacity wasted (Ah)", ".3f", x->idle_waste_ah);
+    ROW("Jain's fairness", ".4f", x->jain);
+    ROW("reclaim (s)", ".0f", isnan(x->reclaim_s) ? -1.0 : x->reclaim_s);
+    ROW("run (CPU s)", ".4f", x->run_s);
+    for (size_t c = 0; c < site->n_circuit; c++) {
+        for (int p = 0; p < 3; p++) {
+            if (site->circuit[c].rating_ma[p] <= 0) {
+                continue;
+            }
+            char label[64];
+            snprintf(label, sizeof(label), "peak %.14s L%d (A of %g)", site->circuit[c].name, p + 1,
+                     site->circuit[c].rating_ma[p] / 1000.0);
+            ROW(label, ".2f", x->peak_ma[c * 3 + (size_t)p] / 1000.0);
+        }
+    }
+    for (size_t e = 0; e < site->n_evse; e++) {
+        char label[64];
+        snprintf(label, sizeof(label), "%.16s mean / max (A)", site->evse[e].name);
+        printf("%-26s", label);
+        for (size_t i = 0; i < n; i++) {
+            char v[32];
+            snprintf(v, sizeof(v), "%.1f / %.1f", r[i].charger[e].mean_a, r[i].charger[e].max_a);
+            printf(" %16s", v);
+        }
+        printf("\n");
+    }
+#undef ROW
+}
+
+int cmd_sim_scenario(int argc, char **argv)
+{
+    if (cmd_wants_help(argc, argv)) {
+        usage(stdout);
+        return CMD_EXIT_OK;
+    }
+    const char *file = argv[0], *csv_path = NULL, *svg_path = NULL;
+    char pol_buf[2048] = "";
+    bool json = false, fast = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool takes = !strcmp(a, "--policy") || !strcmp(a, "--compare") || !strcmp(a, "--csv") ||
+                     !strcmp(a, "--svg");
+        if (takes && i + 1 >= argc) {
+            fprintf(stderr, "ampshare sim: %s needs a value\n", a);
+            return CMD_EXIT_USAGE;
+        }
+        if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--fast")) {
+            fast = true;
+        } else if (!strcmp(a, "--policy") || !strcmp(a, "--compare")) {
+            if (pol_buf[0] || (a[2] == 'p' && strchr(argv[i + 1], ','))) {
+                fprintf(stderr, "ampshare sim: give one --policy or one --compare list\n");
+                return CMD_EXIT_USAGE;
+            }
+            snprintf(pol_buf, sizeof(pol_buf), "%s", argv[++i]);
+        } else if (!strcmp(a, "--csv")) {
+            csv_path = argv[++i];
+        } else if (!strcmp(a, "--svg")) {
+            svg_path = argv[++i];
+        } else {
+            fprintf(stderr, "ampshare sim: unknown option '%s'\n", a);
+            usage(stderr);
+            return CMD_EXIT_USAGE;
+        }
+    }
+    char err[512] = "";
+    struct fleet_scenario sc;
+    if (fleet_scenario_load(file, &sc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ampshare sim: %s\n", err);
+        return CMD_EXIT_FAIL;
+    }
+    char *pol[MAX_POL];
+    size_t n_pol = 0;
+    if (!pol_buf[0]) {
+        snprintf(pol_buf, sizeof(pol_buf), "%s", sc.site->policy);
+    }
+    for (char *save = NULL, *t = strtok_r(pol_buf, ",", &save); t && n_pol < MAX_POL;
+         t = strtok_r(NULL, ",", &save)) {
+        pol[n_pol++] = t;
+    }
+    struct fleet_result *res = calloc(n_pol + 1, sizeof(*res));
+    struct fleet_panel *panels = svg_path ? calloc(n_pol + 1, sizeof(*panels)) : NULL;
+    size_t ne = sc.site->n_evse;
+    struct tick_out to = {.site = sc.site, .duration_ms = sc.duration_ms};
+    int rc = res && (!svg_path || panels) ? CMD_EXIT_OK : CMD_EXIT_FAIL;
+    if (rc == CMD_EXIT_OK && csv_path) {
+        if (!(to.csv = fopen(csv_path, "w"))) {
+            fprintf(stderr, "ampshare sim: --csv %s: %s\n", csv_path, strerror(errno));
+            rc = CMD_EXIT_FAIL;
+        } else {
+            fprintf(to.csv, "policy,t_s");
+            for (size_t e = 0; e < ne; e++) {
+                fprintf(to.csv, ",%s_l1,%s_l2,%s_l3", sc.site->evse[e].name, sc.site->evse[e].name,
+                        sc.site->evse[e].name);
+            }
+            fputc('\n', to.csv);
+        }
+    }
+    json_t *results = json_array();
+    size_t done = 0;
+    for (size_t i = 0; i < n_pol && rc == CMD_EXIT_OK; i++) {
+        to.policy = pol[i];
+        uint64_t ticks = sc.duration_ms / (sc.tick_ms ? sc.tick_ms : 1);
+        to.n_bucket = panels ? (ticks < SVG_BUCKETS ? (size_t)ticks : SVG_BUCKETS) : 0;
+        if (to.n_bucket == 0 && panels) {
+            to.n_bucket = 1;
+        }
+        to.sum = panels ? calloc(to.n_bucket * ne + 1, sizeof(double)) : NULL;
+        to.cnt = panels ? calloc(to.n_bucket + 1, sizeof(double)) : NULL;
+        int (*runner)(const struct fleet_scenario *, const char *, struct fleet_result *,
+                      fleet_tick_fn, void *, char *, size_t) =
+            fast ? fleet_run_fast : fleet_run_wire;
+        if (runner(&sc, pol[i], &res[i], to.csv || to.sum ? on_tick : NULL, &to, err,
+                   sizeof(err)) != 0) {
+            fprintf(stderr, "ampshare sim: %s: policy %s: %s\n", file, pol[i], err);
+            rc = CMD_EXIT_FAIL;
+        } else {
+            done++;
+            const struct fleet_result *x = &res[i];
+            struct fleet_json_row row = {.policy = pol[i],
+                                         .limit_kw = NAN,
+                                         .requested_kwh = x->requested_kwh,
+                                         .delivered_kwh = x->delivered_kwh,
+                                         .delivered_pct = x->delivered_pct,
+                                         .sessions = x->sessions,
+                                         .served = x->served,
+                                         .unfinished = x->unfinished,
+                                         .peak_kw = x->peak_kw,
+                                         .over_limit_s = x->over_limit_s,
+                                         .over_limit_as = x->over_limit_as,
+                                         .idle_waste_ah = x->idle_waste_ah,
+                                         .jain = x->jain,
+                                         .reclaim_s = x->reclaim_s,
+                                         .run_s = x->run_s,
+                                         .charger = x->charger,
+                                         .n_charger = x->n_charger};
+            json_array_append_new(results, fleet_json_row(&row));
+            if (panels && to.sum && to.cnt) {
+                struct fleet_panel *p = &panels[i];
+                p->n_series = ne;
+                p->name = calloc(ne + 1, sizeof(*p->name));
+                p->val = to.sum;
+                to.sum = NULL;
+                for (size_t e = 0; p->name && e < ne; e++) {
+                    snprintf(p->name[e], sizeof(p->name[e]), "%.31s", sc.site->evse[e].name);
+                }
+                for (size_t b = 0; b < to.n_bucket; b++) {
+                    for (size_t e = 0; e < ne; e++) {
+                        p->val[b * ne + e] /= to.cnt[b] > 0 ? to.cnt[b] : 1;
+                    }
+                }
+                p->n_bucket = to.n_bucket;
+                p->t0_s = 0;
+                p->t1_s = (double)sc.duration_ms / 1000;
+                snprintf(p->title, sizeof(p->title),
+                         "%.40s: %.1f %% delivered, %.0f s over a limit", pol[i], x->delivered_pct,
+                         x->over_limit_s);
+                /* the supply's rating, summed over its phases: the stack is the sum too */
+                double lim = 0;
+                for (int ph = 0; ph < 3; ph++) {
+                    lim += sc.site->circuit[0].rating_ma[ph] / 1000.0;
+                }
+                p->n_limit = 1;
+                p->limit_a[0] = lim;
+                snprintf(p->limit_label[0], sizeof(p->limit_label[0]), "supply %.0f A", lim);
+                for (size_t c = 1; c < sc.site->n_circuit && p->n_limit < FLEET_SVG_MAX_LIMITS;
+                     c++) {
+                    double cl = 0;
+                    for (int ph = 0; ph < 3; ph++) {
+                        cl += sc.site->circuit[c].rating_ma[ph] / 1000.0;
+                    }
+                    p->limit_a[p->n_limit] = cl;
+                    snprintf(p->limit_label[p->n_limit], sizeof(p->limit_label[0]),
+                             "circuit %.20s %.0f A", sc.site->circuit[c].name, cl);
+                    p->n_limit++;
+                }
+            }
+        }
+        free(to.sum);
+        free(to.cnt);
+        to.sum = to.cnt = NULL;
+    }
+    if (to.csv && fclose(to.csv) != 0 && rc == CMD_EXIT_OK) {
+        fprintf(stderr, "ampshare sim: --csv %s: write failed\n", csv_path);
+        rc = CMD_EXIT_FAIL;
+    }
+    if (rc == CMD_EXIT_OK && panels) {
+        FILE *f = fopen(svg_path, "w");
+        char title[160];
+        snprintf(title, sizeof(title), "Current per charger (stacked, all phases): %s, seed %llu",
+                 sc.name, (unsigned long long)sc.seed);
+        if (!f || fleet_svg_write(f, title, panels, n_pol) != 0 || fclose(f) != 0) {
+            fprintf(stderr, "ampshare sim: --svg %s: write failed\n", svg_path);
+            rc = CMD_EXIT_FAIL;
+        }
+    }
+    if (rc == CMD_EXIT_OK) {
+        if (json) {
+            json_t *doc = fleet_json_doc(sc.name, sc.seed, fast ? "fast" : "wire", results);
+            fleet_json_print(doc);
+            json_decref(doc);
+        } else {
+            printf("scenario %s (seed %llu, %.0f s, %s mode)\n", sc.name,
+                   (unsigned long long)sc.seed, (double)sc.duration_ms / 1000,
+                   fast ? "fast" : "wire");
+            print_table(res, n_pol, sc.site);
+        }
+    }
+    json_decref(results);
+    for (size_t i = 0; i < done; i++) {
+        fleet_result_free(&res[i]);
+    }
+    for (size_t i = 0; panels && i < n_pol; i++) {
+        free(panels[i].name);
+        free(panels[i].val);
+    }
+    free(panels);
+    free(res);
+    fleet_scenario_free(&sc);
+    return rc;
+}

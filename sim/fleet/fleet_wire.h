@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wire mode: each [bus] of the site carries simulated Wall Connector slaves (sim/sim_twc_slave,
+ * a sim_car behind each) that answer ampshare's real master (drivers/twc/twc_master) through
+ * real bytes over the in-memory transport, and the site's control loop (controller/ctl_twc: the
+ * allocation engine, the policy, the clamp) sets every limit, as `ampshare sim seed` does. The
+ * fleet loop (fleet_fast.c) plugs and unplugs the cars and reads what the units report.
+ * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters; the
+ * buses are stepped together in 1 ms steps (no event time yet).
+ */
+#ifndef AMPSHARE_SIM_FLEET_WIRE_H
+#define AMPSHARE_SIM_FLEET_WIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policies/ampshare_policy.h"
+#include "sim/fleet/fleet.h"
+
+struct fleet_wire;
+
+int fleet_wire_new(const struct fleet_scenario *sc,
+                   const struct ampshare_policy *policy,
+                   struct fleet_wire **out,
+                   char *err,
+                   size_t errlen);
+void fleet_wire_free(struct fleet_wire *w);
+
+/* A car plugs into charger evse wanting wanted_kwh, or leaves it. */
+void fleet_wire_plug(struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh,
+                     uint64_t now_ms);
+void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms);
+
+/* Runs every bus to until_ms. 0 or a negative errno. */
+int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms);
+
+struct fleet_wire_reading {
+    int32_t offer_ma; /* the limit the unit holds (0 before any) */
+    int32_t draw_ma;  /* what its car draws */
+    bool full;
+    double delivered_kwh; /* since the car plugged in */
+};
+void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
+
+#endif

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `ampshare sim SCENARIO.ini --fast` end to end on etc/scenarios/i3-idle.ini: the JSON document
+# read by Python (keys exactly as docs/scenarios.md names them, mode "fast", limit_kw null), the
+# Tesla's 33.2 A under native and >= 39 A under idle_reclaim, byte-identical output on a second
+# run but for run_s, the CSV's rows, the SVG's panels; wire mode's document, and a site it cannot
+# simulate refused with a clear message.
+set -euo pipefail
+: "${AMPSHARE_BIN:?}" "${AMPSHARE_SRC:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" scenario
+py=${PYTHON:-/usr/bin/python3}
+scen="$AMPSHARE_SRC/etc/scenarios/i3-idle.ini"
+
+for n in 1 2; do
+    "$AMPSHARE_BIN" sim "$scen" --fast --compare native,idle_reclaim --json \
+        --csv "$tmp/t$n.csv" --svg "$tmp/t$n.svg" >"$tmp/t$n.json"
+done
+"$py" - "$tmp" <<'PY' || fail "scenario JSON, CSV or SVG"
+import csv, json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+a = json.load(open(d + "/t1.json")); b = json.load(open(d + "/t2.json"))
+assert list(a) == ["scenario", "seed", "mode", "results"] and a["mode"] == "fast", a
+assert a["scenario"] == "i3-idle" and a["seed"] == 1
+keys = ["policy", "limit_kw", "energy_requested_kwh", "energy_delivered_kwh", "delivered_pct",
+        "sessions", "sessions_served", "unfinished", "peak_kw", "over_limit_s", "over_limit_as",
+        "idle_waste_ah", "jain", "reclaim_s", "run_s", "chargers"]
+tesla = {}
+for r in a["results"]:
+    assert list(r) == keys, list(r)
+    assert r["limit_kw"] is None and r["over_limit_s"] == 0
+    for c in r["chargers"]:
+        assert list(c) == ["name", "energy_kwh", "mean_a", "max_a", "mean_a_others_idle"]
+    tesla[r["policy"]] = [c for c in r["chargers"] if "tesla" in c["name"]][0]
+assert abs(tesla["native"]["max_a"] - 33.2) < 1e-9, tesla["native"]
+assert tesla["idle_reclaim"]["max_a"] >= 39, tesla["idle_reclaim"]
+for r in a["results"] + b["results"]:
+    r.pop("run_s")
+assert a == b, "two runs differ"
+assert open(d + "/t1.csv").read() == open(d + "/t2.csv").read(), "CSV differs between runs"
+rows = list(csv.DictReader(open(d + "/t1.csv")))
+assert len(rows) == 2 * 1800, len(rows)
+assert max(float(x["tesla_l1"]) + float(x["i3_l1"]) for x in rows) <= 40
+svg = ET.parse(d + "/t1.svg").getroot()
+texts = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+assert any(t.startswith("native:") for t in texts) and any(t.startswith("idle_reclaim:") for t in texts)
+assert sum(t == "supply 40 A" for t in texts) == 2, texts
+PY
+
+# wire mode (the default): the same document with mode "wire", the Tesla's 33.2 A under native
+"$AMPSHARE_BIN" sim "$scen" --policy native --json >"$tmp/w.json"
+"$py" - "$tmp/w.json" <<'PY' || fail "wire JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mode"] == "wire", d["mode"]
+r = d["results"][0]
+t = [c for c in r["chargers"] if c["name"] == "tesla"][0]
+assert abs(t["max_a"] - 33.2) < 1e-9 and r["over_limit_s"] == 0, r
+PY
+# wire mode simulates Wall Connectors only: a site with meters is refused, naming the way out
+cp "$AMPSHARE_SRC/etc/ampshare.ini" "$tmp/site.ini"
+printf '[scenario]\nsite = site.ini\nduration_s = 10\n' >"$tmp/meters.ini"
+set +e
+err=$("$AMPSHARE_BIN" sim "$tmp/meters.ini" 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "a site with meters in wire mode: exit $rc ($err)"
+grep -q "wire mode simulates Wall Connectors only .*use --fast" <<<"$err" || fail "wire message: $err"
+err=$("$AMPSHARE_BIN" sim "$tmp/none.ini" --fast 2>&1) && fail "a missing scenario ran"
+grep -q "none.ini: cannot open" <<<"$err" || fail "missing file message: $err"
+echo ok
