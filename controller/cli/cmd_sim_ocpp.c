@@ -178,13 +178,13 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
         return rc;
     }
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        fprintf(stderr, "ampshare sim ocpp: cannot connect to %s: %s\n", c->url,
-                in ? (const char *)in : "refused");
-        /* fall through */
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (reason == LWS_CALLBACK_CLIENT_CLOSED) {
             printf("disconnected\n");
             fflush(stdout);
+        } else {
+            fprintf(stderr, "ampshare sim ocpp: cannot connect to %s: %s\n", c->url,
+                    in ? (const char *)in : "refused");
         }
         c->wsi = NULL;
         drop_queue(c);
