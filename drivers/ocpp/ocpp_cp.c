@@ -48,6 +48,22 @@ static int32_t max32(int32_t a, int32_t b)
     return a > b ? a : b;
 }
 
+/*
+ * A profile whose answer will never come (the link dropped, or it timed out) may be in force or
+ * not: from now on the higher of it and what was in force counts. A TxProfile is compared with
+ * what was in force for the transaction, the TxDefaultProfile when no TxProfile was confirmed:
+ * a first TxProfile that cuts is not known to be in force either.
+ */
+static void absorb(struct ocpp_cp *cp, const struct ocpp_out *o)
+{
+    if (o->kind == OCPP_OUT_DEFAULT) {
+        cp->default_ma = max32(cp->default_ma, o->limit_ma);
+    } else if (o->kind == OCPP_OUT_TX) {
+        int32_t before = cp->tx_ma != OCPP_OFFER_UNKNOWN ? cp->tx_ma : cp->default_ma;
+        cp->tx_ma = max32(before, o->limit_ma);
+    }
+}
+
 void ocpp_cp_online(struct ocpp_cp *cp, uint64_t now_ms)
 {
     (void)now_ms;
@@ -63,11 +79,7 @@ void ocpp_cp_offline(struct ocpp_cp *cp, uint64_t now_ms)
     /* A profile in flight may have been applied before the link went: a raise counts from now
      * on; a cut is not known to be in force, so the confirmed (higher) offer stays. */
     for (size_t i = 0; i < OCPP_OUT_MAX; i++) {
-        if (cp->out[i].kind == OCPP_OUT_DEFAULT) {
-            cp->default_ma = max32(cp->default_ma, cp->out[i].limit_ma);
-        } else if (cp->out[i].kind == OCPP_OUT_TX) {
-            cp->tx_ma = max32(cp->tx_ma, cp->out[i].limit_ma);
-        }
+        absorb(cp, &cp->out[i]);
     }
     memset(cp->out, 0, sizeof(cp->out));
     cp->online = false;
@@ -204,11 +216,7 @@ char *ocpp_cp_poll(struct ocpp_cp *cp, uint64_t now_ms, time_t wall_s)
         if (o->kind && now_ms - o->at_ms >= cp->conf->call_timeout_ms) {
             log_warn(MOD, "%s: no answer to message %s in %u ms", cp->id, o->id,
                      cp->conf->call_timeout_ms);
-            if (o->kind == OCPP_OUT_DEFAULT) { /* it may be in force: count it, as offline */
-                cp->default_ma = max32(cp->default_ma, o->limit_ma);
-            } else if (o->kind == OCPP_OUT_TX) {
-                cp->tx_ma = max32(cp->tx_ma, o->limit_ma);
-            }
+            absorb(cp, o); /* it may be in force, as when the link drops */
             memset(o, 0, sizeof(*o));
         }
     }

@@ -89,6 +89,9 @@ END_TEST
 
 /* ---- the charge point ---- */
 
+struct rig;
+static char *call(struct rig *g, const char *action, const char *payload);
+
 struct rig {
     int32_t next_tx;
     struct ocpp_cp_conf conf;
@@ -306,6 +309,26 @@ START_TEST(test_a_dropped_charge_point_counts_at_its_last_confirmed_offer)
 
 END_TEST
 
+START_TEST(test_a_first_tx_profile_cut_in_flight_at_a_drop_is_not_believed)
+{
+    struct rig g;
+    rig_init(&g);
+    confirm(&g, 32000); /* the TxDefaultProfile in force */
+    /* a transaction starts; its first TxProfile cuts to 10 A and is in flight */
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"T\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    ocpp_cp_set_target(&g.cp, 10000);
+    struct ocpp_frame f;
+    ck_assert(settle(&g, &f));
+    ck_assert(strstr(g.last, "TxProfile"));
+    ck_assert_int_eq(ocpp_cp_offer_ma(&g.cp), 32000);
+    ocpp_frame_clear(&f);
+    ocpp_cp_offline(&g.cp, 1000);
+    ck_assert_int_eq(ocpp_cp_offer_ma(&g.cp), 32000);
+}
+
+END_TEST
+
 START_TEST(test_an_unanswered_profile_is_given_up_and_counted_high)
 {
     struct rig g;
@@ -489,6 +512,7 @@ static Suite *ocpp_suite(void)
     tcase_add_test(tc, test_a_raise_counts_as_soon_as_it_is_sent);
     tcase_add_test(tc, test_a_cut_goes_out_past_a_call_in_flight);
     tcase_add_test(tc, test_a_dropped_charge_point_counts_at_its_last_confirmed_offer);
+    tcase_add_test(tc, test_a_first_tx_profile_cut_in_flight_at_a_drop_is_not_believed);
     tcase_add_test(tc, test_an_unanswered_profile_is_given_up_and_counted_high);
     tcase_add_test(tc, test_charge_point_messages_feed_the_engine_inputs);
     tcase_add_test(tc, test_bad_calls_get_the_right_callerror);
