@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The Wall Connector control loop: masters in, engine, targets out (see ctl_twc.h). */
+/* The Wall Connector adapter: master snapshots in, targets out (see ctl_twc.h). */
 #include "controller/ctl_twc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What the loop keeps per site EVSE (only Wall Connectors use it). */
+/* What the adapter keeps per site EVSE (only Wall Connectors use it). */
 struct ctl_twc_wc {
     uint16_t id;      /* bound slave; 0 = none (0000 is never a slave ID, twc-gen2.md §7.5) */
     bool present;     /* in its master's table at the last step */
@@ -15,64 +15,70 @@ struct ctl_twc_wc {
 };
 
 struct ctl_twc {
-    const struct site *site;
-    struct alloc *alloc;
-    struct site_state *st;
-    struct alloc_result *res;
+    struct ctl *ctl;
+    const struct site *site;    /* the site the arrays below follow */
     struct twc_master **master; /* [n_bus], borrowed */
     struct ctl_twc_wc *wc;      /* [n_evse] */
-    uint64_t next_tick_ms;
-    bool ticked;
     struct ctl_twc_stats stats;
 };
+
+static void on_read(void *self, struct ctl *ctl, uint64_t now_ms);
+static void on_apply(void *self, struct ctl *ctl, uint64_t now_ms);
+
+static const struct ctl_adapter_ops twc_ops = {
+    .name = "wallconnector",
+    .read = on_read,
+    .apply = on_apply,
+};
+
+/* Arrays for site, the bindings of fixed addresses made from the start. */
+static int arrays_new(const struct site *site, struct twc_master ***master, struct ctl_twc_wc **wc)
+{
+    *master = calloc(site->n_bus ? site->n_bus : 1, sizeof(**master));
+    *wc = calloc(site->n_evse ? site->n_evse : 1, sizeof(**wc));
+    if (!*master || !*wc) {
+        free(*master);
+        free(*wc);
+        return -ENOMEM;
+    }
+    for (size_t e = 0; e < site->n_evse; e++) {
+        const struct site_evse *ev = &site->evse[e];
+        if (ev->kind == SITE_EVSE_WALL_CONNECTOR && !ev->address_auto) {
+            (*wc)[e].id = ev->address; /* a fixed address is bound from the start */
+        }
+    }
+    return 0;
+}
 
 void ctl_twc_free(struct ctl_twc *c)
 {
     if (!c) {
         return;
     }
-    alloc_result_free(c->res);
-    site_state_free(c->st);
-    alloc_free(c->alloc);
+    ctl_remove_adapter(c->ctl, c);
     free(c->master);
     free(c->wc);
     free(c);
 }
 
-int ctl_twc_new(const struct site *site,
-                const struct ampshare_policy *policy,
-                struct ctl_twc **out,
-                char *err,
-                size_t errlen)
+int ctl_twc_new(struct ctl *ctl, struct ctl_twc **out)
 {
     *out = NULL;
     struct ctl_twc *c = calloc(1, sizeof(*c));
     if (!c) {
         return -ENOMEM;
     }
-    c->site = site;
-    c->master = calloc(site->n_bus ? site->n_bus : 1, sizeof(*c->master));
-    c->wc = calloc(site->n_evse ? site->n_evse : 1, sizeof(*c->wc));
-    int rc = -ENOMEM;
-    if (c->master && c->wc) {
-        rc = alloc_new(site, policy, &c->alloc, err, errlen);
-    }
+    c->ctl = ctl;
+    c->site = ctl_site(ctl);
+    int rc = arrays_new(c->site, &c->master, &c->wc);
     if (rc == 0) {
-        rc = site_state_new(site, &c->st);
-    }
-    if (rc == 0) {
-        rc = alloc_result_new(site, &c->res);
+        rc = ctl_add_adapter(ctl, &twc_ops, c);
     }
     if (rc != 0) {
-        ctl_twc_free(c);
+        free(c->master);
+        free(c->wc);
+        free(c);
         return rc;
-    }
-    for (size_t e = 0; e < site->n_evse; e++) {
-        const struct site_evse *ev = &site->evse[e];
-        if (ev->kind == SITE_EVSE_WALL_CONNECTOR && !ev->address_auto) {
-            c->wc[e].id = ev->address; /* a fixed address is bound from the start */
-        }
-        c->st->evse[e].offer_ma = SITE_OFFER_UNKNOWN;
     }
     *out = c;
     return 0;
@@ -84,6 +90,38 @@ int ctl_twc_attach(struct ctl_twc *c, size_t bus, struct twc_master *m)
         return -EINVAL;
     }
     c->master[bus] = m;
+    return 0;
+}
+
+int ctl_twc_resite(struct ctl_twc *c)
+{
+    const struct site *old = c->site, *site = ctl_site(c->ctl);
+    struct twc_master **master;
+    struct ctl_twc_wc *wc;
+    int rc = arrays_new(site, &master, &wc);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t e = 0; e < site->n_evse; e++) {
+        const struct site_evse *ev = &site->evse[e];
+        int o = site_find_evse(old, ev->name);
+        if (ev->kind != SITE_EVSE_WALL_CONNECTOR || o < 0) {
+            continue;
+        }
+        const struct site_evse *oe = &old->evse[o];
+        /* the same unit on the same bus: keep what is known of it */
+        if (oe->kind == ev->kind && oe->bus >= 0 && ev->bus >= 0 &&
+            strcmp(old->bus[oe->bus].name, site->bus[ev->bus].name) == 0 &&
+            oe->address_auto == ev->address_auto &&
+            (ev->address_auto || oe->address == ev->address)) {
+            wc[e] = c->wc[o];
+        }
+    }
+    free(c->master);
+    free(c->wc);
+    c->master = master;
+    c->wc = wc;
+    c->site = site;
     return 0;
 }
 
@@ -114,131 +152,97 @@ static int free_auto(const struct ctl_twc *c, size_t bus)
     return -1;
 }
 
-/* What a heartbeat reply says, as the engine's input (twc-gen2.md §5.2). */
-static void report(struct ctl_twc *c, size_t e, const struct twc_master_slave_info *info)
+/* What a heartbeat reply says, for the controller (twc-gen2.md §5.2). */
+static void report(struct ctl_twc *c, size_t e, const struct twc_master_brief *b)
 {
-    struct site_evse_input *in = &c->st->evse[e];
-    if (!info->replied) {
+    if (!b->replied) {
         /* linked but not heard yet: nothing is known, and the master offers it nothing */
-        in->connected = false;
-        in->draw_at_ms = 0;
-        in->offer_ma = SITE_OFFER_UNKNOWN;
-        memset(in->draw_ma, 0, sizeof(in->draw_ma));
+        ctl_forget_evse(c->ctl, e);
         return;
     }
-    int32_t actual = info->actual_ma > 0 ? info->actual_ma : 0;
     /*
      * §5.2: 00 is "ready, car may or may not be plugged in" (what an empty unit reports, with a
      * 0.25 A offset on some) and 02 an error; 01, 03, 04, 08 and the 06/07/09/0A echoes all
-     * have a car. A unit that draws current has a car whatever it says: count it.
+     * have a car. ctl_report_evse counts a unit that draws current whatever it says.
      */
-    bool car = info->state != TWC_STATE_READY && info->state != TWC_STATE_ERROR;
-    in->connected = car || actual >= c->site->charging_threshold_ma;
-    /* one current for the unit: put it on each conductor (site.h) */
-    for (int k = 0; k < 3; k++) {
-        in->draw_ma[k] = actual;
-    }
-    in->draw_at_ms = info->last_heard_ms;
-    /* §5.2: the slave echoes the limit it enforces, 0 included: the offer in force */
-    in->offer_ma = info->limit_ma;
-    /* §7.1: the spike this unit needs; the engine makes it a target when it may (alloc_spike) */
-    in->spike_ma = info->spike_ma;
+    struct ctl_evse_reading r = {
+        .car = b->state != TWC_STATE_READY && b->state != TWC_STATE_ERROR,
+        .n_draw = 1, /* one current for the unit */
+        .draw_ma = {b->actual_ma},
+        .draw_at_ms = b->last_heard_ms,
+        .offer_ma = b->limit_ma, /* §5.2: the slave echoes the limit it enforces, 0 included */
+        /* §7.1: the spike this unit needs; the engine makes it a target when it may */
+        .spike_ma = b->spike_ma,
+    };
+    ctl_report_evse(c->ctl, e, &r);
 }
 
 /* A bound Wall Connector its master does not list (never linked, or dropped). */
 static void absent(struct ctl_twc *c, size_t e, uint64_t now)
 {
     struct ctl_twc_wc *w = &c->wc[e];
-    struct site_evse_input *in = &c->st->evse[e];
     if (w->present) {
         w->present = false;
         w->gone_ms = now;
     }
-    if (in->connected && now - w->gone_ms < CTL_TWC_GONE_HOLD_MS) {
+    if (ctl_state(c->ctl)->evse[e].connected && now - w->gone_ms < CTL_TWC_GONE_HOLD_MS) {
         /* Its last reading ages into staleness: the engine then counts its whole last offer
          * and never raises it, until the car has surely stopped (§6.4). */
         return;
     }
-    in->connected = false;
-    in->draw_at_ms = 0;
-    in->offer_ma = SITE_OFFER_UNKNOWN;
-    memset(in->draw_ma, 0, sizeof(in->draw_ma));
+    ctl_forget_evse(c->ctl, e);
     if (c->site->evse[e].address_auto) {
         w->id = 0; /* gone for good: the place is free for the next unknown slave */
     }
 }
 
-/* Binds and reads every slave of one master. Unknown slaves are held at 0 A. */
+/* Binds and reports every slave of one master from one snapshot. Unknown slaves get 0 A. */
 static void read_bus(struct ctl_twc *c, size_t bus, uint64_t now)
 {
     struct twc_master *m = c->master[bus];
-    size_t n = twc_master_slave_count(m);
-    struct twc_master_slave_info info;
+    struct twc_master_brief b[TWC_MASTER_SLAVES_MAX];
+    size_t n = twc_master_briefs(m, b);
+    int ev[TWC_MASTER_SLAVES_MAX];
+    c->stats.snapshots++;
     /* Known slaves first, so that an auto place is never given away to a slave that merely
      * comes earlier in the table; then new slaves in the order they linked. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (;;) {
-            int pick = -1;
-            uint64_t pick_ms = UINT64_MAX;
-            for (size_t i = 0; i < n; i++) {
-                if (twc_master_slave_at(m, i, &info) != 0) {
-                    continue;
-                }
-                int e = ctl_twc_evse_of(c, bus, info.id);
-                if (pass == 0 && e >= 0 && !c->wc[e].seen) {
-                    pick = (int)i;
-                    break;
-                }
-                if (pass == 1 && e < 0 && info.linked_ms < pick_ms) {
-                    pick = (int)i;
-                    pick_ms = info.linked_ms;
-                }
+    for (size_t i = 0; i < n; i++) {
+        ev[i] = ctl_twc_evse_of(c, bus, b[i].id);
+    }
+    for (;;) {
+        int pick = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i] < 0 && (pick < 0 || b[i].linked_ms < b[pick].linked_ms)) {
+                pick = (int)i;
             }
-            if (pick < 0 || twc_master_slave_at(m, (size_t)pick, &info) != 0) {
-                break;
-            }
-            int e = ctl_twc_evse_of(c, bus, info.id);
-            if (e < 0) {
-                e = free_auto(c, bus);
-                if (e < 0) {
-                    break; /* the rest are unknown */
-                }
-                c->wc[e].id = info.id;
-                c->stats.auto_bindings++;
-            }
-            c->wc[e].seen = true;
-            c->wc[e].present = true;
-            report(c, (size_t)e, &info);
         }
+        int e = pick >= 0 ? free_auto(c, bus) : -1;
+        if (e < 0) {
+            break; /* the rest are unknown */
+        }
+        c->wc[e].id = b[pick].id;
+        c->stats.auto_bindings++;
+        ev[pick] = e;
     }
     for (size_t i = 0; i < n; i++) {
-        if (twc_master_slave_at(m, i, &info) == 0 && ctl_twc_evse_of(c, bus, info.id) < 0) {
-            /* No circuit accounts for it: it may offer nothing (twc_master makes 0 a stop). */
-            c->stats.unknown_slaves++;
-            if (info.target_ma != 0) {
-                twc_master_set_target(m, now, info.id, 0);
-            }
-        }
-    }
-}
-
-/* Hands every bound, present Wall Connector its target (0 for all when the tick failed). */
-static void apply(struct ctl_twc *c, uint64_t now, bool failed)
-{
-    for (size_t e = 0; e < c->site->n_evse; e++) {
-        const struct site_evse *ev = &c->site->evse[e];
-        if (ev->kind != SITE_EVSE_WALL_CONNECTOR || !c->wc[e].present || ev->bus < 0 ||
-            !c->master[ev->bus]) {
+        if (ev[i] >= 0) {
+            c->wc[ev[i]].seen = true;
+            c->wc[ev[i]].present = true;
+            report(c, (size_t)ev[i], &b[i]);
             continue;
         }
-        int32_t t = failed ? 0 : c->res->evse[e].target_ma;
-        /* ceiling = target: the clamp's value is all that is safe, so cuts are never paced */
-        twc_master_set_target(c->master[ev->bus], now, c->wc[e].id, t > 0 ? t : 0);
+        /* No circuit accounts for it: it may offer nothing (twc_master makes 0 a stop). */
+        c->stats.unknown_slaves++;
+        if (b[i].target_ma != 0) {
+            twc_master_set_target(m, now, b[i].id, 0);
+        }
     }
 }
 
-int ctl_twc_step(struct ctl_twc *c, uint64_t now_ms)
+static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
 {
+    struct ctl_twc *c = self;
+    (void)ctl;
     const struct site *site = c->site;
     c->stats.unknown_slaves = 0;
     for (size_t e = 0; e < site->n_evse; e++) {
@@ -256,42 +260,21 @@ int ctl_twc_step(struct ctl_twc *c, uint64_t now_ms)
             absent(c, e, now_ms);
         }
     }
-    if (c->ticked && now_ms < c->next_tick_ms) {
-        return 0;
+}
+
+/* Hands every bound, present Wall Connector its target. */
+static void on_apply(void *self, struct ctl *ctl, uint64_t now_ms)
+{
+    struct ctl_twc *c = self;
+    for (size_t e = 0; e < c->site->n_evse; e++) {
+        const struct site_evse *ev = &c->site->evse[e];
+        if (ev->kind != SITE_EVSE_WALL_CONNECTOR || !c->wc[e].present || ev->bus < 0 ||
+            !c->master[ev->bus]) {
+            continue;
+        }
+        /* ceiling = target: the clamp's value is all that is safe, so cuts are never paced */
+        twc_master_set_target(c->master[ev->bus], now_ms, c->wc[e].id, ctl_target_ma(ctl, e));
     }
-    uint32_t period = site->control_interval_ms ? site->control_interval_ms : 1000;
-    c->next_tick_ms = c->ticked ? c->next_tick_ms + period : now_ms + period;
-    if (c->next_tick_ms <= now_ms) {
-        c->next_tick_ms = now_ms + period; /* called late: keep the period from now */
-    }
-    c->ticked = true;
-    c->stats.ticks++;
-    int rc = alloc_tick(c->alloc, c->st, now_ms, c->res);
-    if (rc < 0) {
-        c->stats.tick_errors++;
-    }
-    apply(c, now_ms, rc < 0);
-    return rc < 0 ? rc : 1;
-}
-
-uint64_t ctl_twc_next_ms(const struct ctl_twc *c)
-{
-    return c->ticked ? c->next_tick_ms : 0;
-}
-
-struct site_state *ctl_twc_state(struct ctl_twc *c)
-{
-    return c->st;
-}
-
-const struct alloc_result *ctl_twc_result(const struct ctl_twc *c)
-{
-    return c->res;
-}
-
-const struct alloc *ctl_twc_alloc(const struct ctl_twc *c)
-{
-    return c->alloc;
 }
 
 bool ctl_twc_slave_of(const struct ctl_twc *c, size_t evse, uint16_t *slave_id)
@@ -304,15 +287,38 @@ bool ctl_twc_slave_of(const struct ctl_twc *c, size_t evse, uint16_t *slave_id)
     return true;
 }
 
-int ctl_twc_why(const struct ctl_twc *c, size_t evse, uint64_t now_ms, char *buf, size_t cap)
+bool ctl_twc_present(const struct ctl_twc *c, size_t evse)
 {
-    if (evse >= c->site->n_evse) {
-        return -EINVAL;
-    }
-    return alloc_why_format(c->site, &c->res->evse[evse], now_ms, 0, buf, cap);
+    return evse < c->site->n_evse && c->wc[evse].present;
 }
 
 const struct ctl_twc_stats *ctl_twc_get_stats(const struct ctl_twc *c)
 {
     return &c->stats;
+}
+
+int ctl_twc_pick_master(const struct site *s, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign)
+{
+    if (!s || b >= s->n_bus) {
+        return -EINVAL;
+    }
+    const struct site_bus *sb = &s->bus[b];
+    uint16_t pick;
+    uint8_t sg;
+    for (uint64_t k = 0;; k++) {
+        twc_master_pick_id(seed + k, &pick, &sg);
+        bool taken = false;
+        for (size_t i = 0; sb->master_auto && i < s->n_evse; i++) {
+            const struct site_evse *e = &s->evse[i];
+            taken = taken || (e->kind == SITE_EVSE_WALL_CONNECTOR && e->bus == (int32_t)b &&
+                              !e->address_auto && e->address == pick);
+        }
+        /* at most 3 Wall Connectors per bus (twc-gen2.md §6.3): a few draws suffice */
+        if (!taken) {
+            break;
+        }
+    }
+    *id = sb->master_auto ? pick : sb->master_address;
+    *sign = sg;
+    return 0;
 }

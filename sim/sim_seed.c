@@ -35,7 +35,8 @@ struct sim_seed {
     struct twc_deframer df;
     struct site *site;
     struct policy_handle ph;
-    struct ctl_twc *ctl;
+    struct ctl *ctl;
+    struct ctl_twc *twc;
 };
 
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg)
@@ -88,10 +89,10 @@ static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
 static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
 {
     struct sim_seed *s = ctx;
-    (void)ctl_twc_step(s->ctl, now_ms); /* a failed tick has already set every target to 0 */
+    (void)ctl_step(s->ctl, now_ms); /* a failed tick has already set every target to 0 */
     struct twc_master_out mo;
     int rc = twc_master_poll(&s->m, now_ms, &mo);
-    uint64_t tick = ctl_twc_next_ms(s->ctl);
+    uint64_t tick = ctl_next_ms(s->ctl);
     *next_ms = mo.next_ms < tick ? mo.next_ms : tick;
     if (rc != 1 || !mo.has_frame || mo.wire_len > cap) {
         return 0;
@@ -115,7 +116,10 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
         rc = policy_open_ex(s->site->policy, &po, &s->ph, err, errlen);
     }
     if (rc == 0) {
-        rc = ctl_twc_new(s->site, s->ph.policy, &s->ctl, err, errlen);
+        rc = ctl_new(s->site, s->ph.policy, &s->ctl, err, errlen);
+    }
+    if (rc == 0) {
+        rc = ctl_twc_new(s->ctl, &s->twc);
     }
     if (rc != 0) {
         return rc;
@@ -127,7 +131,7 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
     twc_deframer_init(&s->df);
     rc = twc_master_init(&s->m, &mc, 0);
     if (rc == 0) {
-        rc = ctl_twc_attach(s->ctl, 0, &s->m);
+        rc = ctl_twc_attach(s->twc, 0, &s->m);
     }
     p->rx = amp_rx;
     p->tx = amp_tx;
@@ -137,7 +141,7 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
 
 /* ---- the slaves ---- */
 
-static int add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *sc)
+int sim_seed_add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *sc)
 {
     struct sim_twc_slave_cfg cfg;
     struct sim_car_cfg car;
@@ -177,7 +181,8 @@ void sim_seed_free(struct sim_seed *s)
     if (s->vb_up) {
         sim_vbus_fini(&s->vb);
     }
-    ctl_twc_free(s->ctl);
+    ctl_twc_free(s->twc);
+    ctl_free(s->ctl);
     policy_close(&s->ph);
     site_free(s->site);
     free(s);
@@ -203,7 +208,7 @@ int sim_seed_new(enum sim_seed_master which,
     s->cfg = *cfg;
     s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
     struct sim_vbus_party pm, ps;
-    int rc = add_slaves(&s->set, cfg);
+    int rc = sim_seed_add_slaves(&s->set, cfg);
     if (rc == 0 && which == SIM_SEED_NATIVE) {
         struct sim_native_master_cfg mc;
         sim_native_master_cfg_default(&mc);
@@ -286,11 +291,10 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
     u->actual_ca = v.actual_ca;
     if (s->ctl) {
         struct twc_master_slave_info info;
-        int e = ctl_twc_evse_of(s->ctl, 0, id);
+        int e = ctl_twc_evse_of(s->twc, 0, id);
         if (twc_master_slave_find(&s->m, id, &info) != 0) {
             snprintf(u->why, sizeof(u->why), "not linked yet");
-        } else if (e < 0 ||
-                   ctl_twc_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
+        } else if (e < 0 || ctl_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
             snprintf(u->why, sizeof(u->why), "not bound to a [wallconnector]");
         }
     }
@@ -313,7 +317,7 @@ void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves
     *slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
 }
 
-const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s)
+const struct ctl *sim_seed_ctl(const struct sim_seed *s)
 {
     return s->ctl;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "controller/ctl_twc.h"
+#include "sim/sim_twc_slaves.h"
 
 enum sim_seed_master {
     SIM_SEED_NATIVE = 1,   /* sim_native_master: the §7.3 reading */
@@ -56,6 +57,11 @@ struct sim_seed_result {
     struct sim_seed_unit tesla, i3; /* at the end */
     uint64_t bytes_master, bytes_slaves;
 };
+
+/* The seed's two slaves (the Tesla at SIM_SEED_TESLA_ID, the i3 at SIM_SEED_I3_ID: US 80 A
+ * units, firmware v2; cars as cfg says) into an empty set, at time 0. The demo site uses them
+ * too. 0 or a code. */
+int sim_seed_add_slaves(struct sim_twc_slaves *set, const struct sim_seed_cfg *cfg);
 
 /* Fills cfg with the defaults above. */
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg);
@@ -102,7 +108,7 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id);
 void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves);
 
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
-const struct ctl_twc *sim_seed_ctl(const struct sim_seed *s);
+const struct ctl *sim_seed_ctl(const struct sim_seed *s);
 
 /*
  * Runs the whole scenario and samples it every cfg->sample_ms. Returns what sim_seed_new or

@@ -17,6 +17,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_sim_meter(int argc, char **argv); /* `ampshare sim meter` */
 int cmd_meter(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_chargeport(int argc, char **argv);
@@ -27,6 +28,7 @@ int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
 int cmd_sim_ocpp(int argc, char **argv);
+int cmd_sim_evse(int argc, char **argv);
 int cmd_sim_replay(int argc, char **argv);
 int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */
 

@@ -104,26 +104,6 @@ static bool parse_triplet(const char *s, int decimals, int64_t lim, int32_t out[
     return n == 3;
 }
 
-/* HOST:PORT, tcp://HOST:PORT (port 0 allowed) or pty:PATH. */
-static int parse_listen(const char *text, struct tp_addr *a, char *err, size_t errlen)
-{
-    char buf[300];
-    if (strncmp(text, "pty:", 4) == 0) {
-        return tp_addr_parse(text, a, err, errlen);
-    }
-    snprintf(buf, sizeof(buf), "%s%s", strncmp(text, "tcp://", 6) == 0 ? "" : "tcp://", text);
-    size_t len = strlen(buf);
-    bool port0 = len > 2 && strcmp(buf + len - 2, ":0") == 0;
-    if (port0) {
-        buf[len - 1] = '1'; /* tp_addr wants 1..65535 for clients; a server may ask for any */
-    }
-    int rc = tp_addr_parse(buf, a, err, errlen);
-    if (rc == 0 && port0) {
-        a->port = 0;
-    }
-    return rc;
-}
-
 struct sim_args {
     const char *map, *listen;
     long unit;
@@ -221,7 +201,7 @@ int cmd_sim_meter(int argc, char **argv)
     }
     char err[300];
     struct tp_addr addr;
-    if (parse_listen(a.listen, &addr, err, sizeof(err)) != 0) {
+    if (cmd_parse_listen(a.listen, &addr, err, sizeof(err)) != 0) {
         fprintf(stderr, "ampshare sim meter: --listen: %s\n", err);
         return CMD_EXIT_USAGE;
     }
@@ -231,13 +211,8 @@ int cmd_sim_meter(int argc, char **argv)
         return CMD_EXIT_USAGE;
     }
 
-    /* Block the stop signals before any thread starts, so every thread inherits the mask and
-     * this one takes them with sigwait() (no signal handler, no global flag). */
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    cmd_block_stop_signals(&stop);
 
     struct sim_mbsrv *srv = NULL;
     struct sim_meter *meter = NULL;
@@ -265,13 +240,7 @@ int cmd_sim_meter(int argc, char **argv)
         sim_mbsrv_free(srv);
         return CMD_EXIT_FAIL;
     }
-    char shown[300];
-    if (addr.kind == TP_ADDR_PTY) {
-        snprintf(shown, sizeof(shown), "pty:%s", addr.path);
-    } else {
-        snprintf(shown, sizeof(shown), "%s", sim_mbsrv_client_addr(srv));
-    }
-    printf("listening on %s; clients use %s\n", shown, sim_mbsrv_client_addr(srv));
+    cmd_print_listening(&addr, sim_mbsrv_client_addr(srv));
     fflush(stdout);
 
     int sig = 0;

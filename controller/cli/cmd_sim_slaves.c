@@ -15,6 +15,7 @@
 #include "controller/cli/twc_fmt.h"
 #include "controller/loop.h"
 #include "drivers/transport/tp.h"
+#include "sim/sim_twc_port.h"
 #include "sim/sim_twc_slaves.h"
 
 /* IDs seen in public captures (twc-gen2.md §4.1, §8): decimal-looking, like recent TSNs. */
@@ -228,65 +229,19 @@ static void report_changes(struct sim_twc_slaves *set,
     }
 }
 
-static int write_all(struct tp *t, const uint8_t *buf, size_t len)
-{
-    size_t off = 0;
-    for (int tries = 0; off < len && tries < 3; tries++) {
-        ssize_t w = tp_write(t, buf + off, len - off);
-        if (w < 0) {
-            return (int)w;
-        }
-        off += (size_t)w;
-    }
-    return 0; /* what did not fit is lost, as on an overrun bus */
-}
-
 struct slaves_run {
-    struct tp *t;
-    struct sim_twc_slaves *set;
+    struct sim_twc_port port;
     bool quiet, primed;
     struct sim_twc_slave_view last[SIM_TWC_SLAVES_MAX];
     struct loop *loop;
-    struct loop_service svc;  /* the transport and the slaves' own timers */
-    struct loop_timer report; /* state-change lines */
-    uint64_t t0;
-    int rc;
+    struct loop_timer report;
 };
 
-/* Reads what came, lets the slaves answer and reports changes; due again when a slave is. */
-static uint64_t service(struct loop *l, uint64_t loop_now, int *fd, void *ctx)
+static void on_step(void *ctx, uint64_t now)
 {
     struct slaves_run *r = ctx;
-    uint64_t now = loop_now - r->t0;
-    uint8_t buf[1024];
-    for (;;) {
-        ssize_t n = tp_read(r->t, buf, sizeof(buf));
-        if (n < 0 && n != -EAGAIN) {
-            fprintf(stderr, "ampshare sim slaves: %s: read: %s\n", r->t->label, strerror((int)-n));
-            r->rc = (int)n;
-            loop_stop(l);
-            return LOOP_NEVER;
-        }
-        if (n <= 0) {
-            break;
-        }
-        sim_twc_slaves_on_bytes(r->set, now, buf, (size_t)n);
-    }
-    uint64_t next = UINT64_MAX;
-    size_t out = sim_twc_slaves_poll(r->set, now, buf, sizeof(buf), &next);
-    if (out > 0) {
-        int rc = write_all(r->t, buf, out);
-        if (rc < 0) {
-            fprintf(stderr, "ampshare sim slaves: %s: write: %s\n", r->t->label, strerror(-rc));
-            r->rc = rc;
-            loop_stop(l);
-            return LOOP_NEVER;
-        }
-    }
-    report_changes(r->set, r->last, r->primed, now, r->quiet);
+    report_changes(r->port.set, r->last, r->primed, now, r->quiet);
     r->primed = true;
-    *fd = tp_poll_fd(r->t);
-    return next == UINT64_MAX ? LOOP_NEVER : r->t0 + next;
 }
 
 /* The cars change state on their own time: look at them a few times a second for the report. */
@@ -294,8 +249,12 @@ static void on_report(struct loop *l, struct loop_timer *t, uint64_t now, void *
 {
     (void)now;
     struct slaves_run *r = ctx;
+    if (r->port.rc < 0) {
+        loop_stop(l); /* the transport failed */
+        return;
+    }
     loop_timer_arm_in(l, t, SLAVES_IDLE_WAKE_MS);
-    loop_service_run(l, &r->svc);
+    sim_twc_port_step(&r->port);
 }
 
 static void on_signal(struct loop *l, int signo, void *ctx)
@@ -305,20 +264,17 @@ static void on_signal(struct loop *l, int signo, void *ctx)
     loop_stop(l);
 }
 
-static int run_loop(struct slaves_run *r)
+static int run_loop(struct slaves_run *r, struct tp *t, struct sim_twc_slaves *set)
 {
-    int rc = 0;
-    r->t0 = loop_now_ms(r->loop);
-    loop_service_init(&r->svc, service, r);
     loop_timer_init(&r->report, on_report, r);
     loop_timer_arm_in(r->loop, &r->report, SLAVES_IDLE_WAKE_MS);
-    rc = loop_service_start(r->loop, &r->svc);
+    int rc = sim_twc_port_start(&r->port, r->loop, t, set, on_step, r);
     if (rc == 0) {
         rc = loop_run(r->loop);
     }
-    loop_service_stop(r->loop, &r->svc);
+    sim_twc_port_stop(&r->port);
     loop_timer_disarm(r->loop, &r->report);
-    return r->rc < 0 ? r->rc : rc;
+    return r->port.rc < 0 ? r->port.rc : rc;
 }
 
 int cmd_sim_slaves(int argc, char **argv)
@@ -374,7 +330,7 @@ int cmd_sim_slaves(int argc, char **argv)
     int exit_code =
         !set || !r ? CMD_EXIT_FAIL : (build_slaves(&o, set, 0) < 0 ? CMD_EXIT_USAGE : 0);
     if (exit_code == 0) {
-        *r = (struct slaves_run){.t = t, .set = set, .quiet = o.quiet};
+        *r = (struct slaves_run){.quiet = o.quiet};
         rc = loop_new(NULL, &r->loop);
         rc = rc < 0 ? rc : loop_signals_catch(r->loop, cmd_stop_signals, 2, on_signal, r);
         if (rc < 0) {
@@ -403,7 +359,7 @@ int cmd_sim_slaves(int argc, char **argv)
         /* with port 0 the kernel picked one: tell whoever connects (tests take ports this way) */
         fprintf(stderr, "ampshare sim slaves: listening on port %d\n", tp_tcp_listen_port(t));
     }
-    rc = run_loop(r);
+    rc = run_loop(r, t, set);
     fprintf(stderr, "ampshare sim slaves: stopped\n");
     loop_free(r->loop);
     free(r);

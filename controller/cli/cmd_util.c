@@ -3,6 +3,7 @@
 #include "controller/cli/cmd_util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "controller/cli/cmd.h"
 #include "drivers/modbus/mb_maps.h"
+#include "drivers/transport/tp_addr.h"
 
 const char *cmd_opt_value(int argc, char **argv, int *i, const char *name)
 {
@@ -58,4 +60,41 @@ int cmd_generic_map(const char *prog, const char *const *set, size_t n_set, stru
         return CMD_EXIT_USAGE;
     }
     return CMD_EXIT_OK;
+}
+
+/* HOST:PORT, tcp://HOST:PORT (port 0 allowed) or pty:PATH. */
+int cmd_parse_listen(const char *text, struct tp_addr *a, char *err, size_t errlen)
+{
+    char buf[300];
+    if (strncmp(text, "pty:", 4) == 0) {
+        return tp_addr_parse(text, a, err, errlen);
+    }
+    snprintf(buf, sizeof(buf), "%s%s", strncmp(text, "tcp://", 6) == 0 ? "" : "tcp://", text);
+    size_t len = strlen(buf);
+    bool port0 = len > 2 && strcmp(buf + len - 2, ":0") == 0;
+    if (port0) {
+        buf[len - 1] = '1'; /* tp_addr wants 1..65535 for clients; a server may ask for any */
+    }
+    int rc = tp_addr_parse(buf, a, err, errlen);
+    if (rc == 0 && port0) {
+        a->port = 0;
+    }
+    return rc;
+}
+
+void cmd_block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+void cmd_print_listening(const struct tp_addr *addr, const char *client_addr)
+{
+    if (addr->kind == TP_ADDR_PTY) {
+        printf("listening on pty:%s; clients use %s\n", addr->path, client_addr);
+    } else {
+        printf("listening on %s; clients use %s\n", client_addr, client_addr);
+    }
 }

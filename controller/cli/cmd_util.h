@@ -3,10 +3,12 @@
 #ifndef AMP_CMD_UTIL_H
 #define AMP_CMD_UTIL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct mb_map_custom;
+struct tp_addr;
 
 /*
  * Matches argv[*i] against name, written "--opt value" or "--opt=value". Returns the value
@@ -31,5 +33,16 @@ int cmd_generic_map(const char *prog,
                     const char *const *set,
                     size_t n_set,
                     struct mb_map_custom *c);
+
+/* A server's listen address: HOST:PORT or tcp://HOST:PORT (port 0: the kernel picks one) or
+ * pty:PATH. Returns 0 or -EINVAL with a message in err. */
+int cmd_parse_listen(const char *text, struct tp_addr *a, char *err, size_t errlen);
+
+/* Blocks SIGINT and SIGTERM in this thread (call before any thread starts, so all inherit the
+ * mask) and fills set with them, for sigwait()/sigtimedwait(): no handler, no global flag. */
+void cmd_block_stop_signals(sigset_t *set);
+
+/* A simulator's first line on stdout: "listening on ADDR; clients use CLIENT_ADDR". */
+void cmd_print_listening(const struct tp_addr *addr, const char *client_addr);
 
 #endif

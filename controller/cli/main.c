@@ -17,6 +17,7 @@ struct cmd_entry {
 };
 
 static const struct cmd_entry commands[] = {
+    {"run", cmd_run, "run a site: the gateway daemon (--demo: a simulated site)"},
     {"decode", cmd_decode, "decode Wall Connector frames from hex text or raw bytes"},
     {"sniff", cmd_sniff, "listen on an RS485 bus (never transmits) and print every frame"},
     {"sim", cmd_sim, "simulated Wall Connectors, meters and sites"},

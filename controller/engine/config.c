@@ -19,6 +19,7 @@
 
 #include <ini.h>
 
+#include "controller/engine/config_internal.h"
 #include "drivers/base/amp_text.h"
 #include "drivers/transport/tp_addr.h"
 
@@ -74,6 +75,7 @@ static const struct key_def site_keys[] = {
     KD("overcommit_a", K_MA, cfg_site, overcommit, 0, 0),
     KD("ramp_up_a_per_s", K_MA, cfg_site, ramp_up, 0, 0),
     KD("control_interval_ms", K_U32, cfg_site, control_interval, 100, 60000),
+    KD("shutdown_current_a", K_MA, cfg_site, shutdown_current, 0, 0),
     KD("status_socket", K_TEXT, cfg_site, status_socket, 0, 0),
 };
 static const struct key_def circuit_keys[] = {
@@ -1056,6 +1058,7 @@ int cfg_parse_bytes(
     if (rc > 0) {
         cfg_diag_add(diag, false, cfg->file, rc, "syntax error");
     }
+    cfg_resolve_modbus(cfg);
     return diag->errors > errors_before ? -EINVAL : 0;
 }
 

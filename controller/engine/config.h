@@ -98,6 +98,8 @@ struct cfg_site {
     struct cfg_ma overcommit;         /* overcommit_a on the supply itself (0) */
     struct cfg_ma ramp_up;            /* ramp_up_a_per_s: increase limit (0 = none) */
     struct cfg_u32 control_interval;  /* control_interval_ms: one allocation tick (1000) */
+    struct cfg_ma shutdown_current;   /* shutdown_current_a: every offer on a clean stop
+                                       * (default: an equal share of each circuit, see ctl.h) */
     struct cfg_text status_socket;    /* the daemon's status socket (status_socket_path) */
 };
 
@@ -151,7 +153,7 @@ struct cfg_bus {
     char name[CFG_NAME_MAX];
     struct cfg_text transport;
     struct cfg_addr
-        master_address;           /* our TWC ID, or auto (the default): see site_bus_pick_master */
+        master_address;           /* our TWC ID, or auto (the default): see ctl_twc_pick_master */
     struct cfg_u32 stale_timeout; /* stale_timeout_ms (10000) */
 };
 
@@ -191,6 +193,8 @@ struct cfg_meter {
     struct cfg_ma stale_current;  /* stale_current_a: assumed load while stale */
     struct cfg_kvlist map_keys;   /* every other key, as written: for map = generic, the
                                    * keys of mb_map_generic_set(); otherwise each is an error */
+    char map_name[CFG_TEXT_MAX];  /* resolved by the parser: the map's stable name (an alias
+                                   * resolved), else map as written */
 };
 
 struct cfg_evse { /* [evse NAME]: a third-party EVSE */
@@ -205,6 +209,7 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     struct cfg_u32 connector;       /* control = ocpp: its connector (1) */
     struct cfg_kvlist control_keys; /* the other control_* keys, as written: for control_map =
                                      * generic, mb_evse_generic_set() keys with control_ ahead */
+    uint32_t unit_default;          /* resolved by the parser: the model's default unit, else 1 */
     struct cfg_name circuit;
     struct cfg_ma max_current;
     struct cfg_ma min_current;

@@ -38,4 +38,8 @@ void cfg_check_meter_modbus(struct cfg_vctx *v,
  * control_* keys, and its currents against what the model can be told. Reports to v. */
 void cfg_check_evse_modbus(struct cfg_vctx *v, const struct cfg_evse *e);
 
+/* Resolves driver names into plain values the site model copies (cfg_meter.map_name,
+ * cfg_evse.unit_default), so the model itself never looks a driver table up. */
+void cfg_resolve_modbus(struct config *cfg);
+
 #endif

@@ -433,3 +433,17 @@ void cfg_check_evse_modbus(struct cfg_vctx *v, const struct cfg_evse *e)
                  mname, generic ? " (control_current_unit)" : "");
     }
 }
+
+void cfg_resolve_modbus(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_meter; i++) {
+        struct cfg_meter *m = &cfg->meter[i];
+        const struct mb_map *map = mb_map_find(m->map.s);
+        snprintf(m->map_name, sizeof(m->map_name), "%s", map ? map->name : m->map.s);
+    }
+    for (size_t i = 0; i < cfg->n_evse; i++) {
+        struct cfg_evse *e = &cfg->evse[i];
+        const struct mb_evse_model *model = mb_evse_find(e->control_map.s);
+        e->unit_default = model ? model->default_unit : 1;
+    }
+}

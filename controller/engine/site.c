@@ -8,9 +8,6 @@
 #include <string.h>
 
 #include "controller/engine/policy_loader.h"
-#include "drivers/modbus/mb_evse.h"
-#include "drivers/modbus/mb_maps.h"
-#include "drivers/twc/twc_master.h"
 
 static int32_t min_over(const int32_t v[3], uint8_t mask)
 {
@@ -197,10 +194,9 @@ build_evses(const struct config *cfg, struct site *s, const int32_t *cmap, size_
         snprintf(e->control_map, sizeof(e->control_map), "%s", c->control_map.s);
         snprintf(e->ocpp_id, sizeof(e->ocpp_id), "%.47s", c->ocpp_id.s); /* validated */
         e->ocpp_connector = c->connector.line ? c->connector.v : 1;
-        const struct mb_evse_model *model = mb_evse_find(c->control_map.s);
         e->control_unit_id = c->control_unit_id.line ? c->control_unit_id.v
-                             : model                 ? model->default_unit
-                                                     : 1;
+                             : c->unit_default        ? c->unit_default
+                                                      : 1;
         /* the generic model's keys, as mb_evse_generic_set() names them */
         e->control_keys = s->kv + *kv_used;
         e->n_control_keys = c->control_keys.n;
@@ -234,8 +230,7 @@ build_meters(const struct config *cfg, struct site *s, const int32_t *cmap, size
         m->stale_current_ma = c->stale_current.line ? c->stale_current.ma : -1;
         snprintf(m->transport, sizeof(m->transport), "%s", c->transport.s);
         m->unit_id = c->unit_id.line ? c->unit_id.v : 1;
-        const struct mb_map *map = mb_map_find(c->map.s);
-        snprintf(m->map, sizeof(m->map), "%s", map ? map->name : c->map.s);
+        snprintf(m->map, sizeof(m->map), "%s", c->map_name[0] ? c->map_name : c->map.s);
         m->cfg_line = c->line;
         uint8_t target_mask = 0;
         if (m->measures == CFG_MEASURES_EVSE) {
@@ -331,6 +326,7 @@ int site_new(const struct config *cfg, struct site **out, char *err, size_t errl
     s->ramp_up_ma_per_s = cfg->site.ramp_up.line ? cfg->site.ramp_up.ma : 0;
     s->control_interval_ms =
         cfg->site.control_interval.line ? cfg->site.control_interval.v : CFG_DEFAULT_INTERVAL_MS;
+    s->shutdown_current_ma = cfg->site.shutdown_current.line ? cfg->site.shutdown_current.ma : -1;
     rc = build_circuits(cfg, s, cmap);
     if (rc != 0) {
         goto fail;
@@ -462,30 +458,4 @@ void site_state_free(struct site_state *st)
     free(st->evse);
     free(st->meter);
     free(st);
-}
-
-int site_bus_pick_master(const struct site *s, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign)
-{
-    if (!s || b >= s->n_bus) {
-        return -EINVAL;
-    }
-    const struct site_bus *sb = &s->bus[b];
-    uint16_t pick;
-    uint8_t sg;
-    for (uint64_t k = 0;; k++) {
-        twc_master_pick_id(seed + k, &pick, &sg);
-        bool taken = false;
-        for (size_t i = 0; sb->master_auto && i < s->n_evse; i++) {
-            const struct site_evse *e = &s->evse[i];
-            taken = taken || (e->kind == SITE_EVSE_WALL_CONNECTOR && e->bus == (int32_t)b &&
-                              !e->address_auto && e->address == pick);
-        }
-        /* at most 3 Wall Connectors per bus (twc-gen2.md §6.3): a few draws suffice */
-        if (!taken) {
-            break;
-        }
-    }
-    *id = sb->master_auto ? pick : sb->master_address;
-    *sign = sg;
-    return 0;
 }

@@ -88,7 +88,7 @@ struct site_meter {
 struct site_bus {
     char name[SITE_NAME_MAX];
     char transport[CFG_TEXT_MAX];
-    bool master_auto;        /* master_address = auto (the default): see site_bus_pick_master */
+    bool master_auto;        /* master_address = auto (the default): see ctl_twc_pick_master */
     uint16_t master_address; /* our TWC ID when not master_auto */
     uint32_t stale_timeout_ms;
     int cfg_line;
@@ -102,6 +102,7 @@ struct site {
     int32_t charging_threshold_ma;
     int32_t ramp_up_ma_per_s; /* 0 = increases are not rate-limited */
     uint32_t control_interval_ms;
+    int32_t shutdown_current_ma; /* [site] shutdown_current_a; -1: an equal share (ctl.h) */
 
     struct site_circuit *circuit;
     size_t n_circuit; /* >= 1 */
@@ -139,17 +140,6 @@ void site_free(struct site *site);
 int site_find_evse(const struct site *site, const char *name);
 int site_find_circuit(const struct site *site, const char *name);
 int site_find_meter(const struct site *site, const char *name);
-
-/*
- * Our TWC ID and sign byte on bus b for one start. With master_auto the ID is drawn from seed
- * (a fresh random value at every start, as a native master does: twc-gen2.md §6.1) by
- * twc_master_pick_id(), which never gives 0000, FFFF or TWCManager's 7777, and drawn again while
- * it equals the fixed address of a Wall Connector on the bus. A fixed ID is used as configured.
- * The sign byte (twc-gen2.md §4.1) always comes from seed. Pure. Returns 0, -EINVAL for no such
- * bus.
- */
-int site_bus_pick_master(
-    const struct site *site, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign);
 
 /* True when circuit c is circuit anc or below it. */
 bool site_circuit_is_below(const struct site *site, int32_t c, int32_t anc);

@@ -121,6 +121,34 @@ int mb_evse_current_word(const struct mb_evse_model *m, int32_t ma, uint16_t *wo
     return 0;
 }
 
+int32_t mb_evse_word_ma(const struct mb_evse_model *m, uint16_t word)
+{
+    return (int32_t)word * step_ma(m);
+}
+
+int mb_evse_read_offer(const struct mb_evse_model *m, struct mb_bus *bus, uint8_t unit, int32_t *ma)
+{
+    uint16_t w;
+    int rc = mb_bus_read_regs(bus, unit, 3, m->current_reg, 1, &w);
+    if (rc < 0) {
+        return rc;
+    }
+    bool on = true;
+    if (m->enable_kind == MB_EVSE_ENABLE_COIL) {
+        uint8_t bit = 0;
+        rc = mb_bus_read_coils(bus, unit, m->enable_addr, 1, &bit);
+        on = bit != 0;
+    } else if (m->enable_kind == MB_EVSE_ENABLE_REGISTER) {
+        uint16_t e = 0;
+        rc = mb_bus_read_regs(bus, unit, 3, m->enable_addr, 1, &e);
+        on = e == m->enable_on;
+    }
+    if (rc == 0) {
+        *ma = on ? mb_evse_word_ma(m, w) : 0;
+    }
+    return rc;
+}
+
 enum mb_evse_state mb_evse_decode_state(const struct mb_evse_model *m, uint16_t word)
 {
     int c;

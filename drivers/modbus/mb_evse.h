@@ -128,6 +128,18 @@ int mb_evse_check_current(const struct mb_evse_model *m, int32_t ma);
  */
 int mb_evse_current_word(const struct mb_evse_model *m, int32_t ma, uint16_t *word);
 
+/* The setpoint a current register value means (the inverse of mb_evse_current_word). Pure. */
+int32_t mb_evse_word_ma(const struct mb_evse_model *m, uint16_t word);
+
+/*
+ * Reads back the offer the EVSE has in force: its current register (fc 3) and, for a model with
+ * an enable, the enable (a disabled EVSE offers 0). Returns 0 and *ma, or the read's code.
+ */
+int mb_evse_read_offer(const struct mb_evse_model *m,
+                       struct mb_bus *bus,
+                       uint8_t unit,
+                       int32_t *ma);
+
 /* The state a register value means for the model. Pure. */
 enum mb_evse_state mb_evse_decode_state(const struct mb_evse_model *m, uint16_t word);
 

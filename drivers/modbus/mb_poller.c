@@ -180,6 +180,7 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg)
         d->st.silenced = p->silenced;
         d->st.requested_ma = -1;
         d->st.applied_ma = -1;
+        d->st.offer_ma = -1;
     }
     return (int)p->n_dev++;
 }
@@ -294,10 +295,20 @@ static void read_evse_state(struct mb_poller *p, struct dev *d)
     uint64_t at = stamp(p);
     int rc = d->evse->ops->read_state(d->evse, p->bus, d->unit, &s);
     note_evse_result(p, d, rc);
+    /* what the EVSE has in force, not what was written: a box that reset or ignored a write
+     * shows it here */
+    int32_t offer = -1;
+    uint64_t offer_at = stamp(p);
+    int orc = rc == 0 ? mb_evse_read_offer(d->evse, p->bus, d->unit, &offer) : rc;
+    if (rc == 0) {
+        note_evse_result(p, d, orc);
+    }
     pthread_mutex_lock(&p->lock);
     d->st.state = rc == 0 ? s : MB_EVSE_STATE_UNKNOWN;
     d->st.state_at_ms = at;
-    d->st.last_rc = rc;
+    d->st.offer_ma = orc == 0 ? offer : -1;
+    d->st.offer_at_ms = offer_at;
+    d->st.last_rc = rc == 0 ? orc : rc;
     pthread_mutex_unlock(&p->lock);
 }
 

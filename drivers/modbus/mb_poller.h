@@ -58,9 +58,12 @@ struct mb_evse_status {
     int32_t requested_ma; /* last setpoint queued, -1 before any */
     int32_t applied_ma;   /* last setpoint the EVSE acknowledged, -1 before any */
     uint64_t applied_at_ms;
-    bool pending;  /* requested_ma not yet acknowledged */
-    int last_rc;   /* result of the last EVSE transaction */
-    bool silenced; /* the control loop is not alive: nothing is sent to it */
+    bool pending;         /* requested_ma not yet acknowledged */
+    int last_rc;          /* result of the last EVSE transaction */
+    bool silenced;        /* the control loop is not alive: nothing is sent to it */
+    int32_t offer_ma;     /* the offer the EVSE reports in force (read back with its state;
+                             mb_evse_read_offer), -1 when unknown or the read failed */
+    uint64_t offer_at_ms; /* when it was read */
 };
 
 struct mb_poller;

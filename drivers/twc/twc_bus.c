@@ -227,8 +227,13 @@ static void log_event(const struct twc_bus *bus, const struct twc_master_event *
                  bus->master.cfg.slave_timeout_ms);
         break;
     case TWC_MEV_STATE_CHANGED:
-        log_info(MOD, "slave %04x state %02x -> %02x", ev->slave_id, ev->u.state.old_state,
-                 ev->u.state.new_state);
+        if (ev->u.state.first) {
+            /* the first reply since (re)linking: there is no old state to name */
+            log_info(MOD, "slave %04x state %02x", ev->slave_id, ev->u.state.new_state);
+        } else {
+            log_info(MOD, "slave %04x state %02x -> %02x", ev->slave_id, ev->u.state.old_state,
+                     ev->u.state.new_state);
+        }
         break;
     case TWC_MEV_LIMIT_ECHOED:
         log_debug(MOD, "slave %04x reports limit %" PRId32 " mA", ev->slave_id,

@@ -556,6 +556,30 @@ int twc_master_slave_find(const struct twc_master *m,
     return -ENOENT;
 }
 
+size_t twc_master_briefs(const struct twc_master *m,
+                         struct twc_master_brief out[TWC_MASTER_SLAVES_MAX])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < TWC_MASTER_SLAVES_MAX; i++) {
+        const struct twc_master_slave *s = &m->slaves[i];
+        if (!s->used) {
+            continue;
+        }
+        out[n++] = (struct twc_master_brief){
+            .id = s->id,
+            .replied = s->replied,
+            .state = s->state,
+            .limit_ma = twc_ca_to_ma(s->limit_ca),
+            .actual_ma = twc_ca_to_ma(s->actual_ca),
+            .target_ma = s->target_a * 1000,
+            .spike_ma = twc_master_spike_a(m, s) * 1000,
+            .linked_ms = s->linked_ms,
+            .last_heard_ms = s->last_heard_ms,
+        };
+    }
+    return n;
+}
+
 bool twc_master_clashed(const struct twc_master *m)
 {
     return m->clash;

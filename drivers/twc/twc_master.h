@@ -186,6 +186,18 @@ struct twc_master_slave_info {
     struct twc_meter meter;
 };
 
+/* The few fields a controller reads every step (twc_master_briefs): cheap to copy. */
+struct twc_master_brief {
+    uint16_t id;
+    bool replied;      /* at least one heartbeat answered since linking */
+    uint8_t state;     /* last heartbeat state code (§5.2), valid when replied */
+    int32_t limit_ma;  /* the limit the slave echoes */
+    int32_t actual_ma; /* measured current it reports */
+    int32_t target_ma; /* as last set by the controller */
+    int32_t spike_ma;  /* the §7.1 spike it gets when the ceiling allows (16/21 A) */
+    uint64_t linked_ms, last_heard_ms;
+};
+
 struct twc_master_stats {
     uint32_t frames_in, echoes, replies, reply_timeouts, unknown_src, foreign_dst;
     uint32_t heartbeats_sent, linkreadies_sent, queries_sent, guard_refusals;
@@ -325,6 +337,10 @@ int twc_master_slave_at(const struct twc_master *m, size_t idx, struct twc_maste
 int twc_master_slave_find(const struct twc_master *m,
                           uint16_t slave_id,
                           struct twc_master_slave_info *out);
+
+/* Copies every linked slave's brief into out (table order). Returns how many. */
+size_t twc_master_briefs(const struct twc_master *m,
+                         struct twc_master_brief out[TWC_MASTER_SLAVES_MAX]);
 
 /* True while another master is on the bus; the master transmits nothing then (§6.6). */
 bool twc_master_clashed(const struct twc_master *m);

@@ -22,7 +22,8 @@ struct wbus {
 
 struct fleet_wire {
     const struct fleet_scenario *sc;
-    struct ctl_twc *ctl;
+    struct ctl *ctl;      /* the site controller, as the daemon runs it */
+    struct ctl_twc *twc;  /* its Wall Connector adapter */
     struct wbus *bus;
     size_t n_bus;
     struct sim_twc_slave **slave; /* per site EVSE */
@@ -38,10 +39,10 @@ static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
 static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
 {
     struct wbus *b = ctx;
-    (void)ctl_twc_step(b->w->ctl, now_ms); /* a failed tick has already set every target to 0 */
+    (void)ctl_step(b->w->ctl, now_ms); /* a failed tick has already set every target to 0 */
     struct twc_master_out mo;
     int rc = twc_master_poll(&b->m, now_ms, &mo);
-    uint64_t tick = ctl_twc_next_ms(b->w->ctl);
+    uint64_t tick = ctl_next_ms(b->w->ctl);
     *next_ms = mo.next_ms < tick ? mo.next_ms : tick;
     if (rc != 1 || !mo.has_frame || mo.wire_len > cap) {
         return 0;
@@ -76,7 +77,8 @@ void fleet_wire_free(struct fleet_wire *w)
             sim_vbus_fini(&w->bus[b].vb);
         }
     }
-    ctl_twc_free(w->ctl);
+    ctl_twc_free(w->twc);
+    ctl_free(w->ctl);
     free(w->bus);
     free(w->slave);
     free(w);
@@ -111,19 +113,22 @@ int fleet_wire_new(const struct fleet_scenario *sc,
     w->n_bus = site->n_bus;
     w->bus = calloc(site->n_bus + 1, sizeof(*w->bus));
     w->slave = calloc(site->n_evse + 1, sizeof(*w->slave));
-    int rc = w->bus && w->slave ? ctl_twc_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
+    int rc = w->bus && w->slave ? ctl_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
+    if (rc == 0) {
+        rc = ctl_twc_new(w->ctl, &w->twc);
+    }
     for (size_t b = 0; rc == 0 && b < site->n_bus; b++) {
         struct wbus *wb = &w->bus[b];
         wb->w = w;
         struct twc_master_config mc;
         twc_master_config_init(&mc);
-        rc = site_bus_pick_master(site, b, sc->seed, &mc.id, &mc.sign);
+        rc = ctl_twc_pick_master(site, b, sc->seed, &mc.id, &mc.sign);
         twc_deframer_init(&wb->df);
         if (rc == 0) {
             rc = twc_master_init(&wb->m, &mc, 0);
         }
         if (rc == 0) {
-            rc = ctl_twc_attach(w->ctl, b, &wb->m);
+            rc = ctl_twc_attach(w->twc, b, &wb->m);
         }
         sim_twc_slaves_init(&wb->set);
         uint32_t k = 0;

@@ -16,7 +16,7 @@
  *     most 40 A plus overcommit (the supply's 63 A cannot be reached through a 40 A circuit; a
  *     load that switches on between two ticks is answered on the next one);
  *   - a slave no [wallconnector] takes is offered 0 A;
- *   - ctl_twc_step never fails.
+ *   - ctl_step never fails.
  * (Limits on the wire are fuzz_twc_master's invariants.)
  *
  * Script: byte 0 picks the policy, the overcommit and the oven's meter; then each step is an opcode
@@ -193,11 +193,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size = size > FUZZ_MAX_BYTES ? FUZZ_MAX_BYTES : size;
     struct site *site = site_for(data[0]);
     struct policy_handle ph;
+    struct ctl *ctl = NULL;
     struct ctl_twc *c = NULL;
     char err[256];
     CHECK(policy_open(site->policy, &ph, err, sizeof(err)) == 0);
-    CHECK(ctl_twc_new(site, ph.policy, &c, err, sizeof(err)) == 0);
-    struct site_state *st = ctl_twc_state(c);
+    CHECK(ctl_new(site, ph.policy, &ctl, err, sizeof(err)) == 0);
+    CHECK(ctl_twc_new(ctl, &c) == 0);
+    struct site_state *st = ctl_state(ctl);
     struct twc_master m;
     struct twc_master_config mc;
     twc_master_config_init(&mc);
@@ -230,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st->meter[m_idx].current_ma[0] += 1000 * (1 + (data[i++] >> 1));
             st->meter[m_idx].at_ms = now;
         } else if (op <= 8) {
-            int rc = ctl_twc_step(c, now);
+            int rc = ctl_step(ctl, now);
             CHECK(rc >= 0);
             oven_at_tick = rc == 1 ? t.oven_ma : oven_at_tick;
             check(c, &m, oven_at_tick, cap_ma);
@@ -241,6 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     ctl_twc_free(c);
+    ctl_free(ctl);
     policy_close(&ph);
     return 0;
 }

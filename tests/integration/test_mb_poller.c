@@ -315,6 +315,53 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
 
 END_TEST
 
+struct offer_want {
+    struct mb_poller *p;
+    int dev;
+    int32_t offer_ma;
+};
+
+static bool offer_is(void *ctx)
+{
+    struct offer_want *w = ctx;
+    struct mb_evse_status st;
+    mb_poller_evse_status(w->p, w->dev, &st);
+    return st.offer_ma == w->offer_ma;
+}
+
+/* The offer in force is read back with the state: a box that lost its setpoint (a reset, a
+ * write someone else made) shows what it really has, whatever was acknowledged. */
+START_TEST(test_evse_offer_is_read_back_not_assumed)
+{
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 16000), 0);
+    struct offer_want ow = {p, dev, 16000};
+    ck_assert(mb_test_wait_for(offer_is, &ow, WAIT_MS));
+    /* the box falls back to 10 A on its own */
+    sim_mbsrv_lock(srv);
+    modbus_mapping_t *mm = sim_mbsrv_mapping(srv, 255);
+    mm->tab_registers[528 - mm->start_registers] = 10;
+    sim_mbsrv_unlock(srv);
+    ow.offer_ma = 10000;
+    ck_assert(mb_test_wait_for(offer_is, &ow, WAIT_MS));
+    struct mb_evse_status st;
+    mb_poller_evse_status(p, dev, &st);
+    ck_assert_int_eq(st.applied_ma, 16000); /* what was acknowledged is still known */
+    /* disabled by its coil: it offers nothing, whatever its current register says */
+    sim_mbsrv_lock(srv);
+    mm->tab_bits[400 - mm->start_bits] = 0;
+    sim_mbsrv_unlock(srv);
+    ow.offer_ma = 0;
+    ck_assert(mb_test_wait_for(offer_is, &ow, WAIT_MS));
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 /* A generic EVSE at unit 3 of a new TCP line whose watchdog wants 4660 written to register 1010
  * every 30 ms; its setpoint goes to register 1000 in 0.1 A. */
 static struct sim_mbsrv *keepalive_evse_on_tcp(struct mb_evse_custom *c)
@@ -591,6 +638,7 @@ static Suite *mb_poller_suite(void)
     tcase_add_loop_test(tc, test_dead_unit_on_a_shared_bus_does_not_stop_the_others, 0, 2);
     tcase_add_test(tc, test_heidelberg_setup_setpoints_state_and_meter_on_rtu);
     tcase_add_test(tc, test_phoenix_ev_eth_enables_by_coil_over_tcp);
+    tcase_add_test(tc, test_evse_offer_is_read_back_not_assumed);
     tcase_add_test(tc, test_generic_evse_keepalive_write_reaches_the_register);
     tcase_add_test(tc, test_keepalives_stop_when_the_control_loop_stops_ticking);
     tcase_add_test(tc, test_lost_evse_gets_its_setpoint_and_enable_again_when_it_returns);

@@ -11,6 +11,7 @@
 
 #include <check.h>
 
+#include "controller/ctl_twc.h"
 #include "controller/engine/config.h"
 #include "controller/engine/site.h"
 #include "tests/support/check_main.h"
@@ -284,10 +285,10 @@ START_TEST(test_master_id_auto_by_default_and_around_slave_ids)
     uint8_t sign = 0;
     struct site *site = build(BASE "[bus b]\ntransport = serial:/dev/ttyUSB0\n", &cfg);
     ck_assert(site->bus[0].master_auto);
-    ck_assert_int_eq(site_bus_pick_master(site, 0, 0, &id, &sign), 0);
+    ck_assert_int_eq(ctl_twc_pick_master(site, 0, 0, &id, &sign), 0);
     ck_assert_uint_eq(id, 0xcdaf);
     ck_assert_uint_eq(sign, 0x1d);
-    ck_assert_int_eq(site_bus_pick_master(site, 1, 0, &id, &sign), -EINVAL);
+    ck_assert_int_eq(ctl_twc_pick_master(site, 1, 0, &id, &sign), -EINVAL);
     site_free(site);
     cfg_free(&cfg);
 
@@ -296,7 +297,7 @@ START_TEST(test_master_id_auto_by_default_and_around_slave_ids)
                       "[wallconnector w]\nbus = b\naddress = cdaf\ncircuit = garage\n"
                       "max_current_a = 32\n",
                  &cfg);
-    ck_assert_int_eq(site_bus_pick_master(site, 0, 0, &id, &sign), 0);
+    ck_assert_int_eq(ctl_twc_pick_master(site, 0, 0, &id, &sign), 0);
     ck_assert_uint_eq(id, 0x5cc1);
     ck_assert_uint_eq(sign, 0x02);
     site_free(site);
@@ -305,7 +306,7 @@ START_TEST(test_master_id_auto_by_default_and_around_slave_ids)
     /* a fixed ID is used as written, on any seed */
     site = build(BASE "[bus b]\ntransport = serial:/dev/ttyUSB0\nmaster_address = 0x1234\n", &cfg);
     ck_assert(!site->bus[0].master_auto);
-    ck_assert_int_eq(site_bus_pick_master(site, 0, 1, &id, &sign), 0);
+    ck_assert_int_eq(ctl_twc_pick_master(site, 0, 1, &id, &sign), 0);
     ck_assert_uint_eq(id, 0x1234);
     site_free(site);
     cfg_free(&cfg);

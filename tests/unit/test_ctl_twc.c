@@ -26,6 +26,7 @@
 struct rig {
     struct site *site;
     struct policy_handle ph;
+    struct ctl *ctl;
     struct ctl_twc *c;
     struct twc_master m;
 };
@@ -47,7 +48,8 @@ static void rig_start(struct rig *g, const char *policy, int oc_a)
     memset(g, 0, sizeof(*g));
     ck_assert_msg(site_new_from_ini(ini, "seed.ini", &g->site, err, sizeof(err)) == 0, "%s", err);
     ck_assert_msg(policy_open(g->site->policy, &g->ph, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_msg(ctl_twc_new(g->site, g->ph.policy, &g->c, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(ctl_new(g->site, g->ph.policy, &g->ctl, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(ctl_twc_new(g->ctl, &g->c), 0);
     struct twc_master_config mc;
     twc_master_config_init(&mc);
     mc.id = MID;
@@ -61,6 +63,7 @@ static void rig_start(struct rig *g, const char *policy, int oc_a)
 static void rig_stop(struct rig *g)
 {
     ctl_twc_free(g->c);
+    ctl_free(g->ctl);
     policy_close(&g->ph);
     site_free(g->site);
 }
@@ -118,7 +121,7 @@ static struct twc_master_slave_info slave(const struct rig *g, uint16_t id)
 static const char *why(const struct rig *g, const char *name, uint64_t now)
 {
     static char buf[96]; /* test-only convenience */
-    ck_assert_int_gt(ctl_twc_why(g->c, (size_t)evse(g, name), now, buf, sizeof(buf)), 0);
+    ck_assert_int_gt(ctl_why(g->ctl, (size_t)evse(g, name), now, buf, sizeof(buf)), 0);
     return buf;
 }
 
@@ -134,7 +137,7 @@ START_TEST(test_fixed_address_binds_its_id_and_auto_the_first_unknown_slave)
     linkready(&g, 100, I3);
     linkready(&g, 200, TESLA);
     linkready(&g, 300, OTHER);
-    ck_assert_int_eq(ctl_twc_step(g.c, 400), 1);
+    ck_assert_int_eq(ctl_step(g.ctl, 400), 1);
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, TESLA), evse(&g, "tesla"));
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), evse(&g, "i3"));
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, OTHER), -1);
@@ -143,7 +146,7 @@ START_TEST(test_fixed_address_binds_its_id_and_auto_the_first_unknown_slave)
     /* the unknown slave is held at 0 A whatever it was given: no circuit accounts for it */
     ck_assert_int_eq(twc_master_set_target(&g.m, 500, OTHER, 16000), 0);
     ck_assert_int_eq(slave(&g, OTHER).offered_ma, 16000);
-    ck_assert_int_eq(ctl_twc_step(g.c, 600), 0); /* no tick due: the hold-at-0 is not a tick */
+    ck_assert_int_eq(ctl_step(g.ctl, 600), 0); /* no tick due: the hold-at-0 is not a tick */
     ck_assert_int_eq(slave(&g, OTHER).target_ma, 0);
     ck_assert_int_eq(slave(&g, OTHER).offered_ma, 0);
     rig_stop(&g);
@@ -168,7 +171,7 @@ START_TEST(test_auto_binds_in_link_order_not_table_order)
     ck_assert_int_eq(twc_master_slave_at(&g.m, 0, &first), 0);
     ck_assert_uint_eq(first.id, I3);
     /* one step sees both unknown: the one that linked first (4085) gets the auto place */
-    ctl_twc_step(g.c, 28001);
+    ctl_step(g.ctl, 28001);
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, OTHER), evse(&g, "i3"));
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), -1);
     rig_stop(&g);
@@ -181,12 +184,12 @@ START_TEST(test_heartbeat_reply_becomes_the_engine_input)
 {
     struct rig g;
     rig_start(&g, "idle_reclaim", 0);
-    struct site_state *st = ctl_twc_state(g.c);
+    struct site_state *st = ctl_state(g.ctl);
     const struct site_evse_input *t = &st->evse[evse(&g, "tesla")];
     const struct site_evse_input *i = &st->evse[evse(&g, "i3")];
     linkready(&g, 100, TESLA);
     linkready(&g, 200, I3);
-    ctl_twc_step(g.c, 300);
+    ctl_step(g.ctl, 300);
     /* linked, not heard yet: nothing known */
     ck_assert(!t->connected);
     ck_assert_int_eq(t->offer_ma, SITE_OFFER_UNKNOWN);
@@ -196,7 +199,7 @@ START_TEST(test_heartbeat_reply_becomes_the_engine_input)
     reply(&g, 1200, TESLA, 0x01, 0x0C80, 0x0C30);
     /* 03 do not charge, limit 0, 0.25 A actual (00 19): a car, idle */
     reply(&g, 1300, I3, 0x03, 0x0000, 0x0019);
-    ctl_twc_step(g.c, 1400);
+    ctl_step(g.ctl, 1400);
     ck_assert(t->connected);
     ck_assert_int_eq(t->draw_ma[0], 31200);
     ck_assert_int_eq(t->draw_ma[1], 31200);
@@ -208,23 +211,23 @@ START_TEST(test_heartbeat_reply_becomes_the_engine_input)
     ck_assert_int_eq(i->offer_ma, 0);
     /* 00 with the 0.25 A no-load offset: an empty unit */
     reply(&g, 2300, I3, 0x00, 0x0000, 0x0019);
-    ctl_twc_step(g.c, 2400);
+    ctl_step(g.ctl, 2400);
     ck_assert(!i->connected);
     /* 00 but drawing 5.00 A (01 F4; a woken full Tesla shows 00, §5.2): counted as a car */
     reply(&g, 3300, I3, 0x00, 0x0258, 0x01F4);
-    ctl_twc_step(g.c, 3400);
+    ctl_step(g.ctl, 3400);
     ck_assert(i->connected);
     ck_assert_int_eq(i->draw_ma[0], 5000);
     /* 02 error, nothing drawn: no car to offer anything to */
     reply(&g, 4300, I3, 0x02, 0x0000, 0x0000);
-    ctl_twc_step(g.c, 4400);
+    ctl_step(g.ctl, 4400);
     ck_assert(!i->connected);
     /* 04 asking (limit 0) and 08 starting: cars */
     reply(&g, 5300, I3, 0x04, 0x0000, 0x0000);
-    ctl_twc_step(g.c, 5400);
+    ctl_step(g.ctl, 5400);
     ck_assert(i->connected);
     reply(&g, 6300, I3, 0x08, 0x0258, 0x0082);
-    ctl_twc_step(g.c, 6400);
+    ctl_step(g.ctl, 6400);
     ck_assert(i->connected);
     ck_assert_int_eq(i->offer_ma, 6000);
     ck_assert_int_eq(i->draw_ma[0], 1300);
@@ -237,18 +240,18 @@ START_TEST(test_the_engine_runs_once_per_control_interval)
 {
     struct rig g;
     rig_start(&g, "idle_reclaim", 0);
-    ck_assert_uint_eq(ctl_twc_next_ms(g.c), 0);
-    ck_assert_int_eq(ctl_twc_step(g.c, 5), 1); /* the first step ticks */
-    ck_assert_uint_eq(ctl_twc_next_ms(g.c), 1005);
-    ck_assert_int_eq(ctl_twc_step(g.c, 500), 0);
-    ck_assert_int_eq(ctl_twc_step(g.c, 1004), 0);
-    ck_assert_int_eq(ctl_twc_step(g.c, 1005), 1);
-    ck_assert_uint_eq(ctl_twc_next_ms(g.c), 2005);
-    ck_assert_int_eq(ctl_twc_step(g.c, 2300), 1); /* a little late: the cadence is kept */
-    ck_assert_uint_eq(ctl_twc_next_ms(g.c), 3005);
-    ck_assert_int_eq(ctl_twc_step(g.c, 9000), 1); /* very late: one period from now */
-    ck_assert_uint_eq(ctl_twc_next_ms(g.c), 10000);
-    ck_assert_uint_eq(ctl_twc_get_stats(g.c)->ticks, 4);
+    ck_assert_uint_eq(ctl_next_ms(g.ctl), 0);
+    ck_assert_int_eq(ctl_step(g.ctl, 5), 1); /* the first step ticks */
+    ck_assert_uint_eq(ctl_next_ms(g.ctl), 1005);
+    ck_assert_int_eq(ctl_step(g.ctl, 500), 0);
+    ck_assert_int_eq(ctl_step(g.ctl, 1004), 0);
+    ck_assert_int_eq(ctl_step(g.ctl, 1005), 1);
+    ck_assert_uint_eq(ctl_next_ms(g.ctl), 2005);
+    ck_assert_int_eq(ctl_step(g.ctl, 2300), 1); /* a little late: the cadence is kept */
+    ck_assert_uint_eq(ctl_next_ms(g.ctl), 3005);
+    ck_assert_int_eq(ctl_step(g.ctl, 9000), 1); /* very late: one period from now */
+    ck_assert_uint_eq(ctl_next_ms(g.ctl), 10000);
+    ck_assert_uint_eq(ctl_get_stats(g.ctl)->ticks, 4);
     rig_stop(&g);
 }
 
@@ -265,12 +268,12 @@ START_TEST(test_native_policy_gives_34_a_and_cuts_before_it_raises)
     rig_start(&g, "native", 0);
     linkready(&g, 100, TESLA);
     linkready(&g, 200, I3);
-    ctl_twc_step(g.c, 300);
+    ctl_step(g.ctl, 300);
     /* §5.3: 38.76 A actual (0F 24) at a 40 A limit (0F A0) */
     reply(&g, 1100, TESLA, 0x01, 0x0FA0, 0x0F24);
     reply(&g, 1200, I3, 0x03, 0x0000, 0x0019);
-    ck_assert_int_eq(ctl_twc_step(g.c, 1300), 1);
-    const struct alloc_result *r = ctl_twc_result(g.c);
+    ck_assert_int_eq(ctl_step(g.ctl, 1300), 1);
+    const struct alloc_result *r = ctl_result(g.ctl);
     ck_assert_int_eq(r->evse[evse(&g, "tesla")].target_ma, 34000);
     ck_assert_int_eq(r->evse[evse(&g, "i3")].target_ma, 0);
     ck_assert_str_eq(why(&g, "i3", 1300), "raise held until cuts elsewhere are in force");
@@ -282,13 +285,13 @@ START_TEST(test_native_policy_gives_34_a_and_cuts_before_it_raises)
     /* the Tesla echoes 34.00 A (0D 48); the next tick gives the i3 its 6 A */
     reply(&g, 2100, TESLA, 0x01, 0x0D48, 0x0F24);
     reply(&g, 2200, I3, 0x03, 0x0000, 0x0019);
-    ck_assert_int_eq(ctl_twc_step(g.c, 2300), 1);
+    ck_assert_int_eq(ctl_step(g.ctl, 2300), 1);
     ck_assert_int_eq(r->evse[evse(&g, "tesla")].target_ma, 34000);
     ck_assert_int_eq(r->evse[evse(&g, "i3")].target_ma, 6000);
     ck_assert_str_eq(why(&g, "tesla", 2300), "limited by circuit garage");
     ck_assert_str_eq(why(&g, "i3", 2300), "idle for 1 s");
     ck_assert_int_eq(slave(&g, I3).offered_ma, 6000);
-    ck_assert_uint_eq(alloc_get_stats(ctl_twc_alloc(g.c))->ticks, 3); /* 300, 1300, 2300 */
+    ck_assert_uint_eq(alloc_get_stats(ctl_alloc(g.ctl))->ticks, 3); /* 300, 1300, 2300 */
     rig_stop(&g);
 }
 
@@ -332,15 +335,15 @@ START_TEST(test_a_waking_car_cuts_the_other_at_once)
     /* 01 at 39.00 A (0F 3C) drawing 38.20 A (0E EC); the i3 03 at 6.00 A (02 58), 0.25 A */
     reply(&g, now, TESLA, 0x01, 0x0F3C, 0x0EEC);
     reply(&g, now, I3, 0x03, 0x0258, 0x0019);
-    ctl_twc_step(g.c, now);
-    const struct alloc_result *r = ctl_twc_result(g.c);
+    ctl_step(g.ctl, now);
+    const struct alloc_result *r = ctl_result(g.ctl);
     ck_assert_int_eq(r->evse[evse(&g, "tesla")].target_ma, 39000);
     ck_assert_int_eq(r->evse[evse(&g, "i3")].target_ma, 6000);
     /* the i3 starts drawing: 08 at 1.30 A (00 82) */
     now += 1000;
     reply(&g, now, TESLA, 0x01, 0x0F3C, 0x0EEC);
     reply(&g, now, I3, 0x08, 0x0258, 0x0082);
-    ck_assert_int_eq(ctl_twc_step(g.c, now), 1);
+    ck_assert_int_eq(ctl_step(g.ctl, now), 1);
     ck_assert_int_eq(r->evse[evse(&g, "tesla")].target_ma, 20000);
     ck_assert_int_eq(r->evse[evse(&g, "i3")].target_ma, 6000); /* raised once the cut is echoed */
     ck_assert_int_eq(slave(&g, TESLA).offered_ma, 20000);
@@ -366,31 +369,31 @@ START_TEST(test_a_silent_slave_is_stale_then_held_then_released)
     struct rig g;
     rig_start(&g, "idle_reclaim", 0);
     int i3 = evse(&g, "i3");
-    const struct site_evse_input *in = &ctl_twc_state(g.c)->evse[i3];
+    const struct site_evse_input *in = &ctl_state(g.ctl)->evse[i3];
     linkready(&g, 100, I3);
     reply(&g, 1000, I3, 0x01, 0x0FA0, 0x0F24); /* 40.00 A echo, 38.76 A drawn (§5.3) */
-    ctl_twc_step(g.c, 1000);
+    ctl_step(g.ctl, 1000);
     ck_assert(in->connected);
-    ck_assert(!ctl_twc_result(g.c)->evse[i3].stale);
+    ck_assert(!ctl_result(g.ctl)->evse[i3].stale);
     /* silent from 1000: stale after 10 s */
-    ctl_twc_step(g.c, 11001);
-    ck_assert(ctl_twc_result(g.c)->evse[i3].stale);
+    ctl_step(g.ctl, 11001);
+    ck_assert(ctl_result(g.ctl)->evse[i3].stale);
     ck_assert_str_eq(why(&g, "i3", 11001), "meter stale");
     /* the master drops it at 26 s of silence (polling advances its timers) */
     struct twc_master_out out;
     twc_master_poll(&g.m, 27001, &out);
     ck_assert_uint_eq(twc_master_slave_count(&g.m), 0);
-    ctl_twc_step(g.c, 27001);
+    ctl_step(g.ctl, 27001);
     ck_assert(in->connected); /* held: its car may still draw */
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), i3);
-    ctl_twc_step(g.c, 27001 + 24999);
+    ctl_step(g.ctl, 27001 + 24999);
     ck_assert(in->connected);
-    ctl_twc_step(g.c, 27001 + 25000);
+    ctl_step(g.ctl, 27001 + 25000);
     ck_assert(!in->connected);
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), -1);
     /* another unit now takes the place */
     linkready(&g, 60000, OTHER);
-    ctl_twc_step(g.c, 60001);
+    ctl_step(g.ctl, 60001);
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, OTHER), i3);
     rig_stop(&g);
 }
@@ -403,7 +406,7 @@ START_TEST(test_bad_bus_index_and_bad_site_text_are_refused)
     rig_start(&g, "idle_reclaim", 0);
     ck_assert_int_eq(ctl_twc_attach(g.c, 1, &g.m), -EINVAL);
     char buf[8];
-    ck_assert_int_eq(ctl_twc_why(g.c, 99, 0, buf, sizeof(buf)), -EINVAL);
+    ck_assert_int_eq(ctl_why(g.ctl, 99, 0, buf, sizeof(buf)), -EINVAL);
     rig_stop(&g);
     struct site *s = (struct site *)&g; /* must be set to NULL */
     char err[256] = "";

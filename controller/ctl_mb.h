@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Modbus adapter of the site controller (controller/ctl.h): every [meter] and every
+ * [evse] with control = modbus, polled by drivers/modbus/mb_poller threads (one per transport)
+ * behind their hand-off, so nothing here waits for I/O.
+ *
+ * On every ctl_step it
+ *   (read)  stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
+ *           keep-alives included, flows only while the loop steps), then copies each meter's latest valid reading into the controller (grid and circuit
+ *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
+ *           and each Modbus EVSE's state and the offer it reports in force (its current
+ *           register and enable, read back by the poller; not what was queued or written);
+ *   (apply) queues each Modbus EVSE's target; the poller writes it and keeps the watchdog.
+ *
+ * A failed read publishes nothing: the engine sees the reading age and applies the fail-safes
+ * (stale_timeout_ms, stale_current_a) on its own.
+ */
+#ifndef CTL_MB_H
+#define CTL_MB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controller/ctl.h"
+#include "drivers/modbus/mb_clock.h"
+
+struct ctl_mb;
+
+/* The health of one meter or EVSE, for the status report. */
+struct ctl_mb_health {
+    int last_rc;        /* the latest read's code: 0, -EAGAIN before the first, else an error */
+    uint64_t at_ms;     /* when the latest read started (0: never) */
+    uint64_t good_ms;   /* when the latest valid reading was taken (0: never) */
+    bool pending;       /* EVSE: a setpoint not yet acknowledged */
+    int32_t applied_ma; /* EVSE: the setpoint it acknowledged, -1 before any */
+    uint8_t state;      /* EVSE: enum mb_evse_state */
+};
+
+/*
+ * Builds and starts the pollers for site (borrowed; one poller per distinct transport). clock
+ * is borrowed (NULL: mb_clock_monotonic): its now_ms must be the clock ctl_step is called with.
+ * Returns 0, or -EINVAL / -ENOMEM / a transport code with a message naming the [meter] or
+ * [evse] in err. Nothing is registered yet: see ctl_mb_attach.
+ */
+int ctl_mb_new(const struct site *site,
+               const struct mb_clock *clock,
+               struct ctl_mb **out,
+               char *err,
+               size_t errlen);
+
+/* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
+int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
+
+/* Unregisters (when attached), stops the pollers (writing setpoints still queued first, each
+ * bounded by the transaction timeout) and frees. NULL is allowed. */
+void ctl_mb_free(struct ctl_mb *c);
+
+/* True when every Modbus EVSE acknowledged its last setpoint (or has failed its last write). */
+bool ctl_mb_settled(const struct ctl_mb *c);
+
+/* The health of site meter m / site EVSE e. -ENOENT when it is not polled here. */
+int ctl_mb_meter_health(const struct ctl_mb *c, size_t m, struct ctl_mb_health *out);
+int ctl_mb_evse_health(const struct ctl_mb *c, size_t e, struct ctl_mb_health *out);
+
+#endif
