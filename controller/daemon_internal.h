@@ -37,6 +37,7 @@ struct dsite {
     char sess_db[CFG_TEXT_MAX];       /* [sessions] db */
     char status_socket[CFG_TEXT_MAX]; /* [site] status_socket ("" = the default rule) */
     uint32_t sess_flush_ms;           /* [sessions] flush_interval_ms */
+    struct cfg_ocpp ocpp;             /* [ocpp] */
 };
 
 struct daemon {
@@ -48,6 +49,7 @@ struct daemon {
     struct ctl *ctl;
     struct ctl_twc *twc;
     struct ctl_mb *mb;
+    struct ctl_ocpp *ocpp; /* NULL: no control = ocpp EVSE */
     struct dbus **bus; /* [cur.site->n_bus] */
     struct loop_timer tick, stop_check;
     uint64_t tick_due;
