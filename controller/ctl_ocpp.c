@@ -102,8 +102,10 @@ void ctl_ocpp_resite(struct ctl_ocpp *o, const struct site *site)
             }
         }
         if (o->set.evse[i] < 0) {
-            log_warn("ocpp", "%s is no longer in the config: its connection stays until a restart, "
-                             "uncontrolled", cp->id);
+            log_warn("ocpp",
+                     "%s is no longer in the config: its connection stays until a restart, "
+                     "uncontrolled",
+                     cp->id);
         }
     }
     for (size_t e = 0; o && e < site->n_evse; e++) {
@@ -112,10 +114,22 @@ void ctl_ocpp_resite(struct ctl_ocpp *o, const struct site *site)
             known = known || o->set.evse[i] == (int32_t)e;
         }
         if (strcmp(site->evse[e].control, "ocpp") == 0 && !known) {
-            log_warn("ocpp", "[evse %s] (%s) is new: the central system takes it at the next "
-                             "restart", site->evse[e].name, site->evse[e].ocpp_id);
+            log_warn("ocpp",
+                     "[evse %s] (%s) is new: the central system takes it at the next "
+                     "restart",
+                     site->evse[e].name, site->evse[e].ocpp_id);
         }
     }
+}
+
+bool ctl_ocpp_present(const struct ctl_ocpp *o, size_t evse)
+{
+    for (size_t i = 0; o && i < o->set.n_points; i++) {
+        if (o->set.evse[i] == (int32_t)evse) {
+            return ocpp_srv_cp(o->srv, i)->online;
+        }
+    }
+    return false;
 }
 
 struct ocpp_srv *ctl_ocpp_server(struct ctl_ocpp *o)

@@ -51,6 +51,9 @@ bool ctl_ocpp_settled(const struct ctl_ocpp *o);
  * running (its connections stay up); a charge point added or removed takes a restart (logged). */
 void ctl_ocpp_resite(struct ctl_ocpp *o, const struct site *site);
 
+/* True when the charge point of site EVSE evse is connected (false for any other EVSE). */
+bool ctl_ocpp_present(const struct ctl_ocpp *o, size_t evse);
+
 /* The server (borrowed), for the status report. */
 struct ocpp_srv *ctl_ocpp_server(struct ctl_ocpp *o);
 
