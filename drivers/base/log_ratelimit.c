@@ -49,7 +49,7 @@ log_ratelimit_flush(struct log_ratelimit *rl, uint64_t now_ms, enum log_level lv
     return held;
 }
 
-static void rl_vmsg(struct log_ratelimit *rl,
+__attribute__((format(printf, 5, 0))) static void rl_vmsg(struct log_ratelimit *rl,
                     uint64_t now_ms,
                     enum log_level lvl,
                     const char *mod,
