@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "controller/ctl_mb.h"
+#include "controller/ctl_ocpp.h"
 #include "controller/ctl_twc.h"
 #include "controller/daemon_internal.h"
 #include "controller/engine/config.h"
@@ -106,6 +107,7 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
                                                                    : SESS_DEFAULT_FLUSH_MS;
             snprintf(out->status_socket, sizeof(out->status_socket), "%s",
                      cfg->site.status_socket.line ? cfg->site.status_socket.s : "");
+            out->ocpp = cfg->ocpp;
             rc = daemon_telemetry_load(cfg, out, err, errlen);
             if (rc != 0) {
                 log_err(MOD, "%s", err);
@@ -456,6 +458,7 @@ void daemon_free(struct daemon *d)
     loop_timer_disarm(d->loop, &d->tick);
     loop_timer_disarm(d->loop, &d->stop_check);
     ctl_mb_free(d->mb);
+    ctl_ocpp_free(d->ocpp);
     ctl_twc_free(d->twc);
     ctl_free(d->ctl);
     policy_close(&d->switched); /* after the engine that may still run it */
@@ -504,6 +507,12 @@ int daemon_new(
     }
     if (rc == 0) {
         rc = ctl_mb_attach(d->mb, d->ctl);
+    }
+    if (rc == 0) {
+        rc = ctl_ocpp_new(l, &d->cur.ocpp, d->cur.site, &d->ocpp, err, errlen);
+    }
+    if (rc == 0 && d->ocpp) {
+        rc = ctl_ocpp_attach(d->ocpp, d->ctl);
     }
     const struct site *site = d->cur.site;
     if (rc == 0 && !(d->bus = calloc(site->n_bus + 1, sizeof(*d->bus)))) {
@@ -616,6 +625,7 @@ int daemon_reload(struct daemon *d)
     ctl_mb_free(d->mb); /* writes what it still had queued */
     d->mb = mb;
     (void)ctl_mb_attach(d->mb, d->ctl);
+    ctl_ocpp_resite(d->ocpp, next.site); /* its connections stay up */
     for (size_t e = 0; e < next.site->n_evse; e++) {
         int o = site_find_evse(d->cur.site, next.site->evse[e].name);
         next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
@@ -665,7 +675,7 @@ static bool stop_confirmed(const struct daemon *d)
             }
         }
     }
-    return ctl_mb_settled(d->mb);
+    return ctl_mb_settled(d->mb) && ctl_ocpp_settled(d->ocpp);
 }
 
 static void check_stop(struct daemon *d, uint64_t now)

@@ -43,6 +43,7 @@ struct dsite {
     bool http_on, mqtt_on;            /* [http], [mqtt] present and valid */
     struct http_options http;         /* their options (hooks set when opened) */
     struct mqtt_options mqtt;
+    struct cfg_ocpp ocpp;             /* [ocpp] */
 };
 
 struct daemon {
@@ -54,6 +55,7 @@ struct daemon {
     struct ctl *ctl;
     struct ctl_twc *twc;
     struct ctl_mb *mb;
+    struct ctl_ocpp *ocpp; /* NULL: no control = ocpp EVSE */
     struct dbus **bus; /* [cur.site->n_bus] */
     struct loop_timer tick, stop_check;
     uint64_t tick_due;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "controller/ctl_ocpp.h"
 #include "controller/daemon.h"
 #include "controller/daemon_internal.h"
 #include "drivers/base/amp_err.h"
@@ -38,6 +39,8 @@ void daemon_evse_status(const struct daemon *d,
     if (ev->kind == SITE_EVSE_WALL_CONNECTOR) {
         o->present = ctl_twc_present(d->twc, e);
         (void)ctl_twc_slave_of(d->twc, e, &o->slave_id);
+    } else if (strcmp(ev->control, "ocpp") == 0) {
+        o->present = ctl_ocpp_present(d->ocpp, e);
     } else {
         struct ctl_mb_health h;
         o->present = ctl_mb_evse_health(d->mb, e, &h) == 0 && h.last_rc == 0 && h.at_ms != 0;

@@ -27,6 +27,7 @@ int cmd_sessions(int argc, char **argv);
 int cmd_sim_seed(int argc, char **argv);
 int cmd_sim_slaves(int argc, char **argv);
 int cmd_sim_master(int argc, char **argv);
+int cmd_sim_ocpp(int argc, char **argv);
 int cmd_sim_evse(int argc, char **argv);
 int cmd_sim_replay(int argc, char **argv);
 int cmd_sim_scenario(int argc, char **argv); /* `ampshare sim SCENARIO.ini` */

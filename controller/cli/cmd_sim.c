@@ -16,6 +16,7 @@ static const struct sim_cmd sim_cmds[] = {
     {"slaves", cmd_sim_slaves, "simulated Wall Connector slaves on a TCP port or a pty"},
     {"master", cmd_sim_master, "ampshare's real master on a bus, one fixed limit per slave"},
     {"meter", cmd_sim_meter, "a Modbus energy meter (any map) over TCP or a pty"},
+    {"ocpp", cmd_sim_ocpp, "an OCPP 1.6J charge point with a car, for a central system"},
     {"evse", cmd_sim_evse, "a Modbus EVSE (any model) with a car and a meter"},
     {"replay", cmd_sim_replay, "real charging sessions under the ACN reference algorithms"},
     {NULL, NULL, NULL},

@@ -34,6 +34,7 @@ enum sect_kind {
     SECT_EVSE,
     SECT_HTTP,
     SECT_MQTT,
+    SECT_OCPP,
     SECT_SESSIONS,
     SECT_BAD, /* an unknown or malformed header: its keys are skipped (one error is enough) */
 };
@@ -127,12 +128,23 @@ static const struct key_def mqtt_keys[] = {
     KD("keepalive_s", K_U32, cfg_mqtt, keepalive, 5, 3600),
     KD("interval_s", K_U32, cfg_mqtt, interval, 1, 3600),
 };
+static const struct key_def ocpp_keys[] = {
+    KD("listen", K_TEXT, cfg_ocpp, listen, 0, 0),
+    KD("certificate", K_TEXT, cfg_ocpp, certificate, 0, 0),
+    KD("key", K_TEXT, cfg_ocpp, key, 0, 0),
+    KD("credentials_file", K_TEXT, cfg_ocpp, credentials_file, 0, 0),
+    KD("id_tags", K_TEXT, cfg_ocpp, id_tags, 0, 0),
+    KD("heartbeat_s", K_U32, cfg_ocpp, heartbeat, 10, 86400),
+    KD("meter_interval_s", K_U32, cfg_ocpp, meter_interval, 1, 3600),
+};
 static const struct key_def evse_keys[] = {
     KD("meter", K_NAME, cfg_evse, meter, 0, 0),
     KD("control", K_TEXT, cfg_evse, control, 0, 0),
     KD("control_transport", K_TRANSPORT, cfg_evse, control_transport, 0, 0),
     KD("control_unit_id", K_U32, cfg_evse, control_unit_id, 0, 255),
     KD("control_map", K_TEXT, cfg_evse, control_map, 0, 0),
+    KD("ocpp_id", K_TEXT, cfg_evse, ocpp_id, 0, 0),
+    KD("connector", K_U32, cfg_evse, connector, 1, 100),
     KD("circuit", K_NAME, cfg_evse, circuit, 0, 0),
     KD("max_current_a", K_MA, cfg_evse, max_current, 0, 0),
     KD("min_current_a", K_MA, cfg_evse, min_current, 0, 0),
@@ -168,6 +180,7 @@ static const struct sect_def sect_defs[] = {
     {"evse", SECT_EVSE, true, evse_keys, NKEYS(evse_keys)},
     {"http", SECT_HTTP, false, http_keys, NKEYS(http_keys)},
     {"mqtt", SECT_MQTT, false, mqtt_keys, NKEYS(mqtt_keys)},
+    {"ocpp", SECT_OCPP, false, ocpp_keys, NKEYS(ocpp_keys)},
     {"sessions", SECT_SESSIONS, false, sessions_keys, NKEYS(sessions_keys)},
 };
 
@@ -494,6 +507,8 @@ static void *section_base(const struct parse_ctx *x)
         return &c->http;
     case SECT_MQTT:
         return &c->mqtt;
+    case SECT_OCPP:
+        return &c->ocpp;
     case SECT_SESSIONS:
         return &c->sessions;
     case SECT_CIRCUIT:
@@ -512,7 +527,7 @@ static void *section_base(const struct parse_ctx *x)
 }
 
 _Static_assert(offsetof(struct cfg_site, line) == 0 && offsetof(struct cfg_policy, line) == 0 &&
-                   offsetof(struct cfg_sessions, line) == 0 &&
+                   offsetof(struct cfg_sessions, line) == 0 && offsetof(struct cfg_ocpp, line) == 0 &&
                    offsetof(struct cfg_http, line) == 0 && offsetof(struct cfg_mqtt, line) == 0,
                "layout");
 
@@ -537,7 +552,7 @@ static void open_section(struct parse_ctx *x, const char *body)
     if (!def) {
         perr(x,
              "unknown section [%s] (expected site, policy, circuit, bus, wallconnector, meter, "
-             "evse, http, mqtt or sessions)",
+             "evse, http, mqtt, sessions or ocpp)",
              body);
         return;
     }

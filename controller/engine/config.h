@@ -126,6 +126,18 @@ struct cfg_mqtt {
     struct cfg_u32 interval;          /* interval_s: republish period (30) */
 };
 
+/* [ocpp]: the OCPP 1.6J central system for [evse] control = ocpp (docs/ocpp.md). */
+struct cfg_ocpp {
+    int line;                         /* of the [ocpp] header; 0 when absent */
+    struct cfg_text listen;           /* host:port, default 127.0.0.1:9000 */
+    struct cfg_text certificate;      /* PEM; with key, the server speaks wss:// */
+    struct cfg_text key;
+    struct cfg_text credentials_file; /* "<id>:<password>" lines (HTTP Basic) */
+    struct cfg_text id_tags;          /* allow-list, comma-separated; absent = accept all */
+    struct cfg_u32 heartbeat;         /* heartbeat_s (300) */
+    struct cfg_u32 meter_interval;    /* meter_interval_s: MeterValueSampleInterval (10) */
+};
+
 struct cfg_circuit {
     int line;
     char name[CFG_NAME_MAX];
@@ -189,10 +201,12 @@ struct cfg_evse { /* [evse NAME]: a third-party EVSE */
     int line;
     char name[CFG_NAME_MAX];
     struct cfg_name meter;
-    struct cfg_text control; /* none | modbus */
+    struct cfg_text control; /* none | modbus | ocpp */
     struct cfg_text control_transport;
     struct cfg_u32 control_unit_id;
     struct cfg_text control_map;    /* a model of mb_evse_find(), or generic */
+    struct cfg_text ocpp_id;        /* control = ocpp: the charge point identity */
+    struct cfg_u32 connector;       /* control = ocpp: its connector (1) */
     struct cfg_kvlist control_keys; /* the other control_* keys, as written: for control_map =
                                      * generic, mb_evse_generic_set() keys with control_ ahead */
     uint32_t unit_default;          /* resolved by the parser: the model's default unit, else 1 */
@@ -230,6 +244,7 @@ struct config {
     struct cfg_policy policy;
     struct cfg_http http;
     struct cfg_mqtt mqtt;
+    struct cfg_ocpp ocpp;
     struct cfg_sessions sessions;
     struct cfg_circuit *circuit;
     size_t n_circuit, cap_circuit;

@@ -575,6 +575,8 @@ static int find_meter(const struct config *cfg, const char *name)
     return -1;
 }
 
+static void cfg_check_evse_ocpp(struct cfg_vctx *v, size_t i);
+
 static void check_evses(struct cfg_vctx *v)
 {
     const struct config *cfg = v->cfg;
@@ -599,12 +601,19 @@ static void check_evses(struct cfg_vctx *v)
         }
         bool none = false;
         if (!e->control.line) {
-            cfg_verr(v, e->line, "[evse %s] control is missing (none or modbus)", e->name);
+            cfg_verr(v, e->line, "[evse %s] control is missing (none, modbus or ocpp)", e->name);
         } else if (strcmp(e->control.s, "none") == 0) {
             none = true;
+        } else if (strcmp(e->control.s, "ocpp") == 0) {
+            cfg_check_evse_ocpp(v, i);
         } else if (strcmp(e->control.s, "modbus") != 0) {
-            cfg_verr(v, e->control.line, "[evse %s] control: '%s' is not none or modbus", e->name,
-                     e->control.s);
+            cfg_verr(v, e->control.line, "[evse %s] control: '%s' is not none, modbus or ocpp",
+                     e->name, e->control.s);
+        }
+        if ((e->ocpp_id.line || e->connector.line) &&
+            (e->control.line <= 0 || strcmp(e->control.s, "ocpp") != 0)) {
+            cfg_verr(v, e->ocpp_id.line ? e->ocpp_id.line : e->connector.line,
+                     "[evse %s] ocpp_id and connector need control = ocpp", e->name);
         }
         if (none) {
             int line = e->control_transport.line ? e->control_transport.line
@@ -845,6 +854,53 @@ static void check_telemetry(struct cfg_vctx *v)
     }
 }
 
+/* [evse] control = ocpp: an id, unique, and an [ocpp] section to serve it. */
+static void cfg_check_evse_ocpp(struct cfg_vctx *v, size_t i)
+{
+    const struct config *cfg = v->cfg;
+    const struct cfg_evse *e = &cfg->evse[i];
+    if (!e->ocpp_id.line || !e->ocpp_id.s[0]) {
+        cfg_verr(v, e->line, "[evse %s] control = ocpp needs ocpp_id", e->name);
+    } else if (strlen(e->ocpp_id.s) >= 48 || strpbrk(e->ocpp_id.s, "/?#: ")) {
+        cfg_verr(v, e->ocpp_id.line,
+                 "[evse %s] ocpp_id: '%s' is not 1..47 characters without / ? # : or space",
+                 e->name, e->ocpp_id.s);
+    }
+    for (size_t j = 0; j < i; j++) {
+        if (cfg->evse[j].ocpp_id.line && e->ocpp_id.line &&
+            strcmp(cfg->evse[j].ocpp_id.s, e->ocpp_id.s) == 0) {
+            cfg_verr(v, e->ocpp_id.line, "[evse %s] ocpp_id: %s is already [evse %s]", e->name,
+                     e->ocpp_id.s, cfg->evse[j].name);
+        }
+    }
+    if (!cfg->ocpp.line) {
+        cfg_verr(v, e->control.line, "[evse %s] control = ocpp needs an [ocpp] section",
+                 e->name);
+    }
+    int line = e->control_transport.line ? e->control_transport.line
+               : e->control_map.line     ? e->control_map.line
+               : e->control_keys.n       ? e->control_keys.kv[0].line
+                                         : 0;
+    if (line) {
+        cfg_verr(v, line, "[evse %s] control_* keys need control = modbus", e->name);
+    }
+}
+
+static void cfg_check_ocpp(struct cfg_vctx *v)
+{
+    const struct cfg_ocpp *o = &v->cfg->ocpp;
+    struct cfg_listen l;
+    if (o->listen.line && cfg_parse_listen(o->listen.s, &l) != 0) {
+        cfg_verr(v, o->listen.line,
+                 "[ocpp] listen: '%s' is not ADDRESS:PORT with a numeric address (127.0.0.1:9000)",
+                 o->listen.s);
+    }
+    if (!o->certificate.line != !o->key.line) {
+        cfg_verr(v, o->certificate.line ? o->certificate.line : o->key.line,
+                 "[ocpp] certificate and key go together (wss://)");
+    }
+}
+
 int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
 {
     size_t before = diag->errors;
@@ -867,6 +923,7 @@ int cfg_validate(const struct config *cfg, struct cfg_diag *diag)
     check_meters(&v);
     check_policy(&v);
     check_telemetry(&v);
+    cfg_check_ocpp(&v);
     if (cfg->n_wc + cfg->n_evse == 0 && cfg->site.line) {
         cfg_vwarn(&v, cfg->site.line, "[site] no Wall Connector or EVSE is configured");
     }

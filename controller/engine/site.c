@@ -192,6 +192,8 @@ build_evses(const struct config *cfg, struct site *s, const int32_t *cmap, size_
         snprintf(e->control, sizeof(e->control), "%.15s", c->control.s);
         snprintf(e->control_transport, sizeof(e->control_transport), "%s", c->control_transport.s);
         snprintf(e->control_map, sizeof(e->control_map), "%s", c->control_map.s);
+        snprintf(e->ocpp_id, sizeof(e->ocpp_id), "%.47s", c->ocpp_id.s); /* validated */
+        e->ocpp_connector = c->connector.line ? c->connector.v : 1;
         e->control_unit_id = c->control_unit_id.line ? c->control_unit_id.v
                              : c->unit_default        ? c->unit_default
                                                       : 1;

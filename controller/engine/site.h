@@ -57,7 +57,9 @@ struct site_evse {
     bool address_auto;
     int32_t view; /* index among the controllable EVSEs, -1 if not controllable */
     char name[SITE_NAME_MAX];
-    char control[16]; /* "modbus" / "none" / "twc" */
+    char control[16]; /* "modbus" / "none" / "twc" / "ocpp" */
+    char ocpp_id[48];        /* control = ocpp: the charge point identity */
+    uint32_t ocpp_connector; /* control = ocpp: its connector (1) */
     char control_transport[CFG_TEXT_MAX];
     uint32_t control_unit_id;       /* as given, else the model's default unit (mb_evse_model) */
     char control_map[CFG_TEXT_MAX]; /* an mb_evse_find() model, or "generic" */

@@ -79,7 +79,7 @@ $tmp/bad.ini:4: [circuit a] limit_a is missing
 $tmp/bad.ini:5: [circuit a] parent: no circuit 'b'
 $tmp/bad.ini:7: [wallconnector w] bus: no bus 'nobus'
 $tmp/bad.ini:10: [wallconnector w] max_current_a: 48.5 A is not a whole number of amps in 6..80 (twc-gen2.md §5.3)
-$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http, mqtt or sessions)
+$tmp/bad.ini:11: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, evse, http, mqtt, sessions or ocpp)
 $tmp/bad.ini: 7 errors, 0 warnings
 EOF2
 diff "$tmp/want" "$tmp/err" || fail "messages differ"

@@ -40,7 +40,7 @@ static const struct parse_case errors[] = {
      "t.ini:2: [site] voltage_v: '230.5' is not a whole number"},
     {"\n\n[garage]\n",
      "t.ini:3: unknown section [garage] (expected site, policy, circuit, bus, wallconnector, meter, "
-     "evse, http, mqtt or sessions)"},
+     "evse, http, mqtt, sessions or ocpp)"},
     {"[sessions]\nflush_interval_ms = 500\n",
      "t.ini:2: [sessions] flush_interval_ms: 500 is out of range 1000..3600000"},
     {"[sessions]\n[sessions]\ndb = /x.db\n",
