@@ -214,5 +214,26 @@ int daemon_status_fill(void *ctx, struct status_snapshot *snap)
     snap->loop.late_worst_ms = (int32_t)(d->stats.worst_tick_late_ms > d->stats.worst_wake_late_ms
                                              ? d->stats.worst_tick_late_ms
                                              : d->stats.worst_wake_late_ms);
+    /* errors by kind since start, for /metrics and the status document */
+    const struct alloc_stats *as = alloc_get_stats(ctl_alloc(d->ctl));
+    uint64_t fixes = 0, bad_frames = 0, meter_errors = 0;
+    for (int f = 1; f < ALLOC_FIX_COUNT; f++) {
+        fixes += as->fixes[f];
+    }
+    for (size_t b = 0; b < snap->n_bus; b++) {
+        bad_frames += snap->bus[b].bad_frames;
+    }
+    for (size_t m = 0; m < snap->n_meter; m++) {
+        meter_errors += snap->meter[m].errors;
+    }
+    const struct status_count counts[] = {
+        {"policy", as->policy_errors},       {"clamp", fixes},
+        {"implausible", as->implausible},    {"bad_frame", bad_frames},
+        {"meter_read", meter_errors},        {"reload", d->stats.reload_failures},
+        {"session_log", d->sess_failing ? 1u : 0u},
+    };
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && i < STATUS_ERRORS_MAX; i++) {
+        snap->error[snap->n_error++] = counts[i];
+    }
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "controller/ctl.h"
 #include "controller/daemon_internal.h"
+#include "controller/sessions_cols.h"
 #include "controller/telemetry/telemetry_config.h"
 #include "drivers/base/log.h"
 
@@ -73,6 +74,22 @@ static int switch_policy(struct daemon *d, const char *name, char *why, size_t c
     return 0;
 }
 
+/* /api/sessions: the session log's rows, as `ampshare sessions --json` prints them. */
+static int sessions_json(void *ctx, const char *since, const char *charger, char **out)
+{
+    struct daemon *d = ctx;
+    struct sess_filter f = {.charger = charger && charger[0] ? charger : NULL};
+    if (since && sess_parse_since(since, &f.since_s) != 0) {
+        return -EINVAL;
+    }
+    char err[256];
+    int rc = sess_json_array(d->cur.sess_db, &f, out, err, sizeof(err));
+    if (rc != 0) {
+        log_warn(MOD, "/api/sessions: %s", err);
+    }
+    return rc;
+}
+
 static int on_command(void *ctx, const struct command *c, char *why, size_t cap)
 {
     struct daemon *d = ctx;
@@ -116,6 +133,7 @@ void daemon_telemetry_open(struct daemon *d)
         struct http_options o = d->cur.http;
         o.caps = caps;
         o.fill = daemon_status_fill;
+        o.sessions = sessions_json;
         o.ctx = d;
         o.version = AMPSHARE_VERSION_TEXT;
         if (http_srv_open(d->loop, &o, &d->http, err, sizeof(err)) != 0) {

@@ -16,6 +16,7 @@
 #include "controller/cli/cmd_util.h"
 #include "controller/engine/config.h"
 #include "controller/sessions.h"
+#include "controller/sessions_cols.h"
 #include "drivers/base/amp_text.h"
 
 #define DEFAULT_CONFIG "/etc/ampshare/ampshare.ini"
@@ -43,77 +44,6 @@ static void usage(FILE *out)
             "Exit status: 0 listed (perhaps none), 1 the file cannot be read, 2 bad arguments.\n");
 }
 
-/* ---- DATE ---- */
-
-static bool take_num(const char **p, int digits, int lo, int hi, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < digits; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        v = v * 10 + (c - '0');
-    }
-    *p += digits;
-    *out = v;
-    return v >= lo && v <= hi;
-}
-
-static bool take_char(const char **p, char c)
-{
-    if (**p != c) {
-        return false;
-    }
-    (*p)++;
-    return true;
-}
-
-/* Parses DATE (UTC) into Unix seconds. 0 or -EINVAL. */
-static int parse_since(const char *s, int64_t *out)
-{
-    if (s[0] == '@') {
-        long v;
-        if (cmd_parse_long(s + 1, 10, 0, INT32_MAX, &v) != 0) {
-            return -EINVAL;
-        }
-        *out = v;
-        return 0;
-    }
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    const char *p = s;
-    if (!take_num(&p, 4, 1970, 9999, &y) || !take_char(&p, '-') || !take_num(&p, 2, 1, 12, &mo) ||
-        !take_char(&p, '-') || !take_num(&p, 2, 1, 31, &d)) {
-        return -EINVAL;
-    }
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        if (!take_num(&p, 2, 0, 23, &h) || !take_char(&p, ':') || !take_num(&p, 2, 0, 59, &mi)) {
-            return -EINVAL;
-        }
-        if (take_char(&p, ':') && !take_num(&p, 2, 0, 60, &se)) {
-            return -EINVAL;
-        }
-        (void)take_char(&p, 'Z');
-    }
-    if (*p) {
-        return -EINVAL;
-    }
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = se;
-    time_t t = timegm(&tm);
-    if (tm.tm_mday != d) {
-        return -EINVAL; /* 2026-02-30 normalised into March */
-    }
-    *out = (int64_t)t;
-    return 0;
-}
-
 /* ---- text that may hold any byte ---- */
 
 /* Writes s for a CSV field as valid UTF-8 (a byte that starts no valid sequence becomes
@@ -134,144 +64,6 @@ static void put_csv(FILE *out, const char *s, bool quoted)
         }
         fwrite(p + i, 1, k, out);
         i += k;
-    }
-}
-
-static const char *fmt_time(int64_t s, bool iso, char *buf, size_t cap)
-{
-    time_t t = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(buf, cap, "?");
-    } else {
-        strftime(buf, cap, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
-    }
-    return buf;
-}
-
-/* ---- the columns of JSON and CSV ---- */
-
-enum val_kind {
-    VAL_NULL,
-    VAL_INT,
-    VAL_STR,
-};
-
-struct val {
-    enum val_kind kind;
-    int64_t i;
-    const char *s;
-    char buf[32];
-};
-
-enum col {
-    COL_ID,
-    COL_CHARGER,
-    COL_VIN,
-    COL_START,
-    COL_END,
-    COL_DURATION,
-    COL_ENERGY,
-    COL_SOURCE,
-    COL_INTEGRATED,
-    COL_PEAK,
-    COL_MEAN,
-    COL_CHARGING,
-    COL_CHARGED_UNTIL,
-    COL_REASON,
-    COL_UPDATED,
-    COL_COUNT
-};
-
-static const char *const col_key[COL_COUNT] = {
-    [COL_ID] = "id",
-    [COL_CHARGER] = "charger",
-    [COL_VIN] = "vin",
-    [COL_START] = "start",
-    [COL_END] = "end",
-    [COL_DURATION] = "duration_s",
-    [COL_ENERGY] = "energy_wh",
-    [COL_SOURCE] = "energy_source",
-    [COL_INTEGRATED] = "integrated_wh",
-    [COL_PEAK] = "peak_ma",
-    [COL_MEAN] = "mean_ma",
-    [COL_CHARGING] = "charging_s",
-    [COL_CHARGED_UNTIL] = "charged_until",
-    [COL_REASON] = "end_reason",
-    [COL_UPDATED] = "updated",
-};
-
-static bool is_open(const struct sess_record *r)
-{
-    return r->end_reason == SESS_END_NONE;
-}
-
-static void time_val(struct val *v, int64_t s)
-{
-    if (s) {
-        v->kind = VAL_STR;
-        v->s = fmt_time(s, true, v->buf, sizeof(v->buf));
-    }
-}
-
-static void col_get(const struct sess_record *r, enum col c, struct val *v)
-{
-    v->kind = VAL_INT;
-    switch (c) {
-    case COL_ID:
-        v->i = r->id;
-        break;
-    case COL_CHARGER:
-        v->kind = VAL_STR, v->s = r->charger;
-        break;
-    case COL_VIN:
-        v->kind = r->vin[0] ? VAL_STR : VAL_NULL, v->s = r->vin;
-        break;
-    case COL_START:
-        v->kind = VAL_NULL;
-        time_val(v, r->start_s);
-        break;
-    case COL_END:
-        v->kind = VAL_NULL;
-        time_val(v, is_open(r) ? 0 : r->end_s);
-        break;
-    case COL_DURATION:
-        v->i = (is_open(r) ? r->updated_s : r->end_s) - r->start_s;
-        v->i = v->i < 0 ? 0 : v->i;
-        break;
-    case COL_ENERGY:
-        v->i = (int64_t)r->energy_wh;
-        break;
-    case COL_SOURCE:
-        v->kind = VAL_STR, v->s = sess_energy_source_name(r->energy_source);
-        break;
-    case COL_INTEGRATED:
-        v->i = (int64_t)r->integrated_wh;
-        break;
-    case COL_PEAK:
-        v->i = r->peak_ma;
-        break;
-    case COL_MEAN:
-        v->i = r->mean_ma;
-        break;
-    case COL_CHARGING:
-        v->i = r->charging_s;
-        break;
-    case COL_CHARGED_UNTIL:
-        v->kind = VAL_NULL;
-        time_val(v, r->charged_until_s);
-        break;
-    case COL_REASON:
-        v->s = sess_end_reason_name(r->end_reason);
-        v->kind = v->s ? VAL_STR : VAL_NULL;
-        break;
-    case COL_UPDATED:
-        v->kind = VAL_NULL;
-        time_val(v, r->updated_s);
-        break;
-    case COL_COUNT:
-        v->kind = VAL_NULL;
-        break;
     }
 }
 
@@ -301,15 +93,15 @@ static void csv_field(FILE *out, const char *s)
 
 static void print_row_csv(struct printer *pr, const struct sess_record *r)
 {
-    for (int c = 0; c < COL_COUNT; c++) {
-        struct val v;
-        col_get(r, (enum col)c, &v);
+    for (int c = 0; c < SESS_COL_COUNT; c++) {
+        struct sess_val v;
+        sess_col_get(r, (enum sess_col)c, &v);
         if (c) {
             fputc(',', pr->out);
         }
-        if (v.kind == VAL_INT) {
+        if (v.kind == SESS_VAL_INT) {
             fprintf(pr->out, "%" PRId64, v.i);
-        } else if (v.kind == VAL_STR) {
+        } else if (v.kind == SESS_VAL_STR) {
             csv_field(pr->out, v.s);
         }
     }
@@ -318,20 +110,8 @@ static void print_row_csv(struct printer *pr, const struct sess_record *r)
 
 static void print_row_json(struct printer *pr, const struct sess_record *r)
 {
-    fputs(pr->rows ? ",\n  {" : "  {", pr->out);
-    for (int c = 0; c < COL_COUNT; c++) {
-        struct val v;
-        col_get(r, (enum col)c, &v);
-        fprintf(pr->out, "%s\"%s\": ", c ? ", " : "", col_key[c]);
-        if (v.kind == VAL_INT) {
-            fprintf(pr->out, "%" PRId64, v.i);
-        } else if (v.kind == VAL_STR) {
-            amp_json_string(pr->out, v.s);
-        } else {
-            fputs("null", pr->out);
-        }
-    }
-    fputc('}', pr->out);
+    fputs(pr->rows ? ",\n  " : "  ", pr->out);
+    sess_json_row(pr->out, r);
 }
 
 static const char text_head[] = "%6s  %-16s %-19s  %-19s  %8s  %9s  %-11s  %6s  %6s  %-18s  %s\n";
@@ -339,8 +119,8 @@ static const char text_head[] = "%6s  %-16s %-19s  %-19s  %8s  %9s  %-11s  %6s  
 static void print_row_text(struct printer *pr, const struct sess_record *r)
 {
     char start[32], end[32], dur[32], kwh[48], peak[24], mean[24];
-    struct val d;
-    col_get(r, COL_DURATION, &d);
+    struct sess_val d;
+    sess_col_get(r, SESS_COL_DURATION, &d);
     snprintf(dur, sizeof(dur), "%" PRId64 ":%02d", d.i / 3600, (int)(d.i / 60 % 60));
     snprintf(kwh, sizeof(kwh), "%" PRIu64 ".%03u", r->energy_wh / 1000,
              (unsigned)(r->energy_wh % 1000));
@@ -350,8 +130,8 @@ static void print_row_text(struct printer *pr, const struct sess_record *r)
     amp_text_put(pr->out, r->charger);
     fprintf(pr->out, "%*s %-19s  %-19s  %8s  %9s  %-11s  %6s  %6s  ",
             (int)(16 - (strlen(r->charger) < 16 ? strlen(r->charger) : 16)), "",
-            fmt_time(r->start_s, false, start, sizeof(start)),
-            is_open(r) ? "(open)" : fmt_time(r->end_s, false, end, sizeof(end)), dur, kwh,
+            sess_fmt_time(r->start_s, false, start, sizeof(start)),
+            sess_record_is_open(r) ? "(open)" : sess_fmt_time(r->end_s, false, end, sizeof(end)), dur, kwh,
             sess_energy_source_name(r->energy_source), peak, mean);
     if (r->vin[0]) {
         amp_text_put(pr->out, r->vin);
@@ -360,7 +140,7 @@ static void print_row_text(struct printer *pr, const struct sess_record *r)
     }
     fprintf(pr->out, "%*s  %s\n",
             (int)(18 - (strlen(r->vin) < 18 ? (r->vin[0] ? strlen(r->vin) : 1) : 18)), "",
-            is_open(r) ? "-" : sess_end_reason_name(r->end_reason));
+            sess_record_is_open(r) ? "-" : sess_end_reason_name(r->end_reason));
 }
 
 static int on_row(void *ctx, const struct sess_record *r)
@@ -387,8 +167,8 @@ static void print_head(struct printer *pr)
         fprintf(pr->out, text_head, "ID", "CHARGER", "START (UTC)", "END (UTC)", "H:MM", "kWh",
                 "SOURCE", "PEAK A", "MEAN A", "VIN", "ENDED");
     } else if (pr->fmt == FMT_CSV) {
-        for (int c = 0; c < COL_COUNT; c++) {
-            fprintf(pr->out, "%s%s", c ? "," : "", col_key[c]);
+        for (int c = 0; c < SESS_COL_COUNT; c++) {
+            fprintf(pr->out, "%s%s", c ? "," : "", sess_col_key[c]);
         }
         fputs("\r\n", pr->out);
     } else {
@@ -477,7 +257,7 @@ int cmd_sessions(int argc, char **argv)
         fprintf(stderr, "ampshare sessions: --csv and --json exclude each other\n");
         return CMD_EXIT_USAGE;
     }
-    if (since && parse_since(since, &filter.since_s) != 0) {
+    if (since && sess_parse_since(since, &filter.since_s) != 0) {
         fprintf(stderr,
                 "ampshare sessions: --since '%s' is not YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z] or "
                 "@UNIX-SECONDS\n",

@@ -73,6 +73,20 @@ promtool=/var/cache/ampshare-tests/promtool
 if [ -x "$promtool" ]; then
     "$promtool" check metrics <"$tmp/metrics" || fail "promtool check metrics"
 fi
+grep -q '^ampshare_errors_total{kind="policy"} 0$' "$tmp/metrics" || fail "errors by kind"
+for _ in $(seq 100); do # the Tesla's session row appears once its car is seen connected
+    curl -sS --max-time 10 "http://127.0.0.1:$port/api/sessions?charger=tesla" >"$tmp/sessions.json"
+    grep -q '"charger": "tesla"' "$tmp/sessions.json" && break
+    sleep 0.1
+done
+/usr/bin/python3 - "$tmp/sessions.json" <<'PY' || { cat "$tmp/sessions.json"; fail "/api/sessions"; }
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert rows and all(r["charger"] == "tesla" for r in rows), rows
+assert rows[-1]["end"] is None and rows[-1]["end_reason"] is None, rows[-1]
+PY
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/sessions?since=yesterday")
+[ "$code" = 400 ] || fail "a bad since must be 400, not $code"
 curl -sS --max-time 10 "http://127.0.0.1:$port/" >"$tmp/page.html"
 grep -q '<title>ampshare</title>' "$tmp/page.html" || fail "page"
 
