@@ -134,6 +134,7 @@ void daemon_telemetry_open(struct daemon *d)
         o.caps = caps;
         o.fill = daemon_status_fill;
         o.sessions = sessions_json;
+        o.command = on_command;
         o.ctx = d;
         o.version = AMPSHARE_VERSION_TEXT;
         if (http_srv_open(d->loop, &o, &d->http, err, sizeof(err)) != 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "controller/telemetry/http_internal.h"
 #include "drivers/base/log.h"
 
 /* The page (controller/telemetry/page/index.html), embedded by CMake at build time. */
@@ -75,15 +76,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_size, void **req)
 {
     (void)version;
-    (void)upload;
-    (void)req;
     struct http_srv *s = cls;
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0 && s->o.token[0] && s->o.command) {
+        return http_on_post(c, url, upload, upload_size, req, &s->o);
+    }
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (!r) {
             return MHD_NO;
         }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                s->o.token[0] && s->o.command ? "GET, HEAD, POST" : "GET, HEAD");
         enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
         MHD_destroy_response(r);
         return ret;
@@ -228,6 +231,7 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_NOTIFY_COMPLETED, http_post_done, NULL,
                               MHD_OPTION_CONNECTION_LIMIT, 32u,
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
                               MHD_OPTION_CONNECTION_TIMEOUT, 15u,

@@ -7,7 +7,10 @@
  *   GET /api/status    the document of docs/status.md, as `ampshare status --json`
  *   GET /api/history   per-circuit load over the last hour, for the page's chart
  *   GET /api/sessions  the session log, when the daemon has one (docs/sessions.md)
- * Read-only: every other method gets 405. docs/telemetry.md.
+ *   POST /api/charger/<name>/<command>, POST /api/site/policy
+ *                      remote commands (the MQTT payloads), only with a token set
+ *                      ("Authorization: Bearer <token>"); without one the server is read-only
+ *                      and every other method gets 405. docs/telemetry.md.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -15,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controller/engine/command.h"
 #include "controller/loop.h"
 #include "controller/status/status.h"
 
@@ -24,6 +28,9 @@
  * the server frees it); 0 or a negative errno. NULL when the daemon keeps no session log. */
 typedef int http_sessions_fn(void *ctx, const char *since, const char *charger, char **out);
 
+/* Carries out a command (the daemon's: the same as MQTT's); 0 or a negative errno, reason in why. */
+typedef int http_command_fn(void *ctx, const struct command *c, char *why, size_t cap);
+
 struct http_options {
     char host[64];                /* a numeric IPv4 or IPv6 address ("127.0.0.1") */
     uint16_t port;                /* 0: any free port (tests read it back: http_srv_port) */
@@ -31,6 +38,8 @@ struct http_options {
     struct status_caps caps;      /* the site's sizes, for the snapshots */
     status_fill_fn *fill;
     http_sessions_fn *sessions;   /* may be NULL */
+    http_command_fn *command;     /* may be NULL: no write calls */
+    char token[128];              /* "" = read-only; else the bearer token write calls need */
     void *ctx;                    /* for fill and sessions */
     const char *version;          /* for ampshare_build_info */
 };
@@ -62,6 +71,11 @@ void http_history_fini(struct http_history *h);
 void http_history_add(struct http_history *h, const struct status_snapshot *snap);
 /* {"interval_s": .., "circuits": [{"name", "phases", "rating_a", "points": [[t_s, a...], ...]}]} */
 json_t *http_history_json(const struct http_history *h, const struct status_snapshot *snap);
+
+/* Parses a write call (POST path and body, the MQTT payload grammar) into a command. 0,
+ * -ENOENT (no such write path) or -EINVAL with a reason in why. */
+int http_parse_command(const char *url, const char *body, size_t len, int64_t wall_ms,
+                       struct command *out, char *why, size_t cap);
 
 /* The Prometheus exposition of a snapshot (malloc'd text, NULL on -ENOMEM). */
 char *telemetry_metrics(const struct status_snapshot *snap, const char *version);

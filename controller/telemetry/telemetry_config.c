@@ -22,6 +22,24 @@ int http_options_from_cfg(const struct config *cfg, struct http_options *o, char
     snprintf(o->host, sizeof(o->host), "%s", l.host);
     o->port = l.port;
     o->history_interval_ms = h->history_interval.line ? h->history_interval.v : 10000;
+    o->token[0] = '\0';
+    if (h->token_file.line) {
+        /* the write calls' token: the file's first line, at least 16 characters */
+        FILE *f = fopen(h->token_file.s, "r");
+        char line[sizeof(o->token) + 2] = "";
+        bool got = f && fgets(line, sizeof(line), f);
+        if (f) {
+            fclose(f);
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!got || strlen(line) < 16 || strlen(line) >= sizeof(o->token)) {
+            snprintf(err, errlen, "%s:%d: [http] token_file %s: %s", cfg->file, h->token_file.line,
+                     h->token_file.s,
+                     !f ? strerror(errno) : "its first line must hold a token of 16 to 127 characters");
+            return -EINVAL;
+        }
+        memcpy(o->token, line, strlen(line) + 1);
+    }
     return 0;
 }
 

@@ -23,6 +23,7 @@ slaves=$!
 pids+=("$slaves")
 wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
 
+echo "s3cret-token-for-the-test" >"$tmp/token"
 cat >"$tmp/site.ini" <<INI
 [sessions]
 db = $tmp/sessions.db
@@ -46,6 +47,7 @@ max_current_a = 40
 [http]
 listen = 127.0.0.1:0
 history_interval_ms = 500
+token_file = $tmp/token
 [mqtt]
 url = unix:$tmp/broker.sock
 prefix = ampshare/office
@@ -133,6 +135,27 @@ ask ampshare/office/site/policy/set nonsense >"$tmp/r5"
 grep -q '"ok":false.*no policy' "$tmp/r5" || { cat "$tmp/r5"; fail "unknown policy must be refused"; }
 "$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status3.json"
 grep -q '"policy": "equal_share"' "$tmp/status3.json" || fail "status shows the switched policy"
+
+# HTTP write calls: the same commands, only with the token.
+post() { curl -s -o "$tmp/post.json" -w '%{http_code}' -X POST --data-binary "$2" "${@:3}" \
+    "http://127.0.0.1:$port$1"; }
+[ "$(post /api/charger/tesla/enabled ON)" = 401 ] || fail "a write call without the token"
+[ "$(post /api/charger/tesla/enabled ON -H 'Authorization: Bearer wrong-token-0000000')" = 401 ] ||
+    fail "a write call with a wrong token"
+auth=(-H 'Authorization: Bearer s3cret-token-for-the-test')
+[ "$(post /api/charger/tesla/enabled ON "${auth[@]}")" = 200 ] || { cat "$tmp/post.json"; fail "resume"; }
+[ "$(post /api/charger/tesla/max_current 12 "${auth[@]}")" = 200 ] || fail "max 12 over HTTP"
+"$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status4.json"
+/usr/bin/python3 - "$tmp/status4.json" <<'PY' || { cat "$tmp/status4.json"; fail "HTTP commands in status"; }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+t = next(c for c in doc["chargers"] if c["name"] == "tesla")
+assert t["paused"] is False and t["command_max_a"] == 12 and t["target_a"] <= 12, t
+PY
+[ "$(post /api/charger/tesla/max_current 99 "${auth[@]}")" = 409 ] || fail "max 99 must be refused"
+grep -q 'not within' "$tmp/post.json" || fail "refusal reason"
+[ "$(post /api/charger/tesla/max_current abc "${auth[@]}")" = 400 ] || fail "malformed"
+[ "$(post /api/nothing x "${auth[@]}")" = 404 ] || fail "unknown write path"
 
 kill -TERM "$run"
 wait "$run" || fail "ampshare run did not exit 0"

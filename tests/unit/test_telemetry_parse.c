@@ -11,6 +11,7 @@
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/config.h"
 #include "controller/engine/site_ini.h"
+#include "controller/telemetry/http.h"
 #include "controller/telemetry/mqtt.h"
 #include "tests/support/check_main.h"
 
@@ -72,6 +73,27 @@ START_TEST(test_command_topics_and_payloads)
                      -EINVAL);
     ck_assert_int_eq(mqtt_parse_command(P, P "/charger/bay1/max_current/set", "1\0" "6", 3, 0, &c,
                                         why, sizeof(why)),
+                     -EINVAL);
+}
+END_TEST
+
+START_TEST(test_http_write_paths)
+{
+    struct command c;
+    char why[128];
+    ck_assert_int_eq(http_parse_command("/api/charger/bay1/max_current", "16", 2, 0, &c, why,
+                                        sizeof(why)),
+                     0);
+    ck_assert_int_eq(c.kind, COMMAND_MAX_CURRENT);
+    ck_assert_str_eq(c.charger, "bay1");
+    ck_assert_int_eq(c.value, 16000);
+    ck_assert_int_eq(http_parse_command("/api/site/policy", "native", 6, 0, &c, why, sizeof(why)),
+                     0);
+    ck_assert_int_eq(c.kind, COMMAND_POLICY);
+    ck_assert_int_eq(http_parse_command("/api/status", "", 0, 0, &c, why, sizeof(why)), -ENOENT);
+    ck_assert_int_eq(http_parse_command("/metrics", "1", 1, 0, &c, why, sizeof(why)), -ENOENT);
+    ck_assert_int_eq(http_parse_command("/api/charger/bay1/max_current", "x", 1, 0, &c, why,
+                                        sizeof(why)),
                      -EINVAL);
 }
 END_TEST
@@ -220,6 +242,7 @@ static Suite *telemetry_parse_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_command_topics_and_payloads);
     tcase_add_test(tc, test_urls_and_listen_addresses);
+    tcase_add_test(tc, test_http_write_paths);
     tcase_add_test(tc, test_command_rules_against_a_site);
     tcase_add_test(tc, test_engine_bounds_what_commands_ask);
     suite_add_tcase(s, tc);
