@@ -34,6 +34,8 @@
 static void dsite_free(struct dsite *s)
 {
     free(s->logged_ma);
+    free(s->energy_wh);
+    free(s->sess_last_wh);
     free(s->vin);
     free(s->names);
     site_free(s->site);
@@ -91,9 +93,12 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
     if (rc == 0) {
         size_t n = out->site->n_evse + 1;
         out->logged_ma = calloc(n, sizeof(*out->logged_ma)); /* everything starts at 0 A */
+        out->energy_wh = calloc(n, sizeof(*out->energy_wh));
+        out->sess_last_wh = calloc(n, sizeof(*out->sess_last_wh));
         out->vin = calloc(n, sizeof(*out->vin));
         out->names = calloc(n, sizeof(*out->names));
-        if (!out->logged_ma || !out->vin || !out->names) {
+        if (!out->logged_ma || !out->vin || !out->names || !out->energy_wh ||
+            !out->sess_last_wh) {
             dsite_free(out);
             rc = -ENOMEM;
         }
@@ -187,6 +192,13 @@ static void sess_tick(struct daemon *d, uint64_t now)
         smp.vin = d->cur.vin[e];
         int r = sess_update(d->sess, wall, now, e, &smp);
         rc = rc < 0 ? rc : r;
+        /* energy since start: every rise of the open session's count (a new session starts
+         * from 0), so it only grows */
+        struct sess_record rec;
+        int64_t wh = sess_log_current(d->sess, e, &rec) ? (int64_t)rec.energy_wh : 0;
+        int64_t last = d->cur.sess_last_wh[e];
+        d->cur.energy_wh[e] += wh >= last ? wh - last : wh;
+        d->cur.sess_last_wh[e] = wh;
     }
     sess_result(d, rc);
 }
@@ -629,6 +641,8 @@ int daemon_reload(struct daemon *d)
     for (size_t e = 0; e < next.site->n_evse; e++) {
         int o = site_find_evse(d->cur.site, next.site->evse[e].name);
         next.logged_ma[e] = o >= 0 ? d->cur.logged_ma[o] : 0;
+        next.energy_wh[e] = o >= 0 ? d->cur.energy_wh[o] : 0;
+        next.sess_last_wh[e] = o >= 0 ? d->cur.sess_last_wh[o] : 0;
         if (o >= 0) {
             memcpy(next.vin[e], d->cur.vin[o], sizeof(next.vin[e]));
         }

@@ -35,6 +35,8 @@ struct dsite {
     struct site *site;
     struct policy_handle ph;
     int32_t *logged_ma;               /* [n_evse]: the target last logged */
+    int64_t *energy_wh;               /* [n_evse]: delivered since start (sessions' rises) */
+    int64_t *sess_last_wh;            /* [n_evse]: the open session's energy at the last tick */
     char (*vin)[SESS_VIN_MAX];        /* [n_evse]: the VIN a Wall Connector reported, "" none */
     const char **names;               /* [n_evse]: charger names for the session log */
     char sess_db[CFG_TEXT_MAX];       /* [sessions] db */

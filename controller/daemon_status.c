@@ -134,7 +134,7 @@ static void fill_charger(const struct daemon *d, size_t e, uint64_t now, struct 
     o->phases = ev->phases;
     struct sess_record rec;
     o->session_wh = d->sess && sess_log_current(d->sess, e, &rec) ? (int64_t)rec.energy_wh : -1;
-    o->energy_wh = -1; /* not counted across sessions yet: the session's energy is above */
+    o->energy_wh = d->sess ? d->cur.energy_wh[e] : -1; /* counted from the session log */
     o->command_max_ma = -1;
     if (e < d->cmds.n_evse) { /* what remote commands hold in force (daemon_telemetry.c) */
         o->paused = d->cmds.evse[e].paused;

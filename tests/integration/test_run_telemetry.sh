@@ -76,6 +76,7 @@ if [ -x "$promtool" ]; then
     "$promtool" check metrics <"$tmp/metrics" || fail "promtool check metrics"
 fi
 grep -q '^ampshare_errors_total{kind="policy"} 0$' "$tmp/metrics" || fail "errors by kind"
+grep -q '^ampshare_evse_energy_joules_total{charger="tesla"} [0-9]' "$tmp/metrics" || fail "energy counter"
 for _ in $(seq 100); do # the Tesla's session row appears once its car is seen connected
     curl -sS --max-time 10 "http://127.0.0.1:$port/api/sessions?charger=tesla" >"$tmp/sessions.json"
     grep -q '"charger": "tesla"' "$tmp/sessions.json" && break
