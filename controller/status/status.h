@@ -124,6 +124,10 @@ void status_snapshot_release(struct status_snapshot *snap);
 int status_snapshot_take(struct status_snapshot *snap, status_fill_fn *fill, void *ctx);
 
 
+/* Text from the wire or a file may hold any byte: a JSON string of its printable ASCII, every
+ * other byte '?' (new reference; NULL on -ENOMEM). Status, MQTT and HTTP all use this one. */
+json_t *status_json_text(const char *s);
+
 /* The JSON document of docs/status.md (new reference; NULL on -ENOMEM). */
 json_t *status_to_json(const struct status_snapshot *snap);
 

@@ -27,23 +27,10 @@ static json_t *amps(int32_t ma)
     return json_real(ma / 1000.0);
 }
 
-/* Printable ASCII of s (a VIN off the wire may hold anything). */
-static json_t *text(const char *s)
-{
-    char buf[STATUS_TEXT_MAX * 2];
-    size_t n = 0;
-    for (; *s && n + 1 < sizeof(buf); s++) {
-        unsigned char c = (unsigned char)*s;
-        buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    buf[n] = '\0';
-    return json_string(buf);
-}
-
 static json_t *charger_state(const struct status_charger *c)
 {
     json_t *d = json_object();
-    json_object_set_new(d, "state", text(c->state));
+    json_object_set_new(d, "state", status_json_text(c->state));
     json_object_set_new(d, "offer_a", amps(c->offer_ma));
     json_object_set_new(d, "target_a", amps(c->target_ma));
     json_object_set_new(d, "max_current_a",
@@ -53,12 +40,12 @@ static json_t *charger_state(const struct status_charger *c)
         json_object_set_new(d, keys[p], (c->phases & (1u << p)) ? amps(c->measured_ma[p])
                                                                 : json_null());
     }
-    json_object_set_new(d, "reason", text(c->reason));
+    json_object_set_new(d, "reason", status_json_text(c->reason));
     json_object_set_new(d, "session_kwh",
                         json_real(c->session_wh < 0 ? 0.0 : c->session_wh / 1000.0));
     json_object_set_new(d, "energy_kwh",
                         c->energy_wh < 0 ? json_null() : json_real(c->energy_wh / 1000.0));
-    json_object_set_new(d, "vin", c->vin[0] ? text(c->vin) : json_null());
+    json_object_set_new(d, "vin", c->vin[0] ? status_json_text(c->vin) : json_null());
     json_object_set_new(d, "enabled", json_string(c->paused ? "OFF" : "ON"));
     json_object_set_new(d, "charge_now", json_string(c->charge_now ? "ON" : "OFF"));
     json_object_set_new(d, "stale", json_boolean(c->stale || c->implausible));
@@ -88,7 +75,7 @@ static json_t *site_state(const struct status_snapshot *s)
     for (size_t i = 0; i < s->n_bus; i++) {
         bus_down |= !s->bus[i].up;
     }
-    return json_pack("{s:o, s:s, s:s, s:I, s:I}", "policy", text(s->policy), "meter_stale",
+    return json_pack("{s:o, s:s, s:s, s:I, s:I}", "policy", status_json_text(s->policy), "meter_stale",
                      meter_stale ? "ON" : "OFF", "bus_down", bus_down ? "ON" : "OFF",
                      "loop_late_ms", (json_int_t)s->loop.late_worst_ms, "heartbeat_late_ms",
                      (json_int_t)s->loop.heartbeat_late_worst_ms);
