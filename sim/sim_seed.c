@@ -19,12 +19,15 @@
 /* Any seed gives the same ID; the bus section of the site names it (twc_master_pick_id avoids
  * TWCManager's 7777 and bytes that need escaping). */
 #define SEED_MASTER_SEED 0x5EED
+#define SIM_SEED_BAUD    0
 
 struct sim_seed {
     enum sim_seed_master which;
     struct sim_seed_cfg cfg;
     struct sim_twc_slaves set;
+    struct sim_sched sched;
     struct sim_vbus vb;
+    int port_master, port_slaves;
     bool vb_up;
     bool woke;
     bool filled; /* the i3 was made full (cfg.i3_full_ms) */
@@ -101,7 +104,7 @@ static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint6
     return mo.wire_len;
 }
 
-static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, size_t errlen)
+static int amp_setup(struct sim_seed *s, char *err, size_t errlen)
 {
     char ini[SIM_SEED_INI_MAX];
     int rc = sim_seed_site_ini(&s->cfg, ini, sizeof(ini));
@@ -133,9 +136,10 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
     if (rc == 0) {
         rc = ctl_twc_attach(s->twc, 0, &s->m);
     }
-    p->rx = amp_rx;
-    p->tx = amp_tx;
-    p->ctx = s;
+    if (rc == 0) {
+        s->port_master = sim_vbus_add_bytes(&s->vb, "ampshare", amp_rx, amp_tx, s);
+        rc = s->port_master < 0 ? s->port_master : 0;
+    }
     return rc;
 }
 
@@ -207,21 +211,25 @@ int sim_seed_new(enum sim_seed_master which,
     s->which = which;
     s->cfg = *cfg;
     s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
-    struct sim_vbus_party pm, ps;
-    int rc = sim_seed_add_slaves(&s->set, cfg);
+    sim_sched_init(&s->sched, 0);
+    int rc = sim_vbus_init(&s->vb, &s->sched, "seed", SIM_SEED_BAUD);
+    s->vb_up = rc == 0;
+    if (rc == 0) {
+        rc = sim_seed_add_slaves(&s->set, cfg);
+    }
     if (rc == 0 && which == SIM_SEED_NATIVE) {
         struct sim_native_master_cfg mc;
         sim_native_master_cfg_default(&mc);
         mc.circuit_ma = cfg->circuit_ma;
-        sim_vbus_party_native(&pm, &s->nm);
         rc = sim_native_master_init(&s->nm, &mc, 0);
+        s->port_master = rc == 0 ? sim_vbus_add_native(&s->vb, &s->nm) : rc;
+        rc = s->port_master < 0 ? s->port_master : 0;
     } else if (rc == 0) {
-        rc = amp_setup(s, &pm, err, errlen);
+        rc = amp_setup(s, err, errlen);
     }
     if (rc == 0) {
-        sim_vbus_party_slaves(&ps, &s->set);
-        rc = sim_vbus_init(&s->vb, &pm, &ps, 0);
-        s->vb_up = rc == 0;
+        s->port_slaves = sim_vbus_add_slaves(&s->vb, &s->set);
+        rc = s->port_slaves < 0 ? s->port_slaves : 0;
     }
     if (rc != 0) {
         sim_seed_free(s);
@@ -236,7 +244,8 @@ static void make_full(struct sim_seed *s)
 {
     struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, SIM_SEED_I3_ID);
     if (sl && sl->has_car) {
-        sim_car_full(&sl->car, s->vb.now_ms);
+        sim_car_full(&sl->car, s->sched.now_ms);
+        sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     }
 }
 
@@ -246,7 +255,7 @@ static int fire(struct sim_seed *s, uint64_t at, uint64_t until_ms, bool *done, 
     if (!at || *done || until_ms < at) {
         return 0;
     }
-    int rc = sim_vbus_run(&s->vb, at, 1);
+    int rc = sim_sched_run(&s->sched, at);
     if (rc != 0) {
         return rc;
     }
@@ -269,12 +278,12 @@ int sim_seed_advance(struct sim_seed *s, uint64_t until_ms)
         rc = wake_first ? fire(s, full, until_ms, &s->filled, false)
                         : fire(s, wake, until_ms, &s->woke, true);
     }
-    return rc == 0 ? sim_vbus_run(&s->vb, until_ms, 1) : rc;
+    return rc == 0 ? sim_sched_run(&s->sched, until_ms) : rc;
 }
 
 uint64_t sim_seed_now(const struct sim_seed *s)
 {
-    return s->vb.now_ms;
+    return s->sched.now_ms;
 }
 
 int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
@@ -284,7 +293,7 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
         return -ENOENT;
     }
     struct sim_twc_slave_view v;
-    sim_twc_slave_view(sl, s->vb.now_ms, &v);
+    sim_twc_slave_view(sl, s->sched.now_ms, &v);
     memset(u, 0, sizeof(*u));
     u->state = v.state;
     u->limit_ca = v.limit_ca;
@@ -294,7 +303,8 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
         int e = ctl_twc_evse_of(s->twc, 0, id);
         if (twc_master_slave_find(&s->m, id, &info) != 0) {
             snprintf(u->why, sizeof(u->why), "not linked yet");
-        } else if (e < 0 || ctl_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
+        } else if (e < 0 ||
+                   ctl_why(s->ctl, (size_t)e, s->sched.now_ms, u->why, sizeof(u->why)) < 0) {
             snprintf(u->why, sizeof(u->why), "not bound to a [wallconnector]");
         }
     }
@@ -307,14 +317,15 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id)
     if (!sl || !sl->has_car) {
         return -ENOENT;
     }
-    sim_car_want(&sl->car, s->vb.now_ms, -1); /* wants to charge, as much as it gets */
+    sim_car_want(&sl->car, s->sched.now_ms, -1); /* wants to charge, as much as it gets */
+    sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     return 0;
 }
 
 void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves)
 {
-    *master = s->vb.bytes_tx[SIM_VBUS_MASTER];
-    *slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
+    *master = sim_vbus_bytes_tx(&s->vb, s->port_master);
+    *slaves = sim_vbus_bytes_tx(&s->vb, s->port_slaves);
 }
 
 const struct ctl *sim_seed_ctl(const struct sim_seed *s)

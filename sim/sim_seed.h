@@ -89,7 +89,7 @@ int sim_seed_new(enum sim_seed_master which,
 /* Frees it; NULL is allowed. */
 void sim_seed_free(struct sim_seed *s);
 
-/* Runs the bus in 1 ms steps up to until_ms (waking the i3, or making it full, on the way when
+/* Runs the bus in event time up to until_ms (waking the i3, or making it full, on the way when
  * cfg says so).
  * Returns 0 or a transport code. */
 int sim_seed_advance(struct sim_seed *s, uint64_t until_ms);

@@ -17,17 +17,19 @@ struct wbus {
     struct twc_deframer df;
     struct sim_twc_slaves set;
     struct sim_vbus vb;
+    int port_slaves;
     bool up;
 };
 
 struct fleet_wire {
     const struct fleet_scenario *sc;
-    struct ctl *ctl;      /* the site controller, as the daemon runs it */
-    struct ctl_twc *twc;  /* its Wall Connector adapter */
+    struct ctl *ctl;        /* the site controller, as the daemon runs it */
+    struct ctl_twc *twc;    /* its Wall Connector adapter */
+    struct sim_sched sched; /* one clock for every bus and the control loop */
     struct wbus *bus;
     size_t n_bus;
     struct sim_twc_slave **slave; /* per site EVSE */
-    uint64_t now_ms;
+    int *slave_bus;               /* per site EVSE: its bus */
 };
 
 static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
@@ -81,6 +83,7 @@ void fleet_wire_free(struct fleet_wire *w)
     ctl_free(w->ctl);
     free(w->bus);
     free(w->slave);
+    free(w->slave_bus);
     free(w);
 }
 
@@ -113,7 +116,10 @@ int fleet_wire_new(const struct fleet_scenario *sc,
     w->n_bus = site->n_bus;
     w->bus = calloc(site->n_bus + 1, sizeof(*w->bus));
     w->slave = calloc(site->n_evse + 1, sizeof(*w->slave));
-    int rc = w->bus && w->slave ? ctl_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
+    w->slave_bus = calloc(site->n_evse + 1, sizeof(*w->slave_bus));
+    sim_sched_init(&w->sched, 0);
+    int rc =
+        w->bus && w->slave && w->slave_bus ? ctl_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
     if (rc == 0) {
         rc = ctl_twc_new(w->ctl, &w->twc);
     }
@@ -156,16 +162,22 @@ int fleet_wire_new(const struct fleet_scenario *sc,
             rc = sim_twc_slaves_add(&wb->set, &cfg, &cc, 0);
             if (rc >= 0) {
                 w->slave[e] = sim_twc_slaves_find(&wb->set, se->address);
+                w->slave_bus[e] = (int)b;
                 sim_car_unplug(&w->slave[e]->car, 0);
                 rc = 0;
             }
         }
         if (rc == 0) {
-            struct sim_vbus_party pm = {.rx = amp_rx, .tx = amp_tx, .ctx = wb}, ps;
-            sim_vbus_party_slaves(&ps, &wb->set);
-            rc = sim_vbus_init(&wb->vb, &pm, &ps, 0);
+            rc = sim_vbus_init(&wb->vb, &w->sched, site->bus[b].name, 0);
             wb->up = rc == 0;
         }
+        if (rc == 0) {
+            rc = sim_vbus_add_bytes(&wb->vb, "ampshare", amp_rx, amp_tx, wb);
+        }
+        if (rc >= 0) {
+            wb->port_slaves = rc = sim_vbus_add_slaves(&wb->vb, &wb->set);
+        }
+        rc = rc < 0 ? rc : 0;
     }
     if (rc != 0) {
         if (!err[0]) {
@@ -185,27 +197,24 @@ void fleet_wire_plug(
     struct sim_car_cfg cc;
     car_cfg(w->sc, c, wanted_kwh, &cc);
     sim_car_init(&s->car, &cc, now_ms); /* a new car: init plugs it in */
+    sim_vbus_wake(&w->bus[w->slave_bus[evse]].vb, w->bus[w->slave_bus[evse]].port_slaves, now_ms);
 }
 
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
 {
     sim_car_unplug(&w->slave[evse]->car, now_ms);
+    sim_vbus_wake(&w->bus[w->slave_bus[evse]].vb, w->bus[w->slave_bus[evse]].port_slaves, now_ms);
 }
 
 int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms)
 {
-    /* all buses in lockstep: the one control loop's clock never goes backwards */
-    while (w->now_ms < until_ms) {
-        uint64_t t = w->now_ms + 1;
-        for (size_t b = 0; b < w->n_bus; b++) {
-            int rc = sim_vbus_run(&w->bus[b].vb, t, 1);
-            if (rc != 0) {
-                return rc;
-            }
-        }
-        w->now_ms = t;
+    int rc = sim_sched_run(&w->sched, until_ms);
+    /* the units as they are now: every car's draw and energy up to until_ms */
+    for (size_t e = 0; rc == 0 && e < w->sc->site->n_evse; e++) {
+        struct sim_twc_slave_view v;
+        sim_twc_slave_view(w->slave[e], until_ms, &v);
     }
-    return 0;
+    return rc;
 }
 
 void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r)

@@ -5,8 +5,9 @@
  * real bytes over the in-memory transport, and the site's control loop (controller/ctl_twc: the
  * allocation engine, the policy, the clamp) sets every limit, as `ampshare sim seed` does. The
  * fleet loop (fleet_fast.c) plugs and unplugs the cars and reads what the units report.
- * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters; the
- * buses are stepped together in 1 ms steps (no event time yet).
+ * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters. Every
+ * bus and the control loop are parties on one event-time clock (sim/sim_sched): it jumps from one
+ * due time to the next.
  */
 #ifndef AMPSHARE_SIM_FLEET_WIRE_H
 #define AMPSHARE_SIM_FLEET_WIRE_H
