@@ -107,6 +107,13 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id);
 /* Bytes sent so far by the master and by the slaves. */
 void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves);
 
+struct sim_sched;
+struct sim_vbus;
+
+/* The clock and the bus (borrowed): a test may run the clock in lockstep, or tap the bus. */
+struct sim_sched *sim_seed_sched(struct sim_seed *s);
+struct sim_vbus *sim_seed_vbus(struct sim_seed *s);
+
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
 const struct ctl *sim_seed_ctl(const struct sim_seed *s);
 

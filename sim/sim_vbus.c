@@ -14,6 +14,9 @@
 /* Hands a transmission to every other port and wakes its party now. */
 static void deliver(struct sim_vbus *vb, size_t from, const uint8_t *b, size_t len, uint64_t now)
 {
+    if (vb->tap) {
+        vb->tap(vb->tap_ctx, now, (int)from, b, len);
+    }
     for (size_t i = 0; i < vb->n_port; i++) {
         struct sim_vbus_port *p = &vb->port[i];
         if (i != from && tp_write(p->wire, b, len) > 0) {
@@ -140,8 +143,21 @@ static int add(struct sim_vbus *vb, const char *name, struct sim_vbus_port **out
     memset(p, 0, sizeof(*p));
     p->vb = vb;
     snprintf(p->name, sizeof(p->name), "%s:%s", vb->name, name);
-    int rc = tp_mem_pair_new(own, &p->wire, 0, 0);
+    /* a pair whose ends say which bus and party they are in log lines ("mem:rs485:ampshare") */
+    char label[80];
+    snprintf(label, sizeof(label), "mem:%s", p->name);
+    struct tp_mem_bus *pair;
+    int rc = tp_mem_bus_new(2, 0, &pair);
+    if (rc == 0) {
+        rc = tp_mem_bus_attach(pair, label, false, own);
+    }
+    if (rc == 0) {
+        rc = tp_mem_bus_attach(pair, "mem:wire", false, &p->wire);
+    }
+    tp_mem_bus_free(pair);
     if (rc < 0) {
+        tp_free(*own);
+        *own = NULL;
         return rc;
     }
     p->party = sim_sched_add(vb->sched, p->name, port_service, p);
@@ -180,6 +196,12 @@ int sim_vbus_add_bytes(
         p->ctx = ctx;
     }
     return rc;
+}
+
+void sim_vbus_set_tap(struct sim_vbus *vb, sim_vbus_tap_fn *fn, void *ctx)
+{
+    vb->tap = fn;
+    vb->tap_ctx = ctx;
 }
 
 void sim_vbus_wake(struct sim_vbus *vb, int p, uint64_t at_ms)

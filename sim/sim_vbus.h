@@ -36,6 +36,8 @@
 
 /* Bytes heard on the bus at now_ms. */
 typedef void sim_vbus_rx_fn(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len);
+/* A tap: a transmission of port `from`, heard by the others at at_ms (traces, tests). */
+typedef void sim_vbus_tap_fn(void *ctx, uint64_t at_ms, int from, const uint8_t *buf, size_t len);
 /* Bytes to transmit at now_ms (0 for none); *next_ms is when to call again at the latest. */
 typedef size_t
 sim_vbus_tx_fn(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms);
@@ -79,6 +81,8 @@ struct sim_vbus {
     size_t n_flight;
     uint64_t air_until_us; /* the wire is busy until then ... */
     size_t air_from;       /* ... with this port's bytes */
+    sim_vbus_tap_fn *tap;
+    void *tap_ctx;
     struct sim_vbus_stats stats;
 };
 
@@ -103,6 +107,9 @@ int sim_vbus_add_bytes(
 /* Ready-made bytes parties: a slave set and the native master (borrowed). */
 int sim_vbus_add_slaves(struct sim_vbus *vb, struct sim_twc_slaves *set);
 int sim_vbus_add_native(struct sim_vbus *vb, struct sim_native_master *m);
+
+/* Sets (NULL: clears) the tap, called for every transmission as it is heard. */
+void sim_vbus_set_tap(struct sim_vbus *vb, sim_vbus_tap_fn *fn, void *ctx);
 
 /* Port p's party is due at at_ms at the latest (its state changed from outside the bus). */
 void sim_vbus_wake(struct sim_vbus *vb, int p, uint64_t at_ms);
