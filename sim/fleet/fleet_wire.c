@@ -209,6 +209,20 @@ void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
     wake_slaves(w, evse, now_ms);
 }
 
+struct sim_sched *fleet_wire_sched(struct fleet_wire *w)
+{
+    return &w->sched;
+}
+
+uint64_t fleet_wire_collisions(const struct fleet_wire *w)
+{
+    uint64_t n = 0;
+    for (size_t b = 0; b < w->n_bus; b++) {
+        n += w->bus[b].vb.stats.collisions;
+    }
+    return n;
+}
+
 void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx)
 {
     sim_sched_set_pace(&w->sched, fn, ctx);

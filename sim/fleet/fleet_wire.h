@@ -32,6 +32,12 @@ void fleet_wire_plug(
     struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms);
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms);
 
+/* Its clock (borrowed): benches and tests read its counts or run it in lockstep. */
+struct sim_sched *fleet_wire_sched(struct fleet_wire *w);
+
+/* Transmissions that overlapped on any bus so far (sim_vbus stats.collisions, summed). */
+uint64_t fleet_wire_collisions(const struct fleet_wire *w);
+
 /* Paces its clock to the wall clock (--realtime; NULL: as fast as the CPU allows). */
 void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx);
 
