@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Wire mode: each [bus] of the site carries simulated Wall Connector slaves (sim/sim_twc_slave,
- * a sim_car behind each) that answer ampshare's real master (drivers/twc/twc_master) through
- * real bytes over the in-memory transport, and the site's control loop (controller/ctl_twc: the
- * allocation engine, the policy, the clamp) sets every limit, as `ampshare sim seed` does. The
- * fleet loop (fleet_fast.c) plugs and unplugs the cars and reads what the units report.
- * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters. Every
- * bus and the control loop are parties on one event-time clock (sim/sim_sched): it jumps from one
- * due time to the next.
+ * a sim_car behind each) that answer ampshare's real bus driver (drivers/twc/twc_bus) through
+ * real bytes over the in-memory transport, and the site's control loop (controller/ctl,
+ * controller/ctl_twc: the allocation engine, the policy, the clamp) sets every limit, bound as
+ * the daemon binds them (sim/sim_gw), as `ampshare sim seed` does. The fleet loop (fleet_fast.c)
+ * plugs and unplugs the cars and reads what the units report. Every bus and the control loop are
+ * parties on one event-time clock (sim/sim_sched): it jumps from one due time to the next.
+ * Today: sites whose chargers are all Wall Connectors (a fixed address, or `address = auto`: the
+ * unit then gets an ID drawn from the seed, which the gateway binds as it binds any unknown
+ * slave), and no meters.
  */
 #ifndef AMPSHARE_SIM_FLEET_WIRE_H
 #define AMPSHARE_SIM_FLEET_WIRE_H
