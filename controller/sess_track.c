@@ -27,6 +27,20 @@ bool sess_vin_is_valid(const char *vin)
     return true;
 }
 
+bool sess_tag_is_valid(const char *tag)
+{
+    if (!tag || !tag[0]) {
+        return false;
+    }
+    for (size_t n = 0; tag[n]; n++) {
+        unsigned char c = (unsigned char)tag[n];
+        if (n >= SESS_TAG_MAX - 1 || c < 0x20 || c >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int32_t clamp_ma(int32_t ma)
 {
     return ma < 0 ? 0 : ma;
@@ -164,6 +178,10 @@ static int absorb(struct sess_track *t,
         snprintf(t->rec.vin, sizeof(t->rec.vin), "%s", s->vin);
         ev |= first ? 0 : SESS_TRACK_VIN;
     }
+    if (!t->rec.id_tag[0] && sess_tag_is_valid(s->id_tag)) {
+        snprintf(t->rec.id_tag, sizeof(t->rec.id_tag), "%s", s->id_tag);
+    }
+    t->rec.tx_id = t->rec.tx_id ? t->rec.tx_id : s->tx_id;
     take_counter(t, s, first);
     refresh(t, now_wall_s);
     return ev;
@@ -210,12 +228,24 @@ int sess_track_step(struct sess_track *t,
     if (t->open) {
         follow_clock_step(t, now_wall_s, now_ms);
         enum sess_end_reason why = SESS_END_NONE;
-        if (s->fault) {
+        if (s->end_reason != SESS_END_NONE) {
+            /* the charger ended it: its final counter reading is the session's energy */
+            integrate(t, cfg, now_wall_s, now_ms);
+            if (s->counter_source == t->rec.energy_source &&
+                s->counter_source != SESS_ENERGY_INTEGRATED) {
+                take_counter(t, s, false);
+                t->rec.energy_wh = 0; /* the reading replaces the bridged estimate */
+            }
+            bool unplug = s->end_reason == SESS_END_UNPLUGGED;
+            why = unplug && was_full(t, cfg, now_ms) ? SESS_END_FULL : s->end_reason;
+        } else if (s->fault) {
             why = SESS_END_FAULT;
         } else if (!s->connected) {
             why = was_full(t, cfg, now_ms) ? SESS_END_FULL : SESS_END_UNPLUGGED;
-        } else if (t->rec.vin[0] && sess_vin_is_valid(s->vin) && strcmp(s->vin, t->rec.vin)) {
-            why = SESS_END_UNPLUGGED; /* another car: this one left between two samples */
+        } else if ((t->rec.vin[0] && sess_vin_is_valid(s->vin) && strcmp(s->vin, t->rec.vin)) ||
+                   (t->rec.tx_id && s->tx_id && s->tx_id != t->rec.tx_id)) {
+            /* another car, or another transaction: this one ended between two samples */
+            why = SESS_END_UNPLUGGED;
         }
         if (why != SESS_END_NONE) {
             sess_track_end(t, cfg, now_wall_s, now_ms, why, ended);
@@ -225,7 +255,7 @@ int sess_track_step(struct sess_track *t,
             return ev | absorb(t, now_wall_s, now_ms, s, false);
         }
     }
-    if (s->connected && !s->fault) {
+    if (s->connected && !s->fault && s->end_reason == SESS_END_NONE) {
         start(t, now_wall_s, now_ms);
         absorb(t, now_wall_s, now_ms, s, true);
         ev |= SESS_TRACK_STARTED;

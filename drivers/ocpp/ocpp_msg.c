@@ -239,6 +239,9 @@ static void take_sample(struct ocpp_cp *cp, const json_t *sv, uint64_t now_ms)
         }
     } else if (strcmp(meas, "Energy.Active.Import.Register") == 0 && d < 9e15) {
         cp->energy_wh = (int64_t)llround(d);
+        if (cp->in_tx) {
+            cp->tx_meter_wh = cp->energy_wh; /* the transaction's energy so far (sessions) */
+        }
     } else if (strcmp(meas, "Power.Active.Import") == 0 && !phase && d < 2e9) {
         cp->power_w = (int32_t)lround(d);
     }
@@ -312,7 +315,8 @@ static json_t *on_authorize(struct ocpp_cp *cp, const json_t *p, struct check *c
                      id_tag_info(cp, json_string_value(json_object_get(p, "idTag"))));
 }
 
-static json_t *on_start(struct ocpp_cp *cp, const json_t *p, struct check *c)
+static json_t *
+on_start(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"connectorId", JSON_INTEGER, true, 0},    {"idTag", JSON_STRING, true, OCPP_TAG_MAX},
@@ -337,20 +341,37 @@ static json_t *on_start(struct ocpp_cp *cp, const json_t *p, struct check *c)
         cp->n_tx++;
         snprintf(cp->tx_tag, sizeof(cp->tx_tag), "%s", tag);
         cp->tx_meter_start_wh = ocpp_json_int(json_object_get(p, "meterStart"));
+        cp->tx_meter_wh = cp->tx_meter_start_wh;
+        struct ocpp_tx_event ev = {.kind = OCPP_TX_START,
+                                   .tx_id = id,
+                                   .meter_wh = cp->tx_meter_start_wh,
+                                   .wall_s = wall_s,
+                                   .at_ms = now_ms};
+        snprintf(ev.tag, sizeof(ev.tag), "%s", tag);
+        ocpp_cp_tx_push(cp, &ev);
     }
     log_info(MOD, "%s: transaction %d on connector %lld for %s: %s", cp->id, (int)id,
              (long long)conn, tag, ok ? "accepted" : "refused (not in id_tags)");
     return json_pack("{sosi}", "idTagInfo", info, "transactionId", (int)id);
 }
 
-static json_t *on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct check *c)
+static json_t *
+on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"transactionId", JSON_INTEGER, true, 0}, {"meterStop", JSON_INTEGER, true, 0},
         {"timestamp", JSON_STRING, true, 0},      {"idTag", JSON_STRING, false, OCPP_TAG_MAX},
         {"reason", JSON_STRING, false, 0},        {"transactionData", JSON_ARRAY, false, 0},
     };
+    static const char *const reasons[] = {
+        "EmergencyStop", "EVDisconnected", "HardReset", "Local",         "Other",       "PowerLoss",
+        "Reboot",        "Remote",         "SoftReset", "UnlockCommand", "DeAuthorized"};
     if (!CHECK_FIELDS(p, f, c)) {
+        return NULL;
+    }
+    const char *reason = json_string_value(json_object_get(p, "reason"));
+    if (reason && !one_of(reason, reasons, sizeof(reasons) / sizeof(reasons[0]))) {
+        bad(c, "FormationViolation", "is not a Reason", "reason");
         return NULL;
     }
     const json_t *td = json_object_get(p, "transactionData");
@@ -364,6 +385,14 @@ static json_t *on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, str
                  (long long)(stop - cp->tx_meter_start_wh));
         cp->in_tx = false;
         cp->tx_ma = OCPP_OFFER_UNKNOWN;
+        struct ocpp_tx_event ev = {.kind = OCPP_TX_STOP,
+                                   .tx_id = cp->tx_id,
+                                   .meter_wh = stop,
+                                   .wall_s = wall_s,
+                                   .at_ms = now_ms};
+        snprintf(ev.tag, sizeof(ev.tag), "%s", cp->tx_tag);
+        snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "");
+        ocpp_cp_tx_push(cp, &ev);
     }
     /* a stop always gets a CALLRESULT, or the charger retries it (§3.7.1) */
     const json_t *tag = json_object_get(p, "idTag");
@@ -414,10 +443,10 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
         return on_authorize(cp, payload, &c);
     }
     if (strcmp(action, "StartTransaction") == 0) {
-        return on_start(cp, payload, &c);
+        return on_start(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "StopTransaction") == 0) {
-        return on_stop(cp, payload, now_ms, &c);
+        return on_stop(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "DataTransfer") == 0) {
         return on_data_transfer(payload, &c);
