@@ -596,6 +596,10 @@ static void run_stop(struct rig *g, const char *default_status, char *seq, size_
         snprintf(seq + strlen(seq), cap - strlen(seq), "%s%s", seq[0] ? ", " : "", one);
         answer(g, &f, st);
         ocpp_frame_clear(&f);
+        /* the daemon waits for this: not done before our TxProfile's clear was answered */
+        if (!strstr(seq, "Clear")) {
+            ck_assert_msg(!ocpp_cp_settled(&g->cp), "settled after %s", seq);
+        }
     }
 }
 
