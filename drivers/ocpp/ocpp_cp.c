@@ -129,28 +129,6 @@ void ocpp_cp_stop(struct ocpp_cp *cp)
     }
 }
 
-void ocpp_cp_tx_push(struct ocpp_cp *cp, const struct ocpp_tx_event *ev)
-{
-    if (cp->n_tx_ev == OCPP_TX_EVENTS) {
-        memmove(cp->tx_ev, cp->tx_ev + 1, (OCPP_TX_EVENTS - 1) * sizeof(*cp->tx_ev));
-        cp->n_tx_ev--;
-        cp->tx_ev_dropped++;
-        log_warn(MOD, "%s: a transaction event was not read in time: dropped", cp->id);
-    }
-    cp->tx_ev[cp->n_tx_ev++] = *ev;
-}
-
-bool ocpp_cp_tx_event(struct ocpp_cp *cp, struct ocpp_tx_event *out)
-{
-    if (cp->n_tx_ev == 0) {
-        return false;
-    }
-    *out = cp->tx_ev[0];
-    memmove(cp->tx_ev, cp->tx_ev + 1, (cp->n_tx_ev - 1) * sizeof(*cp->tx_ev));
-    cp->n_tx_ev--;
-    return true;
-}
-
 /* Our CALL of this kind in flight (0: of any kind), or NULL. */
 static struct ocpp_out *in_flight(struct ocpp_cp *cp, enum ocpp_out_kind kind)
 {

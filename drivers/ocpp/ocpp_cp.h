@@ -98,6 +98,8 @@ struct ocpp_cp {
     struct ocpp_tx_event tx_ev[OCPP_TX_EVENTS]; /* oldest first */
     size_t n_tx_ev;
     uint32_t tx_ev_dropped; /* the oldest dropped when nobody read them */
+    int32_t tx_ended;       /* the last transaction that ended: never resumed by a late
+                               MeterValues */
 
     int32_t target_ma;    /* the engine's target, OCPP_OFFER_UNKNOWN before the first */
     int32_t default_ma;   /* confirmed TxDefaultProfile limit, or OCPP_OFFER_UNKNOWN */

@@ -94,7 +94,8 @@ static json_t *now_obj(time_t wall_s)
     return json_pack("{ss}", "currentTime", t);
 }
 
-static json_t *on_boot(struct ocpp_cp *cp, const json_t *p, time_t wall_s, struct check *c)
+static json_t *
+on_boot(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"chargePointVendor", JSON_STRING, true, 20},
@@ -114,10 +115,11 @@ static json_t *on_boot(struct ocpp_cp *cp, const json_t *p, time_t wall_s, struc
              json_string_value(json_object_get(p, "chargePointVendor")));
     snprintf(cp->model, sizeof(cp->model), "%s",
              json_string_value(json_object_get(p, "chargePointModel")));
-    /* a reboot ends any transaction; the profiles persist (OCPP 1.6 §3.13) */
+    /* a reboot ends any transaction (for the session log, at its last meter reading: the
+     * StopTransaction that may follow is for a transaction that is over); the profiles persist
+     * (OCPP 1.6 §3.13) */
     cp->booted = true;
-    cp->in_tx = false;
-    cp->tx_ma = OCPP_OFFER_UNKNOWN;
+    ocpp_tx_end(cp, cp->tx_meter_wh, "Reboot", now_ms, wall_s);
     log_info(MOD, "%s: booted (%s %s)", cp->id, cp->vendor, cp->model);
     char t[21];
     ocpp_time(wall_s, t);
@@ -287,8 +289,8 @@ take_meter_values(struct ocpp_cp *cp, const json_t *arr, bool use, uint64_t now_
     return true;
 }
 
-static json_t *
-on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct check *c)
+static json_t *on_meter_values(
+    struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"connectorId", JSON_INTEGER, true, 0},
@@ -301,6 +303,10 @@ on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct che
     bool ours = ocpp_json_int(json_object_get(p, "connectorId")) == cp->connector;
     if (!take_meter_values(cp, json_object_get(p, "meterValue"), ours, now_ms, c)) {
         return NULL;
+    }
+    const json_t *tx = json_object_get(p, "transactionId");
+    if (ours && tx) {
+        ocpp_tx_resume(cp, (int32_t)ocpp_json_int(tx), now_ms, wall_s);
     }
     return json_object();
 }
@@ -335,20 +341,9 @@ on_start(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, st
     }
     int64_t conn = ocpp_json_int(json_object_get(p, "connectorId"));
     if (ok && conn == cp->connector) {
-        cp->in_tx = true;
-        cp->tx_id = id;
-        cp->tx_ma = OCPP_OFFER_UNKNOWN;
-        cp->n_tx++;
-        snprintf(cp->tx_tag, sizeof(cp->tx_tag), "%s", tag);
-        cp->tx_meter_start_wh = ocpp_json_int(json_object_get(p, "meterStart"));
-        cp->tx_meter_wh = cp->tx_meter_start_wh;
-        struct ocpp_tx_event ev = {.kind = OCPP_TX_START,
-                                   .tx_id = id,
-                                   .meter_wh = cp->tx_meter_start_wh,
-                                   .wall_s = wall_s,
-                                   .at_ms = now_ms};
-        snprintf(ev.tag, sizeof(ev.tag), "%s", tag);
-        ocpp_cp_tx_push(cp, &ev);
+        ocpp_tx_begin(cp, id, tag, ocpp_json_int(json_object_get(p, "meterStart")), now_ms, wall_s);
+    } else if (conn == cp->connector) {
+        cp->tx_ended = id; /* refused: its meter values do not make it ours */
     }
     log_info(MOD, "%s: transaction %d on connector %lld for %s: %s", cp->id, (int)id,
              (long long)conn, tag, ok ? "accepted" : "refused (not in id_tags)");
@@ -383,16 +378,7 @@ on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, str
     if (cp->in_tx && id == cp->tx_id) {
         log_info(MOD, "%s: transaction %d stopped, %lld Wh", cp->id, (int)id,
                  (long long)(stop - cp->tx_meter_start_wh));
-        cp->in_tx = false;
-        cp->tx_ma = OCPP_OFFER_UNKNOWN;
-        struct ocpp_tx_event ev = {.kind = OCPP_TX_STOP,
-                                   .tx_id = cp->tx_id,
-                                   .meter_wh = stop,
-                                   .wall_s = wall_s,
-                                   .at_ms = now_ms};
-        snprintf(ev.tag, sizeof(ev.tag), "%s", cp->tx_tag);
-        snprintf(ev.reason, sizeof(ev.reason), "%s", reason ? reason : "");
-        ocpp_cp_tx_push(cp, &ev);
+        ocpp_tx_end(cp, stop, reason, now_ms, wall_s);
     }
     /* a stop always gets a CALLRESULT, or the charger retries it (§3.7.1) */
     const json_t *tag = json_object_get(p, "idTag");
@@ -426,7 +412,7 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
 {
     struct check c = {code, why, whylen};
     if (strcmp(action, "BootNotification") == 0) {
-        return on_boot(cp, payload, wall_s, &c);
+        return on_boot(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "Heartbeat") == 0) {
         return json_is_object(payload)
@@ -437,7 +423,7 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
         return on_status(cp, payload, &c);
     }
     if (strcmp(action, "MeterValues") == 0) {
-        return on_meter_values(cp, payload, now_ms, &c);
+        return on_meter_values(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "Authorize") == 0) {
         return on_authorize(cp, payload, &c);

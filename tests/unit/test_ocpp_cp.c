@@ -568,6 +568,67 @@ START_TEST(test_transactions_become_events_for_the_session_log)
 
 END_TEST
 
+START_TEST(test_a_transaction_from_before_a_restart_resumes_and_a_reboot_ends_one)
+{
+    struct rig g;
+    rig_init(&g);
+    struct ocpp_tx_event ev;
+    /* we were restarted: the charger goes on with transaction 555 of our previous run */
+    g.now = 3000;
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20000\",\"unit\":\"Wh\"}]}]}");
+    ck_assert(g.cp.in_tx);
+    ck_assert_int_eq(g.cp.tx_id, 555);
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_START);
+    ck_assert_int_eq(ev.tx_id, 555);
+    ck_assert_str_eq(ev.tag, "");
+    ck_assert_int_eq(ev.meter_wh, 20000);
+    /* its profile is a TxProfile of that transaction: it replaces the one we left there */
+    confirm(&g, 10000);
+    ck_assert_msg(strstr(g.last, "\"transactionId\":555") || strstr(g.last, "GetComposite"), "%s",
+                  g.last);
+    ck_assert_int_eq(g.cp.tx_ma, 10000);
+    /* the charger reboots: the transaction is over, at its last reading, as a fault */
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20400\",\"unit\":\"Wh\"}]}]}");
+    call(&g, "BootNotification", "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}");
+    ck_assert(!g.cp.in_tx);
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_STOP);
+    ck_assert_int_eq(ev.tx_id, 555);
+    ck_assert_int_eq(ev.meter_wh, 20400);
+    ck_assert_str_eq(ev.reason, "Reboot");
+    /* its late meter values and its stop do not bring it back */
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20500\",\"unit\":\"Wh\"}]}]}");
+    call(&g, "StopTransaction",
+         "{\"transactionId\":555,\"meterStop\":20500,\"timestamp\":\"t\",\"reason\":"
+         "\"PowerLoss\"}");
+    ck_assert(!g.cp.in_tx && !ocpp_cp_tx_event(&g.cp, &ev));
+    /* nor does a refused one's, nor another connector's */
+    const char *allowed[] = {"T1"};
+    g.conf.id_tags = allowed;
+    g.conf.n_id_tags = 1;
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"EVIL\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    char mv[256];
+    snprintf(mv, sizeof(mv),
+             "{\"connectorId\":1,\"transactionId\":%d,\"meterValue\":[{\"timestamp\":\"t\","
+             "\"sampledValue\":[{\"value\":\"1\"}]}]}",
+             (int)(g.next_tx - 1));
+    call(&g, "MeterValues", mv);
+    call(&g, "MeterValues",
+         "{\"connectorId\":2,\"transactionId\":777,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"1\"}]}]}");
+    ck_assert(!g.cp.in_tx && !ocpp_cp_tx_event(&g.cp, &ev));
+}
+
+END_TEST
+
 /* Answers every CALL with status (SetChargingProfile TxDefaultProfile with default_status),
  * noting each in order into seq ("TxProfile 6.0", "TxDefaultProfile 6.0", "Clear 9102",
  * "GetCompositeSchedule"); stops when nothing is due. */
@@ -670,6 +731,7 @@ static Suite *ocpp_suite(void)
     tcase_add_test(tc, test_an_allow_list_refuses_unknown_tags);
     tcase_add_test(tc, test_clear_sends_clear_charging_profile_for_ours);
     tcase_add_test(tc, test_transactions_become_events_for_the_session_log);
+    tcase_add_test(tc, test_a_transaction_from_before_a_restart_resumes_and_a_reboot_ends_one);
     tcase_add_test(tc, test_stop_sets_the_safe_default_before_it_clears_our_tx_profile);
     suite_add_tcase(s, tc);
     return s;
