@@ -12,33 +12,29 @@ void sess_track_init(struct sess_track *t)
     memset(t, 0, sizeof(*t));
 }
 
-bool sess_vin_is_valid(const char *vin)
+/* 1..max printable ASCII characters, none below lo (0x21: no spaces either). */
+static bool is_ascii_field(const char *s, size_t max, unsigned char lo)
 {
-    if (!vin || !vin[0]) {
+    if (!s || !s[0]) {
         return false;
     }
-    size_t n = 0;
-    for (; vin[n]; n++) {
-        unsigned char c = (unsigned char)vin[n];
-        if (n >= SESS_VIN_MAX - 1 || c <= 0x20 || c >= 0x7f) {
+    for (size_t n = 0; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= max || c < lo || c >= 0x7f) {
             return false;
         }
     }
     return true;
 }
 
+bool sess_vin_is_valid(const char *vin)
+{
+    return is_ascii_field(vin, SESS_VIN_MAX - 1, 0x21);
+}
+
 bool sess_tag_is_valid(const char *tag)
 {
-    if (!tag || !tag[0]) {
-        return false;
-    }
-    for (size_t n = 0; tag[n]; n++) {
-        unsigned char c = (unsigned char)tag[n];
-        if (n >= SESS_TAG_MAX - 1 || c < 0x20 || c >= 0x7f) {
-            return false;
-        }
-    }
-    return true;
+    return is_ascii_field(tag, SESS_TAG_MAX - 1, 0x20);
 }
 
 static int32_t clamp_ma(int32_t ma)
