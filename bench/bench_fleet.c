@@ -106,6 +106,22 @@ static void bench_engine(const char *path, const char *policy, bool lockstep)
     fleet_scenario_free(&sc);
 }
 
+/* One bus of three Wall Connectors (bus3.ini beside it): two Teslas and an i3 a minute apart. */
+static void write_bus3(const char *path, const char *name, int duration_s)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fprintf(f, "[scenario]\nname = %s\nsite = bus3.ini\nduration_s = %d\n", name, duration_s);
+    for (int e = 0; e < 3; e++) {
+        fprintf(f, "[car c%d]\ncharger = wc%d\nprofile = %s\narrive_s = %d\n", e, e,
+                e == 1 ? "bmw-i3" : "tesla-model-s", e * 60);
+    }
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     log_set_sink(NULL, NULL, LOG_LEVEL_WARN); /* the simulated gateway's journal is not a figure */
@@ -168,19 +184,20 @@ int main(int argc, char **argv)
     }
     fprintf(f, "[policy]\nname = equal_share\n");
     fclose(f);
-    f = fopen(scen3, "w");
-    fprintf(f, "[scenario]\nsite = bus3.ini\nduration_s = 3600\n");
-    for (int e = 0; e < 3; e++) {
-        fprintf(f, "[car c%d]\ncharger = wc%d\nprofile = %s\narrive_s = %d\n", e, e,
-                e == 1 ? "bmw-i3" : "tesla-model-s", e * 60);
-    }
-    fclose(f);
+    write_bus3(scen3, "bus3-hour", 3600);
     bench(scen3, "equal_share", true);
     bench(scen3, "equal_share", false);
     bench_engine(scen3, "equal_share", false);
-    bench_engine(scen3, "equal_share", true);
+    bench_engine(scen3, "equal_share", true); /* a day of this would take a minute */
+    /* a whole day, the cars full by the afternoon: long enough to time well */
+    char day3[256];
+    snprintf(day3, sizeof(day3), "%s/bus3-day.ini", dir);
+    write_bus3(day3, "bus3-day", 86400);
+    bench(day3, "equal_share", true);
+    bench_engine(day3, "equal_share", false);
     unlink(site3);
     unlink(scen3);
+    unlink(day3);
     unlink(site);
     unlink(scen);
     rmdir(dir);
