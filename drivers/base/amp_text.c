@@ -62,11 +62,15 @@ static int is_c1(const uint8_t *s, size_t k)
     return k == 2 && s[0] == 0xC2 && s[1] < 0xA0;
 }
 
+/* What stands for a byte that is not UTF-8, in JSON's escape and as UTF-8 itself. */
+#define REPLACEMENT_JSON "\\ufffd"
+#define REPLACEMENT_UTF8 "\xEF\xBF\xBD"
+
 /* The JSON form of one character (k bytes at p; k == 0: an invalid byte) in out; its length. */
 static size_t json_piece(const uint8_t *p, size_t k, char out[16])
 {
     if (k == 0) {
-        memcpy(out, "\\ufffd", 6); /* not UTF-8: the replacement character, never the byte */
+        memcpy(out, REPLACEMENT_JSON, 6); /* not UTF-8: the replacement character, never the byte */
         return 6;
     }
     uint8_t c = p[0];
@@ -109,6 +113,28 @@ char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap)
         size_t k = amp_utf8_seq(p + i, n - i);
         char piece[16];
         size_t len = json_piece(p + i, k, piece);
+        if (o + len + 1 > cap) {
+            break;
+        }
+        memcpy(buf + o, piece, len);
+        o += len;
+        i += k ? k : 1;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+char *amp_text_utf8_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    if (cap == 0) {
+        return buf;
+    }
+    const uint8_t *p = (const uint8_t *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = amp_utf8_seq(p + i, n - i);
+        const void *piece = k ? (const void *)(p + i) : REPLACEMENT_UTF8;
+        size_t len = k ? k : 3;
         if (o + len + 1 > cap) {
             break;
         }
