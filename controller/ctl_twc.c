@@ -29,6 +29,7 @@ struct ctl_twc {
     struct ctl_twc_wc *wc;      /* [n_evse] */
     struct ctl_twc_seen *seen;  /* [n_bus] */
     uint32_t reloads;           /* ctl's reload count when the tables were last read */
+    uint64_t absent_due_ms;     /* when an absent unit's hold ends (absent()) */
     struct ctl_twc_stats stats;
 };
 
@@ -198,8 +199,9 @@ static void report(struct ctl_twc *c, size_t e, const struct twc_master_brief *b
     ctl_report_evse(c->ctl, e, &r);
 }
 
-/* A bound Wall Connector its master does not list (never linked, or dropped). */
-static void absent(struct ctl_twc *c, size_t e, uint64_t now)
+/* A bound Wall Connector its master does not list (never linked, or dropped). Returns when this
+ * next changes anything while the unit stays absent: UINT64_MAX once it is forgotten. */
+static uint64_t absent(struct ctl_twc *c, size_t e, uint64_t now)
 {
     struct ctl_twc_wc *w = &c->wc[e];
     if (w->present) {
@@ -209,13 +211,14 @@ static void absent(struct ctl_twc *c, size_t e, uint64_t now)
     if (ctl_state(c->ctl)->evse[e].connected && now - w->gone_ms < CTL_TWC_GONE_HOLD_MS) {
         /* Its last reading ages into staleness: the engine then counts its whole last offer
          * and never raises it, until the car has surely stopped (§6.4). */
-        return;
+        return w->gone_ms + CTL_TWC_GONE_HOLD_MS;
     }
     ctl_forget_evse(c->ctl, e);
     if (c->site->evse[e].address_auto && w->id != 0) {
         w->id = 0; /* gone for good: the place is free for the next unknown slave */
         c->seen[c->site->evse[e].bus].valid = false;
     }
+    return UINT64_MAX;
 }
 
 /* Binds and reports every slave of one master from one snapshot. Unknown slaves get 0 A. */
@@ -281,11 +284,16 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
      * The step runs after every bus's service (daemon.c, sim_gw.c) but a master's table changes
      * only in its own bus's service or by a target set here: a table unchanged since it was read
      * would report the same (its slaves' readings are already in, their places kept), so only
-     * the changed ones are read. Absence is timed, so it is checked every step.
+     * the changed ones are read. Absence is timed: checked with every read and when a hold ends.
      */
+    bool any = false;
     for (size_t b = 0; b < site->n_bus; b++) {
         struct ctl_twc_seen *sb = &c->seen[b];
         sb->fresh = c->master[b] && (!sb->valid || sb->change_seq != c->master[b]->change_seq);
+        any = any || sb->fresh;
+    }
+    if (!any && now_ms < c->absent_due_ms) {
+        return;
     }
     for (size_t e = 0; e < site->n_evse; e++) {
         int32_t b = site->evse[e].bus;
@@ -300,11 +308,13 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
         }
         c->stats.unknown_slaves += c->master[b] ? c->seen[b].unknown : 0;
     }
+    c->absent_due_ms = UINT64_MAX;
     for (size_t e = 0; e < site->n_evse; e++) {
         const struct site_evse *ev = &site->evse[e];
         if (ev->kind == SITE_EVSE_WALL_CONNECTOR && ev->bus >= 0 && c->master[ev->bus] &&
             !c->wc[e].seen) {
-            absent(c, e, now_ms);
+            uint64_t due = absent(c, e, now_ms);
+            c->absent_due_ms = due < c->absent_due_ms ? due : c->absent_due_ms;
         }
     }
 }
