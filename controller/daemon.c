@@ -395,6 +395,7 @@ static void sess_open(struct daemon *d, uint64_t now)
     so.n_charger = d->cur.site->n_evse;
     so.flush_interval_ms = d->cur.sess_flush_ms;
     so.nominal_voltage_v = (uint16_t)d->cur.site->voltage_v;
+    so.threaded = true; /* commits and their syncs off the loop: heartbeats stay on time */
     int rc = sess_log_new(&so, wall_s(), now, &d->sess);
     if (!d->sess) {
         log_err(MOD, "session log %s: %s: running without it", so.path, amp_strerror(rc));
