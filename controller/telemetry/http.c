@@ -126,7 +126,7 @@ static enum MHD_Result on_request(void *cls,
                 return MHD_YES;
             }
         } else {
-            rc = http_sess_take(req, &body);
+            rc = http_sess_take(&s->sess, req, &body);
         }
         if (rc == -EINVAL) {
             return error(c, MHD_HTTP_BAD_REQUEST, "bad since or charger");

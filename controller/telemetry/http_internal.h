@@ -48,7 +48,7 @@ int http_sess_submit(struct http_sess *w,
 
 /* In the call after the resume: the query's code and body (the caller's to free); frees the job
  * and clears *req. */
-int http_sess_take(void **req, char **body);
+int http_sess_take(struct http_sess *w, void **req, char **body);
 
 /* Whether *req is a job (MHD_OPTION_NOTIFY_COMPLETED frees it with http_sess_job_free). */
 bool http_sess_is_job(const void *req);

@@ -55,9 +55,14 @@ static void *run(void *arg)
             w->tail = NULL;
         }
         pthread_mutex_unlock(&w->lock);
-        j->rc = j->fn(j->db, j->has_since ? j->since : NULL, j->has_charger ? j->charger : NULL,
-                      &j->body);
+        char *body = NULL;
+        int rc =
+            j->fn(j->db, j->has_since ? j->since : NULL, j->has_charger ? j->charger : NULL, &body);
+        pthread_mutex_lock(&w->lock); /* the loop reads them under it */
+        j->rc = rc;
+        j->body = body;
         j->done = true;
+        pthread_mutex_unlock(&w->lock);
         MHD_resume_connection(j->c); /* the loop may answer and free j from here on */
         ring(w);
         pthread_mutex_lock(&w->lock);
@@ -157,13 +162,14 @@ void http_sess_job_free(void *req)
     free(j);
 }
 
-int http_sess_take(void **req, char **body)
+int http_sess_take(struct http_sess *w, void **req, char **body)
 {
     struct http_sess_job *j = *req;
+    pthread_mutex_lock(&w->lock);
     int rc = j->done ? j->rc : -ECANCELED;
-
     *body = j->body;
     j->body = NULL;
+    pthread_mutex_unlock(&w->lock);
     http_sess_job_free(j);
     *req = NULL;
     return rc;
