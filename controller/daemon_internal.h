@@ -5,16 +5,16 @@
 #define DAEMON_INTERNAL_H
 
 #include "controller/ctl_mb.h"
+#include "controller/engine/command.h"
+#include "controller/telemetry/http.h"
+#include "controller/telemetry/mqtt.h"
 #include "controller/ctl_twc.h"
 #include "controller/daemon.h"
-#include "controller/engine/command.h"
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/sessions.h"
 #include "controller/status/status.h"
 #include "controller/status/status_srv.h"
-#include "controller/telemetry/http.h"
-#include "controller/telemetry/mqtt.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 
@@ -45,7 +45,7 @@ struct dsite {
     bool http_on, mqtt_on;            /* [http], [mqtt] present and valid */
     struct http_options http;         /* their options (hooks set when opened) */
     struct mqtt_options mqtt;
-    struct cfg_ocpp ocpp; /* [ocpp] */
+    struct cfg_ocpp ocpp;             /* [ocpp] */
 };
 
 struct daemon {
@@ -60,7 +60,7 @@ struct daemon {
     struct ctl_mb **mb_old; /* retired by reloads: their pollers finish in the background */
     size_t n_mb_old;
     struct ctl_ocpp *ocpp; /* NULL: no control = ocpp EVSE */
-    struct dbus **bus;     /* [cur.site->n_bus] */
+    struct dbus **bus; /* [cur.site->n_bus] */
     struct loop_timer tick, stop_check;
     uint64_t tick_due;
     bool stopping, stop_done, confirmed;
@@ -73,8 +73,8 @@ struct daemon {
     struct http_srv *http;
     struct mqtt_client *mqtt;
     char policy_name[CFG_TEXT_MAX]; /* the policy running when a command switched it, else "" */
-    struct policy_handle switched;  /* that policy, while it runs */
-    char policies[256];             /* the built-ins, for the MQTT policy select (kept: borrowed) */
+    struct policy_handle switched;   /* that policy, while it runs */
+    char policies[256];              /* the built-ins, for the MQTT policy select (kept: borrowed) */
     uint64_t started_ms;
     bool sess_failing; /* the last session write failed (logged once until it works again) */
     struct daemon_stats stats;

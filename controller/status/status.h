@@ -21,14 +21,14 @@
 
 struct status_charger {
     char name[STATUS_NAME_MAX];
-    char kind[16]; /* "wallconnector" or "evse" */
+    char kind[16];                /* "wallconnector" or "evse" */
     char circuit[STATUS_NAME_MAX];
-    char state[16]; /* "no_car", "idle", "charging", "offline" */
+    char state[16];               /* "no_car", "idle", "charging", "offline" */
     bool controllable;
-    bool stale;        /* no fresh measurement: measured_ma is assumed */
-    bool implausible;  /* its last reading failed the plausibility check */
-    int32_t offer_ma;  /* the offer in force, as the charger reports it */
-    int32_t target_ma; /* what the engine set this tick */
+    bool stale;                   /* no fresh measurement: measured_ma is assumed */
+    bool implausible;             /* its last reading failed the plausibility check */
+    int32_t offer_ma;             /* the offer in force, as the charger reports it */
+    int32_t target_ma;            /* what the engine set this tick */
     int32_t min_ma, max_ma;
     int32_t measured_ma[3];       /* per supply phase L1..L3 */
     uint8_t phases;               /* mask of supply phases it loads */
@@ -50,7 +50,7 @@ struct status_circuit {
     int32_t limit_ma[3];          /* what its chargers may count: rating minus uncontrolled */
     int32_t load_ma[3];           /* counted current of its chargers plus uncontrolled load */
     int32_t uncontrolled_ma[3];
-    int32_t offered_ma[3]; /* sum of the targets below it */
+    int32_t offered_ma[3];        /* sum of the targets below it */
     bool meter_stale;
 };
 
@@ -58,7 +58,7 @@ struct status_bus {
     char name[STATUS_NAME_MAX];
     char transport[STATUS_TEXT_MAX];
     bool up;
-    uint32_t slaves; /* Wall Connectors linked */
+    uint32_t slaves;               /* Wall Connectors linked */
     uint64_t reconnects;
     uint64_t bad_frames;
     int32_t heartbeat_late_worst_ms;
@@ -67,9 +67,9 @@ struct status_bus {
 
 struct status_meter {
     char name[STATUS_NAME_MAX];
-    char measures[48]; /* "grid", "circuit garage", "evse bay3" */
+    char measures[48];             /* "grid", "circuit garage", "evse bay3" */
     bool stale;
-    int64_t age_ms; /* since the last good reading; -1: never read */
+    int64_t age_ms;                /* since the last good reading; -1: never read */
     uint64_t errors;
     char last_error[STATUS_TEXT_MAX];
 };
@@ -82,9 +82,9 @@ struct status_loop {
     uint32_t tick_us_last, tick_us_max;
     int32_t heartbeat_late_worst_ms; /* over every bus since start */
     int32_t late_worst_ms;           /* how late the loop ran a timer, worst since start */
-    uint32_t turn_us_max;            /* the longest loop turn's work (any handler), µs */
-    uint32_t turn_cpu_us_max;        /* the most CPU time one turn used, µs */
-    /* turns that worked at least turn_over_ms[i] (the filler sets both; bounds 0 = unused) */
+    uint32_t turn_us_max;            /* the longest loop turn's work (any handler), us */
+    uint32_t turn_cpu_us_max;        /* the most CPU time one turn used, us */
+    /* turns that worked at least turn_over_ms[i] (the filler sets both; bound 0 = unused) */
     uint32_t turn_over_ms[STATUS_TURN_BUCKETS];
     uint64_t turns_over[STATUS_TURN_BUCKETS];
 };
@@ -101,7 +101,7 @@ struct status_count {
 struct status_snapshot {
     char site[STATUS_NAME_MAX];
     char policy[256]; /* as long as a config path (CFG_TEXT_MAX) */
-    int64_t wall_ms;  /* wall-clock time of the snapshot, ms since 1970 */
+    int64_t wall_ms; /* wall-clock time of the snapshot, ms since 1970 */
     struct status_charger *charger;
     size_t n_charger, cap_charger;
     struct status_circuit *circuit;
@@ -129,6 +129,7 @@ void status_snapshot_release(struct status_snapshot *snap);
 
 /* Empties snap's records (keeps its arrays) and has fill write them. */
 int status_snapshot_take(struct status_snapshot *snap, status_fill_fn *fill, void *ctx);
+
 
 /* Text from the wire or a file may hold any byte: a JSON string of its printable ASCII, every
  * other byte '?' (new reference; NULL on -ENOMEM). Status, MQTT and HTTP all use this one. */

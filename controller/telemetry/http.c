@@ -22,7 +22,7 @@ struct http_srv {
     struct MHD_Daemon *mhd;
     struct loop_fd fd;
     struct loop_fd sess_fd; /* the sessions worker's wake-up */
-    struct loop_timer run;  /* MHD's own timeouts */
+    struct loop_timer run; /* MHD's own timeouts */
     struct loop_timer sample;
     struct http_options o;
     struct status_snapshot snap;
@@ -31,12 +31,8 @@ struct http_srv {
     uint16_t port;
 };
 
-static enum MHD_Result send_text(struct MHD_Connection *c,
-                                 unsigned code,
-                                 const char *type,
-                                 char *body,
-                                 size_t len,
-                                 enum MHD_ResponseMemoryMode mode)
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned code, const char *type,
+                                 char *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r) {
@@ -57,15 +53,16 @@ static enum MHD_Result send_json(struct MHD_Connection *c, json_t *doc)
 {
     if (!doc) {
         static char oops[] = "{\"error\":\"out of memory\"}";
-        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", oops, strlen(oops),
-                         MHD_RESPMEM_PERSISTENT);
+        return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", oops,
+                         strlen(oops), MHD_RESPMEM_PERSISTENT);
     }
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
     json_decref(doc);
     if (!text) {
         return MHD_NO;
     }
-    return send_text(c, MHD_HTTP_OK, "application/json", text, strlen(text), MHD_RESPMEM_MUST_FREE);
+    return send_text(c, MHD_HTTP_OK, "application/json", text, strlen(text),
+                     MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result error(struct MHD_Connection *c, unsigned code, const char *what)
@@ -77,14 +74,9 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned code, const char
     return send_text(c, code, "application/json", body, strlen(body), MHD_RESPMEM_MUST_FREE);
 }
 
-static enum MHD_Result on_request(void *cls,
-                                  struct MHD_Connection *c,
-                                  const char *url,
-                                  const char *method,
-                                  const char *version,
-                                  const char *upload,
-                                  size_t *upload_size,
-                                  void **req)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req)
 {
     (void)version;
     struct http_srv *s = cls;
@@ -156,8 +148,8 @@ static enum MHD_Result on_request(void *cls,
     if (!text) {
         return MHD_NO;
     }
-    return send_text(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text),
-                     MHD_RESPMEM_MUST_FREE);
+    return send_text(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text,
+                     strlen(text), MHD_RESPMEM_MUST_FREE);
 }
 
 /* After anything MHD did, ask it when it wants to run again. */
@@ -228,8 +220,8 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
     log_msg(LOG_LEVEL_WARN, "http", "%s", line);
 }
 
-int http_srv_open(
-    struct loop *l, const struct http_options *o, struct http_srv **out, char *err, size_t errlen)
+int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv **out, char *err,
+                  size_t errlen)
 {
     *out = NULL;
     struct sockaddr_storage ss = {0};
@@ -266,19 +258,23 @@ int http_srv_open(
     s->loop = l;
     s->o = *o;
     int sess_rc = http_sess_init(&s->sess);
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                              mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_NOTIFY_COMPLETED, http_post_done, NULL,
-                              MHD_OPTION_CONNECTION_LIMIT, 32u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                              16u, MHD_OPTION_CONNECTION_TIMEOUT, 15u,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_LIMIT, 32u,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+                              MHD_OPTION_END);
     const union MHD_DaemonInfo *epoll_info =
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     const union MHD_DaemonInfo *port_info =
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!epoll_info || !port_info || sess_rc != 0) {
         int rc = sess_rc ? sess_rc : errno ? -errno : -EIO;
-        snprintf(err, errlen, "http: cannot listen on %s:%u: %s", o->host, o->port, strerror(-rc));
+        snprintf(err, errlen, "http: cannot listen on %s:%u: %s", o->host, o->port,
+                 strerror(-rc));
         if (s->mhd) {
             MHD_stop_daemon(s->mhd);
         }

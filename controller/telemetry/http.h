@@ -32,8 +32,7 @@ typedef int http_sessions_fn(const char *db, const char *since, const char *char
 
 #define HTTP_SESSIONS_DB_MAX 512
 
-/* Carries out a command (the daemon's: the same as MQTT's); 0 or a negative errno, reason in why.
- */
+/* Carries out a command (the daemon's: the same as MQTT's); 0 or a negative errno, reason in why. */
 typedef int http_command_fn(void *ctx, const struct command *c, char *why, size_t cap);
 
 struct http_options {
@@ -42,19 +41,19 @@ struct http_options {
     uint32_t history_interval_ms; /* chart sample period */
     struct status_caps caps;      /* the site's sizes, for the snapshots */
     status_fill_fn *fill;
-    http_sessions_fn *sessions;             /* may be NULL */
+    http_sessions_fn *sessions;   /* may be NULL */
     char sessions_db[HTTP_SESSIONS_DB_MAX]; /* the session log it reads */
-    http_command_fn *command;               /* may be NULL: no write calls */
-    char token[128];     /* "" = read-only; else the bearer token write calls need */
-    void *ctx;           /* for fill and command */
-    const char *version; /* for ampshare_build_info */
+    http_command_fn *command;     /* may be NULL: no write calls */
+    char token[128];              /* "" = read-only; else the bearer token write calls need */
+    void *ctx;                    /* for fill and command */
+    const char *version;          /* for ampshare_build_info */
 };
 
 struct http_srv;
 
 /* Starts listening on loop l. 0 and *out, or a negative errno with a message in err. */
-int http_srv_open(
-    struct loop *l, const struct http_options *o, struct http_srv **out, char *err, size_t errlen);
+int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv **out, char *err,
+                  size_t errlen);
 
 /* The port it listens on (the one the kernel chose for port 0). */
 uint16_t http_srv_port(const struct http_srv *s);
@@ -68,8 +67,8 @@ void http_srv_close(struct http_srv *s);
 struct http_history {
     size_t n_circuit, cap, count, head; /* ring of cap samples per circuit */
     uint32_t interval_ms;
-    int64_t *wall_ms;      /* [cap] */
-    int32_t (*load_ma)[3]; /* [cap * n_circuit] */
+    int64_t *wall_ms;                   /* [cap] */
+    int32_t (*load_ma)[3];              /* [cap * n_circuit] */
 };
 
 int http_history_init(struct http_history *h, size_t n_circuit, size_t cap, uint32_t interval_ms);
@@ -80,13 +79,8 @@ json_t *http_history_json(const struct http_history *h, const struct status_snap
 
 /* Parses a write call (POST path and body, the MQTT payload grammar) into a command. 0,
  * -ENOENT (no such write path) or -EINVAL with a reason in why. */
-int http_parse_command(const char *url,
-                       const char *body,
-                       size_t len,
-                       int64_t wall_ms,
-                       struct command *out,
-                       char *why,
-                       size_t cap);
+int http_parse_command(const char *url, const char *body, size_t len, int64_t wall_ms,
+                       struct command *out, char *why, size_t cap);
 
 /* The Prometheus exposition of a snapshot (malloc'd text, NULL on -ENOMEM). */
 char *telemetry_metrics(const struct status_snapshot *snap, const char *version);

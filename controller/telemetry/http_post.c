@@ -21,13 +21,8 @@ struct post {
     char body[MQTT_PAYLOAD_MAX + 1];
 };
 
-int http_parse_command(const char *url,
-                       const char *body,
-                       size_t len,
-                       int64_t wall_ms,
-                       struct command *out,
-                       char *why,
-                       size_t cap)
+int http_parse_command(const char *url, const char *body, size_t len, int64_t wall_ms,
+                       struct command *out, char *why, size_t cap)
 {
     /* "/api/charger/NAME/CMD" is the MQTT topic "api/charger/NAME/CMD/set" under prefix "api" */
     char topic[MQTT_TOPIC_MAX];
@@ -75,12 +70,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned code, bool ok, 
     return ret;
 }
 
-enum MHD_Result http_on_post(struct MHD_Connection *c,
-                             const char *url,
-                             const char *upload,
-                             size_t *upload_size,
-                             void **req,
-                             const struct http_options *o)
+enum MHD_Result http_on_post(struct MHD_Connection *c, const char *url, const char *upload,
+                             size_t *upload_size, void **req, const struct http_options *o)
 {
     struct post *p = *req;
     if (!p) { /* the headers: the body follows in later calls */
@@ -102,8 +93,7 @@ enum MHD_Result http_on_post(struct MHD_Connection *c,
         *upload_size = 0;
         return MHD_YES;
     }
-    const char *auth =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !same_secret(auth + 7, o->token)) {
         log_warn("http", "write call %s refused: no or a wrong token", url);
         return answer(c, MHD_HTTP_UNAUTHORIZED, false, "a write call needs the bearer token");
@@ -131,9 +121,7 @@ enum MHD_Result http_on_post(struct MHD_Connection *c,
     return answer(c, MHD_HTTP_OK, true, why);
 }
 
-void http_post_done(void *cls,
-                    struct MHD_Connection *c,
-                    void **req,
+void http_post_done(void *cls, struct MHD_Connection *c, void **req,
                     enum MHD_RequestTerminationCode toe)
 {
     (void)cls;

@@ -23,18 +23,10 @@ static struct status_snapshot sample(void)
     memset(bu, 0, sizeof(bu));
     memset(me, 0, sizeof(me));
     struct status_snapshot s = {.wall_ms = 1765000000123LL,
-                                .charger = ch,
-                                .n_charger = 2,
-                                .cap_charger = 2,
-                                .circuit = ci,
-                                .n_circuit = 2,
-                                .cap_circuit = 2,
-                                .bus = bu,
-                                .n_bus = 1,
-                                .cap_bus = 1,
-                                .meter = me,
-                                .n_meter = 1,
-                                .cap_meter = 1};
+                                .charger = ch, .n_charger = 2, .cap_charger = 2,
+                                .circuit = ci, .n_circuit = 2, .cap_circuit = 2,
+                                .bus = bu, .n_bus = 1, .cap_bus = 1,
+                                .meter = me, .n_meter = 1, .cap_meter = 1};
     snprintf(s.site, sizeof(s.site), "office");
     snprintf(s.policy, sizeof(s.policy), "idle_reclaim");
     snprintf(ch[0].name, sizeof(ch[0].name), "tesla");
@@ -52,9 +44,7 @@ static struct status_snapshot sample(void)
     ch[0].measured_ma[1] = 38650;
     ch[0].session_wh = 12345;
     /* A VIN off the wire with an escape sequence and a byte that is not UTF-8. */
-    snprintf(ch[0].vin, sizeof(ch[0].vin),
-             "5YJ\033[2J\xff"
-             "ABC");
+    snprintf(ch[0].vin, sizeof(ch[0].vin), "5YJ\033[2J\xff" "ABC");
     snprintf(ch[1].name, sizeof(ch[1].name), "i3");
     snprintf(ch[1].state, sizeof(ch[1].state), "idle");
     ch[1].phases = 0x7;
@@ -101,14 +91,14 @@ START_TEST(test_document_has_every_key_in_amps)
     ck_assert_uint_eq(json_object_size(over), 2);
     ck_assert_int_eq(
         json_integer_value(json_object_get(json_object_get(doc, "loop"), "turn_us_max")), 31000);
-    ck_assert_int_eq(
-        json_integer_value(json_object_get(json_object_get(doc, "errors"), "meter_read")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "errors"),
+                                                        "meter_read")),
+                     3);
     json_t *t = json_array_get(json_object_get(doc, "chargers"), 0);
-    static const char *const keys[] = {
-        "name",        "kind",        "circuit",    "state",  "controllable", "stale",
-        "implausible", "offer_a",     "target_a",   "min_a",  "max_a",        "phases",
-        "measured_a",  "session_kwh", "energy_kwh", "paused", "charge_now",   "command_max_a",
-        "vin",         "why",         "reason"};
+    static const char *const keys[] = {"name", "kind", "circuit", "state", "controllable",
+                                       "stale", "implausible", "offer_a", "target_a", "min_a",
+                                       "max_a", "phases", "measured_a", "session_kwh", "energy_kwh", "paused", "charge_now", "command_max_a", "vin",
+                                       "why", "reason"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         ck_assert_msg(json_object_get(t, keys[i]), "charger lacks %s", keys[i]);
     }
@@ -129,12 +119,13 @@ START_TEST(test_document_has_every_key_in_amps)
     json_t *garage = json_array_get(json_object_get(doc, "circuits"), 1);
     ck_assert_str_eq(json_string_value(json_object_get(garage, "parent")), "supply");
     ck_assert(json_is_true(json_object_get(garage, "meter_stale")));
-    ck_assert(json_is_null(
-        json_object_get(json_array_get(json_object_get(doc, "circuits"), 0), "parent")));
+    ck_assert(json_is_null(json_object_get(json_array_get(json_object_get(doc, "circuits"), 0),
+                                           "parent")));
     json_t *grid = json_array_get(json_object_get(doc, "meters"), 0);
     ck_assert(json_is_null(json_object_get(grid, "age_ms")));
-    ck_assert_int_eq(json_integer_value(json_object_get(
-                         json_array_get(json_object_get(doc, "buses"), 0), "slaves")),
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(json_object_get(doc, "buses"),
+                                                                       0),
+                                                        "slaves")),
                      2);
     /* what goes over the socket is valid JSON that reads back the same */
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
@@ -146,7 +137,6 @@ START_TEST(test_document_has_every_key_in_amps)
     json_decref(back);
     json_decref(doc);
 }
-
 END_TEST
 
 START_TEST(test_text_shows_names_numbers_and_reasons)
@@ -169,7 +159,6 @@ START_TEST(test_text_shows_names_numbers_and_reasons)
     free(buf);
     json_decref(doc);
 }
-
 END_TEST
 
 START_TEST(test_socket_path_rule)
@@ -190,7 +179,6 @@ START_TEST(test_socket_path_rule)
         ck_assert_str_eq(p, want);
     }
 }
-
 END_TEST
 
 static Suite *status_suite(void)
