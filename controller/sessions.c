@@ -277,7 +277,7 @@ int sess_update(struct sess_log *log,
                 size_t charger_index,
                 const struct sess_sample *s)
 {
-    if (!log || !s || charger_index >= log->n_chg) {
+    if (!log || !s || charger_index >= log->n_chg || (unsigned)s->end_reason >= SESS_END_COUNT) {
         return -EINVAL;
     }
     struct sess_charger *c = &log->chg[charger_index];
