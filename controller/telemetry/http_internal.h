@@ -3,7 +3,7 @@
 #ifndef HTTP_INTERNAL_H
 #define HTTP_INTERNAL_H
 
-#include <microhttpd.h>
+#include "controller/telemetry/mhd_dl.h"
 
 #include "controller/telemetry/http.h"
 
