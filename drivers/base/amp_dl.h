@@ -11,6 +11,10 @@
  * for the life of the process: OpenSSL and GnuTLS do not unload cleanly. The subsystem's open
  * call (http_srv_open, mqtt_open, ocpp_srv_new, `sim ocpp`) calls amp_dl_load first, which names
  * the library and the config section when it cannot be loaded.
+ *
+ * Calling another function of such a library: add it to its table (the SYMS list and one
+ * #define); until then the link fails with "undefined reference" to it, since the library is not
+ * linked.
  */
 #ifndef AMP_DL_H
 #define AMP_DL_H
