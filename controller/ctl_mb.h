@@ -6,10 +6,10 @@
  *
  * On every ctl_step it
  *   (read)  stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
- *           keep-alives included, flows only while the loop steps), then copies each meter's latest valid reading into the controller (grid and circuit
- *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
- *           and each Modbus EVSE's state and the offer it reports in force (its current
- *           register and enable, read back by the poller; not what was queued or written);
+ *           keep-alives included, flows only while the loop steps), then copies each meter's latest
+ * valid reading into the controller (grid and circuit meters become uncontrolled loads, EVSE meters
+ * the EVSE's draw: the engine decides), and each Modbus EVSE's state and the offer it reports in
+ * force (its current register and enable, read back by the poller; not what was queued or written);
  *   (apply) queues each Modbus EVSE's target; the poller writes it and keeps the watchdog.
  *
  * A failed read publishes nothing: the engine sees the reading age and applies the fail-safes
@@ -55,6 +55,17 @@ int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
 /* Unregisters (when attached), stops the pollers (writing setpoints still queued first, each
  * bounded by the transaction timeout) and frees. NULL is allowed. */
 void ctl_mb_free(struct ctl_mb *c);
+
+/*
+ * Unregisters (when attached) and asks the pollers to stop without waiting for them: each
+ * writes the setpoints it still has queued, then ends. A reload retires the old adapter this
+ * way, so the loop never waits for a Modbus transaction; ctl_mb_retired says when ctl_mb_free
+ * will not block. The adapter's site need not outlive this call. NULL is allowed.
+ */
+void ctl_mb_retire(struct ctl_mb *c);
+
+/* True when every poller of a retired adapter has finished (NULL: true). Never waits. */
+bool ctl_mb_retired(const struct ctl_mb *c);
 
 /* True when every Modbus EVSE acknowledged its last setpoint (or has failed its last write). */
 bool ctl_mb_settled(const struct ctl_mb *c);

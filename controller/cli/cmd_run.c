@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +109,29 @@ static void on_end(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx
     daemon_stop(r->d);
 }
 
+/*
+ * The daemon's process-wide memory settings, before any thread or database exists (bench figures
+ * in docs/daemon.md). One malloc arena: glibc gives each Modbus poller thread its own (a 132 KB
+ * reservation, pages touched in each, and free memory that one thread cannot reuse for another);
+ * they allocate little, rarely, so sharing the main arena costs no measurable contention. No
+ * up-front page-cache block per SQLite connection (SQLITE_DEFAULT_PCACHE_INITSZ pages, touched
+ * at open: ~130 KB): the session log's pages are then allocated as the cache fills, up to its
+ * usual cache_size, so what the daemon holds follows the size of its database.
+ */
+static void run_memory_settings(void)
+{
+    if (mallopt(M_ARENA_MAX, 1) != 1) {
+        log_warn(MOD, "cannot limit malloc to one arena");
+    }
+    /* SQLITE_MISUSE: SQLite already started in this process (a second run in one test), and
+     * keeps the settings it started with */
+    int src = sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+    if (src != SQLITE_OK && src != SQLITE_MISUSE) {
+        log_warn(MOD, "cannot turn off SQLite's bulk page-cache allocation: %s",
+                 sqlite3_errstr(src));
+    }
+}
+
 int cmd_run_site(const struct daemon_opts *o,
                  uint64_t duration_ms,
                  const struct cmd_run_hooks *hooks)
@@ -115,6 +140,7 @@ int cmd_run_site(const struct daemon_opts *o,
     static const struct cmd_run_hooks none = {0};
     const struct cmd_run_hooks *h = hooks ? hooks : &none;
     struct run_ctx r = {0};
+    run_memory_settings();
     if (loop_new(NULL, &r.loop) < 0) {
         return CMD_EXIT_FAIL;
     }
@@ -167,12 +193,16 @@ int cmd_run_site(const struct daemon_opts *o,
     loop_timer_disarm(r.loop, &r.logflush);
     (void)log_limited_flush(UINT64_MAX);
     const struct daemon_stats *st = daemon_get_stats(r.d);
+    struct loop_busy busy;
+    loop_busy_stats(r.loop, &busy);
     log_info(MOD,
              "ran %" PRIu64 " ticks, %" PRIu64 " reloads (%" PRIu64 " refused); worst lateness: "
              "bus wake-up %" PRIu64 " ms, control tick %" PRIu64 " ms; longest tick %" PRIu64
-             " ms",
+             " ms; longest loop turn %" PRIu64 " us (most CPU in a turn %" PRIu64
+             " us), turns over 5/10/20/50 ms: %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64,
              st->ticks, st->reloads, st->reload_failures, st->worst_wake_late_ms,
-             st->worst_tick_late_ms, st->worst_step_ms);
+             st->worst_tick_late_ms, st->worst_step_ms, busy.max_us, busy.cpu_max_us, busy.over[2],
+             busy.over[3], busy.over[4], busy.over[5]);
     if (h->finish) {
         h->finish(h->ctx, r.d, loop_now_ms(r.loop));
     }

@@ -58,6 +58,7 @@ struct mb_poller {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC: setpoints and stop wake the thread */
     bool stop;
+    bool finished;        /* the thread wrote its last setpoints and returns */
     bool alive_ever;      /* mb_poller_alive() was called */
     uint64_t alive_at_ms; /* ... last at this time (opts.clock) */
 };
@@ -467,6 +468,9 @@ static void *run(void *arg)
             service_write(p, d, mb_clock_monotonic_ms());
         }
     }
+    pthread_mutex_lock(&p->lock);
+    p->finished = true;
+    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -483,16 +487,34 @@ int mb_poller_start(struct mb_poller *p)
     return 0;
 }
 
+void mb_poller_stop(struct mb_poller *p)
+{
+    if (p && p->started) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = true;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+bool mb_poller_stopped(struct mb_poller *p)
+{
+    if (!p || !p->started) {
+        return true;
+    }
+    pthread_mutex_lock(&p->lock);
+    bool done = p->finished;
+    pthread_mutex_unlock(&p->lock);
+    return done;
+}
+
 void mb_poller_free(struct mb_poller *p)
 {
     if (!p) {
         return;
     }
     if (p->started) {
-        pthread_mutex_lock(&p->lock);
-        p->stop = true;
-        pthread_cond_broadcast(&p->cond);
-        pthread_mutex_unlock(&p->lock);
+        mb_poller_stop(p);
         pthread_join(p->thread, NULL);
     }
     mb_bus_free(p->bus);
