@@ -29,6 +29,8 @@ struct ctl_mb {
     /* generic maps and models built from their keys; the pollers borrow them */
     struct mb_map_custom *maps;    /* [n_meter] */
     struct mb_evse_custom *models; /* [n_evse] */
+    ctl_mb_mem_fn *mem;            /* the simulator's in-memory lines, or NULL */
+    void *mem_ctx;
 };
 
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms);
@@ -73,9 +75,16 @@ static int poller_for(struct ctl_mb *c,
             return (int)i;
         }
     }
-    struct mb_poller_opts o = {.clock = clock};
+    struct mb_poller_opts o = {.clock = clock, .mem_label = transport};
     char msg[160];
-    if (tp_addr_parse(transport, &o.addr, msg, sizeof(msg)) != 0) {
+    if (c->mem) {
+        void *line = NULL;
+        if (c->mem(c->mem_ctx, transport, &o.mem, &line) != 0) {
+            snprintf(err, errlen, "%s: transport %s: no simulated line", what, transport);
+            return -ENOENT;
+        }
+        o.mem_ctx = line;
+    } else if (tp_addr_parse(transport, &o.addr, msg, sizeof(msg)) != 0) {
         snprintf(err, errlen, "%s: transport %s: %s", what, transport, msg);
         return -EINVAL;
     }
@@ -179,11 +188,13 @@ add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, si
     return add_dev(c, clock, ev->control_transport, what, &d, &c->evse[i], err, errlen);
 }
 
-int ctl_mb_new(const struct site *site,
-               const struct mb_clock *clock,
-               struct ctl_mb **out,
-               char *err,
-               size_t errlen)
+static int new_mb(const struct site *site,
+                  const struct mb_clock *clock,
+                  ctl_mb_mem_fn *mem,
+                  void *mem_ctx,
+                  struct ctl_mb **out,
+                  char *err,
+                  size_t errlen)
 {
     *out = NULL;
     struct ctl_mb *c = calloc(1, sizeof(*c));
@@ -191,6 +202,8 @@ int ctl_mb_new(const struct site *site,
         return -ENOMEM;
     }
     c->site = site;
+    c->mem = mem;
+    c->mem_ctx = mem_ctx;
     size_t n_dev = site->n_meter + site->n_evse + 1;
     c->poller = calloc(n_dev, sizeof(*c->poller));
     c->transport = calloc(n_dev, sizeof(*c->transport));
@@ -232,6 +245,28 @@ int ctl_mb_new(const struct site *site,
     return 0;
 }
 
+int ctl_mb_new(const struct site *site,
+               const struct mb_clock *clock,
+               struct ctl_mb **out,
+               char *err,
+               size_t errlen)
+{
+    return new_mb(site, clock, NULL, NULL, out, err, errlen);
+}
+
+int ctl_mb_new_mem(const struct site *site,
+                   ctl_mb_mem_fn *mem,
+                   void *mem_ctx,
+                   struct ctl_mb **out,
+                   char *err,
+                   size_t errlen)
+{
+    if (!mem) {
+        return -EINVAL;
+    }
+    return new_mb(site, NULL, mem, mem_ctx, out, err, errlen);
+}
+
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)
 {
     int rc = ctl_add_adapter(ctl, &mb_ops, c);
@@ -253,6 +288,9 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
      * and each EVSE's own watchdog takes over) */
     for (size_t i = 0; i < c->n_poller; i++) {
         mb_poller_alive(c->poller[i], now_ms);
+        if (mb_poller_is_mem(c->poller[i])) {
+            (void)mb_poller_step(c->poller[i], now_ms); /* the simulator's line: no thread */
+        }
     }
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];

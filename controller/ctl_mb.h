@@ -6,10 +6,10 @@
  *
  * On every ctl_step it
  *   (read)  stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
- *           keep-alives included, flows only while the loop steps), then copies each meter's latest valid reading into the controller (grid and circuit
- *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
- *           and each Modbus EVSE's state and the offer it reports in force (its current
- *           register and enable, read back by the poller; not what was queued or written);
+ *           keep-alives included, flows only while the loop steps), then copies each meter's latest
+ * valid reading into the controller (grid and circuit meters become uncontrolled loads, EVSE meters
+ * the EVSE's draw: the engine decides), and each Modbus EVSE's state and the offer it reports in
+ * force (its current register and enable, read back by the poller; not what was queued or written);
  *   (apply) queues each Modbus EVSE's target; the poller writes it and keeps the watchdog.
  *
  * A failed read publishes nothing: the engine sees the reading age and applies the fail-safes
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "controller/ctl.h"
+#include "drivers/modbus/mb_bus.h"
 #include "drivers/modbus/mb_clock.h"
 
 struct ctl_mb;
@@ -48,6 +49,23 @@ int ctl_mb_new(const struct site *site,
                struct ctl_mb **out,
                char *err,
                size_t errlen);
+
+/*
+ * The simulator's in-memory lines: for a site transport, the line's ops and context (0), or
+ * -ENOENT when the simulator has none for it. Its pollers then run without threads, stepped by
+ * every ctl_step (read) on the controller's own now_ms: the same maps, models and poller rules
+ * as `ampshare run`, deterministic on a virtual clock.
+ */
+typedef int
+ctl_mb_mem_fn(void *ctx, const char *transport, const struct mb_bus_mem_ops **ops, void **line_ctx);
+
+/* ctl_mb_new with every transport an in-memory line from mem (its ctx borrowed). */
+int ctl_mb_new_mem(const struct site *site,
+                   ctl_mb_mem_fn *mem,
+                   void *mem_ctx,
+                   struct ctl_mb **out,
+                   char *err,
+                   size_t errlen);
 
 /* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
