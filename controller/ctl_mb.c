@@ -29,8 +29,8 @@ struct ctl_mb {
     /* generic maps and models built from their keys; the pollers borrow them */
     struct mb_map_custom *maps;    /* [n_meter] */
     struct mb_evse_custom *models; /* [n_evse] */
-    ctl_mb_mem_fn *mem;            /* the simulator's in-memory lines, or NULL */
-    void *mem_ctx;
+    ctl_mb_line_fn *lines; /* the simulator's lines, or NULL */
+    void *lines_ctx;
 };
 
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms);
@@ -77,15 +77,16 @@ static int poller_for(struct ctl_mb *c,
     }
     struct mb_poller_opts o = {.clock = clock, .mem_label = transport};
     char msg[160];
-    if (c->mem) {
-        void *line = NULL;
-        if (c->mem(c->mem_ctx, transport, &o.mem, &line) != 0) {
-            snprintf(err, errlen, "%s: transport %s: no simulated line", what, transport);
-            return -ENOENT;
-        }
-        o.mem_ctx = line;
-    } else if (tp_addr_parse(transport, &o.addr, msg, sizeof(msg)) != 0) {
-        snprintf(err, errlen, "%s: transport %s: %s", what, transport, msg);
+    struct ctl_mb_line line = {.mem = NULL};
+    snprintf(line.addr, sizeof(line.addr), "%s", transport);
+    if (c->lines && c->lines(c->lines_ctx, transport, &line) != 0) {
+        snprintf(err, errlen, "%s: transport %s: no simulated line", what, transport);
+        return -ENOENT;
+    }
+    o.mem = line.mem;
+    o.mem_ctx = line.mem_ctx;
+    if (!o.mem && tp_addr_parse(line.addr, &o.addr, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "%s: transport %s: %s", what, line.addr, msg);
         return -EINVAL;
     }
     size_t i = c->n_poller;
@@ -190,8 +191,8 @@ add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, si
 
 static int new_mb(const struct site *site,
                   const struct mb_clock *clock,
-                  ctl_mb_mem_fn *mem,
-                  void *mem_ctx,
+                  ctl_mb_line_fn *lines,
+                  void *lines_ctx,
                   struct ctl_mb **out,
                   char *err,
                   size_t errlen)
@@ -202,8 +203,8 @@ static int new_mb(const struct site *site,
         return -ENOMEM;
     }
     c->site = site;
-    c->mem = mem;
-    c->mem_ctx = mem_ctx;
+    c->lines = lines;
+    c->lines_ctx = lines_ctx;
     size_t n_dev = site->n_meter + site->n_evse + 1;
     c->poller = calloc(n_dev, sizeof(*c->poller));
     c->transport = calloc(n_dev, sizeof(*c->transport));
@@ -254,17 +255,18 @@ int ctl_mb_new(const struct site *site,
     return new_mb(site, clock, NULL, NULL, out, err, errlen);
 }
 
-int ctl_mb_new_mem(const struct site *site,
-                   ctl_mb_mem_fn *mem,
-                   void *mem_ctx,
+int ctl_mb_new_sim(const struct site *site,
+                   const struct mb_clock *clock,
+                   ctl_mb_line_fn *lines,
+                   void *lines_ctx,
                    struct ctl_mb **out,
                    char *err,
                    size_t errlen)
 {
-    if (!mem) {
+    if (!lines) {
         return -EINVAL;
     }
-    return new_mb(site, NULL, mem, mem_ctx, out, err, errlen);
+    return new_mb(site, clock, lines, lines_ctx, out, err, errlen);
 }
 
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)

@@ -51,18 +51,24 @@ int ctl_mb_new(const struct site *site,
                size_t errlen);
 
 /*
- * The simulator's in-memory lines: for a site transport, the line's ops and context (0), or
- * -ENOENT when the simulator has none for it. Its pollers then run without threads, stepped by
- * every ctl_step (read) on the controller's own now_ms: the same maps, models and poller rules
- * as `ampshare run`, deterministic on a virtual clock.
+ * The simulator's lines. For a site transport, the resolver fills line: an in-memory line (mem
+ * and mem_ctx: its pollers run without threads, stepped by every ctl_step on the controller's
+ * own now_ms, deterministic on a virtual clock), or another address to use instead (addr: the
+ * simulator's own server on loopback). Returns 0, or -ENOENT when it has no line for transport.
+ * Either way the same maps, models and poller rules run as under `ampshare run`.
  */
-typedef int
-ctl_mb_mem_fn(void *ctx, const char *transport, const struct mb_bus_mem_ops **ops, void **line_ctx);
+struct ctl_mb_line {
+    const struct mb_bus_mem_ops *mem;
+    void *mem_ctx;
+    char addr[CFG_TEXT_MAX];
+};
+typedef int ctl_mb_line_fn(void *ctx, const char *transport, struct ctl_mb_line *line);
 
-/* ctl_mb_new with every transport an in-memory line from mem (its ctx borrowed). */
-int ctl_mb_new_mem(const struct site *site,
-                   ctl_mb_mem_fn *mem,
-                   void *mem_ctx,
+/* ctl_mb_new with every transport resolved by lines (its ctx borrowed). */
+int ctl_mb_new_sim(const struct site *site,
+                   const struct mb_clock *clock,
+                   ctl_mb_line_fn *lines,
+                   void *lines_ctx,
                    struct ctl_mb **out,
                    char *err,
                    size_t errlen);

@@ -68,6 +68,8 @@ struct fleet_scenario {
     size_t n_car;
     struct fleet_load load[16];
     size_t n_load;
+    bool modbus_loopback; /* a run option (--modbus-loopback), not from the file: wire mode's
+                             Modbus devices on libmodbus TCP servers on loopback, in real time */
 };
 
 /* Loads SCENARIO.ini (and the site file it names, relative to it). 0, or a negative errno with

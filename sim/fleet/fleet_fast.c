@@ -326,7 +326,9 @@ static int fleet_run(const struct fleet_scenario *sc,
                 goto out;
             }
             for (size_t e = 0; e < ne; e++) {
-                offer[e] = ar->evse[e].target_ma;
+                /* a metered-only charger is nobody's to limit: its car takes what it wants */
+                offer[e] =
+                    site->evse[e].controllable ? ar->evse[e].target_ma : site->evse[e].max_ma;
             }
         }
         /* 5. metrics on the currents drawn this tick */

@@ -494,9 +494,9 @@ int fleet_scenario_load(const char *path, struct fleet_scenario *sc, char *err, 
     for (size_t i = 0; rc == 0 && i < p.n_pc; i++) {
         struct pending_car *pc = &p.pc[i];
         int e = site_find_evse(sc->site, pc->charger);
-        if (e < 0 || sc->site->evse[e].view < 0) {
-            snprintf(err, errlen, "%s: [car %s] charger: '%s' is not a controllable charger of %s",
-                     path, pc->c.name, pc->charger, site_path);
+        if (e < 0) {
+            snprintf(err, errlen, "%s: [car %s] charger: '%s' is not a charger of %s", path,
+                     pc->c.name, pc->charger, site_path);
             rc = -EINVAL;
             break;
         }

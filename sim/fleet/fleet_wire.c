@@ -9,6 +9,7 @@
 
 #include "controller/ctl_twc.h"
 #include "drivers/twc/twc_feed.h"
+#include "sim/fleet/fleet_wire_mb.h"
 #include "sim/sim_vbus.h"
 
 struct wbus {
@@ -22,11 +23,12 @@ struct wbus {
 
 struct fleet_wire {
     const struct fleet_scenario *sc;
-    struct ctl *ctl;      /* the site controller, as the daemon runs it */
-    struct ctl_twc *twc;  /* its Wall Connector adapter */
+    struct ctl *ctl;     /* the site controller, as the daemon runs it */
+    struct ctl_twc *twc; /* its Wall Connector adapter */
     struct wbus *bus;
     size_t n_bus;
     struct sim_twc_slave **slave; /* per site EVSE */
+    struct fleet_wire_mb *mb;     /* meters and third-party EVSEs (fleet_wire_mb.h), or NULL */
     uint64_t now_ms;
 };
 
@@ -51,20 +53,16 @@ static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint6
     return mo.wire_len;
 }
 
-/* A profile as the slave's car: sim_car's Tesla or non-Tesla (no VIN) with the profile's
- * charger, phases and under-draw, wanting the session's energy. No taper: sim_car has none. */
-static void car_cfg(const struct fleet_scenario *sc,
-                    const struct fleet_car *c,
-                    double kwh,
-                    struct sim_car_cfg *cc)
+/* What a Wall Connector's car draws, for the meters above it. */
+static int32_t wc_draw(void *ctx, int evse, uint8_t *phases)
 {
-    bool tesla = strncmp(c->p->name, "tesla", 5) == 0;
-    sim_car_cfg_preset(cc, tesla ? "tesla" : "bmw-i3");
-    cc->max_ma = c->p->max_ma;
-    cc->phases = c->p->phases;
-    cc->offset_ma = c->p->gap_ma;
-    cc->voltage_v = sc->site->voltage_v ? sc->site->voltage_v : 230;
-    cc->energy_wanted_wh = (int64_t)(kwh * 1000);
+    const struct fleet_wire *w = ctx;
+    const struct sim_twc_slave *s = w->slave[evse];
+    if (!s || s->car.phase == SIM_CAR_UNPLUGGED) {
+        return 0;
+    }
+    *phases = (uint8_t)s->car.cfg.phases;
+    return sim_car_draw_ma(&s->car);
 }
 
 void fleet_wire_free(struct fleet_wire *w)
@@ -77,6 +75,7 @@ void fleet_wire_free(struct fleet_wire *w)
             sim_vbus_fini(&w->bus[b].vb);
         }
     }
+    fleet_wire_mb_free(w->mb);
     ctl_twc_free(w->twc);
     ctl_free(w->ctl);
     free(w->bus);
@@ -91,13 +90,8 @@ int fleet_wire_new(const struct fleet_scenario *sc,
                    size_t errlen)
 {
     const struct site *site = sc->site;
-    if (site->n_meter > 0) {
-        snprintf(err, errlen,
-                 "wire mode simulates Wall Connectors only (the site has meters); use --fast");
-        return -ENOTSUP;
-    }
     for (size_t e = 0; e < site->n_evse; e++) {
-        if (site->evse[e].kind != SITE_EVSE_WALL_CONNECTOR || site->evse[e].address_auto) {
+        if (site->evse[e].kind == SITE_EVSE_WALL_CONNECTOR && site->evse[e].address_auto) {
             snprintf(err, errlen,
                      "wire mode simulates Wall Connectors with fixed addresses only "
                      "('%s' is not one); use --fast",
@@ -116,6 +110,9 @@ int fleet_wire_new(const struct fleet_scenario *sc,
     int rc = w->bus && w->slave ? ctl_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
     if (rc == 0) {
         rc = ctl_twc_new(w->ctl, &w->twc);
+    }
+    if (rc == 0 && fleet_wire_mb_needed(site)) {
+        rc = fleet_wire_mb_new(sc, w->ctl, sc->modbus_loopback, wc_draw, w, &w->mb, err, errlen);
     }
     for (size_t b = 0; rc == 0 && b < site->n_bus; b++) {
         struct wbus *wb = &w->bus[b];
@@ -151,7 +148,7 @@ int fleet_wire_new(const struct fleet_scenario *sc,
             struct sim_car_cfg cc;
             sim_car_cfg_preset(&cc, "bmw-i3");
             if (first) {
-                car_cfg(sc, first, 1, &cc);
+                fleet_wire_car_cfg(sc, first, 1, &cc);
             }
             rc = sim_twc_slaves_add(&wb->set, &cfg, &cc, 0);
             if (rc >= 0) {
@@ -181,14 +178,22 @@ int fleet_wire_new(const struct fleet_scenario *sc,
 void fleet_wire_plug(
     struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_plug(w->mb, evse, c, wanted_kwh, now_ms);
+        return;
+    }
     struct sim_twc_slave *s = w->slave[evse];
     struct sim_car_cfg cc;
-    car_cfg(w->sc, c, wanted_kwh, &cc);
+    fleet_wire_car_cfg(w->sc, c, wanted_kwh, &cc);
     sim_car_init(&s->car, &cc, now_ms); /* a new car: init plugs it in */
 }
 
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_unplug(w->mb, evse, now_ms);
+        return;
+    }
     sim_car_unplug(&w->slave[evse]->car, now_ms);
 }
 
@@ -208,8 +213,12 @@ int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms)
     return 0;
 }
 
-void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r)
+void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_read(w->mb, evse, w->now_ms, r);
+        return;
+    }
     const struct sim_twc_slave *s = w->slave[evse];
     r->offer_ma = s->limit_set && !s->contactor_open ? (int32_t)s->limit_ca * 10 : 0;
     bool plugged = s->car.phase != SIM_CAR_UNPLUGGED;

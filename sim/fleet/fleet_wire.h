@@ -40,6 +40,6 @@ struct fleet_wire_reading {
     bool full;
     double delivered_kwh; /* since the car plugged in */
 };
-void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
+void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
 
 #endif
