@@ -226,3 +226,22 @@ void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *
     r->full = plugged && s->car.phase == SIM_CAR_FULL;
     r->delivered_kwh = plugged ? (double)sim_car_delivered_wh(&s->car) / 1000 : 0;
 }
+
+int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on, uint64_t now_ms)
+{
+    const struct site *site = w->sc->site;
+    switch (f->kind) {
+    case FLEET_FAULT_METER_SILENT:
+        return w->mb ? fleet_wire_mb_silence(w->mb, site->meter[f->target].name, on) : -ENOENT;
+    case FLEET_FAULT_EVSE_SILENT:
+        return w->mb ? fleet_wire_mb_silence(w->mb, site->evse[f->target].name, on) : -ENOENT;
+    case FLEET_FAULT_SLAVE_SILENT:
+        sim_twc_slave_mute(w->slave[f->target], on);
+        return 0;
+    case FLEET_FAULT_SLAVE_REBOOT:
+        sim_twc_slave_power(w->slave[f->target], now_ms, !on);
+        return 0;
+    default:
+        return -ENOTSUP;
+    }
+}

@@ -27,12 +27,16 @@ int fleet_wire_new(const struct fleet_scenario *sc,
 void fleet_wire_free(struct fleet_wire *w);
 
 /* A car plugs into charger evse wanting wanted_kwh, or leaves it. */
-void fleet_wire_plug(struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh,
-                     uint64_t now_ms);
+void fleet_wire_plug(
+    struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms);
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms);
 
 /* Runs every bus to until_ms. 0 or a negative errno. */
 int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms);
+
+/* Fault f of the scenario begins (on) or ends at now_ms. 0, or -ENOTSUP for a kind wire mode
+ * cannot do yet. */
+int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on, uint64_t now_ms);
 
 struct fleet_wire_reading {
     int32_t offer_ma; /* the limit the unit holds (0 before any) */
@@ -40,6 +44,7 @@ struct fleet_wire_reading {
     bool full;
     double delivered_kwh; /* since the car plugged in */
 };
+
 void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
 
 #endif

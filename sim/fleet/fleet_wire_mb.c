@@ -133,12 +133,8 @@ static void measure(struct fleet_wire_mb *m, size_t i, int32_t ph[3])
     }
     for (size_t l = 0; l < m->sc->n_load; l++) {
         const struct fleet_load *ld = &m->sc->load[l];
-        if ((m->now_ms < ld->from_ms || (ld->to_ms && m->now_ms >= ld->to_ms)) ||
-            !under(site, ld->circuit, sm->target)) {
-            continue;
-        }
-        for (int p = 0; p < 3; p++) {
-            ph[p] += (site->circuit[ld->circuit].phases >> p) & 1 ? ld->ma[p] : 0;
+        for (int p = 0; p < 3 && under(site, ld->circuit, sm->target); p++) {
+            ph[p] += fleet_load_ma(site, ld, m->now_ms, p);
         }
     }
 }
