@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drivers/base/log.h"
 #include "sim/fleet/fleet.h"
 
 static double cpu_now(void)
@@ -59,6 +60,7 @@ static void bench(const char *path, const char *policy, bool wire)
 
 int main(int argc, char **argv)
 {
+    log_set_sink(NULL, NULL, LOG_LEVEL_WARN); /* the simulated gateway's journal is not a figure */
     const char *src = argc > 1 ? argv[1] : AMPSHARE_SRC_DIR;
     char dir[] = "/tmp/amp_bench_fleet_XXXXXX";
     if (!mkdtemp(dir)) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/base/log.h"
 #include "sim/sim_seed.h"
 
 struct row {
@@ -114,6 +115,7 @@ static int table(const char *title, const struct sim_seed_cfg *cfg, bool from_fu
 
 int main(int argc, char **argv)
 {
+    log_set_sink(NULL, NULL, LOG_LEVEL_WARN); /* the simulated gateway's journal is not a figure */
     long dur = argc > 1 ? strtol(argv[1], NULL, 10) : 150;
     if (dur < 10 || dur > 3600) {
         fprintf(stderr, "usage: bench_reclaim [DURATION_S: 10..3600]\n");

@@ -90,4 +90,8 @@ const struct ctl_twc_stats *ctl_twc_get_stats(const struct ctl_twc *c);
 int ctl_twc_pick_master(
     const struct site *site, size_t b, uint64_t seed, uint16_t *id, uint8_t *sign);
 
+/* The seed of bus b for ctl_twc_pick_master, from one start's seed: the daemon and the simulator
+ * draw the same IDs for the same seed (a prime step, so buses never share a draw). */
+#define CTL_TWC_BUS_SEED(seed, b) ((uint64_t)(seed) + (uint64_t)(b)*7919u)
+
 #endif

@@ -359,7 +359,7 @@ static int dbus_open(struct daemon *d,
     }
     struct twc_bus_config bc;
     twc_bus_config_init(&bc);
-    (void)ctl_twc_pick_master(site, i, d->seed + i * 7919u, &bc.master.id, &bc.master.sign);
+    (void)ctl_twc_pick_master(site, i, CTL_TWC_BUS_SEED(d->seed, i), &bc.master.id, &bc.master.sign);
     bc.on_event = on_bus_event;
     bc.on_event_ctx = b;
     rc = twc_bus_init(&b->bus, b->link, &bc, loop_now_ms(d->loop));

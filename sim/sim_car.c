@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MW_MS_PER_WH 3600000000ULL
+
 /* splitmix64: small, seedable, good enough for jitter. */
 static uint64_t car_rand(uint64_t *state)
 {
@@ -432,12 +434,30 @@ bool sim_car_is_awake_full(const struct sim_car *car, uint64_t now_ms)
 
 int64_t sim_car_delivered_wh(const struct sim_car *car)
 {
-    return (int64_t)(car->delivered_mw_ms / 3600000000ULL);
+    return (int64_t)(car->delivered_mw_ms / MW_MS_PER_WH);
+}
+
+/* The earliest the energy it wants can be in (a lower bound while its draw ramps: drawing at
+ * most the higher end of the ramp), so that an event-time caller sees it become full when it
+ * does; UINT64_MAX when it is not charging towards a goal. */
+static uint64_t full_by_ms(const struct sim_car *car, uint64_t now_ms)
+{
+    if ((car->phase != SIM_CAR_CHARGING && car->phase != SIM_CAR_STARTING) ||
+        car->cfg.energy_wanted_wh < 0) {
+        return UINT64_MAX;
+    }
+    int32_t most = car->ramp_from_ma > car->ramp_to_ma ? car->ramp_from_ma : car->ramp_to_ma;
+    uint64_t mw = (uint64_t)(most > 0 ? most : 0) * car->cfg.voltage_v * car->cfg.phases;
+    uint64_t goal = (uint64_t)car->cfg.energy_wanted_wh * MW_MS_PER_WH;
+    if (mw == 0 || car->delivered_mw_ms >= goal) {
+        return UINT64_MAX;
+    }
+    return now_ms + (goal - car->delivered_mw_ms + mw - 1) / mw;
 }
 
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
-    uint64_t next = UINT64_MAX;
+    uint64_t next = full_by_ms(car, now_ms);
     uint64_t cand[6] = {
         car->ramp_t0,
         car->ramp_t1,

@@ -10,8 +10,8 @@
 #include "controller/engine/config.h"
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/site_ini.h"
-#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_master.h"
+#include "sim/sim_gw.h"
 #include "sim/sim_native_master.h"
 #include "sim/sim_twc_slaves.h"
 #include "sim/sim_vbus.h"
@@ -24,19 +24,19 @@ struct sim_seed {
     enum sim_seed_master which;
     struct sim_seed_cfg cfg;
     struct sim_twc_slaves set;
+    struct sim_sched sched;
     struct sim_vbus vb;
+    int port_master, port_slaves;
     bool vb_up;
     bool woke;
     bool filled; /* the i3 was made full (cfg.i3_full_ms) */
     /* native */
     struct sim_native_master nm;
-    /* ampshare: the master and the real control loop, as the daemon runs them */
-    struct twc_master m;
-    struct twc_deframer df;
+    /* ampshare: the real bus driver and control loop, bound as the daemon binds them */
     struct site *site;
     struct policy_handle ph;
-    struct ctl *ctl;
-    struct ctl_twc *twc;
+    struct sim_gw *gw;
+    struct ctl *ctl; /* the gateway's (borrowed) */
 };
 
 void sim_seed_cfg_default(struct sim_seed_cfg *cfg)
@@ -78,30 +78,9 @@ int sim_seed_site_ini(const struct sim_seed_cfg *cfg, char *buf, size_t cap)
     return n < 0 || (size_t)n >= cap ? -EMSGSIZE : n;
 }
 
-/* ---- ampshare's master as a bus party ---- */
+/* ---- ampshare's half: the site, the policy, and the gateway's code on the bus ---- */
 
-static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
-{
-    struct sim_seed *s = ctx;
-    twc_master_feed(&s->m, &s->df, now_ms, buf, len);
-}
-
-static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
-{
-    struct sim_seed *s = ctx;
-    (void)ctl_step(s->ctl, now_ms); /* a failed tick has already set every target to 0 */
-    struct twc_master_out mo;
-    int rc = twc_master_poll(&s->m, now_ms, &mo);
-    uint64_t tick = ctl_next_ms(s->ctl);
-    *next_ms = mo.next_ms < tick ? mo.next_ms : tick;
-    if (rc != 1 || !mo.has_frame || mo.wire_len > cap) {
-        return 0;
-    }
-    memcpy(out, mo.wire, mo.wire_len);
-    return mo.wire_len;
-}
-
-static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, size_t errlen)
+static int amp_setup(struct sim_seed *s, char *err, size_t errlen)
 {
     char ini[SIM_SEED_INI_MAX];
     int rc = sim_seed_site_ini(&s->cfg, ini, sizeof(ini));
@@ -116,26 +95,18 @@ static int amp_setup(struct sim_seed *s, struct sim_vbus_party *p, char *err, si
         rc = policy_open_ex(s->site->policy, &po, &s->ph, err, errlen);
     }
     if (rc == 0) {
-        rc = ctl_new(s->site, s->ph.policy, &s->ctl, err, errlen);
+        /* the site names the master's ID; the seed gives its sign byte */
+        rc = sim_gw_new(s->site, s->ph.policy, SEED_MASTER_SEED, &s->sched, &s->gw, err, errlen);
     }
     if (rc == 0) {
-        rc = ctl_twc_new(s->ctl, &s->twc);
+        s->ctl = sim_gw_ctl(s->gw);
+        rc = sim_vbus_init(&s->vb, &s->sched, "seed", SIM_VBUS_BAUD);
+        s->vb_up = rc == 0;
     }
-    if (rc != 0) {
-        return rc;
-    }
-    struct twc_master_config mc;
-    twc_master_config_init(&mc);
-    twc_master_pick_id(SEED_MASTER_SEED, &mc.id, &mc.sign);
-    mc.id = s->site->bus[0].master_address; /* the same ID, as the site names it */
-    twc_deframer_init(&s->df);
-    rc = twc_master_init(&s->m, &mc, 0);
     if (rc == 0) {
-        rc = ctl_twc_attach(s->twc, 0, &s->m);
+        s->port_master = (int)s->vb.n_port;
+        rc = sim_gw_attach_bus(s->gw, 0, &s->vb);
     }
-    p->rx = amp_rx;
-    p->tx = amp_tx;
-    p->ctx = s;
     return rc;
 }
 
@@ -178,11 +149,10 @@ void sim_seed_free(struct sim_seed *s)
     if (!s) {
         return;
     }
+    sim_gw_free(s->gw);
     if (s->vb_up) {
         sim_vbus_fini(&s->vb);
     }
-    ctl_twc_free(s->twc);
-    ctl_free(s->ctl);
     policy_close(&s->ph);
     site_free(s->site);
     free(s);
@@ -207,21 +177,25 @@ int sim_seed_new(enum sim_seed_master which,
     s->which = which;
     s->cfg = *cfg;
     s->cfg.policy[sizeof(s->cfg.policy) - 1] = '\0';
-    struct sim_vbus_party pm, ps;
+    sim_sched_init(&s->sched, 0);
     int rc = sim_seed_add_slaves(&s->set, cfg);
+    if (rc == 0 && which == SIM_SEED_NATIVE) {
+        rc = sim_vbus_init(&s->vb, &s->sched, "seed", SIM_VBUS_BAUD);
+        s->vb_up = rc == 0;
+    }
     if (rc == 0 && which == SIM_SEED_NATIVE) {
         struct sim_native_master_cfg mc;
         sim_native_master_cfg_default(&mc);
         mc.circuit_ma = cfg->circuit_ma;
-        sim_vbus_party_native(&pm, &s->nm);
         rc = sim_native_master_init(&s->nm, &mc, 0);
+        s->port_master = rc == 0 ? sim_vbus_add_native(&s->vb, &s->nm) : rc;
+        rc = s->port_master < 0 ? s->port_master : 0;
     } else if (rc == 0) {
-        rc = amp_setup(s, &pm, err, errlen);
+        rc = amp_setup(s, err, errlen);
     }
     if (rc == 0) {
-        sim_vbus_party_slaves(&ps, &s->set);
-        rc = sim_vbus_init(&s->vb, &pm, &ps, 0);
-        s->vb_up = rc == 0;
+        s->port_slaves = sim_vbus_add_slaves(&s->vb, &s->set);
+        rc = s->port_slaves < 0 ? s->port_slaves : 0;
     }
     if (rc != 0) {
         sim_seed_free(s);
@@ -236,7 +210,8 @@ static void make_full(struct sim_seed *s)
 {
     struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, SIM_SEED_I3_ID);
     if (sl && sl->has_car) {
-        sim_car_full(&sl->car, s->vb.now_ms);
+        sim_car_full(&sl->car, s->sched.now_ms);
+        sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     }
 }
 
@@ -246,7 +221,7 @@ static int fire(struct sim_seed *s, uint64_t at, uint64_t until_ms, bool *done, 
     if (!at || *done || until_ms < at) {
         return 0;
     }
-    int rc = sim_vbus_run(&s->vb, at, 1);
+    int rc = sim_sched_run(&s->sched, at);
     if (rc != 0) {
         return rc;
     }
@@ -269,12 +244,12 @@ int sim_seed_advance(struct sim_seed *s, uint64_t until_ms)
         rc = wake_first ? fire(s, full, until_ms, &s->filled, false)
                         : fire(s, wake, until_ms, &s->woke, true);
     }
-    return rc == 0 ? sim_vbus_run(&s->vb, until_ms, 1) : rc;
+    return rc == 0 ? sim_sched_run(&s->sched, until_ms) : rc;
 }
 
 uint64_t sim_seed_now(const struct sim_seed *s)
 {
-    return s->vb.now_ms;
+    return s->sched.now_ms;
 }
 
 int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
@@ -284,17 +259,18 @@ int sim_seed_unit(struct sim_seed *s, uint16_t id, struct sim_seed_unit *u)
         return -ENOENT;
     }
     struct sim_twc_slave_view v;
-    sim_twc_slave_view(sl, s->vb.now_ms, &v);
+    sim_twc_slave_view(sl, s->sched.now_ms, &v);
     memset(u, 0, sizeof(*u));
     u->state = v.state;
     u->limit_ca = v.limit_ca;
     u->actual_ca = v.actual_ca;
     if (s->ctl) {
         struct twc_master_slave_info info;
-        int e = ctl_twc_evse_of(s->twc, 0, id);
-        if (twc_master_slave_find(&s->m, id, &info) != 0) {
+        int e = ctl_twc_evse_of(sim_gw_twc(s->gw), 0, id);
+        if (twc_master_slave_find(twc_bus_master(sim_gw_bus(s->gw, 0)), id, &info) != 0) {
             snprintf(u->why, sizeof(u->why), "not linked yet");
-        } else if (e < 0 || ctl_why(s->ctl, (size_t)e, s->vb.now_ms, u->why, sizeof(u->why)) < 0) {
+        } else if (e < 0 ||
+                   ctl_why(s->ctl, (size_t)e, s->sched.now_ms, u->why, sizeof(u->why)) < 0) {
             snprintf(u->why, sizeof(u->why), "not bound to a [wallconnector]");
         }
     }
@@ -307,14 +283,25 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id)
     if (!sl || !sl->has_car) {
         return -ENOENT;
     }
-    sim_car_want(&sl->car, s->vb.now_ms, -1); /* wants to charge, as much as it gets */
+    sim_car_want(&sl->car, s->sched.now_ms, -1); /* wants to charge, as much as it gets */
+    sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     return 0;
 }
 
 void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves)
 {
-    *master = s->vb.bytes_tx[SIM_VBUS_MASTER];
-    *slaves = s->vb.bytes_tx[SIM_VBUS_SLAVES];
+    *master = sim_vbus_bytes_tx(&s->vb, s->port_master);
+    *slaves = sim_vbus_bytes_tx(&s->vb, s->port_slaves);
+}
+
+struct sim_sched *sim_seed_sched(struct sim_seed *s)
+{
+    return &s->sched;
+}
+
+struct sim_vbus *sim_seed_vbus(struct sim_seed *s)
+{
+    return &s->vb;
 }
 
 const struct ctl *sim_seed_ctl(const struct sim_seed *s)

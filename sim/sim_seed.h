@@ -89,7 +89,7 @@ int sim_seed_new(enum sim_seed_master which,
 /* Frees it; NULL is allowed. */
 void sim_seed_free(struct sim_seed *s);
 
-/* Runs the bus in 1 ms steps up to until_ms (waking the i3, or making it full, on the way when
+/* Runs the bus in event time up to until_ms (waking the i3, or making it full, on the way when
  * cfg says so).
  * Returns 0 or a transport code. */
 int sim_seed_advance(struct sim_seed *s, uint64_t until_ms);
@@ -106,6 +106,13 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id);
 
 /* Bytes sent so far by the master and by the slaves. */
 void sim_seed_bytes(const struct sim_seed *s, uint64_t *master, uint64_t *slaves);
+
+struct sim_sched;
+struct sim_vbus;
+
+/* The clock and the bus (borrowed): a test may run the clock in lockstep, or tap the bus. */
+struct sim_sched *sim_seed_sched(struct sim_seed *s);
+struct sim_vbus *sim_seed_vbus(struct sim_seed *s);
 
 /* The control loop of the ampshare half (borrowed), or NULL under the native master. */
 const struct ctl *sim_seed_ctl(const struct sim_seed *s);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "controller/cli/cmd.h"
+#include "controller/cli/cmd_util.h"
 #include "sim/fleet/fleet.h"
 #include "sim/fleet/fleet_json.h"
 #include "sim/fleet/fleet_svg.h"
@@ -21,7 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ampshare sim SCENARIO.ini [--fast] [--policy P | --compare P1,P2,...]\n"
-            "                    [--json] [--csv FILE] [--svg FILE]\n\n"
+            "                    [--json] [--csv FILE] [--svg FILE] [--realtime]\n\n"
             "Runs a fleet scenario (docs/scenarios.md): the site file it names, its cars and\n"
             "arrivals, under each policy (a built-in name or a .so path), on a virtual clock.\n"
             "By default in wire mode: simulated Wall Connectors answer ampshare's real master\n"
@@ -33,7 +34,9 @@ static void usage(FILE *out)
             "  --json            one JSON document on stdout instead of the table\n"
             "  --csv FILE        per-tick series: every charger's current per phase\n"
             "  --svg FILE        a chart: current per charger, stacked, the supply limit drawn,\n"
-            "                    one panel per policy\n");
+            "                    one panel per policy\n"
+            "  --realtime        for demos: the virtual clock keeps to the wall clock (one\n"
+            "                    simulated second a second); Ctrl-C stops the run\n");
 }
 
 struct tick_out {
@@ -131,7 +134,7 @@ int cmd_sim_scenario(int argc, char **argv)
     }
     const char *file = argv[0], *csv_path = NULL, *svg_path = NULL;
     char pol_buf[2048] = "";
-    bool json = false, fast = false;
+    bool json = false, fast = false, realtime = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool takes = !strcmp(a, "--policy") || !strcmp(a, "--compare") || !strcmp(a, "--csv") ||
@@ -144,6 +147,8 @@ int cmd_sim_scenario(int argc, char **argv)
             json = true;
         } else if (!strcmp(a, "--fast")) {
             fast = true;
+        } else if (!strcmp(a, "--realtime")) {
+            realtime = true;
         } else if (!strcmp(a, "--policy") || !strcmp(a, "--compare")) {
             if (pol_buf[0] || (a[2] == 'p' && strchr(argv[i + 1], ','))) {
                 fprintf(stderr, "ampshare sim: give one --policy or one --compare list\n");
@@ -159,6 +164,12 @@ int cmd_sim_scenario(int argc, char **argv)
             usage(stderr);
             return CMD_EXIT_USAGE;
         }
+    }
+    cmd_sim_quiet_log();
+    struct cmd_realtime rt;
+    struct fleet_pace pace = {.fn = cmd_realtime_pace, .ctx = &rt};
+    if (realtime) {
+        cmd_realtime_init(&rt); /* before any thread: Ctrl-C ends a wait, not the process */
     }
     char err[512] = "";
     struct fleet_scenario sc;
@@ -204,13 +215,12 @@ int cmd_sim_scenario(int argc, char **argv)
         }
         to.sum = panels ? calloc(to.n_bucket * ne + 1, sizeof(double)) : NULL;
         to.cnt = panels ? calloc(to.n_bucket + 1, sizeof(double)) : NULL;
-        int (*runner)(const struct fleet_scenario *, const char *, struct fleet_result *,
-                      fleet_tick_fn, void *, char *, size_t) =
-            fast ? fleet_run_fast : fleet_run_wire;
-        if (runner(&sc, pol[i], &res[i], to.csv || to.sum ? on_tick : NULL, &to, err,
-                   sizeof(err)) != 0) {
-            fprintf(stderr, "ampshare sim: %s: policy %s: %s\n", file, pol[i], err);
-            rc = CMD_EXIT_FAIL;
+        if (fleet_run_paced(&sc, pol[i], !fast, &res[i], to.csv || to.sum ? on_tick : NULL, &to,
+                            realtime ? &pace : NULL, err, sizeof(err)) != 0) {
+            bool stopped = realtime && rt.signo;
+            fprintf(stderr, "ampshare sim: %s: policy %s: %s%s\n", file, pol[i], err,
+                    stopped ? " (interrupted)" : "");
+            rc = stopped ? 128 + rt.signo : CMD_EXIT_FAIL;
         } else {
             done++;
             const struct fleet_result *x = &res[i];

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "controller/cli/cmd.h"
+#include "controller/cli/cmd_util.h"
 #include "controller/cli/twc_fmt.h"
 #include "controller/engine/config.h"
 #include "drivers/base/amp_text.h"
+#include "sim/sim_sched.h"
 #include "sim/sim_seed.h"
 
 static void usage(FILE *out)
@@ -20,6 +22,7 @@ static void usage(FILE *out)
         "native|ampshare|both]\n"
         "                         [--policy NAME] [--overcommit-a N] [--wake-i3-s N]\n"
         "                         [--i3-full-s N] [--sample-s N] [--json] [--tesla-lock]\n"
+        "                         [--realtime]\n"
         "\n"
         "The seed scenario (twc-gen2.md §7.3): a Tesla that wants 48 A and an idle BMW i3 on\n"
         "a J1772 adapter, each on a simulated Wall Connector slave (v2, 80 A), share a 40 A\n"
@@ -49,6 +52,8 @@ static void usage(FILE *out)
         "                    \"actual_a\", \"why\"}, \"i3\": {...}}\n"
         "  --tesla-lock      the Tesla has the \"6 A lock\" (twc-gen2.md §7.1): any raise drops\n"
         "                    it to 5.2 A until it is offered 16 A or more for 5 s\n"
+        "  --realtime        for demos: the virtual clock keeps to the wall clock, each row\n"
+        "                    printed when its time comes; Ctrl-C stops the run\n"
         "  -h, --help        this help\n");
 }
 
@@ -131,7 +136,10 @@ static void text_row(enum sim_seed_master which, const struct sim_seed_sample *r
 }
 
 /* Runs one master, printing every sample as it is taken. */
-static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg, bool json)
+static int run_one(enum sim_seed_master which,
+                   const struct sim_seed_cfg *cfg,
+                   bool json,
+                   struct cmd_realtime *rt)
 {
     struct sim_seed_result *res = calloc(1, sizeof(*res));
     if (res == NULL) {
@@ -154,7 +162,14 @@ static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg, b
         }
         printf("\n");
     }
+    if (rt) {
+        rt->started = false; /* each master's run from its own 0 s */
+        sim_sched_set_pace(sim_seed_sched(s), cmd_realtime_pace, rt);
+    }
     for (uint64_t t = 0; rc == 0 && t <= cfg->duration_ms; t += cfg->sample_ms) {
+        if (rt) {
+            fflush(stdout); /* each row as it happens */
+        }
         rc = sim_seed_advance(s, t);
         struct sim_seed_sample row = {.t_ms = t};
         sim_seed_unit(s, SIM_SEED_TESLA_ID, &row.tesla);
@@ -171,7 +186,10 @@ static int run_one(enum sim_seed_master which, const struct sim_seed_cfg *cfg, b
         sim_seed_bytes(s, &res->bytes_master, &res->bytes_slaves);
         print_result(which, res);
     }
-    if (rc < 0) {
+    if (rc < 0 && rt && rt->signo) {
+        fprintf(stderr, "ampshare sim seed: stopped at %.3f s (interrupted)\n",
+                (double)sim_seed_now(s) / 1000);
+    } else if (rc < 0) {
         fprintf(stderr, "ampshare sim seed: %s\n", strerror(-rc));
     }
     sim_seed_free(s);
@@ -223,7 +241,7 @@ static int parse_ms(const char *s, uint64_t max_ms, uint64_t *out)
 
 struct seed_args {
     struct sim_seed_cfg cfg;
-    bool native, ampshare, json;
+    bool native, ampshare, json, realtime;
     uint64_t sample_ms; /* --sample-s, or 0 */
 };
 
@@ -279,6 +297,10 @@ int cmd_sim_seed(int argc, char **argv)
             a.cfg.tesla_lock = true;
             continue;
         }
+        if (strcmp(argv[i], "--realtime") == 0) {
+            a.realtime = true;
+            continue;
+        }
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (!parse_opt(&a, argv[i], val)) {
             fprintf(stderr, "ampshare sim seed: bad argument '%s'%s%s\n", argv[i],
@@ -306,12 +328,20 @@ int cmd_sim_seed(int argc, char **argv)
         }
         printf("%s\n\n", cfg.tesla_lock ? "; the Tesla has the 6 A lock" : "");
     }
+    cmd_sim_quiet_log();
+    struct cmd_realtime rt;
+    if (a.realtime) {
+        cmd_realtime_init(&rt);
+    }
     int rc = 0;
     if (a.native) {
-        rc = run_one(SIM_SEED_NATIVE, &cfg, a.json);
+        rc = run_one(SIM_SEED_NATIVE, &cfg, a.json, a.realtime ? &rt : NULL);
     }
     if (rc == 0 && a.ampshare) {
-        rc = run_one(SIM_SEED_AMPSHARE, &cfg, a.json);
+        rc = run_one(SIM_SEED_AMPSHARE, &cfg, a.json, a.realtime ? &rt : NULL);
+    }
+    if (a.realtime && rt.signo) {
+        return 128 + rt.signo;
     }
     return rc < 0 ? CMD_EXIT_FAIL : CMD_EXIT_OK;
 }

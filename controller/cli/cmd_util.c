@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller/cli/cmd.h"
+#include "drivers/base/amp_clock.h"
+#include "drivers/base/log.h"
 #include "drivers/modbus/mb_maps.h"
 #include "drivers/transport/tp_addr.h"
 
@@ -96,5 +99,45 @@ void cmd_print_listening(const struct tp_addr *addr, const char *client_addr)
         printf("listening on pty:%s; clients use %s\n", addr->path, client_addr);
     } else {
         printf("listening on %s; clients use %s\n", client_addr, client_addr);
+    }
+}
+
+void cmd_sim_quiet_log(void)
+{
+    if (!log_enabled(LOG_LEVEL_DEBUG)) {
+        log_set_sink(NULL, NULL, LOG_LEVEL_WARN);
+    }
+}
+
+void cmd_realtime_init(struct cmd_realtime *rt)
+{
+    memset(rt, 0, sizeof(*rt));
+    cmd_block_stop_signals(&rt->stop);
+}
+
+int cmd_realtime_pace(void *ctx, uint64_t from_ms, uint64_t at_ms)
+{
+    struct cmd_realtime *rt = ctx;
+    uint64_t now = amp_clock_mono_ms();
+    if (!rt->started) {
+        rt->started = true;
+        rt->wall0_ms = now;
+        rt->virt0_ms = from_ms;
+    }
+    uint64_t due = rt->wall0_ms + (at_ms - rt->virt0_ms);
+    for (;;) {
+        /* a zero wait still takes a Ctrl-C that came while the simulation was computing */
+        uint64_t left = due > now ? due - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(left / 1000),
+                              .tv_nsec = (long)(left % 1000) * 1000000L};
+        int sig = sigtimedwait(&rt->stop, NULL, &ts);
+        if (sig > 0) {
+            rt->signo = sig;
+            return -EINTR;
+        }
+        now = amp_clock_mono_ms();
+        if (now >= due) {
+            return 0;
+        }
     }
 }

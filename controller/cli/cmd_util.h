@@ -4,6 +4,7 @@
 #define AMP_CMD_UTIL_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,25 @@ void cmd_block_stop_signals(sigset_t *set);
 
 /* A simulator's first line on stdout: "listening on ADDR; clients use CLIENT_ADDR". */
 void cmd_print_listening(const struct tp_addr *addr, const char *client_addr);
+
+/* A simulation's output is its table or timeline: the simulated gateway's journal (links, states,
+ * limits: info) stays out of it. Warnings and errors still show; -v shows everything. */
+void cmd_sim_quiet_log(void);
+
+/*
+ * --realtime: paces a simulation's virtual clock to the wall clock (a sim_sched_pace_fn: the
+ * first move starts the wall clock; every later time at_ms is waited for). It sleeps in
+ * sigtimedwait() on SIGINT and SIGTERM, which cmd_realtime_init blocks, so Ctrl-C ends the
+ * sleep at once: the pace returns -EINTR and the run stops where it is.
+ */
+struct cmd_realtime {
+    sigset_t stop;
+    bool started;
+    uint64_t wall0_ms, virt0_ms;
+    int signo; /* the signal that stopped the run, or 0 */
+};
+
+void cmd_realtime_init(struct cmd_realtime *rt);
+int cmd_realtime_pace(void *ctx, uint64_t from_ms, uint64_t at_ms);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "controller/engine/site.h"
+#include "sim/sim_sched.h"
 
 #define FLEET_NAME_MAX 48
 
@@ -148,6 +149,25 @@ int fleet_run_wire(const struct fleet_scenario *sc,
                    void *ctx,
                    char *err,
                    size_t errlen);
+
+/* --realtime: fn returns once the wall clock has reached virtual time at_ms (sim_sched.h); a
+ * negative code (-EINTR: Ctrl-C) stops the run with it and a message naming the time. */
+struct fleet_pace {
+    sim_sched_pace_fn *fn;
+    void *ctx;
+};
+
+/* Either mode (wire: true) with pace (NULL: as fast as the CPU allows). Wire mode is paced at
+ * every bus event, fast mode at every tick. */
+int fleet_run_paced(const struct fleet_scenario *sc,
+                    const char *policy,
+                    bool wire,
+                    struct fleet_result *res,
+                    fleet_tick_fn on_tick,
+                    void *ctx,
+                    const struct fleet_pace *pace,
+                    char *err,
+                    size_t errlen);
 void fleet_result_free(struct fleet_result *res);
 
 #endif

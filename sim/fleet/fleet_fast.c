@@ -154,6 +154,7 @@ static int fleet_run(const struct fleet_scenario *sc,
                      struct fleet_result *res,
                      fleet_tick_fn on_tick,
                      void *ctx,
+                     const struct fleet_pace *pace,
                      char *err,
                      size_t errlen)
 {
@@ -171,6 +172,9 @@ static int fleet_run(const struct fleet_scenario *sc,
     int rc = policy_open(policy, &ph, err, errlen);
     if (rc == 0 && wire) {
         rc = fleet_wire_new(sc, ph.policy, &wi, err, errlen);
+        if (rc == 0 && pace) {
+            fleet_wire_set_pace(wi, pace->fn, pace->ctx); /* paced on its own clock */
+        }
     } else if (rc == 0) {
         rc = alloc_new(site, ph.policy, &al, err, errlen);
     }
@@ -213,6 +217,11 @@ static int fleet_run(const struct fleet_scenario *sc,
     }
     res->sessions = ncar;
     for (uint64_t now = 0; now < sc->duration_ms; now += sc->tick_ms) {
+        if (pace && !wi && now > 0 && (rc = pace->fn(pace->ctx, now - sc->tick_ms, now)) != 0) {
+            snprintf(err, errlen, "stopped at %.3f s of %.3f s", (double)(now - sc->tick_ms) / 1000,
+                     (double)sc->duration_ms / 1000);
+            goto out;
+        }
         /* 1. departures, then arrivals */
         for (size_t k = 0; k < ncar; k++) {
             const struct fleet_car *c = &sc->car[k];
@@ -256,6 +265,11 @@ static int fleet_run(const struct fleet_scenario *sc,
         /* wire mode: the bus runs to now; what the units report is the fleet's state */
         if (wi) {
             rc = fleet_wire_run(wi, now);
+            if (rc == -EINTR) {
+                snprintf(err, errlen, "stopped before %.3f s of %.3f s", (double)now / 1000,
+                         (double)sc->duration_ms / 1000);
+                goto out;
+            }
             if (rc != 0) {
                 snprintf(err, errlen, "wire: %s", strerror(-rc));
                 goto out;
@@ -566,7 +580,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                    char *err,
                    size_t errlen)
 {
-    return fleet_run(sc, policy, false, res, on_tick, ctx, err, errlen);
+    return fleet_run(sc, policy, false, res, on_tick, ctx, NULL, err, errlen);
 }
 
 int fleet_run_wire(const struct fleet_scenario *sc,
@@ -577,5 +591,18 @@ int fleet_run_wire(const struct fleet_scenario *sc,
                    char *err,
                    size_t errlen)
 {
-    return fleet_run(sc, policy, true, res, on_tick, ctx, err, errlen);
+    return fleet_run(sc, policy, true, res, on_tick, ctx, NULL, err, errlen);
+}
+
+int fleet_run_paced(const struct fleet_scenario *sc,
+                    const char *policy,
+                    bool wire,
+                    struct fleet_result *res,
+                    fleet_tick_fn on_tick,
+                    void *ctx,
+                    const struct fleet_pace *pace,
+                    char *err,
+                    size_t errlen)
+{
+    return fleet_run(sc, policy, wire, res, on_tick, ctx, pace, err, errlen);
 }

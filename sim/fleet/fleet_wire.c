@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Wire mode (fleet_wire.h). */
+/*
+ * Wire mode (fleet_wire.h). The parties on the one event-time clock, in the order they are
+ * serviced at a given millisecond (sim/sim_sched.h):
+ *   the control tick                     (sim_gw: ctl, ctl_twc)
+ *   per [bus]: its wire                  (sim_vbus: bytes in flight at 9600 8N1)
+ *              ampshare's master         (sim_gw: twc_bus over tp_link over the bus's port)
+ *              the simulated slaves      (sim_twc_slaves, a sim_car behind each)
+ * Simulated meters and Modbus EVSEs (fleet_wire_mb.h) are read and written by the controller's
+ * Modbus adapter on every controller step, in memory, at the step's time.
+ */
 #include "sim/fleet/fleet_wire.h"
 
 #include <errno.h>
@@ -7,51 +16,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controller/ctl_twc.h"
-#include "drivers/twc/twc_feed.h"
 #include "sim/fleet/fleet_wire_mb.h"
+#include "sim/sim_gw.h"
+#include "sim/sim_sched.h"
 #include "sim/sim_vbus.h"
 
 struct wbus {
-    struct fleet_wire *w;
-    struct twc_master m;
-    struct twc_deframer df;
     struct sim_twc_slaves set;
     struct sim_vbus vb;
+    int port_slaves;
     bool up;
 };
 
 struct fleet_wire {
     const struct fleet_scenario *sc;
-    struct ctl *ctl;     /* the site controller, as the daemon runs it */
-    struct ctl_twc *twc; /* its Wall Connector adapter */
+    struct sim_sched sched; /* one clock for every party */
+    struct sim_gw *gw;      /* the gateway's half: the site controller and its masters */
     struct wbus *bus;
     size_t n_bus;
     struct sim_twc_slave **slave; /* per site EVSE */
-    struct fleet_wire_mb *mb;     /* meters and third-party EVSEs (fleet_wire_mb.h), or NULL */
-    uint64_t now_ms;
+    int *slave_bus;               /* per site EVSE: its bus */
+    struct fleet_wire_mb *mb;     /* meters and third-party EVSEs, or NULL */
 };
-
-static void amp_rx(void *ctx, uint64_t now_ms, const uint8_t *buf, size_t len)
-{
-    struct wbus *b = ctx;
-    twc_master_feed(&b->m, &b->df, now_ms, buf, len);
-}
-
-static size_t amp_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
-{
-    struct wbus *b = ctx;
-    (void)ctl_step(b->w->ctl, now_ms); /* a failed tick has already set every target to 0 */
-    struct twc_master_out mo;
-    int rc = twc_master_poll(&b->m, now_ms, &mo);
-    uint64_t tick = ctl_next_ms(b->w->ctl);
-    *next_ms = mo.next_ms < tick ? mo.next_ms : tick;
-    if (rc != 1 || !mo.has_frame || mo.wire_len > cap) {
-        return 0;
-    }
-    memcpy(out, mo.wire, mo.wire_len);
-    return mo.wire_len;
-}
 
 /* What a Wall Connector's car draws, for the meters above it. */
 static int32_t wc_draw(void *ctx, int evse, uint8_t *phases)
@@ -70,26 +56,22 @@ void fleet_wire_free(struct fleet_wire *w)
     if (!w) {
         return;
     }
+    fleet_wire_mb_free(w->mb); /* before the controller it is attached to */
+    sim_gw_free(w->gw);
     for (size_t b = 0; b < w->n_bus; b++) {
         if (w->bus[b].up) {
             sim_vbus_fini(&w->bus[b].vb);
         }
     }
-    fleet_wire_mb_free(w->mb);
-    ctl_twc_free(w->twc);
-    ctl_free(w->ctl);
     free(w->bus);
     free(w->slave);
+    free(w->slave_bus);
     free(w);
 }
 
-int fleet_wire_new(const struct fleet_scenario *sc,
-                   const struct ampshare_policy *policy,
-                   struct fleet_wire **out,
-                   char *err,
-                   size_t errlen)
+/* The site refuses what wire mode cannot simulate yet, naming --fast. */
+static int check_site(const struct site *site, char *err, size_t errlen)
 {
-    const struct site *site = sc->site;
     for (size_t e = 0; e < site->n_evse; e++) {
         if (site->evse[e].kind == SITE_EVSE_WALL_CONNECTOR && site->evse[e].address_auto) {
             snprintf(err, errlen,
@@ -99,6 +81,79 @@ int fleet_wire_new(const struct fleet_scenario *sc,
             return -ENOTSUP;
         }
     }
+    return 0;
+}
+
+/* A simulated slave for every Wall Connector of bus b, each with its car unplugged. */
+static int add_slaves(struct fleet_wire *w, size_t b)
+{
+    const struct fleet_scenario *sc = w->sc;
+    const struct site *site = sc->site;
+    struct wbus *wb = &w->bus[b];
+    sim_twc_slaves_init(&wb->set);
+    uint32_t k = 0;
+    for (size_t e = 0; e < site->n_evse; e++) {
+        const struct site_evse *se = &site->evse[e];
+        if ((size_t)se->bus != b) {
+            continue;
+        }
+        struct sim_twc_slave_cfg cfg;
+        sim_twc_slave_cfg_default(&cfg, se->address, SIM_TWC_V2);
+        int32_t ca = se->max_ma / 10;
+        cfg.max_ca = (uint16_t)(ca < 600 ? 600 : ca > 8000 ? 8000 : ca);
+        cfg.linkready_first_ms = k++ * 300; /* not all at once on a half-duplex bus */
+        /* the unit reads its first car's profile's no-load current */
+        const struct fleet_car *first = NULL;
+        for (size_t c = 0; c < sc->n_car && !first; c++) {
+            first = sc->car[c].charger == (int)e ? &sc->car[c] : NULL;
+        }
+        cfg.noload_actual_ca = first ? (uint16_t)(first->p->noload_ma / 10) : 0;
+        struct sim_car_cfg cc;
+        sim_car_cfg_preset(&cc, "bmw-i3");
+        if (first) {
+            fleet_wire_car_cfg(sc, first, 1, &cc);
+        }
+        int rc = sim_twc_slaves_add(&wb->set, &cfg, &cc, 0);
+        if (rc < 0) {
+            return rc;
+        }
+        w->slave[e] = sim_twc_slaves_find(&wb->set, se->address);
+        w->slave_bus[e] = (int)b;
+        sim_car_unplug(&w->slave[e]->car, 0);
+    }
+    return 0;
+}
+
+/* Bus b's parties: its wire, ampshare's master, the slaves. */
+static int add_bus(struct fleet_wire *w, size_t b)
+{
+    struct wbus *wb = &w->bus[b];
+    int rc = add_slaves(w, b);
+    if (rc == 0) {
+        rc = sim_vbus_init(&wb->vb, &w->sched, w->sc->site->bus[b].name, SIM_VBUS_BAUD);
+        wb->up = rc == 0;
+    }
+    if (rc == 0) {
+        rc = sim_gw_attach_bus(w->gw, b, &wb->vb);
+    }
+    if (rc == 0) {
+        wb->port_slaves = sim_vbus_add_slaves(&wb->vb, &wb->set);
+        rc = wb->port_slaves < 0 ? wb->port_slaves : 0;
+    }
+    return rc;
+}
+
+int fleet_wire_new(const struct fleet_scenario *sc,
+                   const struct ampshare_policy *policy,
+                   struct fleet_wire **out,
+                   char *err,
+                   size_t errlen)
+{
+    const struct site *site = sc->site;
+    int rc = check_site(site, err, errlen);
+    if (rc != 0) {
+        return rc;
+    }
     struct fleet_wire *w = calloc(1, sizeof(*w));
     if (!w) {
         return -ENOMEM;
@@ -107,62 +162,17 @@ int fleet_wire_new(const struct fleet_scenario *sc,
     w->n_bus = site->n_bus;
     w->bus = calloc(site->n_bus + 1, sizeof(*w->bus));
     w->slave = calloc(site->n_evse + 1, sizeof(*w->slave));
-    int rc = w->bus && w->slave ? ctl_new(site, policy, &w->ctl, err, errlen) : -ENOMEM;
-    if (rc == 0) {
-        rc = ctl_twc_new(w->ctl, &w->twc);
+    w->slave_bus = calloc(site->n_evse + 1, sizeof(*w->slave_bus));
+    sim_sched_init(&w->sched, 0);
+    rc = w->bus && w->slave && w->slave_bus
+             ? sim_gw_new(site, policy, sc->seed, &w->sched, &w->gw, err, errlen)
+             : -ENOMEM;
+    for (size_t b = 0; rc == 0 && b < site->n_bus; b++) {
+        rc = add_bus(w, b);
     }
     if (rc == 0 && fleet_wire_mb_needed(site)) {
-        rc = fleet_wire_mb_new(sc, w->ctl, sc->modbus_loopback, wc_draw, w, &w->mb, err, errlen);
-    }
-    for (size_t b = 0; rc == 0 && b < site->n_bus; b++) {
-        struct wbus *wb = &w->bus[b];
-        wb->w = w;
-        struct twc_master_config mc;
-        twc_master_config_init(&mc);
-        rc = ctl_twc_pick_master(site, b, sc->seed, &mc.id, &mc.sign);
-        twc_deframer_init(&wb->df);
-        if (rc == 0) {
-            rc = twc_master_init(&wb->m, &mc, 0);
-        }
-        if (rc == 0) {
-            rc = ctl_twc_attach(w->twc, b, &wb->m);
-        }
-        sim_twc_slaves_init(&wb->set);
-        uint32_t k = 0;
-        for (size_t e = 0; rc == 0 && e < site->n_evse; e++) {
-            const struct site_evse *se = &site->evse[e];
-            if ((size_t)se->bus != b) {
-                continue;
-            }
-            struct sim_twc_slave_cfg cfg;
-            sim_twc_slave_cfg_default(&cfg, se->address, SIM_TWC_V2);
-            int32_t ca = se->max_ma / 10;
-            cfg.max_ca = (uint16_t)(ca < 600 ? 600 : ca > 8000 ? 8000 : ca);
-            cfg.linkready_first_ms = k++ * 300; /* not all at once on a half-duplex bus */
-            /* the unit reads its first car's profile's no-load current */
-            const struct fleet_car *first = NULL;
-            for (size_t c = 0; c < sc->n_car && !first; c++) {
-                first = sc->car[c].charger == (int)e ? &sc->car[c] : NULL;
-            }
-            cfg.noload_actual_ca = first ? (uint16_t)(first->p->noload_ma / 10) : 0;
-            struct sim_car_cfg cc;
-            sim_car_cfg_preset(&cc, "bmw-i3");
-            if (first) {
-                fleet_wire_car_cfg(sc, first, 1, &cc);
-            }
-            rc = sim_twc_slaves_add(&wb->set, &cfg, &cc, 0);
-            if (rc >= 0) {
-                w->slave[e] = sim_twc_slaves_find(&wb->set, se->address);
-                sim_car_unplug(&w->slave[e]->car, 0);
-                rc = 0;
-            }
-        }
-        if (rc == 0) {
-            struct sim_vbus_party pm = {.rx = amp_rx, .tx = amp_tx, .ctx = wb}, ps;
-            sim_vbus_party_slaves(&ps, &wb->set);
-            rc = sim_vbus_init(&wb->vb, &pm, &ps, 0);
-            wb->up = rc == 0;
-        }
+        rc = fleet_wire_mb_new(sc, sim_gw_ctl(w->gw), sc->modbus_loopback, wc_draw, w, &w->mb,
+                               err, errlen);
     }
     if (rc != 0) {
         if (!err[0]) {
@@ -173,6 +183,13 @@ int fleet_wire_new(const struct fleet_scenario *sc,
     }
     *out = w;
     return 0;
+}
+
+/* A car came or went: the slaves report it from their next service on. */
+static void wake_slaves(struct fleet_wire *w, int evse, uint64_t now_ms)
+{
+    struct wbus *wb = &w->bus[w->slave_bus[evse]];
+    sim_vbus_wake(&wb->vb, wb->port_slaves, now_ms);
 }
 
 void fleet_wire_plug(
@@ -186,6 +203,7 @@ void fleet_wire_plug(
     struct sim_car_cfg cc;
     fleet_wire_car_cfg(w->sc, c, wanted_kwh, &cc);
     sim_car_init(&s->car, &cc, now_ms); /* a new car: init plugs it in */
+    wake_slaves(w, evse, now_ms);
 }
 
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
@@ -195,28 +213,32 @@ void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
         return;
     }
     sim_car_unplug(&w->slave[evse]->car, now_ms);
+    wake_slaves(w, evse, now_ms);
+}
+
+void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx)
+{
+    sim_sched_set_pace(&w->sched, fn, ctx);
 }
 
 int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms)
 {
-    /* all buses in lockstep: the one control loop's clock never goes backwards */
-    while (w->now_ms < until_ms) {
-        uint64_t t = w->now_ms + 1;
-        for (size_t b = 0; b < w->n_bus; b++) {
-            int rc = sim_vbus_run(&w->bus[b].vb, t, 1);
-            if (rc != 0) {
-                return rc;
-            }
+    int rc = sim_sched_run(&w->sched, until_ms);
+    /* the units as they are now: every car's draw and energy up to until_ms */
+    for (size_t e = 0; rc == 0 && e < w->sc->site->n_evse; e++) {
+        if (!w->slave[e]) {
+            continue; /* a third-party EVSE: fleet_wire_read brings it to the time */
         }
-        w->now_ms = t;
+        struct sim_twc_slave_view v;
+        sim_twc_slave_view(w->slave[e], until_ms, &v);
     }
-    return 0;
+    return rc;
 }
 
 void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r)
 {
     if (fleet_wire_mb_owns(w->mb, evse)) {
-        fleet_wire_mb_read(w->mb, evse, w->now_ms, r);
+        fleet_wire_mb_read(w->mb, evse, w->sched.now_ms, r);
         return;
     }
     const struct sim_twc_slave *s = w->slave[evse];
@@ -237,9 +259,11 @@ int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on,
         return w->mb ? fleet_wire_mb_silence(w->mb, site->evse[f->target].name, on) : -ENOENT;
     case FLEET_FAULT_SLAVE_SILENT:
         sim_twc_slave_mute(w->slave[f->target], on);
+        wake_slaves(w, f->target, now_ms);
         return 0;
     case FLEET_FAULT_SLAVE_REBOOT:
         sim_twc_slave_power(w->slave[f->target], now_ms, !on);
+        wake_slaves(w, f->target, now_ms);
         return 0;
     default:
         return -ENOTSUP;

@@ -5,8 +5,9 @@
  * real bytes over the in-memory transport, and the site's control loop (controller/ctl_twc: the
  * allocation engine, the policy, the clamp) sets every limit, as `ampshare sim seed` does. The
  * fleet loop (fleet_fast.c) plugs and unplugs the cars and reads what the units report.
- * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters; the
- * buses are stepped together in 1 ms steps (no event time yet).
+ * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters. Every
+ * bus and the control loop are parties on one event-time clock (sim/sim_sched): it jumps from one
+ * due time to the next.
  */
 #ifndef AMPSHARE_SIM_FLEET_WIRE_H
 #define AMPSHARE_SIM_FLEET_WIRE_H
@@ -31,7 +32,10 @@ void fleet_wire_plug(
     struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms);
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms);
 
-/* Runs every bus to until_ms. 0 or a negative errno. */
+/* Paces its clock to the wall clock (--realtime; NULL: as fast as the CPU allows). */
+void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx);
+
+/* Runs every bus to until_ms. 0 or a negative errno (the pace's: -EINTR on Ctrl-C). */
 int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms);
 
 /* Fault f of the scenario begins (on) or ends at now_ms. 0, or -ENOTSUP for a kind wire mode

@@ -17,6 +17,7 @@
 struct rig {
     struct sim_native_master nm;
     struct sim_twc_slaves set;
+    struct sim_sched sched;
     struct sim_vbus vb;
 };
 
@@ -38,17 +39,17 @@ static void rig_start(struct rig *r, int32_t circuit_ma)
     sim_native_master_cfg_default(&mc);
     mc.circuit_ma = circuit_ma;
     ck_assert_int_eq(sim_native_master_init(&r->nm, &mc, 0), 0);
-    struct sim_vbus_party pm, ps;
-    sim_vbus_party_native(&pm, &r->nm);
-    sim_vbus_party_slaves(&ps, &r->set);
-    ck_assert_int_eq(sim_vbus_init(&r->vb, &pm, &ps, 0), 0);
+    sim_sched_init(&r->sched, 0);
+    ck_assert_int_eq(sim_vbus_init(&r->vb, &r->sched, "rig", SIM_VBUS_BAUD), 0);
+    ck_assert_int_ge(sim_vbus_add_native(&r->vb, &r->nm), 0);
+    ck_assert_int_ge(sim_vbus_add_slaves(&r->vb, &r->set), 0);
 }
 
 static void view(struct rig *r, uint16_t id, struct sim_twc_slave_view *v)
 {
     struct sim_twc_slave *s = sim_twc_slaves_find(&r->set, id);
     ck_assert_ptr_nonnull(s);
-    sim_twc_slave_view(s, r->vb.now_ms, v);
+    sim_twc_slave_view(s, r->sched.now_ms, v);
 }
 
 START_TEST(test_tesla_and_idle_i3_on_40_a_leave_the_tesla_34_a)
@@ -58,7 +59,7 @@ START_TEST(test_tesla_and_idle_i3_on_40_a_leave_the_tesla_34_a)
     add_slave(&r, 0x2019, "tesla", 0);
     add_slave(&r, 0x2431, "bmw-i3-idle", 300);
     rig_start(&r, 40000);
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 60000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 60000), 0);
 
     const struct sim_nm_slave *t = sim_native_master_slave(&r.nm, 0x2019);
     const struct sim_nm_slave *i = sim_native_master_slave(&r.nm, 0x2431);
@@ -89,9 +90,9 @@ START_TEST(test_unplugging_the_i3_gives_the_tesla_all_40_a)
     add_slave(&r, 0x2019, "tesla", 0);
     add_slave(&r, 0x2431, "bmw-i3-idle", 300);
     rig_start(&r, 40000);
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 60000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 60000), 0);
     sim_twc_slave_unplug(sim_twc_slaves_find(&r.set, 0x2431), 60000);
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 90000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 90000), 0);
     struct sim_twc_slave_view tv, iv;
     view(&r, 0x2019, &tv);
     view(&r, 0x2431, &iv);
@@ -111,7 +112,7 @@ START_TEST(test_32_a_circuit_one_drawing_one_idle_splits_26_6)
     add_slave(&r, 0x2019, "tesla", 0);
     add_slave(&r, 0x2431, "bmw-i3-idle", 300);
     rig_start(&r, 32000);
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 60000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 60000), 0);
     struct sim_twc_slave_view tv, iv;
     view(&r, 0x2019, &tv);
     view(&r, 0x2431, &iv);
@@ -130,7 +131,7 @@ START_TEST(test_two_charging_cars_share_20_20)
     add_slave(&r, 0x2019, "tesla", 0);
     add_slave(&r, 0x2431, "bmw-i3", 300);
     rig_start(&r, 40000);
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 60000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 60000), 0);
     struct sim_twc_slave_view tv, iv;
     view(&r, 0x2019, &tv);
     view(&r, 0x2431, &iv);
@@ -157,7 +158,7 @@ START_TEST(test_a_car_drawing_less_than_offered_is_capped_by_measured_current)
     add_slave(&r, 0x2431, "tesla", 300);
     rig_start(&r, 40000);
     /* Capped about 10 s after the car settles (at about 12 s), for 60 s (then it probes). */
-    ck_assert_int_eq(sim_vbus_run(&r.vb, 60000, 1), 0);
+    ck_assert_int_eq(sim_sched_run(&r.sched, 60000), 0);
     struct sim_twc_slave_view a, b;
     view(&r, 0x2019, &a);
     view(&r, 0x2431, &b);

@@ -13,7 +13,9 @@
 
 #include <check.h>
 
+#include "sim/sim_sched.h"
 #include "sim/sim_seed.h"
+#include "sim/sim_vbus.h"
 #include "tests/support/check_main.h"
 
 static void cfg_with(struct sim_seed_cfg *cfg, const char *policy, int32_t oc_ma)
@@ -466,6 +468,75 @@ START_TEST(test_bad_config_and_unknown_policy_are_refused)
 
 END_TEST
 
+/* Every transmission on the bus, in order, with its time: FNV-1a over them. */
+struct trace {
+    uint64_t hash, frames;
+};
+
+static void trace_tap(void *ctx, uint64_t at_ms, int from, const uint8_t *buf, size_t len)
+{
+    struct trace *t = ctx;
+    uint8_t head[9];
+    memcpy(head, &at_ms, 8);
+    head[8] = (uint8_t)from;
+    for (size_t i = 0; i < sizeof(head) + len; i++) {
+        t->hash = (t->hash ^ (i < sizeof(head) ? head[i] : buf[i - sizeof(head)])) * 1099511628211u;
+    }
+    t->frames++;
+}
+
+/* The seed with the i3 charging, full at 40 s and woken at 90 s, sampled every second. */
+static void traced_run(enum sim_seed_master which,
+                       bool lockstep,
+                       struct trace *t,
+                       struct sim_seed_unit (*units)[2])
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 0);
+    cfg.i3_full_ms = 40000;
+    cfg.wake_i3_ms = 90000;
+    char err[256] = "";
+    struct sim_seed *s = NULL;
+    ck_assert_msg(sim_seed_new(which, &cfg, &s, err, sizeof(err)) == 0, "%s", err);
+    sim_sched_set_lockstep(sim_seed_sched(s), lockstep);
+    t->hash = 14695981039346656037u;
+    t->frames = 0;
+    sim_vbus_set_tap(sim_seed_vbus(s), trace_tap, t);
+    for (uint64_t k = 0; k <= 150; k++) {
+        ck_assert_int_eq(sim_seed_advance(s, k * 1000), 0);
+        sim_seed_unit(s, SIM_SEED_TESLA_ID, &units[k][0]);
+        sim_seed_unit(s, SIM_SEED_I3_ID, &units[k][1]);
+    }
+    sim_seed_free(s);
+}
+
+/* Event time is exact: every party names its next due time, so jumping there gives the very
+ * bytes, at the very milliseconds, that servicing every party every millisecond gives. */
+START_TEST(test_event_time_gives_the_bytes_of_1_ms_steps)
+{
+    static const enum sim_seed_master which[] = {SIM_SEED_AMPSHARE, SIM_SEED_NATIVE};
+
+    for (size_t w = 0; w < 2; w++) {
+        static struct sim_seed_unit ev[151][2], ls[151][2];
+        struct trace te, tl;
+        traced_run(which[w], false, &te, ev);
+        traced_run(which[w], true, &tl, ls);
+        ck_assert_uint_gt(te.frames, 300);
+        ck_assert_uint_eq(te.frames, tl.frames);
+        ck_assert_uint_eq(te.hash, tl.hash);
+        for (size_t k = 0; k <= 150; k++) {
+            for (size_t u = 0; u < 2; u++) {
+                ck_assert_uint_eq(ev[k][u].state, ls[k][u].state);
+                ck_assert_uint_eq(ev[k][u].limit_ca, ls[k][u].limit_ca);
+                ck_assert_uint_eq(ev[k][u].actual_ca, ls[k][u].actual_ca);
+                ck_assert_str_eq(ev[k][u].why, ls[k][u].why);
+            }
+        }
+    }
+}
+
+END_TEST
+
 static Suite *sim_seed_suite(void)
 {
     Suite *s = suite_create("sim_seed");
@@ -487,6 +558,7 @@ static Suite *sim_seed_suite(void)
     tcase_add_loop_test(tc, test_waking_i3_bound_holds_at_full_current_and_with_a_jump, 0, 2);
     tcase_add_test(tc, test_a_locked_tesla_leaves_the_lock_within_the_circuit);
     tcase_add_test(tc, test_without_the_lock_the_tesla_takes_its_half);
+    tcase_add_test(tc, test_event_time_gives_the_bytes_of_1_ms_steps);
     suite_add_tcase(s, tc);
     return s;
 }

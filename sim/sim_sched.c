@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* The event-time clock (sim_sched.h). */
+#include "sim/sim_sched.h"
+
+#include <errno.h>
+#include <string.h>
+
+void sim_sched_init(struct sim_sched *s, uint64_t start_ms)
+{
+    memset(s, 0, sizeof(*s));
+    s->now_ms = start_ms;
+}
+
+void sim_sched_set_lockstep(struct sim_sched *s, bool on)
+{
+    s->lockstep = on;
+}
+
+void sim_sched_set_pace(struct sim_sched *s, sim_sched_pace_fn *fn, void *ctx)
+{
+    s->pace = fn;
+    s->pace_ctx = ctx;
+}
+
+int sim_sched_add(struct sim_sched *s, const char *name, sim_sched_fn *fn, void *ctx)
+{
+    if (s->n >= SIM_SCHED_PARTIES) {
+        return -ENOSPC;
+    }
+    struct sim_sched_party *p = &s->party[s->n];
+    p->name = name;
+    p->fn = fn;
+    p->ctx = ctx;
+    p->due_ms = 0;
+    p->last_ms = s->now_ms; /* as if serviced now: the first service is 1 ms later */
+    return (int)s->n++;
+}
+
+void sim_sched_wake(struct sim_sched *s, int i, uint64_t at_ms)
+{
+    if (i >= 0 && (size_t)i < s->n && at_ms < s->party[i].due_ms) {
+        s->party[i].due_ms = at_ms;
+    }
+}
+
+/* Once per millisecond at most: a party woken for a time it has already run at runs next ms. */
+static uint64_t due_of(const struct sim_sched *s, const struct sim_sched_party *p)
+{
+    uint64_t soonest = p->last_ms + 1;
+    if (s->lockstep) {
+        return soonest;
+    }
+    return p->due_ms > soonest ? p->due_ms : soonest;
+}
+
+uint64_t sim_sched_next_ms(const struct sim_sched *s)
+{
+    uint64_t next = SIM_SCHED_NEVER;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t d = due_of(s, &s->party[i]);
+        next = d < next ? d : next;
+    }
+    return next;
+}
+
+/* Moves the clock to t, paced to the wall clock under --realtime. */
+static int move_to(struct sim_sched *s, uint64_t t)
+{
+    if (s->pace && t > s->now_ms) {
+        int rc = s->pace(s->pace_ctx, s->now_ms, t);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    s->now_ms = t;
+    return 0;
+}
+
+int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
+{
+    for (;;) {
+        /* the time the clock is at is done: what is woken for it now runs 1 ms later */
+        uint64_t t = sim_sched_next_ms(s);
+        t = t > s->now_ms ? t : s->now_ms + 1;
+        if (t > until_ms) {
+            break;
+        }
+        int rc = move_to(s, t);
+        if (rc < 0) {
+            return rc;
+        }
+        s->stats.turns++;
+        /* in list order; a party may wake a later one for this very time */
+        for (size_t i = 0; i < s->n; i++) {
+            struct sim_sched_party *p = &s->party[i];
+            if (due_of(s, p) > t) {
+                continue;
+            }
+            p->last_ms = t;
+            p->due_ms = SIM_SCHED_NEVER; /* a wake during its own service is kept */
+            uint64_t next = SIM_SCHED_NEVER;
+            rc = p->fn(p->ctx, t, &next);
+            s->stats.services++;
+            p->due_ms = next < p->due_ms ? next : p->due_ms;
+            if (rc < 0) {
+                return rc;
+            }
+        }
+    }
+    return until_ms > s->now_ms ? move_to(s, until_ms) : 0;
+}
