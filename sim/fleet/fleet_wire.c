@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/fleet/fleet_rival.h"
 #include "sim/fleet/fleet_wire_mb.h"
 #include "sim/sim_gw.h"
 #include "sim/sim_sched.h"
@@ -26,6 +27,8 @@ struct wbus {
     struct sim_vbus vb;
     int port_slaves;
     bool up;
+    struct fleet_rival rival; /* a [fault] second_master on this bus */
+    bool has_rival;
 };
 
 struct fleet_wire {
@@ -124,7 +127,19 @@ static int add_slaves(struct fleet_wire *w, size_t b)
     return 0;
 }
 
-/* Bus b's parties: its wire, ampshare's master, the slaves. */
+/* The rotary setting a rival native master on bus b would have: its first unit's circuit. */
+static int32_t rival_circuit_ma(const struct site *site, size_t b)
+{
+    for (size_t e = 0; e < site->n_evse; e++) {
+        if (site->evse[e].kind == SITE_EVSE_WALL_CONNECTOR && (size_t)site->evse[e].bus == b) {
+            const int32_t *r = site->circuit[site->evse[e].circuit].rating_ma;
+            return r[0] > r[1] ? (r[0] > r[2] ? r[0] : r[2]) : (r[1] > r[2] ? r[1] : r[2]);
+        }
+    }
+    return 6000;
+}
+
+/* Bus b's parties: its wire, ampshare's master, the slaves (and a rival master for a fault). */
 static int add_bus(struct fleet_wire *w, size_t b)
 {
     struct wbus *wb = &w->bus[b];
@@ -139,6 +154,13 @@ static int add_bus(struct fleet_wire *w, size_t b)
     if (rc == 0) {
         wb->port_slaves = sim_vbus_add_slaves(&wb->vb, &wb->set);
         rc = wb->port_slaves < 0 ? wb->port_slaves : 0;
+    }
+    for (size_t f = 0; rc == 0 && f < w->sc->n_fault; f++) {
+        const struct fleet_fault *ft = &w->sc->fault[f];
+        if (ft->kind == FLEET_FAULT_SECOND_MASTER && (size_t)ft->target == b && !wb->has_rival) {
+            rc = fleet_rival_add(&wb->rival, &wb->vb, rival_circuit_ma(w->sc->site, b));
+            wb->has_rival = rc == 0;
+        }
     }
     return rc;
 }
@@ -171,8 +193,8 @@ int fleet_wire_new(const struct fleet_scenario *sc,
         rc = add_bus(w, b);
     }
     if (rc == 0 && fleet_wire_mb_needed(site)) {
-        rc = fleet_wire_mb_new(sc, sim_gw_ctl(w->gw), sc->modbus_loopback, wc_draw, w, &w->mb,
-                               err, errlen);
+        rc = fleet_wire_mb_new(sc, sim_gw_ctl(w->gw), sc->modbus_loopback, wc_draw, w, &w->mb, err,
+                               errlen);
     }
     if (rc != 0) {
         if (!err[0]) {
@@ -264,6 +286,12 @@ int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on,
     case FLEET_FAULT_SLAVE_REBOOT:
         sim_twc_slave_power(w->slave[f->target], now_ms, !on);
         wake_slaves(w, f->target, now_ms);
+        return 0;
+    case FLEET_FAULT_SECOND_MASTER:
+        if (!w->bus[f->target].has_rival) {
+            return -ENOENT;
+        }
+        fleet_rival_set(&w->bus[f->target].rival, on, now_ms);
         return 0;
     default:
         return -ENOTSUP;
