@@ -310,7 +310,7 @@ static int line_for(struct fleet_wire_mb *m, const char *transport, char *err, s
     if (m->loopback) {
         struct tp_addr a;
         char msg[160];
-        rc = tp_addr_parse("tcp://127.0.0.1:0", &a, msg, sizeof(msg));
+        rc = tp_addr_parse_listen("tcp://127.0.0.1:0", &a, msg, sizeof(msg));
         rc = rc == 0 ? sim_mbsrv_new(&a, &ln->srv, err, errlen) : rc;
         rc = rc == 0 ? sim_mbsrv_start(ln->srv) : rc;
     } else {

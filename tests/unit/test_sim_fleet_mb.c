@@ -8,6 +8,7 @@
  *   - faults: a stale grid meter, a mute Wall Connector, a silent Modbus EVSE, a rebooting
  *     Wall Connector and a second master on the bus never put a circuit over its rating (the
  * physical draw), and every charger draws again once its fault has cleared; two runs are identical;
+ *   - --modbus-loopback: the same through libmodbus TCP servers and the poller threads;
  *   - a load's ramp, and [fault] errors that name the file, section and key.
  */
 #include <errno.h>
@@ -269,6 +270,45 @@ START_TEST(test_fault_errors)
 
 END_TEST
 
+/* --modbus-loopback: the same devices behind libmodbus TCP servers on 127.0.0.1, polled by the
+ * daemon's poller threads; the run keeps to the wall clock (25 simulated seconds take 25 s). */
+START_TEST(test_modbus_loopback)
+{
+    char dir[] = "/tmp/ampshare-lb-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof(path), "%s/lb.ini", dir);
+    FILE *o = fopen(path, "w");
+    ck_assert_ptr_nonnull(o);
+    fprintf(o,
+            "[scenario]\nsite = %s\nduration_s = 25\n\n[load building]\ncircuit = supply\n"
+            "current_a = 12\n\n[car zoe]\ncharger = bay1\nprofile = renault-zoe\nsoc = 10\n",
+            SCEN "faults-site.ini");
+    fclose(o);
+    struct fleet_scenario sc;
+    load(path, &sc);
+    unlink(path);
+    rmdir(dir);
+    sc.modbus_loopback = true;
+    struct fleet_result r;
+    char err[512] = "";
+    ck_assert_msg(fleet_run_wire(&sc, "equal_share", &r, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    /* the Zoe charged: setpoints went over TCP into the Heidelberg's registers; the car at
+     * its 16 A offer less its gap */
+    ck_assert(charger_kwh(&r, "bay1") > 0.01);
+    for (size_t e = 0; e < r.n_charger; e++) {
+        if (!strcmp(r.charger[e].name, "bay1")) {
+            ck_assert_double_eq_tol(r.charger[e].max_a, 15.7, 0.05);
+        }
+    }
+    ck_assert_double_eq(r.over_limit_s, 0);
+    fleet_result_free(&r);
+    fleet_scenario_free(&sc);
+}
+
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sim_fleet_mb");
@@ -280,6 +320,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_faults_wire);
     tcase_add_test(tc, test_office_day_both_modes);
     suite_add_tcase(s, tc);
+    TCase *lb = tcase_create("loopback");
+    tcase_set_timeout(lb, 300);
+    tcase_add_test(lb, test_modbus_loopback);
+    suite_add_tcase(s, lb);
     return s;
 }
 
