@@ -4,7 +4,8 @@
  * 100 Modbus EVSEs (16 A, 3-phase) in 10 sub-panels of 100 A under a 400 A supply, 2,000 cars
  * from the seeded arrival generator, equal_share and idle_reclaim. Also i3-idle and shortage at
  * their 1 s ticks, and wire mode (real bytes, 1 ms bus steps) on i3-idle, shortage (3 buses)
- * and one bus of 3 Wall Connectors for an hour (goal >= 1e5 simulated s per CPU s). Simulated
+ * and one bus of 3 Wall Connectors for an hour (goal >= 1e5 simulated s per CPU s), and the
+ * canonical office-day (meters and Modbus EVSEs through ctl_mb in memory) and faults. Simulated
  * seconds per CPU second. Prints figures; never a test.
  *   bench_fleet [SRC_DIR]   (default: the source tree it was built from)
  */
@@ -129,6 +130,13 @@ int main(int argc, char **argv)
     fclose(f);
     bench(scen3, "equal_share", true);
     bench(scen3, "equal_share", false);
+    /* office-day: 8 Wall Connectors on 3 buses, a grid meter, three metered third-party EVSEs
+     * (the Heidelberg written through ctl_mb in memory), 25 cars through a working day */
+    snprintf(path, sizeof(path), "%s/etc/scenarios/office-day.ini", src);
+    bench(path, "equal_share", true);
+    bench(path, "equal_share", false);
+    snprintf(path, sizeof(path), "%s/etc/scenarios/faults.ini", src);
+    bench(path, "equal_share", true);
     unlink(site3);
     unlink(scen3);
     unlink(site);
