@@ -183,6 +183,27 @@ START_TEST(deterministic)
 
 END_TEST
 
+/* A setpoint queued last (a safe limit at shutdown) is written when the poller is freed, as the
+ * threaded poller's last words are. */
+START_TEST(free_writes_queued_setpoints)
+{
+    struct rig r;
+    rig_init(&r);
+    step(&r, 0, NULL); /* set-up */
+    (void)sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+                                SIM_MBSRV_WRITE_LOG);
+    ck_assert_int_eq(mb_poller_set_current(r.p, r.de, 6000), 0);
+    mb_poller_free(r.p);
+    r.p = NULL;
+    struct sim_mb_write w[SIM_MBSRV_WRITE_LOG];
+    size_t n = sim_mbsrv_take_writes(r.srv, w, SIM_MBSRV_WRITE_LOG);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(w[0].addr, 261);
+    ck_assert_uint_eq(w[0].value, 60); /* 0.1 A steps */
+    rig_fini(&r);
+}
+END_TEST
+
 START_TEST(threaded_poller_cannot_be_stepped)
 {
     struct mb_poller_opts o = {0};
@@ -205,6 +226,7 @@ static Suite *suite(void)
     tcase_add_test(tc, evse_setpoint_through_the_model);
     tcase_add_test(tc, faults_read_as_a_real_line);
     tcase_add_test(tc, deterministic);
+    tcase_add_test(tc, free_writes_queued_setpoints);
     tcase_add_test(tc, threaded_poller_cannot_be_stepped);
     suite_add_tcase(s, tc);
     return s;
