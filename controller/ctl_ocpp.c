@@ -132,6 +132,16 @@ bool ctl_ocpp_present(const struct ctl_ocpp *o, size_t evse)
     return false;
 }
 
+struct ocpp_cp *ctl_ocpp_cp(struct ctl_ocpp *o, size_t evse)
+{
+    for (size_t i = 0; o && i < o->set.n_points; i++) {
+        if (o->set.evse[i] == (int32_t)evse) {
+            return ocpp_srv_cp(o->srv, i);
+        }
+    }
+    return NULL;
+}
+
 struct ocpp_srv *ctl_ocpp_server(struct ctl_ocpp *o)
 {
     return o ? o->srv : NULL;
@@ -168,8 +178,12 @@ static void on_apply(void *self, struct ctl *ctl, uint64_t now_ms)
     (void)now_ms;
     struct ctl_ocpp *o = self;
     for (size_t i = 0; i < o->set.n_points; i++) {
+        struct ocpp_cp *cp = ocpp_srv_cp(o->srv, i);
         if (o->set.evse[i] >= 0) {
-            ocpp_cp_set_target(ocpp_srv_cp(o->srv, i), ctl_target_ma(ctl, (size_t)o->set.evse[i]));
+            ocpp_cp_set_target(cp, ctl_target_ma(ctl, (size_t)o->set.evse[i]));
+            if (ctl_stopping(ctl)) {
+                ocpp_cp_stop(cp);
+            }
         }
     }
     ocpp_srv_flush(o->srv);

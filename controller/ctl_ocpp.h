@@ -10,7 +10,9 @@
  *           confirmed, raised by a profile in flight; a dropped charge point keeps its last
  *           confirmed offer) through ctl_report_evse; a charge point never heard of is forgotten;
  *   (apply) hands each charge point ctl_target_ma(); a profile goes out only when it changed
- *           (drivers/ocpp/ocpp_cp.h), cuts at once.
+ *           (drivers/ocpp/ocpp_cp.h), cuts at once. Once the controller is stopping, each
+ *           charge point also gets the shutdown current as its TxDefaultProfile and, after
+ *           that is confirmed, our TxProfile cleared (ocpp_cp_stop).
  */
 #ifndef CTL_OCPP_H
 #define CTL_OCPP_H
@@ -40,8 +42,8 @@ int ctl_ocpp_new(struct loop *l,
 /* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
 int ctl_ocpp_attach(struct ctl_ocpp *o, struct ctl *ctl);
 
-/* Unregisters, closes every connection and frees. The charging profiles in force stay in the
- * chargers (the last apply after ctl_stop sent the shutdown current). NULL is allowed. */
+/* Unregisters, closes every connection and frees. The TxDefaultProfile in force stays in the
+ * chargers (the applies after ctl_stop sent the shutdown current). NULL is allowed. */
 void ctl_ocpp_free(struct ctl_ocpp *o);
 
 /* True when every online charge point confirmed its target and nothing of ours is in flight. */
@@ -53,6 +55,10 @@ void ctl_ocpp_resite(struct ctl_ocpp *o, const struct site *site);
 
 /* True when the charge point of site EVSE evse is connected (false for any other EVSE). */
 bool ctl_ocpp_present(const struct ctl_ocpp *o, size_t evse);
+
+/* The charge point of site EVSE evse (borrowed), or NULL when it is no OCPP charger: the daemon
+ * reads its transactions into the session log (controller/ocpp/ocpp_sess.h). */
+struct ocpp_cp *ctl_ocpp_cp(struct ctl_ocpp *o, size_t evse);
 
 /* The server (borrowed), for the status report. */
 struct ocpp_srv *ctl_ocpp_server(struct ctl_ocpp *o);

@@ -12,6 +12,7 @@
 
 #include "controller/ctl_mb.h"
 #include "controller/ctl_ocpp.h"
+#include "controller/ocpp/ocpp_sess.h"
 #include "controller/ctl_twc.h"
 #include "controller/daemon_internal.h"
 #include "controller/engine/config.h"
@@ -168,6 +169,25 @@ static void sess_result(struct daemon *d, int rc)
     d->sess_failing = rc < 0 || (d->sess_failing && !sess_log_is_writing(d->sess));
 }
 
+/* An OCPP charger's session is its transaction: the starts and stops since the last tick go in
+ * first, each at the time it was heard, then the tick's sample says whether one is open. */
+static int sess_ocpp(struct daemon *d, size_t e, struct sess_sample *smp)
+{
+    struct ocpp_cp *cp = ctl_ocpp_cp(d->ocpp, e);
+    struct ocpp_tx_event ev;
+    int rc = 0;
+    while (cp && ocpp_cp_tx_event(cp, &ev)) {
+        struct sess_sample es = *smp;
+        ocpp_sess_event(&ev, &es);
+        int r = sess_update(d->sess, (int64_t)ev.wall_s, ev.at_ms, e, &es);
+        rc = rc < 0 ? rc : r;
+    }
+    if (cp) {
+        ocpp_sess_tick(cp, smp);
+    }
+    return rc;
+}
+
 /* One sample per charger per tick into the session log. */
 static void sess_tick(struct daemon *d, uint64_t now)
 {
@@ -190,7 +210,9 @@ static void sess_tick(struct daemon *d, uint64_t now)
         }
         smp.charging = most >= site->charging_threshold_ma;
         smp.vin = d->cur.vin[e];
-        int r = sess_update(d->sess, wall, now, e, &smp);
+        int r = sess_ocpp(d, e, &smp);
+        rc = rc < 0 ? rc : r;
+        r = sess_update(d->sess, wall, now, e, &smp);
         rc = rc < 0 ? rc : r;
         /* energy since start: every rise of the open session's count (a new session starts
          * from 0), so it only grows */

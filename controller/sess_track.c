@@ -12,19 +12,29 @@ void sess_track_init(struct sess_track *t)
     memset(t, 0, sizeof(*t));
 }
 
-bool sess_vin_is_valid(const char *vin)
+/* 1..max printable ASCII characters, none below lo (0x21: no spaces either). */
+static bool is_ascii_field(const char *s, size_t max, unsigned char lo)
 {
-    if (!vin || !vin[0]) {
+    if (!s || !s[0]) {
         return false;
     }
-    size_t n = 0;
-    for (; vin[n]; n++) {
-        unsigned char c = (unsigned char)vin[n];
-        if (n >= SESS_VIN_MAX - 1 || c <= 0x20 || c >= 0x7f) {
+    for (size_t n = 0; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= max || c < lo || c >= 0x7f) {
             return false;
         }
     }
     return true;
+}
+
+bool sess_vin_is_valid(const char *vin)
+{
+    return is_ascii_field(vin, SESS_VIN_MAX - 1, 0x21);
+}
+
+bool sess_tag_is_valid(const char *tag)
+{
+    return is_ascii_field(tag, SESS_TAG_MAX - 1, 0x20);
 }
 
 static int32_t clamp_ma(int32_t ma)
@@ -164,6 +174,10 @@ static int absorb(struct sess_track *t,
         snprintf(t->rec.vin, sizeof(t->rec.vin), "%s", s->vin);
         ev |= first ? 0 : SESS_TRACK_VIN;
     }
+    if (!t->rec.id_tag[0] && sess_tag_is_valid(s->id_tag)) {
+        snprintf(t->rec.id_tag, sizeof(t->rec.id_tag), "%s", s->id_tag);
+    }
+    t->rec.tx_id = t->rec.tx_id ? t->rec.tx_id : s->tx_id;
     take_counter(t, s, first);
     refresh(t, now_wall_s);
     return ev;
@@ -210,12 +224,24 @@ int sess_track_step(struct sess_track *t,
     if (t->open) {
         follow_clock_step(t, now_wall_s, now_ms);
         enum sess_end_reason why = SESS_END_NONE;
-        if (s->fault) {
+        if (s->end_reason != SESS_END_NONE) {
+            /* the charger ended it: its final counter reading is the session's energy */
+            integrate(t, cfg, now_wall_s, now_ms);
+            if (s->counter_source == t->rec.energy_source &&
+                s->counter_source != SESS_ENERGY_INTEGRATED) {
+                take_counter(t, s, false);
+                t->rec.energy_wh = 0; /* the reading replaces the bridged estimate */
+            }
+            bool unplug = s->end_reason == SESS_END_UNPLUGGED;
+            why = unplug && was_full(t, cfg, now_ms) ? SESS_END_FULL : s->end_reason;
+        } else if (s->fault) {
             why = SESS_END_FAULT;
         } else if (!s->connected) {
             why = was_full(t, cfg, now_ms) ? SESS_END_FULL : SESS_END_UNPLUGGED;
-        } else if (t->rec.vin[0] && sess_vin_is_valid(s->vin) && strcmp(s->vin, t->rec.vin)) {
-            why = SESS_END_UNPLUGGED; /* another car: this one left between two samples */
+        } else if ((t->rec.vin[0] && sess_vin_is_valid(s->vin) && strcmp(s->vin, t->rec.vin)) ||
+                   (t->rec.tx_id && s->tx_id && s->tx_id != t->rec.tx_id)) {
+            /* another car, or another transaction: this one ended between two samples */
+            why = SESS_END_UNPLUGGED;
         }
         if (why != SESS_END_NONE) {
             sess_track_end(t, cfg, now_wall_s, now_ms, why, ended);
@@ -225,7 +251,7 @@ int sess_track_step(struct sess_track *t,
             return ev | absorb(t, now_wall_s, now_ms, s, false);
         }
     }
-    if (s->connected && !s->fault) {
+    if (s->connected && !s->fault && s->end_reason == SESS_END_NONE) {
         start(t, now_wall_s, now_ms);
         absorb(t, now_wall_s, now_ms, s, true);
         ev |= SESS_TRACK_STARTED;

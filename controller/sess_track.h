@@ -9,8 +9,10 @@
  * - it ends when the car is unplugged (reason full when the car had stopped drawing on its own
  *   first, see sess_track_step), when the charger reports a fault (reason fault; the next
  *   session starts once the fault has cleared), when a different VIN is reported while
- *   connected (the car was swapped between two samples: unplugged, then a new session), or when
- *   the caller ends it (sess_track_end: shutdown);
+ *   connected (the car was swapped between two samples: unplugged, then a new session), or a
+ *   different transaction id (the same), when the charger ends it itself (a sample with
+ *   end_reason: OCPP's StopTransaction, its final counter reading taken first), or when the
+ *   caller ends it (sess_track_end: shutdown);
  * - energy between two samples is the earlier sample's power over the time between them
  *   (what was measured was in force until the next measurement), at most SESS_TRACK_GAP_MS.
  */
@@ -95,5 +97,8 @@ bool sess_track_end(struct sess_track *t,
 
 /* True when s carries a usable VIN: 1..17 printable ASCII characters, no spaces. */
 bool sess_vin_is_valid(const char *vin);
+
+/* True when tag is a usable id tag: 1..20 printable ASCII characters. */
+bool sess_tag_is_valid(const char *tag);
 
 #endif

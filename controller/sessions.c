@@ -123,19 +123,20 @@ void sess_sqlite_msg(sqlite3 *db, const char *path, const char *what, char *err,
 
 static const char sql_insert[] =
     "INSERT INTO sessions (charger, vin, start_s, end_s, updated_s, charged_until_s, energy_wh,"
-    " energy_source, integrated_wh, peak_ma, mean_ma, charging_s, end_reason)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    " energy_source, integrated_wh, peak_ma, mean_ma, charging_s, end_reason, id_tag, tx_id)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?16)";
 static const char sql_update[] =
     "UPDATE sessions SET charger = ?1, vin = ?2, start_s = ?3, end_s = ?4, updated_s = ?5,"
     " charged_until_s = ?6, energy_wh = ?7, energy_source = ?8, integrated_wh = ?9,"
-    " peak_ma = ?10, mean_ma = ?11, charging_s = ?12, end_reason = ?13 WHERE id = ?14";
+    " peak_ma = ?10, mean_ma = ?11, charging_s = ?12, end_reason = ?13, id_tag = ?15,"
+    " tx_id = ?16 WHERE id = ?14";
 
 /* An open session's progress: the indexed columns (start_s, end_s) stay out of the SET list, so
  * SQLite rewrites only the row's page, not the index pages too (a third of the WAL bytes). */
 static const char sql_progress[] =
     "UPDATE sessions SET vin = ?2, updated_s = ?5, charged_until_s = ?6, energy_wh = ?7,"
-    " energy_source = ?8, integrated_wh = ?9, peak_ma = ?10, mean_ma = ?11, charging_s = ?12"
-    " WHERE id = ?14";
+    " energy_source = ?8, integrated_wh = ?9, peak_ma = ?10, mean_ma = ?11, charging_s = ?12,"
+    " id_tag = ?15, tx_id = ?16 WHERE id = ?14";
 
 static void close_db(struct sess_log *log)
 {
@@ -294,6 +295,8 @@ static int write_row(struct sess_log *log, const struct sess_record *r, int64_t 
     if (r->id) {
         sqlite3_bind_int64(st, 14, r->id);
     }
+    bind_text_or_null(st, 15, r->id_tag);
+    bind_i64_or_null(st, 16, r->tx_id);
     int src = sqlite3_step(st);
     sqlite3_reset(st);
     if (src != SQLITE_DONE) {
@@ -472,7 +475,7 @@ int sess_update(struct sess_log *log,
                 size_t charger_index,
                 const struct sess_sample *s)
 {
-    if (!log || !s || charger_index >= log->n_chg) {
+    if (!log || !s || charger_index >= log->n_chg || (unsigned)s->end_reason >= SESS_END_COUNT) {
         return -EINVAL;
     }
     struct sess_charger *c = &log->chg[charger_index];

@@ -49,6 +49,7 @@
 #define SESS_DEFAULT_VOLTAGE_V 230
 #define SESS_NAME_MAX          32  /* a charger's name (config section names are shorter) */
 #define SESS_VIN_MAX           18  /* 17 characters and the NUL */
+#define SESS_TAG_MAX           21  /* an id tag (OCPP's idTag: CiString20) and the NUL */
 #define SESS_PENDING_MAX       256 /* finished sessions kept while the file cannot be written */
 #define SESS_ERR_MAX           256
 
@@ -87,6 +88,15 @@ struct sess_sample {
     enum sess_energy_source counter_source;
     uint64_t counter_wh;
     const char *vin; /* the vehicle's VIN when reported, else NULL or "" (borrowed, this call) */
+    /* A charger that runs its own transactions (OCPP) says who started the session and which
+     * transaction it is; a different tx_id while one is open ends it (as a different VIN does).
+     * It may also end the session itself: end_reason != NONE takes this sample's counter
+     * reading as the session's final one (the energy is then the counter's delta alone), ends
+     * the session with that reason (UNPLUGGED becomes FULL by the rule of an unplug) and
+     * starts nothing; its other fields do not count. */
+    const char *id_tag; /* 1..20 printable ASCII characters, else NULL or "" (borrowed) */
+    int64_t tx_id;      /* 0 = none */
+    enum sess_end_reason end_reason;
 };
 
 /* One session as the table holds it (and as the CLI reads it back). */
@@ -105,6 +115,8 @@ struct sess_record {
     int32_t mean_ma;        /* mean of the highest phase current over the time it drew current */
     uint32_t charging_s;    /* time it drew current */
     enum sess_end_reason end_reason;
+    char id_tag[SESS_TAG_MAX]; /* "" when none (schema 3) */
+    int64_t tx_id;             /* the charger's transaction id; 0 = none (schema 3) */
 };
 
 struct sess_opts {

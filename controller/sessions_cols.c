@@ -113,6 +113,8 @@ const char *const sess_col_key[SESS_COL_COUNT] = {
     [SESS_COL_CHARGED_UNTIL] = "charged_until",
     [SESS_COL_REASON] = "end_reason",
     [SESS_COL_UPDATED] = "updated",
+    [SESS_COL_ID_TAG] = "id_tag",
+    [SESS_COL_TX_ID] = "transaction_id",
 };
 
 bool sess_record_is_open(const struct sess_record *r)
@@ -183,12 +185,17 @@ void sess_col_get(const struct sess_record *r, enum sess_col c, struct sess_val 
         v->kind = SESS_VAL_NULL;
         time_val(v, r->updated_s);
         break;
+    case SESS_COL_ID_TAG:
+        v->kind = r->id_tag[0] ? SESS_VAL_STR : SESS_VAL_NULL, v->s = r->id_tag;
+        break;
+    case SESS_COL_TX_ID:
+        v->kind = r->tx_id ? SESS_VAL_INT : SESS_VAL_NULL, v->i = r->tx_id;
+        break;
     case SESS_COL_COUNT:
         v->kind = SESS_VAL_NULL;
         break;
     }
 }
-
 
 void sess_json_row(FILE *out, const struct sess_record *r)
 {
@@ -221,8 +228,8 @@ static int json_row(void *ctx, const struct sess_record *r)
     return 0;
 }
 
-int sess_json_array(const char *path, const struct sess_filter *f, char **out, char *err,
-                    size_t errlen)
+int sess_json_array(
+    const char *path, const struct sess_filter *f, char **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct sess_reader *r;

@@ -42,9 +42,10 @@ enum sess_col {
     SESS_COL_CHARGED_UNTIL,
     SESS_COL_REASON,
     SESS_COL_UPDATED,
+    SESS_COL_ID_TAG,
+    SESS_COL_TX_ID,
     SESS_COL_COUNT
 };
-
 
 extern const char *const sess_col_key[SESS_COL_COUNT];
 
@@ -65,7 +66,7 @@ void sess_json_row(FILE *out, const struct sess_record *r);
 
 /* The rows of the log at path that pass f as a JSON array (malloc'd text in *out). 0, or a
  * negative errno with a message in err. */
-int sess_json_array(const char *path, const struct sess_filter *f, char **out, char *err,
-                    size_t errlen);
+int sess_json_array(
+    const char *path, const struct sess_filter *f, char **out, char *err, size_t errlen);
 
 #endif

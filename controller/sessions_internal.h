@@ -12,7 +12,7 @@
 #define SESS_APPLICATION_ID 0x414d5053
 
 /* The schema version this build writes (PRAGMA user_version); see sessions_schema.c. */
-#define SESS_SCHEMA_VERSION 2
+#define SESS_SCHEMA_VERSION 3
 
 /* Milliseconds a statement waits for another connection's lock before it fails (-EBUSY). The
  * writer runs inside the control loop, whose heartbeats may be at most 50 ms late, so it waits
@@ -23,7 +23,7 @@
 /* The columns every reader selects, in sess_row_read's order. */
 #define SESS_COLUMNS                                                                           \
     "id, charger, vin, start_s, end_s, updated_s, charged_until_s, energy_wh, energy_source, " \
-    "integrated_wh, peak_ma, mean_ma, charging_s, end_reason"
+    "integrated_wh, peak_ma, mean_ma, charging_s, end_reason, id_tag, tx_id"
 
 /* Turns an SQLite result code into a negative errno-style code (SQLITE_FULL -> -ENOSPC, ...). */
 int sess_sqlite_rc(sqlite3 *db, int src);

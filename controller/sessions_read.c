@@ -45,6 +45,8 @@ void sess_row_read(sqlite3_stmt *st, struct sess_record *rec)
     int64_t cs = sqlite3_column_int64(st, 12);
     rec->charging_s = cs > 0 && cs <= UINT32_MAX ? (uint32_t)cs : 0;
     rec->end_reason = sess_end_reason_parse((const char *)sqlite3_column_text(st, 13));
+    copy_col(st, 14, rec->id_tag, sizeof(rec->id_tag));
+    rec->tx_id = sqlite3_column_int64(st, 15);
 }
 
 /* Opens path read-only; immutable: as a URI with immutable=1 (no locks, no -shm). */

@@ -40,6 +40,9 @@ static const struct step steps[] = {
         "ALTER TABLE sessions ADD COLUMN charging_s INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE sessions ADD COLUMN charged_until_s INTEGER;"
         "CREATE INDEX sessions_open ON sessions(end_s) WHERE end_s IS NULL;"},
+    /* 3: chargers that run their own transactions (OCPP): who started it and its id */
+    {3, "ALTER TABLE sessions ADD COLUMN id_tag TEXT;"
+        "ALTER TABLE sessions ADD COLUMN tx_id INTEGER;"},
 };
 /* clang-format on */
 

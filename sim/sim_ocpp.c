@@ -25,8 +25,14 @@ void sim_ocpp_init(struct sim_ocpp *s)
     s->car_ma = 16000;
     s->phases = 3;
     s->meter_s = 10;
-    s->limit_ma = -1;
+    s->limit_ma = s->default_ma = s->tx_ma = -1;
     s->tx_id = -1;
+}
+
+/* The limit in force: a TxProfile overrides the default during its transaction. */
+static void apply_profiles(struct sim_ocpp *s)
+{
+    s->limit_ma = s->tx_id >= 0 && s->tx_ma >= 0 ? s->tx_ma : s->default_ma;
 }
 
 void sim_ocpp_connected(struct sim_ocpp *s, uint64_t now_ms)
@@ -74,17 +80,30 @@ static char *on_call(struct sim_ocpp *s, const struct ocpp_frame *f, uint64_t no
             return reply_status(f->id, "Rejected");
         }
         advance(s, now_ms);
-        s->limit_ma = (int32_t)lround(json_number_value(lim) * 1000.0);
+        const char *purpose = json_string_value(json_object_get(cs, "chargingProfilePurpose"));
+        bool tx = purpose && strcmp(purpose, "TxProfile") == 0;
+        int64_t pid = json_integer_value(json_object_get(cs, "chargingProfileId"));
+        *(tx ? &s->tx_ma : &s->default_ma) = (int32_t)lround(json_number_value(lim) * 1000.0);
+        *(tx ? &s->tx_pid : &s->default_pid) = pid;
+        apply_profiles(s);
         s->n_profiles++;
-        printf("profile %.1f A (%s)\n", s->limit_ma / 1000.0,
-               json_string_value(json_object_get(cs, "chargingProfilePurpose")));
+        printf("profile %.1f A (%s)\n", (tx ? s->tx_ma : s->default_ma) / 1000.0,
+               purpose ? purpose : "?");
         fflush(stdout);
         s->next_meter_ms = now_ms; /* report the new current at once */
         return reply_status(f->id, "Accepted");
     }
     if (strcmp(f->action, "ClearChargingProfile") == 0) {
-        s->limit_ma = -1;
-        return reply_status(f->id, "Accepted");
+        /* by id, or every profile when none is given */
+        const json_t *id = json_object_get(p, "id");
+        bool tx = s->tx_ma >= 0 && (!id || json_integer_value(id) == s->tx_pid);
+        bool def = s->default_ma >= 0 && (!id || json_integer_value(id) == s->default_pid);
+        s->tx_ma = tx ? -1 : s->tx_ma;
+        s->default_ma = def ? -1 : s->default_ma;
+        apply_profiles(s);
+        printf("cleared%s%s\n", tx ? " TxProfile" : "", def ? " TxDefaultProfile" : "");
+        fflush(stdout);
+        return reply_status(f->id, tx || def ? "Accepted" : "Unknown");
     }
     if (strcmp(f->action, "ChangeConfiguration") == 0) {
         const char *k = json_string_value(json_object_get(p, "key"));
@@ -135,6 +154,7 @@ char *sim_ocpp_on_frame(struct sim_ocpp *s, const char *text, size_t len, uint64
             }
         } else if (s->step == ST_START) {
             s->tx_id = (int32_t)json_integer_value(json_object_get(p, "transactionId"));
+            apply_profiles(s);
             printf("transaction %d\n", (int)s->tx_id);
             fflush(stdout);
             s->step = ST_CHARGING;

@@ -23,8 +23,11 @@ struct sim_ocpp {
     uint32_t meter_s; /* meter value interval until the CSMS sets one (10) */
 
     /* state */
-    int32_t limit_ma; /* the profile in force, -1 = none (unconstrained) */
-    int32_t tx_id;    /* -1 before StartTransaction's answer */
+    int32_t limit_ma; /* the profile in force, -1 = none (unconstrained): the TxProfile in a
+                         transaction, else the TxDefaultProfile (OCPP 1.6 §3.13.2) */
+    int32_t default_ma, tx_ma;   /* each purpose's limit, -1 = none */
+    int64_t default_pid, tx_pid; /* their chargingProfileIds (ClearChargingProfile by id) */
+    int32_t tx_id;               /* -1 before StartTransaction's answer */
     bool booted;
     int step; /* where the start-up sequence is */
     double energy_wh;

@@ -28,7 +28,9 @@ static void usage(FILE *out)
             "                         [--charger NAME] [--csv | --json]\n\n"
             "Lists the charging sessions the daemon logged, oldest first: one row per session\n"
             "per charger with its start and end (UTC), energy and where it came from, peak and\n"
-            "mean current, the vehicle's VIN when the charger reported it, and why it ended.\n"
+            "mean current, the vehicle's VIN when the charger reported it (else the id tag\n"
+            "that started an OCPP transaction, with its transaction id in --csv and --json),\n"
+            "and why it ended.\n"
             "A session still open shows no end. The file is opened read-only, so this works\n"
             "while the daemon writes. docs/sessions.md describes every column.\n\n"
             "  --db FILE       the session log (default: [sessions] db of the config, else\n"
@@ -133,13 +135,15 @@ static void print_row_text(struct printer *pr, const struct sess_record *r)
             sess_fmt_time(r->start_s, false, start, sizeof(start)),
             sess_record_is_open(r) ? "(open)" : sess_fmt_time(r->end_s, false, end, sizeof(end)), dur, kwh,
             sess_energy_source_name(r->energy_source), peak, mean);
-    if (r->vin[0]) {
-        amp_text_put(pr->out, r->vin);
+    /* the car, or who started the session (an OCPP charger's id tag) */
+    const char *who = r->vin[0] ? r->vin : r->id_tag;
+    if (who[0]) {
+        amp_text_put(pr->out, who);
     } else {
         fputc('-', pr->out);
     }
-    fprintf(pr->out, "%*s  %s\n",
-            (int)(18 - (strlen(r->vin) < 18 ? (r->vin[0] ? strlen(r->vin) : 1) : 18)), "",
+    fprintf(pr->out, "%*s  %s\n", (int)(18 - (strlen(who) < 18 ? (who[0] ? strlen(who) : 1) : 18)),
+            "",
             sess_record_is_open(r) ? "-" : sess_end_reason_name(r->end_reason));
 }
 
@@ -165,7 +169,7 @@ static void print_head(struct printer *pr)
 {
     if (pr->fmt == FMT_TEXT) {
         fprintf(pr->out, text_head, "ID", "CHARGER", "START (UTC)", "END (UTC)", "H:MM", "kWh",
-                "SOURCE", "PEAK A", "MEAN A", "VIN", "ENDED");
+                "SOURCE", "PEAK A", "MEAN A", "VIN/TAG", "ENDED");
     } else if (pr->fmt == FMT_CSV) {
         for (int c = 0; c < SESS_COL_COUNT; c++) {
             fprintf(pr->out, "%s%s", c ? "," : "", sess_col_key[c]);

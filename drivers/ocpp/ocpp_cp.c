@@ -121,6 +121,14 @@ void ocpp_cp_clear(struct ocpp_cp *cp)
     cp->target_ma = OCPP_OFFER_UNKNOWN;
 }
 
+void ocpp_cp_stop(struct ocpp_cp *cp)
+{
+    if (!cp->stopping) {
+        cp->stopping = true;
+        cp->clear_tx_due = true;
+    }
+}
+
 /* Our CALL of this kind in flight (0: of any kind), or NULL. */
 static struct ocpp_out *in_flight(struct ocpp_cp *cp, enum ocpp_out_kind kind)
 {
@@ -138,6 +146,9 @@ bool ocpp_cp_settled(const struct ocpp_cp *cp)
         if (cp->out[i].kind) {
             return false;
         }
+    }
+    if (cp->stopping && (cp->clear_tx_due || cp->default_ma != cp->target_ma)) {
+        return false;
     }
     return (cp->target_ma == OCPP_OFFER_UNKNOWN || ocpp_cp_confirmed_ma(cp) == cp->target_ma);
 }
@@ -206,6 +217,18 @@ static char *send(struct ocpp_cp *cp,
     return s;
 }
 
+/* ClearChargingProfile of one of ours, by id (the charger's own profiles stay). */
+static char *send_clear(struct ocpp_cp *cp, int32_t profile_id, uint64_t now_ms)
+{
+    char *s = send(cp, OCPP_OUT_CLEAR, 0, now_ms, "ClearChargingProfile",
+                   json_pack("{si}", "id", (int)profile_id));
+    struct ocpp_out *o = s ? in_flight(cp, OCPP_OUT_CLEAR) : NULL;
+    if (o) {
+        o->profile_id = profile_id;
+    }
+    return s;
+}
+
 char *ocpp_cp_poll(struct ocpp_cp *cp, uint64_t now_ms, time_t wall_s)
 {
     if (!cp->online) {
@@ -239,8 +262,7 @@ char *ocpp_cp_poll(struct ocpp_cp *cp, uint64_t now_ms, time_t wall_s)
         /* ours only, by id: the TxProfile first, then the default */
         int id = cp->clear_due == 2 ? PROFILE_ID_TX : PROFILE_ID_DEFAULT;
         cp->clear_due--;
-        return send(cp, OCPP_OUT_CLEAR, 0, now_ms, "ClearChargingProfile",
-                    json_pack("{si}", "id", id));
+        return send_clear(cp, id, now_ms);
     }
     if (!cp->config_done) {
         cp->config_done = true;
@@ -251,6 +273,17 @@ char *ocpp_cp_poll(struct ocpp_cp *cp, uint64_t now_ms, time_t wall_s)
     if (cp->target_ma != OCPP_OFFER_UNKNOWN && confirmed != cp->target_ma) {
         return send(cp, pk, cp->target_ma, now_ms, "SetChargingProfile",
                     profile(cp, tx, cp->target_ma, wall_s));
+    }
+    if (cp->stopping && cp->target_ma != OCPP_OFFER_UNKNOWN) {
+        /* the safe default first: only once it is in force does our TxProfile go */
+        if (cp->clear_tx_due && cp->default_ma == cp->target_ma) {
+            cp->clear_tx_due = false;
+            return send_clear(cp, PROFILE_ID_TX, now_ms);
+        }
+        if (cp->default_ma != cp->target_ma) {
+            return send(cp, OCPP_OUT_DEFAULT, cp->target_ma, now_ms, "SetChargingProfile",
+                        profile(cp, false, cp->target_ma, wall_s));
+        }
     }
     if (cp->interval_due) {
         char v[16];
@@ -340,6 +373,19 @@ int ocpp_cp_on_reply(struct ocpp_cp *cp, const struct ocpp_frame *f, uint64_t no
         }
         break;
     case OCPP_OUT_CLEAR:
+        /* Unknown: no such profile (the transaction had ended, or none was set) */
+        if (f->type == OCPP_RESULT && (ok || strcmp(status_of(f->payload), "Unknown") == 0)) {
+            if (done.profile_id == PROFILE_ID_TX) {
+                cp->tx_ma = OCPP_OFFER_UNKNOWN;
+            } else {
+                cp->default_ma = OCPP_OFFER_UNKNOWN;
+            }
+            log_info(MOD, "%s: charging profile %d cleared", cp->id, (int)done.profile_id);
+        } else {
+            log_warn(MOD, "%s: clearing charging profile %d not accepted (%s)", cp->id,
+                     (int)done.profile_id,
+                     f->type == OCPP_RESULT ? status_of(f->payload) : f->code);
+        }
         break;
     }
     return 0;

@@ -25,6 +25,8 @@
 #define OCPP_OUT_MAX       4 /* our CALLs in flight on one connection */
 #define OCPP_TAG_MAX       20
 #define OCPP_CP_ID_MAX     48
+#define OCPP_TX_EVENTS     8  /* transaction starts and stops kept until read */
+#define OCPP_REASON_MAX    16 /* StopTransaction's reason ("EVDisconnected") and the NUL */
 
 /* Settings shared by the charge points of one server (borrowed). */
 struct ocpp_cp_conf {
@@ -49,6 +51,24 @@ struct ocpp_out {
     enum ocpp_out_kind kind; /* 0: free slot */
     char id[OCPP_ID_MAX + 1];
     int32_t limit_ma;
+    int32_t profile_id; /* OCPP_OUT_CLEAR: the profile it clears */
+    uint64_t at_ms;
+};
+
+/* A transaction of our connector that started or stopped, for the session log, with when the
+ * central system heard of it (the charger's own timestamp may be off). */
+enum ocpp_tx_kind {
+    OCPP_TX_START = 1,
+    OCPP_TX_STOP,
+};
+
+struct ocpp_tx_event {
+    enum ocpp_tx_kind kind;
+    int32_t tx_id;
+    char tag[OCPP_TAG_MAX + 1];
+    int64_t meter_wh;             /* meterStart / meterStop (Wh register) */
+    char reason[OCPP_REASON_MAX]; /* StopTransaction's reason; "" = absent (Local) */
+    time_t wall_s;
     uint64_t at_ms;
 };
 
@@ -72,14 +92,23 @@ struct ocpp_cp {
     int32_t tx_id;
     char tx_tag[OCPP_TAG_MAX + 1];
     int64_t tx_meter_start_wh;
-    uint32_t n_tx; /* transactions started since init */
+    int64_t
+        tx_meter_wh; /* meterStart, then each Energy.Active.Import.Register in the transaction */
+    uint32_t n_tx;   /* transactions started since init */
+    struct ocpp_tx_event tx_ev[OCPP_TX_EVENTS]; /* oldest first */
+    size_t n_tx_ev;
+    uint32_t tx_ev_dropped; /* the oldest dropped when nobody read them */
+    int32_t tx_ended;       /* the last transaction that ended: never resumed by a late
+                               MeterValues */
 
     int32_t target_ma;    /* the engine's target, OCPP_OFFER_UNKNOWN before the first */
     int32_t default_ma;   /* confirmed TxDefaultProfile limit, or OCPP_OFFER_UNKNOWN */
     int32_t tx_ma;        /* confirmed TxProfile limit in this transaction, or unknown */
     int32_t composite_ma; /* GetCompositeSchedule's read-back, or unknown */
     bool config_done, interval_due, composite_due;
-    int clear_due; /* ClearChargingProfile calls still to send */
+    int clear_due;     /* ClearChargingProfile calls still to send */
+    bool stopping;     /* the controller is shutting down (ocpp_cp_stop) */
+    bool clear_tx_due; /* stopping: our TxProfile still to clear */
     uint32_t msg_seq;
     uint32_t n_refused; /* profiles the charger did not accept */
     struct ocpp_out out[OCPP_OUT_MAX];
@@ -112,8 +141,20 @@ int ocpp_cp_on_reply(struct ocpp_cp *cp, const struct ocpp_frame *f, uint64_t no
 /* The engine's target in mA (>= 0). */
 void ocpp_cp_set_target(struct ocpp_cp *cp, int32_t target_ma);
 
-/* Asks for ClearChargingProfile of our profiles (shutdown). */
+/* Asks for ClearChargingProfile of both our profiles (leaves the charger unconstrained: not what
+ * the daemon's shutdown does, see ocpp_cp_stop). */
 void ocpp_cp_clear(struct ocpp_cp *cp);
+
+/*
+ * The controller shuts down (idempotent): the target (the shutdown current) goes out as usual,
+ * and also as the TxDefaultProfile, which stays in force once we are gone; once the charger
+ * confirmed that default, our TxProfile is cleared (no transaction-specific profile outlives
+ * the controller). The safe default is always confirmed before the clear goes out.
+ */
+void ocpp_cp_stop(struct ocpp_cp *cp);
+
+/* The oldest transaction start or stop not read yet: true and *out, or false. */
+bool ocpp_cp_tx_event(struct ocpp_cp *cp, struct ocpp_tx_event *out);
 
 /* The next frame to send now (malloc'd text), or NULL. Gives up calls past their timeout. */
 char *ocpp_cp_poll(struct ocpp_cp *cp, uint64_t now_ms, time_t wall_s);
@@ -124,7 +165,8 @@ int32_t ocpp_cp_offer_ma(const struct ocpp_cp *cp);
 /* The confirmed offer alone (TxProfile in a transaction, else TxDefaultProfile). */
 int32_t ocpp_cp_confirmed_ma(const struct ocpp_cp *cp);
 
-/* True while nothing of ours is in flight and the target is in force. */
+/* True while nothing of ours is in flight and the target is in force (stopping: as the
+ * TxDefaultProfile too, and our TxProfile's clear answered). */
 bool ocpp_cp_settled(const struct ocpp_cp *cp);
 
 /* Formats a time as OCPP wants it: YYYY-MM-DDTHH:MM:SSZ. */

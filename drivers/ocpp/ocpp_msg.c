@@ -94,7 +94,8 @@ static json_t *now_obj(time_t wall_s)
     return json_pack("{ss}", "currentTime", t);
 }
 
-static json_t *on_boot(struct ocpp_cp *cp, const json_t *p, time_t wall_s, struct check *c)
+static json_t *
+on_boot(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"chargePointVendor", JSON_STRING, true, 20},
@@ -114,10 +115,11 @@ static json_t *on_boot(struct ocpp_cp *cp, const json_t *p, time_t wall_s, struc
              json_string_value(json_object_get(p, "chargePointVendor")));
     snprintf(cp->model, sizeof(cp->model), "%s",
              json_string_value(json_object_get(p, "chargePointModel")));
-    /* a reboot ends any transaction; the profiles persist (OCPP 1.6 §3.13) */
+    /* a reboot ends any transaction (for the session log, at its last meter reading: the
+     * StopTransaction that may follow is for a transaction that is over); the profiles persist
+     * (OCPP 1.6 §3.13) */
     cp->booted = true;
-    cp->in_tx = false;
-    cp->tx_ma = OCPP_OFFER_UNKNOWN;
+    ocpp_tx_end(cp, cp->tx_meter_wh, "Reboot", now_ms, wall_s);
     log_info(MOD, "%s: booted (%s %s)", cp->id, cp->vendor, cp->model);
     char t[21];
     ocpp_time(wall_s, t);
@@ -239,6 +241,9 @@ static void take_sample(struct ocpp_cp *cp, const json_t *sv, uint64_t now_ms)
         }
     } else if (strcmp(meas, "Energy.Active.Import.Register") == 0 && d < 9e15) {
         cp->energy_wh = (int64_t)llround(d);
+        if (cp->in_tx) {
+            cp->tx_meter_wh = cp->energy_wh; /* the transaction's energy so far (sessions) */
+        }
     } else if (strcmp(meas, "Power.Active.Import") == 0 && !phase && d < 2e9) {
         cp->power_w = (int32_t)lround(d);
     }
@@ -284,8 +289,8 @@ take_meter_values(struct ocpp_cp *cp, const json_t *arr, bool use, uint64_t now_
     return true;
 }
 
-static json_t *
-on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct check *c)
+static json_t *on_meter_values(
+    struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"connectorId", JSON_INTEGER, true, 0},
@@ -298,6 +303,10 @@ on_meter_values(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct che
     bool ours = ocpp_json_int(json_object_get(p, "connectorId")) == cp->connector;
     if (!take_meter_values(cp, json_object_get(p, "meterValue"), ours, now_ms, c)) {
         return NULL;
+    }
+    const json_t *tx = json_object_get(p, "transactionId");
+    if (ours && tx) {
+        ocpp_tx_resume(cp, (int32_t)ocpp_json_int(tx), now_ms, wall_s);
     }
     return json_object();
 }
@@ -312,7 +321,8 @@ static json_t *on_authorize(struct ocpp_cp *cp, const json_t *p, struct check *c
                      id_tag_info(cp, json_string_value(json_object_get(p, "idTag"))));
 }
 
-static json_t *on_start(struct ocpp_cp *cp, const json_t *p, struct check *c)
+static json_t *
+on_start(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"connectorId", JSON_INTEGER, true, 0},    {"idTag", JSON_STRING, true, OCPP_TAG_MAX},
@@ -331,26 +341,32 @@ static json_t *on_start(struct ocpp_cp *cp, const json_t *p, struct check *c)
     }
     int64_t conn = ocpp_json_int(json_object_get(p, "connectorId"));
     if (ok && conn == cp->connector) {
-        cp->in_tx = true;
-        cp->tx_id = id;
-        cp->tx_ma = OCPP_OFFER_UNKNOWN;
-        cp->n_tx++;
-        snprintf(cp->tx_tag, sizeof(cp->tx_tag), "%s", tag);
-        cp->tx_meter_start_wh = ocpp_json_int(json_object_get(p, "meterStart"));
+        ocpp_tx_begin(cp, id, tag, ocpp_json_int(json_object_get(p, "meterStart")), now_ms, wall_s);
+    } else if (conn == cp->connector) {
+        cp->tx_ended = id; /* refused: its meter values do not make it ours */
     }
     log_info(MOD, "%s: transaction %d on connector %lld for %s: %s", cp->id, (int)id,
              (long long)conn, tag, ok ? "accepted" : "refused (not in id_tags)");
     return json_pack("{sosi}", "idTagInfo", info, "transactionId", (int)id);
 }
 
-static json_t *on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, struct check *c)
+static json_t *
+on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, time_t wall_s, struct check *c)
 {
     static const struct field f[] = {
         {"transactionId", JSON_INTEGER, true, 0}, {"meterStop", JSON_INTEGER, true, 0},
         {"timestamp", JSON_STRING, true, 0},      {"idTag", JSON_STRING, false, OCPP_TAG_MAX},
         {"reason", JSON_STRING, false, 0},        {"transactionData", JSON_ARRAY, false, 0},
     };
+    static const char *const reasons[] = {
+        "EmergencyStop", "EVDisconnected", "HardReset", "Local",         "Other",       "PowerLoss",
+        "Reboot",        "Remote",         "SoftReset", "UnlockCommand", "DeAuthorized"};
     if (!CHECK_FIELDS(p, f, c)) {
+        return NULL;
+    }
+    const char *reason = json_string_value(json_object_get(p, "reason"));
+    if (reason && !one_of(reason, reasons, sizeof(reasons) / sizeof(reasons[0]))) {
+        bad(c, "FormationViolation", "is not a Reason", "reason");
         return NULL;
     }
     const json_t *td = json_object_get(p, "transactionData");
@@ -362,8 +378,7 @@ static json_t *on_stop(struct ocpp_cp *cp, const json_t *p, uint64_t now_ms, str
     if (cp->in_tx && id == cp->tx_id) {
         log_info(MOD, "%s: transaction %d stopped, %lld Wh", cp->id, (int)id,
                  (long long)(stop - cp->tx_meter_start_wh));
-        cp->in_tx = false;
-        cp->tx_ma = OCPP_OFFER_UNKNOWN;
+        ocpp_tx_end(cp, stop, reason, now_ms, wall_s);
     }
     /* a stop always gets a CALLRESULT, or the charger retries it (§3.7.1) */
     const json_t *tag = json_object_get(p, "idTag");
@@ -397,7 +412,7 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
 {
     struct check c = {code, why, whylen};
     if (strcmp(action, "BootNotification") == 0) {
-        return on_boot(cp, payload, wall_s, &c);
+        return on_boot(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "Heartbeat") == 0) {
         return json_is_object(payload)
@@ -408,16 +423,16 @@ json_t *ocpp_cp_on_call(struct ocpp_cp *cp,
         return on_status(cp, payload, &c);
     }
     if (strcmp(action, "MeterValues") == 0) {
-        return on_meter_values(cp, payload, now_ms, &c);
+        return on_meter_values(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "Authorize") == 0) {
         return on_authorize(cp, payload, &c);
     }
     if (strcmp(action, "StartTransaction") == 0) {
-        return on_start(cp, payload, &c);
+        return on_start(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "StopTransaction") == 0) {
-        return on_stop(cp, payload, now_ms, &c);
+        return on_stop(cp, payload, now_ms, wall_s, &c);
     }
     if (strcmp(action, "DataTransfer") == 0) {
         return on_data_transfer(payload, &c);

@@ -7,7 +7,7 @@
 'use strict';
 const { RPCClient } = require('ocpp-rpc');
 
-const [endpoint, password] = process.argv.slice(2);
+const [endpoint, password, scenario = 'engine', shutdownA] = process.argv.slice(2);
 const log = (o) => console.log(JSON.stringify(o));
 const fail = (msg) => { log({ fail: msg }); process.exit(1); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -19,6 +19,7 @@ let limit = null;    // the limit in force, A
 let txId = null;
 let energyWh = 1000;
 const received = []; // raw frames from the server
+const calls = [];    // the central system's CALLs in order: {action, params}
 
 function client(opts) {
     const c = new RPCClient({ endpoint, identity: 'CP1', protocols: ['ocpp1.6'], strictMode: true,
@@ -30,11 +31,14 @@ function client(opts) {
         if (process.env.OCPP_PEER_DEBUG) log({ [m.outbound ? 'tx' : 'rx']: String(m.message) });
         if (!m.outbound) received.push(String(m.message));
     });
+    const record = (action, params) => calls.push({ action, params });
     c.handle('ChangeConfiguration', ({ params }) => {
+        record('ChangeConfiguration', params);
         log({ got: 'ChangeConfiguration', key: params.key, value: params.value });
         return { status: 'Accepted' };
     });
     c.handle('SetChargingProfile', ({ params }) => {
+        record('SetChargingProfile', params);
         const p = params.csChargingProfiles;
         const l = p.chargingSchedule.chargingSchedulePeriod[0].limit;
         profiles.push({ purpose: p.chargingProfilePurpose, limit: l, tx: p.transactionId });
@@ -52,7 +56,11 @@ function client(opts) {
         }
         return r;
     });
-    c.handle('ClearChargingProfile', () => ({ status: 'Accepted' }));
+    c.handle('ClearChargingProfile', ({ params }) => {
+        record('ClearChargingProfile', params);
+        log({ got: 'ClearChargingProfile', id: params.id });
+        return { status: 'Accepted' };
+    });
     return c;
 }
 
@@ -101,7 +109,7 @@ function expectError(code, id) {
     log({ callerror: code, id });
 }
 
-(async () => {
+async function engine() {
     await refused({ password: 'wrong-password' }, 'wrong password');
     await refused({}, 'no password');
     await refused({ identity: 'CP9', password }, 'unknown id');
@@ -162,6 +170,98 @@ function expectError(code, id) {
     log({ stopped: true, profiles: profiles.length, since_kill: profiles.length - before });
     await sleep(1500);
     await c.close();
+}
+
+// Boots and starts a transaction for tag; returns once a charging profile is in force.
+async function charging(c, tag) {
+    await c.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
+    const meterStart = energyWh;
+    const start = await c.call('StartTransaction', { connectorId: 1, idTag: tag, meterStart,
+                                                     timestamp: now() });
+    if (start.idTagInfo.status !== 'Accepted') fail(`${tag} refused`);
+    txId = start.transactionId;
+    await c.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    await until(c, () => limit !== null, 'a charging profile');
+    return meterStart;
+}
+
+// Sends meter values until the central system goes away (the test kills or stops it).
+async function untilGone(c) {
+    let gone = false;
+    c.on('close', () => { gone = true; });
+    while (!gone) {
+        await meter(c).catch(() => {});
+        await sleep(250);
+    }
+    log({ gone: true });
+}
+
+async function connected() {
+    const c = client({ password });
+    await c.connect();
+    const boot = await c.call('BootNotification', { chargePointVendor: 'ampshare-test',
+                                                    chargePointModel: 'ocpp-rpc' });
+    if (boot.status !== 'Accepted') fail('boot not accepted');
+    return c;
+}
+
+// One transaction started, charged and stopped by the car (EVDisconnected), then a second one
+// left open until the central system is killed.
+async function sessions() {
+    const c = await connected();
+    const meterStart = await charging(c, 'TAG-A');
+    for (let i = 0; i < 12; i++) {
+        await meter(c);
+        await sleep(250);
+    }
+    energyWh += 7; // the register moves on between the last meter value and the stop
+    await c.call('StopTransaction', { transactionId: txId, meterStop: energyWh, timestamp: now(),
+                                      reason: 'EVDisconnected' });
+    log({ closed: txId, tag: 'TAG-A', energy_wh: energyWh - meterStart });
+    txId = null;
+    await c.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await charging(c, 'TAG-B');
+    await meter(c);
+    log({ open: txId, tag: 'TAG-B' });
+    await untilGone(c);
+}
+
+// A transaction charging when the central system is stopped (SIGTERM): the shutdown current
+// must arrive as a TxDefaultProfile, and our TxProfile be cleared only after that default.
+async function shutdown() {
+    const c = await connected();
+    await charging(c, 'TAG-C');
+    // charging above the shutdown current, so the stop is a cut
+    await until(c, () => profiles.some((p) => p.purpose === 'TxProfile' &&
+                                              p.limit > Number(shutdownA)), 'a TxProfile');
+    const txProfile = calls.find((x) => x.action === 'SetChargingProfile' &&
+        x.params.csChargingProfiles.chargingProfilePurpose === 'TxProfile');
+    const txProfileId = txProfile.params.csChargingProfiles.chargingProfileId;
+    const before = calls.length;
+    log({ ready: txId, tx_profile_id: txProfileId });
+    await untilGone(c);
+    const after = calls.slice(before);
+    const safe = after.findIndex((x) => x.action === 'SetChargingProfile' &&
+        x.params.csChargingProfiles.chargingProfilePurpose === 'TxDefaultProfile' &&
+        x.params.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit ===
+            Number(shutdownA));
+    const clear = after.findIndex((x) => x.action === 'ClearChargingProfile');
+    log({ shutdown_calls: after.map((x) => x.action + ' ' + JSON.stringify(x.params.id ||
+        (x.params.csChargingProfiles || {}).chargingProfilePurpose || x.params.key || '')) });
+    if (safe < 0) fail(`no TxDefaultProfile of ${shutdownA} A at shutdown`);
+    if (clear < 0) fail('no ClearChargingProfile at shutdown');
+    if (after[clear].params.id !== txProfileId) {
+        fail(`cleared profile ${after[clear].params.id}, not the TxProfile ${txProfileId}`);
+    }
+    if (clear < safe) fail('the TxProfile was cleared before the safe default was set');
+    if (after.some((x) => x.action === 'ClearChargingProfile' && x.params.id !== txProfileId)) {
+        fail('cleared a profile that is not our TxProfile (the safe default must stay)');
+    }
+}
+
+const scenarios = { engine, sessions, shutdown };
+if (!scenarios[scenario]) fail(`unknown scenario ${scenario}`);
+scenarios[scenario]().then(() => {
     log({ ok: true });
     process.exit(0);
-})().catch((e) => fail(String(e && e.stack || e)));
+}).catch((e) => fail(String(e && e.stack || e)));

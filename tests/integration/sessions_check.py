@@ -17,9 +17,10 @@ import sys
 
 KEYS = ["id", "charger", "vin", "start", "end", "duration_s", "energy_wh", "energy_source",
         "integrated_wh", "peak_ma", "mean_ma", "charging_s", "charged_until", "end_reason",
-        "updated"]
+        "updated", "id_tag", "transaction_id"]
 TIMES = ["start", "end", "charged_until", "updated"]
 INTS = ["id", "duration_s", "energy_wh", "integrated_wh", "peak_ma", "mean_ma", "charging_s"]
+NULLABLE_INTS = ["transaction_id"]
 SOURCES = {"integrated", "twc_counter", "meter"}
 REASONS = {None, "unplugged", "full", "controller_restart", "fault", "shutdown"}
 
@@ -45,6 +46,11 @@ def main():
         for k in INTS:
             if type(r[k]) is not int:
                 fail("row %d %s is %r, not an integer" % (i, k, r[k]))
+        for k in NULLABLE_INTS:
+            if r[k] is not None and type(r[k]) is not int:
+                fail("row %d %s is %r, not an integer or null" % (i, k, r[k]))
+        if r["id_tag"] is not None and type(r["id_tag"]) is not str:
+            fail("row %d id_tag is %r" % (i, r["id_tag"]))
         for k in TIMES:
             if r[k] is not None:
                 datetime.datetime.strptime(r[k], "%Y-%m-%dT%H:%M:%SZ")

@@ -4,7 +4,8 @@
 # (`ampshare sim ocpp`, HTTP Basic) on one 40 A circuit. Checks the OCPP charger is offered a
 # profile by the engine, that the offers in force never add up to more than the circuit, that a
 # wrong password is refused, and that SIGTERM sends the shutdown current and exits 0 with every
-# charger (the OCPP one too) confirming it.
+# charger (the OCPP one too) confirming it: the OCPP one as its TxDefaultProfile, then its
+# TxProfile cleared.
 set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runocpp
@@ -111,4 +112,11 @@ wait "$run" || rc=$?
 grep -q 'every charger confirmed its shutdown current' "$tmp/err" ||
     { cat "$tmp/err"; fail "the shutdown current was not confirmed by every charger"; }
 grep -q 'profile 6\.0 A' "$tmp/ocpp" || { cat "$tmp/ocpp"; fail "the OCPP charger never got 6 A"; }
+# the shutdown current as the default that stays, then our TxProfile cleared (after it)
+safe=$(grep -n 'profile 6\.0 A (TxDefaultProfile)' "$tmp/ocpp" | tail -1 | cut -d: -f1)
+clear=$(grep -n 'cleared TxProfile' "$tmp/ocpp" | tail -1 | cut -d: -f1)
+[ -n "$safe" ] && [ -n "$clear" ] && [ "$safe" -lt "$clear" ] ||
+    { cat "$tmp/ocpp"; fail "no 6 A TxDefaultProfile before the TxProfile was cleared"; }
+! grep -q 'cleared.*TxDefaultProfile' "$tmp/ocpp" ||
+    { cat "$tmp/ocpp"; fail "the safe TxDefaultProfile was cleared"; }
 echo "PASS"

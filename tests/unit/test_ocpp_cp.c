@@ -498,6 +498,218 @@ START_TEST(test_clear_sends_clear_charging_profile_for_ours)
 
 END_TEST
 
+/* ---- transactions for the session log, and the shutdown ---- */
+
+START_TEST(test_transactions_become_events_for_the_session_log)
+{
+    struct rig g;
+    rig_init(&g);
+    const char *allowed[] = {"T1"};
+    g.conf.id_tags = allowed;
+    g.conf.n_id_tags = 1;
+    struct ocpp_tx_event ev;
+    ck_assert(!ocpp_cp_tx_event(&g.cp, &ev));
+    g.now = 7000;
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":12000,\"timestamp\":\"t\"}");
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_START);
+    ck_assert_int_eq(ev.tx_id, 100);
+    ck_assert_str_eq(ev.tag, "T1");
+    ck_assert_int_eq(ev.meter_wh, 12000);
+    ck_assert_uint_eq(ev.at_ms, 7000);
+    ck_assert_int_eq(ev.wall_s, 1700000000);
+    ck_assert(!ocpp_cp_tx_event(&g.cp, &ev));
+    /* the register in the transaction's meter values is its energy so far */
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":100,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"12.5\",\"unit\":\"kWh\"}]}]}");
+    ck_assert_int_eq(g.cp.tx_meter_wh, 12500);
+    /* a reason not in the schema's enum is refused, and the transaction goes on */
+    ck_assert_str_eq(call(&g, "StopTransaction",
+                          "{\"transactionId\":100,\"meterStop\":13000,\"timestamp\":\"t\","
+                          "\"reason\":\"Exploded\"}"),
+                     "ERR FormationViolation");
+    ck_assert(g.cp.in_tx && !ocpp_cp_tx_event(&g.cp, &ev));
+    g.now = 9000;
+    call(&g, "StopTransaction",
+         "{\"transactionId\":100,\"meterStop\":13000,\"timestamp\":\"t\",\"reason\":"
+         "\"EVDisconnected\"}");
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_STOP);
+    ck_assert_int_eq(ev.tx_id, 100);
+    ck_assert_str_eq(ev.tag, "T1");
+    ck_assert_int_eq(ev.meter_wh, 13000);
+    ck_assert_str_eq(ev.reason, "EVDisconnected");
+    ck_assert_uint_eq(ev.at_ms, 9000);
+    /* a refused tag, another connector, an unknown stop: no event */
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"EVIL\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    call(&g, "StartTransaction",
+         "{\"connectorId\":2,\"idTag\":\"T1\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    call(&g, "StopTransaction", "{\"transactionId\":5,\"meterStop\":1,\"timestamp\":\"t\"}");
+    ck_assert(!ocpp_cp_tx_event(&g.cp, &ev));
+    /* nobody reading: the oldest go, the newest stay */
+    for (int i = 0; i < OCPP_TX_EVENTS + 2; i++) {
+        call(&g, "StartTransaction",
+             "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":1,\"timestamp\":\"t\"}");
+    }
+    ck_assert_uint_eq(g.cp.tx_ev_dropped, 2);
+    int n = 0;
+    int32_t last = 0;
+    while (ocpp_cp_tx_event(&g.cp, &ev)) {
+        ck_assert_int_gt(ev.tx_id, last);
+        last = ev.tx_id;
+        n++;
+    }
+    ck_assert_int_eq(n, OCPP_TX_EVENTS);
+    ck_assert_int_eq(last, g.next_tx - 1);
+}
+
+END_TEST
+
+START_TEST(test_a_transaction_from_before_a_restart_resumes_and_a_reboot_ends_one)
+{
+    struct rig g;
+    rig_init(&g);
+    struct ocpp_tx_event ev;
+    /* we were restarted: the charger goes on with transaction 555 of our previous run */
+    g.now = 3000;
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20000\",\"unit\":\"Wh\"}]}]}");
+    ck_assert(g.cp.in_tx);
+    ck_assert_int_eq(g.cp.tx_id, 555);
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_START);
+    ck_assert_int_eq(ev.tx_id, 555);
+    ck_assert_str_eq(ev.tag, "");
+    ck_assert_int_eq(ev.meter_wh, 20000);
+    /* its profile is a TxProfile of that transaction: it replaces the one we left there */
+    confirm(&g, 10000);
+    ck_assert_msg(strstr(g.last, "\"transactionId\":555") || strstr(g.last, "GetComposite"), "%s",
+                  g.last);
+    ck_assert_int_eq(g.cp.tx_ma, 10000);
+    /* the charger reboots: the transaction is over, at its last reading, as a fault */
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20400\",\"unit\":\"Wh\"}]}]}");
+    call(&g, "BootNotification", "{\"chargePointVendor\":\"V\",\"chargePointModel\":\"M\"}");
+    ck_assert(!g.cp.in_tx);
+    ck_assert(ocpp_cp_tx_event(&g.cp, &ev));
+    ck_assert_int_eq(ev.kind, OCPP_TX_STOP);
+    ck_assert_int_eq(ev.tx_id, 555);
+    ck_assert_int_eq(ev.meter_wh, 20400);
+    ck_assert_str_eq(ev.reason, "Reboot");
+    /* its late meter values and its stop do not bring it back */
+    call(&g, "MeterValues",
+         "{\"connectorId\":1,\"transactionId\":555,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"20500\",\"unit\":\"Wh\"}]}]}");
+    call(&g, "StopTransaction",
+         "{\"transactionId\":555,\"meterStop\":20500,\"timestamp\":\"t\",\"reason\":"
+         "\"PowerLoss\"}");
+    ck_assert(!g.cp.in_tx && !ocpp_cp_tx_event(&g.cp, &ev));
+    /* nor does a refused one's, nor another connector's */
+    const char *allowed[] = {"T1"};
+    g.conf.id_tags = allowed;
+    g.conf.n_id_tags = 1;
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"EVIL\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    char mv[256];
+    snprintf(mv, sizeof(mv),
+             "{\"connectorId\":1,\"transactionId\":%d,\"meterValue\":[{\"timestamp\":\"t\","
+             "\"sampledValue\":[{\"value\":\"1\"}]}]}",
+             (int)(g.next_tx - 1));
+    call(&g, "MeterValues", mv);
+    call(&g, "MeterValues",
+         "{\"connectorId\":2,\"transactionId\":777,\"meterValue\":[{\"timestamp\":\"t\","
+         "\"sampledValue\":[{\"value\":\"1\"}]}]}");
+    ck_assert(!g.cp.in_tx && !ocpp_cp_tx_event(&g.cp, &ev));
+}
+
+END_TEST
+
+/* Answers every CALL with status (SetChargingProfile TxDefaultProfile with default_status),
+ * noting each in order into seq ("TxProfile 6.0", "TxDefaultProfile 6.0", "Clear 9102",
+ * "GetCompositeSchedule"); stops when nothing is due. */
+static void run_stop(struct rig *g, const char *default_status, char *seq, size_t cap)
+{
+    struct ocpp_frame f;
+    seq[0] = '\0';
+    for (int i = 0; i < 20 && poll_one(g, &f); i++) {
+        char one[64];
+        const char *st = "Accepted";
+        if (strcmp(f.action, "SetChargingProfile") == 0) {
+            const char *purpose = json_string_value(json_object_get(
+                json_object_get(f.payload, "csChargingProfiles"), "chargingProfilePurpose"));
+            snprintf(one, sizeof(one), "%s %.1f", purpose, profile_limit(&f));
+            if (strcmp(purpose, "TxDefaultProfile") == 0) {
+                st = default_status;
+                default_status = "Accepted"; /* refused once at most */
+            }
+        } else if (strcmp(f.action, "ClearChargingProfile") == 0) {
+            snprintf(one, sizeof(one), "Clear %d",
+                     (int)json_integer_value(json_object_get(f.payload, "id")));
+            ck_assert(!ocpp_cp_settled(&g->cp));
+        } else {
+            snprintf(one, sizeof(one), "%s", f.action);
+        }
+        snprintf(seq + strlen(seq), cap - strlen(seq), "%s%s", seq[0] ? ", " : "", one);
+        answer(g, &f, st);
+        ocpp_frame_clear(&f);
+        /* the daemon waits for this: not done before our TxProfile's clear was answered */
+        if (!strstr(seq, "Clear")) {
+            ck_assert_msg(!ocpp_cp_settled(&g->cp), "settled after %s", seq);
+        }
+    }
+}
+
+START_TEST(test_stop_sets_the_safe_default_before_it_clears_our_tx_profile)
+{
+    struct rig g;
+    rig_init(&g);
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    confirm(&g, 16000); /* a TxProfile in the transaction */
+    ck_assert(strstr(g.last, "GetComposite") || strstr(g.last, "TxProfile"));
+    ck_assert(ocpp_cp_settled(&g.cp));
+    /* the shutdown current: cut at once as the TxProfile, then the default, then the clear */
+    ocpp_cp_set_target(&g.cp, 6000);
+    ocpp_cp_stop(&g.cp);
+    ck_assert(!ocpp_cp_settled(&g.cp));
+    char seq[512];
+    run_stop(&g, "Accepted", seq, sizeof(seq));
+    ck_assert_str_eq(seq, "TxProfile 6.0, TxDefaultProfile 6.0, Clear 9102, GetCompositeSchedule");
+    ck_assert(ocpp_cp_settled(&g.cp));
+    ck_assert_int_eq(ocpp_cp_confirmed_ma(&g.cp), 6000);
+    ck_assert_int_eq(g.cp.tx_ma, OCPP_OFFER_UNKNOWN);
+    ocpp_cp_stop(&g.cp); /* once */
+    ck_assert(ocpp_cp_settled(&g.cp));
+
+    /* a default the charger refused: no clear until it accepted the default again */
+    rig_init(&g);
+    call(&g, "StartTransaction",
+         "{\"connectorId\":1,\"idTag\":\"T1\",\"meterStart\":0,\"timestamp\":\"t\"}");
+    confirm(&g, 16000);
+    ocpp_cp_set_target(&g.cp, 6000);
+    ocpp_cp_stop(&g.cp);
+    run_stop(&g, "Rejected", seq, sizeof(seq));
+    ck_assert_str_eq(seq, "TxProfile 6.0, TxDefaultProfile 6.0, TxDefaultProfile 6.0, Clear 9102, "
+                          "GetCompositeSchedule");
+
+    /* no transaction: the default as the target, then our TxProfile cleared all the same (one
+     * may be left from a transaction ampshare did not see start) */
+    rig_init(&g);
+    confirm(&g, 16000);
+    ocpp_cp_set_target(&g.cp, 0);
+    ocpp_cp_stop(&g.cp);
+    run_stop(&g, "Accepted", seq, sizeof(seq));
+    ck_assert_str_eq(seq, "TxDefaultProfile 0.0, Clear 9102, GetCompositeSchedule");
+    ck_assert_int_eq(ocpp_cp_confirmed_ma(&g.cp), 0);
+}
+
+END_TEST
+
 static Suite *ocpp_suite(void)
 {
     log_set_sink(log_sink_discard, NULL, LOG_LEVEL_DEBUG);
@@ -518,6 +730,9 @@ static Suite *ocpp_suite(void)
     tcase_add_test(tc, test_bad_calls_get_the_right_callerror);
     tcase_add_test(tc, test_an_allow_list_refuses_unknown_tags);
     tcase_add_test(tc, test_clear_sends_clear_charging_profile_for_ours);
+    tcase_add_test(tc, test_transactions_become_events_for_the_session_log);
+    tcase_add_test(tc, test_a_transaction_from_before_a_restart_resumes_and_a_reboot_ends_one);
+    tcase_add_test(tc, test_stop_sets_the_safe_default_before_it_clears_our_tx_profile);
     suite_add_tcase(s, tc);
     return s;
 }

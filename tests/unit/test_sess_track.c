@@ -355,6 +355,88 @@ START_TEST(test_wall_clock_step_moves_the_session_with_it)
 
 END_TEST
 
+START_TEST(test_a_charger_that_ends_its_own_session)
+{
+    struct rig g;
+    rig_init(&g);
+    /* started with a tag, a transaction id and a meter register */
+    struct sess_sample s = sample(true, true, 16000, 16000);
+    s.id_tag = "04A2B3C4D5";
+    s.tx_id = 77;
+    s.counter_source = SESS_ENERGY_METER;
+    s.counter_wh = 10000;
+    feed(&g, &s);
+    ck_assert_str_eq(g.t.rec.id_tag, "04A2B3C4D5");
+    ck_assert_int_eq(g.t.rec.tx_id, 77);
+    /* 1000 s with no register reading: integration bridges it (3680 W x 1000 s = 1022 Wh) */
+    s.counter_source = SESS_ENERGY_INTEGRATED;
+    feed_n(&g, &s, 1000);
+    ck_assert_uint_eq(g.t.rec.energy_wh, 1022);
+    /* the charger stops it: its final reading is the energy, even below the estimate */
+    struct sess_sample stop = {.end_reason = SESS_END_FAULT,
+                               .counter_source = SESS_ENERGY_METER,
+                               .counter_wh = 10900,
+                               .connected = true, /* ignored: a stop starts nothing */
+                               .offered_ma = -1};
+    ck_assert_int_eq(feed(&g, &stop), SESS_TRACK_ENDED);
+    ck_assert_int_eq(g.n_ended, 1);
+    ck_assert_uint_eq(g.ended[0].energy_wh, 900);
+    ck_assert_int_eq(g.ended[0].energy_source, SESS_ENERGY_METER);
+    ck_assert_int_eq(g.ended[0].end_reason, SESS_END_FAULT);
+    ck_assert_str_eq(g.ended[0].id_tag, "04A2B3C4D5");
+    ck_assert(!g.t.open);
+    /* a stop with nothing open does nothing */
+    ck_assert_int_eq(feed(&g, &stop), 0);
+    ck_assert(!g.t.open);
+
+    /* a car that finished on its own, then the charger says it was unplugged: full */
+    s = sample(true, true, 16000, 16000);
+    s.tx_id = 78;
+    feed_n(&g, &s, 10);
+    struct sess_sample idle = sample(true, false, 0, 16000);
+    idle.tx_id = 78;
+    feed_n(&g, &idle, 301);
+    stop.end_reason = SESS_END_UNPLUGGED;
+    stop.counter_source = SESS_ENERGY_INTEGRATED;
+    feed(&g, &stop);
+    ck_assert_int_eq(g.ended[1].end_reason, SESS_END_FULL);
+    ck_assert_uint_eq(g.ended[1].energy_wh, 10); /* 10 s at 3680 W, integrated */
+
+    /* another transaction while one is open (its stop was lost): unplugged, then the new one */
+    s.tx_id = 79;
+    s.id_tag = "A";
+    feed(&g, &s);
+    s.tx_id = 80;
+    s.id_tag = "B";
+    int ev = feed(&g, &s);
+    ck_assert_int_eq(ev, SESS_TRACK_ENDED | SESS_TRACK_STARTED);
+    ck_assert_int_eq(g.ended[2].end_reason, SESS_END_UNPLUGGED);
+    ck_assert_int_eq(g.ended[2].tx_id, 79);
+    ck_assert_str_eq(g.ended[2].id_tag, "A");
+    ck_assert_int_eq(g.t.rec.tx_id, 80);
+    ck_assert_str_eq(g.t.rec.id_tag, "B");
+    /* a sample without a transaction id (a tick before the charger said) does not end it */
+    s.tx_id = 0;
+    ck_assert_int_eq(feed(&g, &s), 0);
+    ck_assert_int_eq(g.t.rec.tx_id, 80);
+}
+
+END_TEST
+
+START_TEST(test_tag_validity)
+{
+    ck_assert(sess_tag_is_valid("04A2B3C4D5"));
+    ck_assert(sess_tag_is_valid("a tag with spaces"));
+    ck_assert(sess_tag_is_valid("01234567890123456789"));
+    ck_assert(!sess_tag_is_valid("012345678901234567890"));
+    ck_assert(!sess_tag_is_valid(""));
+    ck_assert(!sess_tag_is_valid(NULL));
+    ck_assert(!sess_tag_is_valid("bad\x01"));
+    ck_assert(!sess_tag_is_valid("caf\xc3\xa9"));
+}
+
+END_TEST
+
 START_TEST(test_vin_validity)
 {
     ck_assert(sess_vin_is_valid("5YJ3E1EA7KF000001"));
@@ -382,6 +464,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_integration_per_phase_voltage_and_stalled_tick);
     tcase_add_test(tc, test_wall_clock_step_moves_the_session_with_it);
     tcase_add_test(tc, test_vin_validity);
+    tcase_add_test(tc, test_a_charger_that_ends_its_own_session);
+    tcase_add_test(tc, test_tag_validity);
     suite_add_tcase(s, tc);
     return s;
 }

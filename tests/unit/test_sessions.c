@@ -2,9 +2,10 @@
 /*
  * The session log on real SQLite files: rows written at a session's start and end, progress on
  * the flush cadence (time passed in), what another connection sees meanwhile (WAL), rows left
- * open by an earlier run closed as controller_restart, migration from a hand-made version-1
- * file, files that are not ours or too new, and the reader's filters. The test reads the file
- * with its own SQL, not the module's reader, except where the reader is what is tested.
+ * open by an earlier run closed as controller_restart, migration from hand-made version-1 and
+ * version-2 files, a charger's own transaction (id tag, id, end reason, counter), files that are
+ * not ours or too new, and the reader's filters. The test reads the file with its own SQL, not the
+ * module's reader, except where the reader is what is tested.
  */
 #include <errno.h>
 #include <signal.h>
@@ -84,7 +85,7 @@ START_TEST(test_rows_at_start_progress_on_cadence_and_end)
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
     char buf[64];
     ck_assert_str_eq(peek_text("PRAGMA journal_mode", buf, sizeof(buf)), "wal");
-    ck_assert_int_eq(peek("PRAGMA user_version"), 2);
+    ck_assert_int_eq(peek("PRAGMA user_version"), 3);
     ck_assert_int_eq(peek("PRAGMA application_id"), 0x414d5053);
 
     struct sess_sample none = {.offered_ma = -1};
@@ -224,7 +225,7 @@ START_TEST(test_migrates_a_hand_made_version_1_file)
              "PRAGMA user_version = 1;");
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
     char buf[64];
-    ck_assert_int_eq(peek("PRAGMA user_version"), 2);
+    ck_assert_int_eq(peek("PRAGMA user_version"), 3);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
     ck_assert_str_eq(peek_text("SELECT vin FROM sessions WHERE id = 1", buf, sizeof(buf)),
                      "5YJ3E1EA7KF000001");
@@ -385,6 +386,93 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 
 END_TEST
 
+START_TEST(test_migrates_a_hand_made_version_2_file)
+{
+    /* version 2 as it shipped: no id_tag, tx_id */
+    exec_sql("PRAGMA application_id = 1095585875;"
+             "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT,"
+             " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"
+             " energy_wh INTEGER NOT NULL DEFAULT 0,"
+             " energy_source TEXT NOT NULL DEFAULT 'integrated',"
+             " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"
+             " end_reason TEXT);"
+             "CREATE INDEX sessions_by_start ON sessions(start_s);"
+             "ALTER TABLE sessions ADD COLUMN integrated_wh INTEGER NOT NULL DEFAULT 0;"
+             "ALTER TABLE sessions ADD COLUMN charging_s INTEGER NOT NULL DEFAULT 0;"
+             "ALTER TABLE sessions ADD COLUMN charged_until_s INTEGER;"
+             "CREATE INDEX sessions_open ON sessions(end_s) WHERE end_s IS NULL;"
+             "INSERT INTO sessions (id, charger, start_s, end_s, updated_s, energy_wh,"
+             " end_reason, charging_s) VALUES (1, 'bay1', 100, 200, 200, 1500, 'full', 90);"
+             "PRAGMA user_version = 2;");
+    struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
+    ck_assert_int_eq(peek("PRAGMA user_version"), 3);
+    ck_assert_int_eq(peek("SELECT charging_s FROM sessions WHERE id = 1"), 90);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions WHERE id_tag IS NULL AND tx_id IS NULL"),
+                     1);
+    sess_log_free(log);
+    struct sess_reader *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
+    struct collect c = {.n = 0};
+    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_str_eq(c.rec[0].id_tag, "");
+    ck_assert_int_eq(c.rec[0].tx_id, 0);
+    ck_assert_int_eq(c.rec[0].end_reason, SESS_END_FULL);
+    sess_reader_free(r);
+}
+
+END_TEST
+
+START_TEST(test_a_chargers_transaction_round_trips)
+{
+    struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
+    /* an OCPP transaction: started with its tag, id and meterStart, progress from the register,
+     * stopped by the charger with meterStop */
+    struct sess_sample s = charging_16a();
+    s.id_tag = "04A2B3C4";
+    s.tx_id = 1764979201;
+    s.counter_source = SESS_ENERGY_METER;
+    s.counter_wh = 50000;
+    ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0);
+    char buf[64];
+    ck_assert_str_eq(peek_text("SELECT id_tag FROM sessions", buf, sizeof(buf)), "04A2B3C4");
+    ck_assert_int_eq(peek("SELECT tx_id FROM sessions"), 1764979201);
+    s.counter_wh = 50400;
+    ck_assert_int_eq(sess_update(log, T0_WALL + 60, T0_MS + 60000, 0, &s), 0);
+    struct sess_sample stop = {.end_reason = SESS_END_FAULT,
+                               .counter_source = SESS_ENERGY_METER,
+                               .counter_wh = 50750,
+                               .tx_id = 1764979201,
+                               .offered_ma = -1};
+    ck_assert_int_eq(sess_update(log, T0_WALL + 90, T0_MS + 90000, 0, &stop), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
+    ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions", buf, sizeof(buf)), "fault");
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 750);
+    ck_assert_str_eq(peek_text("SELECT energy_source FROM sessions", buf, sizeof(buf)), "meter");
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions"), T0_WALL + 90);
+    /* a stop with nothing open neither ends nor starts anything */
+    ck_assert_int_eq(sess_update(log, T0_WALL + 95, T0_MS + 95000, 0, &stop), 0);
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
+    ck_assert(!sess_log_current(log, 0, &(struct sess_record){0}));
+    stop.end_reason = SESS_END_COUNT;
+    ck_assert_int_eq(sess_update(log, T0_WALL + 96, T0_MS + 96000, 0, &stop), -EINVAL);
+
+    struct sess_reader *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
+    struct collect c = {.n = 0};
+    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_str_eq(c.rec[0].id_tag, "04A2B3C4");
+    ck_assert_int_eq(c.rec[0].tx_id, 1764979201);
+    ck_assert_uint_eq(c.rec[0].energy_wh, 750);
+    sess_reader_free(r);
+    sess_log_free(log);
+}
+
+END_TEST
+
 START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
 {
     struct sess_opts o = SESS_OPTS_DEFAULT;
@@ -540,6 +628,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_flush_cadence_follows_the_option);
     tcase_add_test(tc, test_open_rows_closed_as_controller_restart);
     tcase_add_test(tc, test_migrates_a_hand_made_version_1_file);
+    tcase_add_test(tc, test_migrates_a_hand_made_version_2_file);
+    tcase_add_test(tc, test_a_chargers_transaction_round_trips);
     tcase_add_test(tc, test_refuses_newer_and_foreign_files_but_keeps_working);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_reader_filters_while_the_writer_holds_the_file);
