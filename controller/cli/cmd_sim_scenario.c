@@ -173,6 +173,11 @@ int cmd_sim_scenario(int argc, char **argv)
             return CMD_EXIT_USAGE;
         }
     }
+    if (fast && loopback) {
+        fprintf(stderr, "ampshare sim: --modbus-loopback is for wire mode (fast mode has no "
+                        "Modbus devices)\n");
+        return CMD_EXIT_USAGE;
+    }
     cmd_sim_quiet_log();
     struct cmd_realtime rt;
     struct fleet_pace pace = {.fn = cmd_realtime_pace, .ctx = &rt};

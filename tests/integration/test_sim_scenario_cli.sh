@@ -66,6 +66,9 @@ set -e
 [ "$rc" = 1 ] || fail "an address = auto unit in wire mode: exit $rc ($err)"
 grep -q "wire mode simulates Wall Connectors with fixed addresses only ('bay1' is not one); use --fast" <<<"$err" ||
     fail "wire message: $err"
+err=$("$AMPSHARE_BIN" sim "$AMPSHARE_SRC/etc/scenarios/faults.ini" --fast --modbus-loopback 2>&1) &&
+    fail "--modbus-loopback ran in fast mode"
+grep -q "modbus-loopback is for wire mode" <<<"$err" || fail "loopback message: $err"
 err=$("$AMPSHARE_BIN" sim "$tmp/none.ini" --fast 2>&1) && fail "a missing scenario ran"
 grep -q "none.ini: cannot open" <<<"$err" || fail "missing file message: $err"
 echo ok
