@@ -16,6 +16,7 @@
 #include "drivers/transport/tp_mem.h"
 #include "drivers/twc/twc_bus.h"
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_master.h"
 
 #define MID      0xA1B2
@@ -59,25 +60,6 @@ static size_t slave_wire(uint16_t id, bool linkready, uint8_t *wire)
     return (size_t)w;
 }
 
-static void
-feed(struct twc_master *m, struct twc_deframer *df, uint64_t now, const uint8_t *b, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(df, b + off, len - off, &used, &ev);
-        off += used;
-        if (rc != 1) {
-            break;
-        }
-        struct twc_msg msg;
-        if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0) {
-            (void)twc_master_on_frame(m, now, &msg);
-        }
-    }
-}
-
 static void config(struct twc_master_config *c)
 {
     twc_master_config_init(c);
@@ -115,7 +97,7 @@ static double bench_core(uint32_t n_hb)
     for (int i = 0; i < N_SLAVES; i++) {
         uint8_t lr[TWC_WIRE_MAX];
         size_t n = slave_wire(ids[i], true, lr);
-        feed(&m, &df, now, lr, n);
+        (void)twc_master_feed(&m, &df, now, lr, n);
         reply_len[i] = slave_wire(ids[i], false, reply[i]);
     }
     for (int i = 0; i < N_SLAVES; i++) {
@@ -130,10 +112,7 @@ static double bench_core(uint32_t n_hb)
             if (k >= 0) {
                 hb += out.msg.kind == TWC_KIND_MASTER_HEARTBEAT;
                 now += 20;
-                feed(&m, &df, now, reply[k], reply_len[k]);
-                struct twc_master_event ev;
-                while (twc_master_next_event(&m, &ev) == 1) {
-                }
+                (void)twc_master_feed(&m, &df, now, reply[k], reply_len[k]);
                 continue;
             }
         }

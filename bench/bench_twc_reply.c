@@ -30,6 +30,7 @@
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_bus.h"
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "sim/sim_twc_slaves.h"
 
 #define MID        0xA1B2
@@ -128,22 +129,15 @@ static void
 deframe(struct bench *b, struct twc_deframer *df, const uint8_t *buf, size_t n, bool out)
 {
     uint64_t t = mono_us();
-    size_t off = 0;
-    while (off < n) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(df, buf + off, n - off, &used, &ev);
-        off += used;
-        if (rc != 1) {
-            break;
+    struct twc_rx rx;
+    while (twc_rx_next(df, &buf, &n, &rx) == 1) {
+        if (rx.rc != 0) {
+            continue;
         }
-        struct twc_msg m;
-        if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &m) == 0) {
-            if (out) {
-                on_out_frame(b, &m, t);
-            } else {
-                on_in_frame(b, &m, t);
-            }
+        if (out) {
+            on_out_frame(b, &rx.msg, t);
+        } else {
+            on_in_frame(b, &rx.msg, t);
         }
     }
 }

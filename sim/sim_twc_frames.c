@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "drivers/twc/twc_feed.h"
+
 void sim_twc_msg_start(struct twc_msg *msg, enum twc_kind kind, int body_len, uint16_t src)
 {
     memset(msg, 0, sizeof(*msg));
@@ -27,24 +29,13 @@ int sim_twc_frame(struct twc_msg *msg, int trailer, uint8_t *out, size_t cap)
 int sim_twc_next_msg(
     struct twc_deframer *df, const uint8_t **buf, size_t *len, struct twc_msg *msg, uint32_t *bad)
 {
-    while (*len > 0) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(df, *buf, *len, &used, &ev);
-        *buf += used;
-        *len -= used;
-        if (rc != 1) {
-            break;
+    struct twc_rx rx;
+    while (twc_rx_next(df, buf, len, &rx) == 1) {
+        if (rx.rc == 0) {
+            *msg = rx.msg;
+            return 1;
         }
-        if (ev.type != TWC_DF_FRAME) {
-            *bad += ev.type != TWC_DF_GARBAGE;
-            continue;
-        }
-        if (twc_decode(ev.body, ev.len, msg) != 0) {
-            (*bad)++;
-            continue;
-        }
-        return 1;
+        *bad += rx.ev.type != TWC_DF_GARBAGE; /* garbage is the bus's noise, not a bad frame */
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "controller/cli/cmd.h"
 #include "controller/cli/twc_fmt.h"
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_hexline.h"
 
 /* Start offsets of the most recent input lines, so an event can name the line it began on. */
@@ -80,21 +81,21 @@ static void locate(const struct dec *d, uint64_t offset, struct twc_fmt_where *w
     }
 }
 
-static void emit(struct dec *d, const struct twc_df_event *ev, bool at_end)
+/* One deframer event: a frame (decoded, rx->rc its code) or a stretch the deframer skipped. */
+static void emit(struct dec *d, const struct twc_rx *rx, bool at_end)
 {
+    const struct twc_df_event *ev = &rx->ev;
     char line[TWC_FMT_LINE_MAX];
     struct twc_fmt_where w;
     locate(d, ev->offset, &w);
     int n;
     if (ev->type == TWC_DF_FRAME && !at_end) {
-        struct twc_msg msg;
-        int rc = twc_decode(ev->body, ev->len, &msg);
         d->frames++;
-        if (rc == -EBADMSG) {
+        if (rx->rc == -EBADMSG) {
             d->bad_frames++;
         }
-        n = d->json ? twc_fmt_frame_json(&msg, rc, &w, line, sizeof(line))
-                    : twc_fmt_frame_text(&msg, rc, &w, line, sizeof(line));
+        n = d->json ? twc_fmt_frame_json(&rx->msg, rx->rc, &w, line, sizeof(line))
+                    : twc_fmt_frame_text(&rx->msg, rx->rc, &w, line, sizeof(line));
     } else {
         d->errors++;
         n = d->json ? twc_fmt_event_json(ev, at_end, &w, line, sizeof(line))
@@ -107,25 +108,17 @@ static void emit(struct dec *d, const struct twc_df_event *ev, bool at_end)
 
 static void feed(struct dec *d, const uint8_t *data, size_t len)
 {
-    struct twc_df_event ev;
-    size_t off = 0;
-    while (off < len) {
-        size_t used = 0;
-        int rc = twc_deframer_push(&d->df, data + off, len - off, &used, &ev);
-        off += used;
-        if (rc == 1) {
-            emit(d, &ev, false);
-        } else if (rc != -EAGAIN) {
-            break;
-        }
+    struct twc_rx rx;
+    while (twc_rx_next(&d->df, &data, &len, &rx) == 1) {
+        emit(d, &rx, false);
     }
 }
 
 static void finish(struct dec *d)
 {
-    struct twc_df_event ev;
-    if (twc_deframer_finish(&d->df, &ev) == 1) {
-        emit(d, &ev, true);
+    struct twc_rx rx = {.rc = -ENOMSG};
+    if (twc_deframer_finish(&d->df, &rx.ev) == 1) {
+        emit(d, &rx, true);
     }
 }
 

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "controller/cli/cmd.h"
+#include "controller/cli/cmd_table.h"
 #include "sim/fleet/fleet_json.h"
 #include "sim/fleet/fleet_svg.h"
 #include "sim/fleet/replay.h"
@@ -225,39 +227,37 @@ result_json(const struct run *r, const struct replay_net *rn, const struct repla
     return o;
 }
 
+static const char *run_name(const void *col)
+{
+    return ((const struct run *)col)->name;
+}
+
+#define RES(f) (offsetof(struct run, res) + offsetof(struct replay_result, f))
+static const struct cmd_table_row replay_rows[] = {
+    CMD_TABLE_NUM("limit", "kW", 3, offsetof(struct run, limit_kw)),
+    CMD_TABLE_NUM("requested", "kWh", 3, RES(requested_kwh)),
+    CMD_TABLE_NUM("delivered", "kWh", 3, RES(delivered_kwh)),
+    CMD_TABLE_NUM("delivered", "%", 6, RES(delivered_pct)),
+    CMD_TABLE_COUNT("sessions", NULL, RES(sessions)),
+    CMD_TABLE_COUNT("served", "<0.1 kWh left", RES(served)),
+    CMD_TABLE_COUNT("unfinished", NULL, RES(unfinished)),
+    CMD_TABLE_NUM("peak", "kW", 6, RES(peak_kw)),
+    CMD_TABLE_NUM("peak", "A", 3, RES(peak_a)),
+    CMD_TABLE_NUM("over limit", "s", 0, RES(over_limit_s)),
+    CMD_TABLE_NUM("over limit", "A s", 1, RES(over_limit_as)),
+    CMD_TABLE_SCALED("time to full mean", "h", 3, RES(mean_time_to_full_s), 3600),
+    CMD_TABLE_SCALED("time to full p95", "h", 3, RES(p95_time_to_full_s), 3600),
+    CMD_TABLE_NUM("Jain's fairness", NULL, 6, RES(jain)),
+    CMD_TABLE_NUM("run", "CPU s", 4, RES(run_s)),
+};
+#undef RES
+
 static void print_table(const struct run *runs, size_t n, const char *network)
 {
-    printf("%-24s", network);
-    for (size_t i = 0; i < n; i++) {
-        printf(" %16.16s", runs[i].name);
-    }
-    printf("\n");
-#define ROW(label, fmt, expr)                             \
-    do {                                                  \
-        printf("%-24s", label);                           \
-        for (size_t i = 0; i < n; i++) {                  \
-            const struct replay_result *x = &runs[i].res; \
-            (void)x;                                      \
-            printf(" %16" fmt, expr);                     \
-        }                                                 \
-        printf("\n");                                     \
-    } while (0)
-    ROW("limit (kW)", ".3f", runs[i].limit_kw);
-    ROW("requested (kWh)", ".3f", x->requested_kwh);
-    ROW("delivered (kWh)", ".3f", x->delivered_kwh);
-    ROW("delivered (%)", ".6f", x->delivered_pct);
-    ROW("sessions", "zu", x->sessions);
-    ROW("served (<0.1 kWh left)", "zu", x->served);
-    ROW("unfinished", "zu", x->unfinished);
-    ROW("peak (kW)", ".6f", x->peak_kw);
-    ROW("peak (A)", ".3f", x->peak_a);
-    ROW("over limit (s)", ".0f", x->over_limit_s);
-    ROW("over limit (A s)", ".1f", x->over_limit_as);
-    ROW("time to full mean (h)", ".3f", x->mean_time_to_full_s / 3600);
-    ROW("time to full p95 (h)", ".3f", x->p95_time_to_full_s / 3600);
-    ROW("Jain's fairness", ".6f", x->jain);
-    ROW("run (CPU s)", ".4f", x->run_s);
-#undef ROW
+    const struct cmd_table t = {
+        .out = stdout, .label_width = 24, .col = runs, .stride = sizeof(*runs), .n_col = n};
+    cmd_table_head(&t, network, run_name);
+    cmd_table_rows(&t, replay_rows, sizeof(replay_rows) / sizeof(replay_rows[0]));
 }
 
 int cmd_sim_replay(int argc, char **argv)

@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/cli/cmd.h"
+#include "controller/cli/cmd_table.h"
 #include "controller/cli/cmd_util.h"
 #include "sim/fleet/fleet.h"
 #include "sim/fleet/fleet_json.h"
@@ -75,38 +77,57 @@ static void on_tick(void *ctx, uint64_t now, const int32_t (*ma)[3], size_t n)
     }
 }
 
+static const char *result_policy(const void *col)
+{
+    return ((const struct fleet_result *)col)->policy;
+}
+
+/* never (NAN) shows as -1 */
+static double reclaim_s(const void *col, size_t arg)
+{
+    (void)arg;
+    double s = ((const struct fleet_result *)col)->reclaim_s;
+    return isnan(s) ? -1.0 : s;
+}
+
+static double peak_a(const void *col, size_t k)
+{
+    return ((const struct fleet_result *)col)->peak_ma[k] / 1000.0;
+}
+
+static void charger_mean_max(const void *col, size_t e, char *buf, size_t cap)
+{
+    const struct fleet_charger_result *c = &((const struct fleet_result *)col)->charger[e];
+    snprintf(buf, cap, "%.1f / %.1f", c->mean_a, c->max_a);
+}
+
+#define RES(f) offsetof(struct fleet_result, f)
+static const struct cmd_table_row scenario_rows[] = {
+    CMD_TABLE_NUM("requested", "kWh", 3, RES(requested_kwh)),
+    CMD_TABLE_NUM("delivered", "kWh", 3, RES(delivered_kwh)),
+    CMD_TABLE_NUM("delivered", "%", 3, RES(delivered_pct)),
+    CMD_TABLE_COUNT("sessions", NULL, RES(sessions)),
+    CMD_TABLE_COUNT("served", NULL, RES(served)),
+    CMD_TABLE_COUNT("unfinished", NULL, RES(unfinished)),
+    CMD_TABLE_SCALED("time to full mean", "min", 1, RES(mean_time_to_full_s), 60),
+    CMD_TABLE_SCALED("time to full p95", "min", 1, RES(p95_time_to_full_s), 60),
+    CMD_TABLE_NUM("peak", "kW", 3, RES(peak_kw)),
+    CMD_TABLE_NUM("over a limit", "s", 0, RES(over_limit_s)),
+    CMD_TABLE_NUM("over a limit", "A s", 1, RES(over_limit_as)),
+    CMD_TABLE_NUM("largest excess", "A", 2, RES(max_over_a)),
+    CMD_TABLE_NUM("idle capacity wasted", "Ah", 3, RES(idle_waste_ah)),
+    CMD_TABLE_NUM("Jain's fairness", NULL, 4, RES(jain)),
+    {.label = "reclaim", .unit = "s", .decimals = 0, .value = reclaim_s},
+    CMD_TABLE_NUM("run", "CPU s", 4, RES(run_s)),
+};
+#undef RES
+
 static void print_table(const struct fleet_result *r, size_t n, const struct site *site)
 {
-    printf("%-26s", "");
-    for (size_t i = 0; i < n; i++) {
-        printf(" %16.16s", r[i].policy);
-    }
-    printf("\n");
-#define ROW(label, fmt, expr)                     \
-    do {                                          \
-        printf("%-26s", label);                   \
-        for (size_t i = 0; i < n; i++) {          \
-            const struct fleet_result *x = &r[i]; \
-            printf(" %16" fmt, expr);             \
-        }                                         \
-        printf("\n");                             \
-    } while (0)
-    ROW("requested (kWh)", ".3f", x->requested_kwh);
-    ROW("delivered (kWh)", ".3f", x->delivered_kwh);
-    ROW("delivered (%)", ".3f", x->delivered_pct);
-    ROW("sessions", "zu", x->sessions);
-    ROW("served", "zu", x->served);
-    ROW("unfinished", "zu", x->unfinished);
-    ROW("time to full mean (min)", ".1f", x->mean_time_to_full_s / 60);
-    ROW("time to full p95 (min)", ".1f", x->p95_time_to_full_s / 60);
-    ROW("peak (kW)", ".3f", x->peak_kw);
-    ROW("over a limit (s)", ".0f", x->over_limit_s);
-    ROW("over a limit (A s)", ".1f", x->over_limit_as);
-    ROW("largest excess (A)", ".2f", x->max_over_a);
-    ROW("idle capacity wasted (Ah)", ".3f", x->idle_waste_ah);
-    ROW("Jain's fairness", ".4f", x->jain);
-    ROW("reclaim (s)", ".0f", isnan(x->reclaim_s) ? -1.0 : x->reclaim_s);
-    ROW("run (CPU s)", ".4f", x->run_s);
+    const struct cmd_table t = {
+        .out = stdout, .label_width = 26, .col = r, .stride = sizeof(*r), .n_col = n};
+    cmd_table_head(&t, "", result_policy);
+    cmd_table_rows(&t, scenario_rows, sizeof(scenario_rows) / sizeof(scenario_rows[0]));
     for (size_t c = 0; c < site->n_circuit; c++) {
         for (int p = 0; p < 3; p++) {
             if (site->circuit[c].rating_ma[p] <= 0) {
@@ -115,21 +136,17 @@ static void print_table(const struct fleet_result *r, size_t n, const struct sit
             char label[64];
             snprintf(label, sizeof(label), "peak %.14s L%d (A of %g)", site->circuit[c].name, p + 1,
                      site->circuit[c].rating_ma[p] / 1000.0);
-            ROW(label, ".2f", x->peak_ma[c * 3 + (size_t)p] / 1000.0);
+            const struct cmd_table_row row = {
+                .label = label, .decimals = 2, .value = peak_a, .arg = c * 3 + (size_t)p};
+            cmd_table_rows(&t, &row, 1);
         }
     }
     for (size_t e = 0; e < site->n_evse; e++) {
         char label[64];
         snprintf(label, sizeof(label), "%.16s mean / max (A)", site->evse[e].name);
-        printf("%-26s", label);
-        for (size_t i = 0; i < n; i++) {
-            char v[32];
-            snprintf(v, sizeof(v), "%.1f / %.1f", r[i].charger[e].mean_a, r[i].charger[e].max_a);
-            printf(" %16s", v);
-        }
-        printf("\n");
+        const struct cmd_table_row row = {.label = label, .text = charger_mean_max, .arg = e};
+        cmd_table_rows(&t, &row, 1);
     }
-#undef ROW
 }
 
 int cmd_sim_scenario(int argc, char **argv)

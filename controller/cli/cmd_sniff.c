@@ -21,6 +21,7 @@
 #include "controller/loop.h"
 #include "drivers/transport/tp_link.h"
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_hexline.h"
 
 #define SNIFF_READ_MAX 512 /* well under TWC_CAPTURE_HIST */
@@ -120,26 +121,26 @@ static void print_summary(struct sniff *s, uint64_t t_ms)
     }
 }
 
-static void emit(struct sniff *s, const struct twc_df_event *ev, bool at_end, uint64_t t_ms)
+/* One deframer event: a frame (decoded, rx->rc its code) or a stretch the deframer skipped. */
+static void emit(struct sniff *s, const struct twc_rx *rx, bool at_end, uint64_t t_ms)
 {
+    const struct twc_df_event *ev = &rx->ev;
     char line[TWC_FMT_LINE_MAX];
     struct twc_fmt_where w = {
         .offset = ev->offset, .line = s->line, .has_t_ms = s->has_t, .t_ms = t_ms};
     int n;
     if (ev->type == TWC_DF_FRAME && !at_end) {
-        struct twc_msg msg;
-        int rc = twc_decode(ev->body, ev->len, &msg);
         s->frames++;
-        s->bad_frames += rc == -EBADMSG;
-        n = s->json ? twc_fmt_frame_json(&msg, rc, &w, line, sizeof(line))
-                    : twc_fmt_frame_text(&msg, rc, &w, line, sizeof(line));
+        s->bad_frames += rx->rc == -EBADMSG;
+        n = s->json ? twc_fmt_frame_json(&rx->msg, rx->rc, &w, line, sizeof(line))
+                    : twc_fmt_frame_text(&rx->msg, rx->rc, &w, line, sizeof(line));
         if (n >= 0) {
             puts(line);
         }
         if (s->cap_out) {
             twc_capture_frame(&s->cap, t_ms, ev->offset);
         }
-        if (rc == 0 && twc_summary_update(&s->sum, &msg) && s->summary) {
+        if (rx->rc == 0 && twc_summary_update(&s->sum, &rx->msg) && s->summary) {
             print_summary(s, t_ms);
         }
         return;
@@ -170,26 +171,18 @@ static void feed(struct sniff *s, uint64_t t_ms, const uint8_t *data, size_t len
     if (s->cap_out) {
         twc_capture_bytes(&s->cap, t_ms, data, len);
     }
-    size_t off = 0;
-    while (off < len && !done(s)) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(&s->df, data + off, len - off, &used, &ev);
-        off += used;
-        if (rc == 1) {
-            emit(s, &ev, false, t_ms);
-        } else if (rc != -EAGAIN) {
-            break;
-        }
+    struct twc_rx rx;
+    while (!done(s) && twc_rx_next(&s->df, &data, &len, &rx) == 1) {
+        emit(s, &rx, false, t_ms);
     }
     drain_capture(s, t_ms, false);
 }
 
 static void finish(struct sniff *s, uint64_t t_ms)
 {
-    struct twc_df_event ev;
-    if (!done(s) && twc_deframer_finish(&s->df, &ev) == 1) {
-        emit(s, &ev, true, t_ms);
+    struct twc_rx rx = {.rc = -ENOMSG};
+    if (!done(s) && twc_deframer_finish(&s->df, &rx.ev) == 1) {
+        emit(s, &rx, true, t_ms);
     }
     drain_capture(s, t_ms, true);
     if (s->summary) {

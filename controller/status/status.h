@@ -124,8 +124,9 @@ void status_snapshot_release(struct status_snapshot *snap);
 int status_snapshot_take(struct status_snapshot *snap, status_fill_fn *fill, void *ctx);
 
 
-/* Text from the wire or a file may hold any byte: a JSON string of its printable ASCII, every
- * other byte '?' (new reference; NULL on -ENOMEM). Status, MQTT and HTTP all use this one. */
+/* Text from the wire or a file may hold any byte: a JSON string of it under amp_text's one rule
+ * (valid UTF-8, each byte that is not UTF-8 as U+FFFD; jansson escapes quotes and controls). New
+ * reference; NULL on -ENOMEM. Status, MQTT and HTTP all use this one. */
 json_t *status_json_text(const char *s);
 
 /* The JSON document of docs/status.md (new reference; NULL on -ENOMEM). */

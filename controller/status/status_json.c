@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The status snapshot as the JSON document of docs/status.md. */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "controller/status/status.h"
+#include "drivers/base/amp_text.h"
 
 json_t *status_json_text(const char *s)
 {
-    char buf[STATUS_TEXT_MAX * 2];
-    size_t n = 0;
-    for (; *s && n + 1 < sizeof(buf); s++) {
-        unsigned char c = (unsigned char)*s;
-        buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    buf[n] = '\0';
-    return json_string(buf);
+    /* the longest field is a 255-byte path; each byte may become a 3-byte U+FFFD */
+    char buf[3 * 256 + 1];
+    return json_string(amp_text_utf8_n(s, strlen(s), buf, sizeof(buf)));
 }
 
 static json_t *amps(int32_t ma)

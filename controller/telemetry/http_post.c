@@ -48,7 +48,7 @@ static bool same_secret(const char *a, const char *b)
 
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned code, bool ok, const char *msg)
 {
-    json_t *doc = json_pack("{s:b, s:s}", "ok", ok, "message", msg);
+    json_t *doc = json_pack("{s:b, s:o}", "ok", ok, "message", status_json_text(msg)); /* may quote the URL */
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {

@@ -180,7 +180,8 @@ static void reply(struct mqtt_client *m, const char *topic, bool ok, const char 
 {
     char t[MQTT_TOPIC_MAX];
     snprintf(t, sizeof(t), "%s/reply", m->o.prefix);
-    json_t *doc = json_pack("{s:s, s:b, s:s}", "topic", topic, "ok", ok, "message", message);
+    json_t *doc = json_pack("{s:s, s:b, s:o}", "topic", topic, "ok", ok, "message",
+                            status_json_text(message)); /* may quote the payload */
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (text) {
         publish(m, t, text, false);

@@ -62,11 +62,15 @@ static int is_c1(const uint8_t *s, size_t k)
     return k == 2 && s[0] == 0xC2 && s[1] < 0xA0;
 }
 
+/* What stands for a byte that is not UTF-8, in JSON's escape and as UTF-8 itself. */
+#define REPLACEMENT_JSON "\\ufffd"
+#define REPLACEMENT_UTF8 "\xEF\xBF\xBD"
+
 /* The JSON form of one character (k bytes at p; k == 0: an invalid byte) in out; its length. */
 static size_t json_piece(const uint8_t *p, size_t k, char out[16])
 {
     if (k == 0) {
-        memcpy(out, "\\ufffd", 6); /* not UTF-8: the replacement character, never the byte */
+        memcpy(out, REPLACEMENT_JSON, 6); /* not UTF-8: the replacement character, never the byte */
         return 6;
     }
     uint8_t c = p[0];
@@ -98,7 +102,23 @@ void amp_json_string_n(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
-char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap)
+/* The UTF-8 form of one character (k bytes at p; k == 0: an invalid byte) in out; its length. */
+static size_t utf8_piece(const uint8_t *p, size_t k, char out[16])
+{
+    if (k == 0) {
+        memcpy(out, REPLACEMENT_UTF8, 3);
+        return 3;
+    }
+    memcpy(out, p, k);
+    return k;
+}
+
+/* s[0..n) character by character through piece() into buf, cut at a whole piece. */
+static char *put_pieces(const char *s,
+                        size_t n,
+                        size_t (*piece)(const uint8_t *p, size_t k, char out[16]),
+                        char *buf,
+                        size_t cap)
 {
     if (cap == 0) {
         return buf;
@@ -107,17 +127,27 @@ char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t k = amp_utf8_seq(p + i, n - i);
-        char piece[16];
-        size_t len = json_piece(p + i, k, piece);
+        char one[16];
+        size_t len = piece(p + i, k, one);
         if (o + len + 1 > cap) {
             break;
         }
-        memcpy(buf + o, piece, len);
+        memcpy(buf + o, one, len);
         o += len;
         i += k ? k : 1;
     }
     buf[o] = '\0';
     return buf;
+}
+
+char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    return put_pieces(s, n, json_piece, buf, cap);
+}
+
+char *amp_text_utf8_n(const char *s, size_t n, char *buf, size_t cap)
+{
+    return put_pieces(s, n, utf8_piece, buf, cap);
 }
 
 void amp_json_string(FILE *out, const char *s)

@@ -4,7 +4,8 @@
  * to a terminal, a log or JSON. One copy of each rule:
  *   - amp_utf8_check: is it UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF)?
  *   - amp_json_string: an RFC 8259 string, always valid UTF-8: quotes, backslashes and controls
- *     escaped, each byte that is not part of valid UTF-8 replaced by U+FFFD;
+ *     escaped, each byte that is not part of valid UTF-8 replaced by U+FFFD; amp_text_utf8 is
+ *     the same rule for a JSON library that escapes by itself (jansson wants valid UTF-8);
  *   - amp_text_safe: printable for a terminal or a log line: controls (C0, DEL, C1) and invalid
  *     bytes become \xNN, so no escape sequence of the file reaches the terminal raw.
  */
@@ -26,6 +27,13 @@ int amp_utf8_check(const uint8_t *s, size_t n, size_t *bad_off);
  * terminated, cut at a character boundary). Returns buf.
  */
 char *amp_json_escape_n(const char *s, size_t n, char *buf, size_t cap);
+
+/*
+ * Copies s[0..n) into buf (cap bytes, always terminated, cut at a character boundary) as valid
+ * UTF-8: each byte that is not part of valid UTF-8 becomes U+FFFD, everything else is kept (the
+ * JSON writer escapes quotes and controls). Returns buf.
+ */
+char *amp_text_utf8_n(const char *s, size_t n, char *buf, size_t cap);
 
 /* Writes s[0..n) to out as a JSON string, quotes included. */
 void amp_json_string_n(FILE *out, const char *s, size_t n);

@@ -10,6 +10,7 @@
 #include "drivers/base/amp_err.h"
 #include "drivers/base/amp_text.h"
 #include "drivers/base/log.h"
+#include "drivers/twc/twc_feed.h"
 
 #define MOD "twc"
 
@@ -116,8 +117,9 @@ note_skipped(struct twc_bus *bus, uint64_t now, const char *what, uint64_t off, 
     log_bad(bus, now, what, hex);
 }
 
-static void handle_event(struct twc_bus *bus, const struct twc_df_event *ev, uint64_t now)
+static void handle_event(struct twc_bus *bus, const struct twc_rx *rx, uint64_t now)
 {
+    const struct twc_df_event *ev = &rx->ev;
     switch (ev->type) {
     case TWC_DF_FRAME:
         break;
@@ -135,14 +137,12 @@ static void handle_event(struct twc_bus *bus, const struct twc_df_event *ev, uin
         note_skipped(bus, now, "overlong frame", ev->offset + 1, ev->len);
         return;
     }
-    struct twc_msg msg;
-    int rc = twc_decode(ev->body, ev->len, &msg);
-    if (rc == -EBADMSG) {
+    if (rx->rc == -EBADMSG) {
         bus->stats.bad_checksum++;
         note_bad(bus, now, "bad checksum", ev->body, ev->len);
         return;
     }
-    if (rc < 0) {
+    if (rx->rc < 0) {
         bus->stats.bad_length++;
         note_bad(bus, now, "bad length", ev->body, ev->len);
         return;
@@ -151,9 +151,9 @@ static void handle_event(struct twc_bus *bus, const struct twc_df_event *ev, uin
     if (log_enabled(LOG_LEVEL_DEBUG)) {
         char hex[TWC_BODY_MAX * 3 + 1];
         hex_of(ev->body, ev->len, hex, sizeof(hex));
-        log_debug(MOD, "rx %s %s", twc_kind_name(msg.kind), hex);
+        log_debug(MOD, "rx %s %s", twc_kind_name(rx->msg.kind), hex);
     }
-    (void)twc_master_on_frame(&bus->master, now, &msg);
+    (void)twc_master_on_frame(&bus->master, now, &rx->msg);
 }
 
 static void read_all(struct twc_bus *bus, uint64_t now)
@@ -172,16 +172,11 @@ static void read_all(struct twc_bus *bus, uint64_t now)
             bus->raw[(bus->raw_end + (uint64_t)i) % TWC_BUS_RAW_KEEP] = buf[i];
         }
         bus->raw_end += (uint64_t)n;
-        size_t off = 0;
-        while (off < (size_t)n) {
-            size_t used = 0;
-            struct twc_df_event ev;
-            int rc = twc_deframer_push(&bus->df, buf + off, (size_t)n - off, &used, &ev);
-            off += used;
-            if (rc != 1) {
-                break;
-            }
-            handle_event(bus, &ev, now);
+        const uint8_t *p = buf;
+        size_t left = (size_t)n;
+        struct twc_rx rx;
+        while (twc_rx_next(&bus->df, &p, &left, &rx) == 1) {
+            handle_event(bus, &rx, now);
         }
     }
 }

@@ -9,24 +9,17 @@
 #include <stdlib.h>
 
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "sim/sim_twc_slave.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_output(const uint8_t *out, size_t n, struct twc_deframer *df)
 {
-    size_t off = 0;
-    while (off < n) {
-        size_t used = 0;
-        struct twc_df_event ev;
-        int rc = twc_deframer_push(df, out + off, n - off, &used, &ev);
-        off += used;
-        if (rc != 1) {
-            break;
-        }
-        struct twc_msg msg;
-        if (ev.type != TWC_DF_FRAME || twc_decode(ev.body, ev.len, &msg) != 0 ||
-            (ev.len != TWC_BODY_V1 && ev.len != TWC_BODY_V2 && ev.len != TWC_BODY_EXT)) {
+    struct twc_rx rx;
+    while (twc_rx_next(df, &out, &n, &rx) == 1) {
+        if (rx.rc != 0 ||
+            (rx.ev.len != TWC_BODY_V1 && rx.ev.len != TWC_BODY_V2 && rx.ev.len != TWC_BODY_EXT)) {
             abort();
         }
     }

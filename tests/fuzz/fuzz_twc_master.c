@@ -22,6 +22,7 @@
 
 #include "drivers/base/amp_err.h"
 #include "drivers/twc/twc_codec.h"
+#include "drivers/twc/twc_feed.h"
 #include "drivers/twc/twc_master.h"
 #include "tests/fuzz/fuzz_check.h"
 
@@ -160,18 +161,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (op <= 9) {
             size_t n = i < size ? data[i++] % 48 : 0;
             n = n < size - i ? n : size - i;
-            size_t off = 0;
-            while (off < n) {
-                size_t used = 0;
-                struct twc_df_event ev;
-                int rc = twc_deframer_push(&df, data + i + off, n - off, &used, &ev);
-                off += used;
-                if (rc != 1) {
-                    break;
-                }
-                struct twc_msg msg;
-                if (ev.type == TWC_DF_FRAME && twc_decode(ev.body, ev.len, &msg) == 0) {
-                    feed(&m, &cm, now, &msg);
+            const uint8_t *p = data + i;
+            size_t left = n;
+            struct twc_rx rx;
+            while (twc_rx_next(&df, &p, &left, &rx) == 1) {
+                if (rx.rc == 0) {
+                    feed(&m, &cm, now, &rx.msg);
                 }
             }
             i += n;

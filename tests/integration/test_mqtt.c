@@ -390,13 +390,17 @@ START_TEST(test_commands_within_the_rules)
     ck_assert_int_eq(table.evse[0].energy_wanted_wh, 30500);
     expect("ampshare/test/site/policy/set", "native", false, true, "native");
     expect("ampshare/test/site/policy/set", "yolo", false, false, "no policy");
+    /* a reply quoting a payload that is not UTF-8 is still sent, under amp_text's rule */
+    expect("ampshare/test/site/policy/set", "yo\xffyo", false, false,
+           "no policy 'yo\xEF\xBF\xBD"
+           "yo'");
     /* The state shows what is in force; no command stays retained on the broker. */
     json_t *all = retained();
     ck_assert_ptr_null(json_object_get(all, max));
     json_t *st = json_object_get(all, "ampshare/test/charger/tesla/state");
     ck_assert_str_eq(json_string_value(json_object_get(st, "enabled")), "OFF");
     ck_assert_double_eq_tol(json_real_value(json_object_get(st, "max_current_a")), 20.0, 1e-9);
-    ck_assert_uint_eq(mqtt_get_stats(mc).refused, 7);
+    ck_assert_uint_eq(mqtt_get_stats(mc).refused, 8);
     json_decref(all);
     /* The engine sees them as inputs the clamp bounds: a pause caps the offer at 0. */
     struct site_state *ss;

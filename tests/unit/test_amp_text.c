@@ -78,6 +78,20 @@ START_TEST(test_json_strings_are_valid_utf8_with_every_control_escaped)
 
 END_TEST
 
+START_TEST(test_utf8_form_replaces_bad_bytes_and_keeps_the_rest)
+{
+    char buf[64];
+    /* the same rule as the JSON string: U+FFFD for each byte that is not UTF-8 */
+    ck_assert_str_eq(amp_text_utf8_n("a\x1b\xff caf\xc3\xa9 \xe2\x82", 12, buf, sizeof(buf)),
+                     "a\x1b\xEF\xBF\xBD caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD");
+    ck_assert_int_eq(amp_utf8_check((const uint8_t *)buf, strlen(buf), NULL), 0);
+    /* cut at a character boundary */
+    ck_assert_str_eq(amp_text_utf8_n("ab\xff", 3, buf, 5), "ab");
+    ck_assert_str_eq(amp_text_utf8_n("a\xe2\x82\xac", 4, buf, 4), "a");
+}
+
+END_TEST
+
 START_TEST(test_text_form_shows_controls_and_bad_bytes_as_hex)
 {
     char buf[128];
@@ -108,6 +122,7 @@ static Suite *text_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_utf8_check_follows_rfc3629);
     tcase_add_test(tc, test_json_strings_are_valid_utf8_with_every_control_escaped);
+    tcase_add_test(tc, test_utf8_form_replaces_bad_bytes_and_keeps_the_rest);
     tcase_add_test(tc, test_text_form_shows_controls_and_bad_bytes_as_hex);
     suite_add_tcase(s, tc);
     return s;

@@ -5,6 +5,8 @@
  * same struct the host uses; the engine-level scenarios are in test_alloc.c.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <check.h>
@@ -412,19 +414,46 @@ START_TEST(test_round_robin_rotates_after_the_hold)
 
 END_TEST
 
+/* The last line a policy logged. */
+struct said {
+    char line[256];
+};
+
+static void said_log(void *ctx, int level, const char *fmt, ...) AMPSHARE_POLICY_PRINTF(3, 4);
+
+static void said_log(void *ctx, int level, const char *fmt, ...)
+{
+    (void)level;
+    struct said *s = ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->line, sizeof(s->line), fmt, ap);
+    va_end(ap);
+}
+
 START_TEST(test_policies_refuse_unknown_and_bad_options)
 {
-    struct ampshare_policy_host host = {
-        .struct_size = sizeof(host), .max_evse = 4, .max_circuit = 2};
+    struct said said;
+    struct ampshare_policy_host host = {.struct_size = sizeof(host),
+                                        .max_evse = 4,
+                                        .max_circuit = 2,
+                                        .ctx = &said,
+                                        .log = said_log};
     const struct ampshare_policy_option junk[] = {{"no_such_option", "1"}};
     const struct ampshare_policy_option bad[] = {{"probe_ms", "soon"}};
+    /* every built-in parses its options with the kit's one helper: the error names both */
     for (size_t i = 0; i < policy_builtin_count(); i++) {
         const struct ampshare_policy *p = policy_builtin_at(i);
         void *st = NULL;
+        said.line[0] = '\0';
         ck_assert_msg(p->init(&host, junk, 1, &st) == -EINVAL, "%s accepted junk", p->name);
+        ck_assert_msg(strstr(said.line, p->name) && strstr(said.line, "'no_such_option'"),
+                      "%s said '%s'", p->name, said.line);
     }
     void *st = NULL;
     ck_assert_int_eq(policy_builtin_find("idle_reclaim")->init(&host, bad, 1, &st), -EINVAL);
+    ck_assert_str_eq(said.line, "idle_reclaim: option probe_ms: 'soon' is not a number in "
+                                "1000..3600000");
 }
 
 END_TEST

@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "controller/status/status.h"
+#include "drivers/base/amp_text.h"
 #include "tests/support/check_main.h"
 
 static struct status_charger ch[2];
@@ -100,8 +101,10 @@ START_TEST(test_document_has_every_key_in_amps)
     ck_assert_double_eq_tol(json_real_value(json_array_get(json_object_get(t, "measured_a"), 0)),
                             38.65, 1e-9);
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(t, "phases"), 0)), "L2");
-    /* hostile bytes never reach the document raw */
-    ck_assert_str_eq(json_string_value(json_object_get(t, "vin")), "5YJ?[2J?ABC");
+    /* amp_text's one rule: a byte that is not UTF-8 becomes U+FFFD, the rest is kept (the
+     * control is escaped in the JSON text, below) */
+    ck_assert_str_eq(json_string_value(json_object_get(t, "vin")), "5YJ\033[2J\xEF\xBF\xBD"
+                                                                    "ABC");
     json_t *i3 = json_array_get(json_object_get(doc, "chargers"), 1);
     ck_assert(json_is_null(json_object_get(i3, "session_kwh")));
     ck_assert(json_is_null(json_object_get(i3, "vin")));
@@ -119,6 +122,9 @@ START_TEST(test_document_has_every_key_in_amps)
                      2);
     /* what goes over the socket is valid JSON that reads back the same */
     char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    ck_assert_ptr_null(strchr(text, '\033')); /* hostile bytes never reach the document raw */
+    ck_assert_ptr_nonnull(strstr(text, "\"vin\":\"5YJ\\u001B[2J\xEF\xBF\xBD" "ABC\""));
+    ck_assert_int_eq(amp_utf8_check((const uint8_t *)text, strlen(text), NULL), 0);
     json_error_t err;
     json_t *back = json_loads(text, 0, &err);
     ck_assert_msg(back != NULL, "%s", err.text);
@@ -132,7 +138,11 @@ END_TEST
 START_TEST(test_text_shows_names_numbers_and_reasons)
 {
     struct status_snapshot s = sample();
+    /* a reason off the wire, and a document from whoever answers on the socket */
+    snprintf(ch[1].reason, sizeof(ch[1].reason), "odd \033]0;title\007 \xff");
     json_t *doc = status_to_json(&s);
+    json_object_set_new(json_array_get(json_object_get(doc, "chargers"), 1), "name",
+                        json_string("i3\x1b[2J"));
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -146,6 +156,9 @@ START_TEST(test_text_shows_names_numbers_and_reasons)
     ck_assert_ptr_nonnull(strstr(buf, "meter stale"));
     ck_assert_ptr_nonnull(strstr(buf, "bus rs485 serial:/dev/ttyUSB0: up, 2 slaves"));
     ck_assert_ptr_null(strchr(buf, '\033'));
+    ck_assert_ptr_null(strchr(buf, '\007'));
+    ck_assert_ptr_nonnull(strstr(buf, "i3\\x1b[2J"));
+    ck_assert_ptr_nonnull(strstr(buf, "odd \\x1b]0;title\\x07 \xEF\xBF\xBD"));
     free(buf);
     json_decref(doc);
 }
