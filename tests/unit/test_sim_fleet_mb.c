@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,61 @@ START_TEST(test_fault_errors)
 
 END_TEST
 
+/* A site of Modbus devices only (the faults site without its bus): the grid meter shows 50 A of
+ * building on a 63 A supply, so the Zoe gets what is left, set through the Heidelberg's
+ * registers; the two modes agree within 1 %. */
+START_TEST(test_modbus_only_site_agrees)
+{
+    char dir[] = "/tmp/ampshare-mbonly-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char site[300], path[300], line[512];
+    snprintf(site, sizeof(site), "%s/site.ini", dir);
+    snprintf(path, sizeof(path), "%s/s.ini", dir);
+    FILE *in = fopen(SCEN "faults-site.ini", "r"), *o = fopen(site, "w");
+    ck_assert(in && o);
+    bool skip = false;
+    while (fgets(line, sizeof(line), in)) {
+        if (line[0] == '[') {
+            skip = !strncmp(line, "[bus", 4) || !strncmp(line, "[wallconnector", 14);
+        }
+        if (!skip) {
+            fputs(line, o);
+        }
+    }
+    fclose(in);
+    fclose(o);
+    o = fopen(path, "w");
+    ck_assert_ptr_nonnull(o);
+    fprintf(o, "[scenario]\nsite = site.ini\nduration_s = 3600\n[load b]\ncircuit = supply\n"
+               "current_a = 50\n[car z]\ncharger = bay1\nprofile = renault-zoe\nsoc = 10\n");
+    fclose(o);
+    struct fleet_scenario sc;
+    load(path, &sc);
+    unlink(path);
+    unlink(site);
+    rmdir(dir);
+    ck_assert_uint_eq(sc.site->n_bus, 0);
+    struct fleet_result f, w;
+    char err[512] = "";
+    ck_assert_msg(fleet_run_fast(&sc, "equal_share", &f, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_msg(fleet_run_wire(&sc, "equal_share", &w, NULL, NULL, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert(w.delivered_kwh > 5);
+    ck_assert_msg(fabs(w.delivered_kwh - f.delivered_kwh) <= 0.01 * f.delivered_kwh,
+                  "wire %.3f kWh, fast %.3f kWh", w.delivered_kwh, f.delivered_kwh);
+    /* 63 A less 50 A of building: the Heidelberg is set to 13 A, the Zoe draws 0.3 A less */
+    ck_assert_uint_eq(w.n_charger, 1);
+    ck_assert_double_eq_tol(w.charger[0].max_a, f.charger[0].max_a, 0.2);
+    ck_assert_double_eq_tol(w.charger[0].max_a, 12.7, 0.2);
+    ck_assert_double_eq(w.over_limit_s, 0);
+    fleet_result_free(&f);
+    fleet_result_free(&w);
+    fleet_scenario_free(&sc);
+}
+
+END_TEST
+
 /* --modbus-loopback: the same devices behind libmodbus TCP servers on 127.0.0.1, polled by the
  * daemon's poller threads; the run keeps to the wall clock (25 simulated seconds take 25 s). */
 START_TEST(test_modbus_loopback)
@@ -319,6 +375,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_faults_fast);
     tcase_add_test(tc, test_faults_wire);
     tcase_add_test(tc, test_office_day_both_modes);
+    tcase_add_test(tc, test_modbus_only_site_agrees);
     suite_add_tcase(s, tc);
     TCase *lb = tcase_create("loopback");
     tcase_set_timeout(lb, 300);
