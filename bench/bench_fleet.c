@@ -3,10 +3,12 @@
  * Fast mode cost (issue 14): a 30-day, 100-charger site at 1-minute steps (goal under 1 s CPU):
  * 100 Modbus EVSEs (16 A, 3-phase) in 10 sub-panels of 100 A under a 400 A supply, 2,000 cars
  * from the seeded arrival generator, equal_share and idle_reclaim. Also i3-idle and shortage at
- * their 1 s ticks, and wire mode (real bytes, 1 ms bus steps) on i3-idle, shortage (3 buses)
- * and one bus of 3 Wall Connectors for an hour (goal >= 1e5 simulated s per CPU s), and the
- * canonical office-day (meters and Modbus EVSEs through ctl_mb in memory) and faults. Simulated
- * seconds per CPU second. Prints figures; never a test.
+ * their 1 s ticks, and wire mode (real bytes at 9600 8N1 in event time, ampshare's twc_bus and
+ * control loop) on i3-idle, shortage (3 buses) and one bus of 3 Wall Connectors for an hour
+ * (goal >= 1e5 simulated s per CPU s), the last also as the wire engine alone, in event time and
+ * in 1 ms lockstep (the simulator before event time), and the canonical office-day (meters and
+ * Modbus EVSEs through ctl_mb in memory) and faults. Simulated seconds per CPU second. Prints
+ * figures; never a test.
  *   bench_fleet [SRC_DIR]   (default: the source tree it was built from)
  */
 #include <stdbool.h>
@@ -16,8 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/engine/policy_loader.h"
 #include "drivers/base/log.h"
 #include "sim/fleet/fleet.h"
+#include "sim/fleet/fleet_wire.h"
+#include "sim/sim_sched.h"
 
 static double cpu_now(void)
 {
@@ -57,6 +62,65 @@ static void bench(const char *path, const char *policy, bool wire)
            sim_s * 1000 / sc.tick_ms, best, sim_s / best, r.delivered_pct);
     fleet_result_free(&r);
     fleet_scenario_free(&sc);
+}
+
+/*
+ * The wire engine alone (sim_sched, sim_vbus, sim_gw's twc_bus and control loop, the slaves and
+ * their cars), without the fleet loop's metrics: the scenario's cars plugged in at their times,
+ * run in 1 s steps for its duration. Event time, and lockstep (every party every millisecond:
+ * what the simulator did before event time) beside it.
+ */
+static void bench_engine(const char *path, const char *policy, bool lockstep)
+{
+    struct fleet_scenario sc;
+    char err[512] = "";
+    struct policy_handle ph;
+    struct fleet_wire *w = NULL;
+    if (fleet_scenario_load(path, &sc, err, sizeof(err)) != 0 ||
+        policy_open(policy, &ph, err, sizeof(err)) != 0 ||
+        fleet_wire_new(&sc, ph.policy, &w, err, sizeof(err)) != 0) {
+        fprintf(stderr, "bench_fleet: %s\n", err);
+        exit(1);
+    }
+    struct sim_sched *s = fleet_wire_sched(w);
+    sim_sched_set_lockstep(s, lockstep);
+    double t0 = cpu_now();
+    for (uint64_t now = 0; now < sc.duration_ms; now += 1000) {
+        for (size_t k = 0; k < sc.n_car; k++) {
+            if (sc.car[k].arrive_ms == now) {
+                fleet_wire_plug(w, sc.car[k].charger, &sc.car[k], 50, now);
+            }
+        }
+        if (fleet_wire_run(w, now) != 0) {
+            fprintf(stderr, "bench_fleet: the wire engine failed\n");
+            exit(1);
+        }
+    }
+    double t = cpu_now() - t0, sim_s = (double)sc.duration_ms / 1000;
+    printf("wire  %-22s %-13s engine alone, %-9s: %8.3f s CPU, %.3g sim s / CPU s "
+           "(%.1f services, %.1f clock stops per sim s; %llu collisions)\n",
+           sc.name, policy, lockstep ? "1 ms step" : "event", t, sim_s / t,
+           (double)s->stats.services / sim_s, (double)s->stats.turns / sim_s,
+           (unsigned long long)fleet_wire_collisions(w));
+    fleet_wire_free(w);
+    policy_close(&ph);
+    fleet_scenario_free(&sc);
+}
+
+/* One bus of three Wall Connectors (bus3.ini beside it): two Teslas and an i3 a minute apart. */
+static void write_bus3(const char *path, const char *name, int duration_s)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fprintf(f, "[scenario]\nname = %s\nsite = bus3.ini\nduration_s = %d\n", name, duration_s);
+    for (int e = 0; e < 3; e++) {
+        fprintf(f, "[car c%d]\ncharger = wc%d\nprofile = %s\narrive_s = %d\n", e, e,
+                e == 1 ? "bmw-i3" : "tesla-model-s", e * 60);
+    }
+    fclose(f);
 }
 
 int main(int argc, char **argv)
@@ -121,15 +185,17 @@ int main(int argc, char **argv)
     }
     fprintf(f, "[policy]\nname = equal_share\n");
     fclose(f);
-    f = fopen(scen3, "w");
-    fprintf(f, "[scenario]\nsite = bus3.ini\nduration_s = 3600\n");
-    for (int e = 0; e < 3; e++) {
-        fprintf(f, "[car c%d]\ncharger = wc%d\nprofile = %s\narrive_s = %d\n", e, e,
-                e == 1 ? "bmw-i3" : "tesla-model-s", e * 60);
-    }
-    fclose(f);
+    write_bus3(scen3, "bus3-hour", 3600);
     bench(scen3, "equal_share", true);
     bench(scen3, "equal_share", false);
+    bench_engine(scen3, "equal_share", false);
+    bench_engine(scen3, "equal_share", true); /* a day of this would take a minute */
+    /* a whole day, the cars full by the afternoon: long enough to time well */
+    char day3[256];
+    snprintf(day3, sizeof(day3), "%s/bus3-day.ini", dir);
+    write_bus3(day3, "bus3-day", 86400);
+    bench(day3, "equal_share", true);
+    bench_engine(day3, "equal_share", false);
     /* office-day: 8 Wall Connectors on 3 buses, a grid meter, three metered third-party EVSEs
      * (the Heidelberg written through ctl_mb in memory), 25 cars through a working day */
     snprintf(path, sizeof(path), "%s/etc/scenarios/office-day.ini", src);
@@ -139,6 +205,7 @@ int main(int argc, char **argv)
     bench(path, "equal_share", true);
     unlink(site3);
     unlink(scen3);
+    unlink(day3);
     unlink(site);
     unlink(scen);
     rmdir(dir);

@@ -85,8 +85,9 @@ kill -TERM "$run"
 wait "$run" || true
 linked=$(grep -c 'linked:' "$tmp/err" || true)
 late=$(sed -n 's/.*worst lateness: bus wake-up \([0-9]*\) ms, control tick \([0-9]*\) ms; longest tick \([0-9]*\) ms.*/\1 \2 \3/p' "$tmp/err")
+turn=$(sed -n 's/.*longest loop turn \([0-9]*\) us (most CPU in a turn \([0-9]*\) us), turns over 5\/10\/20\/50 ms: \([0-9/]*\).*/\1 \2 \3/p' "$tmp/err")
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v priv="$priv" -v anon="$anon" \
-    -v late="$late" -v linked="$linked" -v dur="$duration" 'BEGIN {
+    -v late="$late" -v turn="$turn" -v linked="$linked" -v dur="$duration" 'BEGIN {
     split(late, l, " ")
     printf "ampshare run, 6 Wall Connectors (%d linked) on 2 pty buses + 4 Modbus TCP meters, %d s:\n", linked, dur
     printf "  CPU        %.3f %% of one core (goal < 0.5 %%)\n", 100 * (c1 - c0) / tck / (t1 - t0)
@@ -94,6 +95,8 @@ awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" 
     printf "  memory     PSS %.2f MB, private %.2f MB, anonymous (heap, stacks) %.2f MB\n", pss / 1024, priv / 1024, anon / 1024
     printf "  lateness   worst bus wake-up %d ms (heartbeats; goal <= 50 ms), worst control tick %d ms\n", l[1], l[2]
     printf "  work       longest control tick (engine + session log) %d ms\n", l[3]
+    split(turn, u, " ")
+    printf "  loop turns longest %.1f ms (any handler; most CPU in one turn %.1f ms); turns over 5/10/20/50 ms: %s\n", u[1] / 1000, u[2] / 1000, u[3]
     "nproc" | getline n; "cat /proc/loadavg" | getline la
     printf "  machine    %s cores, load average %s\n", n, la
 }'

@@ -42,6 +42,30 @@ static const struct ctl_adapter_ops mb_ops = {
     .apply = on_apply,
 };
 
+void ctl_mb_retire(struct ctl_mb *c)
+{
+    if (!c) {
+        return;
+    }
+    if (c->ctl) {
+        ctl_remove_adapter(c->ctl, c);
+        c->ctl = NULL;
+    }
+    for (size_t i = 0; i < c->n_poller; i++) {
+        mb_poller_stop(c->poller[i]);
+    }
+}
+
+bool ctl_mb_retired(const struct ctl_mb *c)
+{
+    for (size_t i = 0; c && i < c->n_poller; i++) {
+        if (!mb_poller_stopped(c->poller[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void ctl_mb_free(struct ctl_mb *c)
 {
     if (!c) {

@@ -80,6 +80,17 @@ int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);
  * bounded by the transaction timeout) and frees. NULL is allowed. */
 void ctl_mb_free(struct ctl_mb *c);
 
+/*
+ * Unregisters (when attached) and asks the pollers to stop without waiting for them: each
+ * writes the setpoints it still has queued, then ends. A reload retires the old adapter this
+ * way, so the loop never waits for a Modbus transaction; ctl_mb_retired says when ctl_mb_free
+ * will not block. The adapter's site need not outlive this call. NULL is allowed.
+ */
+void ctl_mb_retire(struct ctl_mb *c);
+
+/* True when every poller of a retired adapter has finished (NULL: true). Never waits. */
+bool ctl_mb_retired(const struct ctl_mb *c);
+
 /* True when every Modbus EVSE acknowledged its last setpoint (or has failed its last write). */
 bool ctl_mb_settled(const struct ctl_mb *c);
 

@@ -98,8 +98,7 @@ static int dsite_load(struct daemon *d, struct dsite *out, char *err, size_t err
         out->sess_last_wh = calloc(n, sizeof(*out->sess_last_wh));
         out->vin = calloc(n, sizeof(*out->vin));
         out->names = calloc(n, sizeof(*out->names));
-        if (!out->logged_ma || !out->vin || !out->names || !out->energy_wh ||
-            !out->sess_last_wh) {
+        if (!out->logged_ma || !out->vin || !out->names || !out->energy_wh || !out->sess_last_wh) {
             dsite_free(out);
             rc = -ENOMEM;
         }
@@ -155,6 +154,34 @@ static void log_targets(struct daemon *d, uint64_t now)
 static int64_t wall_s(void)
 {
     return (int64_t)time(NULL);
+}
+
+/* A Modbus adapter a reload replaced: its pollers write what they still had queued and end in
+ * the background (a transaction may take its whole timeout), reaped by mb_reap. */
+static void mb_retire(struct daemon *d, struct ctl_mb *mb)
+{
+    ctl_mb_retire(mb);
+    struct ctl_mb **old = realloc(d->mb_old, (d->n_mb_old + 1) * sizeof(*old));
+    if (!old) {
+        ctl_mb_free(mb); /* out of memory: wait for it here rather than leak its threads */
+        return;
+    }
+    d->mb_old = old;
+    d->mb_old[d->n_mb_old++] = mb;
+}
+
+/* Frees the retired adapters whose pollers finished; wait: all of them, waiting (exit only). */
+static void mb_reap(struct daemon *d, bool wait)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_mb_old; i++) {
+        if (wait || ctl_mb_retired(d->mb_old[i])) {
+            ctl_mb_free(d->mb_old[i]);
+        } else {
+            d->mb_old[k++] = d->mb_old[i];
+        }
+    }
+    d->n_mb_old = k;
 }
 
 /* Logs a session-log failure once, and its recovery. Charging goes on either way. */
@@ -242,6 +269,7 @@ static void site_step(struct daemon *d, uint64_t now)
             d->o.on_tick(d->o.on_tick_ctx, now);
         }
     }
+    mb_reap(d, false);
     if (d->stopping) {
         check_stop(d, now);
     }
@@ -417,6 +445,7 @@ static void sess_open(struct daemon *d, uint64_t now)
     so.n_charger = d->cur.site->n_evse;
     so.flush_interval_ms = d->cur.sess_flush_ms;
     so.nominal_voltage_v = (uint16_t)d->cur.site->voltage_v;
+    so.threaded = true; /* commits and their syncs off the loop: heartbeats stay on time */
     int rc = sess_log_new(&so, wall_s(), now, &d->sess);
     if (!d->sess) {
         log_err(MOD, "session log %s: %s: running without it", so.path, amp_strerror(rc));
@@ -492,6 +521,8 @@ void daemon_free(struct daemon *d)
     loop_timer_disarm(d->loop, &d->tick);
     loop_timer_disarm(d->loop, &d->stop_check);
     ctl_mb_free(d->mb);
+    mb_reap(d, true);
+    free(d->mb_old);
     ctl_ocpp_free(d->ocpp);
     ctl_twc_free(d->twc);
     ctl_free(d->ctl);
@@ -626,7 +657,7 @@ int daemon_reload(struct daemon *d)
             dbus_free(d, bus[i]);
         }
         free(bus);
-        ctl_mb_free(mb);
+        mb_retire(d, mb); /* its pollers may be inside a transaction: never wait here */
         if (next.site) {
             dsite_free(&next);
         }
@@ -656,7 +687,7 @@ int daemon_reload(struct daemon *d)
     for (size_t i = 0; i < next.site->n_bus; i++) {
         (void)ctl_twc_attach(d->twc, i, twc_bus_master(&bus[i]->bus));
     }
-    ctl_mb_free(d->mb); /* writes what it still had queued */
+    mb_retire(d, d->mb); /* writes what it still had queued, in the background */
     d->mb = mb;
     (void)ctl_mb_attach(d->mb, d->ctl);
     ctl_ocpp_resite(d->ocpp, next.site); /* its connections stay up */
@@ -711,7 +742,8 @@ static bool stop_confirmed(const struct daemon *d)
             }
         }
     }
-    return ctl_mb_settled(d->mb) && ctl_ocpp_settled(d->ocpp);
+    /* a reload's retired pollers must have written what they had queued too */
+    return ctl_mb_settled(d->mb) && ctl_ocpp_settled(d->ocpp) && d->n_mb_old == 0;
 }
 
 static void check_stop(struct daemon *d, uint64_t now)
@@ -719,6 +751,7 @@ static void check_stop(struct daemon *d, uint64_t now)
     if (d->stop_done) {
         return;
     }
+    mb_reap(d, false);
     if (stop_confirmed(d)) {
         d->confirmed = true;
     } else if (now < d->stop_deadline) {

@@ -57,6 +57,8 @@ struct daemon {
     struct ctl *ctl;
     struct ctl_twc *twc;
     struct ctl_mb *mb;
+    struct ctl_mb **mb_old; /* retired by reloads: their pollers finish in the background */
+    size_t n_mb_old;
     struct ctl_ocpp *ocpp; /* NULL: no control = ocpp EVSE */
     struct dbus **bus; /* [cur.site->n_bus] */
     struct loop_timer tick, stop_check;

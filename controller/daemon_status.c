@@ -2,6 +2,7 @@
 /* The daemon's snapshots: the plain one (daemon_status) and the status socket's (docs/status.md).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include "controller/ctl_ocpp.h"
 #include "controller/daemon.h"
 #include "controller/daemon_internal.h"
+#include "controller/loop.h"
 #include "drivers/base/amp_err.h"
 
 void daemon_status_free(struct daemon_status *s)
@@ -210,6 +212,15 @@ int daemon_status_fill(void *ctx, struct status_snapshot *snap)
     snap->loop.uptime_ms = now - d->started_ms;
     snap->loop.ticks = d->stats.ticks;
     snap->loop.tick_us_max = (uint32_t)(d->stats.worst_step_ms * 1000);
+    struct loop_busy busy;
+    loop_busy_stats(d->loop, &busy);
+    snap->loop.turn_us_max = (uint32_t)(busy.max_us > UINT32_MAX ? UINT32_MAX : busy.max_us);
+    snap->loop.turn_cpu_us_max =
+        (uint32_t)(busy.cpu_max_us > UINT32_MAX ? UINT32_MAX : busy.cpu_max_us);
+    for (size_t i = 0; i < STATUS_TURN_BUCKETS && i < LOOP_BUSY_BUCKETS; i++) {
+        snap->loop.turn_over_ms[i] = loop_busy_over_ms[i];
+        snap->loop.turns_over[i] = busy.over[i];
+    }
     snap->loop.heartbeat_late_worst_ms = (int32_t)d->stats.worst_wake_late_ms;
     snap->loop.late_worst_ms = (int32_t)(d->stats.worst_tick_late_ms > d->stats.worst_wake_late_ms
                                              ? d->stats.worst_tick_late_ms
@@ -227,9 +238,12 @@ int daemon_status_fill(void *ctx, struct status_snapshot *snap)
         meter_errors += snap->meter[m].errors;
     }
     const struct status_count counts[] = {
-        {"policy", as->policy_errors},       {"clamp", fixes},
-        {"implausible", as->implausible},    {"bad_frame", bad_frames},
-        {"meter_read", meter_errors},        {"reload", d->stats.reload_failures},
+        {"policy", as->policy_errors},
+        {"clamp", fixes},
+        {"implausible", as->implausible},
+        {"bad_frame", bad_frames},
+        {"meter_read", meter_errors},
+        {"reload", d->stats.reload_failures},
         {"session_log", d->sess_failing ? 1u : 0u},
     };
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]) && i < STATUS_ERRORS_MAX; i++) {

@@ -25,8 +25,7 @@ int daemon_telemetry_load(const struct config *cfg, struct dsite *out, char *err
     if (out->http_on && http_options_from_cfg(cfg, &out->http, err, errlen) != 0) {
         return -EINVAL;
     }
-    if (out->mqtt_on &&
-        mqtt_options_from_cfg(cfg, out->site->name, &out->mqtt, err, errlen) != 0) {
+    if (out->mqtt_on && mqtt_options_from_cfg(cfg, out->site->name, &out->mqtt, err, errlen) != 0) {
         return -EINVAL;
     }
     return 0;
@@ -75,15 +74,14 @@ static int switch_policy(struct daemon *d, const char *name, char *why, size_t c
 }
 
 /* /api/sessions: the session log's rows, as `ampshare sessions --json` prints them. */
-static int sessions_json(void *ctx, const char *since, const char *charger, char **out)
+static int sessions_json(const char *db, const char *since, const char *charger, char **out)
 {
-    struct daemon *d = ctx;
     struct sess_filter f = {.charger = charger && charger[0] ? charger : NULL};
     if (since && sess_parse_since(since, &f.since_s) != 0) {
         return -EINVAL;
     }
     char err[256];
-    int rc = sess_json_array(d->cur.sess_db, &f, out, err, sizeof(err));
+    int rc = sess_json_array(db, &f, out, err, sizeof(err));
     if (rc != 0) {
         log_warn(MOD, "/api/sessions: %s", err);
     }
@@ -133,7 +131,8 @@ void daemon_telemetry_open(struct daemon *d)
         struct http_options o = d->cur.http;
         o.caps = caps;
         o.fill = daemon_status_fill;
-        o.sessions = sessions_json;
+        o.sessions = sessions_json; /* on the server's worker thread */
+        snprintf(o.sessions_db, sizeof(o.sessions_db), "%s", d->cur.sess_db);
         o.command = on_command;
         o.ctx = d;
         o.version = AMPSHARE_VERSION_TEXT;
@@ -155,8 +154,8 @@ void daemon_telemetry_open(struct daemon *d)
         if (mqtt_open(d->loop, &o, &d->mqtt, err, sizeof(err)) != 0) {
             log_err(MOD, "%s; running without MQTT", err);
         } else {
-            log_info(MOD, "mqtt to %s%s%d, topics under %s", o.host, o.port ? ":" : "",
-                     o.port, o.prefix);
+            log_info(MOD, "mqtt to %s%s%d, topics under %s", o.host, o.port ? ":" : "", o.port,
+                     o.prefix);
         }
     }
 }

@@ -17,6 +17,7 @@ struct loop {
     uint64_t now_ms;
     uint64_t turns;
     bool stop;
+    struct loop_busy busy;
 
     struct loop_fd *fds; /* registered handlers, newest first */
     size_t n_fds;
@@ -434,8 +435,36 @@ static int timeout_for(const struct loop *l, unsigned flags)
     return wait > INT_MAX ? INT_MAX : (int)wait;
 }
 
+const uint32_t loop_busy_over_ms[LOOP_BUSY_BUCKETS] = {1, 2, 5, 10, 20, 50};
+
+static void busy_add(struct loop_busy *b, uint64_t us, uint64_t cpu_us)
+{
+    b->cpu_max_us = cpu_us > b->cpu_max_us ? cpu_us : b->cpu_max_us;
+    b->last_us = us;
+    b->max_us = us > b->max_us ? us : b->max_us;
+    for (int i = 0; i < LOOP_BUSY_BUCKETS && us >= loop_busy_over_ms[i] * 1000u; i++) {
+        b->over[i]++;
+    }
+}
+
+void loop_busy_stats(const struct loop *l, struct loop_busy *out)
+{
+    *out = l->busy;
+}
+
+static int run_turn(struct loop *l, unsigned flags, uint64_t *busy_us);
+
 int loop_run_once(struct loop *l, unsigned flags)
 {
+    uint64_t busy = 0, cpu0 = amp_clock_thread_cpu_us();
+    int rc = run_turn(l, flags, &busy);
+    busy_add(&l->busy, busy, amp_clock_thread_cpu_us() - cpu0);
+    return rc;
+}
+
+static int run_turn(struct loop *l, unsigned flags, uint64_t *busy_us)
+{
+    uint64_t t0 = amp_clock_mono_us();
     l->turns++;
     if (l->before_sleep) {
         l->before_sleep(l, l->now_ms, l->before_sleep_ctx);
@@ -447,8 +476,10 @@ int loop_run_once(struct loop *l, unsigned flags)
             l->polled[l->n_polled++] = h;
         }
     }
+    uint64_t t1 = amp_clock_mono_us();
     int rc = l->clock.wait(l->clock.ctx, l->pfd, l->n_polled, timeout_for(l, flags));
     uint64_t now = loop_update_time(l);
+    uint64_t t2 = amp_clock_mono_us();
     if (rc < 0 && rc != -EINTR) {
         l->n_polled = 0;
         return rc;
@@ -470,7 +501,9 @@ int loop_run_once(struct loop *l, unsigned flags)
         }
     }
     l->n_polled = 0;
-    return ran + run_timers(l, now);
+    ran += run_timers(l, now);
+    *busy_us = (t1 - t0) + (amp_clock_mono_us() - t2);
+    return ran;
 }
 
 int loop_run(struct loop *l)

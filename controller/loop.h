@@ -207,4 +207,22 @@ bool loop_is_stopped(const struct loop *l);
 /* Turns run so far (for tests and status: a loop that does not spin has few). */
 uint64_t loop_turns(const struct loop *l);
 
+/*
+ * How long the turns worked (the before-sleep hook, fd handlers and timers; not the wait), on
+ * the monotonic clock whatever the loop's own: every busy millisecond delays whatever is due
+ * next, a Wall Connector's heartbeat included. over[i] counts the turns that took at least
+ * loop_busy_over_ms[i]. cpu_max_us is the most CPU time one turn used: a long turn with little
+ * CPU waited for a core (a loaded machine) rather than doing work or blocking in a syscall.
+ */
+#define LOOP_BUSY_BUCKETS 6
+extern const uint32_t loop_busy_over_ms[LOOP_BUSY_BUCKETS]; /* 1, 2, 5, 10, 20, 50 */
+
+struct loop_busy {
+    uint64_t last_us, max_us;
+    uint64_t cpu_max_us;
+    uint64_t over[LOOP_BUSY_BUCKETS];
+};
+
+void loop_busy_stats(const struct loop *l, struct loop_busy *out);
+
 #endif

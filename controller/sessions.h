@@ -26,6 +26,10 @@
  *
  * Writing: a session's row is inserted when it starts and updated when it ends (both committed
  * at once) and in between every flush_interval_ms (one transaction for every changed row).
+ * With opts.threaded (the daemon) the SQLite writes and commits run on a writer thread: this
+ * side hands plain records over through a bounded queue and never waits for the file, so a
+ * commit's sync never delays the control loop; results (a full disk) come back on a later call.
+ * Without it (tests, tools) every commit runs inside the call that makes it due.
  * A row still open when the log is opened again (kill -9, power loss) is closed first with
  * reason controller_restart, its end and energy as last committed. When the file cannot be
  * written (disk full, read-only, missing directory) the module keeps every session in memory,
@@ -34,7 +38,8 @@
  *
  * Time is passed in: now_wall_s is UTC wall-clock seconds (what the rows store), now_ms a
  * monotonic clock in milliseconds (what durations and energy integration use). The module
- * never reads a clock. Not thread-safe: one thread owns a struct sess_log.
+ * never reads a clock. Not thread-safe: one thread owns a struct sess_log (its writer thread,
+ * if any, is internal).
  */
 #ifndef SESS_SESSIONS_H
 #define SESS_SESSIONS_H
@@ -128,6 +133,7 @@ struct sess_opts {
     uint32_t retry_interval_ms; /* after a failed open or write (>= 1000) */
     uint32_t full_after_ms;     /* idle with an offer >= SESS_FULL_OFFER_MA this long: full */
     uint16_t nominal_voltage_v; /* for phases whose voltage the sample does not give */
+    bool threaded;              /* write on a writer thread (see above); false: inline */
 };
 
 #define SESS_FULL_OFFER_MA 6000 /* an offer a car can charge at (IEC 61851 minimum) */
@@ -153,7 +159,8 @@ int sess_log_new(const struct sess_opts *opts,
                  uint64_t now_ms,
                  struct sess_log **out);
 
-/* Writes what is pending (best effort), ends nothing, closes the file. Accepts NULL. */
+/* Writes what is pending (best effort), ends nothing, closes the file; a threaded log's queue
+ * is drained and its thread joined first (this blocks). Accepts NULL. */
 void sess_log_free(struct sess_log *log);
 
 /*
@@ -184,7 +191,13 @@ int sess_log_set_chargers(struct sess_log *log,
 /* Commits every changed session now (a reload, a test). Returns 0 or a write's error code. */
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms);
 
-/* Ends every open session with reason (shutdown at SIGTERM) and commits. 0 or a write's code. */
+/* Waits until everything handed over is committed (or failed): returns at once on an inline
+ * log, blocks on the writer thread of a threaded one (shutdown, tests). Returns the last
+ * commit's code. */
+int sess_log_sync(struct sess_log *log);
+
+/* Ends every open session with reason (shutdown at SIGTERM), commits and waits for the commit
+ * (sess_log_sync). 0 or a write's code. */
 int sess_close_all(struct sess_log *log,
                    int64_t now_wall_s,
                    uint64_t now_ms,
@@ -203,7 +216,8 @@ size_t sess_log_pending(const struct sess_log *log);
 uint64_t sess_log_dropped(const struct sess_log *log);
 
 /* The session open on a charger, as it would be written now; false when none is open (or
- * the index is bad). For the status socket ("session kWh"). */
+ * the index is bad). For the status socket ("session kWh"). Its id is the row's once the insert
+ * is committed on an inline log; always 0 on a threaded one (the row ids are the writer's). */
 bool sess_log_current(const struct sess_log *log, size_t charger_index, struct sess_record *out);
 
 /* "unplugged", "full", "controller_restart", "fault", "shutdown"; NULL for NONE or a bad value. */

@@ -15,9 +15,9 @@
 #define SESS_SCHEMA_VERSION 3
 
 /* Milliseconds a statement waits for another connection's lock before it fails (-EBUSY). The
- * writer runs inside the control loop, whose heartbeats may be at most 50 ms late, so it waits
- * only long enough for a reader's momentary lock; another writer's (an admin's sqlite3 shell)
- * makes the flush fail, and it is retried. */
+ * daemon writes on its own thread, but an inline log (tests, tools) writes inside its caller, so
+ * it waits only long enough for a reader's momentary lock; another writer's (an admin's sqlite3
+ * shell) makes the commit fail, and it is retried. */
 #define SESS_BUSY_MS 20
 
 /* The columns every reader selects, in sess_row_read's order. */

@@ -30,7 +30,7 @@ enum sim_seed_master {
 struct sim_seed_cfg {
     int32_t circuit_ma;    /* 40000 */
     int32_t overcommit_ma; /* ampshare: the circuit's overcommit_a (0) */
-    char policy[64];       /* ampshare: the [policy] name, a built-in or a .so path */
+    char policy[256];      /* ampshare: the [policy] name, a built-in or a .so path */
     uint64_t duration_ms;  /* virtual time to run: 150000 */
     uint32_t sample_ms;    /* one timeline row every sample_ms: 15000 */
     uint64_t wake_i3_ms;   /* the idle i3 wants energy again at this time; 0 = never */

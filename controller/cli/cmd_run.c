@@ -167,12 +167,16 @@ int cmd_run_site(const struct daemon_opts *o,
     loop_timer_disarm(r.loop, &r.logflush);
     (void)log_limited_flush(UINT64_MAX);
     const struct daemon_stats *st = daemon_get_stats(r.d);
+    struct loop_busy busy;
+    loop_busy_stats(r.loop, &busy);
     log_info(MOD,
              "ran %" PRIu64 " ticks, %" PRIu64 " reloads (%" PRIu64 " refused); worst lateness: "
              "bus wake-up %" PRIu64 " ms, control tick %" PRIu64 " ms; longest tick %" PRIu64
-             " ms",
+             " ms; longest loop turn %" PRIu64 " us (most CPU in a turn %" PRIu64
+             " us), turns over 5/10/20/50 ms: %" PRIu64 "/%" PRIu64 "/%" PRIu64 "/%" PRIu64,
              st->ticks, st->reloads, st->reload_failures, st->worst_wake_late_ms,
-             st->worst_tick_late_ms, st->worst_step_ms);
+             st->worst_tick_late_ms, st->worst_step_ms, busy.max_us, busy.cpu_max_us, busy.over[2],
+             busy.over[3], busy.over[4], busy.over[5]);
     if (h->finish) {
         h->finish(h->ctx, r.d, loop_now_ms(r.loop));
     }

@@ -74,12 +74,19 @@ struct status_meter {
     char last_error[STATUS_TEXT_MAX];
 };
 
+#define STATUS_TURN_BUCKETS 6
+
 struct status_loop {
     uint64_t uptime_ms;
     uint64_t ticks;
     uint32_t tick_us_last, tick_us_max;
     int32_t heartbeat_late_worst_ms; /* over every bus since start */
     int32_t late_worst_ms;           /* how late the loop ran a timer, worst since start */
+    uint32_t turn_us_max;            /* the longest loop turn's work (any handler), us */
+    uint32_t turn_cpu_us_max;        /* the most CPU time one turn used, us */
+    /* turns that worked at least turn_over_ms[i] (the filler sets both; bound 0 = unused) */
+    uint32_t turn_over_ms[STATUS_TURN_BUCKETS];
+    uint64_t turns_over[STATUS_TURN_BUCKETS];
 };
 
 #define STATUS_ERRORS_MAX 16

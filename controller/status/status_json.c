@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The status snapshot as the JSON document of docs/status.md. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -150,6 +152,16 @@ json_t *status_to_json(const struct status_snapshot *snap)
     if (!doc) {
         return NULL;
     }
+    json_t *loop = json_object_get(doc, "loop");
+    json_t *over = json_object();
+    for (size_t i = 0; over && i < STATUS_TURN_BUCKETS && l->turn_over_ms[i]; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "%" PRIu32, l->turn_over_ms[i]);
+        json_object_set_new(over, key, json_integer((json_int_t)l->turns_over[i]));
+    }
+    json_object_set_new(loop, "turn_us_max", json_integer((json_int_t)l->turn_us_max));
+    json_object_set_new(loop, "turn_cpu_us_max", json_integer((json_int_t)l->turn_cpu_us_max));
+    json_object_set_new(loop, "turns_over_ms", over ? over : json_null());
     json_t *errors = json_object();
     for (size_t i = 0; errors && i < snap->n_error; i++) {
         json_object_set_new(errors, snap->error[i].kind,

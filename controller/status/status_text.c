@@ -114,12 +114,14 @@ static void print_health(const json_t *doc, FILE *out)
     const json_t *l = json_object_get(doc, "loop");
     fprintf(
         out,
-        "loop: up %llds, %lld ticks, tick %lld us (worst %lld us), heartbeats worst %lld ms late\n",
+        "loop: up %llds, %lld ticks, tick %lld us (worst %lld us), heartbeats worst %lld ms late, "
+        "longest turn %lld us\n",
         (long long)json_integer_value(json_object_get(l, "uptime_s")),
         (long long)json_integer_value(json_object_get(l, "ticks")),
         (long long)json_integer_value(json_object_get(l, "tick_us_last")),
         (long long)json_integer_value(json_object_get(l, "tick_us_max")),
-        (long long)json_integer_value(json_object_get(l, "heartbeat_late_worst_ms")));
+        (long long)json_integer_value(json_object_get(l, "heartbeat_late_worst_ms")),
+        (long long)json_integer_value(json_object_get(l, "turn_us_max")));
 }
 
 int status_print_text(const json_t *doc, FILE *out)

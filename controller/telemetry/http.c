@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "controller/telemetry/http_internal.h"
 #include "drivers/base/log.h"
@@ -20,11 +21,13 @@ struct http_srv {
     struct loop *loop;
     struct MHD_Daemon *mhd;
     struct loop_fd fd;
+    struct loop_fd sess_fd; /* the sessions worker's wake-up */
     struct loop_timer run; /* MHD's own timeouts */
     struct loop_timer sample;
     struct http_options o;
     struct status_snapshot snap;
     struct http_history history;
+    struct http_sess sess; /* /api/sessions' worker */
     uint16_t port;
 };
 
@@ -105,9 +108,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return error(c, MHD_HTTP_NOT_FOUND, "this daemon keeps no session log");
         }
         char *body = NULL;
-        const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-        const char *who = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "charger");
-        int rc = s->o.sessions(s->o.ctx, since, who, &body);
+        int rc;
+        if (!*req) {
+            /* the query runs on the worker; this connection waits, suspended, for its answer */
+            const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+            const char *who = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "charger");
+            rc = http_sess_submit(&s->sess, c, s->o.sessions, s->o.sessions_db, since, who, req);
+            if (rc == 0) {
+                return MHD_YES;
+            }
+        } else {
+            rc = http_sess_take(&s->sess, req, &body);
+        }
         if (rc == -EINVAL) {
             return error(c, MHD_HTTP_BAD_REQUEST, "bad since or charger");
         }
@@ -162,6 +174,23 @@ static void on_fd(struct loop *l, struct loop_fd *h, int fd, short revents, void
     rearm(s);
 }
 
+/* The sessions worker resumed a connection: MHD's own wake-up does not reach an external
+ * epoll loop, so the worker rings this eventfd too. */
+static void on_sess_fd(struct loop *l, struct loop_fd *h, int fd, short revents, void *ctx)
+{
+    (void)l;
+    (void)h;
+    (void)revents;
+    struct http_srv *s = ctx;
+    uint64_t n;
+    if (read(fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: nothing new; the runs below are harmless */
+    }
+    /* one run takes the resumed connection back, the next (next turn) serves it */
+    MHD_run(s->mhd);
+    loop_timer_arm_in(s->loop, &s->run, 0);
+}
+
 static void on_run(struct loop *l, struct loop_timer *t, uint64_t now_ms, void *ctx)
 {
     (void)l;
@@ -199,7 +228,7 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
     socklen_t sl;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, o->host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons(o->port);
@@ -228,6 +257,7 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
     }
     s->loop = l;
     s->o = *o;
+    int sess_rc = http_sess_init(&s->sess);
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -241,13 +271,14 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     const union MHD_DaemonInfo *port_info =
         s->mhd ? MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    if (!epoll_info || !port_info) {
-        int rc = errno ? -errno : -EIO;
+    if (!epoll_info || !port_info || sess_rc != 0) {
+        int rc = sess_rc ? sess_rc : errno ? -errno : -EIO;
         snprintf(err, errlen, "http: cannot listen on %s:%u: %s", o->host, o->port,
                  strerror(-rc));
         if (s->mhd) {
             MHD_stop_daemon(s->mhd);
         }
+        http_sess_fini(&s->sess);
         http_history_fini(&s->history);
         status_snapshot_release(&s->snap);
         free(s);
@@ -257,7 +288,11 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
     loop_fd_init(&s->fd, on_fd, s);
     loop_timer_init(&s->run, on_run, s);
     loop_timer_init(&s->sample, on_sample, s);
+    loop_fd_init(&s->sess_fd, on_sess_fd, s);
     int rc = loop_fd_set(l, &s->fd, epoll_info->epoll_fd, LOOP_READ);
+    if (rc == 0) {
+        rc = loop_fd_set(l, &s->sess_fd, s->sess.efd, LOOP_READ);
+    }
     if (rc != 0) {
         http_srv_close(s);
         snprintf(err, errlen, "http: out of memory");
@@ -280,8 +315,10 @@ void http_srv_close(struct http_srv *s)
         return;
     }
     loop_fd_del(s->loop, &s->fd);
+    loop_fd_del(s->loop, &s->sess_fd);
     loop_timer_disarm(s->loop, &s->run);
     loop_timer_disarm(s->loop, &s->sample);
+    http_sess_fini(&s->sess); /* waits for a query under way: a reload or the exit */
     MHD_stop_daemon(s->mhd);
     http_history_fini(&s->history);
     status_snapshot_release(&s->snap);

@@ -24,9 +24,13 @@
 
 #define HTTP_HISTORY_SAMPLES 360 /* one hour at the default 10 s */
 
-/* Writes the sessions document (a JSON array) for ?since=...&charger=... into *out (malloc'd,
- * the server frees it); 0 or a negative errno. NULL when the daemon keeps no session log. */
-typedef int http_sessions_fn(void *ctx, const char *since, const char *charger, char **out);
+/* Writes the sessions document (a JSON array) of the session log db for ?since=...&charger=...
+ * into *out (malloc'd, the server frees it); 0 or a negative errno (-EINVAL: bad arguments).
+ * Runs on the server's worker thread, never on the loop: it may read nothing but its
+ * arguments (db is the server's copy of http_options.sessions_db). */
+typedef int http_sessions_fn(const char *db, const char *since, const char *charger, char **out);
+
+#define HTTP_SESSIONS_DB_MAX 512
 
 /* Carries out a command (the daemon's: the same as MQTT's); 0 or a negative errno, reason in why. */
 typedef int http_command_fn(void *ctx, const struct command *c, char *why, size_t cap);
@@ -38,9 +42,10 @@ struct http_options {
     struct status_caps caps;      /* the site's sizes, for the snapshots */
     status_fill_fn *fill;
     http_sessions_fn *sessions;   /* may be NULL */
+    char sessions_db[HTTP_SESSIONS_DB_MAX]; /* the session log it reads */
     http_command_fn *command;     /* may be NULL: no write calls */
     char token[128];              /* "" = read-only; else the bearer token write calls need */
-    void *ctx;                    /* for fill and sessions */
+    void *ctx;                    /* for fill and command */
     const char *version;          /* for ampshare_build_info */
 };
 

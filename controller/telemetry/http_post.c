@@ -127,6 +127,10 @@ void http_post_done(void *cls, struct MHD_Connection *c, void **req,
     (void)cls;
     (void)c;
     (void)toe;
-    free(*req);
+    if (http_sess_is_job(*req)) {
+        http_sess_job_free(*req); /* a client that left while its sessions were read */
+    } else {
+        free(*req);
+    }
     *req = NULL;
 }

@@ -12,4 +12,12 @@
 /* CLOCK_MONOTONIC in whole milliseconds. */
 uint64_t amp_clock_mono_ms(void);
 
+/* The same clock in microseconds: for measuring how long work took (controller/loop.c's busy
+ * time), never for scheduling. */
+uint64_t amp_clock_mono_us(void);
+
+/* The calling thread's CPU time in microseconds: beside amp_clock_mono_us it tells work from
+ * time the thread waited for a core (a loaded machine). Measuring only. */
+uint64_t amp_clock_thread_cpu_us(void);
+
 #endif

@@ -60,6 +60,7 @@ struct mb_poller {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC: setpoints and stop wake the thread */
     bool stop;
+    bool finished;        /* the thread wrote its last setpoints and returns */
     bool alive_ever;      /* mb_poller_alive() was called */
     uint64_t alive_at_ms; /* ... last at this time (opts.clock) */
 };
@@ -504,7 +505,8 @@ int mb_poller_start(struct mb_poller *p)
     return 0;
 }
 
-/* Setpoints queued before a stop (safe limits at shutdown) go out. */
+/* Last words: setpoints queued before the stop (safe limits at shutdown) go out; then the
+ * poller is finished (mb_poller_stopped). */
 static void drain(struct mb_poller *p)
 {
     p->draining = true;
@@ -515,6 +517,9 @@ static void drain(struct mb_poller *p)
             service_write(p, d, sched_now(p));
         }
     }
+    pthread_mutex_lock(&p->lock);
+    p->finished = true;
+    pthread_mutex_unlock(&p->lock);
 }
 
 int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
@@ -538,18 +543,40 @@ bool mb_poller_is_mem(const struct mb_poller *p)
     return p->manual;
 }
 
+void mb_poller_stop(struct mb_poller *p)
+{
+    if (p && p->started && p->manual) {
+        if (!p->finished) {
+            drain(p); /* no thread: the last setpoints go out now */
+        }
+        return;
+    }
+    if (p && p->started) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = true;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+bool mb_poller_stopped(struct mb_poller *p)
+{
+    if (!p || !p->started) {
+        return true;
+    }
+    pthread_mutex_lock(&p->lock);
+    bool done = p->finished;
+    pthread_mutex_unlock(&p->lock);
+    return done;
+}
+
 void mb_poller_free(struct mb_poller *p)
 {
     if (!p) {
         return;
     }
-    if (p->started && p->manual) {
-        drain(p);
-    } else if (p->started) {
-        pthread_mutex_lock(&p->lock);
-        p->stop = true;
-        pthread_cond_broadcast(&p->cond);
-        pthread_mutex_unlock(&p->lock);
+    mb_poller_stop(p);
+    if (p->started && !p->manual) {
         pthread_join(p->thread, NULL);
     }
     mb_bus_free(p->bus);

@@ -95,6 +95,16 @@ int mb_poller_step(struct mb_poller *p, uint64_t now_ms);
 bool mb_poller_is_mem(const struct mb_poller *p);
 
 /*
+ * Asks the thread to stop without waiting (a reload retiring the old pollers): it writes the
+ * setpoints still queued, then ends; mb_poller_stopped says when. Accepts NULL; idempotent.
+ */
+void mb_poller_stop(struct mb_poller *p);
+
+/* True once a stopped thread has written its last setpoints (or it never started): then
+ * mb_poller_free does not wait. Never waits for I/O. */
+bool mb_poller_stopped(struct mb_poller *p);
+
+/*
  * Stops the thread and frees; accepts NULL. Setpoints still queued are written first (each
  * bounded by the transaction timeout), so a caller can queue safe limits and then free.
  */

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/ctl_twc.h"
+#include "drivers/twc/twc_master.h"
 #include "sim/fleet/fleet_rival.h"
 #include "sim/fleet/fleet_wire_mb.h"
 #include "sim/sim_gw.h"
@@ -72,19 +74,38 @@ void fleet_wire_free(struct fleet_wire *w)
     free(w);
 }
 
-/* The site refuses what wire mode cannot simulate yet, naming --fast. */
-static int check_site(const struct site *site, char *err, size_t errlen)
+/* True when id is taken on bus b: a fixed address, a slave made already, or our master's ID. */
+static bool id_taken(const struct fleet_wire *w, size_t b, uint16_t id)
 {
+    const struct site *site = w->sc->site;
     for (size_t e = 0; e < site->n_evse; e++) {
-        if (site->evse[e].kind == SITE_EVSE_WALL_CONNECTOR && site->evse[e].address_auto) {
-            snprintf(err, errlen,
-                     "wire mode simulates Wall Connectors with fixed addresses only "
-                     "('%s' is not one); use --fast",
-                     site->evse[e].name);
-            return -ENOTSUP;
+        const struct site_evse *se = &site->evse[e];
+        if ((size_t)se->bus == b && !se->address_auto && se->address == id) {
+            return true;
         }
     }
-    return 0;
+    uint16_t master;
+    uint8_t sign;
+    (void)ctl_twc_pick_master(site, b, CTL_TWC_BUS_SEED(w->sc->seed, b), &master, &sign);
+    return id == master || sim_twc_slaves_find(&w->bus[b].set, id) != NULL;
+}
+
+/*
+ * The ID of the unit behind an `address = auto` Wall Connector: a real unit's is random (§4.1);
+ * here it is drawn from the scenario's seed and the charger, so runs repeat. The gateway binds
+ * it as it binds any unknown slave (ctl_twc: the first free auto place, in the order they link),
+ * and the units link in site order (staggered linkreadies), so each lands on its own section.
+ */
+static uint16_t auto_id(const struct fleet_wire *w, size_t b, size_t e)
+{
+    uint16_t id;
+    uint8_t sign;
+    for (uint64_t k = 0;; k++) {
+        twc_master_pick_id(w->sc->seed * 0x9E3779B1u + e * 131u + k, &id, &sign);
+        if (!id_taken(w, b, id)) {
+            return id;
+        }
+    }
 }
 
 /* A simulated slave for every Wall Connector of bus b, each with its car unplugged. */
@@ -100,8 +121,9 @@ static int add_slaves(struct fleet_wire *w, size_t b)
         if ((size_t)se->bus != b) {
             continue;
         }
+        uint16_t id = se->address_auto ? auto_id(w, b, e) : se->address;
         struct sim_twc_slave_cfg cfg;
-        sim_twc_slave_cfg_default(&cfg, se->address, SIM_TWC_V2);
+        sim_twc_slave_cfg_default(&cfg, id, SIM_TWC_V2);
         int32_t ca = se->max_ma / 10;
         cfg.max_ca = (uint16_t)(ca < 600 ? 600 : ca > 8000 ? 8000 : ca);
         cfg.linkready_first_ms = k++ * 300; /* not all at once on a half-duplex bus */
@@ -120,7 +142,7 @@ static int add_slaves(struct fleet_wire *w, size_t b)
         if (rc < 0) {
             return rc;
         }
-        w->slave[e] = sim_twc_slaves_find(&wb->set, se->address);
+        w->slave[e] = sim_twc_slaves_find(&wb->set, id);
         w->slave_bus[e] = (int)b;
         sim_car_unplug(&w->slave[e]->car, 0);
     }
@@ -172,10 +194,7 @@ int fleet_wire_new(const struct fleet_scenario *sc,
                    size_t errlen)
 {
     const struct site *site = sc->site;
-    int rc = check_site(site, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
+    int rc;
     struct fleet_wire *w = calloc(1, sizeof(*w));
     if (!w) {
         return -ENOMEM;
@@ -236,6 +255,20 @@ void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
     }
     sim_car_unplug(&w->slave[evse]->car, now_ms);
     wake_slaves(w, evse, now_ms);
+}
+
+struct sim_sched *fleet_wire_sched(struct fleet_wire *w)
+{
+    return &w->sched;
+}
+
+uint64_t fleet_wire_collisions(const struct fleet_wire *w)
+{
+    uint64_t n = 0;
+    for (size_t b = 0; b < w->n_bus; b++) {
+        n += w->bus[b].vb.stats.collisions;
+    }
+    return n;
 }
 
 void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx)

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Wire mode: each [bus] of the site carries simulated Wall Connector slaves (sim/sim_twc_slave,
- * a sim_car behind each) that answer ampshare's real master (drivers/twc/twc_master) through
- * real bytes over the in-memory transport, and the site's control loop (controller/ctl_twc: the
- * allocation engine, the policy, the clamp) sets every limit, as `ampshare sim seed` does. The
- * fleet loop (fleet_fast.c) plugs and unplugs the cars and reads what the units report.
- * Today: sites whose chargers are all Wall Connectors with fixed addresses, and no meters. Every
- * bus and the control loop are parties on one event-time clock (sim/sim_sched): it jumps from one
- * due time to the next.
+ * a sim_car behind each) that answer ampshare's real bus driver (drivers/twc/twc_bus) through
+ * real bytes over the in-memory transport, and the site's control loop (controller/ctl,
+ * controller/ctl_twc: the allocation engine, the policy, the clamp) sets every limit, bound as
+ * the daemon binds them (sim/sim_gw), as `ampshare sim seed` does. The fleet loop (fleet_fast.c)
+ * plugs and unplugs the cars and reads what the units report. Every bus and the control loop are
+ * parties on one event-time clock (sim/sim_sched): it jumps from one due time to the next.
+ * Today: sites whose chargers are all Wall Connectors (a fixed address, or `address = auto`: the
+ * unit then gets an ID drawn from the seed, which the gateway binds as it binds any unknown
+ * slave), and no meters.
  */
 #ifndef AMPSHARE_SIM_FLEET_WIRE_H
 #define AMPSHARE_SIM_FLEET_WIRE_H
@@ -31,6 +33,12 @@ void fleet_wire_free(struct fleet_wire *w);
 void fleet_wire_plug(
     struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms);
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms);
+
+/* Its clock (borrowed): benches and tests read its counts or run it in lockstep. */
+struct sim_sched *fleet_wire_sched(struct fleet_wire *w);
+
+/* Transmissions that overlapped on any bus so far (sim_vbus stats.collisions, summed). */
+uint64_t fleet_wire_collisions(const struct fleet_wire *w);
 
 /* Paces its clock to the wall clock (--realtime; NULL: as fast as the CPU allows). */
 void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx);

@@ -69,6 +69,18 @@ static int fill(void *ctx, struct status_snapshot *s)
     return 0;
 }
 
+/* The session log's stand-in: echoes what it got (on the server's worker thread). */
+static int fake_sessions(const char *db, const char *since, const char *charger, char **out)
+{
+    if (since && strcmp(since, "bad") == 0) {
+        return -EINVAL;
+    }
+    return asprintf(out, "[{\"db\": \"%s\", \"since\": \"%s\", \"charger\": \"%s\"}]", db,
+                    since ? since : "-", charger ? charger : "-") < 0
+               ? -ENOMEM
+               : 0;
+}
+
 static void child_stop(struct loop *l, int signo, void *ctx)
 {
     (void)signo;
@@ -84,9 +96,15 @@ static void serve(int report)
     if (loop_new(NULL, &l) != 0 || loop_signals_catch(l, sigs, 1, child_stop, NULL) != 0) {
         _exit(2);
     }
-    struct http_options o = {.host = "127.0.0.1", .port = 0, .history_interval_ms = 100,
+    struct http_options o = {.host = "127.0.0.1",
+                             .port = 0,
+                             .history_interval_ms = 100,
                              .caps = {.charger = 4, .circuit = 2, .bus = 1, .meter = 1},
-                             .fill = fill, .ctx = &calls, .version = "test"};
+                             .fill = fill,
+                             .ctx = &calls,
+                             .version = "test",
+                             .sessions = fake_sessions,
+                             .sessions_db = "/x/sessions.db"};
     struct http_srv *s;
     char err[256];
     if (http_srv_open(l, &o, &s, err, sizeof(err)) != 0) {
@@ -190,10 +208,24 @@ START_TEST(test_endpoints_and_methods)
     out = curl("-i", "/nope", &st);
     ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 404"));
     free(out);
-    out = curl("-i", "/api/sessions", &st); /* this server has no session log */
-    ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 404"));
+    /* answered from the server's worker thread, the connection suspended meanwhile */
+    out = curl("-i", "/api/sessions?since=2025-12-01\\&charger=bay1", &st);
+    ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 200"));
+    ck_assert_msg(strstr(out, "[{\"db\": \"/x/sessions.db\", \"since\": \"2025-12-01\", "
+                              "\"charger\": \"bay1\"}]"),
+                  "%s", out);
     free(out);
+    out = curl("-i", "/api/sessions?since=bad", &st);
+    ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 400"));
+    free(out);
+    for (int i = 0; i < 5; i++) { /* one after another on one worker */
+        out = curl("", "/api/sessions", &st);
+        ck_assert_int_eq(st, 0);
+        ck_assert_ptr_nonnull(strstr(out, "\"since\": \"-\""));
+        free(out);
+    }
 }
+
 END_TEST
 
 START_TEST(test_metrics_pass_promtool)
@@ -210,6 +242,7 @@ START_TEST(test_metrics_pass_promtool)
     ck_assert_msg(st == 0, "promtool check metrics (exit %d):\n%s", st, out);
     free(out);
 }
+
 END_TEST
 
 START_TEST(test_page_in_headless_chromium)
@@ -251,6 +284,7 @@ START_TEST(test_page_in_headless_chromium)
     ck_assert_int_eq(stat(png, &sb), 0);
     ck_assert_int_gt(sb.st_size, 10000); /* a rendered page, not a blank one */
 }
+
 END_TEST
 
 static Suite *http_suite(void)

@@ -315,6 +315,37 @@ START_TEST(test_phoenix_ev_eth_enables_by_coil_over_tcp)
 
 END_TEST
 
+static bool poller_stopped(void *ctx)
+{
+    return mb_poller_stopped(ctx);
+}
+
+/* A reload retires the old pollers without waiting for them: mb_poller_stop returns at once,
+ * the thread still writes the setpoint queued before the stop, and mb_poller_stopped says when
+ * it is done (then mb_poller_free does not wait). */
+START_TEST(test_a_stopped_poller_writes_its_queued_setpoint_in_the_background)
+{
+    struct sim_mbsrv *srv;
+    struct mb_poller *p;
+    int dev = phoenix_ev_eth_on_tcp(&srv, &p);
+    ck_assert(mb_poller_stopped(p)); /* never started */
+    ck_assert_int_eq(mb_poller_start(p), 0);
+    ck_assert_int_eq(mb_poller_set_current(p, dev, 13000), 0);
+    mb_poller_stop(p);
+    mb_poller_stop(p); /* idempotent */
+    ck_assert(mb_test_wait_for(poller_stopped, p, WAIT_MS));
+    struct reg_want amps = {srv, 255, 0, 528, 13}, coil = {srv, 255, 1, 400, 1};
+    ck_assert(reg_is(&amps));
+    ck_assert(reg_is(&coil));
+    struct mb_evse_status st;
+    ck_assert_int_eq(mb_poller_evse_status(p, dev, &st), 0);
+    ck_assert_int_eq(st.applied_ma, 13000);
+    mb_poller_free(p);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 struct offer_want {
     struct mb_poller *p;
     int dev;
@@ -638,6 +669,7 @@ static Suite *mb_poller_suite(void)
     tcase_add_loop_test(tc, test_dead_unit_on_a_shared_bus_does_not_stop_the_others, 0, 2);
     tcase_add_test(tc, test_heidelberg_setup_setpoints_state_and_meter_on_rtu);
     tcase_add_test(tc, test_phoenix_ev_eth_enables_by_coil_over_tcp);
+    tcase_add_test(tc, test_a_stopped_poller_writes_its_queued_setpoint_in_the_background);
     tcase_add_test(tc, test_evse_offer_is_read_back_not_assumed);
     tcase_add_test(tc, test_generic_evse_keepalive_write_reaches_the_register);
     tcase_add_test(tc, test_keepalives_stop_when_the_control_loop_stops_ticking);

@@ -39,9 +39,10 @@ static void teardown(void)
     sess_test_rmdir(dir);
 }
 
-static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+static struct sess_log *open_log_mode(uint32_t flush_ms, int64_t wall, uint64_t ms, bool threaded)
 {
     struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.threaded = threaded;
     o.path = db_path;
     o.charger = names;
     o.n_charger = 1;
@@ -53,6 +54,11 @@ static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
         _exit(3);
     }
     return log;
+}
+
+static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+{
+    return open_log_mode(flush_ms, wall, ms, false);
 }
 
 static int64_t peek(const char *sql)
@@ -136,7 +142,7 @@ START_TEST(test_kill_9_between_commits)
 
 END_TEST
 
-START_TEST(test_kill_9_at_a_random_moment_of_constant_commits)
+static void random_kills(bool threaded)
 {
     uint64_t seed = amp_test_seed();
     for (int round = 0; round < 3; round++) {
@@ -147,12 +153,15 @@ START_TEST(test_kill_9_at_a_random_moment_of_constant_commits)
         if (pid == 0) {
             close(fds[0]);
             /* every simulated second is a commit: the kill lands inside one or between two */
-            struct sess_log *log = open_log(1000, T0_WALL, T0_MS);
+            struct sess_log *log = open_log_mode(1000, T0_WALL, T0_MS, threaded);
             for (uint32_t t = 0;; t++) {
                 if (sess_update(log, T0_WALL + t, T0_MS + t * 1000ull, 0, &charging) != 0) {
                     _exit(4);
                 }
-                if (t == 50 && write(fds[1], "k", 1) != 1) {
+                /* threaded: what was handed over by 50 is committed (the loop runs in
+                 * simulated time here, far faster than the writer's syncs) */
+                if (t == 50 &&
+                    ((threaded && sess_log_sync(log) != 0) || write(fds[1], "k", 1) != 1)) {
                     _exit(5);
                 }
             }
@@ -183,6 +192,70 @@ START_TEST(test_kill_9_at_a_random_moment_of_constant_commits)
     }
 }
 
+START_TEST(test_kill_9_at_a_random_moment_of_constant_commits)
+{
+    random_kills(false);
+}
+
+END_TEST
+
+START_TEST(test_kill_9_at_a_random_moment_threaded)
+{
+    random_kills(true);
+}
+
+END_TEST
+
+/* The daemon's mode: the writer thread commits. A kill -9 after a session boundary was
+ * committed keeps it: the ended session as it ended, the new one closed at the restart. */
+START_TEST(test_kill_9_after_a_committed_boundary_threaded)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        struct sess_log *log = open_log_mode(60000, T0_WALL, T0_MS, true);
+        const struct sess_sample unplugged = {.offered_ma = 16000};
+        for (int t = 0; t <= 110; t++) {
+            const struct sess_sample *s = t == 101 ? &unplugged : &charging;
+            if (sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, s) != 0) {
+                _exit(4);
+            }
+        }
+        /* the end at 101 and the start at 102 were handed over at once: wait for the commit,
+         * as a real loop would simply go on ticking */
+        if (sess_log_sync(log) != 0 || write(fds[1], "k", 1) != 1) {
+            _exit(5);
+        }
+        for (;;) {
+            pause();
+        }
+    }
+    close(fds[1]);
+    char c;
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill_9(pid);
+
+    char buf[64];
+    ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
+    ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions WHERE id = 1", buf, sizeof(buf)),
+                     "unplugged");
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 1"), T0_WALL + 101);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE id = 1"), 101 * W_16A / 3600);
+    ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE id = 2"), T0_WALL + 102);
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 2"), -2);
+
+    struct sess_log *log = open_log_mode(60000, T0_WALL + 200, T0_MS + 500000, true);
+    ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions WHERE id = 2", buf, sizeof(buf)),
+                     "controller_restart");
+    ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 2"), T0_WALL + 102);
+    ck_assert_str_eq(peek_text("PRAGMA integrity_check", buf, sizeof(buf)), "ok");
+    sess_log_free(log);
+}
+
 END_TEST
 
 static Suite *suite(void)
@@ -193,6 +266,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_kill_9_between_commits);
     tcase_add_test(tc, test_kill_9_at_a_random_moment_of_constant_commits);
+    tcase_add_test(tc, test_kill_9_at_a_random_moment_threaded);
+    tcase_add_test(tc, test_kill_9_after_a_committed_boundary_threaded);
     suite_add_tcase(s, tc);
     return s;
 }

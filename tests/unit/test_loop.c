@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "controller/loop.h"
+#include "drivers/base/amp_clock.h"
 #include "tests/support/check_main.h"
 
 struct fired {
@@ -533,6 +534,45 @@ START_TEST(test_service_may_stop_itself)
 
 END_TEST
 
+/* A timer whose work takes at least 3 ms by construction (it spins until the clock moved). */
+static void on_busy_timer(struct loop *l, struct loop_timer *t, uint64_t now, void *ctx)
+{
+    (void)l;
+    (void)t;
+    (void)now;
+    uint64_t *spun_us = ctx;
+    uint64_t t0 = amp_clock_mono_us();
+    while (amp_clock_mono_us() - t0 < 3000) {
+    }
+    *spun_us = amp_clock_mono_us() - t0;
+}
+
+/* The busy time counts the handlers' work (on the monotonic clock, whatever the loop's clock),
+ * never the wait: a virtual loop that waits for hours shows only what its timer did. */
+START_TEST(test_busy_time_counts_the_work_of_a_turn_not_its_wait)
+{
+    struct loop_vclock vc;
+    loop_vclock_init(&vc, 0);
+    struct loop *l = NULL;
+    ck_assert_int_eq(loop_new(&vc.clock, &l), 0);
+    uint64_t spun = 0;
+    struct loop_timer t;
+    loop_timer_init(&t, on_busy_timer, &spun);
+    loop_timer_arm(l, &t, 3600u * 1000u);
+    ck_assert_int_eq(loop_run_once(l, 0), 1);
+    struct loop_busy b;
+    loop_busy_stats(l, &b);
+    ck_assert_uint_ge(b.max_us, spun);
+    ck_assert_uint_eq(b.last_us, b.max_us);
+    ck_assert_uint_eq(b.over[0], 1); /* >= 1 ms */
+    ck_assert_uint_eq(b.over[1], 1); /* >= 2 ms */
+    ck_assert_uint_eq(loop_busy_over_ms[5], 50);
+    ck_assert_uint_eq(b.over[5], b.max_us >= 50000 ? 1 : 0);
+    loop_free(l);
+}
+
+END_TEST
+
 static Suite *loop_suite(void)
 {
     Suite *s = suite_create("loop");
@@ -551,6 +591,7 @@ static Suite *loop_suite(void)
     tcase_add_test(tc, test_real_clock_is_monotonic_and_a_timer_in_the_past_does_not_sleep);
     tcase_add_test(tc, test_service_is_called_on_input_and_when_due_and_follows_its_fd);
     tcase_add_test(tc, test_service_may_stop_itself);
+    tcase_add_test(tc, test_busy_time_counts_the_work_of_a_turn_not_its_wait);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -320,6 +320,67 @@ START_TEST(test_wire_shortage_three_buses)
 
 END_TEST
 
+/* A copy of i3-idle for 600 s in dir, its i3 unit's address as given. */
+static void i3_idle_with(const char *dir, const char *i3_address, char *scen, size_t cap)
+{
+    char path[256], text[8192];
+    FILE *in = fopen(SCEN "i3-idle-site.ini", "r");
+    ck_assert_ptr_nonnull(in);
+    size_t n = fread(text, 1, sizeof(text) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    char *a = strstr(text, "address = 4085");
+    ck_assert_ptr_nonnull(a);
+    memcpy(a + 10, i3_address, 4);
+    snprintf(path, sizeof(path), "%s/%s-site.ini", dir, i3_address);
+    write_file(path, text);
+    snprintf(scen, cap, "%s/%s.ini", dir, i3_address);
+    snprintf(text, sizeof(text),
+             "[scenario]\nsite = %s-site.ini\nduration_s = 600\n"
+             "[car tesla]\ncharger = tesla\nprofile = tesla-model-s\n"
+             "[car i3]\ncharger = i3\nprofile = bmw-i3\nenergy_kwh = 1\n",
+             i3_address);
+    write_file(scen, text);
+}
+
+/* address = auto in wire mode: the i3's unit gets an ID the site does not name, the gateway
+ * binds it to the one free auto place, and the run matches the fixed-address one. */
+START_TEST(test_wire_binds_an_auto_address)
+{
+    char dir[] = "/tmp/amp_fleet_auto_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char scen[2][256];
+    i3_idle_with(dir, "4085", scen[0], sizeof(scen[0]));
+    i3_idle_with(dir, "auto", scen[1], sizeof(scen[1]));
+    struct fleet_scenario sc[2];
+    struct fleet_result w[2];
+    for (int i = 0; i < 2; i++) {
+        load(scen[i], &sc[i]);
+        char err[512] = "";
+        ck_assert_msg(fleet_run_wire(&sc[i], "idle_reclaim", &w[i], NULL, NULL, err, sizeof(err)) ==
+                          0,
+                      "%s", err);
+    }
+    ck_assert(sc[1].site->evse[1].address_auto);
+    /* bound and charged like the fixed one: an unbound unit is held at 0 A */
+    double fixed = charger(&w[0], "i3")->energy_kwh, autoa = charger(&w[1], "i3")->energy_kwh;
+    ck_assert_msg(fixed > 0.5 && fabs(autoa - fixed) <= 0.02 * fixed,
+                  "i3: %.3f kWh (auto) vs %.3f kWh (fixed)", autoa, fixed);
+    ck_assert(fabs(charger(&w[1], "tesla")->max_a - charger(&w[0], "tesla")->max_a) <= 0.5);
+    ck_assert(w[1].over_limit_s == 0);
+    for (int i = 0; i < 2; i++) {
+        char site[300];
+        snprintf(site, sizeof(site), "%s/%s-site.ini", dir, i ? "auto" : "4085");
+        fleet_result_free(&w[i]);
+        fleet_scenario_free(&sc[i]);
+        unlink(scen[i]);
+        unlink(site);
+    }
+    rmdir(dir);
+}
+
+END_TEST
+
 START_TEST(test_deterministic)
 {
     struct fleet_scenario sc;
@@ -380,6 +441,7 @@ static Suite *fleet_suite(void)
     tcase_add_test(tc, test_arrivals_from_a_sessions_file);
     tcase_add_test(tc, test_wire_and_fast_agree);
     tcase_add_test(tc, test_wire_shortage_three_buses);
+    tcase_add_test(tc, test_wire_binds_an_auto_address);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_bad_scenario_named);
     suite_add_tcase(s, tc);

@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "drivers/twc/twc_bus.h"
 #include "sim/sim_sched.h"
 #include "sim/sim_seed.h"
 #include "sim/sim_vbus.h"
@@ -537,6 +538,57 @@ START_TEST(test_event_time_gives_the_bytes_of_1_ms_steps)
 
 END_TEST
 
+/* What ampshare's port sent, when it started, against the slaves' last frame heard. */
+struct idle_check {
+    int master;
+    bool heard; /* a slave frame yet */
+    uint64_t slave_heard_ms;
+    uint64_t master_frames, too_soon;
+};
+
+static void idle_tap(void *ctx, uint64_t at_ms, int from, const uint8_t *buf, size_t len)
+{
+    (void)buf;
+    struct idle_check *c = ctx;
+    if (from != c->master) {
+        c->heard = true;
+        c->slave_heard_ms = at_ms;
+        return;
+    }
+    /* its transmitter was idle: it began len * 10 bits at 9600 bit/s before it was heard */
+    uint64_t began = at_ms - (len * 10 * 1000000u / SIM_VBUS_BAUD + 999) / 1000;
+    c->master_frames++;
+    c->too_soon += c->heard && began < c->slave_heard_ms + TWC_BUS_LINE_IDLE_MS;
+}
+
+/* The ampshare half is the gateway's bus driver, not a copy: it waits for a quiet line after
+ * every slave frame (twc_bus's 5 ms rule, twc-gen2.md §1), and nobody talks over anybody once
+ * the slaves have linked. */
+START_TEST(test_ampshare_transmits_only_on_a_quiet_line)
+{
+    struct sim_seed_cfg cfg;
+    cfg_with(&cfg, "idle_reclaim", 0);
+    char err[256] = "";
+    struct sim_seed *s = NULL;
+    ck_assert_msg(sim_seed_new(SIM_SEED_AMPSHARE, &cfg, &s, err, sizeof(err)) == 0, "%s", err);
+    struct sim_vbus *vb = sim_seed_vbus(s);
+    struct idle_check c = {.master = 0};
+    ck_assert_str_eq(vb->port[0].name, "seed:ampshare");
+    sim_vbus_set_tap(vb, idle_tap, &c);
+    /* at 1 ms the first slave's first linkready and our first start-up frame both go out
+     * (slaves do not listen before they talk, §6.1): the one collision, counted, not garbled */
+    ck_assert_int_eq(sim_seed_advance(s, 1000), 0);
+    ck_assert_uint_eq(vb->stats.collisions, 1);
+    ck_assert_int_eq(sim_seed_advance(s, 120000), 0);
+    ck_assert_uint_gt(c.master_frames, 200);
+    ck_assert_uint_eq(c.too_soon, 0);
+    ck_assert_uint_eq(vb->stats.collisions, 1);
+    ck_assert_uint_eq(vb->stats.overruns, 0);
+    sim_seed_free(s);
+}
+
+END_TEST
+
 static Suite *sim_seed_suite(void)
 {
     Suite *s = suite_create("sim_seed");
@@ -559,6 +611,7 @@ static Suite *sim_seed_suite(void)
     tcase_add_test(tc, test_a_locked_tesla_leaves_the_lock_within_the_circuit);
     tcase_add_test(tc, test_without_the_lock_the_tesla_takes_its_half);
     tcase_add_test(tc, test_event_time_gives_the_bytes_of_1_ms_steps);
+    tcase_add_test(tc, test_ampshare_transmits_only_on_a_quiet_line);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -70,6 +70,11 @@ static struct status_snapshot sample(void)
     s.error[0].n = 3;
     s.n_error = 1;
     s.loop.uptime_ms = 42500;
+    s.loop.turn_us_max = 31000;
+    s.loop.turn_over_ms[0] = 10;
+    s.loop.turns_over[0] = 5;
+    s.loop.turn_over_ms[1] = 20;
+    s.loop.turns_over[1] = 2;
     return s;
 }
 
@@ -82,6 +87,11 @@ START_TEST(test_document_has_every_key_in_amps)
     ck_assert_str_eq(json_string_value(json_object_get(doc, "time")), "2025-12-06T05:46:40Z");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "loop"), "uptime_s")),
                      42);
+    json_t *over = json_object_get(json_object_get(doc, "loop"), "turns_over_ms");
+    ck_assert_int_eq(json_integer_value(json_object_get(over, "20")), 2);
+    ck_assert_uint_eq(json_object_size(over), 2);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(doc, "loop"), "turn_us_max")), 31000);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "errors"),
                                                         "meter_read")),
                      3);
