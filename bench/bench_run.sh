@@ -76,23 +76,30 @@ c1=$(cpu)
 t1=$(date +%s.%N)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$run/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$run/status")
-# RSS counts every resident page of the shared libraries (libc, libsqlite3, libsystemd...) that
+# RSS counts every resident page of the shared libraries (libc, libsqlite3, libm...) that
 # other processes share; PSS divides those by their users, and the private pages are ours alone
 pss=$(awk '/^Pss:/ {print $2}' "/proc/$run/smaps_rollup")
 priv=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$run/smaps_rollup")
 anon=$(awk '/^Anonymous:/ {print $2}' "/proc/$run/smaps_rollup")
+# where the RSS is: each mapped file (the binary, every library) and the anonymous kinds (heap,
+# main stack, other: thread stacks, malloc arenas), largest first
+where=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { k = $6; sub(/.*\//, "", k); if (k == "") k = "anon" }
+    /^Rss:/ { s[k] += $2 }
+    END { for (k in s) if (s[k] > 0) printf "%d %s\n", s[k], k }' "/proc/$run/smaps" |
+    sort -rn | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1 } END { print "" }')
 kill -TERM "$run"
 wait "$run" || true
 linked=$(grep -c 'linked:' "$tmp/err" || true)
 late=$(sed -n 's/.*worst lateness: bus wake-up \([0-9]*\) ms, control tick \([0-9]*\) ms; longest tick \([0-9]*\) ms.*/\1 \2 \3/p' "$tmp/err")
 turn=$(sed -n 's/.*longest loop turn \([0-9]*\) us (most CPU in a turn \([0-9]*\) us), turns over 5\/10\/20\/50 ms: \([0-9/]*\).*/\1 \2 \3/p' "$tmp/err")
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v priv="$priv" -v anon="$anon" \
-    -v late="$late" -v turn="$turn" -v linked="$linked" -v dur="$duration" 'BEGIN {
+    -v late="$late" -v turn="$turn" -v linked="$linked" -v dur="$duration" -v where="$where" 'BEGIN {
     split(late, l, " ")
     printf "ampshare run, 6 Wall Connectors (%d linked) on 2 pty buses + 4 Modbus TCP meters, %d s:\n", linked, dur
     printf "  CPU        %.3f %% of one core (goal < 0.5 %%)\n", 100 * (c1 - c0) / tck / (t1 - t0)
     printf "  RSS        %.2f MB now, %.2f MB peak (goal < 4 MB)\n", rss / 1024, hwm / 1024
     printf "  memory     PSS %.2f MB, private %.2f MB, anonymous (heap, stacks) %.2f MB\n", pss / 1024, priv / 1024, anon / 1024
+    printf "  RSS by map (kB) %s\n", where
     printf "  lateness   worst bus wake-up %d ms (heartbeats; goal <= 50 ms), worst control tick %d ms\n", l[1], l[2]
     printf "  work       longest control tick (engine + session log) %d ms\n", l[3]
     split(turn, u, " ")

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The service manager's side of `ampshare run` (Type=notify, WatchdogSec=): a thin wrapper over
- * libsystemd's sd_notify(3) and sd_watchdog_enabled(3). Outside systemd (no NOTIFY_SOCKET) every
- * call does nothing and returns 0, so the daemon calls them unconditionally.
+ * The service manager's side of `ampshare run` (Type=notify, WatchdogSec=): what sd_notify(3) and
+ * sd_watchdog_enabled(3) do, without libsystemd (sdnotify.c says why). Outside systemd (no
+ * NOTIFY_SOCKET) every call does nothing and returns 0, so the daemon calls them unconditionally.
  *
  * All calls return 1 when the message was sent, 0 when there is no service manager to tell, or a
  * negative errno (the socket named by NOTIFY_SOCKET is gone, ...). The daemon logs a failure

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ampshare builds and tests with, when any is missing (needs root).
 set -euo pipefail
-pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev libsqlite3-dev libsystemd-dev
+pkgs=(gcc make cmake pkg-config libmodbus-dev libserialport-dev libinih-dev libsqlite3-dev
       check socat libjansson-dev libmicrohttpd-dev libmosquitto-dev libwebsockets-dev
       python3 python3-pymodbus python3-serial python3-serial-asyncio mbpoll
       dpkg-dev systemd rtl-433 curl chromium fonts-dejavu-core mosquitto mosquitto-clients zlib1g-dev)

@@ -5,7 +5,6 @@
  * standalone process: lws's own service loop drives it, with one lws timer for the car.
  */
 #include <getopt.h>
-#include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "controller/cli/cmd.h"
 #include "drivers/base/amp_clock.h"
+#include "drivers/ocpp/lws_dl.h"
 #include "sim/sim_ocpp.h"
 
 #define TICK_US (200 * LWS_US_PER_MS)
@@ -281,6 +281,11 @@ int cmd_sim_ocpp(int argc, char **argv)
     if (!c.id[0] || !c.url[0] || optind != argc) {
         usage(stderr);
         return CMD_EXIT_USAGE;
+    }
+    char why[300];
+    if (amp_dl_load(&lws_dl, "ampshare sim ocpp", why, sizeof(why)) != 0) {
+        fprintf(stderr, "ampshare sim ocpp: %s\n", why);
+        return CMD_EXIT_FAIL;
     }
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;

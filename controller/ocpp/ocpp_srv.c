@@ -3,7 +3,6 @@
 #include "controller/ocpp/ocpp_srv.h"
 
 #include <errno.h>
-#include <libwebsockets.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "controller/engine/config.h"
 #include "drivers/base/log.h"
 #include "drivers/ocpp/ocpp_creds.h"
+#include "drivers/ocpp/lws_dl.h"
 
 #define MOD       "ocpp"
 #define PROTOCOL  "ocpp1.6"
@@ -451,6 +451,10 @@ int ocpp_srv_new(struct loop *l,
                  size_t errlen)
 {
     *out = NULL;
+    int lrc = amp_dl_load(&lws_dl, "[ocpp]", err, errlen);
+    if (lrc != 0) {
+        return lrc;
+    }
     struct cfg_listen la;
     if (cfg_parse_listen(conf->listen, &la) != 0) {
         snprintf(err, errlen, "[ocpp] listen: %s is not ADDRESS:PORT", conf->listen);

@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include "controller/telemetry/mhd_dl.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -224,6 +224,10 @@ int http_srv_open(struct loop *l, const struct http_options *o, struct http_srv 
                   size_t errlen)
 {
     *out = NULL;
+    int lrc = amp_dl_load(&mhd_dl, "[http]", err, errlen);
+    if (lrc != 0) {
+        return lrc;
+    }
     struct sockaddr_storage ss = {0};
     socklen_t sl;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;

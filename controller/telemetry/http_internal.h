@@ -3,9 +3,10 @@
 #ifndef HTTP_INTERNAL_H
 #define HTTP_INTERNAL_H
 
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
+
+#include "controller/telemetry/mhd_dl.h"
 
 #include "controller/telemetry/http.h"
 

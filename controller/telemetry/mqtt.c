@@ -9,7 +9,6 @@
 #include "controller/telemetry/mqtt.h"
 
 #include <errno.h>
-#include <mosquitto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "controller/telemetry/mosq_dl.h"
 #include "drivers/base/log.h"
 
 #define MQTT_QUEUE 64 /* messages waiting for the loop; more are dropped (and counted) */
@@ -358,6 +358,10 @@ int mqtt_open(struct loop *l, const struct mqtt_options *o, struct mqtt_client *
               size_t errlen)
 {
     *out = NULL;
+    int lrc = amp_dl_load(&mosq_dl, "[mqtt]", err, errlen);
+    if (lrc != 0) {
+        return lrc;
+    }
     struct mqtt_client *m = calloc(1, sizeof(*m));
     if (!m) {
         snprintf(err, errlen, "mqtt: out of memory");

@@ -3,11 +3,12 @@
 #include "drivers/ocpp/ocpp_creds.h"
 
 #include <errno.h>
-#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "drivers/ocpp/lws_dl.h"
 
 static int add(struct ocpp_creds *c, const char *id, const char *pw)
 {

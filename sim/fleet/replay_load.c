@@ -2,7 +2,8 @@
 /*
  * Session files for the replay: the Caltech acnportal JSON (an EventQueue serialised twice and
  * gzipped), its flattened CSV, and the workplace CSV (Asensio et al.). Read through zlib, which
- * passes plain files through unchanged, so any of them may be gzipped or not.
+ * passes plain files through unchanged, so any of them may be gzipped or not (opened on first use:
+ * sim/fleet/zlib_dl.h).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -10,14 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "sim/fleet/replay.h"
+#include "sim/fleet/zlib_dl.h"
 
 #define ACN_PERIOD_S 300 /* the Caltech files count 5-minute periods */
 
 static int slurp(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
+    int lrc = amp_dl_load(&zlib_dl, "reading replay data", err, errlen);
+    if (lrc != 0) {
+        return lrc;
+    }
     gzFile f = gzopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));

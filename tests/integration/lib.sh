@@ -2,8 +2,9 @@
 # Sourced by the shell integration tests (ctest runs only test_*.sh, so this is not a test):
 #   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" NAME
 # makes $tmp (a fresh /tmp/ampshare-NAME-XXXXXX, removed on exit) and $pids (background processes
-# the test started, killed and reaped on exit), and the helpers below. Every wait is bounded:
-# 200 looks 50 ms apart (10 s) for files and lines, 100 (5 s) for a simulator's pty link.
+# the test started, killed and reaped on exit), and the helpers below. Every wait is for an event,
+# bounded by real time: wait_s seconds (AMP_WAIT_S, 60 by default), looking every 50 ms. The bound
+# is generous because it only ends a failing run: a loaded CI machine must never fail a test.
 
 tmp=$(mktemp -d "/tmp/ampshare-${1:-test}-XXXXXX")
 pids=()
@@ -19,33 +20,41 @@ fail() {
     exit 1
 }
 
-# wait_line FILE PATTERN: until FILE has a line matching PATTERN; on time-out shows FILE and fails.
-wait_line() {
-    for _ in $(seq 200); do
-        grep -q "$2" "$1" 2>/dev/null && return 0
+wait_s=${AMP_WAIT_S:-60}
+
+# until_ok CMD...: runs CMD every 50 ms until it succeeds (status 0), or status 1 after wait_s.
+until_ok() {
+    local end=$((SECONDS + wait_s))
+    while :; do
+        "$@" && return 0
+        [ "$SECONDS" -lt "$end" ] || return 1
         sleep 0.05
     done
+}
+
+# wait_line FILE PATTERN: until FILE has a line matching PATTERN; on time-out shows FILE and fails.
+wait_line() {
+    until_ok grep -qs "$2" "$1" && return 0
     cat "$1" >&2 || true
     fail "timed out waiting for '$2' in $1"
 }
 
 # wait_path PATH: until PATH exists.
 wait_path() {
-    for _ in $(seq 200); do
-        [ -e "$1" ] && return 0
-        sleep 0.05
-    done
-    fail "timed out waiting for $1"
+    until_ok test -e "$1" || fail "timed out waiting for $1"
+}
+
+# link_or_exit PATH PID LOG: 0 once PATH exists; shows LOG and fails when PID has exited.
+link_or_exit() {
+    [ -e "$1" ] && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3"; echo "FAIL: simulator exited"; exit 1; }
+    return 1
 }
 
 # wait_link PATH PID LOG: until the simulator PID has made its pty link PATH; shows LOG and fails
 # when it exits first or the link never comes.
 wait_link() {
-    for _ in $(seq 100); do
-        [ -e "$1" ] && return 0
-        kill -0 "$2" 2>/dev/null || { cat "$3"; echo "FAIL: simulator exited"; exit 1; }
-        sleep 0.05
-    done
+    until_ok link_or_exit "$@" && return 0
     cat "$3"
     echo "FAIL: no pty link at $1"
     exit 1

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -245,12 +246,32 @@ START_TEST(test_metrics_pass_promtool)
 
 END_TEST
 
+/* True once /api/history's first circuit has at least n points; false after a minute. */
+static bool history_points_at_least(size_t n)
+{
+    for (int i = 0; i < 600; i++) {
+        int st;
+        char *out = curl("", "/api/history", &st);
+        json_t *doc = json_loads(out, 0, NULL);
+        json_t *c0 = json_array_get(json_object_get(doc, "circuits"), 0);
+        size_t have = json_array_size(json_object_get(c0, "points"));
+        json_decref(doc);
+        free(out);
+        if (have >= n) {
+            return true;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+    }
+    return false;
+}
+
 START_TEST(test_page_in_headless_chromium)
 {
     if (access("/usr/bin/chromium", X_OK) != 0) {
         ck_abort_msg("/usr/bin/chromium missing: tests/deps.sh installs it");
     }
-    sleep(1); /* a few history samples (every 100 ms here) for the chart */
+    /* the chart needs two history samples (one every 100 ms here): wait for them, not a time */
+    ck_assert_msg(history_points_at_least(2), "the history never had 2 samples");
     const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
                         "--disable-background-networking --disable-component-update "
                         "--disable-sync --disable-dev-shm-usage --virtual-time-budget=5000 "

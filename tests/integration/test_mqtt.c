@@ -152,6 +152,70 @@ static void pump_ms(int ms)
     }
 }
 
+/* Runs the loop until the file at path has a line starting with prefix; false after a minute. */
+static bool pump_until_line(const char *path, const char *prefix)
+{
+    for (int i = 0; i < 6000; i++) {
+        FILE *f = fopen(path, "r");
+        char line[1024];
+        bool found = false;
+        while (f && !found && fgets(line, sizeof(line), f)) {
+            found = strncmp(line, prefix, strlen(prefix)) == 0;
+        }
+        if (f) {
+            fclose(f);
+        }
+        if (found) {
+            return true;
+        }
+        pump_ms(10);
+    }
+    return false;
+}
+
+/* Starts a subscriber to the reply topic that writes "topic payload" lines to out, and returns
+ * once it is subscribed: it also takes our retained status, and once that has come, its one
+ * SUBSCRIBE (both topics) is in place, so no reply can go out before anyone listens. */
+static pid_t reply_listener(const char *out)
+{
+    const char *sub[] = {"mosquitto_sub",
+                         "--unix",
+                         sock,
+                         "-t",
+                         "ampshare/test/status",
+                         "-t",
+                         "ampshare/test/reply",
+                         "-v",
+                         "-W",
+                         "60",
+                         NULL};
+    pid_t s = spawn(sub, out);
+    ck_assert_msg(pump_until_line(out, "ampshare/test/status "), "the subscriber never subscribed");
+    return s;
+}
+
+/* The payload of the first reply line in the file at path (caller frees), after waiting for it. */
+static char *reply_line(pid_t listener, const char *path)
+{
+    bool got = pump_until_line(path, "ampshare/test/reply ");
+    kill(listener, SIGTERM);
+    int st;
+    waitpid(listener, &st, 0);
+    ck_assert_msg(got, "no reply");
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    char *r = NULL;
+    while (!r && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "ampshare/test/reply ", 20) == 0) {
+            r = strdup(line + 20);
+        }
+    }
+    fclose(f);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
 static void start_broker(void)
 {
     char conf[128];
@@ -195,15 +259,20 @@ static void setup(void)
     snprintf(sock, sizeof(sock), "%s/broker.sock", dir);
     start_broker();
     char err[256];
-    ck_assert_msg(site_new_from_ini(site_ini, "mqtt-test.ini", &site, err, sizeof(err)) == 0,
-                  "%s", err);
+    ck_assert_msg(site_new_from_ini(site_ini, "mqtt-test.ini", &site, err, sizeof(err)) == 0, "%s",
+                  err);
     ck_assert_int_eq(command_table_init(&table, site), 0);
     ck_assert_int_eq(loop_new(NULL, &l), 0);
     loop_timer_init(&tick, on_tick, NULL);
     loop_timer_arm_in(l, &tick, 10);
-    struct mqtt_options o = {.qos = 1, .keepalive_s = 10, .interval_ms = 30000, .commands = true,
+    struct mqtt_options o = {.qos = 1,
+                             .keepalive_s = 10,
+                             .interval_ms = 30000,
+                             .commands = true,
                              .caps = {.charger = 4, .circuit = 2, .bus = 1, .meter = 2},
-                             .fill = fill, .command = command, .version = "test",
+                             .fill = fill,
+                             .command = command,
+                             .version = "test",
                              .policies = "native,idle_reclaim"};
     char url[160];
     snprintf(url, sizeof(url), "unix:%s", sock);
@@ -237,8 +306,9 @@ static json_t *retained(void)
 {
     char out[128];
     snprintf(out, sizeof(out), "%s/retained.txt", dir);
-    const char *argv[] = {"mosquitto_sub", "--unix", sock, "-t", "homeassistant/#", "-t",
-                          "ampshare/#", "-v", "--retained-only", "-W", "2", NULL};
+    const char *argv[] = {"mosquitto_sub",   "--unix", sock,         "-t",
+                          "homeassistant/#", "-t",     "ampshare/#", "-v",
+                          "--retained-only", "-W",     "2",          NULL};
     pump_until_exit(spawn(argv, out));
     FILE *f = fopen(out, "r");
     ck_assert_ptr_nonnull(f);
@@ -280,25 +350,25 @@ START_TEST(test_states_and_discovery_follow_the_ha_schema)
         configs++;
         char component[32];
         ck_assert_int_eq(sscanf(topic, "homeassistant/%31[^/]/", component), 1);
-        ck_assert_msg(strlen(topic) > 7 && strcmp(topic + strlen(topic) - 7, "/config") == 0,
-                      "%s", topic);
+        ck_assert_msg(strlen(topic) > 7 && strcmp(topic + strlen(topic) - 7, "/config") == 0, "%s",
+                      topic);
         const char *uid = json_string_value(json_object_get(cfg, "unique_id"));
         ck_assert_msg(uid != NULL, "%s: no unique_id", topic);
         ck_assert_msg(!json_object_get(uids, uid), "unique_id %s twice", uid);
         json_object_set_new(uids, uid, json_true());
         ck_assert_msg(strstr(topic, uid) != NULL, "%s: object id is not the unique_id", topic);
         for (const char *p = uid; *p; p++) { /* HA wants [a-zA-Z0-9_-] in ids */
-            ck_assert_msg(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
-                                 *p),
-                          "%s", uid);
+            ck_assert_msg(
+                strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", *p),
+                "%s", uid);
         }
         json_t *dev = json_object_get(cfg, "device");
         ck_assert_msg(json_is_array(json_object_get(dev, "identifiers")), "%s: device", topic);
         ck_assert(json_is_string(json_object_get(dev, "name")));
         ck_assert(json_is_string(json_object_get(json_object_get(cfg, "origin"), "name")));
         const char *stt = json_string_value(json_object_get(cfg, "state_topic"));
-        ck_assert_msg(stt && json_object_get(all, stt), "%s: state_topic %s not published",
-                      topic, stt ? stt : "-");
+        ck_assert_msg(stt && json_object_get(all, stt), "%s: state_topic %s not published", topic,
+                      stt ? stt : "-");
         ck_assert_str_eq(json_string_value(json_object_get(cfg, "availability_topic")),
                          "ampshare/test/status");
         const char *dc = json_string_value(json_object_get(cfg, "device_class"));
@@ -334,6 +404,7 @@ START_TEST(test_states_and_discovery_follow_the_ha_schema)
     json_decref(uids);
     json_decref(all);
 }
+
 END_TEST
 
 /* Publishes payload on topic (retained when asked) and returns the reply the daemon sent. */
@@ -341,20 +412,15 @@ static json_t *ask(const char *topic, const char *payload, bool retain)
 {
     char out[128];
     snprintf(out, sizeof(out), "%s/reply.txt", dir);
-    const char *sub[] = {"mosquitto_sub", "--unix", sock, "-t", "ampshare/test/reply", "-C", "1",
-                         "-W", "10", NULL};
-    pid_t s = spawn(sub, out);
-    pump_ms(300); /* subscribed before the command goes out */
-    const char *pub[] = {"mosquitto_pub", "--unix", sock, "-t", topic, "-m", payload, "-q", "1",
-                         retain ? "-r" : NULL, NULL};
+    pid_t s = reply_listener(out);
+    const char *pub[] = {
+        "mosquitto_pub",      "--unix", sock, "-t", topic, "-m", payload, "-q", "1",
+        retain ? "-r" : NULL, NULL};
     pump_until_exit(spawn(pub, NULL));
-    pump_until_exit(s);
-    FILE *f = fopen(out, "r");
-    char line[1024] = "";
-    ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-    fclose(f);
+    char *line = reply_line(s, out);
     json_t *r = json_loads(line, 0, NULL);
     ck_assert_msg(r != NULL, "reply not JSON: %s", line);
+    free(line);
     ck_assert_str_eq(json_string_value(json_object_get(r, "topic")), topic);
     return r;
 }
@@ -376,7 +442,7 @@ START_TEST(test_commands_within_the_rules)
     expect(max, "45", false, false, "not within 6.000..32.000 A"); /* out of range */
     expect(max, "abc", false, false, "takes amps");                /* malformed */
     expect(max, "1e3", false, false, "takes amps");
-    ck_assert_int_eq(table.evse[0].cap_ma, 16000); /* unchanged by refusals */
+    ck_assert_int_eq(table.evse[0].cap_ma, 16000);         /* unchanged by refusals */
     expect(max, "20", true, true, "max current 20.000 A"); /* live, then cleared */
     ck_assert_int_eq(table.evse[0].cap_ma, 20000);
     expect("ampshare/test/charger/guest/max_current/set", "10", false, false, "metered only");
@@ -411,6 +477,7 @@ START_TEST(test_commands_within_the_rules)
     ck_assert_int_eq(ss->evse[0].energy_wanted_wh, 30500);
     site_state_free(ss);
 }
+
 END_TEST
 
 START_TEST(test_retained_command_replayed_on_connect_is_refused)
@@ -420,35 +487,42 @@ START_TEST(test_retained_command_replayed_on_connect_is_refused)
     mqtt_close(mc);
     mc = NULL;
     const char *max = "ampshare/test/charger/tesla/max_current/set";
-    const char *pub[] = {"mosquitto_pub", "--unix", sock, "-t", max, "-m", "7", "-q", "1", "-r",
-                         NULL};
+    const char *pub[] = {
+        "mosquitto_pub", "--unix", sock, "-t", max, "-m", "7", "-q", "1", "-r", NULL};
     pump_until_exit(spawn(pub, NULL));
     char out[128];
     snprintf(out, sizeof(out), "%s/reply.txt", dir);
-    const char *sub[] = {"mosquitto_sub", "--unix", sock, "-t", "ampshare/test/reply", "-C", "1",
-                         "-W", "10", NULL};
-    pid_t s = spawn(sub, out);
-    pump_ms(300);
-    struct mqtt_options o = {.qos = 1, .keepalive_s = 10, .interval_ms = 30000, .commands = true,
+    pid_t s = reply_listener(out); /* our status is retained "offline" from the close */
+    struct mqtt_options o = {.qos = 1,
+                             .keepalive_s = 10,
+                             .interval_ms = 30000,
+                             .commands = true,
                              .caps = {.charger = 4, .circuit = 2, .bus = 1, .meter = 2},
-                             .fill = fill, .command = command, .version = "test"};
+                             .fill = fill,
+                             .command = command,
+                             .version = "test"};
     char url[160], err[256];
     snprintf(url, sizeof(url), "unix:%s", sock);
     ck_assert_int_eq(mqtt_parse_url(url, &o), 0);
     snprintf(o.prefix, sizeof(o.prefix), "ampshare/test");
     ck_assert_msg(mqtt_open(l, &o, &mc, err, sizeof(err)) == 0, "%s", err);
-    pump_until_exit(s);
-    FILE *f = fopen(out, "r");
-    char line[1024] = "";
-    ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
-    fclose(f);
+    char *line = reply_line(s, out);
     ck_assert_msg(strstr(line, "\"ok\":false") && strstr(line, "retained"), "%s", line);
+    free(line);
     ck_assert_int_eq(table.evse[0].cap_ma, -1);
-    pump_ms(300);
-    json_t *all = retained();
+    /* the clear follows the reply: read the retained set until it has gone (bounded) */
+    json_t *all = NULL;
+    for (int i = 0; i < 30; i++) {
+        json_decref(all);
+        all = retained();
+        if (!json_object_get(all, max)) {
+            break;
+        }
+    }
     ck_assert_ptr_null(json_object_get(all, max));
     json_decref(all);
 }
+
 END_TEST
 
 START_TEST(test_broker_restart_resumes_publishing_loop_keeps_time)
@@ -463,15 +537,25 @@ START_TEST(test_broker_restart_resumes_publishing_loop_keeps_time)
         pump_ms(10);
     }
     ck_assert_uint_eq(mqtt_get_stats(mc).connects, 2);
-    pump_ms(300);
-    json_t *all = retained(); /* a fresh broker: everything was published again */
+    /* a fresh broker: everything is published again; read until it is there (bounded) */
+    json_t *all = NULL;
+    for (int i = 0; i < 30; i++) {
+        json_decref(all);
+        all = retained();
+        if (json_object_get(all, "ampshare/test/status") &&
+            json_object_get(all, "ampshare/test/charger/tesla/state") &&
+            json_object_get(all, "homeassistant/number/ampshare_test_tesla_max_current/config")) {
+            break;
+        }
+    }
     ck_assert_str_eq(json_string_value(json_object_get(all, "ampshare/test/status")), "online");
     ck_assert(json_is_object(json_object_get(all, "ampshare/test/charger/tesla/state")));
-    ck_assert(json_is_object(json_object_get(all,
-                                             "homeassistant/number/ampshare_test_tesla_max_current/"
-                                             "config")));
+    ck_assert(
+        json_is_object(json_object_get(all, "homeassistant/number/ampshare_test_tesla_max_current/"
+                                            "config")));
     json_decref(all);
 }
+
 END_TEST
 
 static Suite *mqtt_suite(void)

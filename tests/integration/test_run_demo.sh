@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# `ampshare run --demo` for a few seconds, stdout not a terminal: the demo site links both
-# simulated Wall Connectors on its pty, drives the simulated Modbus EVSE (the Zoe charges at its
-# 16 A circuit), prints its summary and the native master's figure for the seed's case, exits 0
-# and leaves no temporary directory behind. Without a config file `ampshare run` says loudly that
-# it runs the demo.
+# `ampshare run --demo`, stdout not a terminal: the demo site links both simulated Wall
+# Connectors on its pty, drives the simulated Modbus EVSE (the Zoe charges at its 16 A circuit);
+# on SIGTERM it stops safely, prints its summary and the native master's figure for the seed's
+# case, exits 0 and leaves no temporary directory behind. It is stopped once all that was seen,
+# not after a fixed time (--duration-s only bounds a run that never gets there). Without a config
+# file `ampshare run` says loudly that it runs the demo.
 set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" rundemo
 
 before=$(find /tmp -maxdepth 1 -name 'ampshare-demo-*' | wc -l)
-rc=0
-"$AMPSHARE_BIN" run --demo --duration-s 8 >"$tmp/out" 2>"$tmp/err" || rc=$?
-[ "$rc" -eq 0 ] || { cat "$tmp/out" "$tmp/err"; fail "exit status $rc"; }
+"$AMPSHARE_BIN" run --demo --duration-s 300 >"$tmp/out" 2>"$tmp/err" &
+demo=$!
+pids+=("$demo")
 for id in 2019 2431; do
-    grep -q "slave $id linked" "$tmp/err" || { cat "$tmp/err"; fail "slave $id not linked"; }
+    wait_line "$tmp/err" "slave $id linked"
 done
-grep -q 'daemon: zoe: .* -> 16000 mA' "$tmp/err" || { cat "$tmp/err"; fail "the EVSE never got 16 A"; }
-grep -q 'zoe offer 16.0 A draw 16.0 A' "$tmp/out" || { cat "$tmp/out"; fail "no summary line"; }
+wait_line "$tmp/err" 'daemon: zoe: .* -> 16000 mA'
+wait_line "$tmp/out" 'zoe offer 16.0 A draw 16.0 A'
+kill -TERM "$demo"
+rc=0
+wait "$demo" || rc=$?
+pids=()
+[ "$rc" -eq 0 ] || { cat "$tmp/out" "$tmp/err"; fail "exit status $rc"; }
 grep -qE 'native Tesla master .*the Tesla draws 3[0-9]\.[0-9]{2} A' "$tmp/out" ||
     { cat "$tmp/out"; fail "no native figure"; }
 grep -q 'ampshare, this run' "$tmp/out" || { cat "$tmp/out"; fail "no ampshare figure"; }

@@ -84,10 +84,10 @@ wait_line "$tmp/ocpp" 'profile [1-9][0-9]*\.[0-9] A (TxProfile)'
 
 # Steady state: the OCPP charger charging at the engine's target, the circuit never over-offered (offers in force and
 # targets, each within 40 A), the OCPP charger at the engine's target.
-for _ in $(seq 100); do
+steady() {
     "$AMPSHARE_BIN" status --socket "$tmp/status.sock" --json >"$tmp/status.json" 2>/dev/null ||
         true
-    if /usr/bin/python3 - "$tmp/status.json" <<'PY' 2>"$tmp/why"; then break; fi
+    /usr/bin/python3 - "$tmp/status.json" <<'PY' 2>"$tmp/why"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 doc = doc.get("status", doc)
@@ -100,8 +100,8 @@ assert ch["abb"]["state"] == "charging", ch["abb"]
 assert ch["abb"]["target_a"] >= 6 and abs(ch["abb"]["offer_a"] - ch["abb"]["target_a"]) < 0.1, ch["abb"]
 assert ch["tesla"]["target_a"] > 0, ch
 PY
-    sleep 0.2
-done
+}
+until_ok steady || true # $tmp/why says what is wrong
 [ -s "$tmp/why" ] && { cat "$tmp/status.json" "$tmp/why"; fail "steady state"; }
 
 # SIGTERM: the shutdown current to everyone, confirmed by the OCPP charger too, exit 0.

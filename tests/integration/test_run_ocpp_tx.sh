@@ -71,10 +71,8 @@ sessions_json() {
 start_run "$tmp/err1"
 peer sessions "$tmp/peer1"
 wait_line "$tmp/peer1" '"open"'
-for _ in $(seq 100); do
-    sessions_json 2>/dev/null && grep -q '"TAG-B"' "$tmp/sessions.json" && break
-    sleep 0.1
-done
+open_row() { sessions_json 2>/dev/null && grep -q '"TAG-B"' "$tmp/sessions.json"; }
+until_ok open_row || true # the check below shows the rows
 grep -q '"TAG-B"' "$tmp/sessions.json" || { cat "$tmp/sessions.json"; fail "no open row"; }
 kill -9 "$run"
 wait "$run" 2>/dev/null || true

@@ -150,12 +150,8 @@ kill -HUP "$run"
 wait_line "$tmp/err" '\[bus rs485\] closed (gone or its transport changed)'
 wait_line "$tmp/err" "\\[bus rs485\\] on serial:$tmp/twc,9600,8N1"
 n=$(grep -c 'twc: slave 2019 limit' "$tmp/err")
-for _ in $(seq 200); do
-    [ "$(grep -c 'twc: slave 2019 limit' "$tmp/err")" -gt "$n" ] && break
-    sleep 0.05
-done
-[ "$(grep -c 'twc: slave 2019 limit' "$tmp/err")" -gt "$n" ] ||
-    { cat "$tmp/err"; fail "no limit for the Tesla after its bus was reopened"; }
+more_limits() { [ "$(grep -c 'twc: slave 2019 limit' "$tmp/err")" -gt "$n" ]; }
+until_ok more_limits || { cat "$tmp/err"; fail "no limit for the Tesla after its bus was reopened"; }
 
 # The grid meter goes silent: after its stale timeout the load nothing controls is taken as
 # 40 A, leaving 23 A of the 63 A supply for the chargers; their targets must fit it.
@@ -167,16 +163,9 @@ sum_targets() {
 }
 kill -STOP "$grid"
 wait_line "$tmp/err" 'meter grid .*read failed'
-ok=
-for _ in $(seq 200); do
-    s=$(sum_targets)
-    if [ "$s" -le 23000 ] && grep -q 'meter stale\|limited by circuit' "$tmp/err"; then
-        ok=1
-        break
-    fi
-    sleep 0.05
-done
-[ -n "$ok" ] || { cat "$tmp/err"; fail "targets sum to $(sum_targets) mA with the grid meter silent"; }
+fits_without_grid() { [ "$(sum_targets)" -le 23000 ] && grep -q 'meter stale\|limited by circuit' "$tmp/err"; }
+until_ok fits_without_grid ||
+    { cat "$tmp/err"; fail "targets sum to $(sum_targets) mA with the grid meter silent"; }
 kill -CONT "$grid"
 wait_line "$tmp/err" 'meter grid .*answers again'
 
@@ -209,12 +198,7 @@ pids+=("$run")
 wait_line "$tmp/err" 'daemon: bay: [0-9]* -> 10000 mA'
 # the slaves follow the new master (a fresh ID) once they stop hearing the old one
 id=$(sed -n 's/.*our master ID \([0-9a-f]*\).*/\1/p' "$tmp/err" | head -1)
-# (a slave gives up on a silent master after about 10 s: wait up to 30 s)
-for _ in $(seq 600); do
-    grep -q "slave 2019: linked to $id" "$tmp/slaves" && grep -q "slave 2431: linked to $id" "$tmp/slaves" &&
-        break
-    sleep 0.05
-done
+# (a slave gives up on a silent master after about 10 s, well within wait_line's bound)
 wait_line "$tmp/slaves" "slave 2019: linked to $id"
 wait_line "$tmp/slaves" "slave 2431: linked to $id"
 "$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv --charger bay >"$tmp/sessions.after"

@@ -77,11 +77,12 @@ if [ -x "$promtool" ]; then
 fi
 grep -q '^ampshare_errors_total{kind="policy"} 0$' "$tmp/metrics" || fail "errors by kind"
 grep -q '^ampshare_evse_energy_joules_total{charger="tesla"} [0-9]' "$tmp/metrics" || fail "energy counter"
-for _ in $(seq 100); do # the Tesla's session row appears once its car is seen connected
-    curl -sS --max-time 10 "http://127.0.0.1:$port/api/sessions?charger=tesla" >"$tmp/sessions.json"
-    grep -q '"charger": "tesla"' "$tmp/sessions.json" && break
-    sleep 0.1
-done
+# the Tesla's session row appears once its car is seen connected
+tesla_row() {
+    curl -sS --max-time 10 "http://127.0.0.1:$port/api/sessions?charger=tesla" >"$tmp/sessions.json" &&
+        grep -q '"charger": "tesla"' "$tmp/sessions.json"
+}
+until_ok tesla_row || true # the check below says what is wrong
 /usr/bin/python3 - "$tmp/sessions.json" <<'PY' || { cat "$tmp/sessions.json"; fail "/api/sessions"; }
 import json, sys
 rows = json.load(open(sys.argv[1]))
@@ -93,23 +94,36 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/sessio
 curl -sS --max-time 10 "http://127.0.0.1:$port/" >"$tmp/page.html"
 grep -q '<title>ampshare</title>' "$tmp/page.html" || fail "page"
 
-# MQTT: retained states and discovery of the daemon's own site.
-sleep 1
-mosquitto_sub --unix "$tmp/broker.sock" -t 'ampshare/#' -t 'homeassistant/#' -v \
-    --retained-only -W 2 >"$tmp/retained" 2>/dev/null || true
+# MQTT: retained states and discovery of the daemon's own site, read again until all are there
+# (the daemon publishes them once it has connected and taken its first snapshot).
+retained() {
+    mosquitto_sub --unix "$tmp/broker.sock" -t 'ampshare/#' -t 'homeassistant/#' -v \
+        --retained-only -W 2 >"$tmp/retained" 2>/dev/null || true
+    grep -q '^ampshare/office/status online$' "$tmp/retained" &&
+        grep -q '^ampshare/office/charger/tesla/state {' "$tmp/retained" &&
+        grep -q '^homeassistant/number/ampshare_office_tesla_max_current/config {' "$tmp/retained"
+}
+until_ok retained || true # the checks below say which is missing
 grep -q '^ampshare/office/status online$' "$tmp/retained" || { cat "$tmp/retained"; fail "status"; }
 grep -q '^ampshare/office/charger/tesla/state {' "$tmp/retained" || fail "tesla state"
 grep -q '^homeassistant/number/ampshare_office_tesla_max_current/config {' "$tmp/retained" ||
     fail "discovery of the max current number"
 
-# ask TOPIC PAYLOAD: publishes a command and prints the daemon's reply.
+# ask TOPIC PAYLOAD: publishes a command and prints the daemon's reply. The subscriber also takes
+# the retained status: once that has come, its subscription to the reply topic is in place too
+# (one SUBSCRIBE for both), so the reply cannot be published before anyone listens.
 ask() {
-    mosquitto_sub --unix "$tmp/broker.sock" -t ampshare/office/reply -C 1 -W 10 >"$tmp/reply" &
+    : >"$tmp/reply"
+    mosquitto_sub --unix "$tmp/broker.sock" -t ampshare/office/status -t ampshare/office/reply -v \
+        -W "$wait_s" >"$tmp/reply" 2>/dev/null &
     local sub=$!
-    sleep 0.3
+    pids+=("$sub")
+    wait_line "$tmp/reply" '^ampshare/office/status '
     mosquitto_pub --unix "$tmp/broker.sock" -t "$1" -m "$2" -q 1
-    wait "$sub" || true
-    cat "$tmp/reply"
+    wait_line "$tmp/reply" '^ampshare/office/reply '
+    kill "$sub" 2>/dev/null || true
+    wait "$sub" 2>/dev/null || true
+    sed -n 's|^ampshare/office/reply ||p' "$tmp/reply"
 }
 # A lower maximum reaches the Tesla's Wall Connector as its limit.
 ask ampshare/office/charger/tesla/max_current/set 10 >"$tmp/r1"

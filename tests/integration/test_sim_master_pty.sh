@@ -32,16 +32,9 @@ for id in 2019 2431 4085; do
     grep -q "slave $id linked" "$tmp/err" || { cat "$tmp/err"; echo "FAIL: $id not linked"; exit 1; }
 done
 # On stopping, each slave got a zero limit (the slaves print every change).
+zero_seen() { grep -q "slave $1: linked to .*limit 0.00 A" <(tail -n 20 "$tmp/slaves"); }
 for id in 2019 2431 4085; do
-    ok=
-    for _ in $(seq 100); do
-        if grep -q "slave $id: linked to .*limit 0.00 A" <(tail -n 20 "$tmp/slaves"); then
-            ok=1
-            break
-        fi
-        sleep 0.05
-    done
-    [ -n "$ok" ] || { cat "$tmp/slaves"; echo "FAIL: $id never saw the zero limit"; exit 1; }
+    until_ok zero_seen "$id" || { cat "$tmp/slaves"; echo "FAIL: $id never saw the zero limit"; exit 1; }
 done
 kill -TERM "$pid"
 wait "$pid" || true

@@ -9,6 +9,9 @@ set -euo pipefail
 PY=${PYTHON:-/usr/bin/python3}
 command -v socat >/dev/null || { echo "socat missing"; exit 77; }
 vec="$AMPSHARE_VECTORS/twc-frames-public.tsv"
+# Each wait below looks every 50 ms, at most this often (a minute or more): generous, as it only
+# ends a failing run, and a loaded machine must not fail the test.
+looks=1200
 tmp=$(mktemp -d)
 socat_pid=
 sniff_pid=
@@ -26,7 +29,7 @@ fail() {
 
 socat pty,raw,echo=0,link="$tmp/feed" pty,raw,echo=0,link="$tmp/bus" 2>"$tmp/socat.err" &
 socat_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq "$looks"); do
     [ -e "$tmp/feed" ] && [ -e "$tmp/bus" ] && break
     sleep 0.05
 done
@@ -34,7 +37,7 @@ done
 
 "$AMPSHARE_BIN" sniff "serial:$tmp/bus" --capture "$tmp/cap" --count 39 >"$tmp/out" 2>"$tmp/err" &
 sniff_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq "$looks"); do
     grep -q "opened" "$tmp/err" && break
     kill -0 "$sniff_pid" 2>/dev/null || fail "sniff exited early"
     sleep 0.05
@@ -56,7 +59,7 @@ if r:
     sys.exit(1)
 PYEOF
 
-for _ in $(seq 200); do
+for _ in $(seq "$looks"); do
     kill -0 "$sniff_pid" 2>/dev/null || break
     sleep 0.05
 done

@@ -4,7 +4,13 @@
  * and TCP on loopback through the TCP client (master) and listener (slaves) transports. Three
  * simulated slaves sit on the far side. Unplugging (socat killed, the listener closed) drops the
  * slaves after the master's silence timeout; plugging back in links them again.
- * No fixed sleeps: every wait polls a condition with a bounded deadline.
+ * No fixed sleeps: every wait polls a condition with a bounded deadline of real time.
+ *
+ * Protocol time is a test clock, not the wall clock: it follows the monotonic clock but moves at
+ * most RT_STEP_MAX_MS between two readings. Master and slaves share this process, so when the
+ * scheduler freezes it (a loaded CI machine) every side stalls together; on the wall clock the
+ * slaves would then see their heartbeats lost and the master its slaves silent, timeouts that no
+ * real bus had. Delays outside the process (socat, the kernel) still count in full.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +41,9 @@
 #define LINK_DEADLINE_MS  30000
 #define DROP_DEADLINE_MS  20000
 #define READY_DEADLINE_MS 5000
+/* The most the test clock moves between two readings: several loop turns (a turn waits at most
+ * 20 ms), far below every protocol timeout here. */
+#define RT_STEP_MAX_MS 100
 
 static const uint16_t slave_ids[3] = {0x2019, 0x4085, 0x8725};
 
@@ -44,7 +53,8 @@ struct rt {
     struct tp_link *slink; /* pty case: the slaves' end */
     struct tp *listener;   /* tcp case: the slaves' listener */
     struct sim_twc_slaves set;
-    uint64_t t0;
+    uint64_t now;     /* the test clock (ms, from 1) */
+    uint64_t mono_at; /* the monotonic clock when it last moved */
     size_t linked[3], dropped[3];
     uint32_t hb_lost; /* bus-level: frames written while the link was down */
 };
@@ -54,9 +64,14 @@ static uint64_t mono_ms(void)
     return amp_clock_mono_ms();
 }
 
-static uint64_t rt_now(const struct rt *r)
+/* The test clock: real time, less whatever a freeze of this process added beyond a step. */
+static uint64_t rt_now(struct rt *r)
 {
-    return mono_ms() - r->t0 + 1;
+    uint64_t m = mono_ms();
+    uint64_t step = m - r->mono_at;
+    r->now += step > RT_STEP_MAX_MS ? RT_STEP_MAX_MS : step;
+    r->mono_at = m;
+    return r->now;
 }
 
 static int slave_index(uint16_t id)
@@ -94,12 +109,15 @@ static void quiet_sink(void *ctx, enum log_level lvl, const char *mod, const cha
 }
 
 /* Short timeouts so unplug-and-return runs in seconds: the master drops a slave silent for 3 s,
- * a slave without heartbeats for 1.5 s announces itself every second (all configurable, §9 #12). */
+ * a slave without heartbeats for 2.5 s announces itself every second (all configurable, §9 #12).
+ * A slave's heartbeats come every 1 s, late by up to one exchange (300 ms reply timeout and the
+ * gap): 2.5 s leaves a second for socat and the kernel, which the test clock counts in full. */
 static void rt_init(struct rt *r, struct tp_link *mlink)
 {
     memset(r, 0, sizeof(*r));
     log_set_sink(quiet_sink, NULL, LOG_LEVEL_WARN);
-    r->t0 = mono_ms();
+    r->now = 1;
+    r->mono_at = mono_ms();
     r->mlink = mlink;
     struct twc_bus_config bc;
     twc_bus_config_init(&bc);
@@ -115,7 +133,7 @@ static void rt_init(struct rt *r, struct tp_link *mlink)
         sim_twc_slave_cfg_default(&cfg, slave_ids[i], i == 1 ? SIM_TWC_V1 : SIM_TWC_EXT);
         cfg.linkready_first_ms = 100u * (uint32_t)i;
         cfg.linkready_interval_ms = 1000;
-        cfg.hb_loss_ms = 1500;
+        cfg.hb_loss_ms = 2500;
         struct sim_car_cfg car;
         ck_assert_int_eq(sim_car_cfg_preset(&car, "tesla"), 0);
         ck_assert_int_ge(sim_twc_slaves_add(&r->set, &cfg, &car, rt_now(r)), 0);
@@ -180,8 +198,8 @@ typedef bool rt_cond_fn(struct rt *r);
 /* Runs the loop until cond holds; false when deadline_ms of real time pass first. */
 static bool rt_run_until(struct rt *r, rt_cond_fn *cond, uint64_t deadline_ms)
 {
-    uint64_t end = rt_now(r) + deadline_ms;
-    while (rt_now(r) < end) {
+    uint64_t end = mono_ms() + deadline_ms;
+    while (mono_ms() < end) {
         rt_turn(r);
         if (cond(r)) {
             return true;

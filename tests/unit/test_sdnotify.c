@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sd_notify through libsystemd to a real AF_UNIX datagram socket set as NOTIFY_SOCKET, as systemd
- * would listen: the exact datagrams READY/STATUS/WATCHDOG/STOPPING/RELOADING, nothing without a
+ * The sd_notify protocol (spoken by controller/sdnotify.c itself) to a real AF_UNIX datagram
+ * socket set as NOTIFY_SOCKET, as systemd would listen: the exact datagrams READY/STATUS/WATCHDOG/STOPPING/RELOADING, nothing without a
  * socket, an error for a socket that is gone, and the watchdog interval from WATCHDOG_USEC/PID.
  */
 #include <errno.h>
