@@ -6,7 +6,8 @@
  * their 1 s ticks, and wire mode (real bytes at 9600 8N1 in event time, ampshare's twc_bus and
  * control loop) on i3-idle, shortage (3 buses) and one bus of 3 Wall Connectors for an hour
  * (goal >= 1e5 simulated s per CPU s), the last also as the wire engine alone, in event time and
- * in 1 ms lockstep (the simulator before event time). Simulated seconds per CPU second. Prints
+ * in 1 ms lockstep (the simulator before event time), and the canonical office-day (meters and
+ * Modbus EVSEs through ctl_mb in memory) and faults. Simulated seconds per CPU second. Prints
  * figures; never a test.
  *   bench_fleet [SRC_DIR]   (default: the source tree it was built from)
  */
@@ -195,6 +196,13 @@ int main(int argc, char **argv)
     write_bus3(day3, "bus3-day", 86400);
     bench(day3, "equal_share", true);
     bench_engine(day3, "equal_share", false);
+    /* office-day: 8 Wall Connectors on 3 buses, a grid meter, three metered third-party EVSEs
+     * (the Heidelberg written through ctl_mb in memory), 25 cars through a working day */
+    snprintf(path, sizeof(path), "%s/etc/scenarios/office-day.ini", src);
+    bench(path, "equal_share", true);
+    bench(path, "equal_share", false);
+    snprintf(path, sizeof(path), "%s/etc/scenarios/faults.ini", src);
+    bench(path, "equal_share", true);
     unlink(site3);
     unlink(scen3);
     unlink(day3);

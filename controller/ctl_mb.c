@@ -29,6 +29,8 @@ struct ctl_mb {
     /* generic maps and models built from their keys; the pollers borrow them */
     struct mb_map_custom *maps;    /* [n_meter] */
     struct mb_evse_custom *models; /* [n_evse] */
+    ctl_mb_line_fn *lines; /* the simulator's lines, or NULL */
+    void *lines_ctx;
 };
 
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms);
@@ -97,10 +99,18 @@ static int poller_for(struct ctl_mb *c,
             return (int)i;
         }
     }
-    struct mb_poller_opts o = {.clock = clock};
+    struct mb_poller_opts o = {.clock = clock, .mem_label = transport};
     char msg[160];
-    if (tp_addr_parse(transport, &o.addr, msg, sizeof(msg)) != 0) {
-        snprintf(err, errlen, "%s: transport %s: %s", what, transport, msg);
+    struct ctl_mb_line line = {.mem = NULL};
+    snprintf(line.addr, sizeof(line.addr), "%s", transport);
+    if (c->lines && c->lines(c->lines_ctx, transport, &line) != 0) {
+        snprintf(err, errlen, "%s: transport %s: no simulated line", what, transport);
+        return -ENOENT;
+    }
+    o.mem = line.mem;
+    o.mem_ctx = line.mem_ctx;
+    if (!o.mem && tp_addr_parse(line.addr, &o.addr, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "%s: transport %s: %s", what, line.addr, msg);
         return -EINVAL;
     }
     size_t i = c->n_poller;
@@ -203,11 +213,13 @@ add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, si
     return add_dev(c, clock, ev->control_transport, what, &d, &c->evse[i], err, errlen);
 }
 
-int ctl_mb_new(const struct site *site,
-               const struct mb_clock *clock,
-               struct ctl_mb **out,
-               char *err,
-               size_t errlen)
+static int new_mb(const struct site *site,
+                  const struct mb_clock *clock,
+                  ctl_mb_line_fn *lines,
+                  void *lines_ctx,
+                  struct ctl_mb **out,
+                  char *err,
+                  size_t errlen)
 {
     *out = NULL;
     struct ctl_mb *c = calloc(1, sizeof(*c));
@@ -215,6 +227,8 @@ int ctl_mb_new(const struct site *site,
         return -ENOMEM;
     }
     c->site = site;
+    c->lines = lines;
+    c->lines_ctx = lines_ctx;
     size_t n_dev = site->n_meter + site->n_evse + 1;
     c->poller = calloc(n_dev, sizeof(*c->poller));
     c->transport = calloc(n_dev, sizeof(*c->transport));
@@ -256,6 +270,29 @@ int ctl_mb_new(const struct site *site,
     return 0;
 }
 
+int ctl_mb_new(const struct site *site,
+               const struct mb_clock *clock,
+               struct ctl_mb **out,
+               char *err,
+               size_t errlen)
+{
+    return new_mb(site, clock, NULL, NULL, out, err, errlen);
+}
+
+int ctl_mb_new_sim(const struct site *site,
+                   const struct mb_clock *clock,
+                   ctl_mb_line_fn *lines,
+                   void *lines_ctx,
+                   struct ctl_mb **out,
+                   char *err,
+                   size_t errlen)
+{
+    if (!lines) {
+        return -EINVAL;
+    }
+    return new_mb(site, clock, lines, lines_ctx, out, err, errlen);
+}
+
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)
 {
     int rc = ctl_add_adapter(ctl, &mb_ops, c);
@@ -277,6 +314,9 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
      * and each EVSE's own watchdog takes over) */
     for (size_t i = 0; i < c->n_poller; i++) {
         mb_poller_alive(c->poller[i], now_ms);
+        if (mb_poller_is_mem(c->poller[i])) {
+            (void)mb_poller_step(c->poller[i], now_ms); /* the simulator's line: no thread */
+        }
     }
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];

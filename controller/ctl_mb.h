@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "controller/ctl.h"
+#include "drivers/modbus/mb_bus.h"
 #include "drivers/modbus/mb_clock.h"
 
 struct ctl_mb;
@@ -48,6 +49,29 @@ int ctl_mb_new(const struct site *site,
                struct ctl_mb **out,
                char *err,
                size_t errlen);
+
+/*
+ * The simulator's lines. For a site transport, the resolver fills line: an in-memory line (mem
+ * and mem_ctx: its pollers run without threads, stepped by every ctl_step on the controller's
+ * own now_ms, deterministic on a virtual clock), or another address to use instead (addr: the
+ * simulator's own server on loopback). Returns 0, or -ENOENT when it has no line for transport.
+ * Either way the same maps, models and poller rules run as under `ampshare run`.
+ */
+struct ctl_mb_line {
+    const struct mb_bus_mem_ops *mem;
+    void *mem_ctx;
+    char addr[CFG_TEXT_MAX];
+};
+typedef int ctl_mb_line_fn(void *ctx, const char *transport, struct ctl_mb_line *line);
+
+/* ctl_mb_new with every transport resolved by lines (its ctx borrowed). */
+int ctl_mb_new_sim(const struct site *site,
+                   const struct mb_clock *clock,
+                   ctl_mb_line_fn *lines,
+                   void *lines_ctx,
+                   struct ctl_mb **out,
+                   char *err,
+                   size_t errlen);
 
 /* Registers the adapter with ctl, whose site must be the adapter's. Returns 0 or -ENOSPC. */
 int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl);

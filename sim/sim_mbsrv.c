@@ -32,11 +32,15 @@
 struct sim_unit {
     uint8_t unit;
     modbus_mapping_t *map;
+    enum sim_mb_fault fault; /* this unit's own fault; NONE: the line's */
+    int fault_arg;
 };
 
 struct sim_mbsrv {
     struct tp_addr addr;
     bool rtu;
+    bool mem;      /* an in-memory line (sim_mbsrv_new_mem): no endpoint, no thread */
+    bool mem_off;  /* ... stopped: it does not answer */
     modbus_t *ctx; /* frames replies; its socket is set to the fd being served */
     pthread_t thread;
     bool running;
@@ -293,8 +297,8 @@ static void handle_request(struct sim_mbsrv *srv, int fd, const uint8_t *req, in
         pthread_mutex_unlock(&srv->lock);
         return;
     }
-    enum sim_mb_fault fault = srv->fault;
-    int arg = srv->fault_arg;
+    enum sim_mb_fault fault = u->fault ? u->fault : srv->fault;
+    int arg = u->fault ? u->fault_arg : srv->fault_arg;
     switch (fault) {
     case SIM_MB_FAULT_SILENT:
         break;
@@ -509,6 +513,12 @@ fail:
 
 int sim_mbsrv_start(struct sim_mbsrv *srv)
 {
+    if (srv->mem) {
+        pthread_mutex_lock(&srv->lock);
+        srv->mem_off = false;
+        pthread_mutex_unlock(&srv->lock);
+        return 0;
+    }
     if (srv->running) {
         return 0;
     }
@@ -529,6 +539,12 @@ int sim_mbsrv_start(struct sim_mbsrv *srv)
 
 void sim_mbsrv_stop(struct sim_mbsrv *srv)
 {
+    if (srv->mem) {
+        pthread_mutex_lock(&srv->lock);
+        srv->mem_off = true;
+        pthread_mutex_unlock(&srv->lock);
+        return;
+    }
     if (srv->running) {
         uint8_t b = 1;
         ssize_t w = write(srv->stop_pipe[1], &b, 1);
@@ -609,6 +625,18 @@ modbus_mapping_t *sim_mbsrv_mapping(struct sim_mbsrv *srv, uint8_t unit)
     return u ? u->map : NULL;
 }
 
+int sim_mbsrv_set_unit_fault(struct sim_mbsrv *srv, uint8_t unit, enum sim_mb_fault fault, int arg)
+{
+    pthread_mutex_lock(&srv->lock);
+    struct sim_unit *u = find_unit(srv, unit);
+    if (u) {
+        u->fault = fault;
+        u->fault_arg = arg;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return u ? 0 : -ENOENT;
+}
+
 void sim_mbsrv_set_fault(struct sim_mbsrv *srv, enum sim_mb_fault fault, int arg)
 {
     pthread_mutex_lock(&srv->lock);
@@ -651,3 +679,147 @@ size_t sim_mbsrv_take_writes(struct sim_mbsrv *srv, struct sim_mb_write *out, si
     pthread_mutex_unlock(&srv->lock);
     return n;
 }
+
+/* ---- the in-memory line ---- */
+
+int sim_mbsrv_new_mem(const char *name, struct sim_mbsrv **out)
+{
+    *out = NULL;
+    struct sim_mbsrv *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        return -ENOMEM;
+    }
+    srv->mem = true;
+    srv->listen_fd = srv->master_fd = -1;
+    srv->stop_pipe[0] = srv->stop_pipe[1] = -1;
+    for (int i = 0; i < SIM_CLIENTS_MAX; i++) {
+        srv->client_fd[i] = -1;
+    }
+    pthread_mutex_init(&srv->lock, NULL);
+    snprintf(srv->client_addr, sizeof(srv->client_addr), "mem:%s", name ? name : "line");
+    *out = srv;
+    return 0;
+}
+
+/* The unit's table for one request, or the code a client would see instead: silence for a
+ * missing unit, a stopped line or a silent fault; the fault's exception; garbage as bad data.
+ * A late reply is answered: no time passes on an in-memory line. Call with the lock held. */
+static int mem_begin(struct sim_mbsrv *srv, uint8_t unit, struct sim_unit **out)
+{
+    srv->requests++;
+    struct sim_unit *u = find_unit(srv, unit);
+    if (!u || srv->mem_off) {
+        return -ETIMEDOUT;
+    }
+    enum sim_mb_fault fault = u->fault ? u->fault : srv->fault;
+    int arg = u->fault ? u->fault_arg : srv->fault_arg;
+    switch (fault) {
+    case SIM_MB_FAULT_SILENT:
+        return -ETIMEDOUT;
+    case SIM_MB_FAULT_EXCEPTION:
+        return -(MODBUS_ENOBASE + arg);
+    case SIM_MB_FAULT_GARBAGE:
+        return -EMBBADDATA;
+    default:
+        *out = u;
+        return 0;
+    }
+}
+
+static bool mem_span_ok(int start, int size, uint16_t addr, uint16_t n)
+{
+    return addr >= start && addr + n <= start + size;
+}
+
+static void mem_log_write(
+    struct sim_mbsrv *srv, struct sim_unit *u, uint8_t fc, uint16_t addr, uint16_t n, uint16_t v)
+{
+    srv->replies++;
+    if (srv->n_writes < SIM_MBSRV_WRITE_LOG) {
+        srv->writes[srv->n_writes] =
+            (struct sim_mb_write){.unit = u->unit, .fc = fc, .addr = addr, .n = n, .value = v};
+    }
+    srv->n_writes++;
+    if (srv->on_write) {
+        srv->on_write(srv->on_write_ctx, u->unit, fc, addr, n);
+    }
+}
+
+static int
+mem_read_regs(void *ctx, uint8_t unit, uint8_t fc, uint16_t addr, uint16_t n, uint16_t *dst)
+{
+    struct sim_mbsrv *srv = ctx;
+    struct sim_unit *u = NULL;
+    pthread_mutex_lock(&srv->lock);
+    int rc = mem_begin(srv, unit, &u);
+    if (rc == 0) {
+        modbus_mapping_t *m = u->map;
+        int start = fc == 3 ? m->start_registers : m->start_input_registers;
+        int size = fc == 3 ? m->nb_registers : m->nb_input_registers;
+        const uint16_t *tab = fc == 3 ? m->tab_registers : m->tab_input_registers;
+        if (!mem_span_ok(start, size, addr, n)) {
+            rc = -EMBXILADD;
+        } else {
+            memcpy(dst, tab + (addr - start), n * sizeof(uint16_t));
+            srv->replies++;
+        }
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
+}
+
+static int mem_read_coils(void *ctx, uint8_t unit, uint16_t addr, uint16_t n, uint8_t *dst)
+{
+    struct sim_mbsrv *srv = ctx;
+    struct sim_unit *u = NULL;
+    pthread_mutex_lock(&srv->lock);
+    int rc = mem_begin(srv, unit, &u);
+    if (rc == 0 && !mem_span_ok(u->map->start_bits, u->map->nb_bits, addr, n)) {
+        rc = -EMBXILADD;
+    } else if (rc == 0) {
+        memcpy(dst, u->map->tab_bits + (addr - u->map->start_bits), n);
+        srv->replies++;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
+}
+
+static int
+mem_write_regs(void *ctx, uint8_t unit, uint8_t fc, uint16_t addr, uint16_t n, const uint16_t *src)
+{
+    struct sim_mbsrv *srv = ctx;
+    struct sim_unit *u = NULL;
+    pthread_mutex_lock(&srv->lock);
+    int rc = mem_begin(srv, unit, &u);
+    if (rc == 0 && !mem_span_ok(u->map->start_registers, u->map->nb_registers, addr, n)) {
+        rc = -EMBXILADD;
+    } else if (rc == 0) {
+        memcpy(u->map->tab_registers + (addr - u->map->start_registers), src, n * sizeof(uint16_t));
+        mem_log_write(srv, u, fc, addr, n, src[0]);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
+}
+
+static int mem_write_coil(void *ctx, uint8_t unit, uint16_t addr, bool on)
+{
+    struct sim_mbsrv *srv = ctx;
+    struct sim_unit *u = NULL;
+    pthread_mutex_lock(&srv->lock);
+    int rc = mem_begin(srv, unit, &u);
+    if (rc == 0 && !mem_span_ok(u->map->start_bits, u->map->nb_bits, addr, 1)) {
+        rc = -EMBXILADD;
+    } else if (rc == 0) {
+        u->map->tab_bits[addr - u->map->start_bits] = on ? 1 : 0;
+        mem_log_write(srv, u, 5, addr, 1, on ? 1 : 0);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
+}
+
+const struct mb_bus_mem_ops sim_mbsrv_mem_ops = {
+    .read_regs = mem_read_regs,
+    .read_coils = mem_read_coils,
+    .write_regs = mem_write_regs,
+    .write_coil = mem_write_coil,
+};

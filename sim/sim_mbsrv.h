@@ -13,6 +13,7 @@
 
 #include <modbus.h>
 
+#include "drivers/modbus/mb_bus.h"
 #include "drivers/transport/tp_addr.h"
 
 #define SIM_MBSRV_UNITS_MAX 8
@@ -40,6 +41,18 @@ struct sim_mbsrv;
  * negative code with a message in err.
  */
 int sim_mbsrv_new(const struct tp_addr *addr, struct sim_mbsrv **out, char *err, size_t errlen);
+
+/*
+ * Creates an in-memory line named name (for labels): no endpoint, no thread. A client reaches
+ * its units through an mb_bus made by mb_bus_new_mem(&sim_mbsrv_mem_ops, srv, ...): each
+ * transaction is served at once from the same tables, with the same faults (a late reply is
+ * answered: no time passes in memory), write log and hooks as the TCP and RTU lines. stop()
+ * makes it fall silent, start() brings it back. Allocates. Returns 0 or -ENOMEM.
+ */
+int sim_mbsrv_new_mem(const char *name, struct sim_mbsrv **out);
+
+/* The in-memory line's operations (ctx: the sim_mbsrv). */
+extern const struct mb_bus_mem_ops sim_mbsrv_mem_ops;
 
 /* Stops the thread, closes everything, frees the tables; accepts NULL. */
 void sim_mbsrv_free(struct sim_mbsrv *srv);
@@ -73,6 +86,9 @@ modbus_mapping_t *sim_mbsrv_mapping(struct sim_mbsrv *srv, uint8_t unit);
 
 /* Switches the fault mode (arg: the exception code, or the delay in ms). Any time. */
 void sim_mbsrv_set_fault(struct sim_mbsrv *srv, enum sim_mb_fault fault, int arg);
+
+/* Switches one unit's own fault (NONE: the line's applies again). Returns 0 or -ENOENT. */
+int sim_mbsrv_set_unit_fault(struct sim_mbsrv *srv, uint8_t unit, enum sim_mb_fault fault, int arg);
 
 /* Requests received so far (answered or not), for tests that wait for traffic. */
 uint64_t sim_mbsrv_requests(struct sim_mbsrv *srv);

@@ -465,6 +465,9 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
                             size_t len)
 {
     advance(s, now_ms);
+    if (s->powered_off) {
+        return;
+    }
     struct twc_msg msg;
     while (sim_twc_next_msg(&s->df, &buf, &len, &msg, &s->stats.bad_frames) == 1) {
         on_msg(s, now_ms, &msg);
@@ -522,9 +525,50 @@ static void min_next(uint64_t *next, uint64_t t, uint64_t now)
     }
 }
 
+void sim_twc_slave_mute(struct sim_twc_slave *s, bool muted)
+{
+    s->muted = muted;
+}
+
+void sim_twc_slave_power(struct sim_twc_slave *s, uint64_t now_ms, bool on)
+{
+    advance(s, now_ms);
+    if (!on) {
+        s->powered_off = true;
+        if (s->has_car) {
+            sim_car_set_offer(&s->car, s->now_ms, 0);
+        }
+        return;
+    }
+    if (!s->powered_off) {
+        return;
+    }
+    struct sim_car car = s->car;
+    bool has_car = s->has_car;
+    struct sim_twc_slave_cfg cfg = s->cfg;
+    struct sim_twc_slave_stats stats = s->stats;
+    uint64_t now = s->now_ms;
+    if (sim_twc_slave_init(s, &cfg, NULL, now) == 0) {
+        s->car = car;
+        s->has_car = has_car;
+        s->stats = stats;
+    }
+}
+
 size_t sim_twc_slave_poll(
     struct sim_twc_slave *s, uint64_t now_ms, uint8_t *out, size_t cap, uint64_t *next_ms)
 {
+    if (s->powered_off) {
+        if (s->has_car) {
+            sim_car_step(&s->car, now_ms > s->now_ms ? now_ms : s->now_ms);
+        }
+        s->now_ms = now_ms > s->now_ms ? now_ms : s->now_ms;
+        s->txq_len = 0;
+        if (next_ms) {
+            *next_ms = s->has_car ? sim_car_next_ms(&s->car, s->now_ms) : UINT64_MAX;
+        }
+        return 0;
+    }
     advance(s, now_ms);
     now_ms = s->now_ms;
     size_t n = 0, keep = 0;
@@ -563,7 +607,7 @@ size_t sim_twc_slave_poll(
     if (next_ms) {
         *next_ms = next;
     }
-    return n;
+    return s->muted ? 0 : n; /* a dead transmitter: the frames go nowhere */
 }
 
 int sim_twc_slave_plug(struct sim_twc_slave *s, uint64_t now_ms, const struct sim_car_cfg *car)

@@ -85,6 +85,8 @@ struct sim_twc_slave {
     bool adjust_restored;  /* cmd 07: the 2 A have come back */
     uint64_t adjust_t0_ms; /* when the 06/07 arrived */
     bool ever_linked;      /* a heartbeat has been heard since init */
+    bool muted;            /* its transmitter is dead: it hears, acts and says nothing */
+    bool powered_off;      /* no power: it hears nothing, says nothing, offers nothing */
     uint64_t last_hb_ms;   /* last heartbeat addressed to us */
     uint64_t next_linkready_ms;
     uint64_t now_ms; /* last time seen */
@@ -149,6 +151,12 @@ size_t sim_twc_slave_poll(
  * -EINVAL for a bad car config (then no car is plugged in). */
 int sim_twc_slave_plug(struct sim_twc_slave *s, uint64_t now_ms, const struct sim_car_cfg *car);
 void sim_twc_slave_unplug(struct sim_twc_slave *s, uint64_t now_ms);
+
+/* Faults. mute: the transmitter dies (or comes back); the unit still hears the master and
+ * keeps its car at the limit it holds. power: the unit loses power (its car loses the offer and
+ * stops) or boots again: a fresh start with the car still plugged in (linkready, no limit). */
+void sim_twc_slave_mute(struct sim_twc_slave *s, bool muted);
+void sim_twc_slave_power(struct sim_twc_slave *s, uint64_t now_ms, bool on);
 
 /* Holds the reset button about 4 s: clears a latched error (§5.1 cmd 02). */
 void sim_twc_slave_reset_button(struct sim_twc_slave *s, uint64_t now_ms);

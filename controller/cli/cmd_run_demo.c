@@ -41,9 +41,9 @@
 #define DEMO_INI_MAX    2048
 
 struct demo {
-    char dir[64];
-    char twc[96];
-    char db[96];
+    char dir[160];
+    char twc[192];
+    char db[192];
     struct tp *bus;
     struct sim_twc_slaves slaves;
     struct sim_twc_port port;
@@ -162,16 +162,20 @@ static int demo_start(void *ctx, struct loop *l)
     struct demo *m = ctx;
     m->loop = l;
     m->t0 = loop_now_ms(l);
-    snprintf(m->dir, sizeof(m->dir), "/tmp/ampshare-demo-XXXXXX");
-    if (!mkdtemp(m->dir)) {
-        fprintf(stderr, "ampshare run --demo: cannot make a temporary directory: %s\n",
-                strerror(errno));
+    /* $TMPDIR as mktemp(1) honours it: tests give each run its own */
+    const char *tmp = getenv("TMPDIR");
+    tmp = tmp && tmp[0] == '/' ? tmp : "/tmp";
+    int n = snprintf(m->dir, sizeof(m->dir), "%s/ampshare-demo-XXXXXX", tmp);
+    if (n < 0 || (size_t)n >= sizeof(m->dir) || !mkdtemp(m->dir)) {
+        int e = n < 0 || (size_t)n >= sizeof(m->dir) ? ENAMETOOLONG : errno;
+        fprintf(stderr, "ampshare run --demo: cannot make a temporary directory in %s: %s\n", tmp,
+                strerror(e));
         m->dir[0] = '\0';
-        return -errno;
+        return -e;
     }
     snprintf(m->twc, sizeof(m->twc), "%s/twc", m->dir);
     snprintf(m->db, sizeof(m->db), "%s/sessions.db", m->dir);
-    char err[256], text[128];
+    char err[256], text[200];
     /* the Wall Connectors' bus: a real pty, the slaves on its far end */
     snprintf(text, sizeof(text), "pty:%s", m->twc);
     int rc = tp_new_from_text(text, TP_ROLE_LISTEN, &m->bus, err, sizeof(err));
@@ -269,7 +273,7 @@ static void demo_stop(void *ctx, struct loop *l)
     tp_free(m->bus);
     m->bus = NULL;
     if (m->dir[0]) {
-        char path[128];
+        char path[192];
         static const char *const files[] = {"sessions.db", "sessions.db-wal", "sessions.db-shm"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
             snprintf(path, sizeof(path), "%s/%s", m->dir, files[i]);

@@ -24,11 +24,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ampshare sim SCENARIO.ini [--fast] [--policy P | --compare P1,P2,...]\n"
-            "                    [--json] [--csv FILE] [--svg FILE] [--realtime]\n\n"
+            "                    [--json] [--csv FILE] [--svg FILE] [--realtime]\n"
+            "                    [--modbus-loopback]\n\n"
             "Runs a fleet scenario (docs/scenarios.md): the site file it names, its cars and\n"
             "arrivals, under each policy (a built-in name or a .so path), on a virtual clock.\n"
             "By default in wire mode: simulated Wall Connectors answer ampshare's real master\n"
-            "with real bytes, and the site's control loop sets every limit.\n\n"
+            "with real bytes, simulated meters and Modbus EVSEs serve their real registers to\n"
+            "ampshare's own Modbus adapter (in memory), and the site's control loop sets every\n"
+            "limit.\n\n"
             "  --fast            the allocation engine and policy on the fleet model, no bytes\n"
             "                    (any site: meters, third-party EVSEs, building loads)\n"
             "  --policy P        one policy (default: the site file's [policy] name)\n"
@@ -38,7 +41,10 @@ static void usage(FILE *out)
             "  --svg FILE        a chart: current per charger, stacked, the supply limit drawn,\n"
             "                    one panel per policy\n"
             "  --realtime        for demos: the virtual clock keeps to the wall clock (one\n"
-            "                    simulated second a second); Ctrl-C stops the run\n");
+            "                    simulated second a second); Ctrl-C stops the run\n"
+            "  --modbus-loopback wire mode: the simulated meters and Modbus EVSEs are libmodbus\n"
+            "                    TCP servers on 127.0.0.1 and ampshare's pollers are the\n"
+            "                    daemon's threads; the run keeps to the wall clock\n");
 }
 
 struct tick_out {
@@ -151,7 +157,7 @@ int cmd_sim_scenario(int argc, char **argv)
     }
     const char *file = argv[0], *csv_path = NULL, *svg_path = NULL;
     char pol_buf[2048] = "";
-    bool json = false, fast = false, realtime = false;
+    bool json = false, fast = false, realtime = false, loopback = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool takes = !strcmp(a, "--policy") || !strcmp(a, "--compare") || !strcmp(a, "--csv") ||
@@ -166,6 +172,8 @@ int cmd_sim_scenario(int argc, char **argv)
             fast = true;
         } else if (!strcmp(a, "--realtime")) {
             realtime = true;
+        } else if (!strcmp(a, "--modbus-loopback")) {
+            loopback = true;
         } else if (!strcmp(a, "--policy") || !strcmp(a, "--compare")) {
             if (pol_buf[0] || (a[2] == 'p' && strchr(argv[i + 1], ','))) {
                 fprintf(stderr, "ampshare sim: give one --policy or one --compare list\n");
@@ -182,6 +190,11 @@ int cmd_sim_scenario(int argc, char **argv)
             return CMD_EXIT_USAGE;
         }
     }
+    if (fast && loopback) {
+        fprintf(stderr, "ampshare sim: --modbus-loopback is for wire mode (fast mode has no "
+                        "Modbus devices)\n");
+        return CMD_EXIT_USAGE;
+    }
     cmd_sim_quiet_log();
     struct cmd_realtime rt;
     struct fleet_pace pace = {.fn = cmd_realtime_pace, .ctx = &rt};
@@ -194,6 +207,7 @@ int cmd_sim_scenario(int argc, char **argv)
         fprintf(stderr, "ampshare sim: %s\n", err);
         return CMD_EXIT_FAIL;
     }
+    sc.modbus_loopback = loopback;
     char *pol[MAX_POL];
     size_t n_pol = 0;
     if (!pol_buf[0]) {

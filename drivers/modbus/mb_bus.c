@@ -19,6 +19,8 @@ struct mb_bus {
     uint32_t gap_ms;
     uint64_t last_end_ms;
     bool any_done;
+    const struct mb_bus_mem_ops *mem; /* an in-memory line (mb_bus_new_mem): no ctx */
+    void *mem_ctx;
     char label[300];
 };
 
@@ -81,15 +83,40 @@ int mb_bus_new(const struct tp_addr *addr, const struct mb_bus_opts *opts, struc
     return 0;
 }
 
+int mb_bus_new_mem(const struct mb_bus_mem_ops *ops,
+                   void *ctx,
+                   const char *label,
+                   const struct mb_bus_opts *opts,
+                   struct mb_bus **out)
+{
+    *out = NULL;
+    if (!ops || !ops->read_regs || !ops->read_coils || !ops->write_regs || !ops->write_coil) {
+        return -EINVAL;
+    }
+    struct mb_bus *b = calloc(1, sizeof(*b));
+    if (!b) {
+        return -ENOMEM;
+    }
+    b->clock = opts && opts->clock ? opts->clock : &mb_clock_monotonic;
+    b->mem = ops;
+    b->mem_ctx = ctx;
+    b->open = true;
+    snprintf(b->label, sizeof(b->label), "%s", label ? label : "mem");
+    *out = b;
+    return 0;
+}
+
 void mb_bus_free(struct mb_bus *bus)
 {
     if (!bus) {
         return;
     }
-    if (bus->open) {
-        modbus_close(bus->ctx);
+    if (bus->ctx) {
+        if (bus->open) {
+            modbus_close(bus->ctx);
+        }
+        modbus_free(bus->ctx);
     }
-    modbus_free(bus->ctx);
     free(bus);
 }
 
@@ -122,7 +149,7 @@ static int errno_code(void)
 
 int mb_bus_connect(struct mb_bus *bus)
 {
-    if (bus->open) {
+    if (bus->open || bus->mem) {
         return 0;
     }
     if (modbus_connect(bus->ctx) == -1) {
@@ -209,6 +236,9 @@ int mb_bus_read_regs(
     if (n < 1 || n > MODBUS_MAX_READ_REGISTERS || (fc != 3 && fc != 4)) {
         return -EINVAL;
     }
+    if (bus->mem) {
+        return bus->mem->read_regs(bus->mem_ctx, unit, fc, addr, n, dst);
+    }
     int rc = begin(bus, unit);
     if (rc < 0) {
         return rc;
@@ -227,6 +257,9 @@ int mb_bus_read_coils(struct mb_bus *bus, uint8_t unit, uint16_t addr, uint16_t 
 {
     if (n < 1 || n > 125) {
         return -EINVAL;
+    }
+    if (bus->mem) {
+        return bus->mem->read_coils(bus->mem_ctx, unit, addr, n, dst);
     }
     int rc = begin(bus, unit);
     if (rc < 0) {
@@ -248,6 +281,9 @@ int mb_bus_write_regs(
         (fc != 6 && fc != 16)) {
         return -EINVAL;
     }
+    if (bus->mem) {
+        return bus->mem->write_regs(bus->mem_ctx, unit, fc, addr, n, src);
+    }
     int rc = begin(bus, unit);
     if (rc < 0) {
         return rc;
@@ -264,6 +300,9 @@ int mb_bus_write_regs(
 
 int mb_bus_write_coil(struct mb_bus *bus, uint8_t unit, uint16_t addr, bool on)
 {
+    if (bus->mem) {
+        return bus->mem->write_coil(bus->mem_ctx, unit, addr, on);
+    }
     int rc = begin(bus, unit);
     if (rc < 0) {
         return rc;

@@ -50,7 +50,9 @@ struct mb_poller {
     size_t n_dev;
     pthread_t thread;
     bool started;
-    bool draining; /* the thread's own: writing the last setpoints after a stop */
+    bool manual;         /* in-memory line: no thread, stepped by mb_poller_step */
+    uint64_t manual_now; /* ... at this time */
+    bool draining;       /* the thread's own: writing the last setpoints after a stop */
 
     bool silenced; /* the thread's own: EVSE traffic held (the loop is silent or not started) */
     bool lost;     /* ... since the loop fell silent after ticking (not merely not started) */
@@ -67,6 +69,23 @@ static uint64_t mono_now(void *ctx)
 {
     (void)ctx;
     return mb_clock_monotonic_ms();
+}
+
+/* The time the schedules run on: the monotonic clock, or the stepped time of a manual poller. */
+static uint64_t sched_now(const struct mb_poller *p)
+{
+    return p->manual ? p->manual_now : mb_clock_monotonic_ms();
+}
+
+static uint64_t manual_now(void *ctx)
+{
+    return sched_now(ctx);
+}
+
+static void manual_sleep(void *ctx, uint32_t ms)
+{
+    (void)ctx; /* an in-memory line keeps no gaps (mb_bus_new_mem) */
+    (void)ms;
 }
 
 /* Waits until the monotonic deadline, a wake-up, or stop. Call with the lock held. */
@@ -98,7 +117,7 @@ static void bus_sleep(void *ctx, uint32_t ms)
 
 static uint64_t stamp(struct mb_poller *p)
 {
-    return p->opts.clock->now_ms(p->opts.clock->ctx);
+    return p->manual ? p->manual_now : p->opts.clock->now_ms(p->opts.clock->ctx);
 }
 
 int mb_poller_new(const struct mb_poller_opts *opts, struct mb_poller **out)
@@ -125,13 +144,17 @@ int mb_poller_new(const struct mb_poller_opts *opts, struct mb_poller **out)
     pthread_cond_init(&p->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&p->lock, NULL);
-    p->bus_clock = (struct mb_clock){.now_ms = mono_now, .sleep_ms = bus_sleep, .ctx = p};
+    p->manual = opts->mem != NULL;
+    p->bus_clock = p->manual
+                       ? (struct mb_clock){.now_ms = manual_now, .sleep_ms = manual_sleep, .ctx = p}
+                       : (struct mb_clock){.now_ms = mono_now, .sleep_ms = bus_sleep, .ctx = p};
     struct mb_bus_opts bo = {
         .timeout_ms = opts->timeout_ms,
         .gap_ms = opts->gap_ms,
         .clock = &p->bus_clock,
     };
-    int rc = mb_bus_new(&opts->addr, &bo, &p->bus);
+    int rc = p->manual ? mb_bus_new_mem(opts->mem, opts->mem_ctx, opts->mem_label, &bo, &p->bus)
+                       : mb_bus_new(&opts->addr, &bo, &p->bus);
     if (rc < 0) {
         pthread_cond_destroy(&p->cond);
         pthread_mutex_destroy(&p->lock);
@@ -212,7 +235,7 @@ static void note_evse_result(struct mb_poller *p, struct dev *d, int rc)
         }
         d->evse_fails = 0;
         if (d->evse->keepalive_kind == MB_EVSE_KEEPALIVE_TRAFFIC) {
-            d->next_keepalive = mb_clock_monotonic_ms() + d->evse->keepalive_ms;
+            d->next_keepalive = sched_now(p) + d->evse->keepalive_ms;
         }
         return;
     }
@@ -253,7 +276,7 @@ static void service_write(struct mb_poller *p, struct dev *d, uint64_t now)
     }
     pthread_mutex_unlock(&p->lock);
     if (rc < 0) {
-        d->next_write = mb_clock_monotonic_ms() + retry_ms(p, d, d->evse_fails);
+        d->next_write = sched_now(p) + retry_ms(p, d, d->evse_fails);
     }
 }
 
@@ -264,7 +287,7 @@ static void service_evse(struct mb_poller *p, struct dev *d, uint64_t now)
         int rc = m->ops->setup ? m->ops->setup(m, p->bus, d->unit, d->failsafe_ma) : 0;
         note_evse_result(p, d, rc);
         if (rc < 0) {
-            d->next_setup = mb_clock_monotonic_ms() + retry_ms(p, d, d->evse_fails);
+            d->next_setup = sched_now(p) + retry_ms(p, d, d->evse_fails);
             pthread_mutex_lock(&p->lock);
             d->st.last_rc = rc;
             pthread_mutex_unlock(&p->lock);
@@ -281,8 +304,8 @@ static void service_evse(struct mb_poller *p, struct dev *d, uint64_t now)
         int rc = m->ops->keepalive(m, p->bus, d->unit);
         note_evse_result(p, d, rc);
         if (rc < 0 || m->keepalive_kind == MB_EVSE_KEEPALIVE_WRITE) {
-            d->next_keepalive = mb_clock_monotonic_ms() +
-                                (rc < 0 ? retry_ms(p, d, d->evse_fails) : m->keepalive_ms);
+            d->next_keepalive =
+                sched_now(p) + (rc < 0 ? retry_ms(p, d, d->evse_fails) : m->keepalive_ms);
         }
     }
 }
@@ -392,7 +415,7 @@ static void set_silenced(struct mb_poller *p, bool silent)
 
 static void service(struct mb_poller *p, struct dev *d)
 {
-    uint64_t now = mb_clock_monotonic_ms();
+    uint64_t now = sched_now(p);
     if (d->evse && p->silenced) {
         return; /* not even a read: any transaction feeds a traffic watchdog (Heidelberg) */
     }
@@ -420,7 +443,7 @@ static uint64_t next_due(struct mb_poller *p)
     for (size_t i = 0; i < p->n_dev; i++) {
         struct dev *d = &p->dev[i];
         if (d->evse && p->silenced) {
-            uint64_t again = mb_clock_monotonic_ms() + 200;
+            uint64_t again = sched_now(p) + 200;
             due = again < due ? again : due;
             continue;
         }
@@ -444,6 +467,8 @@ static uint64_t next_due(struct mb_poller *p)
     return due;
 }
 
+static void drain(struct mb_poller *p);
+
 static void *run(void *arg)
 {
     struct mb_poller *p = arg;
@@ -459,18 +484,7 @@ static void *run(void *arg)
         }
         pthread_mutex_unlock(&p->lock);
     }
-    /* Last words: setpoints queued before the stop (safe limits at shutdown) go out. */
-    p->draining = true;
-    for (size_t i = 0; i < p->n_dev; i++) {
-        struct dev *d = &p->dev[i];
-        if (d->evse) {
-            d->next_write = 0;
-            service_write(p, d, mb_clock_monotonic_ms());
-        }
-    }
-    pthread_mutex_lock(&p->lock);
-    p->finished = true;
-    pthread_mutex_unlock(&p->lock);
+    drain(p);
     return NULL;
 }
 
@@ -478,6 +492,10 @@ int mb_poller_start(struct mb_poller *p)
 {
     if (p->started) {
         return -EBUSY;
+    }
+    if (p->manual) {
+        p->started = true;
+        return 0;
     }
     int rc = pthread_create(&p->thread, NULL, run, p);
     if (rc != 0) {
@@ -487,8 +505,52 @@ int mb_poller_start(struct mb_poller *p)
     return 0;
 }
 
+/* Last words: setpoints queued before the stop (safe limits at shutdown) go out; then the
+ * poller is finished (mb_poller_stopped). */
+static void drain(struct mb_poller *p)
+{
+    p->draining = true;
+    for (size_t i = 0; i < p->n_dev; i++) {
+        struct dev *d = &p->dev[i];
+        if (d->evse) {
+            d->next_write = 0;
+            service_write(p, d, sched_now(p));
+        }
+    }
+    pthread_mutex_lock(&p->lock);
+    p->finished = true;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
+{
+    if (!p->manual) {
+        return -EINVAL;
+    }
+    p->manual_now = now_ms > p->manual_now ? now_ms : p->manual_now;
+    if (!p->started) {
+        return 0;
+    }
+    set_silenced(p, !loop_alive(p));
+    for (size_t i = 0; i < p->n_dev; i++) {
+        service(p, &p->dev[i]);
+    }
+    return 0;
+}
+
+bool mb_poller_is_mem(const struct mb_poller *p)
+{
+    return p->manual;
+}
+
 void mb_poller_stop(struct mb_poller *p)
 {
+    if (p && p->started && p->manual) {
+        if (!p->finished) {
+            drain(p); /* no thread: the last setpoints go out now */
+        }
+        return;
+    }
     if (p && p->started) {
         pthread_mutex_lock(&p->lock);
         p->stop = true;
@@ -513,8 +575,8 @@ void mb_poller_free(struct mb_poller *p)
     if (!p) {
         return;
     }
-    if (p->started) {
-        mb_poller_stop(p);
+    mb_poller_stop(p);
+    if (p->started && !p->manual) {
         pthread_join(p->thread, NULL);
     }
     mb_bus_free(p->bus);

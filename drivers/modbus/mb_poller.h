@@ -39,6 +39,12 @@ struct mb_poller_opts {
      * EVSE's own fail-safe takes over from a hung controller. Meters are still read.
      * 0 = MB_POLLER_LIVENESS_DEFAULT; MB_POLLER_LIVENESS_OFF for no gate. */
     uint32_t liveness_ms;
+    /* An in-memory line (mb_bus_new_mem over mem, borrowed) instead of addr: the simulator's.
+     * Such a poller has no thread: its owner runs it with mb_poller_step(), and every time it
+     * reads (schedules, stamps, liveness) is the now_ms of those calls: deterministic. */
+    const struct mb_bus_mem_ops *mem;
+    void *mem_ctx;
+    const char *mem_label;
 };
 
 struct mb_poller_dev_cfg {
@@ -77,8 +83,16 @@ int mb_poller_new(const struct mb_poller_opts *opts, struct mb_poller **out);
  */
 int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg);
 
-/* Starts the thread. Returns 0 or a negative code. */
+/* Starts the thread (an in-memory poller has none: it only marks it started). Returns 0 or a
+ * negative code. */
 int mb_poller_start(struct mb_poller *p);
+
+/* In-memory pollers only: runs every device that is due at now_ms (never backwards), as one
+ * pass of the thread would. Returns 0, or -EINVAL for a threaded poller. */
+int mb_poller_step(struct mb_poller *p, uint64_t now_ms);
+
+/* True for an in-memory poller (mb_poller_opts.mem). */
+bool mb_poller_is_mem(const struct mb_poller *p);
 
 /*
  * Asks the thread to stop without waiting (a reload retiring the old pollers): it writes the

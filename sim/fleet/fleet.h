@@ -55,7 +55,32 @@ struct fleet_load { /* an uncontrolled load (building) on a circuit, amps per ph
     int circuit;
     int32_t ma[3];
     uint64_t from_ms, to_ms; /* to 0: to the end */
+    uint64_t ramp_ms;        /* rises linearly from 0 over this after from_ms (0: a step) */
 };
+
+/* What load ld draws on supply phase p at now_ms (0 on phases its circuit does not carry). */
+int32_t fleet_load_ma(const struct site *site, const struct fleet_load *ld, uint64_t now_ms, int p);
+
+/* Timed faults (docs/scenarios.md, [fault NAME]). */
+enum fleet_fault_kind {
+    FLEET_FAULT_METER_SILENT = 1,  /* a [meter] stops answering: its reading goes stale */
+    FLEET_FAULT_EVSE_SILENT = 2,   /* a Modbus [evse] stops answering */
+    FLEET_FAULT_SLAVE_SILENT = 3,  /* a Wall Connector's transmitter dies: it hears, keeps its
+                                      car at the last limit, and says nothing */
+    FLEET_FAULT_SLAVE_REBOOT = 4,  /* a Wall Connector loses power (its car stops) and boots
+                                      again when the fault ends */
+    FLEET_FAULT_SECOND_MASTER = 5, /* another master joins a [bus] */
+};
+
+struct fleet_fault {
+    char name[FLEET_NAME_MAX];
+    enum fleet_fault_kind kind;
+    int target;             /* meter, EVSE or bus index per kind */
+    uint64_t at_ms, for_ms; /* for 0: to the end */
+};
+
+/* True while fault f is in force at now_ms. */
+bool fleet_fault_active(const struct fleet_fault *f, uint64_t now_ms);
 
 struct fleet_scenario {
     char name[FLEET_NAME_MAX];
@@ -69,6 +94,10 @@ struct fleet_scenario {
     size_t n_car;
     struct fleet_load load[16];
     size_t n_load;
+    struct fleet_fault fault[16];
+    size_t n_fault;
+    bool modbus_loopback; /* a run option (--modbus-loopback), not from the file: wire mode's
+                             Modbus devices on libmodbus TCP servers on loopback, in real time */
 };
 
 /* Loads SCENARIO.ini (and the site file it names, relative to it). 0, or a negative errno with

@@ -133,6 +133,21 @@ static void reclaim_begin(struct reclaim *rc,
     }
 }
 
+/* Whether a fault of kind (or, for an EVSE, any silence) holds target silent now. */
+static bool
+silenced(const struct fleet_scenario *sc, const bool *on, enum fleet_fault_kind kind, int target)
+{
+    for (size_t f = 0; f < sc->n_fault; f++) {
+        const struct fleet_fault *ft = &sc->fault[f];
+        bool match = ft->kind == kind ||
+                     (kind == FLEET_FAULT_SLAVE_SILENT && ft->kind == FLEET_FAULT_EVSE_SILENT);
+        if (on[f] && match && ft->target == target) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int fleet_run(const struct fleet_scenario *sc,
                      const char *policy,
                      bool wire,
@@ -195,6 +210,7 @@ static int fleet_run(const struct fleet_scenario *sc,
     double volt = site->voltage_v ? site->voltage_v : 230;
     double dt_h = sc->tick_ms / 3600000.0;
     struct reclaim rec = {.max = NAN};
+    bool fault_on[16] = {false};
     for (size_t k = 0; k < ncar; k++) {
         res->requested_kwh += (sc->car[k].soc_target - sc->car[k].soc0) * sc->car[k].p->battery_kwh;
         cs[k].soc = sc->car[k].soc0;
@@ -233,6 +249,19 @@ static int fleet_run(const struct fleet_scenario *sc,
                 s->pending_at = UINT64_MAX;
             }
         }
+        /* faults begin and end (wire mode: on the simulated devices) */
+        for (size_t f = 0; f < sc->n_fault; f++) {
+            bool on = fleet_fault_active(&sc->fault[f], now);
+            if (wi && on != fault_on[f]) {
+                rc = fleet_wire_fault(wi, &sc->fault[f], on, now);
+                if (rc != 0 && rc != -ENOTSUP) {
+                    snprintf(err, errlen, "[fault %s]: %s", sc->fault[f].name, strerror(-rc));
+                    goto out;
+                }
+                rc = 0;
+            }
+            fault_on[f] = on;
+        }
         /* wire mode: the bus runs to now; what the units report is the fleet's state */
         if (wi) {
             rc = fleet_wire_run(wi, now);
@@ -266,11 +295,12 @@ static int fleet_run(const struct fleet_scenario *sc,
                 }
             }
         }
-        /* 2. readings */
+        /* 2. readings (a silent device's are frozen: the engine sees them age) */
         for (size_t e = 0; e < ne; e++) {
             struct site_evse_input *in = &st->evse[e];
             const struct site_evse *se = &site->evse[e];
             int k = occupant[e];
+            struct site_evse_input frozen = *in;
             memset(in, 0, sizeof(*in));
             in->offer_ma = offer[e];
             in->draw_at_ms = now + 1;
@@ -299,6 +329,9 @@ static int fleet_run(const struct fleet_scenario *sc,
                 double wh = (c->soc_target - s->soc) * c->p->battery_kwh * 1000;
                 in->energy_wanted_wh = wh > 0 ? (int32_t)wh : 0;
             }
+            if (!wi && silenced(sc, fault_on, FLEET_FAULT_SLAVE_SILENT, (int)e)) {
+                *in = frozen;
+            }
         }
         /* physical currents per circuit and phase (chargers and loads below it) */
         memset(circ, 0, (nc + 1) * sizeof(*circ));
@@ -311,18 +344,18 @@ static int fleet_run(const struct fleet_scenario *sc,
         }
         for (size_t l = 0; l < sc->n_load; l++) {
             const struct fleet_load *ld = &sc->load[l];
-            if (now < ld->from_ms || (ld->to_ms && now >= ld->to_ms)) {
-                continue;
-            }
             for (int32_t c = ld->circuit; c >= 0; c = site->circuit[c].parent) {
                 for (int p = 0; p < 3; p++) {
-                    circ[c][p] += (site->circuit[ld->circuit].phases >> p) & 1 ? ld->ma[p] : 0;
+                    circ[c][p] += fleet_load_ma(site, ld, now, p);
                 }
             }
         }
         for (size_t m = 0; m < site->n_meter; m++) {
             const struct site_meter *sm = &site->meter[m];
             struct site_meter_input *mi = &st->meter[m];
+            if (silenced(sc, fault_on, FLEET_FAULT_METER_SILENT, (int)m)) {
+                continue; /* its last reading ages */
+            }
             mi->at_ms = now + 1;
             for (uint8_t i = 0; i < sm->n_inputs && i < 3; i++) {
                 uint8_t p = sm->phase_map[i] < 3 ? sm->phase_map[i] : 0;
@@ -340,7 +373,9 @@ static int fleet_run(const struct fleet_scenario *sc,
                 goto out;
             }
             for (size_t e = 0; e < ne; e++) {
-                offer[e] = ar->evse[e].target_ma;
+                /* a metered-only charger is nobody's to limit: its car takes what it wants */
+                offer[e] =
+                    site->evse[e].controllable ? ar->evse[e].target_ma : site->evse[e].max_ma;
             }
         }
         /* 5. metrics on the currents drawn this tick */

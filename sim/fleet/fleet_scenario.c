@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Scenario files (docs/scenarios.md): [scenario], [car NAME], [load NAME], [arrivals]. */
+/* Scenario files (docs/scenarios.md): [scenario], [car NAME], [load NAME], [fault NAME],
+ * [arrivals]. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -143,6 +144,110 @@ static int on_car(struct parse *p, const char *sec, const char *name, const char
     return 1;
 }
 
+int32_t fleet_load_ma(const struct site *site, const struct fleet_load *ld, uint64_t now_ms, int p)
+{
+    if (now_ms < ld->from_ms || (ld->to_ms && now_ms >= ld->to_ms) ||
+        !((site->circuit[ld->circuit].phases >> p) & 1)) {
+        return 0;
+    }
+    uint64_t t = now_ms - ld->from_ms;
+    if (ld->ramp_ms && t < ld->ramp_ms) {
+        return (int32_t)((int64_t)ld->ma[p] * (int64_t)t / (int64_t)ld->ramp_ms);
+    }
+    return ld->ma[p];
+}
+
+bool fleet_fault_active(const struct fleet_fault *f, uint64_t now_ms)
+{
+    return now_ms >= f->at_ms && (!f->for_ms || now_ms < f->at_ms + f->for_ms);
+}
+
+static const char *const fault_kinds[] = {
+    [FLEET_FAULT_METER_SILENT] = "meter_silent",   [FLEET_FAULT_EVSE_SILENT] = "evse_silent",
+    [FLEET_FAULT_SLAVE_SILENT] = "slave_silent",   [FLEET_FAULT_SLAVE_REBOOT] = "slave_reboot",
+    [FLEET_FAULT_SECOND_MASTER] = "second_master",
+};
+
+/* The index kind's target names, or -1. */
+static int fault_target(const struct site *site, enum fleet_fault_kind kind, const char *v)
+{
+    int i;
+    switch (kind) {
+    case FLEET_FAULT_METER_SILENT:
+        return site_find_meter(site, v);
+    case FLEET_FAULT_EVSE_SILENT:
+        i = site_find_evse(site, v);
+        return i >= 0 && site->evse[i].kind == SITE_EVSE_THIRD_PARTY && site->evse[i].controllable
+                   ? i
+                   : -1;
+    case FLEET_FAULT_SLAVE_SILENT:
+    case FLEET_FAULT_SLAVE_REBOOT:
+        i = site_find_evse(site, v);
+        return i >= 0 && site->evse[i].kind == SITE_EVSE_WALL_CONNECTOR ? i : -1;
+    case FLEET_FAULT_SECOND_MASTER:
+        for (size_t b = 0; b < site->n_bus; b++) {
+            if (!strcmp(site->bus[b].name, v)) {
+                return (int)b;
+            }
+        }
+        return -1;
+    }
+    return -1;
+}
+
+static int on_fault(struct parse *p, const char *sec, const char *k, const char *v)
+{
+    struct fleet_scenario *sc = p->sc;
+    const char *name = sec + 6;
+    if (sc->n_fault == 0 || strcmp(sc->fault[sc->n_fault - 1].name, name) != 0) {
+        if (sc->n_fault == 16) {
+            return bad(p, sec, k, "at most 16 faults");
+        }
+        struct fleet_fault *f = &sc->fault[sc->n_fault++];
+        memset(f, 0, sizeof(*f));
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        f->target = -1;
+    }
+    struct fleet_fault *f = &sc->fault[sc->n_fault - 1];
+    double d;
+    if (!strcmp(k, "kind")) {
+        for (size_t i = 1; i < sizeof(fault_kinds) / sizeof(fault_kinds[0]); i++) {
+            if (!strcmp(v, fault_kinds[i])) {
+                f->kind = (enum fleet_fault_kind)i;
+                return 1;
+            }
+        }
+        return bad(p, sec, k,
+                   "want meter_silent, evse_silent, slave_silent, slave_reboot or second_master");
+    }
+    if (!strcmp(k, "target")) {
+        if (!f->kind) {
+            return bad(p, sec, k, "give kind first");
+        }
+        f->target = fault_target(sc->site, f->kind, v);
+        if (f->target < 0) {
+            return bad(
+                p, sec, k,
+                f->kind == FLEET_FAULT_METER_SILENT    ? "no such [meter] in the site"
+                : f->kind == FLEET_FAULT_EVSE_SILENT   ? "not a controllable [evse] of the site"
+                : f->kind == FLEET_FAULT_SECOND_MASTER ? "no such [bus] in the site"
+                                                       : "not a [wallconnector] of the site");
+        }
+        return 1;
+    }
+    if (!num(v, &d) || d < 0) {
+        return bad(p, sec, k, "want a number, 0 or more");
+    }
+    if (!strcmp(k, "at_s")) {
+        f->at_ms = (uint64_t)(d * 1000);
+    } else if (!strcmp(k, "for_s")) {
+        f->for_ms = (uint64_t)(d * 1000);
+    } else {
+        return bad(p, sec, k, "unknown key");
+    }
+    return 1;
+}
+
 static int handler(void *user, const char *section, const char *k, const char *v)
 {
     struct parse *p = user;
@@ -171,6 +276,9 @@ static int handler(void *user, const char *section, const char *k, const char *v
     }
     if (!strncmp(section, "car ", 4)) {
         return on_car(p, section, section + 4, k, v);
+    }
+    if (!strncmp(section, "fault ", 6)) {
+        return on_fault(p, section, k, v);
     }
     if (!strncmp(section, "load ", 5)) {
         size_t i = sc->n_load;
@@ -205,6 +313,8 @@ static int handler(void *user, const char *section, const char *k, const char *v
             l->from_ms = (uint64_t)(d * 1000);
         } else if (!strcmp(k, "to_s")) {
             l->to_ms = (uint64_t)(d * 1000);
+        } else if (!strcmp(k, "ramp_s")) {
+            l->ramp_ms = (uint64_t)(d * 1000);
         } else {
             return bad(p, section, k, "unknown key");
         }
@@ -487,6 +597,13 @@ int fleet_scenario_load(const char *path, struct fleet_scenario *sc, char *err, 
             rc = -EINVAL;
         }
     }
+    for (size_t i = 0; rc == 0 && i < sc->n_fault; i++) {
+        if (sc->fault[i].target < 0) {
+            snprintf(err, errlen, "%s: [fault %s] %s: missing", path, sc->fault[i].name,
+                     sc->fault[i].kind ? "target" : "kind");
+            rc = -EINVAL;
+        }
+    }
     sc->car = calloc(p.n_pc + 1, sizeof(*sc->car));
     if (rc == 0 && !sc->car) {
         rc = -ENOMEM;
@@ -494,9 +611,9 @@ int fleet_scenario_load(const char *path, struct fleet_scenario *sc, char *err, 
     for (size_t i = 0; rc == 0 && i < p.n_pc; i++) {
         struct pending_car *pc = &p.pc[i];
         int e = site_find_evse(sc->site, pc->charger);
-        if (e < 0 || sc->site->evse[e].view < 0) {
-            snprintf(err, errlen, "%s: [car %s] charger: '%s' is not a controllable charger of %s",
-                     path, pc->c.name, pc->charger, site_path);
+        if (e < 0) {
+            snprintf(err, errlen, "%s: [car %s] charger: '%s' is not a charger of %s", path,
+                     pc->c.name, pc->charger, site_path);
             rc = -EINVAL;
             break;
         }

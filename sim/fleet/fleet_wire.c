@@ -6,7 +6,8 @@
  *   per [bus]: its wire                  (sim_vbus: bytes in flight at 9600 8N1)
  *              ampshare's master         (sim_gw: twc_bus over tp_link over the bus's port)
  *              the simulated slaves      (sim_twc_slaves, a sim_car behind each)
- * Simulated meters and Modbus EVSEs join as more parties (on a bus or not) the same way.
+ * Simulated meters and Modbus EVSEs (fleet_wire_mb.h) are read and written by the controller's
+ * Modbus adapter on every controller step, in memory, at the step's time.
  */
 #include "sim/fleet/fleet_wire.h"
 
@@ -17,6 +18,8 @@
 
 #include "controller/ctl_twc.h"
 #include "drivers/twc/twc_master.h"
+#include "sim/fleet/fleet_rival.h"
+#include "sim/fleet/fleet_wire_mb.h"
 #include "sim/sim_gw.h"
 #include "sim/sim_sched.h"
 #include "sim/sim_vbus.h"
@@ -26,6 +29,8 @@ struct wbus {
     struct sim_vbus vb;
     int port_slaves;
     bool up;
+    struct fleet_rival rival; /* a [fault] second_master on this bus */
+    bool has_rival;
 };
 
 struct fleet_wire {
@@ -36,22 +41,19 @@ struct fleet_wire {
     size_t n_bus;
     struct sim_twc_slave **slave; /* per site EVSE */
     int *slave_bus;               /* per site EVSE: its bus */
+    struct fleet_wire_mb *mb;     /* meters and third-party EVSEs, or NULL */
 };
 
-/* A profile as the slave's car: sim_car's Tesla or non-Tesla (no VIN) with the profile's
- * charger, phases and under-draw, wanting the session's energy. No taper: sim_car has none. */
-static void car_cfg(const struct fleet_scenario *sc,
-                    const struct fleet_car *c,
-                    double kwh,
-                    struct sim_car_cfg *cc)
+/* What a Wall Connector's car draws, for the meters above it. */
+static int32_t wc_draw(void *ctx, int evse, uint8_t *phases)
 {
-    bool tesla = strncmp(c->p->name, "tesla", 5) == 0;
-    sim_car_cfg_preset(cc, tesla ? "tesla" : "bmw-i3");
-    cc->max_ma = c->p->max_ma;
-    cc->phases = c->p->phases;
-    cc->offset_ma = c->p->gap_ma;
-    cc->voltage_v = sc->site->voltage_v ? sc->site->voltage_v : 230;
-    cc->energy_wanted_wh = (int64_t)(kwh * 1000);
+    const struct fleet_wire *w = ctx;
+    const struct sim_twc_slave *s = w->slave[evse];
+    if (!s || s->car.phase == SIM_CAR_UNPLUGGED) {
+        return 0;
+    }
+    *phases = (uint8_t)s->car.cfg.phases;
+    return sim_car_draw_ma(&s->car);
 }
 
 void fleet_wire_free(struct fleet_wire *w)
@@ -59,6 +61,7 @@ void fleet_wire_free(struct fleet_wire *w)
     if (!w) {
         return;
     }
+    fleet_wire_mb_free(w->mb); /* before the controller it is attached to */
     sim_gw_free(w->gw);
     for (size_t b = 0; b < w->n_bus; b++) {
         if (w->bus[b].up) {
@@ -69,25 +72,6 @@ void fleet_wire_free(struct fleet_wire *w)
     free(w->slave);
     free(w->slave_bus);
     free(w);
-}
-
-/* The site refuses what wire mode cannot simulate yet, naming --fast. */
-static int check_site(const struct site *site, char *err, size_t errlen)
-{
-    if (site->n_meter > 0) {
-        snprintf(err, errlen,
-                 "wire mode simulates Wall Connectors only (the site has meters); use --fast");
-        return -ENOTSUP;
-    }
-    for (size_t e = 0; e < site->n_evse; e++) {
-        if (site->evse[e].kind != SITE_EVSE_WALL_CONNECTOR) {
-            snprintf(err, errlen,
-                     "wire mode simulates Wall Connectors only ('%s' is not one); use --fast",
-                     site->evse[e].name);
-            return -ENOTSUP;
-        }
-    }
-    return 0;
 }
 
 /* True when id is taken on bus b: a fixed address, a slave made already, or our master's ID. */
@@ -152,7 +136,7 @@ static int add_slaves(struct fleet_wire *w, size_t b)
         struct sim_car_cfg cc;
         sim_car_cfg_preset(&cc, "bmw-i3");
         if (first) {
-            car_cfg(sc, first, 1, &cc);
+            fleet_wire_car_cfg(sc, first, 1, &cc);
         }
         int rc = sim_twc_slaves_add(&wb->set, &cfg, &cc, 0);
         if (rc < 0) {
@@ -165,7 +149,19 @@ static int add_slaves(struct fleet_wire *w, size_t b)
     return 0;
 }
 
-/* Bus b's parties: its wire, ampshare's master, the slaves. */
+/* The rotary setting a rival native master on bus b would have: its first unit's circuit. */
+static int32_t rival_circuit_ma(const struct site *site, size_t b)
+{
+    for (size_t e = 0; e < site->n_evse; e++) {
+        if (site->evse[e].kind == SITE_EVSE_WALL_CONNECTOR && (size_t)site->evse[e].bus == b) {
+            const int32_t *r = site->circuit[site->evse[e].circuit].rating_ma;
+            return r[0] > r[1] ? (r[0] > r[2] ? r[0] : r[2]) : (r[1] > r[2] ? r[1] : r[2]);
+        }
+    }
+    return 6000;
+}
+
+/* Bus b's parties: its wire, ampshare's master, the slaves (and a rival master for a fault). */
 static int add_bus(struct fleet_wire *w, size_t b)
 {
     struct wbus *wb = &w->bus[b];
@@ -181,6 +177,13 @@ static int add_bus(struct fleet_wire *w, size_t b)
         wb->port_slaves = sim_vbus_add_slaves(&wb->vb, &wb->set);
         rc = wb->port_slaves < 0 ? wb->port_slaves : 0;
     }
+    for (size_t f = 0; rc == 0 && f < w->sc->n_fault; f++) {
+        const struct fleet_fault *ft = &w->sc->fault[f];
+        if (ft->kind == FLEET_FAULT_SECOND_MASTER && (size_t)ft->target == b && !wb->has_rival) {
+            rc = fleet_rival_add(&wb->rival, &wb->vb, rival_circuit_ma(w->sc->site, b));
+            wb->has_rival = rc == 0;
+        }
+    }
     return rc;
 }
 
@@ -191,10 +194,7 @@ int fleet_wire_new(const struct fleet_scenario *sc,
                    size_t errlen)
 {
     const struct site *site = sc->site;
-    int rc = check_site(site, err, errlen);
-    if (rc != 0) {
-        return rc;
-    }
+    int rc;
     struct fleet_wire *w = calloc(1, sizeof(*w));
     if (!w) {
         return -ENOMEM;
@@ -210,6 +210,10 @@ int fleet_wire_new(const struct fleet_scenario *sc,
              : -ENOMEM;
     for (size_t b = 0; rc == 0 && b < site->n_bus; b++) {
         rc = add_bus(w, b);
+    }
+    if (rc == 0 && fleet_wire_mb_needed(site)) {
+        rc = fleet_wire_mb_new(sc, sim_gw_ctl(w->gw), sc->modbus_loopback, wc_draw, w, &w->mb, err,
+                               errlen);
     }
     if (rc != 0) {
         if (!err[0]) {
@@ -232,15 +236,23 @@ static void wake_slaves(struct fleet_wire *w, int evse, uint64_t now_ms)
 void fleet_wire_plug(
     struct fleet_wire *w, int evse, const struct fleet_car *c, double wanted_kwh, uint64_t now_ms)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_plug(w->mb, evse, c, wanted_kwh, now_ms);
+        return;
+    }
     struct sim_twc_slave *s = w->slave[evse];
     struct sim_car_cfg cc;
-    car_cfg(w->sc, c, wanted_kwh, &cc);
+    fleet_wire_car_cfg(w->sc, c, wanted_kwh, &cc);
     sim_car_init(&s->car, &cc, now_ms); /* a new car: init plugs it in */
     wake_slaves(w, evse, now_ms);
 }
 
 void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_unplug(w->mb, evse, now_ms);
+        return;
+    }
     sim_car_unplug(&w->slave[evse]->car, now_ms);
     wake_slaves(w, evse, now_ms);
 }
@@ -269,18 +281,52 @@ int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms)
     int rc = sim_sched_run(&w->sched, until_ms);
     /* the units as they are now: every car's draw and energy up to until_ms */
     for (size_t e = 0; rc == 0 && e < w->sc->site->n_evse; e++) {
+        if (!w->slave[e]) {
+            continue; /* a third-party EVSE: fleet_wire_read brings it to the time */
+        }
         struct sim_twc_slave_view v;
         sim_twc_slave_view(w->slave[e], until_ms, &v);
     }
     return rc;
 }
 
-void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r)
+void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r)
 {
+    if (fleet_wire_mb_owns(w->mb, evse)) {
+        fleet_wire_mb_read(w->mb, evse, w->sched.now_ms, r);
+        return;
+    }
     const struct sim_twc_slave *s = w->slave[evse];
     r->offer_ma = s->limit_set && !s->contactor_open ? (int32_t)s->limit_ca * 10 : 0;
     bool plugged = s->car.phase != SIM_CAR_UNPLUGGED;
     r->draw_ma = plugged ? sim_car_draw_ma(&s->car) : 0;
     r->full = plugged && s->car.phase == SIM_CAR_FULL;
     r->delivered_kwh = plugged ? (double)sim_car_delivered_wh(&s->car) / 1000 : 0;
+}
+
+int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on, uint64_t now_ms)
+{
+    const struct site *site = w->sc->site;
+    switch (f->kind) {
+    case FLEET_FAULT_METER_SILENT:
+        return w->mb ? fleet_wire_mb_silence(w->mb, site->meter[f->target].name, on) : -ENOENT;
+    case FLEET_FAULT_EVSE_SILENT:
+        return w->mb ? fleet_wire_mb_silence(w->mb, site->evse[f->target].name, on) : -ENOENT;
+    case FLEET_FAULT_SLAVE_SILENT:
+        sim_twc_slave_mute(w->slave[f->target], on);
+        wake_slaves(w, f->target, now_ms);
+        return 0;
+    case FLEET_FAULT_SLAVE_REBOOT:
+        sim_twc_slave_power(w->slave[f->target], now_ms, !on);
+        wake_slaves(w, f->target, now_ms);
+        return 0;
+    case FLEET_FAULT_SECOND_MASTER:
+        if (!w->bus[f->target].has_rival) {
+            return -ENOENT;
+        }
+        fleet_rival_set(&w->bus[f->target].rival, on, now_ms);
+        return 0;
+    default:
+        return -ENOTSUP;
+    }
 }

@@ -46,6 +46,10 @@ void fleet_wire_set_pace(struct fleet_wire *w, sim_sched_pace_fn *fn, void *ctx)
 /* Runs every bus to until_ms. 0 or a negative errno (the pace's: -EINTR on Ctrl-C). */
 int fleet_wire_run(struct fleet_wire *w, uint64_t until_ms);
 
+/* Fault f of the scenario begins (on) or ends at now_ms. 0, or -ENOTSUP for a kind wire mode
+ * cannot do yet. */
+int fleet_wire_fault(struct fleet_wire *w, const struct fleet_fault *f, bool on, uint64_t now_ms);
+
 struct fleet_wire_reading {
     int32_t offer_ma; /* the limit the unit holds (0 before any) */
     int32_t draw_ma;  /* what its car draws */
@@ -53,6 +57,6 @@ struct fleet_wire_reading {
     double delivered_kwh; /* since the car plugged in */
 };
 
-void fleet_wire_read(const struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
+void fleet_wire_read(struct fleet_wire *w, int evse, struct fleet_wire_reading *r);
 
 #endif

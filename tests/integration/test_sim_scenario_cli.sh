@@ -55,15 +55,20 @@ r = d["results"][0]
 t = [c for c in r["chargers"] if c["name"] == "tesla"][0]
 assert abs(t["max_a"] - 33.2) < 1e-9 and r["over_limit_s"] == 0, r
 PY
-# wire mode simulates Wall Connectors only: a site with meters is refused, naming the way out
+# wire mode simulates meters with built-in maps only: the example site's generic meter is
+# refused, naming the way out
 cp "$AMPSHARE_SRC/etc/ampshare.ini" "$tmp/site.ini"
 printf '[scenario]\nsite = site.ini\nduration_s = 10\n' >"$tmp/meters.ini"
 set +e
 err=$("$AMPSHARE_BIN" sim "$tmp/meters.ini" 2>&1)
 rc=$?
 set -e
-[ "$rc" = 1 ] || fail "a site with meters in wire mode: exit $rc ($err)"
-grep -q "wire mode simulates Wall Connectors only .*use --fast" <<<"$err" || fail "wire message: $err"
+[ "$rc" = 1 ] || fail "a generic meter in wire mode: exit $rc ($err)"
+grep -q "\[meter garage-meter\]: map 'generic' is not a built-in map (not simulated); use --fast" <<<"$err" ||
+    fail "wire message: $err"
+err=$("$AMPSHARE_BIN" sim "$AMPSHARE_SRC/etc/scenarios/faults.ini" --fast --modbus-loopback 2>&1) &&
+    fail "--modbus-loopback ran in fast mode"
+grep -q "modbus-loopback is for wire mode" <<<"$err" || fail "loopback message: $err"
 err=$("$AMPSHARE_BIN" sim "$tmp/none.ini" --fast 2>&1) && fail "a missing scenario ran"
 grep -q "none.ini: cannot open" <<<"$err" || fail "missing file message: $err"
 echo ok
