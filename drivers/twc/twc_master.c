@@ -476,16 +476,16 @@ int twc_master_set_target_ceiling(
     int32_t ceiling = ceiling_ma > target_ma ? ceiling_ma : target_ma;
     bool same = s->req_target_ma == target_ma && s->req_ceiling_ma == ceiling;
     int32_t offered = s->offered_a;
-    bool urgent = s->urgent;
+    /* Every call is news to the bus: a repeated target wakes it too. Not waking it (a wake per
+     * bus per tick) changed when twc_bus samples the line for its busy-line log (faults.ini). */
+    m->input_seq++;
     s->req_target_ma = target_ma;
     s->req_ceiling_ma = ceiling;
     twc_master_reclamp(s, s->req_target_ma, s->req_ceiling_ma);
     uint64_t wake = UINT64_MAX;
     twc_master_pace(m, s, now, &wake);
-    if (!same || s->offered_a != offered || s->urgent != urgent) {
-        /* The controller repeats every target every tick: only a change is news to the bus
-         * (a wake per bus per tick otherwise) and to a reader of the table. */
-        m->input_seq++;
+    if (!same || s->offered_a != offered) {
+        /* the controller repeats every target every tick: only a change is news to a reader */
         m->change_seq++;
     }
     return 0;

@@ -275,38 +275,6 @@ START_TEST(test_cut_set_between_services_goes_out_without_waiting_for_the_old_wa
 
 END_TEST
 
-/*
- * The controller hands every target over on every tick: one it repeats is no news, so the bus
- * keeps the wake-up it had (before, every tick woke every bus for nothing). A changed one still
- * wakes it at once.
- */
-START_TEST(test_a_repeated_target_does_not_wake_the_bus)
-{
-    struct rig r;
-    rig_init(&r, 1);
-    rig_run_until(&r, 6000);
-    uint64_t t_set = run_past_a_reply(&r);
-    struct twc_master *m = twc_bus_master(&r.bus);
-    struct twc_master_brief b[TWC_MASTER_SLAVES_MAX];
-    ck_assert_uint_eq(twc_master_briefs(m, b), 1);
-    ck_assert_int_eq(b[0].target_ma, 16000); /* on_event's target */
-    uint64_t before = twc_bus_next_wakeup_ms(&r.bus);
-    ck_assert_uint_gt(before, t_set); /* the next heartbeat is not due yet */
-    uint32_t seq = m->input_seq, changes = m->change_seq;
-    ck_assert_int_eq(twc_master_set_target(m, t_set, 0x2019, 16000), 0);
-    ck_assert_uint_eq(m->input_seq, seq);
-    ck_assert_uint_eq(m->change_seq, changes);
-    ck_assert_uint_eq(twc_bus_next_wakeup_ms(&r.bus), before);
-    /* 16.9 A is 16 A on the wire (§5.3) but another request: news, if only to a reader */
-    ck_assert_int_eq(twc_master_set_target(m, t_set, 0x2019, 16900), 0);
-    ck_assert_uint_ne(m->input_seq, seq);
-    ck_assert_uint_ne(m->change_seq, changes);
-    ck_assert_uint_le(twc_bus_next_wakeup_ms(&r.bus), t_set + LATE_MS);
-    rig_fini(&r);
-}
-
-END_TEST
-
 START_TEST(test_second_cut_follows_the_first_reply_by_the_gap_not_the_reply_timeout)
 {
     struct rig r;
@@ -350,7 +318,6 @@ static Suite *wake_suite(void)
     tcase_add_test(tc, test_linkready_on_an_idle_bus_is_answered_once_the_line_is_idle);
     tcase_add_test(tc, test_cut_set_between_services_goes_out_without_waiting_for_the_old_wakeup);
     tcase_add_test(tc, test_second_cut_follows_the_first_reply_by_the_gap_not_the_reply_timeout);
-    tcase_add_test(tc, test_a_repeated_target_does_not_wake_the_bus);
     suite_add_tcase(s, tc);
     return s;
 }
