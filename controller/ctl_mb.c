@@ -16,6 +16,8 @@ struct ctl_mb_dev {
     int poller;
     int dev;
     uint64_t good_ms;
+    bool copied; /* its state went to the controller at mb_poller_seq() == seq */
+    uint32_t seq;
 };
 
 struct ctl_mb {
@@ -29,7 +31,7 @@ struct ctl_mb {
     /* generic maps and models built from their keys; the pollers borrow them */
     struct mb_map_custom *maps;    /* [n_meter] */
     struct mb_evse_custom *models; /* [n_evse] */
-    ctl_mb_line_fn *lines; /* the simulator's lines, or NULL */
+    ctl_mb_line_fn *lines;         /* the simulator's lines, or NULL */
     void *lines_ctx;
 };
 
@@ -298,6 +300,12 @@ int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)
     int rc = ctl_add_adapter(ctl, &mb_ops, c);
     if (rc == 0) {
         c->ctl = ctl;
+        for (size_t i = 0; i < c->site->n_meter; i++) {
+            c->meter[i].copied = false;
+        }
+        for (size_t i = 0; i < c->site->n_evse; i++) {
+            c->evse[i].copied = false;
+        }
     }
     return rc;
 }
@@ -305,6 +313,23 @@ int ctl_mb_attach(struct ctl_mb *c, struct ctl *ctl)
 static bool evse_car(enum mb_evse_state s)
 {
     return s == MB_EVSE_STATE_B || s == MB_EVSE_STATE_C || s == MB_EVSE_STATE_D;
+}
+
+/* Whether d's poller has something d has not copied yet (and notes that it is copied now). What
+ * was copied stays in the controller's input, where it ages on every tick (the staleness rules
+ * are the engine's, on now_ms), so an unchanged device costs no lock and no copy. */
+static bool moved(struct ctl_mb *c, struct ctl_mb_dev *d)
+{
+    if (d->poller < 0) {
+        return false;
+    }
+    uint32_t seq = mb_poller_seq(c->poller[d->poller], d->dev);
+    if (d->copied && seq == d->seq) {
+        return false;
+    }
+    d->copied = true;
+    d->seq = seq;
+    return true;
 }
 
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
@@ -321,7 +346,7 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];
         struct mb_reading r;
-        if (d->poller < 0 || mb_poller_latest(c->poller[d->poller], d->dev, &r) != 0 || !r.valid ||
+        if (!moved(c, d) || mb_poller_latest(c->poller[d->poller], d->dev, &r) != 0 || !r.valid ||
             r.at_ms == d->good_ms) {
             continue; /* nothing new: the old reading ages into staleness */
         }
@@ -335,8 +360,8 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
     for (size_t i = 0; i < c->site->n_evse; i++) {
         struct ctl_mb_dev *d = &c->evse[i];
         struct mb_evse_status s;
-        if (d->poller < 0 || mb_poller_evse_status(c->poller[d->poller], d->dev, &s) != 0) {
-            continue;
+        if (!moved(c, d) || mb_poller_evse_status(c->poller[d->poller], d->dev, &s) != 0) {
+            continue; /* unchanged: what it reported last stands */
         }
         if (s.state_at_ms == 0 && s.applied_at_ms == 0) {
             continue; /* never heard: nothing is known */

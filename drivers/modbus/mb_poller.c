@@ -6,6 +6,7 @@
 #include "drivers/modbus/mb_poller.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ struct dev {
     struct mb_reading latest;
     int latest_rc;
     struct mb_evse_status st;
+    /* moved (under the lock) by every change of latest, latest_rc or st: the controller reads
+     * it without the lock and copies only when it moved (mb_poller_seq) */
+    _Atomic uint32_t seq;
 };
 
 struct mb_poller {
@@ -115,6 +119,12 @@ static void bus_sleep(void *ctx, uint32_t ms)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* What the controller can copy of d changed. Call with the lock held. */
+static void changed(struct dev *d)
+{
+    atomic_fetch_add_explicit(&d->seq, 1u, memory_order_release);
+}
+
 static uint64_t stamp(struct mb_poller *p)
 {
     return p->manual ? p->manual_now : p->opts.clock->now_ms(p->opts.clock->ctx);
@@ -185,6 +195,7 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg)
     d->evse = cfg->evse;
     d->interval_ms = cfg->interval_ms ? cfg->interval_ms : MB_POLLER_INTERVAL_DEFAULT;
     d->latest_rc = -EAGAIN; /* no read yet */
+    atomic_init(&d->seq, 0u);
     if (d->map) {
         if (mb_map_plan(d->map, &d->plan) != 0) {
             return -EINVAL;
@@ -251,6 +262,7 @@ static void note_evse_result(struct mb_poller *p, struct dev *d, int rc)
         d->enabled = false;
         pthread_mutex_lock(&p->lock);
         d->st.pending = d->st.requested_ma >= 0;
+        changed(d);
         pthread_mutex_unlock(&p->lock);
     }
 }
@@ -274,6 +286,7 @@ static void service_write(struct mb_poller *p, struct dev *d, uint64_t now)
         d->st.applied_at_ms = at;
         d->st.pending = d->st.requested_ma != target; /* a newer setpoint may have come */
     }
+    changed(d);
     pthread_mutex_unlock(&p->lock);
     if (rc < 0) {
         d->next_write = sched_now(p) + retry_ms(p, d, d->evse_fails);
@@ -290,6 +303,7 @@ static void service_evse(struct mb_poller *p, struct dev *d, uint64_t now)
             d->next_setup = sched_now(p) + retry_ms(p, d, d->evse_fails);
             pthread_mutex_lock(&p->lock);
             d->st.last_rc = rc;
+            changed(d);
             pthread_mutex_unlock(&p->lock);
             return;
         }
@@ -333,6 +347,7 @@ static void read_evse_state(struct mb_poller *p, struct dev *d)
     d->st.offer_ma = orc == 0 ? offer : -1;
     d->st.offer_at_ms = offer_at;
     d->st.last_rc = rc == 0 ? orc : rc;
+    changed(d);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -356,6 +371,7 @@ static void read_meter(struct mb_poller *p, struct dev *d)
     pthread_mutex_lock(&p->lock);
     d->latest = r;
     d->latest_rc = rc;
+    changed(d);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -394,6 +410,7 @@ static void set_silenced(struct mb_poller *p, bool silent)
                 d->next_setup = 0;
                 d->st.pending = d->st.requested_ma >= 0;
             }
+            changed(d);
         }
     }
     pthread_mutex_unlock(&p->lock);
@@ -531,7 +548,14 @@ int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
     if (!p->started) {
         return 0;
     }
-    set_silenced(p, !loop_alive(p));
+    bool silent = !loop_alive(p);
+    pthread_mutex_lock(&p->lock);
+    bool idle = silent == p->silenced && p->manual_now < next_due(p);
+    pthread_mutex_unlock(&p->lock);
+    if (idle) {
+        return 0; /* nothing due: a pass would change nothing (the simulator steps often) */
+    }
+    set_silenced(p, silent);
     for (size_t i = 0; i < p->n_dev; i++) {
         service(p, &p->dev[i]);
     }
@@ -620,6 +644,7 @@ int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma)
     if (d->st.requested_ma != ma || d->st.applied_ma != ma) {
         d->st.requested_ma = ma;
         d->st.pending = d->st.applied_ma != ma;
+        changed(d);
         pthread_cond_broadcast(&p->cond);
     }
     pthread_mutex_unlock(&p->lock);
@@ -636,6 +661,12 @@ void mb_poller_alive(struct mb_poller *p, uint64_t now_ms)
         pthread_cond_broadcast(&p->cond); /* a silenced bus talks again at once */
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+uint32_t mb_poller_seq(struct mb_poller *p, int dev)
+{
+    struct dev *d = dev_at(p, dev);
+    return d ? atomic_load_explicit(&d->seq, memory_order_acquire) : 0;
 }
 
 int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *out)

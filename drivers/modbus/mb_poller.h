@@ -88,7 +88,8 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg);
 int mb_poller_start(struct mb_poller *p);
 
 /* In-memory pollers only: runs every device that is due at now_ms (never backwards), as one
- * pass of the thread would. Returns 0, or -EINVAL for a threaded poller. */
+ * pass of the thread would; when none is due (and the liveness gate holds) it does nothing, so
+ * calling it often costs little. Returns 0, or -EINVAL for a threaded poller. */
 int mb_poller_step(struct mb_poller *p, uint64_t now_ms);
 
 /* True for an in-memory poller (mb_poller_opts.mem). */
@@ -130,6 +131,14 @@ int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma);
  * only while the last call is at most opts.liveness_ms old. Never waits for I/O.
  */
 void mb_poller_alive(struct mb_poller *p, uint64_t now_ms);
+
+/*
+ * A counter of dev's changes: it moves (with the copy under the lock) whenever what
+ * mb_poller_latest or mb_poller_evse_status would return for dev may have changed (a read, a
+ * failure, a write's result, a setpoint queued, the liveness gate). Never waits: read it first,
+ * then copy only when it moved since the last copy. 0 for a bad index.
+ */
+uint32_t mb_poller_seq(struct mb_poller *p, int dev);
 
 /* Copies the EVSE status of dev. Returns 0, -ENOTSUP (not controllable) or -EINVAL. */
 int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *out);

@@ -160,6 +160,48 @@ START_TEST(faults_read_as_a_real_line)
 
 END_TEST
 
+/* The change counter moves with what the controller copies (a read, a setpoint queued, its
+ * write's result) and stands still between reads; a step with nothing due sends nothing. */
+START_TEST(seq_moves_only_on_change)
+{
+    struct rig r;
+    rig_init(&r);
+    ck_assert_uint_eq(mb_poller_seq(r.p, 99), 0);
+    step(&r, 1000, NULL); /* first read, EVSE set-up and read-back */
+    uint32_t m = mb_poller_seq(r.p, r.dm), e = mb_poller_seq(r.p, r.de);
+    ck_assert_uint_gt(m, 0);
+    ck_assert_uint_gt(e, 0);
+    (void)sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+                                SIM_MBSRV_WRITE_LOG);
+    for (uint64_t t = 1001; t < 2000; t += 37) {
+        step(&r, t, NULL);
+        ck_assert_uint_eq(mb_poller_seq(r.p, r.dm), m);
+        ck_assert_uint_eq(mb_poller_seq(r.p, r.de), e);
+    }
+    ck_assert_uint_eq(sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+                                            SIM_MBSRV_WRITE_LOG),
+                      0);
+    ck_assert_int_eq(mb_poller_set_current(r.p, r.de, 10000), 0); /* queued: pending */
+    uint32_t queued = mb_poller_seq(r.p, r.de);
+    ck_assert_uint_ne(queued, e);
+    step(&r, 1999, NULL); /* written at once although no read is due */
+    ck_assert_uint_ne(mb_poller_seq(r.p, r.de), queued);
+    ck_assert_uint_eq(mb_poller_seq(r.p, r.dm), m);
+    struct mb_evse_status st;
+    ck_assert_int_eq(mb_poller_evse_status(r.p, r.de, &st), 0);
+    ck_assert_int_eq(st.applied_ma, 10000);
+    step(&r, 2000, NULL); /* the next reads */
+    ck_assert_uint_ne(mb_poller_seq(r.p, r.dm), m);
+    /* a failed read moves it too: the failure is news */
+    m = mb_poller_seq(r.p, r.dm);
+    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 3, SIM_MB_FAULT_SILENT, 0), 0);
+    step(&r, 3000, NULL);
+    ck_assert_uint_ne(mb_poller_seq(r.p, r.dm), m);
+    rig_fini(&r);
+}
+
+END_TEST
+
 /* The same steps give the same writes, in the same order. */
 START_TEST(deterministic)
 {
@@ -202,6 +244,7 @@ START_TEST(free_writes_queued_setpoints)
     ck_assert_uint_eq(w[0].value, 60); /* 0.1 A steps */
     rig_fini(&r);
 }
+
 END_TEST
 
 START_TEST(threaded_poller_cannot_be_stepped)
@@ -226,6 +269,7 @@ static Suite *suite(void)
     tcase_add_test(tc, evse_setpoint_through_the_model);
     tcase_add_test(tc, faults_read_as_a_real_line);
     tcase_add_test(tc, deterministic);
+    tcase_add_test(tc, seq_moves_only_on_change);
     tcase_add_test(tc, free_writes_queued_setpoints);
     tcase_add_test(tc, threaded_poller_cannot_be_stepped);
     suite_add_tcase(s, tc);
