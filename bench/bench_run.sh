@@ -5,15 +5,18 @@
 # lateness of a bus wake-up (each heartbeat goes out on one) and of a control tick, as the daemon
 # measured them. Goals: RSS < 4 MB, CPU < 0.5 %, heartbeats never more than 50 ms late.
 #
-#   bench/bench_run.sh [--duration-s N] [--bin PATH]     (default 600 s, build/ampshare)
+#   bench/bench_run.sh [--duration-s N] [--bin PATH] [--nice N]
+#   (default 600 s, build/ampshare; --nice -5 runs the daemon as etc/ampshare.service does: root)
 set -euo pipefail
 duration=600
+nice_n=0
 bin="$(cd "$(dirname "$0")/.." && pwd)/build/ampshare"
 while [ $# -gt 0 ]; do
     case "$1" in
     --duration-s) duration=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration-s N] [--bin PATH]" >&2; exit 2 ;;
+    --nice) nice_n=$2; shift 2 ;;
+    *) echo "usage: $0 [--duration-s N] [--bin PATH] [--nice N]" >&2; exit 2 ;;
     esac
 done
 tmp=$(mktemp -d /tmp/ampshare-bench-run-XXXXXX)
@@ -63,7 +66,7 @@ done
     done
 } >"$tmp/site.ini"
 
-"$bin" run --config "$tmp/site.ini" 2>"$tmp/err" >/dev/null &
+nice -n "$nice_n" "$bin" run --config "$tmp/site.ini" 2>"$tmp/err" >/dev/null &
 run=$!
 pids+=("$run")
 sleep 5 # start-up: links, first reads
@@ -93,7 +96,7 @@ linked=$(grep -c 'linked:' "$tmp/err" || true)
 late=$(sed -n 's/.*worst lateness: bus wake-up \([0-9]*\) ms, control tick \([0-9]*\) ms; longest tick \([0-9]*\) ms.*/\1 \2 \3/p' "$tmp/err")
 turn=$(sed -n 's/.*longest loop turn \([0-9]*\) us (most CPU in a turn \([0-9]*\) us), turns over 5\/10\/20\/50 ms: \([0-9/]*\).*/\1 \2 \3/p' "$tmp/err")
 awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" -v hwm="$hwm" -v pss="$pss" -v priv="$priv" -v anon="$anon" \
-    -v late="$late" -v turn="$turn" -v linked="$linked" -v dur="$duration" -v where="$where" 'BEGIN {
+    -v late="$late" -v turn="$turn" -v linked="$linked" -v dur="$duration" -v where="$where" -v nice_n="$nice_n" 'BEGIN {
     split(late, l, " ")
     printf "ampshare run, 6 Wall Connectors (%d linked) on 2 pty buses + 4 Modbus TCP meters, %d s:\n", linked, dur
     printf "  CPU        %.3f %% of one core (goal < 0.5 %%)\n", 100 * (c1 - c0) / tck / (t1 - t0)
@@ -105,5 +108,5 @@ awk -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v tck="$tck" -v rss="$rss" 
     split(turn, u, " ")
     printf "  loop turns longest %.1f ms (any handler; most CPU in one turn %.1f ms); turns over 5/10/20/50 ms: %s\n", u[1] / 1000, u[2] / 1000, u[3]
     "nproc" | getline n; "cat /proc/loadavg" | getline la
-    printf "  machine    %s cores, load average %s\n", n, la
+    printf "  machine    %s cores, load average %s; daemon at nice %d\n", n, la, nice_n
 }'

@@ -14,11 +14,22 @@ struct ctl_twc_wc {
     uint64_t gone_ms; /* when it left the table */
 };
 
+/* What the adapter last read of one bus's master. */
+struct ctl_twc_seen {
+    bool valid;          /* false: read the table on the next step */
+    uint32_t change_seq; /* the master's change_seq when it was read */
+    uint32_t unknown;    /* slaves on it no [wallconnector] takes */
+    bool fresh;          /* scratch: read in this step */
+};
+
 struct ctl_twc {
     struct ctl *ctl;
     const struct site *site;    /* the site the arrays below follow */
     struct twc_master **master; /* [n_bus], borrowed */
     struct ctl_twc_wc *wc;      /* [n_evse] */
+    struct ctl_twc_seen *seen;  /* [n_bus] */
+    uint32_t reloads;           /* ctl's reload count when the tables were last read */
+    uint64_t absent_due_ms;     /* when an absent unit's hold ends (absent()) */
     struct ctl_twc_stats stats;
 };
 
@@ -32,13 +43,18 @@ static const struct ctl_adapter_ops twc_ops = {
 };
 
 /* Arrays for site, the bindings of fixed addresses made from the start. */
-static int arrays_new(const struct site *site, struct twc_master ***master, struct ctl_twc_wc **wc)
+static int arrays_new(const struct site *site,
+                      struct twc_master ***master,
+                      struct ctl_twc_wc **wc,
+                      struct ctl_twc_seen **seen)
 {
     *master = calloc(site->n_bus ? site->n_bus : 1, sizeof(**master));
     *wc = calloc(site->n_evse ? site->n_evse : 1, sizeof(**wc));
-    if (!*master || !*wc) {
+    *seen = calloc(site->n_bus ? site->n_bus : 1, sizeof(**seen));
+    if (!*master || !*wc || !*seen) {
         free(*master);
         free(*wc);
+        free(*seen);
         return -ENOMEM;
     }
     for (size_t e = 0; e < site->n_evse; e++) {
@@ -58,6 +74,7 @@ void ctl_twc_free(struct ctl_twc *c)
     ctl_remove_adapter(c->ctl, c);
     free(c->master);
     free(c->wc);
+    free(c->seen);
     free(c);
 }
 
@@ -70,13 +87,14 @@ int ctl_twc_new(struct ctl *ctl, struct ctl_twc **out)
     }
     c->ctl = ctl;
     c->site = ctl_site(ctl);
-    int rc = arrays_new(c->site, &c->master, &c->wc);
+    int rc = arrays_new(c->site, &c->master, &c->wc, &c->seen);
     if (rc == 0) {
         rc = ctl_add_adapter(ctl, &twc_ops, c);
     }
     if (rc != 0) {
         free(c->master);
         free(c->wc);
+        free(c->seen);
         free(c);
         return rc;
     }
@@ -90,6 +108,7 @@ int ctl_twc_attach(struct ctl_twc *c, size_t bus, struct twc_master *m)
         return -EINVAL;
     }
     c->master[bus] = m;
+    c->seen[bus].valid = false;
     return 0;
 }
 
@@ -98,7 +117,8 @@ int ctl_twc_resite(struct ctl_twc *c)
     const struct site *old = c->site, *site = ctl_site(c->ctl);
     struct twc_master **master;
     struct ctl_twc_wc *wc;
-    int rc = arrays_new(site, &master, &wc);
+    struct ctl_twc_seen *seen; /* all invalid: every table is read on the next step */
+    int rc = arrays_new(site, &master, &wc, &seen);
     if (rc != 0) {
         return rc;
     }
@@ -119,8 +139,10 @@ int ctl_twc_resite(struct ctl_twc *c)
     }
     free(c->master);
     free(c->wc);
+    free(c->seen);
     c->master = master;
     c->wc = wc;
+    c->seen = seen;
     c->site = site;
     return 0;
 }
@@ -177,8 +199,9 @@ static void report(struct ctl_twc *c, size_t e, const struct twc_master_brief *b
     ctl_report_evse(c->ctl, e, &r);
 }
 
-/* A bound Wall Connector its master does not list (never linked, or dropped). */
-static void absent(struct ctl_twc *c, size_t e, uint64_t now)
+/* A bound Wall Connector its master does not list (never linked, or dropped). Returns when this
+ * next changes anything while the unit stays absent: UINT64_MAX once it is forgotten. */
+static uint64_t absent(struct ctl_twc *c, size_t e, uint64_t now)
 {
     struct ctl_twc_wc *w = &c->wc[e];
     if (w->present) {
@@ -188,12 +211,14 @@ static void absent(struct ctl_twc *c, size_t e, uint64_t now)
     if (ctl_state(c->ctl)->evse[e].connected && now - w->gone_ms < CTL_TWC_GONE_HOLD_MS) {
         /* Its last reading ages into staleness: the engine then counts its whole last offer
          * and never raises it, until the car has surely stopped (§6.4). */
-        return;
+        return w->gone_ms + CTL_TWC_GONE_HOLD_MS;
     }
     ctl_forget_evse(c->ctl, e);
-    if (c->site->evse[e].address_auto) {
+    if (c->site->evse[e].address_auto && w->id != 0) {
         w->id = 0; /* gone for good: the place is free for the next unknown slave */
+        c->seen[c->site->evse[e].bus].valid = false;
     }
+    return UINT64_MAX;
 }
 
 /* Binds and reports every slave of one master from one snapshot. Unknown slaves get 0 A. */
@@ -204,6 +229,7 @@ static void read_bus(struct ctl_twc *c, size_t bus, uint64_t now)
     size_t n = twc_master_briefs(m, b);
     int ev[TWC_MASTER_SLAVES_MAX];
     c->stats.snapshots++;
+    c->seen[bus].unknown = 0;
     /* Known slaves first, so that an auto place is never given away to a slave that merely
      * comes earlier in the table; then new slaves in the order they linked. */
     for (size_t i = 0; i < n; i++) {
@@ -232,11 +258,14 @@ static void read_bus(struct ctl_twc *c, size_t bus, uint64_t now)
             continue;
         }
         /* No circuit accounts for it: it may offer nothing (twc_master makes 0 a stop). */
-        c->stats.unknown_slaves++;
+        c->seen[bus].unknown++;
         if (b[i].target_ma != 0) {
             twc_master_set_target(m, now, b[i].id, 0);
         }
     }
+    /* after its own set_target: what it wrote is what it read */
+    c->seen[bus].valid = true;
+    c->seen[bus].change_seq = m->change_seq;
 }
 
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
@@ -244,20 +273,48 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
     struct ctl_twc *c = self;
     (void)ctl;
     const struct site *site = c->site;
-    c->stats.unknown_slaves = 0;
-    for (size_t e = 0; e < site->n_evse; e++) {
-        c->wc[e].seen = false;
-    }
-    for (size_t b = 0; b < site->n_bus; b++) {
-        if (c->master[b]) {
-            read_bus(c, b, now_ms);
+    if (c->reloads != ctl_get_stats(c->ctl)->reloads) {
+        /* a reload: the controller's inputs are new, fill them all */
+        c->reloads = ctl_get_stats(c->ctl)->reloads;
+        for (size_t b = 0; b < site->n_bus; b++) {
+            c->seen[b].valid = false;
         }
     }
+    /*
+     * The step runs after every bus's service (daemon.c, sim_gw.c) but a master's table changes
+     * only in its own bus's service or by a target set here: a table unchanged since it was read
+     * would report the same (its slaves' readings are already in, their places kept), so only
+     * the changed ones are read. Absence is timed: checked with every read and when a hold ends.
+     */
+    bool any = false;
+    for (size_t b = 0; b < site->n_bus; b++) {
+        struct ctl_twc_seen *sb = &c->seen[b];
+        sb->fresh = c->master[b] && (!sb->valid || sb->change_seq != c->master[b]->change_seq);
+        any = any || sb->fresh;
+    }
+    if (!any && now_ms < c->absent_due_ms) {
+        return;
+    }
+    for (size_t e = 0; e < site->n_evse; e++) {
+        int32_t b = site->evse[e].bus;
+        if (b >= 0 && c->seen[b].fresh) {
+            c->wc[e].seen = false;
+        }
+    }
+    c->stats.unknown_slaves = 0;
+    for (size_t b = 0; b < site->n_bus; b++) {
+        if (c->seen[b].fresh) {
+            read_bus(c, b, now_ms);
+        }
+        c->stats.unknown_slaves += c->master[b] ? c->seen[b].unknown : 0;
+    }
+    c->absent_due_ms = UINT64_MAX;
     for (size_t e = 0; e < site->n_evse; e++) {
         const struct site_evse *ev = &site->evse[e];
         if (ev->kind == SITE_EVSE_WALL_CONNECTOR && ev->bus >= 0 && c->master[ev->bus] &&
             !c->wc[e].seen) {
-            absent(c, e, now_ms);
+            uint64_t due = absent(c, e, now_ms);
+            c->absent_due_ms = due < c->absent_due_ms ? due : c->absent_due_ms;
         }
     }
 }

@@ -55,7 +55,8 @@ int ctl_twc_new(struct ctl *ctl, struct ctl_twc **out);
 void ctl_twc_free(struct ctl_twc *c);
 
 /* Attaches the master that runs site bus `bus` (index into site->bus; borrowed, must outlive c;
- * NULL detaches). Returns 0, or -EINVAL for a bad index. */
+ * NULL detaches). Attach again after twc_master_init on the same memory: the adapter reads a
+ * table only when its change_seq moved. Returns 0, or -EINVAL for a bad index. */
 int ctl_twc_attach(struct ctl_twc *c, size_t bus, struct twc_master *m);
 
 /*

@@ -15,6 +15,8 @@ struct sim_gw_bus {
     struct sim_vbus *vb;
     int port;
     bool up;
+    bool serviced;      /* since its wake-up was last handed on */
+    uint32_t armed_seq; /* the master's input_seq when its wake-up was last handed on */
 };
 
 struct sim_gw {
@@ -28,12 +30,17 @@ struct sim_gw {
 };
 
 /* After every step, as the daemon's rearm: each bus's next wake-up (a target just set may make
- * a frame due at once) and the next tick. */
+ * a frame due at once) and the next tick. A bus not serviced since its last rearm changes its
+ * wake-up only by a new input to its master (a target): the others' wakes stand, as waking is
+ * only ever brought forward. */
 static void rearm(struct sim_gw *g, uint64_t now)
 {
     for (size_t b = 0; b < g->site->n_bus; b++) {
         struct sim_gw_bus *gb = &g->bus[b];
-        if (gb->up) {
+        uint32_t seq = gb->up ? twc_bus_master(&gb->bus)->input_seq : 0;
+        if (gb->up && (gb->serviced || seq != gb->armed_seq)) {
+            gb->serviced = false;
+            gb->armed_seq = seq;
             sim_vbus_wake(gb->vb, gb->port, twc_bus_next_wakeup_ms(&gb->bus));
         }
     }
@@ -65,6 +72,7 @@ static int bus_service(void *ctx, uint64_t now, uint64_t *next)
         return 0; /* its set-up failed: never runs */
     }
     (void)twc_bus_service(&gb->bus, now);
+    gb->serviced = true;
     site_step(gb->g, now);
     *next = twc_bus_next_wakeup_ms(&gb->bus);
     return 0;

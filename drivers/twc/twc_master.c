@@ -410,6 +410,7 @@ int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_
     }
     uint64_t now = advance(m, now_ms);
     m->input_seq++;
+    m->change_seq++;
     m->stats.frames_in++;
     uint8_t type = (uint8_t)(msg->code >> 8);
     if (msg->has_src && msg->src == m->cfg.id && type != 0xFD) {
@@ -472,12 +473,21 @@ int twc_master_set_target_ceiling(
         return -ENOENT;
     }
     uint64_t now = advance(m, now_ms);
+    int32_t ceiling = ceiling_ma > target_ma ? ceiling_ma : target_ma;
+    bool same = s->req_target_ma == target_ma && s->req_ceiling_ma == ceiling;
+    int32_t offered = s->offered_a;
+    /* Every call is news to the bus: a repeated target wakes it too. Not waking it (a wake per
+     * bus per tick) changed when twc_bus samples the line for its busy-line log (faults.ini). */
     m->input_seq++;
     s->req_target_ma = target_ma;
-    s->req_ceiling_ma = ceiling_ma > target_ma ? ceiling_ma : target_ma;
+    s->req_ceiling_ma = ceiling;
     twc_master_reclamp(s, s->req_target_ma, s->req_ceiling_ma);
     uint64_t wake = UINT64_MAX;
     twc_master_pace(m, s, now, &wake);
+    if (!same || s->offered_a != offered) {
+        /* the controller repeats every target every tick: only a change is news to a reader */
+        m->change_seq++;
+    }
     return 0;
 }
 

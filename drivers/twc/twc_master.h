@@ -238,6 +238,9 @@ struct twc_master {
     /* Counts inputs that may make a frame due sooner than the last poll's next_ms said (a frame
      * heard, a new target): a driver that sees it change polls again once the line is idle. */
     uint32_t input_seq;
+    /* Bumped by every call that may change what twc_master_briefs() returns (a frame, a poll, a
+     * new target): a reader that finds it unchanged may keep what it read last. */
+    uint32_t change_seq;
     bool clash;
     uint16_t clash_src;
     uint64_t clash_last_ms; /* last master frame from another ID while clashed */

@@ -37,6 +37,7 @@ static void drop_slave(struct twc_master *m, struct twc_master_slave *s, uint64_
         m->exch_active = false;
     }
     memset(s, 0, sizeof(*s));
+    m->change_seq++; /* the only change to the table a poll makes */
 }
 
 static void expire(struct twc_master *m, uint64_t now, uint64_t *wake)

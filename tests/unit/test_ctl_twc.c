@@ -400,6 +400,41 @@ START_TEST(test_a_silent_slave_is_stale_then_held_then_released)
 
 END_TEST
 
+/*
+ * The step runs after every bus service; it reads a master's table only when the table changed
+ * (a frame, a drop, a target), and a reload fills the new controller state from every table.
+ */
+START_TEST(test_a_step_reads_a_table_only_when_it_changed)
+{
+    struct rig g;
+    rig_start(&g, "idle_reclaim", 0);
+    int te = evse(&g, "tesla");
+    linkready(&g, 100, TESLA);
+    reply(&g, 1200, TESLA, 0x01, 0x0C80, 0x0C30); /* 31.20 A drawn */
+    ctl_step(g.ctl, 1300); /* the first tick: its targets change the table once more */
+    ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 31200);
+    ctl_step(g.ctl, 1400);
+    uint64_t reads = ctl_twc_get_stats(g.c)->snapshots;
+    ctl_step(g.ctl, 1450);
+    ctl_step(g.ctl, 1500);
+    ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads); /* nothing new: not read */
+    reply(&g, 1600, TESLA, 0x01, 0x0C80, 0x0BB8); /* 30.00 A */
+    ctl_step(g.ctl, 1700);
+    ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads + 1);
+    ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 30000);
+    ck_assert_uint_eq(ctl_state(g.ctl)->evse[te].draw_at_ms, 1600);
+    /* a reload swaps the controller's state: it is filled again without a new frame */
+    char err[256] = "";
+    ck_assert_msg(ctl_reload(g.ctl, g.site, g.ph.policy, err, sizeof(err)) == 0, "%s", err);
+    ctl_step(g.ctl, 1800);
+    ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads + 2);
+    ck_assert(ctl_state(g.ctl)->evse[te].connected);
+    ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 30000);
+    rig_stop(&g);
+}
+
+END_TEST
+
 START_TEST(test_bad_bus_index_and_bad_site_text_are_refused)
 {
     struct rig g;
@@ -430,6 +465,7 @@ static Suite *ctl_twc_suite(void)
     tcase_add_test(tc, test_native_policy_gives_34_a_and_cuts_before_it_raises);
     tcase_add_test(tc, test_a_waking_car_cuts_the_other_at_once);
     tcase_add_test(tc, test_a_silent_slave_is_stale_then_held_then_released);
+    tcase_add_test(tc, test_a_step_reads_a_table_only_when_it_changed);
     tcase_add_test(tc, test_bad_bus_index_and_bad_site_text_are_refused);
     suite_add_tcase(s, tc);
     return s;
