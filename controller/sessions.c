@@ -170,11 +170,10 @@ static int flush_if_due(struct sess_log *log, uint64_t now_ms, bool boundary)
     return take_result(log, now_ms);
 }
 
-/* Hands everything over and waits until it is committed (or failed). Blocks on a threaded log:
- * shutdown and tests only. */
-static int drain(struct sess_log *log, uint64_t now_ms)
+/* Waits until what was handed over is committed, handing over again whatever the writer's
+ * queue could not take (owed) meanwhile. Blocks on a threaded log: shutdown and tests only. */
+static int settle(struct sess_log *log, uint64_t now_ms)
 {
-    hand_over(log, now_ms);
     while (log->w && log->owed) {
         (void)sess_writer_sync(log->w); /* empties the queue */
         hand_over(log, now_ms);
@@ -186,6 +185,13 @@ static int drain(struct sess_log *log, uint64_t now_ms)
     struct sess_db_result res;
     fetch(log, &res);
     return res.rc;
+}
+
+/* Hands everything over and waits until it is committed (or failed). */
+static int drain(struct sess_log *log, uint64_t now_ms)
+{
+    hand_over(log, now_ms);
+    return settle(log, now_ms);
 }
 
 static void queue_finished(struct sess_log *log, uint64_t key, const struct sess_record *r)
@@ -346,16 +352,7 @@ int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms)
 
 int sess_log_sync(struct sess_log *log)
 {
-    if (!log) {
-        return -EINVAL;
-    }
-    if (log->w) {
-        (void)sess_writer_sync(log->w);
-    }
-    (void)take_result(log, log->now_ms);
-    struct sess_db_result res;
-    fetch(log, &res);
-    return res.rc;
+    return log ? settle(log, log->now_ms) : -EINVAL;
 }
 
 int sess_close_all(struct sess_log *log,

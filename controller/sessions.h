@@ -191,9 +191,9 @@ int sess_log_set_chargers(struct sess_log *log,
 /* Commits every changed session now (a reload, a test). Returns 0 or a write's error code. */
 int sess_flush(struct sess_log *log, int64_t now_wall_s, uint64_t now_ms);
 
-/* Waits until everything handed over is committed (or failed): returns at once on an inline
- * log, blocks on the writer thread of a threaded one (shutdown, tests). Returns the last
- * commit's code. */
+/* Waits until everything handed over is committed (or failed), handing over again what the
+ * writer's full queue left owed: returns at once on an inline log, blocks on the writer thread of a
+ * threaded one (shutdown, tests). Returns the last commit's code. */
 int sess_log_sync(struct sess_log *log);
 
 /* Ends every open session with reason (shutdown at SIGTERM), commits and waits for the commit

@@ -3,6 +3,7 @@
 #include "sim/sim_car.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,6 +111,9 @@ static int32_t settled_draw(const struct sim_car *car)
     if (d > car->cfg.max_ma) {
         d = car->cfg.max_ma;
     }
+    if (d > car->taper_ma) {
+        d = car->taper_ma; /* its battery takes no more at this state of charge */
+    }
     if (car->locked && d > 6000 - car->cfg.offset_ma) {
         d = 6000 - car->cfg.offset_ma; /* §7.1: its 6 A step, 5.14-5.23 A actual */
     }
@@ -123,6 +127,12 @@ int sim_car_init(struct sim_car *car, const struct sim_car_cfg *cfg, uint64_t no
     }
     if (cfg->max_ma <= 0 || cfg->min_ma < 0 || cfg->offset_ma < 0 || cfg->noise_ma < 0 ||
         cfg->phases < 1 || cfg->phases > 3 || cfg->start_draw_ma < 0) {
+        return -EINVAL;
+    }
+    if (!(cfg->battery_kwh >= 0) ||
+        (cfg->battery_kwh > 0 &&
+         (!(cfg->soc0 >= 0 && cfg->soc0 <= 1) || !(cfg->taper_soc >= 0 && cfg->taper_soc < 1) ||
+          cfg->taper_end_ma < 0))) {
         return -EINVAL;
     }
     memset(car, 0, sizeof(*car));
@@ -163,6 +173,60 @@ static bool wants_more(const struct sim_car *car)
     return sim_car_delivered_wh(car) < car->cfg.energy_wanted_wh;
 }
 
+int32_t sim_car_taper_ma(int32_t max_ma, double taper_soc, int32_t end_ma, double soc)
+{
+    if (soc <= taper_soc) {
+        return max_ma;
+    }
+    double f = (soc - taper_soc) / (1 - taper_soc);
+    return (int32_t)(max_ma - f * (max_ma - end_ma));
+}
+
+double sim_car_soc(const struct sim_car *car)
+{
+    if (car->cfg.battery_kwh <= 0) {
+        return car->cfg.soc0;
+    }
+    double soc =
+        car->cfg.soc0 + (double)car->delivered_mw_ms / MW_MS_PER_WH / (car->cfg.battery_kwh * 1000);
+    return soc < 1 ? soc : 1;
+}
+
+/* A car with a battery, drawing or about to: its taper is re-read on the SIM_CAR_TAPER_STEP_MS
+ * grid. */
+static bool tapers(const struct sim_car *car)
+{
+    return car->cfg.battery_kwh > 0 &&
+           (car->phase == SIM_CAR_CHARGING || car->phase == SIM_CAR_STARTING);
+}
+
+static uint64_t next_taper_ms(uint64_t t)
+{
+    return (t / SIM_CAR_TAPER_STEP_MS + 1) * SIM_CAR_TAPER_STEP_MS;
+}
+
+static void taper_reset(struct sim_car *car)
+{
+    car->taper_ma = car->cfg.battery_kwh > 0
+                        ? sim_car_taper_ma(car->cfg.max_ma, car->cfg.taper_soc,
+                                           car->cfg.taper_end_ma, car->cfg.soc0)
+                        : INT32_MAX;
+}
+
+/* A taper step at t: the limit at the state of charge now; a charging car above it comes down as
+ * it follows a cut (the limit only falls as the battery fills). */
+static void taper_step(struct sim_car *car, uint64_t t)
+{
+    car->taper_ma = sim_car_taper_ma(car->cfg.max_ma, car->cfg.taper_soc, car->cfg.taper_end_ma,
+                                     sim_car_soc(car));
+    if (car->phase == SIM_CAR_CHARGING && !car->pausing) {
+        int32_t to = settled_draw(car);
+        if (to < car->ramp_to_ma) {
+            ramp_to(car, t, to, 0, car->cfg.cut_ms);
+        }
+    }
+}
+
 /* Runs the timed transition that falls due at t (WAKING -> STARTING -> CHARGING). */
 static void run_transition(struct sim_car *car, uint64_t t)
 {
@@ -196,8 +260,15 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
         if (has_timer(car) && car->phase_until_ms > car->last_ms && car->phase_until_ms < until) {
             until = car->phase_until_ms;
         }
+        bool grid = tapers(car) && next_taper_ms(car->last_ms) <= until;
+        if (grid) {
+            until = next_taper_ms(car->last_ms);
+        }
         integrate(car, car->last_ms, until);
         car->last_ms = until;
+        if (grid) {
+            taper_step(car, until);
+        }
         if (has_timer(car) && car->phase_until_ms <= until) {
             run_transition(car, until);
         }
@@ -331,6 +402,7 @@ void sim_car_plug(struct sim_car *car, uint64_t now_ms)
     car->comm_drops = 0;
     car->locked = false;
     car->clear_since_ms = 0;
+    taper_reset(car);
     ramp_stop_now(car, now_ms);
 }
 
@@ -458,13 +530,14 @@ static uint64_t full_by_ms(const struct sim_car *car, uint64_t now_ms)
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
     uint64_t next = full_by_ms(car, now_ms);
-    uint64_t cand[6] = {
+    uint64_t cand[7] = {
         car->ramp_t0,
         car->ramp_t1,
         0,
         0,
         car->pausing ? car->pause_until_ms : 0,
-        car->locked && car->clear_since_ms ? car->clear_since_ms + car->cfg.lock_clear_ms : 0};
+        car->locked && car->clear_since_ms ? car->clear_since_ms + car->cfg.lock_clear_ms : 0,
+        tapers(car) ? next_taper_ms(now_ms) : 0};
     if (has_timer(car) || car->phase == SIM_CAR_FULL) {
         cand[2] = car->phase_until_ms;
     }
@@ -473,7 +546,7 @@ uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
     if (idle && !car->asleep && car->cfg.sleep_after_ms) {
         cand[3] = car->idle_since_ms + car->cfg.sleep_after_ms;
     }
-    for (size_t i = 0; i < 6; i++) {
+    for (size_t i = 0; i < 7; i++) {
         if (cand[i] > now_ms && cand[i] < next) {
             next = cand[i];
         }

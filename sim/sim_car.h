@@ -61,8 +61,20 @@ struct sim_car_cfg {
     bool lock_6a;
     int32_t lock_clear_ma;
     uint32_t lock_clear_ms;
+    /* The battery (battery_kwh 0: none modelled, the car never tapers, as the seed's cars): its
+     * usable kWh, its state of charge at plug-in (0..1) and its taper: above taper_soc the most it
+     * takes falls linearly to taper_end_ma at 100 % (sim_car_taper_ma). The limit is re-read
+     * every SIM_CAR_TAPER_STEP_MS of virtual time while it charges. */
+    double battery_kwh;
+    double soc0;
+    double taper_soc; /* < 1 */
+    int32_t taper_end_ma;
     uint64_t seed; /* PRNG seed for the jitter */
 };
+
+/* The taper's limit is re-read at every multiple of this (absolute virtual time), so that the
+ * draw does not depend on when a caller steps the car (event time and lockstep agree). */
+#define SIM_CAR_TAPER_STEP_MS 10000u
 
 struct sim_car {
     struct sim_car_cfg cfg;
@@ -82,8 +94,17 @@ struct sim_car {
     uint32_t comm_drops;      /* comm losses in this plug session */
     bool locked;              /* in the 6 A lock (cfg.lock_6a) */
     uint64_t clear_since_ms;  /* locked: since when the offer is >= lock_clear_ma; 0 = it is not */
+    int32_t taper_ma;         /* the taper's limit as of the last taper step; INT32_MAX: none */
     uint64_t rng;
 };
+
+/* The most a battery at soc (0..1) takes: max_ma up to taper_soc (< 1), then falling linearly to
+ * end_ma at 100 %. The one copy of the taper: fast mode's fleet model calls it too. */
+int32_t sim_car_taper_ma(int32_t max_ma, double taper_soc, int32_t end_ma, double soc);
+
+/* State of charge (0..1) from soc0 and the energy delivered since plug-in; cfg.soc0 without a
+ * battery. */
+double sim_car_soc(const struct sim_car *car);
 
 /* Fills cfg with defaults for a named car ("tesla", "bmw-i3", "none"). Returns 0, or -ENOENT for an
  * unknown name. "none" returns 0 with cfg->kind = 0: no car plugged in. */
@@ -136,7 +157,7 @@ bool sim_car_is_awake_full(const struct sim_car *car, uint64_t now_ms);
 int64_t sim_car_delivered_wh(const struct sim_car *car);
 
 /* The earliest time after now_ms when the car changes without new input (a phase ends, a ramp
- * ends), or UINT64_MAX. */
+ * ends, its taper is re-read), or UINT64_MAX. */
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms);
 
 /* "unplugged", "waiting", ... Static storage. */

@@ -6,9 +6,10 @@
  *   2. the readings the gateway would have (each charger's current per conductor, the offer in
  *      force, meters per input, departure and energy where the driver tells) go into site_state;
  *   3. alloc_tick; its targets become the offers in force (no bus in between);
- *   4. each car moves towards min(offer - its gap, its charger's most, its taper) after its
- *      response delay, or draws nothing when full (but for a wake-up), paused, or, with the
- *      "does not resume" quirk, once paused until re-plugged;
+ *   4. each car moves towards min(offer - its gap, its charger's most) after its response
+ *      delay, capped at once by its taper (sim_car_taper_ma, as wire mode's sim_car), or draws
+ * nothing when full (but for a wake-up), paused, or, with the "does not resume" quirk, once paused
+ * until re-plugged;
  *   5. the metrics, from the currents physically drawn (never from the commands).
  */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "controller/engine/policy_loader.h"
 #include "sim/fleet/fleet.h"
 #include "sim/fleet/fleet_wire.h"
+#include "sim/sim_car.h"
 
 #define MIN_MA 6000 /* IEC 61851 / J1772: below this a car cannot charge */
 
@@ -37,14 +39,10 @@ struct car_st {
     bool woke;
 };
 
+/* The profile's taper: the rule wire mode's sim_car follows (one copy, sim_car_taper_ma). */
 static int32_t taper(const struct fleet_car *c, double soc)
 {
-    const struct fleet_profile *p = c->p;
-    if (soc <= p->taper_soc) {
-        return p->max_ma;
-    }
-    double f = (soc - p->taper_soc) / (1 - p->taper_soc);
-    return (int32_t)(p->max_ma - f * (p->max_ma - p->taper_end_ma));
+    return sim_car_taper_ma(c->p->max_ma, c->p->taper_soc, c->p->taper_end_ma, soc);
 }
 
 /* What the car would draw now at this offer (before its response delay). */
@@ -73,9 +71,7 @@ desired(const struct fleet_car *c, struct car_st *s, int32_t offer, int32_t evse
     }
     int32_t d = offer - c->p->gap_ma;
     int32_t m = c->p->max_ma < evse_max ? c->p->max_ma : evse_max;
-    int32_t t = taper(c, s->soc);
-    d = d < m ? d : m;
-    return d < t ? d : t;
+    return d < m ? d : m; /* the taper caps the draw itself (step 4) */
 }
 
 void fleet_result_free(struct fleet_result *res)
@@ -453,6 +449,10 @@ static int fleet_run(const struct fleet_scenario *sc,
                 if (s->full && s->draw > s->pending) {
                     s->draw = s->pending;
                 }
+                /* The battery's own limit, at once: kept out of the response delay, which a
+                 * target that falls every tick (as the taper's does) would re-arm for ever. */
+                int32_t tap = taper(c, s->soc);
+                s->draw = s->draw < tap ? s->draw : tap;
                 double kwh = s->draw / 1000.0 * volt * c->p->phases / 1000 * dt_h;
                 if (!s->full && s->draw > 0) {
                     double room = (c->soc_target - s->soc) * c->p->battery_kwh;

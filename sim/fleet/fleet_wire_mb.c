@@ -60,8 +60,9 @@ void fleet_wire_car_cfg(const struct fleet_scenario *sc,
                         double kwh,
                         struct sim_car_cfg *cc)
 {
-    /* sim_car's Tesla or non-Tesla (no VIN) with the profile's charger, phases and under-draw.
-     * No taper: sim_car has none. */
+    /* sim_car's Tesla or non-Tesla (no VIN) with the profile's charger, phases, under-draw,
+     * battery and taper; it arrives at the SoC that leaves kwh to its target (as fast mode's car,
+     * whose state of charge is soc_target - kwh / battery at plug-in). */
     bool tesla = strncmp(c->p->name, "tesla", 5) == 0;
     sim_car_cfg_preset(cc, tesla ? "tesla" : "bmw-i3");
     cc->max_ma = c->p->max_ma;
@@ -69,6 +70,11 @@ void fleet_wire_car_cfg(const struct fleet_scenario *sc,
     cc->offset_ma = c->p->gap_ma;
     cc->voltage_v = sc->site->voltage_v ? sc->site->voltage_v : 230;
     cc->energy_wanted_wh = (int64_t)(kwh * 1000);
+    double soc0 = c->soc_target - kwh / c->p->battery_kwh;
+    cc->battery_kwh = c->p->battery_kwh;
+    cc->soc0 = soc0 < 0 ? 0 : soc0 > 1 ? 1 : soc0;
+    cc->taper_soc = c->p->taper_soc;
+    cc->taper_end_ma = c->p->taper_end_ma;
 }
 
 bool fleet_wire_mb_needed(const struct site *site)

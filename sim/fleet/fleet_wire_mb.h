@@ -33,7 +33,8 @@ struct fleet_wire_mb;
  * knows. */
 typedef int32_t fleet_wire_mb_wc_fn(void *ctx, int evse, uint8_t *phases);
 
-/* A fleet car as a sim_car: the profile's charger, phases and under-draw, wanting kwh. */
+/* A fleet car as a sim_car: the profile's charger, phases, under-draw, battery and taper,
+ * wanting kwh (arriving at soc_target - kwh / battery). */
 void fleet_wire_car_cfg(const struct fleet_scenario *sc,
                         const struct fleet_car *c,
                         double kwh,

@@ -351,6 +351,92 @@ START_TEST(test_unknown_preset_and_bad_cfg_are_refused)
 
 END_TEST
 
+/* A Tesla (48 A charger) with a 10 kWh battery at 80 %, its taper from 80 % to 6 A at 100 %. */
+static struct sim_car tapering_at(uint64_t now)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "tesla"), 0);
+    cfg.battery_kwh = 10;
+    cfg.soc0 = 0.8;
+    cfg.taper_soc = 0.8;
+    cfg.taper_end_ma = 6000;
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, now), 0);
+    return car;
+}
+
+/* The profile's rule, written out: 48 A up to 80 %, then a straight line to 6 A at 100 %. */
+static double line_ma(double soc)
+{
+    return soc <= 0.8 ? 48000 : 48000 - (soc - 0.8) / 0.2 * 42000;
+}
+
+START_TEST(test_car_draw_tapers_linearly_to_its_end_current)
+{
+    struct sim_car car = tapering_at(0);
+    sim_car_set_offer(&car, 0, 40000);
+    ck_assert_int_eq(draw_at(&car, 15000), 39200); /* 80 %: the offer is the limit */
+    int checked = 0;
+    for (uint64_t g = 600000; g <= 4 * 3600000ULL; g += 600000) {
+        sim_car_step(&car, g); /* a taper step: the limit at the SoC now */
+        double soc = sim_car_soc(&car);
+        ck_assert(soc > 0.8 && soc <= 1);
+        double want = line_ma(soc) < 39200 ? line_ma(soc) : 39200;
+        /* followed as a cut, within cut_ms */
+        int32_t d = draw_at(&car, g + car.cfg.cut_ms);
+        ck_assert_msg(d >= want - 60 && d <= want + 1, "at %.4f SoC %d mA, the line %.0f mA", soc,
+                      d, want);
+        checked += line_ma(soc) < 39200;
+    }
+    ck_assert_int_ge(checked, 5);
+    /* full: 6 A, the end current */
+    ck_assert_double_eq_tol(sim_car_soc(&car), 1, 1e-9);
+    ck_assert_int_eq(draw_at(&car, 5 * 3600000ULL), 6000);
+    /* while it charges it reports its next taper step, for an event-time caller */
+    ck_assert_uint_eq(sim_car_next_ms(&car, 5 * 3600000ULL + 1), 5 * 3600000ULL + 10000);
+}
+
+END_TEST
+
+/* The taper is re-read on a fixed grid: stepped every 777 ms or once, the car draws the same and
+ * has the same energy in, to rounding (event time and lockstep agree). */
+START_TEST(test_taper_does_not_depend_on_when_the_car_is_stepped)
+{
+    struct sim_car a = tapering_at(0), b = tapering_at(0);
+    sim_car_set_offer(&a, 0, 40000);
+    sim_car_set_offer(&b, 0, 40000);
+    for (uint64_t t = 0; t < 3600000; t += 777) {
+        sim_car_step(&a, t);
+    }
+    sim_car_step(&a, 3600000);
+    sim_car_step(&b, 3600000);
+    ck_assert_int_lt(sim_car_draw_ma(&a), 39200);
+    ck_assert_int_eq(sim_car_draw_ma(&a), sim_car_draw_ma(&b));
+    /* the energy only within integer rounding (split at other points): 0.01 Wh */
+    uint64_t da = a.delivered_mw_ms, db = b.delivered_mw_ms;
+    ck_assert_uint_lt(da > db ? da - db : db - da, 36000000);
+}
+
+END_TEST
+
+/* Without a battery (the seed's cars) the car never tapers and reports no taper steps. */
+START_TEST(test_car_without_battery_never_tapers)
+{
+    struct sim_car car = tesla_at(0);
+    sim_car_set_offer(&car, 0, 40000);
+    ck_assert_int_eq(draw_at(&car, 15000), 39200);
+    ck_assert_uint_eq(sim_car_next_ms(&car, 15000), UINT64_MAX);
+    ck_assert_int_eq(draw_at(&car, 10 * 3600000ULL), 39200);
+    ck_assert_uint_eq(sim_car_next_ms(&car, 10 * 3600000ULL), UINT64_MAX);
+    /* a bad battery is refused */
+    struct sim_car_cfg cfg = car.cfg;
+    cfg.battery_kwh = 10;
+    cfg.taper_soc = 1;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), -EINVAL);
+}
+
+END_TEST
+
 static Suite *sim_car_suite(void)
 {
     Suite *s = suite_create("sim_car");
@@ -372,6 +458,9 @@ static Suite *sim_car_suite(void)
     tcase_add_test(tc, test_contactor_open_faults_a_charging_tesla_not_an_i3);
     tcase_add_test(tc, test_jitter_is_bounded_and_reproducible);
     tcase_add_test(tc, test_unknown_preset_and_bad_cfg_are_refused);
+    tcase_add_test(tc, test_car_draw_tapers_linearly_to_its_end_current);
+    tcase_add_test(tc, test_taper_does_not_depend_on_when_the_car_is_stepped);
+    tcase_add_test(tc, test_car_without_battery_never_tapers);
     suite_add_tcase(s, tc);
     return s;
 }
