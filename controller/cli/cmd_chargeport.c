@@ -358,6 +358,11 @@ static int decode_main(int argc, char **argv)
         fprintf(stderr, "chargeport decode: out of memory\n");
         goto out;
     }
+    if (rc == -EFBIG) {
+        fprintf(stderr, "chargeport decode: %s: too long: its pulses make more than %u symbols\n",
+                name, RF_ITEMS_MAX);
+        goto out;
+    }
     if (json) {
         print_json(res);
     } else {

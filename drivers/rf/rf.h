@@ -176,7 +176,9 @@ struct rf_result {
  * Decodes a parsed capture: recovers the symbol time from the runs (expanding them into c->syms),
  * then finds preambles, code violations, Manchester blocks (10 = 1, 01 = 0), repeats and the
  * voted message. Returns 0 when at least one block was decoded, -ENODATA when none was (res then
- * holds the issues), -ERANGE when no symbol time can be recovered, -ENOMEM.
+ * holds the issues), -ERANGE when no symbol time can be recovered, -EFBIG when the runs expand
+ * into more than RF_ITEMS_MAX symbols (a long silence or many repeats at a short symbol time),
+ * -ENOMEM.
  */
 int rf_decode(struct rf_capture *c, struct rf_result *res);
 
