@@ -4,8 +4,8 @@
  * byte picks the input kind (text auto, symbols, timings, Flipper, sendook, cs8 at one of four
  * rates, rpitx RF records); the rest is the capture. Invariants: parsing gives 0, -EINVAL with a
  * description and a place inside the input, or -EFBIG; decoding gives 0 exactly when a block was
- * decoded, -ENODATA, -ERANGE or -EFBIG (too many symbols once expanded) otherwise; counts agree with the kept arrays; a charge-port verdict
- * means the voted message is the 50-bit constant.
+ * decoded, -ENODATA, -ERANGE or -EFBIG (too many symbols once expanded) otherwise; counts agree
+ * with the kept arrays; a charge-port verdict means the voted message is the 50-bit constant.
  */
 #include <errno.h>
 #include <stdint.h>
