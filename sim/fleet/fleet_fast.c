@@ -144,15 +144,15 @@ silenced(const struct fleet_scenario *sc, const bool *on, enum fleet_fault_kind 
     return false;
 }
 
-static int fleet_run(const struct fleet_scenario *sc,
-                     const char *policy,
-                     bool wire,
-                     struct fleet_result *res,
-                     fleet_tick_fn on_tick,
-                     void *ctx,
-                     const struct fleet_pace *pace,
-                     char *err,
-                     size_t errlen)
+int fleet_run_paced(const struct fleet_scenario *sc,
+                    const char *policy,
+                    bool wire,
+                    struct fleet_result *res,
+                    fleet_tick_fn on_tick,
+                    void *ctx,
+                    const struct fleet_pace *pace,
+                    char *err,
+                    size_t errlen)
 {
     memset(res, 0, sizeof(*res));
     clock_t c0 = clock();
@@ -580,7 +580,7 @@ int fleet_run_fast(const struct fleet_scenario *sc,
                    char *err,
                    size_t errlen)
 {
-    return fleet_run(sc, policy, false, res, on_tick, ctx, NULL, err, errlen);
+    return fleet_run_paced(sc, policy, false, res, on_tick, ctx, NULL, err, errlen);
 }
 
 int fleet_run_wire(const struct fleet_scenario *sc,
@@ -591,18 +591,5 @@ int fleet_run_wire(const struct fleet_scenario *sc,
                    char *err,
                    size_t errlen)
 {
-    return fleet_run(sc, policy, true, res, on_tick, ctx, NULL, err, errlen);
-}
-
-int fleet_run_paced(const struct fleet_scenario *sc,
-                    const char *policy,
-                    bool wire,
-                    struct fleet_result *res,
-                    fleet_tick_fn on_tick,
-                    void *ctx,
-                    const struct fleet_pace *pace,
-                    char *err,
-                    size_t errlen)
-{
-    return fleet_run(sc, policy, wire, res, on_tick, ctx, pace, err, errlen);
+    return fleet_run_paced(sc, policy, true, res, on_tick, ctx, NULL, err, errlen);
 }
