@@ -102,6 +102,10 @@ static void bench_engine(const char *path, const char *policy, bool lockstep)
            sc.name, policy, lockstep ? "1 ms step" : "event", t, sim_s / t,
            (double)s->stats.services / sim_s, (double)s->stats.turns / sim_s,
            (unsigned long long)fleet_wire_collisions(w));
+    for (size_t i = 0; i < s->n; i++) {
+        printf("      %-20s %8.1f services per sim s\n", s->party[i].name,
+               (double)s->party[i].services / sim_s);
+    }
     fleet_wire_free(w);
     policy_close(&ph);
     fleet_scenario_free(&sc);
@@ -201,6 +205,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/etc/scenarios/office-day.ini", src);
     bench(path, "equal_share", true);
     bench(path, "equal_share", false);
+    bench_engine(path, "equal_share", false);
     snprintf(path, sizeof(path), "%s/etc/scenarios/faults.ini", src);
     bench(path, "equal_share", true);
     unlink(site3);

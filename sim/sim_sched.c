@@ -101,6 +101,7 @@ int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
             uint64_t next = SIM_SCHED_NEVER;
             rc = p->fn(p->ctx, t, &next);
             s->stats.services++;
+            p->services++;
             p->due_ms = next < p->due_ms ? next : p->due_ms;
             if (rc < 0) {
                 return rc;
