@@ -543,10 +543,11 @@ START_TEST(test_slaves_in_a_set_answer_as_slaves_fed_alone)
             size_t n = heartbeat_wire((uint16_t)(0x4085 + (t / 400) % 3), ca,
                                       amp_test_rand(&rng) % 8 == 0, &rng, w);
             size_t cut = 1 + (size_t)(amp_test_rand(&rng) % (n - 1));
-            int power = t % 30000 == 0 ? (int)(amp_test_rand(&rng) % 3) : -1;
+            /* each minute one slave goes off for 10 s, both times in the middle of a frame */
+            int power = t % 60000 == 20000 || t % 60000 == 30000 ? (int)(t / 60000 % 3) : -1;
             for (size_t at = 0; at < n; at = cut, cut = n) {
-                if (at > 0 && power >= 0) { /* mid-frame: off for 10 s, then on again */
-                    bool on = (t / 30000) % 2 == 0;
+                if (at > 0 && power >= 0) {
+                    bool on = t % 60000 == 30000;
                     sim_twc_slave_power(&set.slave[power], t, on);
                     sim_twc_slave_power(&lone[power], t, on);
                     rebooted += on && set.slave[power].df_own; /* on its own deframer a while */
