@@ -131,6 +131,14 @@ static void apply_all(struct ctl *c, uint64_t now_ms)
 int ctl_step(struct ctl *c, uint64_t now_ms)
 {
     for (size_t i = 0; i < c->n_ad; i++) {
+        if (c->ad[i].ops->service) {
+            c->ad[i].ops->service(c->ad[i].self, c, now_ms);
+        }
+    }
+    /* Readings matter when the engine runs: between ticks (a step after every bus frame)
+     * reading them would only be done again before they are used. */
+    bool due = !c->ticked || now_ms >= c->next_tick_ms;
+    for (size_t i = 0; (due || c->stopping) && i < c->n_ad; i++) {
         if (c->ad[i].ops->read) {
             c->ad[i].ops->read(c->ad[i].self, c, now_ms);
         }
@@ -139,7 +147,7 @@ int ctl_step(struct ctl *c, uint64_t now_ms)
         apply_all(c, now_ms); /* the shutdown currents, again, to whatever links late */
         return 0;
     }
-    if (c->ticked && now_ms < c->next_tick_ms) {
+    if (!due) {
         return 0;
     }
     uint32_t period = c->site->control_interval_ms ? c->site->control_interval_ms : 1000;

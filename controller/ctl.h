@@ -5,13 +5,15 @@
  * sim seed` and the fleet simulator all run this.
  *
  * Drivers reach it through thin adapters (controller/ctl_twc for Wall Connector masters,
- * controller/ctl_mb for Modbus meters and EVSEs), each a pair of callbacks:
- *   read  — report what the hardware said, through ctl_report_evse() / ctl_report_meter(),
- *           the one place that turns readings into the engine's input;
- *   apply — hand ctl_target_ma() of each of its EVSEs to the hardware.
+ * controller/ctl_mb for Modbus meters and EVSEs), each a few callbacks:
+ *   service — (optional) what runs on every step, between ticks too;
+ *   read    — report what the hardware said, through ctl_report_evse() / ctl_report_meter(),
+ *             the one place that turns readings into the engine's input;
+ *   apply   — hand ctl_target_ma() of each of its EVSEs to the hardware.
  *
- * Every ctl_step(now_ms) reads every adapter, runs the engine when a tick is due (the first
- * call, then every site->control_interval_ms) and then has every adapter apply the result.
+ * Every ctl_step(now_ms) services every adapter; when a tick is due (the first call, then every
+ * site->control_interval_ms) it reads every adapter, runs the engine and then has every adapter
+ * apply the result.
  * After ctl_stop() no tick runs any more: every target is the shutdown current, applied on
  * every step.
  *
@@ -35,6 +37,11 @@ struct ctl;
 
 struct ctl_adapter_ops {
     const char *name;
+    /* On every step, optional: what runs between ticks (the Modbus pollers' liveness, the
+     * simulator's in-memory lines). */
+    void (*service)(void *self, struct ctl *c, uint64_t now_ms);
+    /* The adapter's readings into the controller: before each tick (and on every step once
+     * stopping), so the engine decides on what is newest. */
     void (*read)(void *self, struct ctl *c, uint64_t now_ms);
     void (*apply)(void *self, struct ctl *c, uint64_t now_ms);
 };
@@ -76,9 +83,10 @@ int ctl_add_adapter(struct ctl *c, const struct ctl_adapter_ops *ops, void *self
 void ctl_remove_adapter(struct ctl *c, const void *self);
 
 /*
- * Reads every adapter, runs the engine when a tick is due and has every adapter apply the
- * targets (on every step once stopping). now_ms never goes backwards. Returns 1 when a tick
- * ran, 0 when none was due, or a negative code from alloc_tick (every target is then 0).
+ * Services every adapter; when a tick is due, reads them, runs the engine and has every adapter
+ * apply the targets (reads and applies on every step once stopping). now_ms never goes
+ * backwards. Returns 1 when a tick ran, 0 when none was due, or a negative code from alloc_tick
+ * (every target is then 0).
  */
 int ctl_step(struct ctl *c, uint64_t now_ms);
 

@@ -35,11 +35,13 @@ struct ctl_mb {
     void *lines_ctx;
 };
 
+static void on_service(void *self, struct ctl *ctl, uint64_t now_ms);
 static void on_read(void *self, struct ctl *ctl, uint64_t now_ms);
 static void on_apply(void *self, struct ctl *ctl, uint64_t now_ms);
 
 static const struct ctl_adapter_ops mb_ops = {
     .name = "modbus",
+    .service = on_service,
     .read = on_read,
     .apply = on_apply,
 };
@@ -332,9 +334,10 @@ static bool moved(struct ctl_mb *c, struct ctl_mb_dev *d)
     return true;
 }
 
-static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
+static void on_service(void *self, struct ctl *ctl, uint64_t now_ms)
 {
     struct ctl_mb *c = self;
+    (void)ctl;
     /* the control loop is alive: the pollers may talk to the EVSEs (a hung loop falls silent
      * and each EVSE's own watchdog takes over) */
     for (size_t i = 0; i < c->n_poller; i++) {
@@ -343,6 +346,12 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
             (void)mb_poller_step(c->poller[i], now_ms); /* the simulator's line: no thread */
         }
     }
+}
+
+static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
+{
+    struct ctl_mb *c = self;
+    (void)now_ms;
     for (size_t i = 0; i < c->site->n_meter; i++) {
         struct ctl_mb_dev *d = &c->meter[i];
         struct mb_reading r;

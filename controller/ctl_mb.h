@@ -5,11 +5,14 @@
  * behind their hand-off, so nothing here waits for I/O.
  *
  * On every ctl_step it
- *   (read)  stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
- *           keep-alives included, flows only while the loop steps), then copies each meter's latest
- * valid reading into the controller (grid and circuit meters become uncontrolled loads, EVSE meters
- * the EVSE's draw: the engine decides), and each Modbus EVSE's state and the offer it reports in
- * force (its current register and enable, read back by the poller; not what was queued or written);
+ *   (service) stamps the loop's liveness on every poller (mb_poller_alive: EVSE traffic, watchdog
+ *           keep-alives included, flows only while the loop steps) and steps the simulator's
+ *           in-memory pollers;
+ * and before each tick
+ *   (read)  copies each meter's latest valid reading into the controller (grid and circuit
+ *           meters become uncontrolled loads, EVSE meters the EVSE's draw: the engine decides),
+ *           and each Modbus EVSE's state and the offer it reports in force (its current register
+ *           and enable, read back by the poller; not what was queued or written);
  *   (apply) queues each Modbus EVSE's target; the poller writes it and keeps the watchdog.
  *
  * A failed read publishes nothing: the engine sees the reading age and applies the fail-safes
@@ -52,16 +55,17 @@ int ctl_mb_new(const struct site *site,
 
 /*
  * The simulator's lines. For a site transport, the resolver fills line: an in-memory line (mem
- * and mem_ctx: its pollers run without threads, stepped by every ctl_step on the controller's
- * own now_ms, deterministic on a virtual clock), or another address to use instead (addr: the
- * simulator's own server on loopback). Returns 0, or -ENOENT when it has no line for transport.
- * Either way the same maps, models and poller rules run as under `ampshare run`.
+ * and mem_ctx: its pollers run without threads, stepped by every ctl_step (service) on the
+ * controller's own now_ms, deterministic on a virtual clock), or another address to use instead
+ * (addr: the simulator's own server on loopback). Returns 0, or -ENOENT when it has no line for
+ * transport. Either way the same maps, models and poller rules run as under `ampshare run`.
  */
 struct ctl_mb_line {
     const struct mb_bus_mem_ops *mem;
     void *mem_ctx;
     char addr[CFG_TEXT_MAX];
 };
+
 typedef int ctl_mb_line_fn(void *ctx, const char *transport, struct ctl_mb_line *line);
 
 /* ctl_mb_new with every transport resolved by lines (its ctx borrowed). */

@@ -4,7 +4,7 @@
  * control = ocpp, served by the OCPP 1.6J central system (controller/ocpp/ocpp_srv.h) on the
  * daemon's loop. No thread: the server's callbacks and ctl_step run in the same loop.
  *
- * On every ctl_step it
+ * Before each tick (ctl_step) it
  *   (read)  reports each charge point's state (car connected from its StatusNotification, its
  *           Current.Import per phase and when it came, and the offer in force: what the charger
  *           confirmed, raised by a profile in flight; a dropped charge point keeps its last

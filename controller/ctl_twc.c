@@ -281,10 +281,10 @@ static void on_read(void *self, struct ctl *ctl, uint64_t now_ms)
         }
     }
     /*
-     * The step runs after every bus's service (daemon.c, sim_gw.c) but a master's table changes
-     * only in its own bus's service or by a target set here: a table unchanged since it was read
-     * would report the same (its slaves' readings are already in, their places kept), so only
-     * the changed ones are read. Absence is timed: checked with every read and when a hold ends.
+     * A master's table changes only in its own bus's service or by a target set here: a table
+     * unchanged since it was read would report the same (its slaves' readings are already in,
+     * their places kept), so only the changed ones are read. Absence is timed: checked with
+     * every read (before each tick) and when a hold ends.
      */
     bool any = false;
     for (size_t b = 0; b < site->n_bus; b++) {

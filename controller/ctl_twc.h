@@ -3,7 +3,7 @@
  * The Wall Connector adapter of the site controller (controller/ctl.h): ampshare's Gen 2 masters
  * (drivers/twc/twc_master, one per RS485 bus) in, the controller's targets out.
  *
- * On every ctl_step it
+ * Before each tick (ctl_step) it
  *   1. (read) takes one brief snapshot of each master's slave table (twc_master_briefs) and
  *      binds the slaves to the site's [wallconnector] sections: a fixed address binds that ID;
  *      `address = auto` binds the first unknown slave that links on its bus; a slave nothing

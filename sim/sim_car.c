@@ -141,6 +141,7 @@ int sim_car_init(struct sim_car *car, const struct sim_car_cfg *cfg, uint64_t no
     car->cfg.vin[SIM_CAR_VIN_LEN] = '\0';
     car->rng = cfg->seed;
     car->last_ms = now_ms;
+    car->settled_ms = SIM_CAR_UNSETTLED;
     car->phase = SIM_CAR_UNPLUGGED;
     sim_car_plug(car, now_ms);
     return 0;
@@ -255,6 +256,9 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
     if (now_ms < car->last_ms) {
         now_ms = car->last_ms;
     }
+    if (now_ms == car->settled_ms) {
+        return; /* stepped to this very time, and nothing changed since: all is as it was */
+    }
     while (car->last_ms < now_ms) {
         uint64_t until = now_ms;
         if (has_timer(car) && car->phase_until_ms > car->last_ms && car->phase_until_ms < until) {
@@ -309,11 +313,19 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
         d = d < 0 ? 0 : d;
     }
     car->draw_ma = d;
+    car->settled_ms = now_ms;
 }
 
-void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
+/* A change unsettles the car: its next step, even at the same millisecond, runs. */
+static void unsettle(struct sim_car *car)
+{
+    car->settled_ms = SIM_CAR_UNSETTLED;
+}
+
+static void set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     int32_t prev = car->offer_ma;
     car->offer_ma = offer_ma < 0 ? 0 : offer_ma;
     bool usable = car->offer_ma >= car->cfg.min_ma;
@@ -389,9 +401,10 @@ void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
     sim_car_step(car, now_ms);
 }
 
-void sim_car_plug(struct sim_car *car, uint64_t now_ms)
+static void plug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     car->pausing = false;
     car->phase = car->cfg.energy_wanted_wh == 0 ? SIM_CAR_FULL : SIM_CAR_WAITING;
     car->asleep = car->cfg.asleep;
@@ -406,18 +419,20 @@ void sim_car_plug(struct sim_car *car, uint64_t now_ms)
     ramp_stop_now(car, now_ms);
 }
 
-void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
+static void unplug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     car->pausing = false;
     car->phase = SIM_CAR_UNPLUGGED;
     car->offer_ma = 0;
     ramp_stop_now(car, now_ms);
 }
 
-void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
+static void want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     if (energy_wh == 0 || car->phase == SIM_CAR_UNPLUGGED || car->phase == SIM_CAR_FAULTED) {
         return;
     }
@@ -434,9 +449,10 @@ void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
     sim_car_set_offer(car, now_ms, offer);
 }
 
-void sim_car_full(struct sim_car *car, uint64_t now_ms)
+static void full(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     if (car->phase == SIM_CAR_UNPLUGGED || car->phase == SIM_CAR_FAULTED) {
         return;
     }
@@ -455,9 +471,10 @@ bool sim_car_is_locked(const struct sim_car *car)
     return car->locked;
 }
 
-void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
+static void comm_lost(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     if (car->phase == SIM_CAR_UNPLUGGED) {
         return;
     }
@@ -475,9 +492,10 @@ void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
     sim_car_step(car, now_ms);
 }
 
-void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
+static void contactor_opened(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
+    unsettle(car); /* what follows changes it */
     if (car->phase == SIM_CAR_UNPLUGGED) {
         return;
     }
@@ -492,6 +510,48 @@ void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
     car->offer_ma = 0;
     car->idle_since_ms = now_ms;
     ramp_stop_now(car, now_ms);
+}
+
+void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
+{
+    set_offer(car, now_ms, offer_ma);
+    unsettle(car);
+}
+
+void sim_car_plug(struct sim_car *car, uint64_t now_ms)
+{
+    plug(car, now_ms);
+    unsettle(car);
+}
+
+void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
+{
+    unplug(car, now_ms);
+    unsettle(car);
+}
+
+void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
+{
+    want(car, now_ms, energy_wh);
+    unsettle(car);
+}
+
+void sim_car_full(struct sim_car *car, uint64_t now_ms)
+{
+    full(car, now_ms);
+    unsettle(car);
+}
+
+void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
+{
+    comm_lost(car, now_ms);
+    unsettle(car);
+}
+
+void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
+{
+    contactor_opened(car, now_ms);
+    unsettle(car);
 }
 
 int32_t sim_car_draw_ma(const struct sim_car *car)

@@ -96,7 +96,10 @@ struct sim_car {
     uint64_t clear_since_ms;  /* locked: since when the offer is >= lock_clear_ma; 0 = it is not */
     int32_t taper_ma;         /* the taper's limit as of the last taper step; INT32_MAX: none */
     uint64_t rng;
+    uint64_t settled_ms; /* stepped to this time with no change since (SIM_CAR_UNSETTLED: none) */
 };
+
+#define SIM_CAR_UNSETTLED UINT64_MAX
 
 /* The most a battery at soc (0..1) takes: max_ma up to taper_soc (< 1), then falling linearly to
  * end_ma at 100 %. The one copy of the taper: fast mode's fleet model calls it too. */

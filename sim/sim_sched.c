@@ -3,12 +3,14 @@
 #include "sim/sim_sched.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 void sim_sched_init(struct sim_sched *s, uint64_t start_ms)
 {
     memset(s, 0, sizeof(*s));
     s->now_ms = start_ms;
+    s->pass_i = SIZE_MAX;
 }
 
 void sim_sched_set_lockstep(struct sim_sched *s, bool on)
@@ -36,10 +38,16 @@ int sim_sched_add(struct sim_sched *s, const char *name, sim_sched_fn *fn, void 
     return (int)s->n++;
 }
 
+static uint64_t due_of(const struct sim_sched *s, const struct sim_sched_party *p);
+
 void sim_sched_wake(struct sim_sched *s, int i, uint64_t at_ms)
 {
     if (i >= 0 && (size_t)i < s->n && at_ms < s->party[i].due_ms) {
         s->party[i].due_ms = at_ms;
+        if ((size_t)i < s->pass_i) { /* passed already in this pass (or no pass runs) */
+            uint64_t d = due_of(s, &s->party[i]);
+            s->woken_ms = d < s->woken_ms ? d : s->woken_ms;
+        }
     }
 }
 
@@ -78,9 +86,9 @@ static int move_to(struct sim_sched *s, uint64_t t)
 
 int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
 {
+    uint64_t t = sim_sched_next_ms(s);
     for (;;) {
         /* the time the clock is at is done: what is woken for it now runs 1 ms later */
-        uint64_t t = sim_sched_next_ms(s);
         t = t > s->now_ms ? t : s->now_ms + 1;
         if (t > until_ms) {
             break;
@@ -90,23 +98,30 @@ int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
             return rc;
         }
         s->stats.turns++;
-        /* in list order; a party may wake a later one for this very time */
+        /* in list order; a party may wake a later one for this very time. The next stop is
+         * found on the way: the parties' dues after this pass, and any wake-up of one passed. */
+        uint64_t next = SIM_SCHED_NEVER;
+        s->woken_ms = SIM_SCHED_NEVER;
         for (size_t i = 0; i < s->n; i++) {
             struct sim_sched_party *p = &s->party[i];
-            if (due_of(s, p) > t) {
-                continue;
+            s->pass_i = i;
+            if (due_of(s, p) <= t) {
+                p->last_ms = t;
+                p->due_ms = SIM_SCHED_NEVER; /* a wake during its own service is kept */
+                uint64_t nx = SIM_SCHED_NEVER;
+                rc = p->fn(p->ctx, t, &nx);
+                s->stats.services++;
+                p->services++;
+                p->due_ms = nx < p->due_ms ? nx : p->due_ms;
+                if (rc < 0) {
+                    return rc;
+                }
             }
-            p->last_ms = t;
-            p->due_ms = SIM_SCHED_NEVER; /* a wake during its own service is kept */
-            uint64_t next = SIM_SCHED_NEVER;
-            rc = p->fn(p->ctx, t, &next);
-            s->stats.services++;
-            p->services++;
-            p->due_ms = next < p->due_ms ? next : p->due_ms;
-            if (rc < 0) {
-                return rc;
-            }
+            uint64_t d = due_of(s, p);
+            next = d < next ? d : next;
         }
+        s->pass_i = SIZE_MAX;
+        t = s->woken_ms < next ? s->woken_ms : next;
     }
     return until_ms > s->now_ms ? move_to(s, until_ms) : 0;
 }

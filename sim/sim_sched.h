@@ -65,6 +65,8 @@ struct sim_sched {
     sim_sched_pace_fn *pace;
     void *pace_ctx;
     struct sim_sched_stats stats;
+    size_t pass_i;     /* the party the current pass is at (SIZE_MAX between passes) */
+    uint64_t woken_ms; /* the earliest due a wake-up gave a party the pass is past */
 };
 
 /* Empty list, clock at start_ms, event time. */

@@ -70,6 +70,22 @@ struct mb_poller {
     uint64_t alive_at_ms; /* ... last at this time (opts.clock) */
 };
 
+/* The lock between the thread and the loop. An in-memory poller has no thread: the one that
+ * steps it is the one that reads it, so there is nothing to lock (the simulator calls it often). */
+static void poller_lock(struct mb_poller *p)
+{
+    if (!p->manual) {
+        pthread_mutex_lock(&p->lock);
+    }
+}
+
+static void poller_unlock(struct mb_poller *p)
+{
+    if (!p->manual) {
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
 static uint64_t mono_now(void *ctx)
 {
     (void)ctx;
@@ -113,11 +129,11 @@ static void bus_sleep(void *ctx, uint32_t ms)
         return;
     }
     uint64_t deadline = mb_clock_monotonic_ms() + ms;
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     while (!p->stop && mb_clock_monotonic_ms() < deadline) {
         wait_until(p, deadline);
     }
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
 }
 
 /* What the controller can copy of d changed. Call with the lock held. */
@@ -225,9 +241,9 @@ int mb_poller_add(struct mb_poller *p, const struct mb_poller_dev_cfg *cfg)
 
 static bool stopping(struct mb_poller *p)
 {
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     bool s = p->stop;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return s;
 }
 
@@ -261,26 +277,26 @@ static void note_evse_result(struct mb_poller *p, struct dev *d, int rc)
          * the write before the loss no longer counts. */
         d->setup_done = false;
         d->enabled = false;
-        pthread_mutex_lock(&p->lock);
+        poller_lock(p);
         d->st.pending = d->st.requested_ma >= 0;
         changed(d);
-        pthread_mutex_unlock(&p->lock);
+        poller_unlock(p);
     }
 }
 
 static void service_write(struct mb_poller *p, struct dev *d, uint64_t now)
 {
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     bool pending = d->st.pending;
     int32_t target = d->st.requested_ma;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     if (!pending || now < d->next_write) {
         return;
     }
     int rc = mb_evse_apply(d->evse, p->bus, d->unit, target, &d->enabled);
     note_evse_result(p, d, rc);
     uint64_t at = stamp(p);
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     d->st.last_rc = rc;
     if (rc == 0) {
         d->st.applied_ma = target;
@@ -288,7 +304,7 @@ static void service_write(struct mb_poller *p, struct dev *d, uint64_t now)
         d->st.pending = d->st.requested_ma != target; /* a newer setpoint may have come */
     }
     changed(d);
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     if (rc < 0) {
         d->next_write = sched_now(p) + retry_ms(p, d, d->evse_fails);
     }
@@ -302,10 +318,10 @@ static void service_evse(struct mb_poller *p, struct dev *d, uint64_t now)
         note_evse_result(p, d, rc);
         if (rc < 0) {
             d->next_setup = sched_now(p) + retry_ms(p, d, d->evse_fails);
-            pthread_mutex_lock(&p->lock);
+            poller_lock(p);
             d->st.last_rc = rc;
             changed(d);
-            pthread_mutex_unlock(&p->lock);
+            poller_unlock(p);
             return;
         }
         d->setup_done = true;
@@ -342,14 +358,14 @@ static void read_evse_state(struct mb_poller *p, struct dev *d)
     if (rc == 0) {
         note_evse_result(p, d, orc);
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     d->st.state = rc == 0 ? s : MB_EVSE_STATE_UNKNOWN;
     d->st.state_at_ms = at;
     d->st.offer_ma = orc == 0 ? offer : -1;
     d->st.offer_at_ms = offer_at;
     d->st.last_rc = rc == 0 ? orc : rc;
     changed(d);
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
 }
 
 static void read_meter(struct mb_poller *p, struct dev *d)
@@ -369,11 +385,11 @@ static void read_meter(struct mb_poller *p, struct dev *d)
         log_warn("mb", "meter %s (unit %u on %s, %s): read failed at register 0x%04x: %s", d->name,
                  d->unit, mb_bus_label(p->bus), d->map->name, failed.addr, amp_strerror(rc));
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     d->latest = r;
     d->latest_rc = rc;
     changed(d);
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
 }
 
 /* Whether the control loop stamped its liveness recently enough (see mb_poller_opts). */
@@ -382,10 +398,10 @@ static bool loop_alive(struct mb_poller *p)
     if (p->opts.liveness_ms == MB_POLLER_LIVENESS_OFF) {
         return true;
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     bool ever = p->alive_ever;
     uint64_t at = p->alive_at_ms;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     uint64_t now = stamp(p);
     return ever && (now <= at || now - at <= p->opts.liveness_ms);
 }
@@ -399,7 +415,7 @@ static void set_silenced(struct mb_poller *p, bool silent)
     }
     p->silenced = silent;
     bool any = false;
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     for (size_t i = 0; i < p->n_dev; i++) {
         struct dev *d = &p->dev[i];
         if (d->evse) {
@@ -414,7 +430,7 @@ static void set_silenced(struct mb_poller *p, bool silent)
             changed(d);
         }
     }
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     bool was_lost = p->lost;
     p->lost = silent;
     if (!any || (!silent && !was_lost)) {
@@ -502,12 +518,12 @@ static void *run(void *arg)
         for (size_t i = 0; i < p->n_dev && !stopping(p); i++) {
             service(p, &p->dev[i]);
         }
-        pthread_mutex_lock(&p->lock);
+        poller_lock(p);
         uint64_t due = next_due(p);
         if (!p->stop && due > mb_clock_monotonic_ms()) {
             wait_until(p, due == UINT64_MAX ? mb_clock_monotonic_ms() + 1000 : due);
         }
-        pthread_mutex_unlock(&p->lock);
+        poller_unlock(p);
     }
     drain(p);
     return NULL;
@@ -542,9 +558,9 @@ static void drain(struct mb_poller *p)
             service_write(p, d, sched_now(p));
         }
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     p->finished = true;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
 }
 
 int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
@@ -564,9 +580,9 @@ int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
     for (size_t i = 0; i < p->n_dev; i++) {
         service(p, &p->dev[i]);
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     p->manual_due = next_due(p); /* until a wake-up says otherwise */
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return 0;
 }
 
@@ -584,10 +600,10 @@ void mb_poller_stop(struct mb_poller *p)
         return;
     }
     if (p && p->started) {
-        pthread_mutex_lock(&p->lock);
+        poller_lock(p);
         p->stop = true;
         signal_work(p);
-        pthread_mutex_unlock(&p->lock);
+        poller_unlock(p);
     }
 }
 
@@ -596,9 +612,9 @@ bool mb_poller_stopped(struct mb_poller *p)
     if (!p || !p->started) {
         return true;
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     bool done = p->finished;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return done;
 }
 
@@ -628,10 +644,10 @@ int mb_poller_latest(struct mb_poller *p, int dev, struct mb_reading *out)
     if (!d || !d->map) {
         return -EINVAL;
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     *out = d->latest;
     int rc = d->latest_rc;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return rc;
 }
 
@@ -648,27 +664,27 @@ int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma)
     if (rc < 0) {
         return rc;
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     if (d->st.requested_ma != ma || d->st.applied_ma != ma) {
         d->st.requested_ma = ma;
         d->st.pending = d->st.applied_ma != ma;
         changed(d);
         signal_work(p);
     }
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return 0;
 }
 
 void mb_poller_alive(struct mb_poller *p, uint64_t now_ms)
 {
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     bool wake = !p->alive_ever || now_ms - p->alive_at_ms > p->opts.liveness_ms;
     p->alive_ever = true;
     p->alive_at_ms = now_ms > p->alive_at_ms ? now_ms : p->alive_at_ms;
     if (wake) {
         signal_work(p); /* a silenced bus talks again at once */
     }
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
 }
 
 uint32_t mb_poller_seq(struct mb_poller *p, int dev)
@@ -686,8 +702,8 @@ int mb_poller_evse_status(struct mb_poller *p, int dev, struct mb_evse_status *o
     if (!d->evse) {
         return -ENOTSUP;
     }
-    pthread_mutex_lock(&p->lock);
+    poller_lock(p);
     *out = d->st;
-    pthread_mutex_unlock(&p->lock);
+    poller_unlock(p);
     return 0;
 }

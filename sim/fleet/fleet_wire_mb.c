@@ -335,7 +335,7 @@ static int line_for(struct fleet_wire_mb *m, const char *transport, char *err, s
 
 /* ---- the controller's side ---- */
 
-static void on_read(void *self, struct ctl *c, uint64_t now_ms)
+static void on_service(void *self, struct ctl *c, uint64_t now_ms)
 {
     (void)c;
     struct fleet_wire_mb *m = self;
@@ -346,8 +346,7 @@ static void on_read(void *self, struct ctl *c, uint64_t now_ms)
 /* Registered before ctl_mb: the devices are where they are at now_ms before it polls them. */
 static const struct ctl_adapter_ops sim_ops = {
     .name = "sim-modbus",
-    .read = on_read,
-    .apply = NULL,
+    .service = on_service,
 };
 
 static uint64_t virt_now(void *ctx)

@@ -18,9 +18,16 @@
 #include "tests/support/check_main.h"
 
 struct rec {
-    int reads, applies;
+    int services, reads, applies;
     int32_t applied[8];
 };
+
+static void rec_service(void *self, struct ctl *c, uint64_t now)
+{
+    (void)c;
+    (void)now;
+    ((struct rec *)self)->services++;
+}
 
 static void rec_read(void *self, struct ctl *c, uint64_t now)
 {
@@ -39,7 +46,8 @@ static void rec_apply(void *self, struct ctl *c, uint64_t now)
     }
 }
 
-static const struct ctl_adapter_ops rec_ops = {.name = "rec", .read = rec_read, .apply = rec_apply};
+static const struct ctl_adapter_ops rec_ops = {
+    .name = "rec", .service = rec_service, .read = rec_read, .apply = rec_apply};
 
 /* Supply 32 A; circuit a (20 A) and b (16 A); four 16 A Wall Connectors on them (names[i] on
  * circ[i]), the first three on bus r. */
@@ -241,6 +249,30 @@ START_TEST(test_adapters_register_and_leave)
 
 END_TEST
 
+START_TEST(test_readings_are_taken_before_each_tick_and_services_run_every_step)
+{
+    /* A step runs after every bus frame; the readings are only used by the engine, so they are
+     * taken before each tick (and on every step once stopping), the services on every step. */
+    struct rig g;
+    rig_start(&g, "");
+    ck_assert_int_eq(ctl_step(g.c, 1000), 1); /* the first step ticks */
+    ck_assert_int_eq(g.rec.reads, 1);
+    for (uint64_t t = 1010; t < 2000; t += 10) {
+        ck_assert_int_eq(ctl_step(g.c, t), 0);
+    }
+    ck_assert_int_eq(g.rec.reads, 1);
+    ck_assert_int_eq(g.rec.services, 100);
+    ck_assert_int_eq(ctl_step(g.c, 2000), 1);
+    ck_assert_int_eq(g.rec.reads, 2);
+    ctl_stop(g.c, 2100);
+    ck_assert_int_eq(ctl_step(g.c, 2110), 0);
+    ck_assert_int_eq(g.rec.reads, 3); /* stopping: read and applied on every step */
+    ck_assert_int_eq(g.rec.services, 102);
+    rig_stop(&g);
+}
+
+END_TEST
+
 static Suite *ctl_suite(void)
 {
     Suite *s = suite_create("ctl");
@@ -251,6 +283,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, test_stop_before_any_tick_gives_the_shutdown_current);
     tcase_add_test(tc, test_reload_carries_readings_by_name_and_ticks_at_once);
     tcase_add_test(tc, test_adapters_register_and_leave);
+    tcase_add_test(tc, test_readings_are_taken_before_each_tick_and_services_run_every_step);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -143,10 +143,11 @@ START_TEST(test_fixed_address_binds_its_id_and_auto_the_first_unknown_slave)
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, OTHER), -1);
     ck_assert_uint_eq(ctl_twc_get_stats(g.c)->auto_bindings, 1);
     ck_assert_uint_eq(ctl_twc_get_stats(g.c)->unknown_slaves, 1);
-    /* the unknown slave is held at 0 A whatever it was given: no circuit accounts for it */
+    /* the unknown slave is held at 0 A whatever it was given: no circuit accounts for it (the
+     * controller reads its buses before each tick) */
     ck_assert_int_eq(twc_master_set_target(&g.m, 500, OTHER, 16000), 0);
     ck_assert_int_eq(slave(&g, OTHER).offered_ma, 16000);
-    ck_assert_int_eq(ctl_step(g.ctl, 600), 0); /* no tick due: the hold-at-0 is not a tick */
+    ck_assert_int_eq(ctl_step(g.ctl, 1400), 1);
     ck_assert_int_eq(slave(&g, OTHER).target_ma, 0);
     ck_assert_int_eq(slave(&g, OTHER).offered_ma, 0);
     rig_stop(&g);
@@ -386,9 +387,10 @@ START_TEST(test_a_silent_slave_is_stale_then_held_then_released)
     ctl_step(g.ctl, 27001);
     ck_assert(in->connected); /* held: its car may still draw */
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), i3);
-    ctl_step(g.ctl, 27001 + 24999);
+    ctl_step(g.ctl, 27001 + 24999); /* a tick: still within the hold */
     ck_assert(in->connected);
-    ctl_step(g.ctl, 27001 + 25000);
+    ctl_step(g.ctl, 27001 + 25000); /* the hold is over, but no tick reads it yet */
+    ctl_step(g.ctl, 27001 + 25999); /* the next tick: released */
     ck_assert(!in->connected);
     ck_assert_int_eq(ctl_twc_evse_of(g.c, 0, I3), -1);
     /* another unit now takes the place */
@@ -401,8 +403,9 @@ START_TEST(test_a_silent_slave_is_stale_then_held_then_released)
 END_TEST
 
 /*
- * The step runs after every bus service; it reads a master's table only when the table changed
- * (a frame, a drop, a target), and a reload fills the new controller state from every table.
+ * The step runs after every bus service but reads the tables only before a tick, and then only
+ * a table that changed (a frame, a drop, a target); a reload fills the new controller state
+ * from every table.
  */
 START_TEST(test_a_step_reads_a_table_only_when_it_changed)
 {
@@ -413,20 +416,23 @@ START_TEST(test_a_step_reads_a_table_only_when_it_changed)
     reply(&g, 1200, TESLA, 0x01, 0x0C80, 0x0C30); /* 31.20 A drawn */
     ctl_step(g.ctl, 1300); /* the first tick: its targets change the table once more */
     ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 31200);
-    ctl_step(g.ctl, 1400);
+    ctl_step(g.ctl, 2300);
     uint64_t reads = ctl_twc_get_stats(g.c)->snapshots;
-    ctl_step(g.ctl, 1450);
-    ctl_step(g.ctl, 1500);
+    ctl_step(g.ctl, 3300);
+    ctl_step(g.ctl, 4300);
     ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads); /* nothing new: not read */
-    reply(&g, 1600, TESLA, 0x01, 0x0C80, 0x0BB8); /* 30.00 A */
-    ctl_step(g.ctl, 1700);
+    reply(&g, 4400, TESLA, 0x01, 0x0C80, 0x0BB8);                /* 30.00 A */
+    ctl_step(g.ctl, 4500);                                       /* between ticks: not read yet */
+    ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads);
+    ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 31200);
+    ctl_step(g.ctl, 5300);
     ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads + 1);
     ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 30000);
-    ck_assert_uint_eq(ctl_state(g.ctl)->evse[te].draw_at_ms, 1600);
+    ck_assert_uint_eq(ctl_state(g.ctl)->evse[te].draw_at_ms, 4400);
     /* a reload swaps the controller's state: it is filled again without a new frame */
     char err[256] = "";
     ck_assert_msg(ctl_reload(g.ctl, g.site, g.ph.policy, err, sizeof(err)) == 0, "%s", err);
-    ctl_step(g.ctl, 1800);
+    ctl_step(g.ctl, 5400);
     ck_assert_uint_eq(ctl_twc_get_stats(g.c)->snapshots, reads + 2);
     ck_assert(ctl_state(g.ctl)->evse[te].connected);
     ck_assert_int_eq(ctl_state(g.ctl)->evse[te].draw_ma[0], 30000);
