@@ -41,17 +41,25 @@ static void teardown(void)
 
 static const char *const names[] = {"bay1", "bay2"};
 
-static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+/* The options of the test's log: bay1 and bay2 in db_path. */
+static struct sess_opts opts(void)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
-    o.flush_interval_ms = flush_ms;
+    return sess_test_opts(db_path, names, 2);
+}
+
+static struct sess_log *open_with(const struct sess_opts *o, int64_t wall, uint64_t ms)
+{
     struct sess_log *log = NULL;
-    int rc = sess_log_new(&o, wall, ms, &log);
+    int rc = sess_log_new(o, wall, ms, &log);
     ck_assert_msg(rc == 0, "sess_log_new: %d %s", rc, log ? sess_log_error(log) : "");
     return log;
+}
+
+static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+{
+    struct sess_opts o = opts();
+    o.flush_interval_ms = flush_ms;
+    return open_with(&o, wall, ms);
 }
 
 static int64_t peek(const char *sql)
@@ -69,17 +77,6 @@ static void exec_sql(const char *sql)
     sess_test_exec(db_path, sql);
 }
 
-static struct sess_sample charging_16a(void)
-{
-    struct sess_sample s = {
-        .connected = true,
-        .charging = true,
-        .current_ma = {16000, 0, 0},
-        .offered_ma = 16000,
-    };
-    return s;
-}
-
 START_TEST(test_rows_at_start_progress_on_cadence_and_end)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
@@ -89,7 +86,7 @@ START_TEST(test_rows_at_start_progress_on_cadence_and_end)
     ck_assert_int_eq(peek("PRAGMA application_id"), 0x414d5053);
 
     struct sess_sample none = {.offered_ma = -1};
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &none), 0);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 0);
     /* bay1 plugs in at t = 10 s: its row is committed at once */
@@ -153,7 +150,7 @@ END_TEST
 START_TEST(test_flush_cadence_follows_the_option)
 {
     struct sess_log *log = open_log(5000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     int commits = 0;
     int64_t last = 0;
     for (int t = 0; t <= 60; t++) {
@@ -239,7 +236,7 @@ START_TEST(test_migrates_a_hand_made_version_1_file)
                      "controller_restart");
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 2"), 360);
     /* and the migrated file takes new rows */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 3);
     ck_assert_int_eq(peek("SELECT id FROM sessions WHERE end_s IS NULL"), 3);
@@ -251,10 +248,7 @@ END_TEST
 START_TEST(test_refuses_newer_and_foreign_files_but_keeps_working)
 {
     exec_sql("PRAGMA application_id = 1095585875; PRAGMA user_version = 99;");
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.retry_interval_ms = 10000;
     struct sess_log *log = NULL;
     ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), -EPROTONOSUPPORT);
@@ -262,7 +256,7 @@ START_TEST(test_refuses_newer_and_foreign_files_but_keeps_working)
     ck_assert_msg(strstr(sess_log_error(log), "newer") != NULL, "%s", sess_log_error(log));
     ck_assert(!sess_log_is_writing(log));
     /* charging goes on in memory; the file is retried every 10 s, not every tick */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0);
     struct sess_record cur;
     ck_assert(sess_log_current(log, 0, &cur));
@@ -301,10 +295,7 @@ START_TEST(test_bad_arguments)
     o.flush_interval_ms = 10;
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), -EINVAL);
     const char *const long_name[] = {"a-name-that-is-far-too-long-for-a-charger"};
-    o = (struct sess_opts)SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = long_name;
-    o.n_charger = 1;
+    o = sess_test_opts(db_path, long_name, 1);
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), -EINVAL);
     o.n_charger = 0;
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), 0);
@@ -336,7 +327,7 @@ static int collect_row(void *ctx, const struct sess_record *r)
 START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     /* bay1: two sessions, bay2: one still open */
     sess_update(log, T0_WALL, T0_MS, 0, &s);
     sess_update(log, T0_WALL + 3600, T0_MS + 3600000, 0, &none);
@@ -429,7 +420,7 @@ START_TEST(test_a_chargers_transaction_round_trips)
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
     /* an OCPP transaction: started with its tag, id and meterStart, progress from the register,
      * stopped by the charger with meterStop */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     s.id_tag = "04A2B3C4";
     s.tx_id = 1764979201;
     s.counter_source = SESS_ENERGY_METER;
@@ -475,18 +466,14 @@ END_TEST
 
 START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.retry_interval_ms = 5000;
-    struct sess_log *log = NULL;
-    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    struct sess_log *log = open_with(&o, T0_WALL, T0_MS);
     /* another writer (an admin's sqlite3 shell) holds the write lock */
     sqlite3 *other = NULL;
     ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), -EBUSY);
     ck_assert_msg(strstr(sess_log_error(log), "locked") != NULL, "%s", sess_log_error(log));
     ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0); /* no retry yet */
@@ -500,7 +487,7 @@ START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
     ck_assert(sess_log_is_writing(log));
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
     ck_assert_int_eq(peek("SELECT end_s - start_s FROM sessions"), 2);
-    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * 3680 / 3600);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * SESS_TEST_16A_W / 3600);
     sess_log_free(log);
 }
 
@@ -509,7 +496,7 @@ END_TEST
 START_TEST(test_reload_keeps_sessions_of_chargers_that_stay)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0); /* bay1: row 1 */
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &s), 0); /* bay2: row 2 */
     ck_assert_int_eq(sess_update(log, T0_WALL + 10, T0_MS + 10000, 1, &s), 0);
@@ -542,15 +529,11 @@ END_TEST
  * every write past the WAL's current end fail with EFBIG: a real write failure mid-run. */
 START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.flush_interval_ms = 1000;
     o.retry_interval_ms = 10000;
-    struct sess_log *log = NULL;
-    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_log *log = open_with(&o, T0_WALL, T0_MS);
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     int t = 0;
     for (; t < 10; t++) {
         ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &s), 0);
@@ -596,7 +579,7 @@ START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE charger = 'bay1'"), T0_WALL + 20);
     ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE charger = 'bay1'"),
-                     20 * 3680 / 3600);
+                     20 * SESS_TEST_16A_W / 3600);
     /* bay2's row, inserted only by the retry, carries its progress */
     ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 10);
     ck_assert_int_eq(sess_flush(log, T0_WALL + 31, T0_MS + 31000), 0);
