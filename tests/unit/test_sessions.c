@@ -324,6 +324,23 @@ static int collect_row(void *ctx, const struct sess_record *r)
     return 0;
 }
 
+/* The module's reader on the test's file. */
+static struct sess_reader *open_reader(void)
+{
+    struct sess_reader *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
+    return r;
+}
+
+/* The rows r gives for f (NULL: every row), into c. */
+static void read_rows(struct sess_reader *r, const struct sess_filter *f, struct collect *c)
+{
+    char err[256] = "";
+    c->n = 0;
+    ck_assert_msg(sess_reader_each(r, f, collect_row, c, err, sizeof(err)) == 0, "%s", err);
+}
+
 START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
@@ -335,11 +352,9 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
     sess_update(log, T0_WALL + 86400 + 60, T0_MS + 86460000, 0, &none);
     sess_update(log, T0_WALL + 90000, T0_MS + 90000000, 1, &s);
 
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 3);
     ck_assert_str_eq(c.rec[0].charger, "bay1");
     ck_assert_int_eq(c.rec[0].end_reason, SESS_END_UNPLUGGED);
@@ -349,27 +364,24 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
     ck_assert_int_eq(c.rec[2].end_s, 0);
 
     struct sess_filter f = {.since_s = T0_WALL + 1};
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 2);
     f.charger = "bay1";
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_int_eq(c.rec[0].start_s, T0_WALL + 86400);
     f.charger = "nope";
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 0);
 
     /* the writer commits while the reader is open: the next query sees it */
     sess_update(log, T0_WALL + 90060, T0_MS + 90060000, 1, &none);
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.rec[2].end_reason, SESS_END_UNPLUGGED);
     sess_reader_free(r);
     sess_log_free(log);
 
+    char err[256] = "";
     ck_assert_int_eq(sess_reader_open("/nonexistent/sessions.db", &r, err, sizeof(err)) < 0, 1);
     ck_assert_ptr_null(r);
     ck_assert_msg(strstr(err, "/nonexistent/sessions.db") != NULL, "%s", err);
@@ -401,11 +413,9 @@ START_TEST(test_migrates_a_hand_made_version_2_file)
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions WHERE id_tag IS NULL AND tx_id IS NULL"),
                      1);
     sess_log_free(log);
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_str_eq(c.rec[0].id_tag, "");
     ck_assert_int_eq(c.rec[0].tx_id, 0);
@@ -449,11 +459,9 @@ START_TEST(test_a_chargers_transaction_round_trips)
     stop.end_reason = SESS_END_COUNT;
     ck_assert_int_eq(sess_update(log, T0_WALL + 96, T0_MS + 96000, 0, &stop), -EINVAL);
 
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_str_eq(c.rec[0].id_tag, "04A2B3C4");
     ck_assert_int_eq(c.rec[0].tx_id, 1764979201);
