@@ -60,6 +60,23 @@ wait_link() {
     exit 1
 }
 
+# start_slaves: two simulated Wall Connector slaves (a Tesla and an idle i3, 80 A each) on a pty
+# linked at $tmp/twc, their log appended to $tmp/slaves; sets $slaves (in $pids) once linked.
+start_slaves() {
+    "$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
+        --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
+    slaves=$!
+    pids+=("$slaves")
+    wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+}
+
+# sim_port LOG: the port of a simulator on loopback TCP (`ampshare sim evse|meter --listen
+# 127.0.0.1:0`), once it has logged "clients use tcp://127.0.0.1:PORT" to LOG.
+sim_port() {
+    wait_line "$1" 'clients use'
+    sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1
+}
+
 # ocpp_site NAME LIMIT_A PHASES ID PASSWORD: $tmp/site.ini for a site with an OCPP central system,
 # without its chargers (the test appends them): the session log and the status socket in $tmp, one
 # circuit "garage" of LIMIT_A, the central system on a free port with the one login ID:PASSWORD

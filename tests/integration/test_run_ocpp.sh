@@ -10,16 +10,11 @@ set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runocpp
 
-"$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
-    --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
-slaves=$!
-pids+=("$slaves")
-wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+start_slaves
 "$AMPSHARE_BIN" sim evse --model heidelberg-ec --listen 127.0.0.1:0 --car-a 16 --status-ms 200 \
     >"$tmp/evse" 2>&1 &
 pids+=($!)
-wait_line "$tmp/evse" 'clients use'
-evse_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/evse" | head -1)
+evse_port=$(sim_port "$tmp/evse")
 
 ocpp_site mixed 40 1 CP7 s3cret
 cat >>"$tmp/site.ini" <<INI
