@@ -204,17 +204,21 @@ START_TEST(test_open_rows_closed_as_controller_restart)
 
 END_TEST
 
+/* The tables of a version 1 file as it shipped; version 2 added columns to them. */
+#define V1_SCHEMA                                                                     \
+    "PRAGMA application_id = 1095585875;" /* 0x414d5053 */                            \
+    "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT," \
+    " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"           \
+    " energy_wh INTEGER NOT NULL DEFAULT 0,"                                          \
+    " energy_source TEXT NOT NULL DEFAULT 'integrated',"                              \
+    " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"        \
+    " end_reason TEXT);"                                                              \
+    "CREATE INDEX sessions_by_start ON sessions(start_s);"
+
 START_TEST(test_migrates_a_hand_made_version_1_file)
 {
     /* version 1 as it shipped: no integrated_wh, charging_s, charged_until_s */
-    exec_sql("PRAGMA application_id = 1095585875;" /* 0x414d5053 */
-             "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT,"
-             " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"
-             " energy_wh INTEGER NOT NULL DEFAULT 0,"
-             " energy_source TEXT NOT NULL DEFAULT 'integrated',"
-             " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"
-             " end_reason TEXT);"
-             "CREATE INDEX sessions_by_start ON sessions(start_s);"
+    exec_sql(V1_SCHEMA
              "INSERT INTO sessions VALUES (1, 'bay1', '5YJ3E1EA7KF000001', 100, 200, 200, 1500,"
              " 'twc_counter', 16000, 15000, 'full');"
              "INSERT INTO sessions VALUES (2, 'bay2', NULL, 300, NULL, 360, 20, 'integrated',"
@@ -392,14 +396,7 @@ END_TEST
 START_TEST(test_migrates_a_hand_made_version_2_file)
 {
     /* version 2 as it shipped: no id_tag, tx_id */
-    exec_sql("PRAGMA application_id = 1095585875;"
-             "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT,"
-             " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"
-             " energy_wh INTEGER NOT NULL DEFAULT 0,"
-             " energy_source TEXT NOT NULL DEFAULT 'integrated',"
-             " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"
-             " end_reason TEXT);"
-             "CREATE INDEX sessions_by_start ON sessions(start_s);"
+    exec_sql(V1_SCHEMA
              "ALTER TABLE sessions ADD COLUMN integrated_wh INTEGER NOT NULL DEFAULT 0;"
              "ALTER TABLE sessions ADD COLUMN charging_s INTEGER NOT NULL DEFAULT 0;"
              "ALTER TABLE sessions ADD COLUMN charged_until_s INTEGER;"
