@@ -22,7 +22,8 @@ struct line { /* one simulated Modbus line per site transport */
     struct sim_mbsrv *srv;
 };
 
-struct place {         /* where a simulated device answers */
+/* Where a simulated device answers: a unit on a line. */
+struct place {
     struct line *line; /* NULL: not simulated */
     uint8_t unit;
 };
