@@ -47,8 +47,8 @@ struct sim_sched_party {
     const char *name; /* borrowed: for messages */
     sim_sched_fn *fn;
     void *ctx;
-    uint64_t due_ms;  /* next service at the latest */
-    uint64_t last_ms; /* last service (start_ms before the first) */
+    uint64_t due_ms;   /* next service at the latest */
+    uint64_t last_ms;  /* last service (start_ms before the first) */
     uint64_t services; /* how often it ran: for the bench */
 };
 

@@ -474,6 +474,25 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
     }
 }
 
+void sim_twc_slave_advance(struct sim_twc_slave *s, uint64_t now_ms)
+{
+    advance(s, now_ms);
+}
+
+void sim_twc_slave_hear(struct sim_twc_slave *s,
+                        uint64_t now_ms,
+                        const struct twc_msg *msg,
+                        uint32_t bad)
+{
+    if (s->powered_off) {
+        return;
+    }
+    s->stats.bad_frames += bad;
+    if (msg) {
+        on_msg(s, now_ms, msg);
+    }
+}
+
 /* Timers: adjustments, loss of master, the car stopping, linkready. */
 static void advance(struct sim_twc_slave *s, uint64_t now)
 {
@@ -552,6 +571,7 @@ void sim_twc_slave_power(struct sim_twc_slave *s, uint64_t now_ms, bool on)
         s->car = car;
         s->has_car = has_car;
         s->stats = stats;
+        s->df_own = true; /* it listens from scratch, as a booting unit does */
     }
 }
 

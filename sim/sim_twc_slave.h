@@ -69,6 +69,7 @@ struct sim_twc_slave {
     struct sim_car car;
     bool has_car;
     struct twc_deframer df;
+    bool df_own; /* df restarted at a power-on: a set's shared one cannot stand in for it yet */
     uint16_t id; /* may change after an ID clash (§6.6) */
     uint8_t sign;
 
@@ -138,6 +139,19 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
                             uint64_t now_ms,
                             const uint8_t *buf,
                             size_t len);
+
+/* Runs the slave's timers (adjustments, loss of master, the car, linkready) to now_ms. */
+void sim_twc_slave_advance(struct sim_twc_slave *s, uint64_t now_ms);
+
+/*
+ * What sim_twc_slaves decoded once for all its slaves: msg heard at now_ms (or none), and bad
+ * bad frames; call sim_twc_slave_advance to now_ms first. A powered-off slave hears nothing.
+ * sim_twc_slave_on_bytes is these two behind the slave's own deframer.
+ */
+void sim_twc_slave_hear(struct sim_twc_slave *s,
+                        uint64_t now_ms,
+                        const struct twc_msg *msg,
+                        uint32_t bad);
 
 /*
  * Advances time and copies every frame due at now_ms into out (whole frames only). Returns the

@@ -5,9 +5,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/sim_twc_frames.h"
+
 void sim_twc_slaves_init(struct sim_twc_slaves *set)
 {
     memset(set, 0, sizeof(*set));
+    twc_deframer_init(&set->df);
 }
 
 int sim_twc_slaves_add(struct sim_twc_slaves *set,
@@ -31,7 +34,29 @@ void sim_twc_slaves_on_bytes(struct sim_twc_slaves *set,
                              size_t len)
 {
     for (size_t i = 0; i < set->n; i++) {
-        sim_twc_slave_on_bytes(&set->slave[i], now_ms, buf, len);
+        struct sim_twc_slave *s = &set->slave[i];
+        if (s->df_own) {
+            sim_twc_slave_on_bytes(s, now_ms, buf, len);
+        } else {
+            sim_twc_slave_advance(s, now_ms);
+        }
+    }
+    struct twc_msg msg;
+    uint32_t bad = 0;
+    while (sim_twc_next_msg(&set->df, &buf, &len, &msg, &bad) == 1) {
+        for (size_t i = 0; i < set->n; i++) {
+            if (!set->slave[i].df_own) {
+                sim_twc_slave_hear(&set->slave[i], now_ms, &msg, 0);
+            }
+        }
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        struct sim_twc_slave *s = &set->slave[i];
+        if (!s->df_own) {
+            sim_twc_slave_hear(s, now_ms, NULL, bad);
+        } else if (twc_deframer_same(&s->df, &set->df)) {
+            s->df_own = false; /* caught up: from here it hears what the others hear */
+        }
     }
 }
 

@@ -18,6 +18,7 @@
 struct sim_twc_slaves {
     struct sim_twc_slave slave[SIM_TWC_SLAVES_MAX];
     size_t n;
+    struct twc_deframer df; /* what every slave hears, decoded once (df_own: one decodes its own) */
 };
 
 void sim_twc_slaves_init(struct sim_twc_slaves *set);
@@ -28,7 +29,7 @@ int sim_twc_slaves_add(struct sim_twc_slaves *set,
                        const struct sim_car_cfg *car,
                        uint64_t now_ms);
 
-/* Feeds bytes from the bus to every slave. */
+/* Feeds bytes from the bus to every slave; frames are decoded once for all that share them. */
 void sim_twc_slaves_on_bytes(struct sim_twc_slaves *set,
                              uint64_t now_ms,
                              const uint8_t *buf,

@@ -56,6 +56,7 @@ struct mb_poller {
     bool started;
     bool manual;         /* in-memory line: no thread, stepped by mb_poller_step */
     uint64_t manual_now; /* ... at this time */
+    uint64_t manual_due; /* ... and no pass is needed before this (0: one is) */
     bool draining;       /* the thread's own: writing the last setpoints after a stop */
 
     bool silenced; /* the thread's own: EVSE traffic held (the loop is silent or not started) */
@@ -486,6 +487,13 @@ static uint64_t next_due(struct mb_poller *p)
 
 static void drain(struct mb_poller *p);
 
+/* New work for the thread (or, in memory, for the next step). Call with the lock held. */
+static void signal_work(struct mb_poller *p)
+{
+    p->manual_due = 0;
+    pthread_cond_broadcast(&p->cond);
+}
+
 static void *run(void *arg)
 {
     struct mb_poller *p = arg;
@@ -549,16 +557,16 @@ int mb_poller_step(struct mb_poller *p, uint64_t now_ms)
         return 0;
     }
     bool silent = !loop_alive(p);
-    pthread_mutex_lock(&p->lock);
-    bool idle = silent == p->silenced && p->manual_now < next_due(p);
-    pthread_mutex_unlock(&p->lock);
-    if (idle) {
+    if (silent == p->silenced && p->manual_now < p->manual_due) {
         return 0; /* nothing due: a pass would change nothing (the simulator steps often) */
     }
     set_silenced(p, silent);
     for (size_t i = 0; i < p->n_dev; i++) {
         service(p, &p->dev[i]);
     }
+    pthread_mutex_lock(&p->lock);
+    p->manual_due = next_due(p); /* until a wake-up says otherwise */
+    pthread_mutex_unlock(&p->lock);
     return 0;
 }
 
@@ -578,7 +586,7 @@ void mb_poller_stop(struct mb_poller *p)
     if (p && p->started) {
         pthread_mutex_lock(&p->lock);
         p->stop = true;
-        pthread_cond_broadcast(&p->cond);
+        signal_work(p);
         pthread_mutex_unlock(&p->lock);
     }
 }
@@ -645,7 +653,7 @@ int mb_poller_set_current(struct mb_poller *p, int dev, int32_t ma)
         d->st.requested_ma = ma;
         d->st.pending = d->st.applied_ma != ma;
         changed(d);
-        pthread_cond_broadcast(&p->cond);
+        signal_work(p);
     }
     pthread_mutex_unlock(&p->lock);
     return 0;
@@ -658,7 +666,7 @@ void mb_poller_alive(struct mb_poller *p, uint64_t now_ms)
     p->alive_ever = true;
     p->alive_at_ms = now_ms > p->alive_at_ms ? now_ms : p->alive_at_ms;
     if (wake) {
-        pthread_cond_broadcast(&p->cond); /* a silenced bus talks again at once */
+        signal_work(p); /* a silenced bus talks again at once */
     }
     pthread_mutex_unlock(&p->lock);
 }

@@ -156,6 +156,34 @@ static void handle_event(struct twc_bus *bus, const struct twc_rx *rx, uint64_t 
     (void)twc_master_on_frame(&bus->master, now, &rx->msg);
 }
 
+static bool line_idle(const struct twc_bus *bus, uint64_t now)
+{
+    return !bus->rx_seen || now >= bus->last_rx_ms + bus->line_idle_ms;
+}
+
+/* A line that never goes quiet keeps the master from ever transmitting: say so, once. */
+static void watch_line(struct twc_bus *bus, uint64_t now, bool idle)
+{
+    if (idle) {
+        if (bus->busy_logged) {
+            log_info(MOD, "%s: line quiet again after %" PRIu64 " ms; transmitting again",
+                     tp_link_tp(bus->link)->label, now - bus->quiet_ms);
+            bus->busy_logged = false;
+        }
+        bus->quiet_ms = now;
+        return;
+    }
+    if (!bus->busy_logged && now >= bus->quiet_ms + TWC_BUS_BUSY_LOG_MS) {
+        bus->busy_logged = true;
+        bus->stats.line_busy++;
+        log_err(MOD,
+                "%s: no %" PRIu32 " ms pause between received bytes for %" PRIu64
+                " ms: the master cannot transmit and the slaves will stop their cars; look for "
+                "a second talker, a wrong baud rate or a noisy line",
+                tp_link_tp(bus->link)->label, bus->line_idle_ms, now - bus->quiet_ms);
+    }
+}
+
 static void read_all(struct twc_bus *bus, uint64_t now)
 {
     uint8_t buf[256];
@@ -165,6 +193,8 @@ static void read_all(struct twc_bus *bus, uint64_t now)
             return; /* nothing waiting, or the link went down (tp_link logs it) */
         }
         bus->stats.rx_bytes += (uint64_t)n;
+        /* the line paused before these bytes, whether or not a service saw the pause */
+        watch_line(bus, now, line_idle(bus, now));
         bus->last_rx_ms = now;
         bus->rx_seen = true;
         /* keep the newest bytes, at their stream offsets, for the log lines of bad stretches */
@@ -295,34 +325,6 @@ static void deliver_events(struct twc_bus *bus)
     }
 }
 
-static bool line_idle(const struct twc_bus *bus, uint64_t now)
-{
-    return !bus->rx_seen || now >= bus->last_rx_ms + bus->line_idle_ms;
-}
-
-/* A line that never goes quiet keeps the master from ever transmitting: say so, once. */
-static void watch_line(struct twc_bus *bus, uint64_t now, bool idle)
-{
-    if (idle) {
-        if (bus->busy_logged) {
-            log_info(MOD, "%s: line quiet again after %" PRIu64 " ms; transmitting again",
-                     tp_link_tp(bus->link)->label, now - bus->quiet_ms);
-            bus->busy_logged = false;
-        }
-        bus->quiet_ms = now;
-        return;
-    }
-    if (!bus->busy_logged && now >= bus->quiet_ms + TWC_BUS_BUSY_LOG_MS) {
-        bus->busy_logged = true;
-        bus->stats.line_busy++;
-        log_err(MOD,
-                "%s: no %" PRIu32 " ms pause between received bytes for %" PRIu64
-                " ms: the master cannot transmit and the slaves will stop their cars; look for "
-                "a second talker, a wrong baud rate or a noisy line",
-                tp_link_tp(bus->link)->label, bus->line_idle_ms, now - bus->quiet_ms);
-    }
-}
-
 int twc_bus_service(struct twc_bus *bus, uint64_t now)
 {
     (void)tp_link_service(bus->link, now);
@@ -364,8 +366,10 @@ uint64_t twc_bus_next_wakeup_ms(const struct twc_bus *bus)
     uint64_t next = bus->master_next_ms;
     if (bus->master.input_seq != bus->master_seq && bus->tx_len == 0) {
         /* A frame heard (a linkready, a reply freeing the bus) or a new target since the last
-         * poll: the master may want the line at once, not at the time it named before. */
-        next = 0;
+         * poll: the master may want the line as soon as it may send, not at the time it named
+         * before (its own timers still wake it then). */
+        uint64_t floor = twc_master_tx_floor_ms(&bus->master);
+        next = floor < next ? floor : next;
     }
     if (bus->rx_seen && next < bus->last_rx_ms + bus->line_idle_ms) {
         /* nothing is sent before the line is idle, so there is no point in waking earlier */

@@ -274,6 +274,13 @@ int twc_deframer_push(struct twc_deframer *d,
 int twc_deframer_finish(struct twc_deframer *d, struct twc_df_event *ev);
 
 /*
+ * True when the same bytes pushed from here into a and into b give the same frames and the same
+ * bad frames (bad escape, overlong); offsets, stats and how skipped noise is reported may differ.
+ * Listeners of one bus in that state may share one deframer (sim_twc_slaves).
+ */
+bool twc_deframer_same(const struct twc_deframer *a, const struct twc_deframer *b);
+
+/*
  * Decode helpers in the controller's units: centi-amps to milliamps and back (§5.3). The
  * conversion to the wire rounds DOWN, since it becomes a limit.
  */

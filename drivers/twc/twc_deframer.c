@@ -169,3 +169,13 @@ int twc_deframer_finish(struct twc_deframer *d, struct twc_df_event *ev)
     set_skip(ev, TWC_DF_GARBAGE, at, raw);
     return 1;
 }
+
+bool twc_deframer_same(const struct twc_deframer *a, const struct twc_deframer *b)
+{
+    if (!a->in_frame || !b->in_frame) {
+        return a->in_frame == b->in_frame; /* outside a frame only the next C0 counts */
+    }
+    /* raw_len decides only between a lone trailer and reported noise: neither is a frame */
+    return a->len == b->len && a->escaped == b->escaped && a->overflow == b->overflow &&
+           a->bad_escape == b->bad_escape && memcmp(a->buf, b->buf, a->len) == 0;
+}

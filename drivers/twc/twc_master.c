@@ -476,16 +476,15 @@ int twc_master_set_target_ceiling(
     int32_t ceiling = ceiling_ma > target_ma ? ceiling_ma : target_ma;
     bool same = s->req_target_ma == target_ma && s->req_ceiling_ma == ceiling;
     int32_t offered = s->offered_a;
-    /* Every call is news to the bus: a repeated target wakes it too. Not waking it (a wake per
-     * bus per tick) changed when twc_bus samples the line for its busy-line log (faults.ini). */
-    m->input_seq++;
     s->req_target_ma = target_ma;
     s->req_ceiling_ma = ceiling;
     twc_master_reclamp(s, s->req_target_ma, s->req_ceiling_ma);
     uint64_t wake = UINT64_MAX;
     twc_master_pace(m, s, now, &wake);
     if (!same || s->offered_a != offered) {
-        /* the controller repeats every target every tick: only a change is news to a reader */
+        /* the controller repeats every target every tick: only a change is news to the bus (a
+         * frame may be due sooner) and to a reader */
+        m->input_seq++;
         m->change_seq++;
     }
     return 0;
@@ -497,6 +496,11 @@ int twc_master_set_target(struct twc_master *m,
                           int32_t target_ma)
 {
     return twc_master_set_target_ceiling(m, now_ms, slave_id, target_ma, target_ma);
+}
+
+uint64_t twc_master_tx_floor_ms(const struct twc_master *m)
+{
+    return m->exch_active ? m->exch_deadline_ms : m->bus_free_ms;
 }
 
 size_t twc_master_slave_count(const struct twc_master *m)

@@ -309,6 +309,13 @@ int twc_master_on_frame(struct twc_master *m, uint64_t now_ms, const struct twc_
 int twc_master_poll(struct twc_master *m, uint64_t now_ms, struct twc_master_out *out);
 
 /*
+ * The earliest time a poll may hand out a frame, as things stand: the end of the exchange under
+ * way, or of the pause after the last one. No input brings it forward (the reply that ends an
+ * exchange sets it anew), so a driver told of an input (input_seq) need not poll before it.
+ */
+uint64_t twc_master_tx_floor_ms(const struct twc_master *m);
+
+/*
  * Sets what the controller allows a slave (milliamps). The master rounds down to whole amps,
  * turns anything below the minimum (5 A v1, 6 A v2) into 0 = stop, and clamps to the slave's
  * maximum. ceiling_ma (>= target_ma) is the most the slave may be offered *transiently* without

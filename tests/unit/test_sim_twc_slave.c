@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "sim/sim_twc_slave.h"
+#include "sim/sim_twc_slaves.h"
 #include "tests/support/amp_test.h"
 #include "tests/support/check_main.h"
 
@@ -500,6 +501,86 @@ START_TEST(test_bad_checksum_is_not_answered)
 
 END_TEST
 
+/* A master heartbeat (09: limit ca) to id from 7777, wire form; one byte flipped when corrupt. */
+static size_t heartbeat_wire(uint16_t id, uint16_t ca, bool corrupt, uint64_t *rng, uint8_t *w)
+{
+    uint8_t body[16] = {
+        0xFB,       0xE0, 0x77, 0x77, (uint8_t)(id >> 8), (uint8_t)id, 0x09, (uint8_t)(ca >> 8),
+        (uint8_t)ca};
+    body[15] = twc_checksum(body, sizeof(body));
+    int n = twc_frame_wrap(body, sizeof(body), -1, w, TWC_WIRE_MAX);
+    ck_assert_int_gt(n, 0);
+    if (corrupt) {
+        w[1 + amp_test_rand(rng) % (size_t)(n - 2)] ^= (uint8_t)(1 + amp_test_rand(rng) % 255);
+    }
+    return (size_t)n;
+}
+
+START_TEST(test_slaves_in_a_set_answer_as_slaves_fed_alone)
+{
+    /* sim_twc_slaves decodes each frame once for all its slaves: three slaves there and three
+     * fed the same bytes alone give the same replies at the same times, through corrupt frames,
+     * any chunking, and a slave powered off and on again in the middle of a frame. */
+    static const char *const cars[] = {"tesla", "bmw-i3", "tesla"};
+    struct sim_twc_slaves set;
+    struct sim_twc_slave lone[3];
+    sim_twc_slaves_init(&set);
+    for (int k = 0; k < 3; k++) {
+        struct sim_twc_slave_cfg cfg;
+        sim_twc_slave_cfg_default(&cfg, (uint16_t)(0x4085 + k), SIM_TWC_V2);
+        struct sim_car_cfg cc;
+        ck_assert_int_eq(sim_car_cfg_preset(&cc, cars[k]), 0);
+        ck_assert_int_eq(sim_twc_slaves_add(&set, &cfg, &cc, 0), k);
+        ck_assert_int_eq(sim_twc_slave_init(&lone[k], &cfg, &cc, 0), 0);
+    }
+    uint64_t rng = amp_test_seed();
+    size_t frames = 0, rebooted = 0;
+    for (uint64_t t = 0; t < 240000; t += 50) {
+        if (t % 400 == 0) {
+            uint8_t w[TWC_WIRE_MAX];
+            uint16_t ca =
+                (uint16_t)(amp_test_rand(&rng) % 4 ? 600 + amp_test_rand(&rng) % 2600 : 0);
+            size_t n = heartbeat_wire((uint16_t)(0x4085 + (t / 400) % 3), ca,
+                                      amp_test_rand(&rng) % 8 == 0, &rng, w);
+            size_t cut = 1 + (size_t)(amp_test_rand(&rng) % (n - 1));
+            /* each minute one slave goes off for 10 s, both times in the middle of a frame */
+            int power = t % 60000 == 20000 || t % 60000 == 30000 ? (int)(t / 60000 % 3) : -1;
+            for (size_t at = 0; at < n; at = cut, cut = n) {
+                if (at > 0 && power >= 0) {
+                    bool on = t % 60000 == 30000;
+                    sim_twc_slave_power(&set.slave[power], t, on);
+                    sim_twc_slave_power(&lone[power], t, on);
+                    rebooted += on && set.slave[power].df_own; /* on its own deframer a while */
+                }
+                sim_twc_slaves_on_bytes(&set, t, w + at, cut - at);
+                for (int k = 0; k < 3; k++) {
+                    sim_twc_slave_on_bytes(&lone[k], t, w + at, cut - at);
+                }
+            }
+            frames++;
+        }
+        uint8_t got[512], want[512];
+        size_t m = sim_twc_slaves_poll(&set, t, got, sizeof(got), NULL);
+        size_t w = 0;
+        for (int k = 0; k < 3; k++) {
+            w += sim_twc_slave_poll(&lone[k], t, want + w, sizeof(want) - w, NULL);
+        }
+        ck_assert_uint_eq(m, w);
+        ck_assert_mem_eq(got, want, m);
+    }
+    for (int k = 0; k < 3; k++) {
+        ck_assert_uint_eq(set.slave[k].stats.frames_rx, lone[k].stats.frames_rx);
+        ck_assert_uint_eq(set.slave[k].stats.bad_frames, lone[k].stats.bad_frames);
+        ck_assert_uint_eq(set.slave[k].stats.replies_tx, lone[k].stats.replies_tx);
+        ck_assert_uint_gt(lone[k].stats.replies_tx, 50);
+        ck_assert_uint_gt(lone[k].stats.bad_frames, 0);
+    }
+    ck_assert_uint_eq(frames, 600);
+    ck_assert_uint_gt(rebooted, 0);
+}
+
+END_TEST
+
 static Suite *sim_twc_slave_suite(void)
 {
     Suite *s = suite_create("sim_twc_slave");
@@ -530,6 +611,7 @@ static Suite *sim_twc_slave_suite(void)
     tcase_add_test(tc, test_master_using_our_id_makes_us_pick_another);
     tcase_add_test(tc, test_bad_checksum_is_not_answered);
     tcase_add_test(tc, test_noload_offset_is_reported_while_the_car_draws_nothing);
+    tcase_add_test(tc, test_slaves_in_a_set_answer_as_slaves_fed_alone);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -145,6 +145,29 @@ START_TEST(test_a_line_that_never_goes_quiet_is_logged_once_and_its_end_too)
 
 END_TEST
 
+START_TEST(test_pauses_between_frames_count_though_no_service_saw_them)
+{
+    /* A talkative line with proper pauses, the bus serviced only when bytes arrive (a loop
+     * whose master has nothing due): the 5 ms pauses before each frame are seen from the
+     * bytes' arrival times, so the line is never called busy. */
+    struct rig r;
+    rig_init(&r);
+    r.book.n = 0;
+    uint8_t frame[19];
+    memset(frame, 0x55, sizeof(frame));
+    for (uint64_t t = 20; t < 10000; t += 70) {
+        ck_assert_int_eq(tp_write(r.peer, frame, sizeof(frame)), (ssize_t)sizeof(frame));
+        (void)twc_bus_service(&r.bus, t);
+        (void)drain_peer(&r);
+    }
+    enum log_level lvl;
+    ck_assert_ptr_null(find_line(&r, "no 5 ms pause", &lvl));
+    ck_assert_uint_eq(twc_bus_get_stats(&r.bus)->line_busy, 0);
+    rig_fini(&r);
+}
+
+END_TEST
+
 START_TEST(test_garbage_bad_escape_and_overlong_are_logged_with_their_bytes)
 {
     struct rig r;
@@ -190,6 +213,7 @@ static Suite *bus_log_suite(void)
     Suite *s = suite_create("twc_bus_log");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_a_line_that_never_goes_quiet_is_logged_once_and_its_end_too);
+    tcase_add_test(tc, test_pauses_between_frames_count_though_no_service_saw_them);
     tcase_add_test(tc, test_garbage_bad_escape_and_overlong_are_logged_with_their_bytes);
     suite_add_tcase(s, tc);
     return s;

@@ -4,6 +4,7 @@
  * overlong frames, garbage and truncation. Expected events are literals.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <check.h>
@@ -453,6 +454,80 @@ START_TEST(test_push_refuses_null_arguments)
 
 END_TEST
 
+/* One push of one byte; returns 1 with *ev for an event. */
+static int push1(struct twc_deframer *d, uint8_t b, struct twc_df_event *ev)
+{
+    size_t used = 0;
+    int rc = twc_deframer_push(d, &b, 1, &used, ev);
+    ck_assert_uint_eq(used, 1);
+    return rc;
+}
+
+/* An event a listener acts on: a frame, or a frame it must count as bad. */
+static bool counts(const struct twc_df_event *ev)
+{
+    return ev->type == TWC_DF_FRAME || ev->type == TWC_DF_BAD_ESCAPE || ev->type == TWC_DF_OVERLONG;
+}
+
+START_TEST(test_same_state_gives_same_frames_from_there)
+{
+    /* A deframer that heard the stream from the start and one that starts listening mid-way
+     * (a unit booting): once twc_deframer_same says so, the rest gives both the same frames and
+     * bad frames; while it says not, they may differ (here they do: mid-frame). */
+    static const char *const bodies[] = {SEED1, SEED2, SEED3, SHB2, MHB48};
+    uint64_t rng = amp_test_seed();
+    int differed = 0, met = 0;
+    for (int round = 0; round < 300; round++) {
+        static uint8_t w[4096];
+        size_t n = 0;
+        for (size_t f = 0; f < 12; f++) {
+            size_t g = (size_t)(amp_test_rand(&rng) % 4) == 0 ? amp_test_rand(&rng) % 8 : 0;
+            for (size_t k = 0; k < g; k++) {
+                static const uint8_t noise[] = {0xC0, 0xDB, 0xDC, 0xFE, 0x12};
+                w[n++] = noise[amp_test_rand(&rng) % sizeof(noise)];
+            }
+            uint8_t body[TWC_BODY_MAX];
+            size_t bn = hex(bodies[amp_test_rand(&rng) % 5], body, sizeof(body));
+            int wn =
+                twc_frame_wrap(body, bn, amp_test_rand(&rng) % 2 ? 0xFE : -1, w + n, TWC_WIRE_MAX);
+            ck_assert_int_gt(wn, 0);
+            n += (size_t)wn;
+        }
+        size_t from = (size_t)(amp_test_rand(&rng) % n);
+        struct twc_deframer all, late;
+        twc_deframer_init(&all);
+        twc_deframer_init(&late);
+        struct twc_df_event ev;
+        for (size_t i = 0; i < from; i++) {
+            (void)push1(&all, w[i], &ev);
+        }
+        size_t joined = n; /* where the two were first the same */
+        for (size_t i = from; i < n; i++) {
+            if (joined == n && twc_deframer_same(&all, &late)) {
+                joined = i;
+            }
+            struct twc_df_event ea, el;
+            bool a = push1(&all, w[i], &ea) == 1 && counts(&ea);
+            bool l = push1(&late, w[i], &el) == 1 && counts(&el);
+            if (joined < n) {
+                ck_assert_int_eq(a, l);
+                if (a) {
+                    ck_assert_int_eq(ea.type, el.type);
+                    ck_assert_uint_eq(ea.len, el.len);
+                    ck_assert_mem_eq(ea.body, el.body, ea.len);
+                }
+            } else if (a != l) {
+                differed++;
+            }
+        }
+        met += joined < n;
+    }
+    ck_assert_int_gt(differed, 0); /* the test saw states that must not be shared */
+    ck_assert_int_gt(met, 240);    /* they meet within a frame, unless the late one came last */
+}
+
+END_TEST
+
 static Suite *twc_deframer_suite(void)
 {
     Suite *s = suite_create("twc_deframer");
@@ -473,6 +548,7 @@ static Suite *twc_deframer_suite(void)
     tcase_add_test(tc, test_chunking_one_byte_or_4k_or_random_gives_same_events);
     tcase_add_test(tc, test_random_garbage_between_frames_loses_no_frame);
     tcase_add_test(tc, test_push_refuses_null_arguments);
+    tcase_add_test(tc, test_same_state_gives_same_frames_from_there);
     suite_add_tcase(s, tc);
     return s;
 }
