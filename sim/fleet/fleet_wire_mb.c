@@ -22,8 +22,14 @@ struct line { /* one simulated Modbus line per site transport */
     struct sim_mbsrv *srv;
 };
 
+/* Where a simulated device answers: a unit on a line. */
+struct place {
+    struct line *line; /* NULL: not simulated */
+    uint8_t unit;
+};
+
 struct meter {
-    int line;
+    struct place at;
     struct sim_meter *sim;
     int32_t shown[3];
     bool any;
@@ -31,7 +37,7 @@ struct meter {
 
 struct evse { /* a third-party EVSE and the car in it */
     bool owned;
-    int line;             /* -1: metered only (no control line) */
+    struct place at;      /* no line: metered only (no control line) */
     struct sim_evse *sim; /* NULL: metered only */
     struct sim_car car;
     bool plugged;
@@ -206,42 +212,52 @@ void fleet_wire_mb_advance(struct fleet_wire_mb *m, uint64_t now_ms)
 
 /* ---- the lines ---- */
 
-static struct evse *evse_on(struct line *ln, uint8_t unit, size_t *at)
+static bool is_at(const struct place *p, const struct line *ln, uint8_t unit)
 {
-    struct fleet_wire_mb *m = ln->m;
-    for (size_t e = 0; e < m->sc->site->n_evse; e++) {
-        const struct site_evse *se = &m->sc->site->evse[e];
-        if (m->evse[e].sim && &m->line[m->evse[e].line] == ln && se->control_unit_id == unit) {
-            *at = e;
-            return &m->evse[e];
+    return p->line == ln && p->unit == unit;
+}
+
+/* The EVSE (evse_on) or the meter (meter_on) that answers at unit on ln, or -1. A unit has one
+ * device: the line refuses a second one. */
+static int evse_on(const struct line *ln, uint8_t unit)
+{
+    for (size_t e = 0; e < ln->m->sc->site->n_evse; e++) {
+        if (is_at(&ln->m->evse[e].at, ln, unit)) {
+            return (int)e;
         }
     }
-    return NULL;
+    return -1;
+}
+
+static int meter_on(const struct line *ln, uint8_t unit)
+{
+    for (size_t i = 0; i < ln->m->sc->site->n_meter; i++) {
+        if (is_at(&ln->m->meter[i].at, ln, unit)) {
+            return (int)i;
+        }
+    }
+    return -1;
 }
 
 /* In memory a write reaches the EVSE's car at once (a real box applies it within its cycle). */
 static void written(struct line *ln, uint8_t unit, int rc)
 {
-    size_t e;
-    if (rc == 0 && evse_on(ln, unit, &e)) {
-        follow(ln->m, e);
+    int e = rc == 0 ? evse_on(ln, unit) : -1;
+    if (e >= 0) {
+        follow(ln->m, (size_t)e);
     }
 }
 
-/* Before a read the devices of the unit are where they are now: an EVSE's watchdog may have
- * run out, a meter shows its present currents. */
+/* Before a read the device of the unit is where it is now: an EVSE's watchdog may have run
+ * out, a meter shows its present currents. */
 static void reading(struct line *ln, uint8_t unit)
 {
-    struct fleet_wire_mb *m = ln->m;
-    const struct site *site = m->sc->site;
-    size_t e;
-    if (evse_on(ln, unit, &e)) {
-        follow(m, e);
+    int e = evse_on(ln, unit), i = meter_on(ln, unit);
+    if (e >= 0) {
+        follow(ln->m, (size_t)e);
     }
-    for (size_t i = 0; i < site->n_meter; i++) {
-        if (&m->line[m->meter[i].line] == ln && site->meter[i].unit_id == unit) {
-            show_meter(m, i);
-        }
+    if (i >= 0) {
+        show_meter(ln->m, (size_t)i);
     }
 }
 
@@ -284,30 +300,45 @@ static const struct mb_bus_mem_ops line_ops = {
     .write_coil = ln_write_coil,
 };
 
+static struct line *find_line(struct fleet_wire_mb *m, const char *transport)
+{
+    for (size_t i = 0; i < m->n_line; i++) {
+        if (strcmp(m->line[i].transport, transport) == 0) {
+            return &m->line[i];
+        }
+    }
+    return NULL;
+}
+
 static int resolve(void *ctx, const char *transport, struct ctl_mb_line *out)
 {
     struct fleet_wire_mb *m = ctx;
-    for (size_t i = 0; i < m->n_line; i++) {
-        if (strcmp(m->line[i].transport, transport) == 0) {
-            if (m->loopback) {
-                snprintf(out->addr, sizeof(out->addr), "%s", sim_mbsrv_client_addr(m->line[i].srv));
-            } else {
-                out->mem = &line_ops;
-                out->mem_ctx = &m->line[i];
-            }
-            return 0;
-        }
+    struct line *ln = find_line(m, transport);
+    if (!ln) {
+        return -ENOENT;
     }
-    return -ENOENT;
+    if (m->loopback) {
+        snprintf(out->addr, sizeof(out->addr), "%s", sim_mbsrv_client_addr(ln->srv));
+    } else {
+        out->mem = &line_ops;
+        out->mem_ctx = ln;
+    }
+    return 0;
 }
 
-/* The line of transport, made on first use. Returns its index or a negative code. */
-static int line_for(struct fleet_wire_mb *m, const char *transport, char *err, size_t errlen)
+/* Places a device at unit on the line of transport, the line made on first use. Returns 0, or a
+ * negative code and err. */
+static int place(struct fleet_wire_mb *m,
+                 const char *transport,
+                 uint32_t unit,
+                 struct place *at,
+                 char *err,
+                 size_t errlen)
 {
-    for (size_t i = 0; i < m->n_line; i++) {
-        if (strcmp(m->line[i].transport, transport) == 0) {
-            return (int)i;
-        }
+    at->unit = (uint8_t)unit;
+    at->line = find_line(m, transport);
+    if (at->line) {
+        return 0;
     }
     struct line *ln = &m->line[m->n_line];
     ln->m = m;
@@ -330,7 +361,20 @@ static int line_for(struct fleet_wire_mb *m, const char *transport, char *err, s
         ln->srv = NULL;
         return rc;
     }
-    return (int)m->n_line++;
+    m->n_line++;
+    at->line = ln;
+    return 0;
+}
+
+/* rc of the simulated device [kind name] made at its place; on failure err says why. */
+static int
+placed(int rc, const char *kind, const char *name, const struct place *at, char *err, size_t errlen)
+{
+    if (rc < 0) {
+        snprintf(err, errlen, "wire mode: [%s %s]: unit %u on %s: %s", kind, name,
+                 (unsigned)at->unit, at->line->transport, rc == -EEXIST ? "taken" : strerror(-rc));
+    }
+    return rc;
 }
 
 /* ---- the controller's side ---- */
@@ -383,17 +427,13 @@ static int add_meter(struct fleet_wire_mb *m, size_t i, char *err, size_t errlen
                  sm->name, sm->map);
         return -ENOTSUP;
     }
-    int ln = line_for(m, sm->transport, err, errlen);
-    if (ln < 0) {
-        return ln;
-    }
-    m->meter[i].line = ln;
-    int rc = sim_meter_new(m->line[ln].srv, (uint8_t)sm->unit_id, map, &m->meter[i].sim);
+    struct place *at = &m->meter[i].at;
+    int rc = place(m, sm->transport, sm->unit_id, at, err, errlen);
     if (rc < 0) {
-        snprintf(err, errlen, "wire mode: [meter %s]: unit %u on %s: %s", sm->name, sm->unit_id,
-                 sm->transport, rc == -EEXIST ? "taken" : strerror(-rc));
+        return rc;
     }
-    return rc;
+    rc = sim_meter_new(at->line->srv, at->unit, map, &m->meter[i].sim);
+    return placed(rc, "meter", sm->name, at, err, errlen);
 }
 
 static int add_evse(struct fleet_wire_mb *m, size_t e, char *err, size_t errlen)
@@ -401,7 +441,6 @@ static int add_evse(struct fleet_wire_mb *m, size_t e, char *err, size_t errlen)
     const struct site_evse *se = &m->sc->site->evse[e];
     struct evse *ev = &m->evse[e];
     ev->owned = true;
-    ev->line = -1;
     if (!se->controllable) {
         return 0; /* metered only: a car in it is a load its meter shows */
     }
@@ -413,25 +452,19 @@ static int add_evse(struct fleet_wire_mb *m, size_t e, char *err, size_t errlen)
                  se->name);
         return -ENOTSUP;
     }
-    int ln = line_for(m, se->control_transport, err, errlen);
-    if (ln < 0) {
-        return ln;
+    int rc = place(m, se->control_transport, se->control_unit_id, &ev->at, err, errlen);
+    if (rc < 0) {
+        return rc;
     }
-    ev->line = ln;
     struct sim_evse_cfg cfg = {
         .model = model,
-        .unit = (uint8_t)se->control_unit_id,
+        .unit = ev->at.unit,
         .car = false,
         .car_max_ma = model->max_ma,
         .phases = se->n_phases,
     };
-    int rc = sim_evse_new(m->line[ln].srv, &cfg, &ev->sim);
-    if (rc < 0) {
-        snprintf(err, errlen, "wire mode: [evse %s]: unit %u on %s: %s", se->name,
-                 se->control_unit_id, se->control_transport,
-                 rc == -EEXIST ? "taken" : strerror(-rc));
-    }
-    return rc;
+    rc = sim_evse_new(ev->at.line->srv, &cfg, &ev->sim);
+    return placed(rc, "evse", se->name, &ev->at, err, errlen);
 }
 
 int fleet_wire_mb_new(const struct fleet_scenario *sc,
@@ -567,16 +600,11 @@ void fleet_wire_mb_read(struct fleet_wire_mb *m,
 int fleet_wire_mb_silence(struct fleet_wire_mb *m, const char *name, bool silent)
 {
     const struct site *site = m->sc->site;
-    enum sim_mb_fault f = silent ? SIM_MB_FAULT_SILENT : SIM_MB_FAULT_NONE;
-    int i = site_find_meter(site, name);
-    if (i >= 0) {
-        return sim_mbsrv_set_unit_fault(m->line[m->meter[i].line].srv,
-                                        (uint8_t)site->meter[i].unit_id, f, 0);
+    int i = site_find_meter(site, name), e = site_find_evse(site, name);
+    const struct place *at = i >= 0 ? &m->meter[i].at : e >= 0 ? &m->evse[e].at : NULL;
+    if (!at || !at->line) {
+        return -ENOENT;
     }
-    int e = site_find_evse(site, name);
-    if (e >= 0 && m->evse[e].sim) {
-        return sim_mbsrv_set_unit_fault(m->line[m->evse[e].line].srv,
-                                        (uint8_t)site->evse[e].control_unit_id, f, 0);
-    }
-    return -ENOENT;
+    return sim_mbsrv_set_unit_fault(at->line->srv, at->unit,
+                                    silent ? SIM_MB_FAULT_SILENT : SIM_MB_FAULT_NONE, 0);
 }

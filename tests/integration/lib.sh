@@ -59,3 +59,55 @@ wait_link() {
     echo "FAIL: no pty link at $1"
     exit 1
 }
+
+# start_slaves: two simulated Wall Connector slaves (a Tesla and an idle i3, 80 A each) on a pty
+# linked at $tmp/twc, their log appended to $tmp/slaves; sets $slaves (in $pids) once linked.
+start_slaves() {
+    "$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
+        --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
+    slaves=$!
+    pids+=("$slaves")
+    wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+}
+
+# sim_port LOG: the port of a simulator on loopback TCP (`ampshare sim evse|meter --listen
+# 127.0.0.1:0`), once it has logged "clients use tcp://127.0.0.1:PORT" to LOG.
+sim_port() {
+    wait_line "$1" 'clients use'
+    sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1
+}
+
+# ocpp_site NAME LIMIT_A PHASES ID PASSWORD: $tmp/site.ini for a site with an OCPP central system,
+# without its chargers (the test appends them): the session log and the status socket in $tmp, one
+# circuit "garage" of LIMIT_A, the central system on a free port with the one login ID:PASSWORD
+# ($tmp/ocpp.credentials), meter values every second, a 6 A shutdown current.
+ocpp_site() {
+    printf '# test\n%s:%s\n' "$4" "$5" >"$tmp/ocpp.credentials"
+    cat >"$tmp/site.ini" <<INI
+[sessions]
+db = $tmp/sessions.db
+[site]
+name = $1
+supply_limit_a = $2
+phases = $3
+shutdown_current_a = 6
+status_socket = $tmp/status.sock
+[circuit garage]
+limit_a = $2
+[ocpp]
+listen = 127.0.0.1:0
+credentials_file = $tmp/ocpp.credentials
+meter_interval_s = 1
+INI
+}
+
+# start_run_ocpp LOG: `ampshare run` on $tmp/site.ini in the background (stdout appended to
+# $tmp/out, stderr to LOG) until its OCPP central system listens; sets $run (in $pids) and $port.
+start_run_ocpp() {
+    "$AMPSHARE_BIN" run --config "$tmp/site.ini" >>"$tmp/out" 2>"$1" &
+    run=$!
+    pids+=("$run")
+    wait_line "$1" 'central system on ws://127.0.0.1:'
+    port=$(sed -n 's/.*central system on ws:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1)
+    [ -n "$port" ] || fail "no OCPP port in $1"
+}

@@ -10,29 +10,14 @@ set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runocpp
 
-"$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
-    --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
-slaves=$!
-pids+=("$slaves")
-wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+start_slaves
 "$AMPSHARE_BIN" sim evse --model heidelberg-ec --listen 127.0.0.1:0 --car-a 16 --status-ms 200 \
     >"$tmp/evse" 2>&1 &
 pids+=($!)
-wait_line "$tmp/evse" 'clients use'
-evse_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/evse" | head -1)
+evse_port=$(sim_port "$tmp/evse")
 
-printf '# test\nCP7:s3cret\n' >"$tmp/ocpp.credentials"
-cat >"$tmp/site.ini" <<INI
-[sessions]
-db = $tmp/sessions.db
-[site]
-name = mixed
-supply_limit_a = 40
-phases = 1
-shutdown_current_a = 6
-status_socket = $tmp/status.sock
-[circuit garage]
-limit_a = 40
+ocpp_site mixed 40 1 CP7 s3cret
+cat >>"$tmp/site.ini" <<INI
 [bus rs485]
 transport = serial:$tmp/twc
 [wallconnector tesla]
@@ -51,23 +36,13 @@ control_transport = tcp://127.0.0.1:$evse_port
 control_map = heidelberg-ec
 circuit = garage
 max_current_a = 16
-[ocpp]
-listen = 127.0.0.1:0
-credentials_file = $tmp/ocpp.credentials
-meter_interval_s = 1
 [evse abb]
 control = ocpp
 ocpp_id = CP7
 circuit = garage
 max_current_a = 32
 INI
-
-"$AMPSHARE_BIN" run --config "$tmp/site.ini" >"$tmp/out" 2>"$tmp/err" &
-run=$!
-pids+=("$run")
-wait_line "$tmp/err" 'central system on ws://127.0.0.1:'
-port=$(sed -n 's/.*central system on ws:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/err" | head -1)
-[ -n "$port" ] || fail "no OCPP port in the log"
+start_run_ocpp "$tmp/err"
 
 "$AMPSHARE_BIN" sim ocpp --id CP7 --url "ws://127.0.0.1:$port/ocpp" --password wrong \
     >"$tmp/bad" 2>&1 &

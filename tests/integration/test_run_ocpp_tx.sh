@@ -21,22 +21,8 @@ fi
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runocpptx
 peer_js="$(dirname "${BASH_SOURCE[0]}")/ocpp_peer.js"
 
-printf '# test\nCP1:s3cret-tx\n' >"$tmp/ocpp.credentials"
-cat >"$tmp/site.ini" <<INI
-[sessions]
-db = $tmp/sessions.db
-[site]
-name = ocpptx
-supply_limit_a = 32
-phases = 3
-shutdown_current_a = 6
-status_socket = $tmp/status.sock
-[circuit garage]
-limit_a = 32
-[ocpp]
-listen = 127.0.0.1:0
-credentials_file = $tmp/ocpp.credentials
-meter_interval_s = 1
+ocpp_site ocpptx 32 3 CP1 s3cret-tx
+cat >>"$tmp/site.ini" <<INI
 [evse abb]
 control = ocpp
 ocpp_id = CP1
@@ -44,16 +30,6 @@ circuit = garage
 phases = 3
 max_current_a = 32
 INI
-
-# start_run LOG: starts the daemon, sets $run and $port
-start_run() {
-    "$AMPSHARE_BIN" run --config "$tmp/site.ini" >>"$tmp/out" 2>"$1" &
-    run=$!
-    pids+=("$run")
-    wait_line "$1" 'central system on ws://127.0.0.1:'
-    port=$(sed -n 's/.*central system on ws:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1)
-    [ -n "$port" ] || fail "no OCPP port in $1"
-}
 
 # peer SCENARIO OUT: the charge point in the background, sets $peer
 peer() {
@@ -68,7 +44,7 @@ sessions_json() {
 }
 
 # 1. one transaction stopped by the car, a second one open when the daemon is killed
-start_run "$tmp/err1"
+start_run_ocpp "$tmp/err1"
 peer sessions "$tmp/peer1"
 wait_line "$tmp/peer1" '"open"'
 open_row() { sessions_json 2>/dev/null && grep -q '"TAG-B"' "$tmp/sessions.json"; }
@@ -85,7 +61,7 @@ open=$(sed -n 's/.*"open":\([0-9]*\).*/\1/p' "$tmp/peer1")
 read -r tx_a wh_a <<<"$closed"
 
 # 2. restarted: the open one is closed as controller_restart
-start_run "$tmp/err2"
+start_run_ocpp "$tmp/err2"
 sessions_json
 "$AMPSHARE_BIN" sessions --db "$tmp/sessions.db" --csv >"$tmp/sessions.csv"
 cat >"$tmp/expect.json" <<JSON

@@ -11,13 +11,6 @@ set -euo pipefail
 : "${AMPSHARE_BIN:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" runsite
 
-start_slaves() {
-    "$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
-        --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
-    slaves=$!
-    pids+=("$slaves")
-    wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
-}
 start_slaves
 
 "$AMPSHARE_BIN" sim evse --model heidelberg-ec --listen 127.0.0.1:0 --car-a 16 --status-ms 200 \
@@ -27,10 +20,8 @@ pids+=($!)
     >"$tmp/grid" 2>&1 &
 grid=$!
 pids+=("$grid")
-wait_line "$tmp/evse" 'clients use'
-wait_line "$tmp/grid" 'clients use'
-evse_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/evse" | head -1)
-grid_port=$(sed -n 's/.*clients use tcp:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/grid" | head -1)
+evse_port=$(sim_port "$tmp/evse")
+grid_port=$(sim_port "$tmp/grid")
 
 # write_site BAY_A [SERIAL_SUFFIX]: the site with the third-party EVSE's circuit at BAY_A amps
 # (and the bus's transport text with SERIAL_SUFFIX, e.g. ",9600,8N1": the same port written

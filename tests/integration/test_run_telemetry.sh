@@ -17,11 +17,7 @@ mosquitto -c "$tmp/mosquitto.conf" >"$tmp/broker.log" 2>&1 &
 pids+=($!)
 wait_path "$tmp/broker.sock"
 
-"$AMPSHARE_BIN" sim slaves --listen "pty:$tmp/twc" --count 2 --car tesla,bmw-i3-idle \
-    --max-a 80 --linkready-ms 1000 2>>"$tmp/slaves" &
-slaves=$!
-pids+=("$slaves")
-wait_link "$tmp/twc" "$slaves" "$tmp/slaves"
+start_slaves
 
 echo "s3cret-token-for-the-test" >"$tmp/token"
 cat >"$tmp/site.ini" <<INI

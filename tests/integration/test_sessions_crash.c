@@ -23,7 +23,6 @@
 
 #define T0_WALL 1764979200
 #define T0_MS   1000000
-#define W_16A   3680 /* 16 A x 230 V */
 
 static char dir[64];
 static char db_path[128];
@@ -41,11 +40,8 @@ static void teardown(void)
 
 static struct sess_log *open_log_mode(uint32_t flush_ms, int64_t wall, uint64_t ms, bool threaded)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
+    struct sess_opts o = sess_test_opts(db_path, names, 1);
     o.threaded = threaded;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 1;
     o.flush_interval_ms = flush_ms;
     struct sess_log *log = NULL;
     int rc = sess_log_new(&o, wall, ms, &log);
@@ -71,16 +67,45 @@ static char *peek_text(const char *sql, char *buf, size_t cap)
     return sess_test_peek_text(db_path, sql, buf, cap);
 }
 
-static const struct sess_sample charging = {
-    .connected = true,
-    .charging = true,
-    .current_ma = {16000, 0, 0},
-    .offered_ma = 16000,
-};
+static const struct sess_sample charging = SESS_TEST_CHARGING_16A;
 
-/* Kills the child with SIGKILL and reaps it. */
-static void kill_9(pid_t pid)
+/* Forks a child that tells the parent when it may be killed. Returns the child's pid in the
+ * parent, 0 in the child; *fd is the side of the pipe between them this process keeps. */
+static pid_t fork_child(int *fd)
 {
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    close(fds[pid == 0 ? 0 : 1]);
+    *fd = fds[pid == 0 ? 1 : 0];
+    return pid;
+}
+
+/* The child's word that it may be killed now (false: the parent is gone). */
+static bool tell_parent(int fd)
+{
+    return write(fd, "k", 1) == 1;
+}
+
+/* The child, told: waits for its kill. */
+static void wait_for_the_kill(int fd)
+{
+    if (!tell_parent(fd)) {
+        _exit(5);
+    }
+    for (;;) {
+        pause();
+    }
+}
+
+/* Once the child has told, kills it with SIGKILL delay_us later and reaps it. */
+static void kill_9_when_told(pid_t pid, int fd, useconds_t delay_us)
+{
+    char c;
+    ck_assert_int_eq(read(fd, &c, 1), 1);
+    close(fd);
+    usleep(delay_us);
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
     int status = 0;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -89,12 +114,9 @@ static void kill_9(pid_t pid)
 
 START_TEST(test_kill_9_between_commits)
 {
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
+    int fd;
+    pid_t pid = fork_child(&fd);
     if (pid == 0) {
-        close(fds[0]);
         struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
         /* charging from t = 0; progress committed at t = 60 and t = 120 */
         for (int t = 0; t <= 150; t++) {
@@ -103,18 +125,9 @@ START_TEST(test_kill_9_between_commits)
             }
         }
         /* t = 121..150 are only in memory when the parent kills us */
-        if (write(fds[1], "k", 1) != 1) {
-            _exit(5);
-        }
-        for (;;) {
-            pause();
-        }
+        wait_for_the_kill(fd);
     }
-    close(fds[1]);
-    char c;
-    ck_assert_int_eq(read(fds[0], &c, 1), 1);
-    close(fds[0]);
-    kill_9(pid);
+    kill_9_when_told(pid, fd, 0);
 
     /* the file as the kill left it: the session open, its progress as of t = 120, in the WAL */
     char wal[160], buf[64];
@@ -123,7 +136,8 @@ START_TEST(test_kill_9_between_commits)
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
     ck_assert_int_eq(peek("SELECT end_s FROM sessions"), -2);
     ck_assert_int_eq(peek("SELECT updated_s FROM sessions"), T0_WALL + 120);
-    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 120 * W_16A / 3600); /* 122 */
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"),
+                     120 * SESS_TEST_16A_W / 3600); /* 122 */
 
     /* the restart: the killed run's session closed where its progress stopped */
     struct sess_log *log = open_log(60000, T0_WALL + 200, T0_MS + 500000);
@@ -146,12 +160,9 @@ static void random_kills(bool threaded)
 {
     uint64_t seed = amp_test_seed();
     for (int round = 0; round < 3; round++) {
-        int fds[2];
-        ck_assert_int_eq(pipe(fds), 0);
-        pid_t pid = fork();
-        ck_assert_int_ge(pid, 0);
+        int fd;
+        pid_t pid = fork_child(&fd);
         if (pid == 0) {
-            close(fds[0]);
             /* every simulated second is a commit: the kill lands inside one or between two */
             struct sess_log *log = open_log_mode(1000, T0_WALL, T0_MS, threaded);
             for (uint32_t t = 0;; t++) {
@@ -160,18 +171,12 @@ static void random_kills(bool threaded)
                 }
                 /* threaded: what was handed over by 50 is committed (the loop runs in
                  * simulated time here, far faster than the writer's syncs) */
-                if (t == 50 &&
-                    ((threaded && sess_log_sync(log) != 0) || write(fds[1], "k", 1) != 1)) {
+                if (t == 50 && ((threaded && sess_log_sync(log) != 0) || !tell_parent(fd))) {
                     _exit(5);
                 }
             }
         }
-        close(fds[1]);
-        char c;
-        ck_assert_int_eq(read(fds[0], &c, 1), 1);
-        close(fds[0]);
-        usleep((useconds_t)(amp_test_rand(&seed) % 200000));
-        kill_9(pid);
+        kill_9_when_told(pid, fd, (useconds_t)(amp_test_rand(&seed) % 200000));
 
         char buf[64];
         int64_t rows_before = peek("SELECT count(*) FROM sessions");
@@ -186,7 +191,7 @@ static void random_kills(bool threaded)
         int64_t secs = peek(sql);
         ck_assert_int_ge(secs, 50);
         snprintf(sql, sizeof(sql), "SELECT energy_wh FROM sessions WHERE id = %d", round + 1);
-        ck_assert_int_eq(peek(sql), secs * W_16A / 3600);
+        ck_assert_int_eq(peek(sql), secs * SESS_TEST_16A_W / 3600);
         snprintf(sql, sizeof(sql), "SELECT end_reason FROM sessions WHERE id = %d", round + 1);
         ck_assert_str_eq(peek_text(sql, buf, sizeof(buf)), "controller_restart");
     }
@@ -210,12 +215,9 @@ END_TEST
  * committed keeps it: the ended session as it ended, the new one closed at the restart. */
 START_TEST(test_kill_9_after_a_committed_boundary_threaded)
 {
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
+    int fd;
+    pid_t pid = fork_child(&fd);
     if (pid == 0) {
-        close(fds[0]);
         struct sess_log *log = open_log_mode(60000, T0_WALL, T0_MS, true);
         const struct sess_sample unplugged = {.offered_ma = 16000};
         for (int t = 0; t <= 110; t++) {
@@ -226,25 +228,20 @@ START_TEST(test_kill_9_after_a_committed_boundary_threaded)
         }
         /* the end at 101 and the start at 102 were handed over at once: wait for the commit,
          * as a real loop would simply go on ticking */
-        if (sess_log_sync(log) != 0 || write(fds[1], "k", 1) != 1) {
+        if (sess_log_sync(log) != 0) {
             _exit(5);
         }
-        for (;;) {
-            pause();
-        }
+        wait_for_the_kill(fd);
     }
-    close(fds[1]);
-    char c;
-    ck_assert_int_eq(read(fds[0], &c, 1), 1);
-    close(fds[0]);
-    kill_9(pid);
+    kill_9_when_told(pid, fd, 0);
 
     char buf[64];
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
     ck_assert_str_eq(peek_text("SELECT end_reason FROM sessions WHERE id = 1", buf, sizeof(buf)),
                      "unplugged");
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 1"), T0_WALL + 101);
-    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE id = 1"), 101 * W_16A / 3600);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE id = 1"),
+                     101 * SESS_TEST_16A_W / 3600);
     ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE id = 2"), T0_WALL + 102);
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 2"), -2);
 

@@ -12,6 +12,8 @@
 
 #include "drivers/base/amp_err.h"
 #include "drivers/modbus/mb_clock.h"
+#include "sim/sim_evse.h"
+#include "sim/sim_meter.h"
 
 struct sim_mbsrv *mb_test_line_new(enum mb_test_line kind)
 {
@@ -64,6 +66,35 @@ struct mb_bus *mb_test_bus_new(struct sim_mbsrv *srv, uint32_t timeout_ms)
     struct mb_bus *bus;
     ck_assert_int_eq(mb_bus_new(&a, &o, &bus), 0);
     return bus;
+}
+
+void mb_test_mem_new(struct mb_test_mem *m)
+{
+    memset(m, 0, sizeof(*m));
+    ck_assert_int_eq(sim_mbsrv_new_mem("t", &m->srv), 0);
+    ck_assert_int_eq(sim_meter_new(m->srv, MB_TEST_MEM_METER_UNIT,
+                                   mb_map_find(MB_TEST_MEM_METER_MAP), &m->meter),
+                     0);
+    struct sim_evse_cfg ec = {
+        .model = mb_evse_find(MB_TEST_MEM_EVSE_MODEL),
+        .unit = MB_TEST_MEM_EVSE_UNIT,
+        .car = true,
+        .car_max_ma = 32000,
+        .phases = 3,
+    };
+    ck_assert_int_eq(sim_evse_new(m->srv, &ec, &m->evse), 0);
+}
+
+void mb_test_mem_free(struct mb_test_mem *m)
+{
+    sim_evse_free(m->evse);
+    sim_meter_free(m->meter);
+    sim_mbsrv_free(m->srv);
+}
+
+void mb_test_mem_meter_fault(struct mb_test_mem *m, enum sim_mb_fault f, int arg)
+{
+    ck_assert_int_eq(sim_mbsrv_set_unit_fault(m->srv, MB_TEST_MEM_METER_UNIT, f, arg), 0);
 }
 
 bool mb_test_wait_for(bool (*cond)(void *ctx), void *ctx, uint32_t timeout_ms)

@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 #include "tests/support/sess_test.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <check.h>
-#include <sqlite3.h>
+
+struct sess_opts sess_test_opts(const char *db, const char *const *names, size_t n)
+{
+    struct sess_opts o = SESS_OPTS_DEFAULT;
+    o.path = db;
+    o.charger = names;
+    o.n_charger = n;
+    return o;
+}
 
 void sess_test_dir(const char *prefix, char *dir, size_t dir_cap, char *db, size_t db_cap)
 {

@@ -7,8 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controller/sessions.h"
+
 #define SESS_TEST_NULL (-2) /* what sess_test_peek returns for an SQL NULL */
 #define SESS_TEST_NONE (-1) /* ... and for no row */
+
+/* A car charging at 16 A on one phase with 16 A offered: SESS_TEST_16A_W at the default 230 V. */
+#define SESS_TEST_CHARGING_16A                                                                 \
+    {                                                                                          \
+        .connected = true, .charging = true, .current_ma = {16000, 0, 0}, .offered_ma = 16000, \
+    }
+#define SESS_TEST_16A_W 3680 /* 16 A x 230 V */
+
+/* SESS_OPTS_DEFAULT with the file db and the n chargers names (both borrowed). */
+struct sess_opts sess_test_opts(const char *db, const char *const *names, size_t n);
 
 /* Makes a fresh directory /tmp/<prefix>_XXXXXX into dir, and db (dir/sessions.db). */
 void sess_test_dir(const char *prefix, char *dir, size_t dir_cap, char *db, size_t db_cap);

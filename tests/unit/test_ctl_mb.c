@@ -15,10 +15,11 @@
 #include "controller/engine/policy_loader.h"
 #include "controller/engine/site_ini.h"
 #include "sim/sim_evse.h"
-#include "sim/sim_mbsrv.h"
 #include "sim/sim_meter.h"
 #include "tests/support/check_main.h"
+#include "tests/support/mb_test.h"
 
+/* [evse bay] and [meter grid] are mb_test_mem's devices (mb_test.h): their units and models. */
 static const char SITE[] = "[site]\nsupply_limit_a = 32\nphases = 3\ncontrol_interval_ms = 1000\n"
                            "[circuit bay]\nlimit_a = 20\n"
                            "[evse bay]\ncontrol = modbus\ncontrol_transport = serial:/dev/null\n"
@@ -33,9 +34,7 @@ struct rig {
     struct policy_handle ph;
     struct ctl *c;
     struct ctl_mb *mb;
-    struct sim_mbsrv *srv;
-    struct sim_meter *meter;
-    struct sim_evse *evse;
+    struct mb_test_mem sim;
 };
 
 static int lines(void *ctx, const char *transport, struct ctl_mb_line *line)
@@ -43,7 +42,7 @@ static int lines(void *ctx, const char *transport, struct ctl_mb_line *line)
     struct rig *g = ctx;
     (void)transport;
     line->mem = &sim_mbsrv_mem_ops;
-    line->mem_ctx = g->srv;
+    line->mem_ctx = g->sim.srv;
     return 0;
 }
 
@@ -54,16 +53,7 @@ static void rig_start(struct rig *g)
     ck_assert_msg(site_new_from_ini(SITE, "t.ini", &g->site, err, sizeof(err)) == 0, "%s", err);
     ck_assert_msg(policy_open(g->site->policy, &g->ph, err, sizeof(err)) == 0, "%s", err);
     ck_assert_msg(ctl_new(g->site, g->ph.policy, &g->c, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_int_eq(sim_mbsrv_new_mem("t", &g->srv), 0);
-    ck_assert_int_eq(sim_meter_new(g->srv, 3, mb_map_find("eastron-sdm630"), &g->meter), 0);
-    struct sim_evse_cfg ec = {
-        .model = mb_evse_find("heidelberg-ec"),
-        .unit = 1,
-        .car = true,
-        .car_max_ma = 32000,
-        .phases = 3,
-    };
-    ck_assert_int_eq(sim_evse_new(g->srv, &ec, &g->evse), 0);
+    mb_test_mem_new(&g->sim);
     ck_assert_msg(ctl_mb_new_sim(g->site, NULL, lines, g, &g->mb, err, sizeof(err)) == 0, "%s",
                   err);
     ck_assert_int_eq(ctl_mb_attach(g->mb, g->c), 0);
@@ -72,9 +62,7 @@ static void rig_start(struct rig *g)
 static void rig_stop(struct rig *g)
 {
     ctl_mb_free(g->mb);
-    sim_evse_free(g->evse);
-    sim_meter_free(g->meter);
-    sim_mbsrv_free(g->srv);
+    mb_test_mem_free(&g->sim);
     ctl_free(g->c);
     policy_close(&g->ph);
     site_free(g->site);
@@ -83,7 +71,7 @@ static void rig_stop(struct rig *g)
 static void step(struct rig *g, uint64_t now)
 {
     ck_assert_int_ge(ctl_step(g->c, now), 0);
-    ck_assert_int_eq(sim_evse_tick(g->evse, now, NULL), 0);
+    ck_assert_int_eq(sim_evse_tick(g->sim.evse, now, NULL), 0);
 }
 
 /* Scribbles over what the adapter copied: a copy on the next step overwrites it. */
@@ -99,7 +87,7 @@ START_TEST(unchanged_devices_are_not_copied_again)
     struct rig g;
     rig_start(&g);
     const int32_t cur[3] = {10000, 11000, 12000};
-    ck_assert_int_eq(sim_meter_set_currents(g.meter, cur), 0);
+    ck_assert_int_eq(sim_meter_set_currents(g.sim.meter, cur), 0);
     for (uint64_t t = 0; t <= 3000; t += 100) {
         step(&g, t);
     }
@@ -119,7 +107,7 @@ START_TEST(unchanged_devices_are_not_copied_again)
     }
     /* the next reads arrive: both are copied on that step */
     const int32_t cur2[3] = {5000, 6000, 7000};
-    ck_assert_int_eq(sim_meter_set_currents(g.meter, cur2), 0);
+    ck_assert_int_eq(sim_meter_set_currents(g.sim.meter, cur2), 0);
     step(&g, 4000);
     ck_assert_uint_eq(st->meter[0].at_ms, 4000);
     ck_assert_int_eq(st->meter[0].current_ma[0], 5000);
@@ -134,12 +122,12 @@ START_TEST(a_silent_meter_still_goes_stale_on_time)
     struct rig g;
     rig_start(&g);
     const int32_t cur[3] = {10000, 10000, 10000};
-    ck_assert_int_eq(sim_meter_set_currents(g.meter, cur), 0);
+    ck_assert_int_eq(sim_meter_set_currents(g.sim.meter, cur), 0);
     for (uint64_t t = 0; t <= 2000; t += 100) {
         step(&g, t);
     }
     ck_assert(!ctl_result(g.c)->circuit[0].meter_stale);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(g.srv, 3, SIM_MB_FAULT_SILENT, 0), 0);
+    mb_test_mem_meter_fault(&g.sim, SIM_MB_FAULT_SILENT, 0);
     /* last good reading at 2000, stale_timeout_ms 5000: fresh through 7000, stale after */
     for (uint64_t t = 2100; t <= 7000; t += 100) {
         step(&g, t);
@@ -151,7 +139,7 @@ START_TEST(a_silent_meter_still_goes_stale_on_time)
     step(&g, 8000); /* the next tick */
     ck_assert(ctl_result(g.c)->circuit[0].meter_stale);
     /* it answers again: fresh on the tick after its next read */
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(g.srv, 3, SIM_MB_FAULT_NONE, 0), 0);
+    mb_test_mem_meter_fault(&g.sim, SIM_MB_FAULT_NONE, 0);
     for (uint64_t t = 8100; t <= 20000; t += 100) {
         step(&g, t);
     }

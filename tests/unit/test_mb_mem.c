@@ -15,11 +15,10 @@
 #include "sim/sim_evse.h"
 #include "sim/sim_meter.h"
 #include "tests/support/check_main.h"
+#include "tests/support/mb_test.h"
 
 struct rig {
-    struct sim_mbsrv *srv;
-    struct sim_meter *meter;
-    struct sim_evse *evse;
+    struct mb_test_mem sim;
     struct mb_poller *p;
     int dm, de;
 };
@@ -27,23 +26,19 @@ struct rig {
 static void rig_init(struct rig *r)
 {
     memset(r, 0, sizeof(*r));
-    ck_assert_int_eq(sim_mbsrv_new_mem("t", &r->srv), 0);
-    ck_assert_int_eq(sim_meter_new(r->srv, 3, mb_map_find("eastron-sdm630"), &r->meter), 0);
-    struct sim_evse_cfg ec = {
-        .model = mb_evse_find("heidelberg-ec"),
-        .unit = 1,
-        .car = true,
-        .car_max_ma = 32000,
-        .phases = 3,
-    };
-    ck_assert_int_eq(sim_evse_new(r->srv, &ec, &r->evse), 0);
-    struct mb_poller_opts o = {.mem = &sim_mbsrv_mem_ops, .mem_ctx = r->srv, .mem_label = "mem:t"};
+    mb_test_mem_new(&r->sim);
+    struct mb_poller_opts o = {
+        .mem = &sim_mbsrv_mem_ops, .mem_ctx = r->sim.srv, .mem_label = "mem:t"};
     ck_assert_int_eq(mb_poller_new(&o, &r->p), 0);
     ck_assert(mb_poller_is_mem(r->p));
-    struct mb_poller_dev_cfg dm = {
-        .name = "grid", .unit = 3, .map = mb_map_find("eastron-sdm630"), .failsafe_ma = -1};
-    struct mb_poller_dev_cfg de = {
-        .name = "bay", .unit = 1, .evse = mb_evse_find("heidelberg-ec"), .failsafe_ma = -1};
+    struct mb_poller_dev_cfg dm = {.name = "grid",
+                                   .unit = MB_TEST_MEM_METER_UNIT,
+                                   .map = mb_map_find(MB_TEST_MEM_METER_MAP),
+                                   .failsafe_ma = -1};
+    struct mb_poller_dev_cfg de = {.name = "bay",
+                                   .unit = MB_TEST_MEM_EVSE_UNIT,
+                                   .evse = mb_evse_find(MB_TEST_MEM_EVSE_MODEL),
+                                   .failsafe_ma = -1};
     r->dm = mb_poller_add(r->p, &dm);
     r->de = mb_poller_add(r->p, &de);
     ck_assert_int_ge(r->dm, 0);
@@ -54,9 +49,7 @@ static void rig_init(struct rig *r)
 static void rig_fini(struct rig *r)
 {
     mb_poller_free(r->p);
-    sim_evse_free(r->evse);
-    sim_meter_free(r->meter);
-    sim_mbsrv_free(r->srv);
+    mb_test_mem_free(&r->sim);
 }
 
 /* One virtual step: the loop is alive, the poller runs, the EVSE follows its registers. */
@@ -64,7 +57,7 @@ static void step(struct rig *r, uint64_t now, struct sim_evse_view *v)
 {
     mb_poller_alive(r->p, now);
     ck_assert_int_eq(mb_poller_step(r->p, now), 0);
-    ck_assert_int_eq(sim_evse_tick(r->evse, now, v), 0);
+    ck_assert_int_eq(sim_evse_tick(r->sim.evse, now, v), 0);
 }
 
 START_TEST(meter_read_on_virtual_time)
@@ -72,7 +65,7 @@ START_TEST(meter_read_on_virtual_time)
     struct rig r;
     rig_init(&r);
     const int32_t cur[3] = {10000, 20500, 31000};
-    ck_assert_int_eq(sim_meter_set_currents(r.meter, cur), 0);
+    ck_assert_int_eq(sim_meter_set_currents(r.sim.meter, cur), 0);
     struct mb_reading rd;
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), -EAGAIN);
     step(&r, 5000, NULL);
@@ -84,7 +77,7 @@ START_TEST(meter_read_on_virtual_time)
     }
     /* the next read is due a poll interval later on the virtual clock, not the wall's */
     const int32_t cur2[3] = {1000, 1000, 1000};
-    ck_assert_int_eq(sim_meter_set_currents(r.meter, cur2), 0);
+    ck_assert_int_eq(sim_meter_set_currents(r.sim.meter, cur2), 0);
     step(&r, 5999, NULL);
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), 0);
     ck_assert_int_eq(rd.current_ma[0], 10000);
@@ -131,7 +124,7 @@ START_TEST(faults_read_as_a_real_line)
     struct rig r;
     rig_init(&r);
     step(&r, 0, NULL);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 3, SIM_MB_FAULT_SILENT, 0), 0);
+    mb_test_mem_meter_fault(&r.sim, SIM_MB_FAULT_SILENT, 0);
     step(&r, 1000, NULL);
     struct mb_reading rd;
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), -ETIMEDOUT);
@@ -140,21 +133,21 @@ START_TEST(faults_read_as_a_real_line)
     struct mb_evse_status st;
     ck_assert_int_eq(mb_poller_evse_status(r.p, r.de, &st), 0);
     ck_assert_int_eq(st.last_rc, 0);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 3, SIM_MB_FAULT_EXCEPTION, 4), 0);
+    mb_test_mem_meter_fault(&r.sim, SIM_MB_FAULT_EXCEPTION, 4);
     step(&r, 2000, NULL);
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), -EMBXSFAIL);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 3, SIM_MB_FAULT_NONE, 0), 0);
+    mb_test_mem_meter_fault(&r.sim, SIM_MB_FAULT_NONE, 0);
     step(&r, 3000, NULL);
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), 0);
     ck_assert(rd.valid);
     /* a stopped line is silence for every unit, until it starts again */
-    sim_mbsrv_stop(r.srv);
+    sim_mbsrv_stop(r.sim.srv);
     step(&r, 4000, NULL);
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), -ETIMEDOUT);
-    ck_assert_int_eq(sim_mbsrv_start(r.srv), 0);
+    ck_assert_int_eq(sim_mbsrv_start(r.sim.srv), 0);
     step(&r, 5000, NULL);
     ck_assert_int_eq(mb_poller_latest(r.p, r.dm, &rd), 0);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 9, SIM_MB_FAULT_SILENT, 0), -ENOENT);
+    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.sim.srv, 9, SIM_MB_FAULT_SILENT, 0), -ENOENT);
     rig_fini(&r);
 }
 
@@ -171,14 +164,15 @@ START_TEST(seq_moves_only_on_change)
     uint32_t m = mb_poller_seq(r.p, r.dm), e = mb_poller_seq(r.p, r.de);
     ck_assert_uint_gt(m, 0);
     ck_assert_uint_gt(e, 0);
-    (void)sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+    (void)sim_mbsrv_take_writes(r.sim.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
                                 SIM_MBSRV_WRITE_LOG);
     for (uint64_t t = 1001; t < 2000; t += 37) {
         step(&r, t, NULL);
         ck_assert_uint_eq(mb_poller_seq(r.p, r.dm), m);
         ck_assert_uint_eq(mb_poller_seq(r.p, r.de), e);
     }
-    ck_assert_uint_eq(sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+    ck_assert_uint_eq(sim_mbsrv_take_writes(r.sim.srv,
+                                            (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
                                             SIM_MBSRV_WRITE_LOG),
                       0);
     ck_assert_int_eq(mb_poller_set_current(r.p, r.de, 10000), 0); /* queued: pending */
@@ -194,7 +188,7 @@ START_TEST(seq_moves_only_on_change)
     ck_assert_uint_ne(mb_poller_seq(r.p, r.dm), m);
     /* a failed read moves it too: the failure is news */
     m = mb_poller_seq(r.p, r.dm);
-    ck_assert_int_eq(sim_mbsrv_set_unit_fault(r.srv, 3, SIM_MB_FAULT_SILENT, 0), 0);
+    mb_test_mem_meter_fault(&r.sim, SIM_MB_FAULT_SILENT, 0);
     step(&r, 3000, NULL);
     ck_assert_uint_ne(mb_poller_seq(r.p, r.dm), m);
     rig_fini(&r);
@@ -214,7 +208,7 @@ START_TEST(deterministic)
             (void)mb_poller_set_current(r.p, r.de, t < 10000 ? 16000 : 6000);
             step(&r, t, NULL);
         }
-        n[run] = sim_mbsrv_take_writes(r.srv, w[run], SIM_MBSRV_WRITE_LOG);
+        n[run] = sim_mbsrv_take_writes(r.sim.srv, w[run], SIM_MBSRV_WRITE_LOG);
         rig_fini(&r);
     }
     ck_assert_uint_eq(n[0], n[1]);
@@ -232,13 +226,13 @@ START_TEST(free_writes_queued_setpoints)
     struct rig r;
     rig_init(&r);
     step(&r, 0, NULL); /* set-up */
-    (void)sim_mbsrv_take_writes(r.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
+    (void)sim_mbsrv_take_writes(r.sim.srv, (struct sim_mb_write[SIM_MBSRV_WRITE_LOG]){0},
                                 SIM_MBSRV_WRITE_LOG);
     ck_assert_int_eq(mb_poller_set_current(r.p, r.de, 6000), 0);
     mb_poller_free(r.p);
     r.p = NULL;
     struct sim_mb_write w[SIM_MBSRV_WRITE_LOG];
-    size_t n = sim_mbsrv_take_writes(r.srv, w, SIM_MBSRV_WRITE_LOG);
+    size_t n = sim_mbsrv_take_writes(r.sim.srv, w, SIM_MBSRV_WRITE_LOG);
     ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(w[0].addr, 261);
     ck_assert_uint_eq(w[0].value, 60); /* 0.1 A steps */

@@ -41,17 +41,25 @@ static void teardown(void)
 
 static const char *const names[] = {"bay1", "bay2"};
 
-static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+/* The options of the test's log: bay1 and bay2 in db_path. */
+static struct sess_opts opts(void)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
-    o.flush_interval_ms = flush_ms;
+    return sess_test_opts(db_path, names, 2);
+}
+
+static struct sess_log *open_with(const struct sess_opts *o, int64_t wall, uint64_t ms)
+{
     struct sess_log *log = NULL;
-    int rc = sess_log_new(&o, wall, ms, &log);
+    int rc = sess_log_new(o, wall, ms, &log);
     ck_assert_msg(rc == 0, "sess_log_new: %d %s", rc, log ? sess_log_error(log) : "");
     return log;
+}
+
+static struct sess_log *open_log(uint32_t flush_ms, int64_t wall, uint64_t ms)
+{
+    struct sess_opts o = opts();
+    o.flush_interval_ms = flush_ms;
+    return open_with(&o, wall, ms);
 }
 
 static int64_t peek(const char *sql)
@@ -69,17 +77,6 @@ static void exec_sql(const char *sql)
     sess_test_exec(db_path, sql);
 }
 
-static struct sess_sample charging_16a(void)
-{
-    struct sess_sample s = {
-        .connected = true,
-        .charging = true,
-        .current_ma = {16000, 0, 0},
-        .offered_ma = 16000,
-    };
-    return s;
-}
-
 START_TEST(test_rows_at_start_progress_on_cadence_and_end)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
@@ -89,7 +86,7 @@ START_TEST(test_rows_at_start_progress_on_cadence_and_end)
     ck_assert_int_eq(peek("PRAGMA application_id"), 0x414d5053);
 
     struct sess_sample none = {.offered_ma = -1};
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &none), 0);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 0);
     /* bay1 plugs in at t = 10 s: its row is committed at once */
@@ -153,7 +150,7 @@ END_TEST
 START_TEST(test_flush_cadence_follows_the_option)
 {
     struct sess_log *log = open_log(5000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     int commits = 0;
     int64_t last = 0;
     for (int t = 0; t <= 60; t++) {
@@ -207,17 +204,21 @@ START_TEST(test_open_rows_closed_as_controller_restart)
 
 END_TEST
 
+/* The tables of a version 1 file as it shipped; version 2 added columns to them. */
+#define V1_SCHEMA                                                                     \
+    "PRAGMA application_id = 1095585875;" /* 0x414d5053 */                            \
+    "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT," \
+    " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"           \
+    " energy_wh INTEGER NOT NULL DEFAULT 0,"                                          \
+    " energy_source TEXT NOT NULL DEFAULT 'integrated',"                              \
+    " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"        \
+    " end_reason TEXT);"                                                              \
+    "CREATE INDEX sessions_by_start ON sessions(start_s);"
+
 START_TEST(test_migrates_a_hand_made_version_1_file)
 {
     /* version 1 as it shipped: no integrated_wh, charging_s, charged_until_s */
-    exec_sql("PRAGMA application_id = 1095585875;" /* 0x414d5053 */
-             "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT,"
-             " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"
-             " energy_wh INTEGER NOT NULL DEFAULT 0,"
-             " energy_source TEXT NOT NULL DEFAULT 'integrated',"
-             " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"
-             " end_reason TEXT);"
-             "CREATE INDEX sessions_by_start ON sessions(start_s);"
+    exec_sql(V1_SCHEMA
              "INSERT INTO sessions VALUES (1, 'bay1', '5YJ3E1EA7KF000001', 100, 200, 200, 1500,"
              " 'twc_counter', 16000, 15000, 'full');"
              "INSERT INTO sessions VALUES (2, 'bay2', NULL, 300, NULL, 360, 20, 'integrated',"
@@ -239,7 +240,7 @@ START_TEST(test_migrates_a_hand_made_version_1_file)
                      "controller_restart");
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE id = 2"), 360);
     /* and the migrated file takes new rows */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0);
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 3);
     ck_assert_int_eq(peek("SELECT id FROM sessions WHERE end_s IS NULL"), 3);
@@ -251,10 +252,7 @@ END_TEST
 START_TEST(test_refuses_newer_and_foreign_files_but_keeps_working)
 {
     exec_sql("PRAGMA application_id = 1095585875; PRAGMA user_version = 99;");
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.retry_interval_ms = 10000;
     struct sess_log *log = NULL;
     ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), -EPROTONOSUPPORT);
@@ -262,7 +260,7 @@ START_TEST(test_refuses_newer_and_foreign_files_but_keeps_working)
     ck_assert_msg(strstr(sess_log_error(log), "newer") != NULL, "%s", sess_log_error(log));
     ck_assert(!sess_log_is_writing(log));
     /* charging goes on in memory; the file is retried every 10 s, not every tick */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0);
     struct sess_record cur;
     ck_assert(sess_log_current(log, 0, &cur));
@@ -301,10 +299,7 @@ START_TEST(test_bad_arguments)
     o.flush_interval_ms = 10;
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), -EINVAL);
     const char *const long_name[] = {"a-name-that-is-far-too-long-for-a-charger"};
-    o = (struct sess_opts)SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = long_name;
-    o.n_charger = 1;
+    o = sess_test_opts(db_path, long_name, 1);
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), -EINVAL);
     o.n_charger = 0;
     ck_assert_int_eq(sess_log_new(&o, 0, 0, &log), 0);
@@ -333,10 +328,27 @@ static int collect_row(void *ctx, const struct sess_record *r)
     return 0;
 }
 
+/* The module's reader on the test's file. */
+static struct sess_reader *open_reader(void)
+{
+    struct sess_reader *r = NULL;
+    char err[256] = "";
+    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
+    return r;
+}
+
+/* The rows r gives for f (NULL: every row), into c. */
+static void read_rows(struct sess_reader *r, const struct sess_filter *f, struct collect *c)
+{
+    char err[256] = "";
+    c->n = 0;
+    ck_assert_msg(sess_reader_each(r, f, collect_row, c, err, sizeof(err)) == 0, "%s", err);
+}
+
 START_TEST(test_reader_filters_while_the_writer_holds_the_file)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     /* bay1: two sessions, bay2: one still open */
     sess_update(log, T0_WALL, T0_MS, 0, &s);
     sess_update(log, T0_WALL + 3600, T0_MS + 3600000, 0, &none);
@@ -344,11 +356,9 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
     sess_update(log, T0_WALL + 86400 + 60, T0_MS + 86460000, 0, &none);
     sess_update(log, T0_WALL + 90000, T0_MS + 90000000, 1, &s);
 
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 3);
     ck_assert_str_eq(c.rec[0].charger, "bay1");
     ck_assert_int_eq(c.rec[0].end_reason, SESS_END_UNPLUGGED);
@@ -358,27 +368,24 @@ START_TEST(test_reader_filters_while_the_writer_holds_the_file)
     ck_assert_int_eq(c.rec[2].end_s, 0);
 
     struct sess_filter f = {.since_s = T0_WALL + 1};
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 2);
     f.charger = "bay1";
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_int_eq(c.rec[0].start_s, T0_WALL + 86400);
     f.charger = "nope";
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, &f, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, &f, &c);
     ck_assert_int_eq(c.n, 0);
 
     /* the writer commits while the reader is open: the next query sees it */
     sess_update(log, T0_WALL + 90060, T0_MS + 90060000, 1, &none);
-    c.n = 0;
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.rec[2].end_reason, SESS_END_UNPLUGGED);
     sess_reader_free(r);
     sess_log_free(log);
 
+    char err[256] = "";
     ck_assert_int_eq(sess_reader_open("/nonexistent/sessions.db", &r, err, sizeof(err)) < 0, 1);
     ck_assert_ptr_null(r);
     ck_assert_msg(strstr(err, "/nonexistent/sessions.db") != NULL, "%s", err);
@@ -389,14 +396,7 @@ END_TEST
 START_TEST(test_migrates_a_hand_made_version_2_file)
 {
     /* version 2 as it shipped: no id_tag, tx_id */
-    exec_sql("PRAGMA application_id = 1095585875;"
-             "CREATE TABLE sessions (id INTEGER PRIMARY KEY, charger TEXT NOT NULL, vin TEXT,"
-             " start_s INTEGER NOT NULL, end_s INTEGER, updated_s INTEGER NOT NULL,"
-             " energy_wh INTEGER NOT NULL DEFAULT 0,"
-             " energy_source TEXT NOT NULL DEFAULT 'integrated',"
-             " peak_ma INTEGER NOT NULL DEFAULT 0, mean_ma INTEGER NOT NULL DEFAULT 0,"
-             " end_reason TEXT);"
-             "CREATE INDEX sessions_by_start ON sessions(start_s);"
+    exec_sql(V1_SCHEMA
              "ALTER TABLE sessions ADD COLUMN integrated_wh INTEGER NOT NULL DEFAULT 0;"
              "ALTER TABLE sessions ADD COLUMN charging_s INTEGER NOT NULL DEFAULT 0;"
              "ALTER TABLE sessions ADD COLUMN charged_until_s INTEGER;"
@@ -410,11 +410,9 @@ START_TEST(test_migrates_a_hand_made_version_2_file)
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions WHERE id_tag IS NULL AND tx_id IS NULL"),
                      1);
     sess_log_free(log);
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_str_eq(c.rec[0].id_tag, "");
     ck_assert_int_eq(c.rec[0].tx_id, 0);
@@ -429,7 +427,7 @@ START_TEST(test_a_chargers_transaction_round_trips)
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
     /* an OCPP transaction: started with its tag, id and meterStart, progress from the register,
      * stopped by the charger with meterStop */
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     s.id_tag = "04A2B3C4";
     s.tx_id = 1764979201;
     s.counter_source = SESS_ENERGY_METER;
@@ -458,11 +456,9 @@ START_TEST(test_a_chargers_transaction_round_trips)
     stop.end_reason = SESS_END_COUNT;
     ck_assert_int_eq(sess_update(log, T0_WALL + 96, T0_MS + 96000, 0, &stop), -EINVAL);
 
-    struct sess_reader *r = NULL;
-    char err[256] = "";
-    ck_assert_msg(sess_reader_open(db_path, &r, err, sizeof(err)) == 0, "%s", err);
-    struct collect c = {.n = 0};
-    ck_assert_int_eq(sess_reader_each(r, NULL, collect_row, &c, err, sizeof(err)), 0);
+    struct sess_reader *r = open_reader();
+    struct collect c;
+    read_rows(r, NULL, &c);
     ck_assert_int_eq(c.n, 1);
     ck_assert_str_eq(c.rec[0].id_tag, "04A2B3C4");
     ck_assert_int_eq(c.rec[0].tx_id, 1764979201);
@@ -475,18 +471,14 @@ END_TEST
 
 START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.retry_interval_ms = 5000;
-    struct sess_log *log = NULL;
-    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
+    struct sess_log *log = open_with(&o, T0_WALL, T0_MS);
     /* another writer (an admin's sqlite3 shell) holds the write lock */
     sqlite3 *other = NULL;
     ck_assert_int_eq(sqlite3_open(db_path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), -EBUSY);
     ck_assert_msg(strstr(sess_log_error(log), "locked") != NULL, "%s", sess_log_error(log));
     ck_assert_int_eq(sess_update(log, T0_WALL + 1, T0_MS + 1000, 0, &s), 0); /* no retry yet */
@@ -500,7 +492,7 @@ START_TEST(test_busy_file_is_retried_and_nothing_is_lost)
     ck_assert(sess_log_is_writing(log));
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 1);
     ck_assert_int_eq(peek("SELECT end_s - start_s FROM sessions"), 2);
-    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * 3680 / 3600);
+    ck_assert_int_eq(peek("SELECT energy_wh FROM sessions"), 2 * SESS_TEST_16A_W / 3600);
     sess_log_free(log);
 }
 
@@ -509,7 +501,7 @@ END_TEST
 START_TEST(test_reload_keeps_sessions_of_chargers_that_stay)
 {
     struct sess_log *log = open_log(60000, T0_WALL, T0_MS);
-    struct sess_sample s = charging_16a();
+    struct sess_sample s = SESS_TEST_CHARGING_16A;
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 0, &s), 0); /* bay1: row 1 */
     ck_assert_int_eq(sess_update(log, T0_WALL, T0_MS, 1, &s), 0); /* bay2: row 2 */
     ck_assert_int_eq(sess_update(log, T0_WALL + 10, T0_MS + 10000, 1, &s), 0);
@@ -542,15 +534,11 @@ END_TEST
  * every write past the WAL's current end fail with EFBIG: a real write failure mid-run. */
 START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
 {
-    struct sess_opts o = SESS_OPTS_DEFAULT;
-    o.path = db_path;
-    o.charger = names;
-    o.n_charger = 2;
+    struct sess_opts o = opts();
     o.flush_interval_ms = 1000;
     o.retry_interval_ms = 10000;
-    struct sess_log *log = NULL;
-    ck_assert_int_eq(sess_log_new(&o, T0_WALL, T0_MS, &log), 0);
-    struct sess_sample s = charging_16a(), none = {.offered_ma = -1};
+    struct sess_log *log = open_with(&o, T0_WALL, T0_MS);
+    struct sess_sample s = SESS_TEST_CHARGING_16A, none = {.offered_ma = -1};
     int t = 0;
     for (; t < 10; t++) {
         ck_assert_int_eq(sess_update(log, T0_WALL + t, T0_MS + t * 1000u, 0, &s), 0);
@@ -596,7 +584,7 @@ START_TEST(test_write_failure_mid_run_is_reported_and_caught_up)
     ck_assert_int_eq(peek("SELECT count(*) FROM sessions"), 2);
     ck_assert_int_eq(peek("SELECT end_s FROM sessions WHERE charger = 'bay1'"), T0_WALL + 20);
     ck_assert_int_eq(peek("SELECT energy_wh FROM sessions WHERE charger = 'bay1'"),
-                     20 * 3680 / 3600);
+                     20 * SESS_TEST_16A_W / 3600);
     /* bay2's row, inserted only by the retry, carries its progress */
     ck_assert_int_eq(peek("SELECT start_s FROM sessions WHERE charger = 'bay2'"), T0_WALL + 10);
     ck_assert_int_eq(sess_flush(log, T0_WALL + 31, T0_MS + 31000), 0);
