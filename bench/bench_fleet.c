@@ -7,8 +7,9 @@
  * control loop) on i3-idle, shortage (3 buses) and one bus of 3 Wall Connectors for an hour
  * (goal >= 1e5 simulated s per CPU s), the last also as the wire engine alone, in event time and
  * in 1 ms lockstep (the simulator before event time), and the canonical office-day (meters and
- * Modbus EVSEs through ctl_mb in memory) and faults. Simulated seconds per CPU second. Prints
- * figures; never a test.
+ * Modbus EVSEs through ctl_mb in memory) and faults. Simulated seconds per CPU second, the best
+ * of 3 runs (1 for lockstep); each wire engine alone also by party. Prints figures; never a
+ * test.
  *   bench_fleet [SRC_DIR]   (default: the source tree it was built from)
  */
 #include <stdbool.h>
@@ -75,38 +76,48 @@ static void bench_engine(const char *path, const char *policy, bool lockstep)
     struct fleet_scenario sc;
     char err[512] = "";
     struct policy_handle ph;
-    struct fleet_wire *w = NULL;
     if (fleet_scenario_load(path, &sc, err, sizeof(err)) != 0 ||
-        policy_open(policy, &ph, err, sizeof(err)) != 0 ||
-        fleet_wire_new(&sc, ph.policy, &w, err, sizeof(err)) != 0) {
+        policy_open(policy, &ph, err, sizeof(err)) != 0) {
         fprintf(stderr, "bench_fleet: %s\n", err);
         exit(1);
     }
-    struct sim_sched *s = fleet_wire_sched(w);
-    sim_sched_set_lockstep(s, lockstep);
-    double t0 = cpu_now();
-    for (uint64_t now = 0; now < sc.duration_ms; now += 1000) {
-        for (size_t k = 0; k < sc.n_car; k++) {
-            if (sc.car[k].arrive_ms == now) {
-                fleet_wire_plug(w, sc.car[k].charger, &sc.car[k], 50, now);
-            }
-        }
-        if (fleet_wire_run(w, now) != 0) {
-            fprintf(stderr, "bench_fleet: the wire engine failed\n");
+    double best = 1e9;
+    for (int round = 0; round < (lockstep ? 1 : 3); round++) { /* best of 3, as bench() */
+        struct fleet_wire *w = NULL;
+        if (fleet_wire_new(&sc, ph.policy, &w, err, sizeof(err)) != 0) {
+            fprintf(stderr, "bench_fleet: %s\n", err);
             exit(1);
         }
+        struct sim_sched *s = fleet_wire_sched(w);
+        sim_sched_set_lockstep(s, lockstep);
+        double t0 = cpu_now();
+        for (uint64_t now = 0; now < sc.duration_ms; now += 1000) {
+            for (size_t k = 0; k < sc.n_car; k++) {
+                if (sc.car[k].arrive_ms == now) {
+                    fleet_wire_plug(w, sc.car[k].charger, &sc.car[k], 50, now);
+                }
+            }
+            if (fleet_wire_run(w, now) != 0) {
+                fprintf(stderr, "bench_fleet: the wire engine failed\n");
+                exit(1);
+            }
+        }
+        double t = cpu_now() - t0;
+        best = t < best ? t : best;
+        if (round == (lockstep ? 0 : 2)) {
+            double sim_s = (double)sc.duration_ms / 1000;
+            printf("wire  %-22s %-13s engine alone, %-9s: %8.3f s CPU, %.3g sim s / CPU s "
+                   "(%.1f services, %.1f clock stops per sim s; %llu collisions)\n",
+                   sc.name, policy, lockstep ? "1 ms step" : "event", best, sim_s / best,
+                   (double)s->stats.services / sim_s, (double)s->stats.turns / sim_s,
+                   (unsigned long long)fleet_wire_collisions(w));
+            for (size_t i = 0; i < s->n; i++) {
+                printf("      %-20s %8.1f services per sim s\n", s->party[i].name,
+                       (double)s->party[i].services / sim_s);
+            }
+        }
+        fleet_wire_free(w);
     }
-    double t = cpu_now() - t0, sim_s = (double)sc.duration_ms / 1000;
-    printf("wire  %-22s %-13s engine alone, %-9s: %8.3f s CPU, %.3g sim s / CPU s "
-           "(%.1f services, %.1f clock stops per sim s; %llu collisions)\n",
-           sc.name, policy, lockstep ? "1 ms step" : "event", t, sim_s / t,
-           (double)s->stats.services / sim_s, (double)s->stats.turns / sim_s,
-           (unsigned long long)fleet_wire_collisions(w));
-    for (size_t i = 0; i < s->n; i++) {
-        printf("      %-20s %8.1f services per sim s\n", s->party[i].name,
-               (double)s->party[i].services / sim_s);
-    }
-    fleet_wire_free(w);
     policy_close(&ph);
     fleet_scenario_free(&sc);
 }

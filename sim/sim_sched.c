@@ -6,6 +6,22 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Once per millisecond at most: a party woken for a time it has already run at runs next ms. */
+static uint64_t due_of(const struct sim_sched *s, const struct sim_sched_party *p)
+{
+    uint64_t soonest = p->last_ms + 1;
+    if (s->lockstep) {
+        return soonest;
+    }
+    return p->due_ms > soonest ? p->due_ms : soonest;
+}
+
+/* The party's next service time, kept with it (at_ms) whenever what it depends on changes. */
+static void settle(const struct sim_sched *s, struct sim_sched_party *p)
+{
+    p->at_ms = due_of(s, p);
+}
+
 void sim_sched_init(struct sim_sched *s, uint64_t start_ms)
 {
     memset(s, 0, sizeof(*s));
@@ -16,6 +32,9 @@ void sim_sched_init(struct sim_sched *s, uint64_t start_ms)
 void sim_sched_set_lockstep(struct sim_sched *s, bool on)
 {
     s->lockstep = on;
+    for (size_t i = 0; i < s->n; i++) {
+        settle(s, &s->party[i]);
+    }
 }
 
 void sim_sched_set_pace(struct sim_sched *s, sim_sched_pace_fn *fn, void *ctx)
@@ -35,38 +54,27 @@ int sim_sched_add(struct sim_sched *s, const char *name, sim_sched_fn *fn, void 
     p->ctx = ctx;
     p->due_ms = 0;
     p->last_ms = s->now_ms; /* as if serviced now: the first service is 1 ms later */
+    settle(s, p);
     return (int)s->n++;
 }
-
-static uint64_t due_of(const struct sim_sched *s, const struct sim_sched_party *p);
 
 void sim_sched_wake(struct sim_sched *s, int i, uint64_t at_ms)
 {
     if (i >= 0 && (size_t)i < s->n && at_ms < s->party[i].due_ms) {
-        s->party[i].due_ms = at_ms;
+        struct sim_sched_party *p = &s->party[i];
+        p->due_ms = at_ms;
+        settle(s, p);
         if ((size_t)i < s->pass_i) { /* passed already in this pass (or no pass runs) */
-            uint64_t d = due_of(s, &s->party[i]);
-            s->woken_ms = d < s->woken_ms ? d : s->woken_ms;
+            s->woken_ms = p->at_ms < s->woken_ms ? p->at_ms : s->woken_ms;
         }
     }
-}
-
-/* Once per millisecond at most: a party woken for a time it has already run at runs next ms. */
-static uint64_t due_of(const struct sim_sched *s, const struct sim_sched_party *p)
-{
-    uint64_t soonest = p->last_ms + 1;
-    if (s->lockstep) {
-        return soonest;
-    }
-    return p->due_ms > soonest ? p->due_ms : soonest;
 }
 
 uint64_t sim_sched_next_ms(const struct sim_sched *s)
 {
     uint64_t next = SIM_SCHED_NEVER;
     for (size_t i = 0; i < s->n; i++) {
-        uint64_t d = due_of(s, &s->party[i]);
-        next = d < next ? d : next;
+        next = s->party[i].at_ms < next ? s->party[i].at_ms : next;
     }
     return next;
 }
@@ -105,7 +113,7 @@ int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
         for (size_t i = 0; i < s->n; i++) {
             struct sim_sched_party *p = &s->party[i];
             s->pass_i = i;
-            if (due_of(s, p) <= t) {
+            if (p->at_ms <= t) {
                 p->last_ms = t;
                 p->due_ms = SIM_SCHED_NEVER; /* a wake during its own service is kept */
                 uint64_t nx = SIM_SCHED_NEVER;
@@ -113,12 +121,12 @@ int sim_sched_run(struct sim_sched *s, uint64_t until_ms)
                 s->stats.services++;
                 p->services++;
                 p->due_ms = nx < p->due_ms ? nx : p->due_ms;
+                settle(s, p);
                 if (rc < 0) {
                     return rc;
                 }
             }
-            uint64_t d = due_of(s, p);
-            next = d < next ? d : next;
+            next = p->at_ms < next ? p->at_ms : next;
         }
         s->pass_i = SIZE_MAX;
         t = s->woken_ms < next ? s->woken_ms : next;

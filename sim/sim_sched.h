@@ -49,6 +49,7 @@ struct sim_sched_party {
     void *ctx;
     uint64_t due_ms;   /* next service at the latest */
     uint64_t last_ms;  /* last service (start_ms before the first) */
+    uint64_t at_ms;    /* when it runs next: due_ms, once per ms at most (every ms in lockstep) */
     uint64_t services; /* how often it ran: for the bench */
 };
 

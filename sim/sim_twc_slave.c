@@ -474,11 +474,6 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
     }
 }
 
-void sim_twc_slave_advance(struct sim_twc_slave *s, uint64_t now_ms)
-{
-    advance(s, now_ms);
-}
-
 void sim_twc_slave_hear(struct sim_twc_slave *s,
                         uint64_t now_ms,
                         const struct twc_msg *msg,
@@ -488,14 +483,21 @@ void sim_twc_slave_hear(struct sim_twc_slave *s,
         return;
     }
     s->stats.bad_frames += bad;
-    if (msg) {
-        on_msg(s, now_ms, msg);
+    if (!msg) {
+        return;
     }
+    bool linkready =
+        msg->kind == TWC_KIND_MASTER_LINKREADY1 || msg->kind == TWC_KIND_MASTER_LINKREADY2;
+    if (linkready || (msg->has_dst && msg->dst == s->id)) {
+        advance(s, now_ms);
+    }
+    on_msg(s, now_ms, msg);
 }
 
 /* Timers: adjustments, loss of master, the car stopping, linkready. */
 static void advance(struct sim_twc_slave *s, uint64_t now)
 {
+    s->quiet_until_ms = 0; /* its time moves: its next poll may have work */
     if (now < s->now_ms) {
         now = s->now_ms;
     }
@@ -547,6 +549,7 @@ static void min_next(uint64_t *next, uint64_t t, uint64_t now)
 void sim_twc_slave_mute(struct sim_twc_slave *s, bool muted)
 {
     s->muted = muted;
+    s->quiet_until_ms = 0;
 }
 
 void sim_twc_slave_power(struct sim_twc_slave *s, uint64_t now_ms, bool on)
@@ -627,7 +630,8 @@ size_t sim_twc_slave_poll(
     if (next_ms) {
         *next_ms = next;
     }
-    return s->muted ? 0 : n; /* a dead transmitter: the frames go nowhere */
+    s->quiet_until_ms = next; /* nothing moves it before then unless something reaches it */
+    return s->muted ? 0 : n;  /* a dead transmitter: the frames go nowhere */
 }
 
 int sim_twc_slave_plug(struct sim_twc_slave *s, uint64_t now_ms, const struct sim_car_cfg *car)

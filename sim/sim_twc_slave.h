@@ -70,7 +70,8 @@ struct sim_twc_slave {
     bool has_car;
     struct twc_deframer df;
     bool df_own; /* df restarted at a power-on: a set's shared one cannot stand in for it yet */
-    uint16_t id; /* may change after an ID clash (§6.6) */
+    uint64_t quiet_until_ms; /* its last poll's next_ms, until anything else moves it (0) */
+    uint16_t id;             /* may change after an ID clash (§6.6) */
     uint8_t sign;
 
     bool linked;           /* heartbeats are flowing: no linkready */
@@ -140,13 +141,11 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
                             const uint8_t *buf,
                             size_t len);
 
-/* Runs the slave's timers (adjustments, loss of master, the car, linkready) to now_ms. */
-void sim_twc_slave_advance(struct sim_twc_slave *s, uint64_t now_ms);
-
 /*
  * What sim_twc_slaves decoded once for all its slaves: msg heard at now_ms (or none), and bad
- * bad frames; call sim_twc_slave_advance to now_ms first. A powered-off slave hears nothing.
- * sim_twc_slave_on_bytes is these two behind the slave's own deframer.
+ * bad frames. A powered-off slave hears nothing. The slave's timers run to now_ms only for a
+ * message that concerns it (to it, or a master's linkready): what it ignores leaves its time
+ * to its next poll (quiet_until_ms), as a real unit ignores what is not its own.
  */
 void sim_twc_slave_hear(struct sim_twc_slave *s,
                         uint64_t now_ms,

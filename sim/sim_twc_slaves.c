@@ -34,11 +34,8 @@ void sim_twc_slaves_on_bytes(struct sim_twc_slaves *set,
                              size_t len)
 {
     for (size_t i = 0; i < set->n; i++) {
-        struct sim_twc_slave *s = &set->slave[i];
-        if (s->df_own) {
-            sim_twc_slave_on_bytes(s, now_ms, buf, len);
-        } else {
-            sim_twc_slave_advance(s, now_ms);
+        if (set->slave[i].df_own) {
+            sim_twc_slave_on_bytes(&set->slave[i], now_ms, buf, len);
         }
     }
     struct twc_msg msg;
@@ -66,8 +63,11 @@ size_t sim_twc_slaves_poll(
     size_t n = 0;
     uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < set->n; i++) {
-        uint64_t nx = UINT64_MAX;
-        n += sim_twc_slave_poll(&set->slave[i], now_ms, out + n, cap - n, &nx);
+        struct sim_twc_slave *s = &set->slave[i];
+        uint64_t nx = s->quiet_until_ms;
+        if (now_ms >= nx) { /* else nothing reached it since its last poll, and nothing is due */
+            n += sim_twc_slave_poll(s, now_ms, out + n, cap - n, &nx);
+        }
         next = nx < next ? nx : next;
     }
     if (next_ms) {

@@ -41,22 +41,31 @@ static void ring_put(struct tp_mem *m, const uint8_t *buf, size_t len)
     size_t cap = m->bus->ring_bytes;
     size_t room = cap - m->len;
     size_t n = len < room ? len : room;
-    size_t tail = (m->head + m->len) % cap;
+    size_t tail = m->head + m->len; /* head < cap and len <= cap: below 2 * cap */
+    tail -= tail >= cap ? cap : 0;
     size_t first = n < cap - tail ? n : cap - tail;
     memcpy(m->ring + tail, buf, first);
-    memcpy(m->ring, buf + first, n - first);
+    if (n > first) { /* wraps around */
+        memcpy(m->ring, buf + first, n - first);
+    }
     m->len += n;
     m->overflow += len - n;
 }
 
 static size_t ring_get(struct tp_mem *m, uint8_t *buf, size_t cap)
 {
-    size_t rcap = m->bus->ring_bytes;
     size_t n = cap < m->len ? cap : m->len;
+    if (n == 0) {
+        return 0; /* the common answer of a poll: nothing waiting */
+    }
+    size_t rcap = m->bus->ring_bytes;
     size_t first = n < rcap - m->head ? n : rcap - m->head;
     memcpy(buf, m->ring + m->head, first);
-    memcpy(buf + first, m->ring, n - first);
-    m->head = (m->head + n) % rcap;
+    if (n > first) { /* wraps around */
+        memcpy(buf + first, m->ring, n - first);
+    }
+    m->head += n;
+    m->head -= m->head >= rcap ? rcap : 0;
     m->len -= n;
     return n;
 }
