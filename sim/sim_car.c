@@ -251,6 +251,44 @@ static bool has_timer(const struct sim_car *car)
     return car->phase == SIM_CAR_WAKING || car->phase == SIM_CAR_STARTING;
 }
 
+/* What a full car draws in its scheduled wake-up at its present offer (0 outside it). */
+static int32_t wake_draw(const struct sim_car *car)
+{
+    if (!car->woke || car->woke_until_ms == 0 || car->phase != SIM_CAR_FULL ||
+        car->offer_ma < car->cfg.min_ma) {
+        return 0;
+    }
+    int32_t d = car->offer_ma - car->cfg.offset_ma;
+    d = d < car->cfg.full_wake_ma ? d : car->cfg.full_wake_ma;
+    return d > 0 ? d : 0;
+}
+
+/* The next start or end of the scheduled wake-up at or after t, or UINT64_MAX. A car that is
+ * full only after the time set wakes as soon as it is full (as fast mode's). */
+static uint64_t wake_event_ms(const struct sim_car *car, uint64_t t)
+{
+    if (car->phase != SIM_CAR_FULL || !car->cfg.full_wake_at_ms) {
+        return UINT64_MAX;
+    }
+    if (!car->woke) {
+        return car->cfg.full_wake_at_ms > t ? car->cfg.full_wake_at_ms : t;
+    }
+    return car->woke_until_ms >= t ? car->woke_until_ms : UINT64_MAX;
+}
+
+/* Runs the wake-up's start or end that falls due at t. */
+static void run_wake(struct sim_car *car, uint64_t t)
+{
+    if (!car->woke) {
+        car->woke = true;
+        car->woke_until_ms = t + car->cfg.full_wake_for_ms;
+        ramp_to(car, t, wake_draw(car), car->cfg.follow_delay_ms, car->cfg.raise_ms);
+    } else {
+        car->woke_until_ms = 0; /* over: the car sleeps again until re-plugged */
+        ramp_to(car, t, 0, 0, car->cfg.cut_ms);
+    }
+}
+
 void sim_car_step(struct sim_car *car, uint64_t now_ms)
 {
     if (now_ms < car->last_ms) {
@@ -268,10 +306,18 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
         if (grid) {
             until = next_taper_ms(car->last_ms);
         }
+        uint64_t wake = wake_event_ms(car, car->last_ms + 1);
+        if (wake <= until) {
+            until = wake;
+            grid = grid && next_taper_ms(car->last_ms) == until;
+        }
         integrate(car, car->last_ms, until);
         car->last_ms = until;
         if (grid) {
             taper_step(car, until);
+        }
+        if (wake == until) {
+            run_wake(car, until);
         }
         if (has_timer(car) && car->phase_until_ms <= until) {
             run_transition(car, until);
@@ -393,6 +439,13 @@ static void set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
             car->phase_until_ms = now_ms + car->cfg.awake_ms;
             car->idle_since_ms = now_ms;
         }
+        if (car->woke && car->woke_until_ms && car->offer_ma != prev) {
+            /* in its scheduled wake-up: it follows the offer as a charging car does */
+            int32_t to = wake_draw(car);
+            bool raise = to > ramp_value(car, now_ms);
+            ramp_to(car, now_ms, to, raise ? car->cfg.follow_delay_ms : 0,
+                    raise ? car->cfg.raise_ms : car->cfg.cut_ms);
+        }
         break;
     case SIM_CAR_UNPLUGGED:
     case SIM_CAR_FAULTED:
@@ -415,6 +468,8 @@ static void plug(struct sim_car *car, uint64_t now_ms)
     car->comm_drops = 0;
     car->locked = false;
     car->clear_since_ms = 0;
+    car->woke = false; /* a scheduled wake-up comes once per plug-in */
+    car->woke_until_ms = 0;
     taper_reset(car);
     ramp_stop_now(car, now_ms);
 }
@@ -590,14 +645,16 @@ static uint64_t full_by_ms(const struct sim_car *car, uint64_t now_ms)
 uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
 {
     uint64_t next = full_by_ms(car, now_ms);
-    uint64_t cand[7] = {
+    uint64_t wake = wake_event_ms(car, now_ms + 1);
+    uint64_t cand[8] = {
         car->ramp_t0,
         car->ramp_t1,
         0,
         0,
         car->pausing ? car->pause_until_ms : 0,
         car->locked && car->clear_since_ms ? car->clear_since_ms + car->cfg.lock_clear_ms : 0,
-        tapers(car) ? next_taper_ms(now_ms) : 0};
+        tapers(car) ? next_taper_ms(now_ms) : 0,
+        wake == UINT64_MAX ? 0 : wake};
     if (has_timer(car) || car->phase == SIM_CAR_FULL) {
         cand[2] = car->phase_until_ms;
     }
@@ -606,7 +663,7 @@ uint64_t sim_car_next_ms(const struct sim_car *car, uint64_t now_ms)
     if (idle && !car->asleep && car->cfg.sleep_after_ms) {
         cand[3] = car->idle_since_ms + car->cfg.sleep_after_ms;
     }
-    for (size_t i = 0; i < 7; i++) {
+    for (size_t i = 0; i < 8; i++) {
         if (cand[i] > now_ms && cand[i] < next) {
             next = cand[i];
         }

@@ -69,6 +69,12 @@ struct sim_car_cfg {
     double soc0;
     double taper_soc; /* < 1 */
     int32_t taper_end_ma;
+    /* A scheduled wake-up once full (a pre-conditioning run, a timer): from full_wake_at_ms
+     * (virtual time; 0: never), or when it is full after that, it draws min(offer - offset,
+     * full_wake_ma) for full_wake_for_ms, once per plug-in. */
+    uint64_t full_wake_at_ms;
+    int32_t full_wake_ma;
+    uint32_t full_wake_for_ms;
     uint64_t seed; /* PRNG seed for the jitter */
 };
 
@@ -97,6 +103,8 @@ struct sim_car {
     int32_t taper_ma;         /* the taper's limit as of the last taper step; INT32_MAX: none */
     uint64_t rng;
     uint64_t settled_ms; /* stepped to this time with no change since (SIM_CAR_UNSETTLED: none) */
+    bool woke;           /* its scheduled wake-up has begun (cfg.full_wake_at_ms) ... */
+    uint64_t woke_until_ms; /* ... and lasts until this */
 };
 
 #define SIM_CAR_UNSETTLED UINT64_MAX

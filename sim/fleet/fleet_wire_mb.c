@@ -76,6 +76,9 @@ void fleet_wire_car_cfg(const struct fleet_scenario *sc,
     cc->offset_ma = c->p->gap_ma;
     cc->voltage_v = sc->site->voltage_v ? sc->site->voltage_v : 230;
     cc->energy_wanted_wh = (int64_t)(kwh * 1000);
+    cc->full_wake_at_ms = c->wake_at_ms; /* fast mode's wake-up, the same rule */
+    cc->full_wake_ma = c->wake_ma;
+    cc->full_wake_for_ms = c->wake_ms;
     double soc0 = c->soc_target - kwh / c->p->battery_kwh;
     cc->battery_kwh = c->p->battery_kwh;
     cc->soc0 = soc0 < 0 ? 0 : soc0 > 1 ? 1 : soc0;

@@ -437,6 +437,38 @@ START_TEST(test_car_without_battery_never_tapers)
 
 END_TEST
 
+/* A full car's scheduled wake-up (cfg.full_wake_*): nothing before it, then min(offer - 0.8 A,
+ * wake current) after the raise delay and ramp, following the offer; nothing after it, and not
+ * again until re-plugged, when it comes once more. */
+START_TEST(test_full_car_wakes_once_at_its_time_for_its_while)
+{
+    struct sim_car_cfg cfg;
+    ck_assert_int_eq(sim_car_cfg_preset(&cfg, "bmw-i3"), 0);
+    cfg.energy_wanted_wh = 0; /* full from the start */
+    cfg.full_wake_at_ms = 60000;
+    cfg.full_wake_ma = 8000;
+    cfg.full_wake_for_ms = 120000;
+    struct sim_car car;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_set_offer(&car, 0, 16000);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    ck_assert_int_eq(draw_at(&car, 59999), 0);
+    ck_assert_uint_eq(sim_car_next_ms(&car, 59999), 60000); /* a stepping caller comes then */
+    ck_assert_int_eq(draw_at(&car, 100000), 8000);
+    sim_car_set_offer(&car, 100000, 6000); /* a cut: 6 - 0.8 A */
+    ck_assert_int_eq(draw_at(&car, 110000), 5200);
+    ck_assert_int_eq(car.phase, SIM_CAR_FULL);
+    ck_assert_int_eq(draw_at(&car, 181000), 0); /* over at 180 s */
+    ck_assert_int_eq(draw_at(&car, 400000), 0); /* once */
+    sim_car_unplug(&car, 400000);
+    sim_car_plug(&car, 401000);
+    sim_car_set_offer(&car, 401000, 16000);
+    ck_assert_int_eq(draw_at(&car, 420000), 8000); /* full at plug-in, past its time: wakes */
+    ck_assert_int_eq(draw_at(&car, 530000), 0);
+}
+
+END_TEST
+
 static Suite *sim_car_suite(void)
 {
     Suite *s = suite_create("sim_car");
@@ -461,6 +493,7 @@ static Suite *sim_car_suite(void)
     tcase_add_test(tc, test_car_draw_tapers_linearly_to_its_end_current);
     tcase_add_test(tc, test_taper_does_not_depend_on_when_the_car_is_stepped);
     tcase_add_test(tc, test_car_without_battery_never_tapers);
+    tcase_add_test(tc, test_full_car_wakes_once_at_its_time_for_its_while);
     suite_add_tcase(s, tc);
     return s;
 }
