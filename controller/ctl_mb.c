@@ -152,28 +152,65 @@ static int add_dev(struct ctl_mb *c,
     return 0;
 }
 
+const struct mb_map *ctl_mb_meter_map(const struct site_meter *sm,
+                                      struct mb_map_custom *custom,
+                                      char *err,
+                                      size_t errlen)
+{
+    const struct mb_map *map = mb_map_find(sm->map);
+    if (map) {
+        return map;
+    }
+    char msg[160];
+    mb_map_generic_init(custom, sm->name);
+    for (size_t k = 0; k < sm->n_map_keys; k++) {
+        if (mb_map_generic_set(custom, sm->map_keys[k].key, sm->map_keys[k].value, msg,
+                               sizeof(msg)) != 0) {
+            snprintf(err, errlen, "[meter %s]: %s", sm->name, msg);
+            return NULL;
+        }
+    }
+    if (mb_map_generic_finish(custom, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "[meter %s]: %s", sm->name, msg);
+        return NULL;
+    }
+    return &custom->map;
+}
+
+const struct mb_evse_model *ctl_mb_evse_model(const struct site_evse *ev,
+                                              struct mb_evse_custom *custom,
+                                              char *err,
+                                              size_t errlen)
+{
+    const struct mb_evse_model *model = mb_evse_find(ev->control_map);
+    if (model) {
+        return model;
+    }
+    char msg[160];
+    mb_evse_generic_init(custom, ev->name);
+    for (size_t k = 0; k < ev->n_control_keys; k++) {
+        if (mb_evse_generic_set(custom, ev->control_keys[k].key, ev->control_keys[k].value, msg,
+                                sizeof(msg)) != 0) {
+            snprintf(err, errlen, "[evse %s]: %s", ev->name, msg);
+            return NULL;
+        }
+    }
+    if (mb_evse_generic_finish(custom, msg, sizeof(msg)) != 0) {
+        snprintf(err, errlen, "[evse %s]: %s", ev->name, msg);
+        return NULL;
+    }
+    return &custom->model;
+}
+
 static int
 add_meter(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, size_t errlen)
 {
     const struct site_meter *sm = &c->site->meter[i];
-    char what[64], msg[160];
+    char what[64];
     snprintf(what, sizeof(what), "[meter %s]", sm->name);
-    const struct mb_map *map = mb_map_find(sm->map);
+    const struct mb_map *map = ctl_mb_meter_map(sm, &c->maps[i], err, errlen);
     if (!map) {
-        struct mb_map_custom *g = &c->maps[i];
-        mb_map_generic_init(g, sm->name);
-        for (size_t k = 0; k < sm->n_map_keys; k++) {
-            if (mb_map_generic_set(g, sm->map_keys[k].key, sm->map_keys[k].value, msg,
-                                   sizeof(msg)) != 0) {
-                snprintf(err, errlen, "%s: %s", what, msg);
-                return -EINVAL;
-            }
-        }
-        if (mb_map_generic_finish(g, msg, sizeof(msg)) != 0) {
-            snprintf(err, errlen, "%s: %s", what, msg);
-            return -EINVAL;
-        }
-        map = &g->map;
+        return -EINVAL;
     }
     struct mb_poller_dev_cfg d = {
         .name = sm->name,
@@ -189,24 +226,11 @@ static int
 add_evse(struct ctl_mb *c, const struct mb_clock *clock, size_t i, char *err, size_t errlen)
 {
     const struct site_evse *ev = &c->site->evse[i];
-    char what[64], msg[160];
+    char what[64];
     snprintf(what, sizeof(what), "[evse %s]", ev->name);
-    const struct mb_evse_model *model = mb_evse_find(ev->control_map);
+    const struct mb_evse_model *model = ctl_mb_evse_model(ev, &c->models[i], err, errlen);
     if (!model) {
-        struct mb_evse_custom *g = &c->models[i];
-        mb_evse_generic_init(g, ev->name);
-        for (size_t k = 0; k < ev->n_control_keys; k++) {
-            if (mb_evse_generic_set(g, ev->control_keys[k].key, ev->control_keys[k].value, msg,
-                                    sizeof(msg)) != 0) {
-                snprintf(err, errlen, "%s: %s", what, msg);
-                return -EINVAL;
-            }
-        }
-        if (mb_evse_generic_finish(g, msg, sizeof(msg)) != 0) {
-            snprintf(err, errlen, "%s: %s", what, msg);
-            return -EINVAL;
-        }
-        model = &g->model;
+        return -EINVAL;
     }
     struct mb_poller_dev_cfg d = {
         .name = ev->name,

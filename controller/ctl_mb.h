@@ -28,6 +28,8 @@
 #include "controller/ctl.h"
 #include "drivers/modbus/mb_bus.h"
 #include "drivers/modbus/mb_clock.h"
+#include "drivers/modbus/mb_evse.h"
+#include "drivers/modbus/mb_maps.h"
 
 struct ctl_mb;
 
@@ -101,5 +103,21 @@ bool ctl_mb_settled(const struct ctl_mb *c);
 /* The health of site meter m / site EVSE e. -ENOENT when it is not polled here. */
 int ctl_mb_meter_health(const struct ctl_mb *c, size_t m, struct ctl_mb_health *out);
 int ctl_mb_evse_health(const struct ctl_mb *c, size_t e, struct ctl_mb_health *out);
+
+/*
+ * The register map a [meter] is read with: its built-in map, or the generic one its map keys
+ * build into *custom (which the map then lives in). NULL, with "[meter NAME]: why" in err, for
+ * bad keys. The daemon's pollers and the simulator's meters take the map from here.
+ */
+const struct mb_map *ctl_mb_meter_map(const struct site_meter *sm,
+                                      struct mb_map_custom *custom,
+                                      char *err,
+                                      size_t errlen);
+
+/* The same for a Modbus [evse]'s model (control_map, or generic from its keys). */
+const struct mb_evse_model *ctl_mb_evse_model(const struct site_evse *ev,
+                                              struct mb_evse_custom *custom,
+                                              char *err,
+                                              size_t errlen);
 
 #endif

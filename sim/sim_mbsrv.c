@@ -53,7 +53,8 @@ struct sim_mbsrv {
     uint8_t rtu_buf[RTU_BUF_MAX];
     size_t rtu_len;
 
-    pthread_mutex_t lock; /* guards everything below */
+    uint8_t shared[256 / 8]; /* units several devices answer as (sim_mbsrv_share_unit) */
+    pthread_mutex_t lock;    /* guards everything below */
     struct sim_unit units[SIM_MBSRV_UNITS_MAX];
     size_t n_units;
     enum sim_mb_fault fault;
@@ -577,13 +578,88 @@ void sim_mbsrv_free(struct sim_mbsrv *srv)
     free(srv);
 }
 
+/* One table of a mapping: its first address, count and cells (bits or registers). */
+struct table {
+    int start, n;
+    void *tab;
+    size_t cell;
+};
+
+static void tables_of(modbus_mapping_t *m, struct table t[4])
+{
+    t[0] = (struct table){m->start_bits, m->nb_bits, m->tab_bits, 1};
+    t[1] = (struct table){m->start_input_bits, m->nb_input_bits, m->tab_input_bits, 1};
+    t[2] = (struct table){m->start_registers, m->nb_registers, m->tab_registers, 2};
+    t[3] =
+        (struct table){m->start_input_registers, m->nb_input_registers, m->tab_input_registers, 2};
+}
+
+/* Both mappings' tables in one (a's cells, then b's), or NULL: -EEXIST when they overlap. */
+static modbus_mapping_t *merged(modbus_mapping_t *a, modbus_mapping_t *b, int *rc)
+{
+    struct table ta[4], tb[4];
+    tables_of(a, ta);
+    tables_of(b, tb);
+    int start[4], n[4];
+    for (int k = 0; k < 4; k++) {
+        if (ta[k].n && tb[k].n && ta[k].start < tb[k].start + tb[k].n &&
+            tb[k].start < ta[k].start + ta[k].n) {
+            *rc = -EEXIST; /* one address, two devices: no way to tell whose */
+            return NULL;
+        }
+        int lo = !ta[k].n                    ? tb[k].start
+                 : !tb[k].n                  ? ta[k].start
+                 : ta[k].start < tb[k].start ? ta[k].start
+                                             : tb[k].start;
+        int hi_a = ta[k].start + ta[k].n, hi_b = tb[k].start + tb[k].n;
+        int hi = !ta[k].n ? hi_b : !tb[k].n ? hi_a : hi_a > hi_b ? hi_a : hi_b;
+        start[k] = lo;
+        n[k] = hi - lo;
+    }
+    modbus_mapping_t *m = modbus_mapping_new_start_address(
+        (unsigned)start[0], (unsigned)n[0], (unsigned)start[1], (unsigned)n[1], (unsigned)start[2],
+        (unsigned)n[2], (unsigned)start[3], (unsigned)n[3]);
+    if (!m) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    struct table tm[4];
+    tables_of(m, tm);
+    for (int k = 0; k < 4; k++) {
+        const struct table *src[2] = {&ta[k], &tb[k]};
+        for (int s = 0; s < 2; s++) {
+            if (src[s]->n) {
+                memcpy((uint8_t *)tm[k].tab + (size_t)(src[s]->start - tm[k].start) * tm[k].cell,
+                       src[s]->tab, (size_t)src[s]->n * tm[k].cell);
+            }
+        }
+    }
+    return m;
+}
+
+void sim_mbsrv_share_unit(struct sim_mbsrv *srv, uint8_t unit)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->shared[unit / 8] |= (uint8_t)(1u << (unit % 8));
+    pthread_mutex_unlock(&srv->lock);
+}
+
 int sim_mbsrv_add_unit(struct sim_mbsrv *srv, uint8_t unit, modbus_mapping_t *mapping)
 {
     int rc = 0;
     pthread_mutex_lock(&srv->lock);
+    struct sim_unit *u = mapping ? find_unit(srv, unit) : NULL;
     if (!mapping) {
         rc = -EINVAL;
-    } else if (find_unit(srv, unit)) {
+    } else if (u && (srv->shared[unit / 8] & (1u << (unit % 8)))) {
+        modbus_mapping_t *m = merged(u->map, mapping, &rc);
+        if (m) {
+            modbus_mapping_free(u->map);
+            u->map = m;
+            modbus_mapping_free(mapping);
+            mapping = NULL;
+        }
+    } else if (u) {
         rc = -EEXIST;
     } else if (srv->n_units >= SIM_MBSRV_UNITS_MAX) {
         rc = -ENOSPC;

@@ -59,9 +59,15 @@ void sim_mbsrv_free(struct sim_mbsrv *srv);
 
 /*
  * Answers for unit from mapping (ownership passes to the server, also on failure).
- * Returns 0, -EEXIST, -ENOSPC (more than SIM_MBSRV_UNITS_MAX units), -EINVAL.
+ * Returns 0, -EEXIST, -ENOSPC (more than SIM_MBSRV_UNITS_MAX units), -EINVAL. A unit marked
+ * shared (sim_mbsrv_share_unit) that exists already takes the new mapping's tables beside its
+ * own instead (-EEXIST nevertheless where both define one register, coil or input).
  */
 int sim_mbsrv_add_unit(struct sim_mbsrv *srv, uint8_t unit, modbus_mapping_t *mapping);
+
+/* Lets several simulated devices answer as one unit (a wallbox and its built-in meter, each
+ * with its own registers): see sim_mbsrv_add_unit. */
+void sim_mbsrv_share_unit(struct sim_mbsrv *srv, uint8_t unit);
 
 /* Starts serving in a new thread (again after sim_mbsrv_stop(): same port, or a new pty at the
  * same link path). Returns 0 or a negative code. */

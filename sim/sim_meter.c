@@ -18,10 +18,13 @@ struct sim_meter {
     uint32_t not_available; /* MB_HAVE() bits */
 };
 
+/* Its registers from address first on, wherever its unit's table starts (a unit it shares with
+ * a wallbox, sim_mbsrv_share_unit, holds both devices' registers). */
 static uint16_t *regs_of(struct sim_meter *m)
 {
     modbus_mapping_t *mm = sim_mbsrv_mapping(m->srv, m->unit);
-    return m->map->fc == 3 ? mm->tab_registers : mm->tab_input_registers;
+    return m->map->fc == 3 ? mm->tab_registers + (m->first - mm->start_registers)
+                           : mm->tab_input_registers + (m->first - mm->start_input_registers);
 }
 
 /* Encodes every field into a scratch copy first, so a value the map cannot carry changes

@@ -30,6 +30,7 @@ struct place {
 
 struct meter {
     struct place at;
+    struct mb_map_custom custom; /* a generic map's home */
     struct sim_meter *sim;
     int32_t shown[3];
     bool any;
@@ -37,8 +38,9 @@ struct meter {
 
 struct evse { /* a third-party EVSE and the car in it */
     bool owned;
-    struct place at;      /* no line: metered only (no control line) */
-    struct sim_evse *sim; /* NULL: metered only */
+    struct place at;              /* no line: metered only (no control line) */
+    struct mb_evse_custom custom; /* a generic model's home */
+    struct sim_evse *sim;         /* NULL: metered only */
     struct sim_car car;
     bool plugged;
     int32_t offer_ma;
@@ -422,18 +424,23 @@ void fleet_wire_mb_pace(struct fleet_wire_mb *m, uint64_t now_ms)
 static int add_meter(struct fleet_wire_mb *m, size_t i, char *err, size_t errlen)
 {
     const struct site_meter *sm = &m->sc->site->meter[i];
-    const struct mb_map *map = mb_map_find(sm->map);
+    /* the map ampshare reads it with, generic ones included: the device serves that table */
+    const struct mb_map *map = ctl_mb_meter_map(sm, &m->meter[i].custom, err, errlen);
     if (!map) {
-        snprintf(err, errlen,
-                 "wire mode: [meter %s]: map '%s' is not a built-in map (not simulated); use "
-                 "--fast",
-                 sm->name, sm->map);
-        return -ENOTSUP;
+        return -EINVAL;
     }
     struct place *at = &m->meter[i].at;
     int rc = place(m, sm->transport, sm->unit_id, at, err, errlen);
     if (rc < 0) {
         return rc;
+    }
+    const struct site_evse *own = sm->measures == CFG_MEASURES_EVSE && sm->target >= 0
+                                      ? &m->sc->site->evse[sm->target]
+                                      : NULL;
+    if (own && !strcmp(own->control, "modbus") && own->control_unit_id == sm->unit_id &&
+        !strcmp(own->control_transport, sm->transport)) {
+        /* a wallbox's own meter (a Heidelberg's): one unit answers for both, as the box does */
+        sim_mbsrv_share_unit(at->line->srv, at->unit);
     }
     rc = sim_meter_new(at->line->srv, at->unit, map, &m->meter[i].sim);
     return placed(rc, "meter", sm->name, at, err, errlen);
@@ -447,13 +454,16 @@ static int add_evse(struct fleet_wire_mb *m, size_t e, char *err, size_t errlen)
     if (!se->controllable) {
         return 0; /* metered only: a car in it is a load its meter shows */
     }
-    const struct mb_evse_model *model = mb_evse_find(se->control_map);
-    if (strcmp(se->control, "modbus") != 0 || !model) {
+    if (strcmp(se->control, "modbus") != 0) {
         snprintf(err, errlen,
-                 "wire mode simulates Modbus EVSEs with a built-in model ('%s' is not one); "
-                 "use --fast",
-                 se->name);
+                 "wire mode: [evse %s]: control = %s is not simulated (Modbus EVSEs and Wall "
+                 "Connectors are); use --fast",
+                 se->name, se->control);
         return -ENOTSUP;
+    }
+    const struct mb_evse_model *model = ctl_mb_evse_model(se, &ev->custom, err, errlen);
+    if (!model) {
+        return -EINVAL;
     }
     int rc = place(m, se->control_transport, se->control_unit_id, &ev->at, err, errlen);
     if (rc < 0) {

@@ -148,6 +148,41 @@ START_TEST(test_write_log_keeps_applied_writes_in_order)
 
 END_TEST
 
+/* A wallbox and its own meter answer as one unit (sim_mbsrv_share_unit): each device's tables,
+ * with their values, side by side; a register both would define is refused (-EEXIST), and an
+ * unshared unit is never merged. */
+START_TEST(test_shared_unit_holds_both_devices_tables)
+{
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    modbus_mapping_t *box = modbus_mapping_new(0, 0, 263, 6); /* holding 0-262, input 0-5 */
+    box->tab_registers[261] = 160;
+    box->tab_input_registers[5] = 4;
+    modbus_mapping_t *meter = modbus_mapping_new_start_address(0, 0, 0, 0, 0, 0, 6, 13);
+    meter->tab_input_registers[0] = 0x4141;  /* input register 6 */
+    meter->tab_input_registers[12] = 0x1818; /* input register 18 */
+    ck_assert_int_eq(sim_mbsrv_add_unit(srv, 1, box), 0);
+    ck_assert_int_eq(sim_mbsrv_add_unit(srv, 1, modbus_mapping_new(0, 0, 1, 0)), -EEXIST);
+    sim_mbsrv_share_unit(srv, 1);
+    ck_assert_int_eq(sim_mbsrv_add_unit(srv, 1, meter), 0);
+    /* a second meter on the same input registers: whose would they be? */
+    ck_assert_int_eq(
+        sim_mbsrv_add_unit(srv, 1, modbus_mapping_new_start_address(0, 0, 0, 0, 0, 0, 10, 2)),
+        -EEXIST);
+    struct mb_bus *bus = mb_test_bus_new(srv, 1000);
+    uint16_t in[19], hold[1];
+    ck_assert_int_eq(mb_bus_read_regs(bus, 1, 4, 0, 19, in), 0);
+    ck_assert_uint_eq(in[5], 4);
+    ck_assert_uint_eq(in[6], 0x4141);
+    ck_assert_uint_eq(in[18], 0x1818);
+    ck_assert_int_eq(mb_bus_read_regs(bus, 1, 3, 261, 1, hold), 0);
+    ck_assert_uint_eq(hold[0], 160);
+    ck_assert_int_lt(mb_bus_read_regs(bus, 1, 4, 0, 20, in), 0); /* past both: refused */
+    mb_bus_free(bus);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 static Suite *sim_mbsrv_suite(void)
 {
     Suite *s = suite_create("sim_mbsrv");
@@ -156,6 +191,7 @@ static Suite *sim_mbsrv_suite(void)
     tcase_add_test(tc, test_pty_line_replaces_a_stale_link_and_removes_its_own);
     tcase_add_test(tc, test_pty_line_leaves_a_link_someone_else_put_there);
     tcase_add_test(tc, test_write_log_keeps_applied_writes_in_order);
+    tcase_add_test(tc, test_shared_unit_holds_both_devices_tables);
     suite_add_tcase(s, tc);
     return s;
 }

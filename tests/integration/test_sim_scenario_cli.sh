@@ -55,16 +55,34 @@ r = d["results"][0]
 t = [c for c in r["chargers"] if c["name"] == "tesla"][0]
 assert abs(t["max_a"] - 33.2) < 1e-9 and r["over_limit_s"] == 0, r
 PY
-# wire mode simulates meters with built-in maps only: the example site's generic meter is
-# refused, naming the way out
+# a real site file is simulated as it is: the example site in wire mode, its generic garage
+# meter served from the table ampshare builds from its keys, the Heidelberg and its own meter
+# answering as one unit; the Zoe on it charges through its setpoints, as in fast mode
 cp "$AMPSHARE_SRC/etc/ampshare.ini" "$tmp/site.ini"
-printf '[scenario]\nsite = site.ini\nduration_s = 10\n' >"$tmp/meters.ini"
+printf '[scenario]\nsite = site.ini\nduration_s = 600\n[car t]\ncharger = bay1\nprofile = tesla-model-3\n[car z]\ncharger = bay3\nprofile = renault-zoe\n' >"$tmp/example.ini"
+"$AMPSHARE_BIN" sim "$tmp/example.ini" --json >"$tmp/ew.json" || fail "the example site in wire mode"
+"$AMPSHARE_BIN" sim "$tmp/example.ini" --fast --json >"$tmp/ef.json" || fail "the example site in fast mode"
+"$py" - "$tmp/ew.json" "$tmp/ef.json" <<'PY' || fail "example site: wire and fast"
+import json, sys
+w, f = (json.load(open(p)) for p in sys.argv[1:3])
+assert w["mode"] == "wire" and f["mode"] == "fast"
+cw = {c["name"]: c for c in w["results"][0]["chargers"]}
+cf = {c["name"]: c for c in f["results"][0]["chargers"]}
+for name in ("bay1", "bay3"):
+    assert cw[name]["energy_kwh"] > 1, (name, cw[name])
+    assert abs(cw[name]["energy_kwh"] - cf[name]["energy_kwh"]) <= 0.02 * cf[name]["energy_kwh"], (name, cw[name], cf[name])
+    assert abs(cw[name]["max_a"] - cf[name]["max_a"]) <= 0.2, (name, cw[name], cf[name])
+assert w["results"][0]["over_limit_s"] == 0
+PY
+# what wire mode does not simulate is refused, naming the way out
+printf '[site]\nsupply_limit_a = 32\n[circuit c]\nlimit_a = 32\n[ocpp]\nlisten = 127.0.0.1:0\n[evse bay3]\ncontrol = ocpp\nocpp_id = bay3\ncircuit = c\nmax_current_a = 16\n' >"$tmp/site.ini"
+printf '[scenario]\nsite = site.ini\nduration_s = 10\n' >"$tmp/ocpp.ini"
 set +e
-err=$("$AMPSHARE_BIN" sim "$tmp/meters.ini" 2>&1)
+err=$("$AMPSHARE_BIN" sim "$tmp/ocpp.ini" 2>&1)
 rc=$?
 set -e
-[ "$rc" = 1 ] || fail "a generic meter in wire mode: exit $rc ($err)"
-grep -q "\[meter garage-meter\]: map 'generic' is not a built-in map (not simulated); use --fast" <<<"$err" ||
+[ "$rc" = 1 ] || fail "an OCPP charger in wire mode: exit $rc ($err)"
+grep -q "\[evse bay3\]: control = ocpp is not simulated (Modbus EVSEs and Wall Connectors are); use --fast" <<<"$err" ||
     fail "wire message: $err"
 err=$("$AMPSHARE_BIN" sim "$AMPSHARE_SRC/etc/scenarios/faults.ini" --fast --modbus-loopback 2>&1) &&
     fail "--modbus-loopback ran in fast mode"
