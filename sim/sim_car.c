@@ -362,13 +362,15 @@ void sim_car_step(struct sim_car *car, uint64_t now_ms)
     car->settled_ms = now_ms;
 }
 
-/* A change unsettles the car: its next step, even at the same millisecond, runs. */
+/* A change unsettles the car: its next step, even at the same millisecond, runs. Every change
+ * from outside (sim_car_set_offer ... sim_car_contactor_opened) first steps the car to its time,
+ * then unsettles it: what it changes after that is seen by the next step. */
 static void unsettle(struct sim_car *car)
 {
     car->settled_ms = SIM_CAR_UNSETTLED;
 }
 
-static void set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
+void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -454,7 +456,7 @@ static void set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
     sim_car_step(car, now_ms);
 }
 
-static void plug(struct sim_car *car, uint64_t now_ms)
+void sim_car_plug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -474,7 +476,7 @@ static void plug(struct sim_car *car, uint64_t now_ms)
     ramp_stop_now(car, now_ms);
 }
 
-static void unplug(struct sim_car *car, uint64_t now_ms)
+void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -484,7 +486,7 @@ static void unplug(struct sim_car *car, uint64_t now_ms)
     ramp_stop_now(car, now_ms);
 }
 
-static void want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
+void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -504,7 +506,7 @@ static void want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
     sim_car_set_offer(car, now_ms, offer);
 }
 
-static void full(struct sim_car *car, uint64_t now_ms)
+void sim_car_full(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -526,7 +528,7 @@ bool sim_car_is_locked(const struct sim_car *car)
     return car->locked;
 }
 
-static void comm_lost(struct sim_car *car, uint64_t now_ms)
+void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -547,7 +549,7 @@ static void comm_lost(struct sim_car *car, uint64_t now_ms)
     sim_car_step(car, now_ms);
 }
 
-static void contactor_opened(struct sim_car *car, uint64_t now_ms)
+void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
 {
     sim_car_step(car, now_ms);
     unsettle(car); /* what follows changes it */
@@ -565,48 +567,6 @@ static void contactor_opened(struct sim_car *car, uint64_t now_ms)
     car->offer_ma = 0;
     car->idle_since_ms = now_ms;
     ramp_stop_now(car, now_ms);
-}
-
-void sim_car_set_offer(struct sim_car *car, uint64_t now_ms, int32_t offer_ma)
-{
-    set_offer(car, now_ms, offer_ma);
-    unsettle(car);
-}
-
-void sim_car_plug(struct sim_car *car, uint64_t now_ms)
-{
-    plug(car, now_ms);
-    unsettle(car);
-}
-
-void sim_car_unplug(struct sim_car *car, uint64_t now_ms)
-{
-    unplug(car, now_ms);
-    unsettle(car);
-}
-
-void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
-{
-    want(car, now_ms, energy_wh);
-    unsettle(car);
-}
-
-void sim_car_full(struct sim_car *car, uint64_t now_ms)
-{
-    full(car, now_ms);
-    unsettle(car);
-}
-
-void sim_car_comm_lost(struct sim_car *car, uint64_t now_ms)
-{
-    comm_lost(car, now_ms);
-    unsettle(car);
-}
-
-void sim_car_contactor_opened(struct sim_car *car, uint64_t now_ms)
-{
-    contactor_opened(car, now_ms);
-    unsettle(car);
 }
 
 int32_t sim_car_draw_ma(const struct sim_car *car)
