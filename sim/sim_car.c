@@ -267,8 +267,8 @@ static int32_t wake_draw(const struct sim_car *car)
  * full only after the time set wakes as soon as it is full (as fast mode's). */
 static uint64_t wake_event_ms(const struct sim_car *car, uint64_t t)
 {
-    if (car->phase != SIM_CAR_FULL || !car->cfg.full_wake_at_ms) {
-        return UINT64_MAX;
+    if (car->phase != SIM_CAR_FULL || !car->cfg.full_wake_at_ms || !car->cfg.full_wake_for_ms) {
+        return UINT64_MAX; /* none set, or one of no length: nothing to draw (as fast mode) */
     }
     if (!car->woke) {
         return car->cfg.full_wake_at_ms > t ? car->cfg.full_wake_at_ms : t;
@@ -497,6 +497,7 @@ void sim_car_want(struct sim_car *car, uint64_t now_ms, int64_t energy_wh)
     if (car->phase != SIM_CAR_FULL) {
         return; /* waiting, starting, charging or stopped: it already acts on its offer */
     }
+    car->woke_until_ms = 0; /* a wake-up under way ends: the car charges again */
     car->phase = SIM_CAR_WAITING;
     car->phase_until_ms = 0;
     car->idle_since_ms = now_ms;

@@ -211,6 +211,7 @@ static void make_full(struct sim_seed *s)
     struct sim_twc_slave *sl = sim_twc_slaves_find(&s->set, SIM_SEED_I3_ID);
     if (sl && sl->has_car) {
         sim_car_full(&sl->car, s->sched.now_ms);
+        sim_twc_slave_car_changed(sl);
         sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     }
 }
@@ -284,6 +285,7 @@ int sim_seed_wake(struct sim_seed *s, uint16_t id)
         return -ENOENT;
     }
     sim_car_want(&sl->car, s->sched.now_ms, -1); /* wants to charge, as much as it gets */
+    sim_twc_slave_car_changed(sl);
     sim_vbus_wake(&s->vb, s->port_slaves, s->sched.now_ms);
     return 0;
 }

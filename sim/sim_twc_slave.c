@@ -546,6 +546,11 @@ static void min_next(uint64_t *next, uint64_t t, uint64_t now)
     }
 }
 
+void sim_twc_slave_car_changed(struct sim_twc_slave *s)
+{
+    s->quiet_until_ms = 0;
+}
+
 void sim_twc_slave_mute(struct sim_twc_slave *s, bool muted)
 {
     s->muted = muted;

@@ -141,6 +141,10 @@ void sim_twc_slave_on_bytes(struct sim_twc_slave *s,
                             const uint8_t *buf,
                             size_t len);
 
+/* Its car (s->car) was changed from outside (plugged, unplugged, made full...): its next poll
+ * runs, whenever its last one said it had nothing to do. */
+void sim_twc_slave_car_changed(struct sim_twc_slave *s);
+
 /*
  * What sim_twc_slaves decoded once for all its slaves: msg heard at now_ms (or none), and bad
  * bad frames. A powered-off slave hears nothing. The slave's timers run to now_ms only for a

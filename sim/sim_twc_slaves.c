@@ -65,7 +65,9 @@ size_t sim_twc_slaves_poll(
     for (size_t i = 0; i < set->n; i++) {
         struct sim_twc_slave *s = &set->slave[i];
         uint64_t nx = s->quiet_until_ms;
-        if (now_ms >= nx) { /* else nothing reached it since its last poll, and nothing is due */
+        /* else nothing reached it since its last poll and nothing is due; lockstep polls every
+         * slave every millisecond, so that it holds each slave's next time to account */
+        if (now_ms >= nx || (set->poll_all && *set->poll_all)) {
             n += sim_twc_slave_poll(s, now_ms, out + n, cap - n, &nx);
         }
         next = nx < next ? nx : next;

@@ -19,6 +19,7 @@ struct sim_twc_slaves {
     struct sim_twc_slave slave[SIM_TWC_SLAVES_MAX];
     size_t n;
     struct twc_deframer df; /* what every slave hears, decoded once (df_own: one decodes its own) */
+    const bool *poll_all;   /* when set and true (a clock in lockstep): every slave every poll */
 };
 
 void sim_twc_slaves_init(struct sim_twc_slaves *set);

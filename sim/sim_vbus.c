@@ -248,6 +248,7 @@ static size_t native_tx(void *ctx, uint64_t now_ms, uint8_t *out, size_t cap, ui
 
 int sim_vbus_add_slaves(struct sim_vbus *vb, struct sim_twc_slaves *set)
 {
+    set->poll_all = &vb->sched->lockstep;
     return sim_vbus_add_bytes(vb, "slaves", slaves_rx, slaves_tx, set);
 }
 

@@ -244,6 +244,7 @@ void fleet_wire_plug(
     struct sim_car_cfg cc;
     fleet_wire_car_cfg(w->sc, c, wanted_kwh, &cc);
     sim_car_init(&s->car, &cc, now_ms); /* a new car: init plugs it in */
+    sim_twc_slave_car_changed(s);
     wake_slaves(w, evse, now_ms);
 }
 
@@ -254,6 +255,7 @@ void fleet_wire_unplug(struct fleet_wire *w, int evse, uint64_t now_ms)
         return;
     }
     sim_car_unplug(&w->slave[evse]->car, now_ms);
+    sim_twc_slave_car_changed(w->slave[evse]);
     wake_slaves(w, evse, now_ms);
 }
 

@@ -465,6 +465,24 @@ START_TEST(test_full_car_wakes_once_at_its_time_for_its_while)
     sim_car_set_offer(&car, 401000, 16000);
     ck_assert_int_eq(draw_at(&car, 420000), 8000); /* full at plug-in, past its time: wakes */
     ck_assert_int_eq(draw_at(&car, 530000), 0);
+    /* asked for energy in its wake-up: it charges; full again, it stays asleep whatever it is
+     * offered (the wake-up ended when it left full) */
+    sim_car_unplug(&car, 600000);
+    sim_car_plug(&car, 601000);
+    sim_car_set_offer(&car, 601000, 16000);
+    ck_assert_int_eq(draw_at(&car, 620000), 8000);
+    sim_car_want(&car, 620000, 1);
+    ck_assert_int_ne(car.phase, SIM_CAR_FULL);
+    sim_car_full(&car, 640000);
+    ck_assert_int_eq(draw_at(&car, 660000), 0);
+    sim_car_set_offer(&car, 660000, 10000);
+    ck_assert_int_eq(draw_at(&car, 700000), 0);
+    /* a wake-up of no length (wake_s left out) is none, as in fast mode */
+    cfg.full_wake_for_ms = 0;
+    ck_assert_int_eq(sim_car_init(&car, &cfg, 0), 0);
+    sim_car_set_offer(&car, 0, 16000);
+    ck_assert_int_eq(draw_at(&car, 100000), 0);
+    ck_assert_int_eq(draw_at(&car, 4000000), 0);
 }
 
 END_TEST
