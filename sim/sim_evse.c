@@ -49,9 +49,37 @@ int sim_evse_state_word(const struct mb_evse_model *m, enum mb_evse_state s, uin
     return 0;
 }
 
-static uint16_t top(uint16_t a, uint16_t b)
+/* The addresses one table holds: from the lowest the model names to the highest. */
+struct span {
+    int lo, hi; /* hi < lo: none */
+};
+
+static void span_add(struct span *s, int addr)
 {
-    return a > b ? a : b;
+    s->lo = s->hi < s->lo || addr < s->lo ? addr : s->lo;
+    s->hi = addr > s->hi ? addr : s->hi;
+}
+
+static unsigned span_n(const struct span *s)
+{
+    return s->hi < s->lo ? 0 : (unsigned)(s->hi - s->lo + 1);
+}
+
+static unsigned span_lo(const struct span *s)
+{
+    return s->hi < s->lo ? 0 : (unsigned)s->lo;
+}
+
+/* Cells by protocol address, wherever their table starts (a unit it shares with its own meter,
+ * sim_mbsrv_share_unit, holds the meter's registers too). */
+static uint16_t *hreg(modbus_mapping_t *mm, uint16_t addr)
+{
+    return &mm->tab_registers[addr - mm->start_registers];
+}
+
+static uint16_t *ireg(modbus_mapping_t *mm, uint16_t addr)
+{
+    return &mm->tab_input_registers[addr - mm->start_input_registers];
 }
 
 int sim_evse_new(struct sim_mbsrv *srv, const struct sim_evse_cfg *cfg, struct sim_evse **out)
@@ -62,31 +90,38 @@ int sim_evse_new(struct sim_mbsrv *srv, const struct sim_evse_cfg *cfg, struct s
         (cfg->meter_map && cfg->meter_unit == cfg->unit)) {
         return -EINVAL;
     }
-    /* every register the model names, in the table its function code reads */
-    uint16_t hold =
-        top(m->current_reg, m->enable_kind == MB_EVSE_ENABLE_REGISTER ? m->enable_addr : 0);
-    hold = top(hold, m->keepalive_reg);
-    hold = top(hold, m->has_watchdog ? m->watchdog_reg : 0);
-    hold = top(hold, m->has_failsafe ? m->failsafe_reg : 0);
+    /* every register the model names, in the table its function code reads, and no other */
+    struct span hold = {0, -1}, input = {0, -1}, coils = {0, -1};
+    span_add(&hold, m->current_reg);
+    if (m->enable_kind == MB_EVSE_ENABLE_REGISTER) {
+        span_add(&hold, m->enable_addr);
+    } else if (m->enable_kind == MB_EVSE_ENABLE_COIL) {
+        span_add(&coils, m->enable_addr);
+    }
+    if (m->keepalive_kind == MB_EVSE_KEEPALIVE_WRITE) {
+        span_add(&hold, m->keepalive_reg);
+    }
+    if (m->has_watchdog) {
+        span_add(&hold, m->watchdog_reg);
+    }
+    if (m->has_failsafe) {
+        span_add(&hold, m->failsafe_reg);
+    }
     for (size_t i = 0; i < m->n_setup && i < 2; i++) {
-        hold = top(hold, m->setup_reg[i]);
+        span_add(&hold, m->setup_reg[i]);
     }
-    uint16_t input = 0;
     if (m->state_format != MB_EVSE_STATE_NONE) {
-        if (m->state_fc == 3) {
-            hold = top(hold, m->state_reg);
-        } else {
-            input = m->state_reg;
-        }
+        span_add(m->state_fc == 3 ? &hold : &input, m->state_reg);
     }
-    int coils = m->enable_kind == MB_EVSE_ENABLE_COIL ? m->enable_addr + 1 : 0;
     struct sim_evse *e = calloc(1, sizeof(*e));
     if (!e) {
         return -ENOMEM;
     }
     e->srv = srv;
     e->cfg = *cfg;
-    modbus_mapping_t *mm = modbus_mapping_new(coils, 0, hold + 1, input + 1);
+    modbus_mapping_t *mm =
+        modbus_mapping_new_start_address(span_lo(&coils), span_n(&coils), 0, 0, span_lo(&hold),
+                                         span_n(&hold), span_lo(&input), span_n(&input));
     if (!mm) {
         free(e);
         return -ENOMEM;
@@ -132,24 +167,23 @@ int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *vie
     }
     sim_mbsrv_lock(e->srv);
     modbus_mapping_t *mm = sim_mbsrv_mapping(e->srv, e->cfg.unit);
-    v.setpoint_ma = mb_evse_word_ma(m, mm->tab_registers[m->current_reg]);
+    v.setpoint_ma = mb_evse_word_ma(m, *hreg(mm, m->current_reg));
     switch (m->enable_kind) {
     case MB_EVSE_ENABLE_COIL:
-        v.enabled = mm->tab_bits[m->enable_addr] != 0;
+        v.enabled = mm->tab_bits[m->enable_addr - mm->start_bits] != 0;
         break;
     case MB_EVSE_ENABLE_REGISTER:
-        v.enabled = mm->tab_registers[m->enable_addr] == m->enable_on;
+        v.enabled = *hreg(mm, m->enable_addr) == m->enable_on;
         break;
     default:
         v.enabled = true;
         break;
     }
     if (m->has_watchdog) {
-        uint16_t wd = mm->tab_registers[m->watchdog_reg];
+        uint16_t wd = *hreg(mm, m->watchdog_reg);
         v.watchdog_expired = wd > 0 && now_ms > e->last_req_ms + wd;
         if (v.watchdog_expired) {
-            v.setpoint_ma =
-                m->has_failsafe ? mb_evse_word_ma(m, mm->tab_registers[m->failsafe_reg]) : 0;
+            v.setpoint_ma = m->has_failsafe ? mb_evse_word_ma(m, *hreg(mm, m->failsafe_reg)) : 0;
         }
     }
     int32_t allowed = v.enabled && v.setpoint_ma >= m->min_ma ? v.setpoint_ma : 0;
@@ -162,8 +196,7 @@ int sim_evse_tick(struct sim_evse *e, uint64_t now_ms, struct sim_evse_view *vie
     }
     uint16_t w;
     if (m->state_format != MB_EVSE_STATE_NONE && sim_evse_state_word(m, v.state, &w) == 0) {
-        uint16_t *tab = m->state_fc == 3 ? mm->tab_registers : mm->tab_input_registers;
-        tab[m->state_reg] = w;
+        *(m->state_fc == 3 ? hreg(mm, m->state_reg) : ireg(mm, m->state_reg)) = w;
     }
     sim_mbsrv_unlock(e->srv);
     int rc = 0;

@@ -16,7 +16,11 @@
 #include <check.h>
 
 #include "drivers/modbus/mb_bus.h"
+#include "drivers/modbus/mb_evse.h"
+#include "drivers/modbus/mb_maps.h"
+#include "sim/sim_evse.h"
 #include "sim/sim_mbsrv.h"
+#include "sim/sim_meter.h"
 #include "tests/support/check_main.h"
 #include "tests/support/mb_test.h"
 
@@ -183,6 +187,50 @@ START_TEST(test_shared_unit_holds_both_devices_tables)
 
 END_TEST
 
+/* A wallbox whose state is a holding register, sharing its unit with an SDM630 (input registers
+ * from 0): the wallbox claims only the registers its model names, so both fit; the client reads
+ * each device's values from the one unit. */
+START_TEST(test_wallbox_and_meter_share_a_unit_without_overlap)
+{
+    struct mb_evse_custom g;
+    char err[160];
+    mb_evse_generic_init(&g, "box");
+    static const char *const kv[][2] = {
+        {"current_reg", "1000"}, {"state_reg", "1001"}, {"state_fc", "3"}};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_msg(mb_evse_generic_set(&g, kv[i][0], kv[i][1], err, sizeof(err)) == 0, "%s",
+                      err);
+    }
+    ck_assert_msg(mb_evse_generic_finish(&g, err, sizeof(err)) == 0, "%s", err);
+    struct sim_mbsrv *srv = mb_test_line_new(MB_TEST_TCP);
+    sim_mbsrv_share_unit(srv, 3);
+    struct sim_meter *meter = NULL;
+    ck_assert_int_eq(sim_meter_new(srv, 3, mb_map_find("eastron-sdm630"), &meter), 0);
+    struct sim_evse_cfg cfg = {
+        .model = &g.model, .unit = 3, .car = true, .car_max_ma = 16000, .phases = 1};
+    struct sim_evse *box = NULL;
+    ck_assert_int_eq(sim_evse_new(srv, &cfg, &box), 0);
+    int32_t ma[3] = {7000, 0, 0};
+    ck_assert_int_eq(sim_meter_set_currents(meter, ma), 0);
+    struct mb_bus *bus = mb_test_bus_new(srv, 1000);
+    uint16_t w[2], st;
+    ck_assert_int_eq(mb_bus_write_regs(bus, 3, 6, 1000, 1, (const uint16_t[]){10}), 0);
+    ck_assert_int_eq(sim_evse_tick(box, 1000, NULL), 0);
+    ck_assert_int_eq(mb_bus_read_regs(bus, 3, 3, 1001, 1, &st), 0);
+    ck_assert_int_eq(mb_evse_decode_state(&g.model, st), MB_EVSE_STATE_C); /* charging at 10 A */
+    ck_assert_int_eq(mb_bus_read_regs(bus, 3, 4, 0x0006, 2, w), 0);        /* L1 current, float */
+    float f;
+    uint32_t bits = (uint32_t)w[0] << 16 | w[1];
+    memcpy(&f, &bits, sizeof(f));
+    ck_assert_float_eq_tol(f, 7.0f, 1e-3f);
+    mb_bus_free(bus);
+    sim_evse_free(box);
+    sim_meter_free(meter);
+    mb_test_line_free(srv);
+}
+
+END_TEST
+
 static Suite *sim_mbsrv_suite(void)
 {
     Suite *s = suite_create("sim_mbsrv");
@@ -192,6 +240,7 @@ static Suite *sim_mbsrv_suite(void)
     tcase_add_test(tc, test_pty_line_leaves_a_link_someone_else_put_there);
     tcase_add_test(tc, test_write_log_keeps_applied_writes_in_order);
     tcase_add_test(tc, test_shared_unit_holds_both_devices_tables);
+    tcase_add_test(tc, test_wallbox_and_meter_share_a_unit_without_overlap);
     suite_add_tcase(s, tc);
     return s;
 }
