@@ -104,8 +104,9 @@ int twc_bus_poll_fd(const struct twc_bus *bus);
 
 /*
  * When twc_bus_service wants to run next at the latest (UINT64_MAX: only on input). Ask again
- * after every twc_bus_service and after every target set on the master: a frame heard or a new
- * target makes the answer "as soon as the line is idle", not the time the master named before.
+ * after every twc_bus_service and after every target set on the master: a frame heard or a
+ * changed target makes the answer "as soon as the master may send and the line is idle"
+ * (twc_master_tx_floor_ms), not the time the master named before.
  */
 uint64_t twc_bus_next_wakeup_ms(const struct twc_bus *bus);
 

@@ -236,7 +236,8 @@ struct twc_master {
     struct twc_master_slave slaves[TWC_MASTER_SLAVES_MAX];
     uint64_t last_now_ms;
     /* Counts inputs that may make a frame due sooner than the last poll's next_ms said (a frame
-     * heard, a new target): a driver that sees it change polls again once the line is idle. */
+     * heard, a changed target; a repeated one is not counted): a driver that sees it change
+     * polls again once the master may send (twc_master_tx_floor_ms) and the line is idle. */
     uint32_t input_seq;
     /* Bumped by every call that may change what twc_master_briefs() returns (a frame, a poll, a
      * new target): a reader that finds it unchanged may keep what it read last. */

@@ -44,8 +44,9 @@ void fleet_wire_car_cfg(const struct fleet_scenario *sc,
 bool fleet_wire_mb_needed(const struct site *site);
 
 /*
- * Builds the devices and ctl's Modbus adapter (attached to ctl). Returns 0, or -ENOTSUP (a
- * generic map or model, an OCPP EVSE: use --fast), -ENOMEM, or a line's code, with err set.
+ * Builds the devices and ctl's Modbus adapter (attached to ctl). Returns 0, or -ENOTSUP (an OCPP
+ * EVSE: use --fast), -EINVAL (a generic map or model's bad keys), -ENOMEM, or a line's code, with
+ * err set.
  */
 int fleet_wire_mb_new(const struct fleet_scenario *sc,
                       struct ctl *ctl,
