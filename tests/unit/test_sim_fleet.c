@@ -31,13 +31,6 @@ static void load(const char *path, struct fleet_scenario *sc)
     ck_assert_msg(fleet_scenario_load(path, sc, err, sizeof(err)) == 0, "%s", err);
 }
 
-static void run(const struct fleet_scenario *sc, const char *policy, struct fleet_result *r)
-{
-    char err[512] = "";
-    ck_assert_msg(fleet_run_fast(sc, policy, r, NULL, NULL, err, sizeof(err)) == 0, "%s: %s",
-                  policy, err);
-}
-
 static void
 run_mode(const struct fleet_scenario *sc, const char *policy, bool wire, struct fleet_result *r)
 {
@@ -45,6 +38,11 @@ run_mode(const struct fleet_scenario *sc, const char *policy, bool wire, struct 
     int rc = wire ? fleet_run_wire(sc, policy, r, NULL, NULL, err, sizeof(err))
                   : fleet_run_fast(sc, policy, r, NULL, NULL, err, sizeof(err));
     ck_assert_msg(rc == 0, "%s: %s", policy, err);
+}
+
+static void run(const struct fleet_scenario *sc, const char *policy, struct fleet_result *r)
+{
+    run_mode(sc, policy, false, r);
 }
 
 static const struct fleet_charger_result *charger(const struct fleet_result *r, const char *name)
@@ -122,6 +120,16 @@ START_TEST(test_clamp_holds_uncontrolled)
 
 END_TEST
 
+/* The whole of a (small) file into text, NUL-terminated. */
+static void read_file(const char *path, char *text, size_t cap)
+{
+    FILE *in = fopen(path, "r");
+    ck_assert_msg(in != NULL, "%s", path);
+    size_t n = fread(text, 1, cap - 1, in);
+    text[n] = '\0';
+    fclose(in);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -140,11 +148,7 @@ START_TEST(test_over_limit_metrics_by_hand)
     char site[256], scen[256], text[1024];
     snprintf(site, sizeof(site), "%s/i3-idle-site.ini", dir);
     snprintf(scen, sizeof(scen), "%s/over.ini", dir);
-    FILE *in = fopen(SCEN "i3-idle-site.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    size_t n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "i3-idle-site.ini", text, sizeof(text));
     write_file(site, text);
     write_file(scen, "[scenario]\nsite = i3-idle-site.ini\nduration_s = 300\n"
                      "[load building]\ncircuit = garage\ncurrent_a = 45\nfrom_s = 100\nto_s = 160\n"
@@ -188,21 +192,13 @@ START_TEST(test_i3_wakes_overshoot_within_overcommit)
     char dir[] = "/tmp/amp_fleet_wake_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[256], text[4096];
-    FILE *in = fopen(SCEN "i3-wakes-site.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    size_t n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "i3-wakes-site.ini", text, sizeof(text));
     for (char *p = strstr(text, "overcommit_a = 6"); p; p = strstr(p, "overcommit_a = 6")) {
         p[15] = '0';
     }
     snprintf(path, sizeof(path), "%s/i3-wakes-site.ini", dir);
     write_file(path, text);
-    in = fopen(SCEN "i3-wakes.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "i3-wakes.ini", text, sizeof(text));
     char scen[256];
     snprintf(scen, sizeof(scen), "%s/i3-wakes.ini", dir);
     write_file(scen, text);
@@ -302,11 +298,7 @@ START_TEST(test_wire_and_fast_agree_on_a_taper)
     char dir[] = "/tmp/amp_fleet_taper_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[256], scen[256], text[8192];
-    FILE *in = fopen(SCEN "i3-idle-site.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    size_t n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "i3-idle-site.ini", text, sizeof(text));
     snprintf(path, sizeof(path), "%s/i3-idle-site.ini", dir);
     write_file(path, text);
     snprintf(scen, sizeof(scen), "%s/taper.ini", dir);
@@ -344,18 +336,10 @@ START_TEST(test_wire_shortage_three_buses)
     char dir[] = "/tmp/amp_fleet_wire_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char path[256], scen[256], text[8192];
-    FILE *in = fopen(SCEN "shortage-site.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    size_t n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "shortage-site.ini", text, sizeof(text));
     snprintf(path, sizeof(path), "%s/shortage-site.ini", dir);
     write_file(path, text);
-    in = fopen(SCEN "shortage.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "shortage.ini", text, sizeof(text));
     char *d = strstr(text, "duration_s = 3600");
     ck_assert_ptr_nonnull(d);
     memcpy(d, "duration_s = 0600", 17);
@@ -387,11 +371,7 @@ END_TEST
 static void i3_idle_with(const char *dir, const char *i3_address, char *scen, size_t cap)
 {
     char path[256], text[8192];
-    FILE *in = fopen(SCEN "i3-idle-site.ini", "r");
-    ck_assert_ptr_nonnull(in);
-    size_t n = fread(text, 1, sizeof(text) - 1, in);
-    text[n] = '\0';
-    fclose(in);
+    read_file(SCEN "i3-idle-site.ini", text, sizeof(text));
     char *a = strstr(text, "address = 4085");
     ck_assert_ptr_nonnull(a);
     memcpy(a + 10, i3_address, 4);
